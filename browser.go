@@ -1,0 +1,154 @@
+package wasend
+
+import (
+	"context"
+	"time"
+)
+
+// ContextStatus is the status of a browser context, as stored in the
+// browser_context_status table. The values are the table's slugs.
+type ContextStatus string
+
+// The browser context statuses.
+const (
+	// ContextAvailable means the session is logged in and idle.
+	ContextAvailable ContextStatus = "available"
+	// ContextBusy means the session is sending a message.
+	ContextBusy ContextStatus = "busy"
+	// ContextDisconnected means the session has no live, logged-in page: it
+	// waits for a QR scan, was logged out, lost a conflict, or its browser
+	// died. Jobs wait for it to come back.
+	ContextDisconnected ContextStatus = "disconnected"
+	// ContextError means the session cannot work without a fix: the browser
+	// was refused, or the selector set does not match the page.
+	ContextError ContextStatus = "error"
+	// ContextClosed means the context was closed for good.
+	ContextClosed ContextStatus = "closed"
+)
+
+// ContextStatuses lists every browser context status, in the order of the
+// status table.
+var ContextStatuses = []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed}
+
+// Valid reports whether s is one of the browser context statuses.
+func (s ContextStatus) Valid() bool {
+	for _, v := range ContextStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// BrowserContext is a browser context: the record kept in the store, and, in
+// the process that holds it, the live session through which messages are
+// sent.
+type BrowserContext struct {
+	// ID is the store's identifier.
+	ID int64
+	// Status is the stored status.
+	Status ContextStatus
+	// SystemID is the browser pool's name for the context
+	// (browser_system_id): for example a profile folder for a persistent
+	// session, or a name for an ephemeral one. It is unique.
+	SystemID string
+	// CreatedAt and UpdatedAt are the record's timestamps.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Session is the live session (the seed's system_instance and page). It
+	// is set only in the process that holds the context, and is never
+	// stored.
+	Session Session
+}
+
+// Receipt is the proof that a session sent a message.
+type Receipt struct {
+	// MessageID is WhatsApp's id of the message, when the page shows one.
+	MessageID string
+	// SentAt is when the message was confirmed as sent.
+	SentAt time.Time
+}
+
+// Session is the live WhatsApp Web session of one browser context.
+//
+// The Client never calls SendText concurrently on the same Session, but it
+// may call SystemID and Close at any time from any goroutine.
+type Session interface {
+	// SystemID returns the pool's name for the browser context.
+	SystemID() string
+	// SendText sends text to the phone number to (E.164, with a leading
+	// '+') and returns once WhatsApp has accepted the message. Errors wrap
+	// the package's sentinels (ErrNotOnWhatsApp, ErrLoggedOut, ErrTimeout,
+	// ...). A failure after the point where the message may have left must
+	// be wrapped with Unconfirmed.
+	SendText(ctx context.Context, to, text string) (Receipt, error)
+	// Close ends the live session. A persistent login survives it. Close is
+	// idempotent.
+	Close(ctx context.Context) error
+}
+
+// SentFinder is implemented by sessions that can look in a chat for an
+// outgoing message. The Client uses it before it sends again a message whose
+// earlier attempt has an unknown outcome: when the message is found, it is
+// recorded as sent and not sent again.
+type SentFinder interface {
+	// FindSent looks in the chat with to for an outgoing message whose text
+	// is text and that was sent at or after since. It reports whether one
+	// was found.
+	FindSent(ctx context.Context, to, text string, since time.Time) (Receipt, bool, error)
+}
+
+// LaunchRequest describes the session that a BrowserPool must launch.
+type LaunchRequest struct {
+	// SystemID names an existing browser context whose session must be
+	// resumed (for a persistent session, with its saved login). When it is
+	// empty, the pool creates a new browser context and names it.
+	SystemID string
+	// OnEvent receives the session's events (QR codes, status changes). It
+	// may be nil. It is called from the pool's goroutines and must not block.
+	OnEvent func(SessionEvent)
+}
+
+// BrowserPool launches live WhatsApp Web sessions. Implementations must be
+// safe for concurrent use.
+type BrowserPool interface {
+	// Launch starts the session of a browser context in this process and
+	// returns it without waiting for a login: the login's progress arrives
+	// as events. It fails if the browser cannot start.
+	Launch(ctx context.Context, req LaunchRequest) (Session, error)
+}
+
+// EventType is the type of a SessionEvent.
+type EventType string
+
+// The session event types.
+const (
+	// EventQR carries a QR payload to scan (a new one, or a refresh).
+	EventQR EventType = "qr"
+	// EventPairingCode carries a code for login by phone number.
+	EventPairingCode EventType = "pairing_code"
+	// EventStatus reports a change of the session's status.
+	EventStatus EventType = "status"
+)
+
+// SessionEvent is something that happened to a live session.
+type SessionEvent struct {
+	// Type says what happened.
+	Type EventType
+	// SystemID names the session's browser context.
+	SystemID string
+	// ContextID is the store's id of the context. The pool leaves it zero;
+	// the Client fills it before it hands the event to the host.
+	ContextID int64
+	// Status is the session's new status, for EventStatus: ContextAvailable
+	// (logged in and ready), ContextDisconnected or ContextError.
+	Status ContextStatus
+	// QR is the payload to render as a QR code, for EventQR.
+	QR string
+	// Code is the pairing code, for EventPairingCode.
+	Code string
+	// Err is the cause of a change to disconnected or error.
+	Err error
+	// At is when it happened.
+	At time.Time
+}

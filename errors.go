@@ -1,0 +1,271 @@
+package wasend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Errors returned by the library. Adapters (stores, queues, browser pools)
+// wrap these sentinels so that callers can test them with errors.Is, whatever
+// back end produced them. Whether an error is worth retrying is decided in
+// one place: [Retryable].
+var (
+	// ErrContextNotFound means the browser context does not exist.
+	ErrContextNotFound = errors.New("wasend: browser context not found")
+	// ErrContextNotAvailable means the browser context exists but cannot send
+	// now: it is closed, in error, disconnected, or not held by this process.
+	ErrContextNotAvailable = errors.New("wasend: browser context not available")
+	// ErrContextClosed means the browser context was closed for good.
+	ErrContextClosed = errors.New("wasend: browser context closed")
+	// ErrDuplicateContext means a browser context with the same system id
+	// already exists.
+	ErrDuplicateContext = errors.New("wasend: browser context already exists")
+
+	// ErrInvalidPhone means the phone number is not in international form.
+	ErrInvalidPhone = errors.New("wasend: invalid phone number")
+	// ErrEmptyText means the message text is empty or only white space.
+	ErrEmptyText = errors.New("wasend: empty text")
+	// ErrTextTooLong means the message text has more than MaxTextLength
+	// characters.
+	ErrTextTooLong = errors.New("wasend: text too long")
+	// ErrInvalidText means the message text is not valid UTF-8 or holds a NUL.
+	ErrInvalidText = errors.New("wasend: invalid text")
+	// ErrNoMessages means a bulk send has no messages.
+	ErrNoMessages = errors.New("wasend: no messages")
+	// ErrTooManyMessages means a bulk send has more messages than allowed.
+	ErrTooManyMessages = errors.New("wasend: too many messages")
+	// ErrInvalidDelay means a bulk delay is negative (other than NoDelay).
+	ErrInvalidDelay = errors.New("wasend: invalid delay")
+	// ErrInvalidMetadata means the metadata cannot be encoded as JSON.
+	ErrInvalidMetadata = errors.New("wasend: invalid metadata")
+
+	// ErrNotOnWhatsApp means the recipient has no WhatsApp account.
+	ErrNotOnWhatsApp = errors.New("wasend: number not on WhatsApp")
+	// ErrLoggedOut means the session was logged out (from the phone, or the
+	// login expired) and needs a new QR scan.
+	ErrLoggedOut = errors.New("wasend: logged out")
+	// ErrConflict means WhatsApp Web was opened for the same account in
+	// another window.
+	ErrConflict = errors.New("wasend: session conflict")
+	// ErrTimeout means an operation on the session did not finish in time.
+	ErrTimeout = errors.New("wasend: timeout")
+	// ErrDisconnected means the browser behind the session is gone (crashed,
+	// killed, or its connection was lost).
+	ErrDisconnected = errors.New("wasend: session disconnected")
+	// ErrUnsupportedBrowser means WhatsApp Web refused the browser.
+	ErrUnsupportedBrowser = errors.New("wasend: unsupported browser")
+	// ErrSelectors means the page no longer has what the driver's selector set
+	// expects; the set needs an update.
+	ErrSelectors = errors.New("wasend: selector set does not match the page")
+	// ErrPhoneOffline means the phone linked to the session is not connected.
+	ErrPhoneOffline = errors.New("wasend: phone offline")
+	// ErrUnconfirmed means the send may have happened but was not confirmed.
+	// Build it with [Unconfirmed].
+	ErrUnconfirmed = errors.New("wasend: send not confirmed")
+	// ErrUnknownOutcome means an earlier attempt of a message may have been
+	// sent and the session cannot tell, so the message is not sent again.
+	ErrUnknownOutcome = errors.New("wasend: outcome of an earlier attempt unknown")
+
+	// ErrJobNotFound means the job does not exist.
+	ErrJobNotFound = errors.New("wasend: job not found")
+	// ErrJobFinished means the job already reached a final status.
+	ErrJobFinished = errors.New("wasend: job already finished")
+	// ErrJobState means the job is not in a status that allows the operation
+	// (for example, resuming a job that is not paused).
+	ErrJobState = errors.New("wasend: job not in a state that allows this")
+
+	// ErrClosed means the Client was closed.
+	ErrClosed = errors.New("wasend: closed")
+	// ErrInvalidOption means an option given to a constructor is invalid.
+	ErrInvalidOption = errors.New("wasend: invalid option")
+	// ErrInvalidEnv means an environment variable has an invalid value.
+	ErrInvalidEnv = errors.New("wasend: invalid environment variable")
+	// ErrStore wraps a failure of the Store's back end.
+	ErrStore = errors.New("wasend: store failure")
+	// ErrQueue wraps a failure of the Queue's back end.
+	ErrQueue = errors.New("wasend: queue failure")
+)
+
+// ErrorKind is the stable, storable name of an error's class. It is what the
+// store records on failed jobs and messages.
+type ErrorKind string
+
+// The error kinds. KindOther covers errors that wrap none of the sentinels.
+const (
+	KindNone              ErrorKind = ""
+	KindContextNotFound   ErrorKind = "context_not_found"
+	KindContextNotAvail   ErrorKind = "context_not_available"
+	KindContextClosed     ErrorKind = "context_closed"
+	KindInvalidPhone      ErrorKind = "invalid_phone"
+	KindEmptyText         ErrorKind = "empty_text"
+	KindTextTooLong       ErrorKind = "text_too_long"
+	KindInvalidText       ErrorKind = "invalid_text"
+	KindNotOnWhatsApp     ErrorKind = "not_on_whatsapp"
+	KindLoggedOut         ErrorKind = "logged_out"
+	KindConflict          ErrorKind = "conflict"
+	KindTimeout           ErrorKind = "timeout"
+	KindDisconnected      ErrorKind = "disconnected"
+	KindUnsupportedBrower ErrorKind = "unsupported_browser"
+	KindSelectors         ErrorKind = "selectors"
+	KindPhoneOffline      ErrorKind = "phone_offline"
+	KindUnconfirmed       ErrorKind = "unconfirmed"
+	KindUnknownOutcome    ErrorKind = "unknown_outcome"
+	KindPanic             ErrorKind = "panic"
+	KindCanceled          ErrorKind = "canceled"
+	KindAttemptsExhausted ErrorKind = "attempts_exhausted"
+	KindStore             ErrorKind = "store"
+	KindQueue             ErrorKind = "queue"
+	KindOther             ErrorKind = "other"
+)
+
+// errorClass is the single table that classifies errors: the storable kind,
+// whether a new attempt may succeed, and whether the error says that the
+// session is gone (and which context status that implies).
+type errorClass struct {
+	err       error
+	kind      ErrorKind
+	retryable bool
+	session   ContextStatus // non-empty: the session is unusable until this changes
+}
+
+var errorClasses = []errorClass{
+	// Order matters: the first match wins, and Unconfirmed wraps a cause, so
+	// the more specific session errors come before it.
+	{ErrLoggedOut, KindLoggedOut, true, ContextDisconnected},
+	{ErrConflict, KindConflict, true, ContextDisconnected},
+	{ErrDisconnected, KindDisconnected, true, ContextDisconnected},
+	{ErrUnsupportedBrowser, KindUnsupportedBrower, true, ContextError},
+	{ErrSelectors, KindSelectors, true, ContextError},
+	{ErrPhoneOffline, KindPhoneOffline, true, ""},
+	{ErrTimeout, KindTimeout, true, ""},
+	{ErrUnconfirmed, KindUnconfirmed, true, ""},
+	{ErrUnknownOutcome, KindUnknownOutcome, false, ""},
+	{ErrContextNotAvailable, KindContextNotAvail, true, ""},
+	{ErrContextClosed, KindContextClosed, false, ""},
+	{ErrContextNotFound, KindContextNotFound, false, ""},
+	{ErrInvalidPhone, KindInvalidPhone, false, ""},
+	{ErrEmptyText, KindEmptyText, false, ""},
+	{ErrTextTooLong, KindTextTooLong, false, ""},
+	{ErrInvalidText, KindInvalidText, false, ""},
+	{ErrNotOnWhatsApp, KindNotOnWhatsApp, false, ""},
+	{ErrStore, KindStore, true, ""},
+	{ErrQueue, KindQueue, true, ""},
+	{context.DeadlineExceeded, KindTimeout, true, ""},
+	{context.Canceled, KindCanceled, true, ""},
+}
+
+func classify(err error) (errorClass, bool) {
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return errorClass{kind: KindPanic, retryable: true}, true
+	}
+	for _, c := range errorClasses {
+		if errors.Is(err, c.err) {
+			return c, true
+		}
+	}
+	return errorClass{}, false
+}
+
+// Retryable reports whether another attempt of the operation that returned
+// err may succeed. Errors that wrap none of the package's sentinels are
+// treated as retryable, so that an unknown transport failure is retried
+// rather than dropped; permanent failures must say so by wrapping a
+// permanent sentinel such as ErrNotOnWhatsApp.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if c, ok := classify(err); ok {
+		return c.retryable
+	}
+	return true
+}
+
+// KindOf returns the storable kind of err: KindNone for nil and KindOther for
+// an error that wraps none of the package's sentinels.
+func KindOf(err error) ErrorKind {
+	if err == nil {
+		return KindNone
+	}
+	if c, ok := classify(err); ok {
+		return c.kind
+	}
+	return KindOther
+}
+
+// SessionStatus reports whether err says that the session behind a browser
+// context is unusable, and which status the context takes because of it
+// (ContextDisconnected or ContextError).
+func SessionStatus(err error) (ContextStatus, bool) {
+	if err == nil {
+		return "", false
+	}
+	c, ok := classify(err)
+	if !ok || c.session == "" {
+		return "", false
+	}
+	return c.session, true
+}
+
+// UnconfirmedError wraps the cause of a send whose outcome is unknown: the
+// session may have sent the message (for example, the send button was
+// clicked but no tick appeared in time). A message whose attempt ended this
+// way is not sent again blindly; see [SentFinder].
+type UnconfirmedError struct {
+	Err error
+}
+
+// Unconfirmed marks err as the failure of a send that may nevertheless have
+// happened. Sessions return it for every failure after the point of no return.
+func Unconfirmed(err error) error {
+	if err == nil {
+		err = ErrUnconfirmed
+	}
+	return &UnconfirmedError{Err: err}
+}
+
+// Error implements error.
+func (e *UnconfirmedError) Error() string {
+	return "wasend: send not confirmed: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *UnconfirmedError) Unwrap() error { return e.Err }
+
+// Is reports that an UnconfirmedError is ErrUnconfirmed.
+func (e *UnconfirmedError) Is(target error) bool { return target == ErrUnconfirmed }
+
+// PanicError is a panic recovered from a Session or a hook, turned into an
+// error. It is retryable.
+type PanicError struct {
+	Value any
+}
+
+// Error implements error.
+func (e *PanicError) Error() string { return fmt.Sprintf("wasend: panic: %v", e.Value) }
+
+// ValidationError reports which input of a call was invalid. It wraps one of
+// the input sentinels (ErrInvalidPhone, ErrEmptyText, ...).
+type ValidationError struct {
+	// Index is the position of the bad message in a bulk send, or -1.
+	Index int
+	// Field is the name of the bad input: "to", "text", "delay", "metadata"
+	// or "messages".
+	Field string
+	// Err is the sentinel that says what is wrong.
+	Err error
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	if e.Index >= 0 {
+		return e.Err.Error() + " (message " + strconv.Itoa(e.Index) + ", " + e.Field + ")"
+	}
+	return e.Err.Error() + " (" + e.Field + ")"
+}
+
+// Unwrap returns the sentinel.
+func (e *ValidationError) Unwrap() error { return e.Err }

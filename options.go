@@ -1,0 +1,331 @@
+package wasend
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the Client's options. Each option's comment names its default.
+const (
+	// DefaultSingleConcurrency is how many single jobs one process runs at
+	// once, across all its browser contexts (the seed's message queue
+	// concurrency).
+	DefaultSingleConcurrency = 10
+	// DefaultBulkConcurrency is how many bulk jobs one process runs at once
+	// (the seed's bulk queue concurrency).
+	DefaultBulkConcurrency = 5
+	// DefaultMaxAttempts is how many attempts a job or message gets.
+	DefaultMaxAttempts = 3
+	// DefaultBackoffBase is the wait before the second attempt; each later
+	// wait doubles, plus up to DefaultBackoffJitter of it at random.
+	DefaultBackoffBase = 2 * time.Second
+	// DefaultBackoffMax caps the wait between attempts.
+	DefaultBackoffMax = 5 * time.Minute
+	// DefaultBackoffJitter is the fraction of each backoff added at random.
+	DefaultBackoffJitter = 0.25
+	// DefaultBulkDelay is the pause between the messages of a bulk job.
+	DefaultBulkDelay = 2 * time.Second
+	// DefaultSendTimeout bounds one message's send through its session (the
+	// seed's PUPPETEER_DEFAULT_TIMEOUT).
+	DefaultSendTimeout = 30 * time.Second
+	// DefaultBulkSlice is how long a bulk job runs before it hands its
+	// worker back to the queue and continues on a new delivery, so that
+	// other jobs of the same context get their turn.
+	DefaultBulkSlice = 30 * time.Second
+	// DefaultContextWait is how long a job whose browser context cannot
+	// send (disconnected, error) waits before it looks again. A context
+	// that comes back wakes its jobs at once.
+	DefaultContextWait = 30 * time.Second
+	// DefaultSweepInterval is how often Run looks for jobs the queue lost.
+	DefaultSweepInterval = 15 * time.Second
+	// DefaultLostAfter is how long a pending, due job may wait after it was
+	// enqueued before the sweep considers it lost by the queue.
+	DefaultLostAfter = time.Minute
+	// DefaultShutdownTimeout bounds how long Run waits, once its ctx is
+	// done, for the jobs in flight.
+	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultMaxBulkMessages caps the messages of one bulk job.
+	DefaultMaxBulkMessages = 10000
+	// MaxTextLength is the longest text WhatsApp accepts, in characters.
+	MaxTextLength = 65536
+	// NoDelay, passed as a bulk job's delay, sends its messages with no
+	// pause between them. A zero delay means the default.
+	NoDelay time.Duration = -1
+)
+
+// UnknownOutcomePolicy says what to do with a message whose earlier attempt
+// may have been sent, when the session cannot look in the chat for it.
+type UnknownOutcomePolicy int
+
+const (
+	// FailUnknown fails the message with ErrUnknownOutcome: it is never sent
+	// twice, at the risk of never being sent. It is the default.
+	FailUnknown UnknownOutcomePolicy = iota
+	// ResendUnknown sends the message again: it is always sent, at the risk
+	// of being sent twice.
+	ResendUnknown
+)
+
+// Option configures a Client.
+type Option func(*config)
+
+type config struct {
+	logger            *slog.Logger
+	singleConcurrency int
+	bulkConcurrency   int
+	maxAttempts       int
+	backoffBase       time.Duration
+	backoffMax        time.Duration
+	backoffJitter     float64
+	bulkDelay         time.Duration
+	sendTimeout       time.Duration
+	bulkSlice         time.Duration
+	contextWait       time.Duration
+	sweepInterval     time.Duration
+	lostAfter         time.Duration
+	shutdownTimeout   time.Duration
+	maxBulkMessages   int
+	unknownOutcome    UnknownOutcomePolicy
+	onEvent           func(SessionEvent)
+	now               func() time.Time
+}
+
+func defaultConfig() config {
+	return config{
+		logger:            slog.Default(),
+		singleConcurrency: DefaultSingleConcurrency,
+		bulkConcurrency:   DefaultBulkConcurrency,
+		maxAttempts:       DefaultMaxAttempts,
+		backoffBase:       DefaultBackoffBase,
+		backoffMax:        DefaultBackoffMax,
+		backoffJitter:     DefaultBackoffJitter,
+		bulkDelay:         DefaultBulkDelay,
+		sendTimeout:       DefaultSendTimeout,
+		bulkSlice:         DefaultBulkSlice,
+		contextWait:       DefaultContextWait,
+		sweepInterval:     DefaultSweepInterval,
+		lostAfter:         DefaultLostAfter,
+		shutdownTimeout:   DefaultShutdownTimeout,
+		maxBulkMessages:   DefaultMaxBulkMessages,
+		now:               time.Now,
+	}
+}
+
+func (c *config) validate() error {
+	checks := []struct {
+		ok   bool
+		name string
+	}{
+		{c.logger != nil, "logger"},
+		{c.singleConcurrency > 0, "single concurrency"},
+		{c.bulkConcurrency > 0, "bulk concurrency"},
+		{c.maxAttempts > 0, "max attempts"},
+		{c.backoffBase > 0 && c.backoffMax >= c.backoffBase, "backoff"},
+		{c.backoffJitter >= 0 && c.backoffJitter <= 1, "backoff jitter"},
+		{c.bulkDelay >= 0, "bulk delay"},
+		{c.sendTimeout > 0, "send timeout"},
+		{c.bulkSlice > 0, "bulk slice"},
+		{c.contextWait > 0, "context wait"},
+		{c.sweepInterval > 0, "sweep interval"},
+		{c.lostAfter > 0, "lost after"},
+		{c.shutdownTimeout > 0, "shutdown timeout"},
+		{c.maxBulkMessages > 0, "max bulk messages"},
+		{c.unknownOutcome == FailUnknown || c.unknownOutcome == ResendUnknown, "unknown outcome policy"},
+		{c.now != nil, "clock"},
+	}
+	for _, ch := range checks {
+		if !ch.ok {
+			return fmt.Errorf("%w: %s", ErrInvalidOption, ch.name)
+		}
+	}
+	return nil
+}
+
+// WithLogger sets the logger. Message bodies and whole phone numbers never
+// reach it. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithSingleConcurrency sets how many single jobs one process runs at once.
+// Default: DefaultSingleConcurrency (10).
+func WithSingleConcurrency(n int) Option { return func(c *config) { c.singleConcurrency = n } }
+
+// WithBulkConcurrency sets how many bulk jobs one process runs at once.
+// Default: DefaultBulkConcurrency (5).
+func WithBulkConcurrency(n int) Option { return func(c *config) { c.bulkConcurrency = n } }
+
+// WithMaxAttempts sets how many attempts a job (and each message of a bulk
+// job) gets before it fails. Default: DefaultMaxAttempts (3).
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithBackoff sets the exponential backoff between attempts: base before the
+// second attempt, doubling up to max, plus jitter (a fraction from 0 to 1 of
+// each wait, added at random). Default: DefaultBackoffBase (2 s),
+// DefaultBackoffMax (5 min), DefaultBackoffJitter (0.25).
+func WithBackoff(base, max time.Duration, jitter float64) Option {
+	return func(c *config) { c.backoffBase, c.backoffMax, c.backoffJitter = base, max, jitter }
+}
+
+// WithBulkDelay sets the pause between bulk messages used when SendBulk is
+// given a zero delay. Default: DefaultBulkDelay (2 s).
+func WithBulkDelay(d time.Duration) Option { return func(c *config) { c.bulkDelay = d } }
+
+// WithSendTimeout bounds each message's send through its session. Default:
+// DefaultSendTimeout (30 s), or PUPPETEER_DEFAULT_TIMEOUT through WithEnv.
+func WithSendTimeout(d time.Duration) Option { return func(c *config) { c.sendTimeout = d } }
+
+// WithBulkSlice sets how long a bulk job runs before it yields its worker.
+// Default: DefaultBulkSlice (30 s).
+func WithBulkSlice(d time.Duration) Option { return func(c *config) { c.bulkSlice = d } }
+
+// WithContextWait sets how long a job waits for a browser context that
+// cannot send before it looks again. Default: DefaultContextWait (30 s).
+func WithContextWait(d time.Duration) Option { return func(c *config) { c.contextWait = d } }
+
+// WithSweep sets how often Run sweeps for jobs the queue lost, and how long
+// after its enqueue a due job counts as lost. Default:
+// DefaultSweepInterval (15 s) and DefaultLostAfter (1 min).
+func WithSweep(interval, lostAfter time.Duration) Option {
+	return func(c *config) { c.sweepInterval, c.lostAfter = interval, lostAfter }
+}
+
+// WithShutdownTimeout bounds how long Run waits for jobs in flight once its
+// ctx is done. Default: DefaultShutdownTimeout (30 s).
+func WithShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdownTimeout = d } }
+
+// WithMaxBulkMessages caps the number of messages of one bulk job. Default:
+// DefaultMaxBulkMessages (10,000).
+func WithMaxBulkMessages(n int) Option { return func(c *config) { c.maxBulkMessages = n } }
+
+// WithUnknownOutcome sets what happens to a message whose earlier attempt
+// may have been sent, when its session is not a SentFinder. Default:
+// FailUnknown.
+func WithUnknownOutcome(p UnknownOutcomePolicy) Option {
+	return func(c *config) { c.unknownOutcome = p }
+}
+
+// WithEventHandler sets a function that receives every session event (QR
+// codes, status changes), with ContextID filled in. It must not block.
+// Default: none.
+func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.onEvent = f } }
+
+// WithClock sets the function the Client reads the time from. Tests use it.
+// Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithEnv applies the settings of e that concern the Client: the send
+// timeout from PUPPETEER_DEFAULT_TIMEOUT. Default: not applied.
+func WithEnv(e Env) Option {
+	return func(c *config) {
+		if e.DefaultTimeout > 0 {
+			c.sendTimeout = e.DefaultTimeout
+		}
+	}
+}
+
+// Env holds the settings of the seed's environment variables, so that a
+// team moving from the Node service keeps its .env. Zero fields were not
+// set. The sub-packages read the fields that concern them (redisqueue the
+// Redis ones, chromedpdriver the Puppeteer ones).
+type Env struct {
+	// RedisHost, RedisPort, RedisPassword and RedisDB come from REDIS_HOST,
+	// REDIS_PORT, REDIS_PASSWORD and REDIS_DB. RedisDB is -1 when unset.
+	RedisHost     string
+	RedisPort     int
+	RedisPassword string
+	RedisDB       int
+	// Headless comes from PUPPETEER_HEADLESS; nil when unset.
+	Headless *bool
+	// WhatsAppURL comes from PUPPETEER_WHATSAPP_URL.
+	WhatsAppURL string
+	// DefaultTimeout and NavigationTimeout come from
+	// PUPPETEER_DEFAULT_TIMEOUT and PUPPETEER_NAVIGATION_TIMEOUT, which are
+	// in milliseconds.
+	DefaultTimeout    time.Duration
+	NavigationTimeout time.Duration
+}
+
+// RedisAddr returns "host:port" from RedisHost and RedisPort, with the
+// defaults localhost and 6379 for the parts that are unset, or "" when both
+// are unset.
+func (e Env) RedisAddr() string {
+	if e.RedisHost == "" && e.RedisPort == 0 {
+		return ""
+	}
+	host, port := e.RedisHost, e.RedisPort
+	if host == "" {
+		host = "localhost"
+	}
+	if port == 0 {
+		port = 6379
+	}
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// LoadEnv reads the seed's environment variables from the process
+// environment. See EnvFrom.
+func LoadEnv() (Env, error) { return EnvFrom(os.Getenv) }
+
+// EnvFrom reads the seed's environment variables through getenv: REDIS_HOST,
+// REDIS_PORT, REDIS_PASSWORD, REDIS_DB, PUPPETEER_HEADLESS,
+// PUPPETEER_WHATSAPP_URL, PUPPETEER_DEFAULT_TIMEOUT and
+// PUPPETEER_NAVIGATION_TIMEOUT. A value that cannot be parsed gives an error
+// wrapping ErrInvalidEnv that names the variable.
+func EnvFrom(getenv func(string) string) (Env, error) {
+	e := Env{RedisDB: -1}
+	bad := func(name, val string) error {
+		return fmt.Errorf("%w: %s=%q", ErrInvalidEnv, name, val)
+	}
+	e.RedisHost = strings.TrimSpace(getenv("REDIS_HOST"))
+	e.RedisPassword = getenv("REDIS_PASSWORD")
+	e.WhatsAppURL = strings.TrimSpace(getenv("PUPPETEER_WHATSAPP_URL"))
+	if v := strings.TrimSpace(getenv("REDIS_PORT")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 65535 {
+			return Env{}, bad("REDIS_PORT", v)
+		}
+		e.RedisPort = n
+	}
+	if v := strings.TrimSpace(getenv("REDIS_DB")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return Env{}, bad("REDIS_DB", v)
+		}
+		e.RedisDB = n
+	}
+	if v := strings.TrimSpace(getenv("PUPPETEER_HEADLESS")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			// Puppeteer also accepts "new" and "shell" for headless modes.
+			switch strings.ToLower(v) {
+			case "new", "shell":
+				b, err = true, nil
+			default:
+				return Env{}, bad("PUPPETEER_HEADLESS", v)
+			}
+		}
+		e.Headless = &b
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"PUPPETEER_DEFAULT_TIMEOUT", &e.DefaultTimeout},
+		{"PUPPETEER_NAVIGATION_TIMEOUT", &e.NavigationTimeout},
+	} {
+		if v := strings.TrimSpace(getenv(d.name)); v != "" {
+			ms, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || ms < 0 {
+				return Env{}, bad(d.name, v)
+			}
+			*d.dst = time.Duration(ms) * time.Millisecond
+		}
+	}
+	return e, nil
+}

@@ -1,0 +1,137 @@
+package wasend
+
+import (
+	"context"
+	"time"
+)
+
+// JobKind is the kind of a send job.
+type JobKind string
+
+// The job kinds.
+const (
+	// KindSingle is a job that sends one message.
+	KindSingle JobKind = "single"
+	// KindBulk is a job that sends several messages in order, with a delay
+	// between them.
+	KindBulk JobKind = "bulk"
+)
+
+// JobKinds lists the job kinds.
+var JobKinds = []JobKind{KindSingle, KindBulk}
+
+// Valid reports whether k is a job kind.
+func (k JobKind) Valid() bool { return k == KindSingle || k == KindBulk }
+
+// JobStatus is the status of a send job, as stored in the
+// send_messages_jobs_status table. The values are the table's slugs.
+type JobStatus string
+
+// The job statuses.
+const (
+	JobPending   JobStatus = "pending"
+	JobRunning   JobStatus = "running"
+	JobCompleted JobStatus = "completed"
+	JobFailed    JobStatus = "failed"
+	JobPaused    JobStatus = "paused"
+	JobCancelled JobStatus = "cancelled"
+)
+
+// JobStatuses lists every job status, in the order of the status table.
+var JobStatuses = []JobStatus{JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled}
+
+// Valid reports whether s is one of the job statuses.
+func (s JobStatus) Valid() bool {
+	for _, v := range JobStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether s is a status a job never leaves: completed, failed
+// or cancelled.
+func (s JobStatus) Final() bool {
+	return s == JobCompleted || s == JobFailed || s == JobCancelled
+}
+
+// Delivery is what the queue carries: a wake-up for one job. It holds no
+// message data; the store is the source of truth.
+type Delivery struct {
+	// JobID is the job to run.
+	JobID int64
+	// ContextID is the browser context the job sends through; it routes the
+	// delivery to the process that holds the context.
+	ContextID int64
+	// Kind is the job's kind.
+	Kind JobKind
+}
+
+// Handler handles deliveries. Returning nil acknowledges the delivery.
+// Returning an error asks the queue to deliver it again later; after the
+// queue's own attempts run out, it calls HandleDeadLetter if the handler is
+// a DeadLetterHandler.
+type Handler interface {
+	HandleDelivery(ctx context.Context, d Delivery) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, d Delivery) error
+
+// HandleDelivery calls f.
+func (f HandlerFunc) HandleDelivery(ctx context.Context, d Delivery) error { return f(ctx, d) }
+
+// DeadLetterHandler is implemented by handlers that want to know when the
+// queue gives up on a delivery.
+type DeadLetterHandler interface {
+	HandleDeadLetter(ctx context.Context, d Delivery, err error)
+}
+
+// Queue wakes workers. It routes each delivery to the process that consumes
+// its browser context, and may deliver a delivery more than once or lose it:
+// the Client makes both harmless, since every state change is a conditional
+// update in the Store and a sweep enqueues again what the queue lost.
+//
+// Implementations must be safe for concurrent use.
+type Queue interface {
+	// Enqueue asks for d to be delivered after delay (at once when delay is
+	// zero or negative).
+	Enqueue(ctx context.Context, d Delivery, delay time.Duration) error
+	// Consume delivers to h, in this process, the deliveries of the browser
+	// context contextID, until ctx is done. It then stops taking deliveries,
+	// waits for the handlers in flight to return, and returns nil. The ctx
+	// passed to h is not canceled when ctx is; the handler owns its own
+	// deadline. Consume returns an error at once if it cannot start.
+	Consume(ctx context.Context, contextID int64, h Handler) error
+	// Stats returns the queue's counters.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// DepthReporter is implemented by queues that can count what they hold for
+// a browser context. The Client's sweep uses it to tell a job the queue lost
+// from one that waits its turn.
+type DepthReporter interface {
+	// Depth returns the number of deliveries that the queue holds for the
+	// context: waiting, delayed and in flight.
+	Depth(ctx context.Context, contextID int64) (int64, error)
+}
+
+// QueueStats are a queue's counters. Counters that a queue cannot tell are
+// -1.
+type QueueStats struct {
+	// Waiting counts deliveries ready to be delivered.
+	Waiting int64
+	// Delayed counts deliveries scheduled for later.
+	Delayed int64
+	// InFlight counts deliveries being handled in this process.
+	InFlight int64
+	// Processed, Retried and Failed count, in this process since it
+	// started, deliveries acknowledged, handed back for a retry, and given
+	// up on.
+	Processed int64
+	Retried   int64
+	Failed    int64
+	// Consumers counts the browser contexts consumed in this process.
+	Consumers int
+}
