@@ -1,0 +1,470 @@
+package wasend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// ErrRunning means Run was called while it was already running.
+var ErrRunning = errors.New("wasend: already running")
+
+// runState holds the signals of one call of Run. stopping is closed when
+// Run's ctx is done: no new work starts, and bulk jobs stop after the
+// message in flight. hard is closed when the shutdown deadline passes: work
+// in flight is canceled.
+type runState struct {
+	stopping chan struct{}
+	hard     chan struct{}
+	hardOnce sync.Once
+}
+
+func (rs *runState) isStopping() bool {
+	select {
+	case <-rs.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) isHard() bool {
+	select {
+	case <-rs.hard:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) stopHard() { rs.hardOnce.Do(func() { close(rs.hard) }) }
+
+// Run runs the workers of the browser contexts this process holds, and of
+// those it opens while Run runs, until ctx is done. It also sweeps, every
+// interval set by WithSweep, for jobs the queue lost, and enqueues them
+// again.
+//
+// When ctx is done, Run stops taking jobs, lets the jobs in flight finish
+// their current message (bulk jobs go back to pending and continue later),
+// and returns once they have, or once the shutdown timeout passes, when it
+// cancels what is left: those jobs go back to pending too. It returns nil
+// after a clean stop, ErrRunning if Run is running already, and ErrClosed
+// after Close.
+func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.running {
+		c.mu.Unlock()
+		return ErrRunning
+	}
+	rs := &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
+	runCtx, stop := context.WithCancel(ctx)
+	c.running = true
+	c.run = rs
+	c.stopRun = stop
+	c.runDone = make(chan struct{})
+	done := c.runDone
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running = false
+		c.run = nil
+		c.stopRun = nil
+		c.mu.Unlock()
+		close(done)
+	}()
+	defer stop()
+
+	var consumers sync.WaitGroup
+	for _, lc := range c.liveContexts() {
+		c.startConsumer(runCtx, &consumers, lc)
+	}
+	c.log.Info("workers running", "contexts", len(c.liveContexts()))
+
+	ticker := time.NewTicker(c.cfg.sweepInterval)
+	defer ticker.Stop()
+loop:
+	for {
+		select {
+		case <-runCtx.Done():
+			break loop
+		case lc := <-c.opened:
+			c.startConsumer(runCtx, &consumers, lc)
+		case <-ticker.C:
+			for _, lc := range c.liveContexts() {
+				c.startConsumer(runCtx, &consumers, lc)
+			}
+			c.sweep(runCtx)
+		}
+	}
+
+	// Shutdown: stop taking work, then wait for the work in flight.
+	close(rs.stopping)
+	for _, lc := range c.liveContexts() {
+		lc.stopConsumer()
+	}
+	waited := make(chan struct{})
+	go func() {
+		consumers.Wait()
+		close(waited)
+	}()
+	timer := time.NewTimer(c.cfg.shutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-waited:
+	case <-timer.C:
+		c.log.Warn("shutdown timeout: canceling jobs in flight; they go back to pending")
+		rs.stopHard()
+		<-waited
+	}
+	c.log.Info("workers stopped")
+	return nil
+}
+
+// startConsumer starts consuming a live context's queue, once.
+func (c *Client) startConsumer(ctx context.Context, wg *sync.WaitGroup, lc *liveContext) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.stopConsume != nil || ctx.Err() != nil {
+		return
+	}
+	c.mu.Lock()
+	current := c.live[lc.id] == lc
+	c.mu.Unlock()
+	if !current {
+		return
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	lc.stopConsume = cancel
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			cancel()
+			lc.mu.Lock()
+			lc.stopConsume = nil
+			lc.mu.Unlock()
+		}()
+		backoff := 100 * time.Millisecond
+		for cctx.Err() == nil {
+			err := c.queue.Consume(cctx, lc.id, worker{c})
+			if cctx.Err() != nil {
+				return
+			}
+			c.log.Warn("queue consumer stopped; restarting", "context", lc.id, "err", err)
+			if !sleepCtx(cctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 10*time.Second)
+		}
+	}()
+}
+
+func (lc *liveContext) stopConsumer() {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.stopConsume != nil {
+		lc.stopConsume()
+	}
+}
+
+func (c *Client) liveContexts() []*liveContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*liveContext, 0, len(c.live))
+	for _, lc := range c.live {
+		out = append(out, lc)
+	}
+	return out
+}
+
+func (c *Client) liveContext(id int64) *liveContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live[id]
+}
+
+func (c *Client) currentRun() *runState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.run
+}
+
+// sweep enqueues again the jobs of this process's contexts that the queue
+// lost: pending and due for longer than the lost-after interval. When the
+// queue can count what it holds for a context, only the deficit is
+// enqueued, so that a long backlog is not enqueued twice.
+func (c *Client) sweep(ctx context.Context) {
+	lives := c.liveContexts()
+	if len(lives) == 0 {
+		return
+	}
+	var expected map[int64]int64
+	depther, canCount := c.queue.(DepthReporter)
+	if canCount {
+		counts, err := c.store.Counts(ctx)
+		if err != nil {
+			c.log.Warn("sweep: counting jobs", "err", err)
+			return
+		}
+		expected = make(map[int64]int64)
+		for _, jc := range counts.Jobs {
+			if jc.Status == JobPending || jc.Status == JobRunning {
+				expected[jc.ContextID] += jc.N
+			}
+		}
+	}
+	for _, lc := range lives {
+		if err := c.requeueLost(ctx, lc.id, depther, expected[lc.id]); err != nil && ctx.Err() == nil {
+			c.log.Warn("sweep", "context", lc.id, "err", err)
+		}
+	}
+}
+
+func (c *Client) requeueLost(ctx context.Context, contextID int64, depther DepthReporter, expected int64) error {
+	now := c.now()
+	cutoff := now.Add(-c.cfg.lostAfter)
+	jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending},
+		NextRunBefore: cutoff, EnqueuedBefore: cutoff, Limit: 1000})
+	if err != nil || len(jobs) == 0 {
+		return err
+	}
+	n := int64(len(jobs))
+	if depther != nil {
+		depth, err := depther.Depth(ctx, contextID)
+		if err != nil {
+			return err
+		}
+		n = min(n, expected-depth)
+	}
+	for _, j := range jobs[:max(n, 0)] {
+		ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending},
+			To: JobPending, EnqueuedAt: now, At: now}})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := c.queue.Enqueue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0); err != nil {
+			return err
+		}
+		c.log.Info("sweep: enqueued a job the queue lost", "job", j.ID, "context", contextID)
+	}
+	return nil
+}
+
+// Close stops Run (waiting for it to return), closes the sessions this
+// process holds, and stops the event loop. It closes neither the pool, nor
+// the queue, nor the store. Close is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	stop, done := c.stopRun, c.runDone
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	c.mu.Lock()
+	lives := make([]*liveContext, 0, len(c.live))
+	for _, lc := range c.live {
+		lives = append(lives, lc)
+	}
+	c.live = map[int64]*liveContext{}
+	c.bySystem = map[string]*liveContext{}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, lc := range lives {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.closeSession(lc.session)
+			// The session is gone from this process: its context can no
+			// longer send until a process opens it again.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
+				From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextDisconnected, At: c.now()}})
+		}()
+	}
+	wg.Wait()
+	c.events.close()
+	c.eventsWG.Wait()
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// onEvent receives the pool's events. It never blocks.
+func (c *Client) onEvent(ev SessionEvent) {
+	if ev.At.IsZero() {
+		ev.At = c.now()
+	}
+	c.mu.Lock()
+	lc := c.bySystem[ev.SystemID]
+	if lc == nil {
+		if len(c.early[ev.SystemID]) < 64 {
+			c.early[ev.SystemID] = append(c.early[ev.SystemID], ev)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	ev.ContextID = lc.id
+	c.events.push(ev)
+}
+
+// eventLoop applies session events to the store and hands them to the host.
+func (c *Client) eventLoop() {
+	for {
+		ev, ok := c.events.pop()
+		if !ok {
+			return
+		}
+		if ev.Type == EventStatus {
+			c.applyStatus(ev)
+		}
+		if c.cfg.onEvent != nil {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						c.log.Error("event handler panicked", "panic", fmt.Sprint(r))
+					}
+				}()
+				c.cfg.onEvent(ev)
+			}()
+		}
+	}
+}
+
+func (c *Client) applyStatus(ev SessionEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var from []ContextStatus
+	switch ev.Status {
+	case ContextAvailable:
+		from = []ContextStatus{ContextDisconnected, ContextError}
+	case ContextDisconnected, ContextError:
+		from = []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}
+	default:
+		c.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
+		return
+	}
+	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
+	if err != nil {
+		c.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)
+		return
+	}
+	attrs := []any{"context", ev.ContextID, "status", ev.Status}
+	if ev.Err != nil {
+		attrs = append(attrs, "cause", ev.Err)
+	}
+	c.log.Info("session status", attrs...)
+	if ok && ev.Status == ContextAvailable {
+		c.wakeJobs(ctx, ev.ContextID)
+	}
+}
+
+// wakeJobs enqueues at once the pending jobs of a context that were waiting
+// for it to come back.
+func (c *Client) wakeJobs(ctx context.Context, contextID int64) {
+	now := c.now()
+	var after int64
+	for {
+		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending}, AfterID: after})
+		if err != nil {
+			c.log.Warn("waking jobs", "context", contextID, "err", err)
+			return
+		}
+		for _, j := range jobs {
+			after = j.ID
+			if !j.NextRunAt.After(now) {
+				continue // due already: its delivery is in the queue
+			}
+			ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending},
+				To: JobPending, NextRunAt: now, EnqueuedAt: now, At: now}})
+			if err != nil || !ok {
+				continue
+			}
+			_ = c.queue.Enqueue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0)
+		}
+		if len(jobs) < DefaultJobsLimit {
+			return
+		}
+	}
+}
+
+// eventQueue is an unbounded FIFO of session events, so that a pool's
+// callback never blocks.
+type eventQueue struct {
+	mu     sync.Mutex
+	buf    []SessionEvent
+	signal chan struct{}
+	closed bool
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{signal: make(chan struct{}, 1)} }
+
+func (q *eventQueue) push(ev SessionEvent) {
+	q.mu.Lock()
+	if !q.closed {
+		q.buf = append(q.buf, ev)
+	}
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next event, waiting for one; false once closed and empty.
+func (q *eventQueue) pop() (SessionEvent, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.buf) > 0 {
+			ev := q.buf[0]
+			q.buf[0] = SessionEvent{}
+			q.buf = q.buf[1:]
+			q.mu.Unlock()
+			return ev, true
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return SessionEvent{}, false
+		}
+		q.mu.Unlock()
+		<-q.signal
+	}
+}
+
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,638 @@
+package wasend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Sender is what host code calls to send messages and follow them. *Client
+// implements it; hosts that want to fake it in their own tests can.
+//
+// Implementations must be safe for concurrent use.
+type Sender interface {
+	// Send validates a single message, records it as a pending job and
+	// enqueues it. It returns the job.
+	Send(ctx context.Context, contextID int64, to, text string, metadata map[string]any) (Job, error)
+	// SendBulk validates a list of messages, records them as one pending
+	// bulk job and enqueues it. The messages go out in order, delay apart
+	// (zero means the default; NoDelay means none).
+	SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, delay time.Duration) (Job, error)
+	// Job returns a job with the status of each of its messages.
+	Job(ctx context.Context, id int64) (Job, error)
+	// Cancel cancels a job; its unsent messages are marked cancelled.
+	Cancel(ctx context.Context, id int64) (Job, error)
+	// Pause pauses a job after the message in flight.
+	Pause(ctx context.Context, id int64) (Job, error)
+	// Resume resumes a paused job from its first unsent message.
+	Resume(ctx context.Context, id int64) (Job, error)
+	// Stats counts jobs and messages by kind, status and browser context,
+	// and reports the queue's counters.
+	Stats(ctx context.Context) (Stats, error)
+	// Clean deletes the finished jobs older than olderThan.
+	Clean(ctx context.Context, olderThan time.Duration) (int64, error)
+	// Run runs the workers until ctx is done.
+	Run(ctx context.Context) error
+	// Close stops the workers and closes the sessions this process holds.
+	Close() error
+}
+
+// BulkMessage is one message of a bulk send.
+type BulkMessage struct {
+	// To is the recipient's phone number in international form.
+	To string
+	// Text is the message body.
+	Text string
+}
+
+// Stats are counts of jobs and messages, and the queue's counters.
+type Stats struct {
+	// Jobs counts jobs by kind and status. Every kind and status is present.
+	Jobs map[JobKind]map[JobStatus]int64
+	// Messages counts messages by status. Every status is present.
+	Messages map[MessageStatus]int64
+	// Contexts has one entry for each browser context, by id.
+	Contexts []ContextStats
+	// Queue holds the queue's counters; they are -1 when the queue could
+	// not be asked.
+	Queue QueueStats
+}
+
+// ContextStats are the counts of one browser context.
+type ContextStats struct {
+	ID     int64
+	Status ContextStatus
+	// Live reports whether this process holds the context's session.
+	Live bool
+	// Jobs counts the context's jobs by status, all kinds together.
+	Jobs map[JobStatus]int64
+	// Messages counts the context's messages by status.
+	Messages map[MessageStatus]int64
+}
+
+// Client is wasend's front end: it validates and records send requests,
+// runs the workers that send them through live sessions, and manages the
+// browser contexts this process holds. Build it with New.
+type Client struct {
+	pool  BrowserPool
+	queue Queue
+	store Store
+	cfg   config
+	log   *slog.Logger
+
+	singleSem chan struct{}
+	bulkSem   chan struct{}
+
+	mu       sync.Mutex
+	live     map[int64]*liveContext
+	bySystem map[string]*liveContext
+	early    map[string][]SessionEvent // events of sessions not registered yet
+	closed   bool
+	running  bool
+	opened   chan *liveContext // contexts for Run to start consuming
+	run      *runState
+	stopRun  context.CancelFunc
+	runDone  chan struct{}
+
+	events   *eventQueue
+	eventsWG sync.WaitGroup
+}
+
+var _ Sender = (*Client)(nil)
+
+// liveContext is a browser context whose session this process holds.
+type liveContext struct {
+	id       int64
+	systemID string
+	session  Session
+	lock     chan struct{} // held while a message is being sent
+
+	mu          sync.Mutex
+	stopConsume context.CancelFunc
+}
+
+func (lc *liveContext) acquire(ctx context.Context) error {
+	select {
+	case lc.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (lc *liveContext) release() { <-lc.lock }
+
+// New builds a Client on a browser pool, a queue and a store. None of them
+// is closed by the Client. It validates the options and returns an error
+// wrapping ErrInvalidOption when one is wrong.
+func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, error) {
+	if pool == nil || queue == nil || store == nil {
+		return nil, fmt.Errorf("%w: pool, queue and store are required", ErrInvalidOption)
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &Client{
+		pool:      pool,
+		queue:     queue,
+		store:     store,
+		cfg:       cfg,
+		log:       cfg.logger.With("component", "wasend"),
+		singleSem: make(chan struct{}, cfg.singleConcurrency),
+		bulkSem:   make(chan struct{}, cfg.bulkConcurrency),
+		live:      make(map[int64]*liveContext),
+		bySystem:  make(map[string]*liveContext),
+		early:     make(map[string][]SessionEvent),
+		opened:    make(chan *liveContext, 64),
+		events:    newEventQueue(),
+	}
+	c.eventsWG.Add(1)
+	go func() {
+		defer c.eventsWG.Done()
+		c.eventLoop()
+	}()
+	return c, nil
+}
+
+func (c *Client) now() time.Time { return c.cfg.now().UTC() }
+
+// Send validates a single message, records it as a pending job and enqueues
+// it. The phone number is normalized to E.164 and the text must be valid,
+// non-empty UTF-8 of at most MaxTextLength characters; the browser context
+// must exist and be neither closed nor in error (a disconnected context is
+// accepted: the job waits for it). Invalid input returns an error wrapping
+// a *ValidationError (and its sentinel), and nothing is recorded.
+//
+// If the job is recorded but the queue cannot take it, Send logs a warning
+// and returns the pending job with a nil error: the job is not lost, since
+// Run's sweep enqueues it again. A failure of the store returns an error
+// wrapping ErrStore and records nothing.
+func (c *Client) Send(ctx context.Context, contextID int64, to, text string, metadata map[string]any) (Job, error) {
+	if err := c.checkOpen(); err != nil {
+		return Job{}, err
+	}
+	phone, err := NormalizePhone(to)
+	if err != nil {
+		return Job{}, &ValidationError{Index: -1, Field: "to", Err: err}
+	}
+	if err := checkText(text); err != nil {
+		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
+	}
+	if metadata != nil {
+		if _, err := json.Marshal(metadata); err != nil {
+			return Job{}, &ValidationError{Index: -1, Field: "metadata", Err: fmt.Errorf("%w: %v", ErrInvalidMetadata, err)}
+		}
+	}
+	if err := c.checkContext(ctx, contextID); err != nil {
+		return Job{}, err
+	}
+	return c.createJob(ctx, Job{
+		ContextID: contextID,
+		Kind:      KindSingle,
+		Metadata:  metadata,
+		Messages:  []Message{{To: phone, Text: text}},
+	})
+}
+
+// SendBulk validates a list of messages, records them as one pending bulk
+// job and enqueues it. Every message is validated as in Send before
+// anything is recorded; the first bad one is reported with its index in a
+// *ValidationError. The messages go out in order, delay apart: zero means
+// the default (WithBulkDelay), NoDelay means no pause, and other negative
+// values are invalid.
+func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, delay time.Duration) (Job, error) {
+	if err := c.checkOpen(); err != nil {
+		return Job{}, err
+	}
+	switch {
+	case delay == 0:
+		delay = c.cfg.bulkDelay
+	case delay == NoDelay:
+		delay = 0
+	case delay < 0:
+		return Job{}, &ValidationError{Index: -1, Field: "delay", Err: ErrInvalidDelay}
+	}
+	if len(messages) == 0 {
+		return Job{}, &ValidationError{Index: -1, Field: "messages", Err: ErrNoMessages}
+	}
+	if len(messages) > c.cfg.maxBulkMessages {
+		return Job{}, &ValidationError{Index: -1, Field: "messages", Err: ErrTooManyMessages}
+	}
+	msgs := make([]Message, len(messages))
+	for i, m := range messages {
+		phone, err := NormalizePhone(m.To)
+		if err != nil {
+			return Job{}, &ValidationError{Index: i, Field: "to", Err: err}
+		}
+		if err := checkText(m.Text); err != nil {
+			return Job{}, &ValidationError{Index: i, Field: "text", Err: err}
+		}
+		msgs[i] = Message{To: phone, Text: m.Text}
+	}
+	if err := c.checkContext(ctx, contextID); err != nil {
+		return Job{}, err
+	}
+	return c.createJob(ctx, Job{
+		ContextID: contextID,
+		Kind:      KindBulk,
+		Delay:     delay,
+		Messages:  msgs,
+	})
+}
+
+// checkContext checks that a browser context can take new jobs.
+func (c *Client) checkContext(ctx context.Context, id int64) error {
+	bc, err := c.store.Context(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch bc.Status {
+	case ContextClosed:
+		return fmt.Errorf("%w: %w", ErrContextNotAvailable, ErrContextClosed)
+	case ContextError:
+		return fmt.Errorf("%w: context %d is in error", ErrContextNotAvailable, id)
+	}
+	return nil
+}
+
+func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
+	now := c.now()
+	j.Status = JobPending
+	j.MaxAttempts = c.cfg.maxAttempts
+	j.NextRunAt = now
+	j.EnqueuedAt = now
+	job, err := c.store.CreateJob(ctx, j)
+	if err != nil {
+		return Job{}, err
+	}
+	d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+	if err := c.queue.Enqueue(ctx, d, 0); err != nil {
+		c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
+			"job", job.ID, "context", job.ContextID, "err", err)
+	}
+	c.log.Debug("job created", "job", job.ID, "kind", job.Kind, "context", job.ContextID,
+		"messages", len(job.Messages), "to", MaskPhone(job.Messages[0].To))
+	return job, nil
+}
+
+// Job returns a job with the status of each of its messages.
+func (c *Client) Job(ctx context.Context, id int64) (Job, error) {
+	return c.store.Job(ctx, id)
+}
+
+// Cancel cancels a job that is pending, running or paused: the job becomes
+// cancelled and its unsent messages too. A message in flight finishes and
+// keeps its outcome. Cancelling a finished job returns ErrJobFinished.
+func (c *Client) Cancel(ctx context.Context, id int64) (Job, error) {
+	return c.control(ctx, id, func(j Job) (*JobTransition, error) {
+		return &JobTransition{
+			ID: id, From: []JobStatus{JobPending, JobRunning, JobPaused}, To: JobCancelled,
+			PendingMessagesTo: MessageCancelled,
+		}, nil
+	})
+}
+
+// Pause pauses a pending or running job. A running job stops after the
+// message in flight. Pausing a paused job does nothing; pausing a finished
+// job returns ErrJobFinished.
+func (c *Client) Pause(ctx context.Context, id int64) (Job, error) {
+	return c.control(ctx, id, func(j Job) (*JobTransition, error) {
+		if j.Status == JobPaused {
+			return nil, nil
+		}
+		return &JobTransition{ID: id, From: []JobStatus{JobPending, JobRunning}, To: JobPaused}, nil
+	})
+}
+
+// Resume makes a paused job pending again and enqueues it; it continues from
+// its first unsent message. Resuming a pending or running job does nothing;
+// resuming a finished job returns ErrJobFinished.
+func (c *Client) Resume(ctx context.Context, id int64) (Job, error) {
+	job, err := c.control(ctx, id, func(j Job) (*JobTransition, error) {
+		if j.Status != JobPaused {
+			return nil, nil
+		}
+		now := c.now()
+		return &JobTransition{ID: id, From: []JobStatus{JobPaused}, To: JobPending,
+			NextRunAt: now, EnqueuedAt: now}, nil
+	})
+	if err != nil {
+		return job, err
+	}
+	if job.Status == JobPending {
+		d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+		if err := c.queue.Enqueue(ctx, d, 0); err != nil {
+			c.log.Warn("resumed job not enqueued; the sweep will enqueue it", "job", id, "err", err)
+		}
+	}
+	return job, nil
+}
+
+// control applies a user's change to a job, retrying when the job changed
+// status under it.
+func (c *Client) control(ctx context.Context, id int64, build func(Job) (*JobTransition, error)) (Job, error) {
+	if err := c.checkOpen(); err != nil {
+		return Job{}, err
+	}
+	for range 5 {
+		job, err := c.store.Job(ctx, id)
+		if err != nil {
+			return Job{}, err
+		}
+		if job.Status.Final() {
+			return job, fmt.Errorf("%w: job %d is %s", ErrJobFinished, id, job.Status)
+		}
+		tr, err := build(job)
+		if err != nil {
+			return job, err
+		}
+		if tr == nil {
+			return job, nil
+		}
+		tr.At = c.now()
+		ok, err := c.store.Apply(ctx, Step{Job: tr})
+		if err != nil {
+			return job, err
+		}
+		if ok {
+			c.log.Info("job "+string(tr.To), "job", id, "from", job.Status)
+			return c.store.Job(ctx, id)
+		}
+	}
+	return Job{}, fmt.Errorf("%w: job %d keeps changing", ErrJobState, id)
+}
+
+// Stats counts jobs and messages by kind, status and browser context, and
+// asks the queue for its counters. When the queue cannot answer, Stats
+// returns the store's counts, queue counters of -1, and an error wrapping
+// ErrQueue.
+func (c *Client) Stats(ctx context.Context) (Stats, error) {
+	counts, err := c.store.Counts(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	contexts, err := c.store.Contexts(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Stats{
+		Jobs:     make(map[JobKind]map[JobStatus]int64),
+		Messages: newMessageCounts(),
+	}
+	for _, k := range JobKinds {
+		st.Jobs[k] = newJobCounts()
+	}
+	byID := make(map[int64]*ContextStats, len(contexts))
+	st.Contexts = make([]ContextStats, len(contexts))
+	c.mu.Lock()
+	for i, bc := range contexts {
+		_, live := c.live[bc.ID]
+		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live,
+			Jobs: newJobCounts(), Messages: newMessageCounts()}
+		byID[bc.ID] = &st.Contexts[i]
+	}
+	c.mu.Unlock()
+	for _, jc := range counts.Jobs {
+		if m, ok := st.Jobs[jc.Kind]; ok {
+			m[jc.Status] += jc.N
+		}
+		if cs := byID[jc.ContextID]; cs != nil {
+			cs.Jobs[jc.Status] += jc.N
+		}
+	}
+	for _, mc := range counts.Messages {
+		st.Messages[mc.Status] += mc.N
+		if cs := byID[mc.ContextID]; cs != nil {
+			cs.Messages[mc.Status] += mc.N
+		}
+	}
+	qs, err := c.queue.Stats(ctx)
+	if err != nil {
+		st.Queue = QueueStats{Waiting: -1, Delayed: -1, InFlight: -1, Processed: -1, Retried: -1, Failed: -1, Consumers: -1}
+		if !errors.Is(err, ErrQueue) {
+			err = fmt.Errorf("%w: %w", ErrQueue, err)
+		}
+		return st, err
+	}
+	st.Queue = qs
+	return st, nil
+}
+
+func newJobCounts() map[JobStatus]int64 {
+	m := make(map[JobStatus]int64, len(JobStatuses))
+	for _, s := range JobStatuses {
+		m[s] = 0
+	}
+	return m
+}
+
+func newMessageCounts() map[MessageStatus]int64 {
+	m := make(map[MessageStatus]int64, len(MessageStatuses))
+	for _, s := range MessageStatuses {
+		m[s] = 0
+	}
+	return m
+}
+
+// Clean deletes the jobs that finished (completed, failed or cancelled) more
+// than olderThan ago, with their messages, and returns how many it deleted.
+// A negative olderThan is invalid.
+func (c *Client) Clean(ctx context.Context, olderThan time.Duration) (int64, error) {
+	if olderThan < 0 {
+		return 0, fmt.Errorf("%w: negative age", ErrInvalidOption)
+	}
+	n, err := c.store.Clean(ctx, c.now().Add(-olderThan))
+	if err == nil && n > 0 {
+		c.log.Info("cleaned finished jobs", "jobs", n)
+	}
+	return n, err
+}
+
+func (c *Client) checkOpen() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// CreateContext launches a new browser context's session in this process
+// and records it, with status disconnected until the session reports that
+// it is logged in. Its QR codes arrive through WithEventHandler.
+func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
+	if err := c.checkOpen(); err != nil {
+		return BrowserContext{}, err
+	}
+	sess, err := c.pool.Launch(ctx, LaunchRequest{OnEvent: c.onEvent})
+	if err != nil {
+		return BrowserContext{}, err
+	}
+	bc, err := c.store.CreateContext(ctx, BrowserContext{SystemID: sess.SystemID(), Status: ContextDisconnected})
+	if err != nil {
+		c.closeSession(sess)
+		return BrowserContext{}, err
+	}
+	c.register(bc.ID, sess)
+	bc.Session = sess
+	c.log.Info("browser context created", "context", bc.ID)
+	return bc, nil
+}
+
+// OpenContext launches, in this process, the session of a browser context
+// that already exists (for example after a restart; a persistent session
+// keeps its login). Opening a context this process holds already returns
+// it. A closed context gives ErrContextClosed.
+func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, error) {
+	if err := c.checkOpen(); err != nil {
+		return BrowserContext{}, err
+	}
+	bc, err := c.store.Context(ctx, id)
+	if err != nil {
+		return BrowserContext{}, err
+	}
+	if bc.Status == ContextClosed {
+		return bc, ErrContextClosed
+	}
+	c.mu.Lock()
+	lc := c.live[id]
+	c.mu.Unlock()
+	if lc != nil {
+		bc.Session = lc.session
+		return bc, nil
+	}
+	// Until the session says it is logged in, the context cannot send.
+	if _, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: id,
+		From: []ContextStatus{ContextAvailable, ContextBusy, ContextError}, To: ContextDisconnected, At: c.now()}}); err != nil {
+		return bc, err
+	}
+	sess, err := c.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, OnEvent: c.onEvent})
+	if err != nil {
+		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: id,
+			From: []ContextStatus{ContextDisconnected}, To: ContextError, At: c.now()}})
+		return bc, err
+	}
+	c.register(id, sess)
+	bc, err = c.store.Context(ctx, id)
+	bc.Session = sess
+	return bc, err
+}
+
+// CloseContext closes a browser context for good: it stops its worker in
+// this process, closes its session, marks it closed, and fails its pending
+// and paused jobs with ErrContextClosed (their unsent messages are
+// cancelled). A job in flight stops after its current message.
+func (c *Client) CloseContext(ctx context.Context, id int64) error {
+	if _, err := c.store.Context(ctx, id); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	lc := c.live[id]
+	if lc != nil {
+		delete(c.live, id)
+		delete(c.bySystem, lc.systemID)
+	}
+	c.mu.Unlock()
+	if _, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: id,
+		From: []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, To: ContextClosed, At: c.now()}}); err != nil {
+		return err
+	}
+	if lc != nil {
+		lc.stopConsumer()
+		c.closeSession(lc.session)
+	}
+	var after int64
+	for {
+		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: id, Statuses: []JobStatus{JobPending, JobPaused}, AfterID: after})
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			after = j.ID
+			if _, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending, JobPaused},
+				To: JobFailed, ErrorKind: KindContextClosed, Error: ErrContextClosed.Error(),
+				PendingMessagesTo: MessageCancelled, At: c.now()}}); err != nil {
+				return err
+			}
+		}
+		if len(jobs) < DefaultJobsLimit {
+			break
+		}
+	}
+	c.log.Info("browser context closed", "context", id)
+	return nil
+}
+
+// Context returns a browser context, with its live session when this
+// process holds it.
+func (c *Client) Context(ctx context.Context, id int64) (BrowserContext, error) {
+	bc, err := c.store.Context(ctx, id)
+	if err != nil {
+		return bc, err
+	}
+	c.mu.Lock()
+	if lc := c.live[id]; lc != nil {
+		bc.Session = lc.session
+	}
+	c.mu.Unlock()
+	return bc, nil
+}
+
+// Contexts returns every browser context, with the live sessions this
+// process holds.
+func (c *Client) Contexts(ctx context.Context) ([]BrowserContext, error) {
+	list, err := c.store.Contexts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	for i := range list {
+		if lc := c.live[list[i].ID]; lc != nil {
+			list[i].Session = lc.session
+		}
+	}
+	c.mu.Unlock()
+	return list, nil
+}
+
+// register makes a launched session live in this process, replays the
+// events it sent before it had an id, and hands it to Run.
+func (c *Client) register(id int64, sess Session) {
+	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
+	c.mu.Lock()
+	c.live[id] = lc
+	c.bySystem[lc.systemID] = lc
+	early := c.early[lc.systemID]
+	delete(c.early, lc.systemID)
+	running := c.running
+	c.mu.Unlock()
+	for _, ev := range early {
+		ev.ContextID = id
+		c.events.push(ev)
+	}
+	if running {
+		select {
+		case c.opened <- lc:
+		default:
+			// Run also rescans the live contexts on every sweep.
+		}
+	}
+}
+
+func (c *Client) closeSession(s Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		c.log.Warn("closing session", "err", err)
+	}
+}
