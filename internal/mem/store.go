@@ -1,0 +1,441 @@
+// Package mem holds in-memory implementations of wasend.Store and
+// wasend.Queue, for fast unit tests and examples. They follow the same
+// contracts as the SQL store and the Redis queue, and run the same
+// conformance suites.
+package mem
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// Store is a wasend.Store in memory. It is safe for concurrent use.
+type Store struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	nextCtx  int64
+	nextJob  int64
+	nextMsg  int64
+	contexts map[int64]*wasend.BrowserContext
+	jobs     map[int64]*wasend.Job
+	msgJob   map[int64]int64 // message id -> job id
+	// FailWith, when set, makes every call fail with it (outage tests).
+	failWith error
+}
+
+var _ wasend.Store = (*Store)(nil)
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{}, msgJob: map[int64]int64{}}
+}
+
+// SetFailure makes every later call fail with err (nil restores service).
+func (s *Store) SetFailure(err error) {
+	s.mu.Lock()
+	s.failWith = err
+	s.mu.Unlock()
+}
+
+func (s *Store) ts(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func (s *Store) fail(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.failWith != nil {
+		return fmt.Errorf("%w: %w", wasend.ErrStore, s.failWith)
+	}
+	return nil
+}
+
+// CreateContext implements wasend.Store.
+func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (wasend.BrowserContext, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.BrowserContext{}, err
+	}
+	if c.Status == "" {
+		c.Status = wasend.ContextDisconnected
+	}
+	if !c.Status.Valid() {
+		return wasend.BrowserContext{}, fmt.Errorf("mem: invalid context status %q", c.Status)
+	}
+	if c.SystemID != "" {
+		for _, o := range s.contexts {
+			if o.SystemID == c.SystemID {
+				return wasend.BrowserContext{}, wasend.ErrDuplicateContext
+			}
+		}
+	}
+	s.nextCtx++
+	now := s.ts(time.Time{})
+	rec := wasend.BrowserContext{ID: s.nextCtx, Status: c.Status, SystemID: c.SystemID, CreatedAt: now, UpdatedAt: now}
+	s.contexts[rec.ID] = &rec
+	return rec, nil
+}
+
+// Context implements wasend.Store.
+func (s *Store) Context(ctx context.Context, id int64) (wasend.BrowserContext, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.BrowserContext{}, err
+	}
+	c, ok := s.contexts[id]
+	if !ok {
+		return wasend.BrowserContext{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
+	}
+	return *c, nil
+}
+
+// Contexts implements wasend.Store.
+func (s *Store) Contexts(ctx context.Context) ([]wasend.BrowserContext, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]wasend.BrowserContext, 0, len(s.contexts))
+	for _, c := range s.contexts {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// CreateJob implements wasend.Store.
+func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.Job{}, err
+	}
+	if _, ok := s.contexts[j.ContextID]; !ok {
+		return wasend.Job{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, j.ContextID)
+	}
+	if j.Status == "" {
+		j.Status = wasend.JobPending
+	}
+	if !j.Status.Valid() || !j.Kind.Valid() {
+		return wasend.Job{}, fmt.Errorf("mem: invalid job status %q or kind %q", j.Status, j.Kind)
+	}
+	md, err := roundTrip(j.Metadata)
+	if err != nil {
+		return wasend.Job{}, err
+	}
+	now := s.ts(time.Time{})
+	s.nextJob++
+	job := j
+	job.ID, job.Metadata, job.Claim = s.nextJob, md, ""
+	job.CreatedAt, job.UpdatedAt = now, now
+	job.NextRunAt = s.ts(j.NextRunAt)
+	job.EnqueuedAt = s.ts(j.EnqueuedAt)
+	job.StartedAt, job.FinishedAt = time.Time{}, time.Time{}
+	job.Messages = make([]wasend.Message, len(j.Messages))
+	for i, m := range j.Messages {
+		s.nextMsg++
+		job.Messages[i] = wasend.Message{ID: s.nextMsg, JobID: job.ID, Position: i, To: m.To, Text: m.Text,
+			Status: wasend.MessagePending, UpdatedAt: now}
+		s.msgJob[s.nextMsg] = job.ID
+	}
+	s.jobs[job.ID] = &job
+	return cloneJob(&job, true), nil
+}
+
+func roundTrip(md map[string]any) (map[string]any, error) {
+	if md == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", wasend.ErrInvalidMetadata, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func cloneJob(j *wasend.Job, withMessages bool) wasend.Job {
+	out := *j
+	out.Messages = nil
+	if withMessages {
+		out.Messages = slices.Clone(j.Messages)
+	}
+	if j.Metadata != nil {
+		out.Metadata, _ = roundTrip(j.Metadata)
+	}
+	return out
+}
+
+// Job implements wasend.Store.
+func (s *Store) Job(ctx context.Context, id int64) (wasend.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.Job{}, err
+	}
+	j, ok := s.jobs[id]
+	if !ok {
+		return wasend.Job{}, fmt.Errorf("%w: %d", wasend.ErrJobNotFound, id)
+	}
+	return cloneJob(j, true), nil
+}
+
+// Jobs implements wasend.Store.
+func (s *Store) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = wasend.DefaultJobsLimit
+	}
+	ids := make([]int64, 0, len(s.jobs))
+	for id := range s.jobs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []wasend.Job
+	for _, id := range ids {
+		j := s.jobs[id]
+		switch {
+		case id <= f.AfterID,
+			f.ContextID != 0 && j.ContextID != f.ContextID,
+			len(f.Statuses) > 0 && !slices.Contains(f.Statuses, j.Status),
+			f.Kind != "" && j.Kind != f.Kind,
+			!f.NextRunBefore.IsZero() && j.NextRunAt.After(f.NextRunBefore),
+			!f.EnqueuedBefore.IsZero() && !j.EnqueuedAt.Before(f.EnqueuedBefore),
+			!f.UpdatedBefore.IsZero() && !j.UpdatedAt.Before(f.UpdatedBefore):
+			continue
+		}
+		out = append(out, cloneJob(j, false))
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Apply implements wasend.Store.
+func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return false, err
+	}
+	if err := validateStep(st); err != nil {
+		return false, err
+	}
+	var (
+		job *wasend.Job
+		msg *wasend.Message
+		bc  *wasend.BrowserContext
+	)
+	if t := st.Job; t != nil {
+		job = s.jobs[t.ID]
+		if job == nil || !slices.Contains(t.From, job.Status) || (t.IfClaim != "" && job.Claim != t.IfClaim) {
+			return false, nil
+		}
+	}
+	if t := st.Message; t != nil {
+		msg = s.findMessage(t.ID)
+		if msg == nil || !slices.Contains(t.From, msg.Status) {
+			return false, nil
+		}
+	}
+	if t := st.Context; t != nil {
+		bc = s.contexts[t.ID]
+		if bc == nil || !slices.Contains(t.From, bc.Status) {
+			return false, nil
+		}
+	}
+	if t := st.Job; t != nil {
+		at := s.ts(t.At)
+		if t.To == wasend.JobRunning {
+			job.Claim = t.Claim
+			if job.StartedAt.IsZero() {
+				job.StartedAt = at
+			}
+		} else {
+			job.Claim = ""
+		}
+		if t.To.Final() {
+			job.FinishedAt = at
+		}
+		if t.AddAttempt {
+			job.Attempts++
+		}
+		if !t.NextRunAt.IsZero() {
+			job.NextRunAt = s.ts(t.NextRunAt)
+		}
+		if !t.EnqueuedAt.IsZero() {
+			job.EnqueuedAt = s.ts(t.EnqueuedAt)
+		}
+		switch {
+		case t.ErrorKind != "":
+			job.ErrorKind, job.Error = t.ErrorKind, t.Error
+		case t.ClearError:
+			job.ErrorKind, job.Error = "", ""
+		}
+		if t.PendingMessagesTo != "" {
+			for i := range job.Messages {
+				if job.Messages[i].Status == wasend.MessagePending {
+					job.Messages[i].Status = t.PendingMessagesTo
+					job.Messages[i].UpdatedAt = at
+				}
+			}
+		}
+		job.Status = t.To
+		job.UpdatedAt = at
+	}
+	if t := st.Message; t != nil {
+		at := s.ts(t.At)
+		switch t.To {
+		case wasend.MessageSending:
+			msg.Attempts++
+			msg.AttemptedAt = at
+		case wasend.MessageSent:
+			msg.SentAt = s.ts(t.SentAt)
+			if t.SentAt.IsZero() {
+				msg.SentAt = at
+			}
+			msg.WAMessageID = t.WAMessageID
+		}
+		switch {
+		case t.ErrorKind != "":
+			msg.ErrorKind, msg.Error = t.ErrorKind, t.Error
+		case t.ClearError:
+			msg.ErrorKind, msg.Error = "", ""
+		}
+		msg.Status = t.To
+		msg.UpdatedAt = at
+	}
+	if t := st.Context; t != nil {
+		bc.Status = t.To
+		bc.UpdatedAt = s.ts(t.At)
+	}
+	return true, nil
+}
+
+func (s *Store) findMessage(id int64) *wasend.Message {
+	j := s.jobs[s.msgJob[id]]
+	if j == nil {
+		return nil
+	}
+	for i := range j.Messages {
+		if j.Messages[i].ID == id {
+			return &j.Messages[i]
+		}
+	}
+	return nil
+}
+
+func validateStep(st wasend.Step) error {
+	if st.Job == nil && st.Message == nil && st.Context == nil {
+		return fmt.Errorf("mem: empty step")
+	}
+	if t := st.Job; t != nil {
+		if len(t.From) == 0 || !t.To.Valid() || (t.To == wasend.JobRunning && t.Claim == "") ||
+			(t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid()) {
+			return fmt.Errorf("mem: invalid job transition %+v", *t)
+		}
+		for _, f := range t.From {
+			if !f.Valid() {
+				return fmt.Errorf("mem: invalid job status %q", f)
+			}
+		}
+	}
+	if t := st.Message; t != nil {
+		if len(t.From) == 0 || !t.To.Valid() {
+			return fmt.Errorf("mem: invalid message transition %+v", *t)
+		}
+		for _, f := range t.From {
+			if !f.Valid() {
+				return fmt.Errorf("mem: invalid message status %q", f)
+			}
+		}
+	}
+	if t := st.Context; t != nil {
+		if len(t.From) == 0 || !t.To.Valid() {
+			return fmt.Errorf("mem: invalid context transition %+v", *t)
+		}
+		for _, f := range t.From {
+			if !f.Valid() {
+				return fmt.Errorf("mem: invalid context status %q", f)
+			}
+		}
+	}
+	return nil
+}
+
+// Counts implements wasend.Store.
+func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.StoreCounts{}, err
+	}
+	type jk struct {
+		c int64
+		k wasend.JobKind
+		s wasend.JobStatus
+	}
+	type mk struct {
+		c int64
+		s wasend.MessageStatus
+	}
+	jobs := map[jk]int64{}
+	msgs := map[mk]int64{}
+	for _, j := range s.jobs {
+		jobs[jk{j.ContextID, j.Kind, j.Status}]++
+		for _, m := range j.Messages {
+			msgs[mk{j.ContextID, m.Status}]++
+		}
+	}
+	var out wasend.StoreCounts
+	for k, n := range jobs {
+		out.Jobs = append(out.Jobs, wasend.JobCount{ContextID: k.c, Kind: k.k, Status: k.s, N: n})
+	}
+	for k, n := range msgs {
+		out.Messages = append(out.Messages, wasend.MessageCount{ContextID: k.c, Status: k.s, N: n})
+	}
+	return out, nil
+}
+
+// Clean implements wasend.Store.
+func (s *Store) Clean(ctx context.Context, before time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	for id, j := range s.jobs {
+		if j.Status.Final() && j.FinishedAt.Before(before) {
+			for _, m := range j.Messages {
+				delete(s.msgJob, m.ID)
+			}
+			delete(s.jobs, id)
+			n++
+		}
+	}
+	return n, nil
+}
