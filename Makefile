@@ -1,0 +1,24 @@
+# wasend's two commands: `make demo` runs the quickstart, `make test` runs
+# every test. Both set up what they need on a Debian machine.
+SHELL := /bin/bash
+GO ?= go
+TEST_TIMEOUT ?= 15m
+
+.PHONY: test vet bench demo
+
+# test installs/starts Chromium, Redis, PostgreSQL and MariaDB when missing,
+# then runs go vet and the race-enabled tests with every integration
+# service required (CI=true: an unreachable service fails, never skips).
+test:
+	@eval "$$(scripts/test-env.sh)" && \
+	export CI=true && \
+	$(GO) vet ./... && \
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+vet:
+	$(GO) vet ./...
+
+# bench runs the benchmarks whose figures BENCHMARKS.md records.
+bench:
+	@eval "$$(scripts/test-env.sh)" && \
+	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./...
