@@ -1,0 +1,252 @@
+// Package fakewa is a local imitation of web.whatsapp.com for tests.
+//
+// A Server is an http.Handler that serves a hand-written page which renders
+// the DOM that WhatsApp Web bots rely on (the selectors, attributes, texts
+// and timings of the project spec shared/whatsapp-web.md), the "WhatsApp servers" the
+// page talks to, and the phone. Test hooks play the phone (scan a QR code,
+// log out, go offline) and an oracle records every message the server
+// received, byte for byte. A browser driver that passes against this page
+// should pass against the real one; where the fake had to guess, it errs on
+// the strict side.
+//
+//	s := fakewa.New(fakewa.WithBootDelay(50*time.Millisecond))
+//	base, err := s.Start() // http://127.0.0.1:<port>
+//	defer s.Close()
+//	// Chromium: navigate to base+"/send?phone=15551234567&text=hi",
+//	// read canvas.closest('[data-ref]').dataset.ref, then:
+//	err = s.Scan(ctx, ref, "15550001111")
+//	// … click button[aria-label='Send'] …
+//	msgs := s.Received("15550001111", "15551234567")
+//
+// The server is safe for concurrent use by many browsers, profiles and tabs.
+// Every page load makes a client ID; a tab keeps a tab ID in sessionStorage;
+// a browser profile keeps its login token in localStorage and IndexedDB.
+//
+// # Page states
+//
+// The page goes through these states; Sessions reports them as PageState.
+//
+// BOOT (PageBoot), for WithBootDelay: body.web > #app > #initial_startup
+// with .graphic, .progress > progress, .main ("WhatsApp") and .secondary
+// (span[data-icon='lock-small'] and "End-to-end encrypted").
+//
+// UNSUPPORTED (PageUnsupported): a User-Agent that matches
+// HeadlessChrome|Electron|QtWebEngine|^WhatsApp/ or has a "Chrome/NN" below
+// WithMinChromeMajor gets "WhatsApp works with Google Chrome NN+" with
+// a[href='https://support.google.com/chrome/answer/95414']. The server
+// decides from the request's User-Agent and the script again from
+// navigator.userAgent, so a CDP override of either is checked.
+// SupportedUserAgent is the rule.
+//
+// QR (PageQR): .landing-wrapper > .landing-header > .landing-headerTitle
+// ("WhatsApp Web"), .landing-window > .landing-main with .landing-title
+// "To use WhatsApp on your computer:", an ol of four li steps, and
+//
+//	<div data-testid="qrcode" data-ref="2@…,…,…,…"><span></span>
+//	  <canvas aria-label="Scan this QR code to link a device!" role="img" width="264" height="264"></canvas></div>
+//
+// The canvas shows a pattern drawn from the payload, not a real QR code.
+// The data-ref attribute of the same element changes after WithQRFirst and
+// then every WithQRRotate; after WithQRMaxRefreshes changes the last code
+// expires and div[data-ref] > span > button ("Click to reload QR code")
+// appears; a click starts a new cycle. The links "Need help to get
+// started?" and the button "Link with phone number" follow.
+//
+// PAIRING (PagePairing): after "Link with phone number", an input labelled
+// "Type your phone number." (it starts with "+") and a button "Next"; then
+// div[aria-details='link-device-phone-number-code-screen-instructions']
+// with data-link-code="A,B,C,D,E,F,G,H" (eight characters joined with
+// commas, as the real page renders the array) and "Link with QR code".
+// ConfirmPairingCode completes the login.
+//
+// LOADING (PageLoading), for WithLoadingDelay after a scan or a boot with a
+// stored login: #app > div > div > [div.graphic, div[role='progressbar']
+// [aria-label='Loading your chats'] > progress, div "Loading your chats
+// [NN%]", div "Don't close this window. Your messages are downloading."].
+// The XPath //*[@id='app']/div/div/div[2]/progress of whatsapp-web.js
+// finds the bar.
+//
+// MAIN (PageMain): #app > .app-wrapper-web > .two[tabindex='-1'] holding
+// header[data-testid='chatlist-header'] (buttons [aria-label='New chat'] and
+// [aria-label='Menu']), #side with the banners, the search
+// input[data-tab='3'][aria-label='Search or start a new chat']
+// [data-testid='chat-list-search'], #pane-side > div[data-tab='4'] >
+// [data-testid='chat-list'] > div[aria-label='Chat list'][role='grid'] with
+// one div[role='row'] > [data-testid='cell-frame-container'] >
+// [role='gridcell'] > span[dir='auto'][title='+<digits>'] per chat, and,
+// with no chat open, the intro pane ([data-testid='intro-md-beta-logo-light'],
+// h1[data-testid='intro-title'] "WhatsApp Web", [data-testid='intro-text']).
+//
+// STARTING CHAT, for WithStartingChatDelay after a /send link:
+// div[data-animate-modal-popup='true'][aria-label='Starting chat'] >
+// div[data-animate-modal-body='true'] > h1 "Starting chat" and
+// svg[role='status'], and a "Cancel" button. While it shows, a chat opened
+// before stays in the DOM behind it, so a driver must check
+// #main header span[title] before it types.
+//
+// CHAT OPEN: #main > header with span[dir='auto'][title='+<digits>'] first,
+// then div[data-testid='conversation-panel-wrapper'] holding the message
+// list (div[role='application']) and the footer with the compose box (see
+// below). A chat opened by a link holds the link's text.
+//
+// INVALID NUMBER: a phone parameter that is not 6 to 15 ASCII digits (a "+"
+// or a space included), or a number marked with SetNotOnWhatsApp, gets
+//
+//	<div role="dialog"><div data-animate-modal-popup="true" aria-label="Phone number shared via url is invalid.">
+//	  <div data-animate-modal-body="true"><div>Phone number shared via url is invalid.</div></div>
+//	  <div role="button" data-testid="popup-controls-ok">OK</div></div></div>
+//
+// OK closes it; MAIN shows no chat.
+//
+// CONFLICT (PageConflict): a div[role='dialog'] with the text
+// `WhatsApp is open in another window. Click "Use Here" to use WhatsApp in
+// this window.` and the buttons "Close" ([data-testid='popup-controls-cancel'],
+// window.close()) and "Use here" ([data-testid='popup-controls-ok']). It
+// shows in a page whose login another window took: a second tab of the same
+// profile gets it when it boots (the first keeps the login), and every page
+// of an account gets it after Conflict. "Use here" takes the login back and
+// the other page shows the dialog. Behind the dialog nothing can be sent.
+//
+// BANNERS: at the top of #side, [data-testid='alert-phone'] ("Phone not
+// connected", "Make sure your phone has an active internet connection.",
+// "Trying to reach phone") while SetPhoneOnline is false, and
+// [data-testid='alert-computer'] ("Computer not connected", "Make sure your
+// computer has an active Internet connection.") while the page's WebSocket
+// is down.
+//
+// LOGGED OUT: after Logout the page clears its login storage, sets
+// localStorage "old-logout-cred", replaces its URL with
+// /?post_logout=1&logout_reason=0 and shows a new QR code (PageQR with
+// Session.LoggedOut).
+//
+// Every element also carries random class names such as "x1n2onr6 _ak1i",
+// different for each New (WithSeed fixes them). The semantic classes above
+// (message-out, selectable-text, copyable-text, lexical-rich-text-input,
+// landing-*, two, app-wrapper-web, …) are stable.
+//
+// # Opening a chat inside the app
+//
+// A full navigation to /send?phone=<digits>&text=<urlencoded> (also /send/,
+// with type=phone_number and app_absent ignored) boots the app, waits for a
+// login if needed, and then runs STARTING CHAT. Without a reload, the app
+// reacts to popstate, as the real router does:
+//
+//	window.history.pushState({}, '', '/send?phone=15551234567&text=hi');
+//	window.dispatchEvent(new PopStateEvent('popstate'));
+//
+// pushState alone does nothing. A link consumed this way is replaced with
+// "/". A link that arrives while the page shows the QR code, loads or shows
+// the conflict dialog runs when MAIN is reached. Two more ways open a chat: a
+// click on a row of the chat list (no modal; the chat's history shows), and
+// a number typed into the search box followed by Enter (with the modal and
+// the invalid-number check).
+//
+// # Compose box
+//
+//	<footer><div class="lexical-rich-text-input"><div contenteditable="true" role="textbox"
+//	  data-lexical-editor="true" tabindex="10" data-tab="10" aria-owns="emoji-suggestion"
+//	  aria-label="Type a message" aria-placeholder="Type a message">
+//	  <p class="selectable-text copyable-text"><span data-lexical-text="true">text</span></p></div></div>…</footer>
+//
+// Each line is a <p> (an empty line holds a <br>); the text is the lines
+// joined with "\n". It accepts key events (chromedp SendKeys,
+// Input.dispatchKeyEvent), Input.insertText, document.execCommand('insertText')
+// and a synthetic ClipboardEvent('paste') whose DataTransfer holds
+// text/plain. Enter sends and Shift+Enter starts a new line; both are
+// handled on keydown with the default canceled, as Lexical does. A CDP
+// "char" event after the keyDown is a key press of its own, so chromedp's
+// SendKeys("\n") or KeyEvent(kb.Enter) sends and then leaves a line break in
+// the box, which the next message carries; send Enter as a rawKeyDown and a
+// keyUp with no text instead. Pasted "\r\n" becomes "\n". Text is never
+// parsed as HTML and is sent untrimmed. Key events cannot type format
+// characters such as the ZWJ of emoji sequences (chromedp drops runes that
+// unicode.IsPrint rejects); use Input.insertText or paste for those.
+//
+// button[aria-label='Send'] > span[data-icon='wds-ic-send-filled'] exists only
+// while the box holds non-blank text; otherwise
+// button[aria-label='Voice message'] > span[data-icon='ptt'] takes its place.
+// After a send the box is empty. Blank text is never sent.
+//
+// # Outgoing rows and ticks
+//
+// A send appends, inside #main [data-testid='conversation-panel-wrapper'],
+//
+//	<div role="row"><div tabindex="-1" data-id="true_<to>@c.us_<ID>">
+//	  <div class="message-out focusable-list-item …">
+//	    <span data-icon="tail-out"><svg>…</svg></span>
+//	    <div>
+//	      <div class="copyable-text" data-pre-plain-text="[HH:MM, M/D/YYYY] Me: ">
+//	        <div><span dir="auto" class="selectable-text copyable-text"><span>text</span></span></div></div>
+//	      <div><span dir="auto">HH:MM</span>
+//	        <div><span aria-hidden="false" data-icon="msg-time" data-testid="msg-time" aria-label=" Pending ">
+//	          <svg viewBox="0 0 16 15" height="15" width="16"><title>msg-time</title><path/></svg></span></div></div>
+//	    </div></div></div></div>
+//
+// The page POSTs each message once. The data-id attribute appears when the
+// server accepts the message, after the pending delay of WithTickDelays; with
+// IDStyleHash it is the bare ID, 32 hex digits. Later the icon becomes
+// msg-check " Sent ", msg-dblcheck " Delivered " and, with a read delay,
+// msg-dblcheck " Read " with fill #53bdeb. A row whose POST fails stays
+// Pending. Reopening a chat shows its earlier messages with their status.
+//
+// # Login storage
+//
+// On a login the page writes localStorage "last-wid-md" (JSON string
+// "<digits>:<device>@c.us"), "last-wid" ("<digits>@c.us"), placeholders
+// for "WebEncKeySalt" and "WANoiseInfo", its login token under
+// "fakewa-login-token", and a row "me" in the object store "user" of the
+// IndexedDB database "wawc". At boot it sends the token to the server when
+// both stores agree; a valid token skips the QR code, so a Chromium restarted
+// on the same --user-data-dir reaches MAIN without one. Storage is per
+// origin: use the same Server (WithAddr keeps a port) for a restart test.
+//
+// # Finding the QR payload of a page
+//
+// Read it as a driver does: canvas.closest('[data-ref]').dataset.ref, then
+// call Scan with it. Scan returns when the page has stored the login. Server
+// side, PendingQRs lists the codes connected pages show (with their client
+// ID and User-Agent), Sessions shows QRRef per page, and ScanAny scans the
+// only page that shows a code.
+//
+// # Endpoints
+//
+// GET on any other path serves the page. The page's own endpoints, the
+// "WhatsApp servers", live under /__wa/ and need no token: GET /__wa/ws (the
+// WebSocket that pushes auth, qr, qr-expired, linked, logout, conflict,
+// phone, msg and ack events), POST /__wa/state, /__wa/linked,
+// /__wa/qr/reload, /__wa/pair, /__wa/takeover and /__wa/send, and GET
+// /__wa/contact, /__wa/chats and /__wa/chat. They act only for a client ID
+// that the server knows from the page's WebSocket, and only for its login.
+//
+// # Hooks
+//
+// The hooks are methods of Server: Scan, ScanAny, PendingQRs,
+// ConfirmPairingCode, Logout, SetNotOnWhatsApp, Conflict, SetPhoneOnline,
+// SetStuckPending, Received, AllReceived, Reset, MessageStatus and Sessions.
+// Another process reaches the same hooks over HTTP under /__fake/ with the
+// header "Authorization: Bearer <HookToken>"; HookClient wraps them and
+// returns the same sentinel errors. The page never sees the token, which
+// New makes at random.
+//
+// SetPhoneOnline(phone, false) holds new messages of the account at Pending;
+// they reach the server (and the oracle) when the phone is back.
+// SetStuckPending makes messages reach the server while their rows stay
+// Pending, which tests a driver that must not resend them.
+//
+// # The oracle
+//
+// Received(from, to) and AllReceived return each Message the server
+// received, once per accepted POST, oldest first, with From, To, the exact
+// Text (newlines, emoji, right-to-left scripts and HTML-like text intact),
+// the ID from the row's data-id and the time. Reset empties it.
+//
+// # Timings
+//
+// Every delay is an option with an exported default: DefaultBootDelay,
+// DefaultLoadingDelay and DefaultStartingChatDelay (1 s each), DefaultQRFirst
+// (60 s), DefaultQRRotate (20 s), DefaultQRMaxRefreshes (5), and the ticks
+// DefaultPendingDelay (500 ms), DefaultSentDelay (1 s), DefaultDeliveredDelay
+// (1 s) and DefaultReadDelay (0, never). Tests use tens of milliseconds.
+// The page reacts to a hook within a few milliseconds, through its
+// WebSocket.
+package fakewa

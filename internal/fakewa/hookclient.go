@@ -1,0 +1,174 @@
+package fakewa
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// HookClient drives the test hooks of a Server in another process over its
+// /__fake/ endpoints. Its methods mirror those of Server and return the same
+// sentinel errors. It is safe for concurrent use.
+type HookClient struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+// NewHookClient returns a client for the server at baseURL (as returned by
+// Server.Start) with the token of Server.HookToken. A nil hc means
+// http.DefaultClient.
+func NewHookClient(baseURL, token string, hc *http.Client) *HookClient {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &HookClient{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
+}
+
+// do sends a hook request and decodes a JSON answer into out when out is
+// not nil.
+func (h *HookClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	if dl, ok := ctx.Deadline(); ok && method == http.MethodPost {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		// The server gives up a little before the client does, so that
+		// the client gets the server's answer and not its own timeout.
+		path += sep + "timeout=" + url.QueryEscape((time.Until(dl) * 9 / 10).String())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error string `json:"error"`
+			Code  string `json:"code"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
+		for _, he := range hookErrors {
+			if he.code == e.Code {
+				return fmt.Errorf("%w (%s)", he.err, e.Error)
+			}
+		}
+		return fmt.Errorf("fakewa: hook %s %s: %s: %s", method, path, resp.Status, e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Scan is Server.Scan.
+func (h *HookClient) Scan(ctx context.Context, qrPayload, phone string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/scan", map[string]string{"ref": qrPayload, "phone": phone}, nil)
+}
+
+// ScanAny is Server.ScanAny.
+func (h *HookClient) ScanAny(ctx context.Context, phone string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/scan-any", map[string]string{"phone": phone}, nil)
+}
+
+// PendingQRs is Server.PendingQRs.
+func (h *HookClient) PendingQRs(ctx context.Context) ([]QR, error) {
+	var out []QR
+	err := h.do(ctx, http.MethodGet, "/__fake/qrs", nil, &out)
+	return out, err
+}
+
+// ConfirmPairingCode is Server.ConfirmPairingCode.
+func (h *HookClient) ConfirmPairingCode(ctx context.Context, code, phone string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/pairing", map[string]string{"code": code, "phone": phone}, nil)
+}
+
+// Logout is Server.Logout.
+func (h *HookClient) Logout(ctx context.Context, phone string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/logout", map[string]string{"phone": phone}, nil)
+}
+
+// SetNotOnWhatsApp is Server.SetNotOnWhatsApp.
+func (h *HookClient) SetNotOnWhatsApp(ctx context.Context, number string, notOn bool) error {
+	return h.do(ctx, http.MethodPost, "/__fake/not-on-whatsapp", map[string]any{"number": number, "notOn": notOn}, nil)
+}
+
+// Conflict is Server.Conflict.
+func (h *HookClient) Conflict(ctx context.Context, phone string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/conflict", map[string]string{"phone": phone}, nil)
+}
+
+// SetPhoneOnline is Server.SetPhoneOnline.
+func (h *HookClient) SetPhoneOnline(ctx context.Context, phone string, online bool) error {
+	return h.do(ctx, http.MethodPost, "/__fake/phone-online", map[string]any{"phone": phone, "online": online}, nil)
+}
+
+// SetStuckPending is Server.SetStuckPending.
+func (h *HookClient) SetStuckPending(ctx context.Context, phone string, stuck bool) error {
+	return h.do(ctx, http.MethodPost, "/__fake/stuck-pending", map[string]any{"phone": phone, "stuck": stuck}, nil)
+}
+
+// Received is Server.Received.
+func (h *HookClient) Received(ctx context.Context, from, to string) ([]Message, error) {
+	var out []Message
+	q := url.Values{"from": {from}, "to": {to}}
+	err := h.do(ctx, http.MethodGet, "/__fake/received?"+q.Encode(), nil, &out)
+	return out, err
+}
+
+// AllReceived is Server.AllReceived.
+func (h *HookClient) AllReceived(ctx context.Context) ([]Message, error) {
+	var out []Message
+	err := h.do(ctx, http.MethodGet, "/__fake/received", nil, &out)
+	return out, err
+}
+
+// Reset is Server.Reset.
+func (h *HookClient) Reset(ctx context.Context) error {
+	return h.do(ctx, http.MethodPost, "/__fake/reset", nil, nil)
+}
+
+// Sessions is Server.Sessions.
+func (h *HookClient) Sessions(ctx context.Context) ([]Session, error) {
+	var out []Session
+	err := h.do(ctx, http.MethodGet, "/__fake/sessions", nil, &out)
+	return out, err
+}
+
+// MessageStatus is Server.MessageStatus; ok is false for an unknown ID.
+func (h *HookClient) MessageStatus(ctx context.Context, id string) (st Status, ok bool, err error) {
+	var out struct {
+		Status Status `json:"status"`
+	}
+	err = h.do(ctx, http.MethodGet, "/__fake/status?id="+url.QueryEscape(id), nil, &out)
+	if errors.Is(err, errUnknownMessage) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return out.Status, true, nil
+}

@@ -1,0 +1,210 @@
+package fakewa
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// errUnknownMessage is what the status hook answers for an unknown ID.
+var errUnknownMessage = errors.New("fakewa: unknown message")
+
+// hookErrors maps the sentinels to the codes of the hook API and to HTTP
+// statuses, so that HookClient can give back the same sentinels.
+var hookErrors = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{ErrInvalidPhone, "invalid_phone", http.StatusBadRequest},
+	{ErrUnknownQR, "unknown_qr", http.StatusNotFound},
+	{ErrQRExpired, "qr_expired", http.StatusGone},
+	{ErrNoPendingQR, "no_pending_qr", http.StatusNotFound},
+	{ErrAmbiguousQR, "ambiguous_qr", http.StatusConflict},
+	{ErrUnknownCode, "unknown_code", http.StatusNotFound},
+	{ErrPhoneMismatch, "phone_mismatch", http.StatusConflict},
+	{ErrPageGone, "page_gone", http.StatusGone},
+	{ErrClosed, "closed", http.StatusServiceUnavailable},
+	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
+	{errUnknownMessage, "unknown_message", http.StatusNotFound},
+	{context.DeadlineExceeded, "deadline", http.StatusGatewayTimeout},
+	{context.Canceled, "canceled", http.StatusGatewayTimeout},
+}
+
+func writeHookError(w http.ResponseWriter, err error) {
+	for _, he := range hookErrors {
+		if errors.Is(err, he.err) {
+			writeJSON(w, he.status, map[string]string{"error": err.Error(), "code": he.code})
+			return
+		}
+	}
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error(), "code": "internal"})
+}
+
+// hookTimeout is how long a blocking hook waits when the request gives no
+// timeout.
+const hookTimeout = 30 * time.Second
+
+// hookContext returns the request's context, limited by its "timeout"
+// query parameter (a Go duration) or hookTimeout.
+func hookContext(r *http.Request) (context.Context, context.CancelFunc) {
+	d := hookTimeout
+	if v := r.URL.Query().Get("timeout"); v != "" {
+		if p, err := time.ParseDuration(v); err == nil && p > 0 {
+			d = p
+		}
+	}
+	return context.WithTimeout(r.Context(), d)
+}
+
+// hooksHandler serves the test hooks under /__fake/. Every request needs
+// "Authorization: Bearer <HookToken>"; the page cannot know the token.
+func (s *Server) hooksHandler() http.Handler {
+	mux := http.NewServeMux()
+	type phoneReq struct {
+		Phone string `json:"phone"`
+	}
+	mux.HandleFunc("POST /__fake/scan", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Ref   string `json:"ref"`
+			Phone string `json:"phone"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		ctx, cancel := hookContext(r)
+		defer cancel()
+		if err := s.Scan(ctx, req.Ref, req.Phone); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/scan-any", func(w http.ResponseWriter, r *http.Request) {
+		var req phoneReq
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		ctx, cancel := hookContext(r)
+		defer cancel()
+		if err := s.ScanAny(ctx, req.Phone); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /__fake/qrs", func(w http.ResponseWriter, r *http.Request) {
+		qrs := s.PendingQRs()
+		if qrs == nil {
+			qrs = []QR{}
+		}
+		writeJSON(w, http.StatusOK, qrs)
+	})
+	mux.HandleFunc("POST /__fake/pairing", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Code  string `json:"code"`
+			Phone string `json:"phone"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		ctx, cancel := hookContext(r)
+		defer cancel()
+		if err := s.ConfirmPairingCode(ctx, req.Code, req.Phone); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/logout", func(w http.ResponseWriter, r *http.Request) {
+		var req phoneReq
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.Logout(req.Phone)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/not-on-whatsapp", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Number string `json:"number"`
+			NotOn  bool   `json:"notOn"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.SetNotOnWhatsApp(req.Number, req.NotOn)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/conflict", func(w http.ResponseWriter, r *http.Request) {
+		var req phoneReq
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.Conflict(req.Phone)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/phone-online", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Phone  string `json:"phone"`
+			Online bool   `json:"online"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.SetPhoneOnline(req.Phone, req.Online)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/stuck-pending", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Phone string `json:"phone"`
+			Stuck bool   `json:"stuck"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.SetStuckPending(req.Phone, req.Stuck)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /__fake/received", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var ms []Message
+		if q.Has("from") || q.Has("to") {
+			ms = s.Received(q.Get("from"), q.Get("to"))
+		} else {
+			ms = s.AllReceived()
+		}
+		if ms == nil {
+			ms = []Message{}
+		}
+		writeJSON(w, http.StatusOK, ms)
+	})
+	mux.HandleFunc("POST /__fake/reset", func(w http.ResponseWriter, r *http.Request) {
+		s.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /__fake/sessions", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Sessions())
+	})
+	mux.HandleFunc("GET /__fake/status", func(w http.ResponseWriter, r *http.Request) {
+		st, ok := s.MessageStatus(r.URL.Query().Get("id"))
+		if !ok {
+			writeHookError(w, errUnknownMessage)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]Status{"status": st})
+	})
+	mux.HandleFunc("/__fake/", http.NotFound)
+
+	want := []byte("Bearer " + s.hookToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(strings.TrimSpace(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			writeHookError(w, ErrUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
