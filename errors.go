@@ -82,6 +82,10 @@ var (
 	ErrInvalidOption = errors.New("wasend: invalid option")
 	// ErrInvalidEnv means an environment variable has an invalid value.
 	ErrInvalidEnv = errors.New("wasend: invalid environment variable")
+	// ErrInvalidStep means a Step given to Store.Apply is malformed (no From,
+	// an unknown status, a change to running without a Claim): a bug in the
+	// caller, not worth a retry.
+	ErrInvalidStep = errors.New("wasend: invalid step")
 	// ErrStore wraps a failure of the Store's back end.
 	ErrStore = errors.New("wasend: store failure")
 	// ErrQueue wraps a failure of the Queue's back end.
@@ -107,7 +111,7 @@ const (
 	KindConflict          ErrorKind = "conflict"
 	KindTimeout           ErrorKind = "timeout"
 	KindDisconnected      ErrorKind = "disconnected"
-	KindUnsupportedBrower ErrorKind = "unsupported_browser"
+	KindUnsupportedBrowser ErrorKind = "unsupported_browser"
 	KindSelectors         ErrorKind = "selectors"
 	KindPhoneOffline      ErrorKind = "phone_offline"
 	KindUnconfirmed       ErrorKind = "unconfirmed"
@@ -115,6 +119,7 @@ const (
 	KindPanic             ErrorKind = "panic"
 	KindCanceled          ErrorKind = "canceled"
 	KindAttemptsExhausted ErrorKind = "attempts_exhausted"
+	KindInvalidStep       ErrorKind = "invalid_step"
 	KindStore             ErrorKind = "store"
 	KindQueue             ErrorKind = "queue"
 	KindOther             ErrorKind = "other"
@@ -136,7 +141,7 @@ var errorClasses = []errorClass{
 	{ErrLoggedOut, KindLoggedOut, true, ContextDisconnected},
 	{ErrConflict, KindConflict, true, ContextDisconnected},
 	{ErrDisconnected, KindDisconnected, true, ContextDisconnected},
-	{ErrUnsupportedBrowser, KindUnsupportedBrower, true, ContextError},
+	{ErrUnsupportedBrowser, KindUnsupportedBrowser, true, ContextError},
 	{ErrSelectors, KindSelectors, true, ContextError},
 	{ErrPhoneOffline, KindPhoneOffline, true, ""},
 	{ErrTimeout, KindTimeout, true, ""},
@@ -150,6 +155,7 @@ var errorClasses = []errorClass{
 	{ErrTextTooLong, KindTextTooLong, false, ""},
 	{ErrInvalidText, KindInvalidText, false, ""},
 	{ErrNotOnWhatsApp, KindNotOnWhatsApp, false, ""},
+	{ErrInvalidStep, KindInvalidStep, false, ""},
 	{ErrStore, KindStore, true, ""},
 	{ErrQueue, KindQueue, true, ""},
 	{context.DeadlineExceeded, KindTimeout, true, ""},

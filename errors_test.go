@@ -35,7 +35,7 @@ func TestErrorClassification(t *testing.T) {
 		{wasend.ErrLoggedOut, wasend.KindLoggedOut, true, wasend.ContextDisconnected},
 		{wasend.ErrConflict, wasend.KindConflict, true, wasend.ContextDisconnected},
 		{wasend.ErrDisconnected, wasend.KindDisconnected, true, wasend.ContextDisconnected},
-		{wasend.ErrUnsupportedBrowser, wasend.KindUnsupportedBrower, true, wasend.ContextError},
+		{wasend.ErrUnsupportedBrowser, wasend.KindUnsupportedBrowser, true, wasend.ContextError},
 		{wasend.ErrSelectors, wasend.KindSelectors, true, wasend.ContextError},
 		{wasend.ErrPhoneOffline, wasend.KindPhoneOffline, true, ""},
 		{wasend.Unconfirmed(wasend.ErrTimeout), wasend.KindTimeout, true, ""},

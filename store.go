@@ -52,7 +52,8 @@ type Job struct {
 	Status    JobStatus
 	// Delay is the pause between the messages of a bulk job.
 	Delay time.Duration
-	// Metadata is the caller's data, stored as JSON.
+	// Metadata is the caller's data, stored as JSON. It comes back as
+	// encoding/json decodes it into a map[string]any (numbers as float64).
 	Metadata map[string]any
 	// Attempts counts the attempts spent; MaxAttempts is the limit.
 	Attempts    int
@@ -115,8 +116,9 @@ type ContextTransition struct {
 // (and, when IfClaim is set, its claim is IfClaim).
 //
 // The store also keeps these columns: started_at is set on the first change
-// to running; finished_at is set on a change to a final status; the claim is
-// set to Claim on a change to running and cleared on any other change;
+// to running; finished_at is set on a change to a final status and cleared
+// on a change to any other; the claim is set to Claim on a change to running
+// and cleared on any other change;
 // updated_at is always set.
 type JobTransition struct {
 	ID   int64
@@ -139,7 +141,8 @@ type JobTransition struct {
 	ClearError bool
 	// PendingMessagesTo, when set, moves every message of the job that is
 	// pending to this status, in the same transaction. Any number of
-	// messages may match, including none.
+	// messages may match, including none. It applies after the step's
+	// Message transition.
 	PendingMessagesTo MessageStatus
 	// At is the time of the change; zero means now.
 	At time.Time
@@ -239,14 +242,18 @@ type Store interface {
 	// CreateJob records a new job and its messages, in one transaction, and
 	// returns it with the ids, positions and timestamps filled in. The
 	// job's status is taken from j (pending when empty), and each message's
-	// status is pending.
+	// status is pending. NextRunAt and EnqueuedAt default to now. A missing
+	// browser context gives ErrContextNotFound.
 	CreateJob(ctx context.Context, j Job) (Job, error)
 	// Job returns one job with its messages.
 	Job(ctx context.Context, id int64) (Job, error)
 	// Jobs returns the jobs the filter selects, by id, without messages.
 	Jobs(ctx context.Context, f JobFilter) ([]Job, error)
 
-	// Apply applies a step atomically and reports whether it happened.
+	// Apply applies a step atomically and reports whether it happened. A
+	// step with no transition, or a malformed one (no From, an unknown
+	// status, a change to running without a Claim), gives an error wrapping
+	// ErrInvalidStep and changes nothing.
 	Apply(ctx context.Context, s Step) (bool, error)
 
 	// Counts counts jobs and messages by browser context and status.

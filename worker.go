@@ -395,6 +395,10 @@ func (c *Client) mustApply(ctx context.Context, s Step) (bool, error) {
 		if err == nil {
 			return ok, nil
 		}
+		if !Retryable(err) {
+			c.log.Error("could not record an outcome", "err", err)
+			return false, err
+		}
 		if ctx.Err() != nil {
 			c.log.Error("could not record an outcome; recovery will take it", "err", err)
 			return false, err

@@ -350,36 +350,36 @@ func (s *Store) findMessage(id int64) *wasend.Message {
 
 func validateStep(st wasend.Step) error {
 	if st.Job == nil && st.Message == nil && st.Context == nil {
-		return fmt.Errorf("mem: empty step")
+		return fmt.Errorf("%w: empty step", wasend.ErrInvalidStep)
 	}
 	if t := st.Job; t != nil {
 		if len(t.From) == 0 || !t.To.Valid() || (t.To == wasend.JobRunning && t.Claim == "") ||
 			(t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid()) {
-			return fmt.Errorf("mem: invalid job transition %+v", *t)
+			return fmt.Errorf("%w: job transition %+v", wasend.ErrInvalidStep, *t)
 		}
 		for _, f := range t.From {
 			if !f.Valid() {
-				return fmt.Errorf("mem: invalid job status %q", f)
+				return fmt.Errorf("%w: job status %q", wasend.ErrInvalidStep, f)
 			}
 		}
 	}
 	if t := st.Message; t != nil {
 		if len(t.From) == 0 || !t.To.Valid() {
-			return fmt.Errorf("mem: invalid message transition %+v", *t)
+			return fmt.Errorf("%w: message transition %+v", wasend.ErrInvalidStep, *t)
 		}
 		for _, f := range t.From {
 			if !f.Valid() {
-				return fmt.Errorf("mem: invalid message status %q", f)
+				return fmt.Errorf("%w: message status %q", wasend.ErrInvalidStep, f)
 			}
 		}
 	}
 	if t := st.Context; t != nil {
 		if len(t.From) == 0 || !t.To.Valid() {
-			return fmt.Errorf("mem: invalid context transition %+v", *t)
+			return fmt.Errorf("%w: context transition %+v", wasend.ErrInvalidStep, *t)
 		}
 		for _, f := range t.From {
 			if !f.Valid() {
-				return fmt.Errorf("mem: invalid context status %q", f)
+				return fmt.Errorf("%w: context status %q", wasend.ErrInvalidStep, f)
 			}
 		}
 	}
