@@ -1,0 +1,324 @@
+// Package storetest is the conformance suite of wasend.Store: every
+// implementation, ours and a user's, runs it.
+//
+// # Use
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) wasend.Store {
+//			return newEmptyMigratedStore(t) // closed in t.Cleanup
+//		})
+//	}
+//
+// # Isolation
+//
+// Each subtest calls newStore once and expects a fresh, empty store that
+// shares nothing with the stores of the other subtests (its own database,
+// schema or file): the subtests run in parallel (t.Parallel).
+//
+// # What it assumes
+//
+// The store keeps times to the millisecond or better and returns them in
+// UTC; the suite's times are whole milliseconds. Metadata comes back as
+// encoding/json decodes it into a map[string]any (numbers as float64). Ids
+// grow in creation order. The store stamps what the caller leaves zero with
+// the wall clock.
+//
+// The package imports only the standard library and wasend.
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// test is one subtest of the suite.
+type test struct {
+	name string
+	fn   func(t *testing.T, s wasend.Store)
+}
+
+// Run runs the conformance suite. newStore must return a fresh, empty,
+// ready-to-use store, isolated from the others, and release it in
+// t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T) wasend.Store) {
+	t.Helper()
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"Contexts", contextTests},
+		{"Jobs", jobTests},
+		{"Apply", applyTests},
+		{"Counts", countTests},
+		{"Clean", cleanTests},
+		{"Errors", errorTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, newStore(t))
+				})
+			}
+		})
+	}
+}
+
+// missingID is an id no fresh store has given.
+const missingID = 987654321
+
+// base returns a time in whole milliseconds, in UTC, near now.
+func base() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+func mustContext(t *testing.T, s wasend.Store, c wasend.BrowserContext) wasend.BrowserContext {
+	t.Helper()
+	got, err := s.CreateContext(t.Context(), c)
+	if err != nil {
+		t.Fatalf("CreateContext(%+v): %v", c, err)
+	}
+	return got
+}
+
+func mustGetContext(t *testing.T, s wasend.Store, id int64) wasend.BrowserContext {
+	t.Helper()
+	got, err := s.Context(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Context(%d): %v", id, err)
+	}
+	return got
+}
+
+func mustJob(t *testing.T, s wasend.Store, j wasend.Job) wasend.Job {
+	t.Helper()
+	got, err := s.CreateJob(t.Context(), j)
+	if err != nil {
+		t.Fatalf("CreateJob(context %d, %d messages): %v", j.ContextID, len(j.Messages), err)
+	}
+	return got
+}
+
+func mustGetJob(t *testing.T, s wasend.Store, id int64) wasend.Job {
+	t.Helper()
+	got, err := s.Job(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Job(%d): %v", id, err)
+	}
+	return got
+}
+
+func mustApply(t *testing.T, s wasend.Store, st wasend.Step) bool {
+	t.Helper()
+	ok, err := s.Apply(t.Context(), st)
+	if err != nil {
+		t.Fatalf("Apply(%s): %v", describe(st), err)
+	}
+	return ok
+}
+
+// wantApply applies st and fails unless the result is want.
+func wantApply(t *testing.T, s wasend.Store, st wasend.Step, want bool) {
+	t.Helper()
+	if got := mustApply(t, s, st); got != want {
+		t.Fatalf("Apply(%s) = %v, want %v", describe(st), got, want)
+	}
+}
+
+func describe(st wasend.Step) string {
+	var parts []string
+	if j := st.Job; j != nil {
+		parts = append(parts, fmt.Sprintf("job %d %v->%s", j.ID, j.From, j.To))
+	}
+	if m := st.Message; m != nil {
+		parts = append(parts, fmt.Sprintf("message %d %v->%s", m.ID, m.From, m.To))
+	}
+	if c := st.Context; c != nil {
+		parts = append(parts, fmt.Sprintf("context %d %v->%s", c.ID, c.From, c.To))
+	}
+	if len(parts) == 0 {
+		return "empty step"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// job builds a job of n messages for a context.
+func job(contextID int64, kind wasend.JobKind, n int) wasend.Job {
+	j := wasend.Job{ContextID: contextID, Kind: kind, MaxAttempts: 3}
+	for i := range n {
+		j.Messages = append(j.Messages, wasend.Message{To: fmt.Sprintf("+1555%07d", i), Text: fmt.Sprintf("message %d", i)})
+	}
+	return j
+}
+
+// newContext creates a context in the given status.
+func newContext(t *testing.T, s wasend.Store, st wasend.ContextStatus) wasend.BrowserContext {
+	t.Helper()
+	return mustContext(t, s, wasend.BrowserContext{Status: st})
+}
+
+// checkTime fails unless got is want (both in UTC).
+func checkTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+	if !got.IsZero() && got.Location() != time.UTC {
+		t.Fatalf("%s = %v, want a time in UTC", what, got)
+	}
+}
+
+// checkSet fails unless got is a time set by the store: not zero, in UTC.
+func checkSet(t *testing.T, what string, got time.Time) {
+	t.Helper()
+	if got.IsZero() {
+		t.Fatalf("%s is zero, want it set", what)
+	}
+	if got.Location() != time.UTC {
+		t.Fatalf("%s = %v, want a time in UTC", what, got)
+	}
+	if d := time.Since(got); d > time.Hour || d < -time.Hour {
+		t.Fatalf("%s = %v, want about now (%v)", what, got, time.Now().UTC())
+	}
+}
+
+// diffContext lists the differences between two browser contexts.
+func diffContext(got, want wasend.BrowserContext) []string {
+	var d []string
+	if got.ID != want.ID {
+		d = append(d, fmt.Sprintf("ID = %d, want %d", got.ID, want.ID))
+	}
+	if got.Status != want.Status {
+		d = append(d, fmt.Sprintf("Status = %q, want %q", got.Status, want.Status))
+	}
+	if got.SystemID != want.SystemID {
+		d = append(d, fmt.Sprintf("SystemID = %q, want %q", got.SystemID, want.SystemID))
+	}
+	d = diffTime(d, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	d = diffTime(d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	return d
+}
+
+func diffTime(d []string, what string, got, want time.Time) []string {
+	if !got.Equal(want) {
+		d = append(d, fmt.Sprintf("%s = %v, want %v", what, got, want))
+	}
+	return d
+}
+
+// diffJob lists the differences between two jobs, messages included.
+func diffJob(got, want wasend.Job) []string {
+	var d []string
+	f := func(what string, g, w any) {
+		if !reflect.DeepEqual(g, w) {
+			d = append(d, fmt.Sprintf("%s = %#v, want %#v", what, g, w))
+		}
+	}
+	f("ID", got.ID, want.ID)
+	f("ContextID", got.ContextID, want.ContextID)
+	f("Kind", got.Kind, want.Kind)
+	f("Status", got.Status, want.Status)
+	f("Delay", got.Delay, want.Delay)
+	if len(got.Metadata) != 0 || len(want.Metadata) != 0 {
+		f("Metadata", got.Metadata, want.Metadata)
+	}
+	f("Attempts", got.Attempts, want.Attempts)
+	f("MaxAttempts", got.MaxAttempts, want.MaxAttempts)
+	f("Claim", got.Claim, want.Claim)
+	d = diffTime(d, "NextRunAt", got.NextRunAt, want.NextRunAt)
+	d = diffTime(d, "EnqueuedAt", got.EnqueuedAt, want.EnqueuedAt)
+	f("ErrorKind", got.ErrorKind, want.ErrorKind)
+	f("Error", got.Error, want.Error)
+	d = diffTime(d, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	d = diffTime(d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	d = diffTime(d, "StartedAt", got.StartedAt, want.StartedAt)
+	d = diffTime(d, "FinishedAt", got.FinishedAt, want.FinishedAt)
+	if len(got.Messages) != len(want.Messages) {
+		return append(d, fmt.Sprintf("len(Messages) = %d, want %d", len(got.Messages), len(want.Messages)))
+	}
+	for i := range got.Messages {
+		for _, x := range diffMessage(got.Messages[i], want.Messages[i]) {
+			d = append(d, fmt.Sprintf("Messages[%d].%s", i, x))
+		}
+	}
+	return d
+}
+
+// diffMessage lists the differences between two messages.
+func diffMessage(got, want wasend.Message) []string {
+	var d []string
+	f := func(what string, g, w any) {
+		if g != w {
+			gs, ws := fmt.Sprintf("%#v", g), fmt.Sprintf("%#v", w)
+			if len(gs) > 80 || len(ws) > 80 {
+				gs, ws = fmt.Sprintf("(%d bytes)", len(gs)), fmt.Sprintf("(%d bytes)", len(ws))
+			}
+			d = append(d, fmt.Sprintf("%s = %s, want %s", what, gs, ws))
+		}
+	}
+	f("ID", got.ID, want.ID)
+	f("JobID", got.JobID, want.JobID)
+	f("Position", got.Position, want.Position)
+	f("To", got.To, want.To)
+	if got.Text != want.Text {
+		d = append(d, fmt.Sprintf("Text differs: got %d bytes, want %d bytes (first difference at byte %d)",
+			len(got.Text), len(want.Text), firstDiff(got.Text, want.Text)))
+	}
+	f("Status", got.Status, want.Status)
+	f("Attempts", got.Attempts, want.Attempts)
+	d = diffTime(d, "AttemptedAt", got.AttemptedAt, want.AttemptedAt)
+	d = diffTime(d, "SentAt", got.SentAt, want.SentAt)
+	f("WAMessageID", got.WAMessageID, want.WAMessageID)
+	f("ErrorKind", got.ErrorKind, want.ErrorKind)
+	f("Error", got.Error, want.Error)
+	d = diffTime(d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	return d
+}
+
+func firstDiff(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// checkJob fails if got and want differ.
+func checkJob(t *testing.T, what string, got, want wasend.Job) {
+	t.Helper()
+	if d := diffJob(got, want); len(d) > 0 {
+		t.Fatalf("%s: job %d differs:\n  %s", what, want.ID, strings.Join(d, "\n  "))
+	}
+}
+
+// checkContext fails if got and want differ.
+func checkContext(t *testing.T, what string, got, want wasend.BrowserContext) {
+	t.Helper()
+	if d := diffContext(got, want); len(d) > 0 {
+		t.Fatalf("%s: context %d differs:\n  %s", what, want.ID, strings.Join(d, "\n  "))
+	}
+}
+
+// ids returns the ids of jobs.
+func ids(jobs []wasend.Job) []int64 {
+	out := make([]int64, 0, len(jobs))
+	for _, j := range jobs {
+		out = append(out, j.ID)
+	}
+	return out
+}
+
+func checkErrorIs(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: error = %v, want one wrapping %q", what, err, target)
+	}
+}

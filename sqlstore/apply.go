@@ -1,0 +1,392 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// update is one conditional UPDATE of a step.
+type update struct {
+	// table is the table's name.
+	table string
+	// set writes "UPDATE <table> SET ...".
+	set func(q *query)
+	// where writes the condition.
+	where func(q *query)
+	// any: the UPDATE may match any number of rows (PendingMessagesTo).
+	any bool
+}
+
+// stmt builds the UPDATE.
+func (u update) stmt(q *query) *query {
+	u.set(q)
+	q.w(" WHERE ")
+	u.where(q)
+	return q
+}
+
+// Apply implements wasend.Store. A step's UPDATEs take effect in this
+// order: the job, the message, the job's pending messages
+// (PendingMessagesTo), the context. Each but the pending messages must
+// match exactly one row, or none takes effect and Apply reports false.
+//
+// A step of one UPDATE is one statement. On PostgreSQL, a step of several
+// is one statement too: it locks and checks each row, then updates them
+// all if all matched (a step that has both a Message and PendingMessagesTo
+// runs in a transaction instead). Elsewhere the UPDATEs run in one
+// transaction, which rolls back at the first that does not match.
+//
+// Besides what wasend.JobTransition documents, a change of a job to a status
+// that is not final clears finished_at. Error messages are cut to
+// MaxErrorLength bytes and WhatsApp message ids to MaxWAMessageIDLength.
+// A malformed step gives an error wrapping ErrInvalidStep.
+func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	ups, err := s.buildStep(st)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case len(ups) == 1 && !ups[0].any:
+		n, err := s.exec(ctx, s.db, ups[0].stmt(s.d.query()))
+		if err != nil {
+			return false, fail(ctx, "apply", err)
+		}
+		if n == 1 || !s.d.changedRows {
+			return n == 1, nil
+		}
+		// MySQL reports 0 for a row that matched but kept its values: look
+		// again, in a transaction that locks the row.
+	case s.d.name == Postgres && !(st.Message != nil && st.Job != nil && st.Job.PendingMessagesTo != ""):
+		return s.applyOne(ctx, ups)
+	}
+	return s.applyTx(ctx, ups)
+}
+
+// applyTx runs a step's UPDATEs in a transaction.
+func (s *Store) applyTx(ctx context.Context, ups []update) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fail(ctx, "apply", err)
+	}
+	defer rollback(tx)
+	for _, u := range ups {
+		n, err := s.exec(ctx, tx, u.stmt(s.d.query()))
+		if err != nil {
+			return false, fail(ctx, "apply", err)
+		}
+		if u.any || n == 1 {
+			continue
+		}
+		if n == 0 && s.d.changedRows {
+			ok, err := s.matches(ctx, tx, u)
+			if err != nil {
+				return false, fail(ctx, "apply", err)
+			}
+			if ok {
+				continue
+			}
+		}
+		return false, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fail(ctx, "apply: commit", err)
+	}
+	return true, nil
+}
+
+// applyOne runs a step of several UPDATEs as one PostgreSQL statement: its
+// first WITH queries lock the rows that match their conditions, and the
+// UPDATEs run only if each found its row. A statement is atomic, so it
+// needs no transaction: one round trip instead of one per UPDATE plus
+// BEGIN and COMMIT.
+func (s *Store) applyOne(ctx context.Context, ups []update) (bool, error) {
+	// The rows are locked in the order of ups, as in applyTx, so that the
+	// two never deadlock each other: AND evaluates its terms in order, and
+	// stops at the first false one.
+	q := s.d.query().w("WITH ")
+	var checks []string
+	for i, u := range ups {
+		l := fmt.Sprintf("l%d", i)
+		q.w(l, " AS (SELECT id FROM ", u.table, " WHERE ")
+		u.where(q)
+		q.w(" FOR NO KEY UPDATE), ")
+		if u.any {
+			checks = append(checks, "(SELECT COUNT(*) FROM "+l+") >= 0")
+		} else {
+			checks = append(checks, "(SELECT COUNT(*) FROM "+l+") = 1")
+		}
+	}
+	q.w("ok AS (SELECT ", strings.Join(checks, " AND "), " AS v)")
+	for i, u := range ups {
+		q.w(fmt.Sprintf(", u%d AS (", i))
+		u.set(q)
+		q.w(" WHERE ")
+		u.where(q)
+		q.w(" AND (SELECT v FROM ok) RETURNING 1)")
+	}
+	q.w(" SELECT (SELECT v FROM ok)")
+	for i := range ups {
+		q.w(fmt.Sprintf(", (SELECT COUNT(*) FROM u%d)", i))
+	}
+	dest := make([]any, 1+len(ups))
+	var ok bool
+	dest[0] = &ok
+	counts := make([]int64, len(ups))
+	for i := range counts {
+		dest[1+i] = &counts[i]
+	}
+	if err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(dest...); err != nil {
+		return false, fail(ctx, "apply", err)
+	}
+	if ok {
+		for i, u := range ups {
+			if !u.any && counts[i] != 1 {
+				// Cannot happen: the rows were locked and checked.
+				return false, fail(ctx, "apply", fmt.Errorf("%s: %d rows updated after the check", u.table, counts[i]))
+			}
+		}
+	}
+	return ok, nil
+}
+
+func (s *Store) exec(ctx context.Context, db execer, q *query) (int64, error) {
+	res, err := db.ExecContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// matches tells whether the row of an UPDATE that MySQL reported unchanged
+// matches its condition, and locks it.
+func (s *Store) matches(ctx context.Context, tx *sql.Tx, u update) (bool, error) {
+	q := s.d.query().w("SELECT id FROM ", s.d.byID(u.table), " WHERE ")
+	u.where(q)
+	q.w(" FOR UPDATE")
+	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// buildStep validates a step and builds its UPDATEs, in the order they run.
+func (s *Store) buildStep(st wasend.Step) ([]update, error) {
+	if st.Job == nil && st.Message == nil && st.Context == nil {
+		return nil, badStep("no transition")
+	}
+	now := s.clock(time.Time{})
+	at := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return now
+		}
+		return norm(t)
+	}
+	var ups []update
+	if t := st.Job; t != nil {
+		u, err := s.jobUpdate(t, at(t.At))
+		if err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
+	}
+	if t := st.Message; t != nil {
+		u, err := s.messageUpdate(t, at(t.At))
+		if err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
+	}
+	if t := st.Job; t != nil && t.PendingMessagesTo != "" {
+		ups = append(ups, s.pendingUpdate(t, at(t.At)))
+	}
+	if t := st.Context; t != nil {
+		u, err := s.contextUpdate(t, at(t.At))
+		if err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
+}
+
+func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error) {
+	if t.ID <= 0 {
+		return update{}, badStep("job id %d", t.ID)
+	}
+	if len(t.From) == 0 {
+		return update{}, badStep("job transition to %q with no From", t.To)
+	}
+	from := make([]any, len(t.From))
+	for i, f := range t.From {
+		id, ok := jobStatusID(f)
+		if !ok {
+			return update{}, badStep("job status %q", f)
+		}
+		from[i] = id
+	}
+	to, ok := jobStatusID(t.To)
+	if !ok {
+		return update{}, badStep("job status %q", t.To)
+	}
+	switch {
+	case t.To == wasend.JobRunning && t.Claim == "":
+		return update{}, badStep("job change to running with no claim")
+	case len(t.Claim) > MaxClaimLength || len(t.IfClaim) > MaxClaimLength:
+		return update{}, badStep("claim longer than %d bytes", MaxClaimLength)
+	case len(t.ErrorKind) > MaxErrorKindLength:
+		return update{}, badStep("error kind longer than %d bytes", MaxErrorKindLength)
+	case t.ErrorKind != "" && t.ClearError:
+		return update{}, badStep("job transition both sets and clears the error")
+	case t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid():
+		return update{}, badStep("message status %q", t.PendingMessagesTo)
+	}
+	set := func(q *query) {
+		q.w("UPDATE ", s.d.byID("send_messages_jobs"), " SET send_messages_jobs_status_id = ").a(to)
+		ts := q.shared(s.d.timeArg(at))
+		q.w(", updated_at = ", ts())
+		if t.To == wasend.JobRunning {
+			q.w(", claim = ").a(t.Claim)
+			q.w(", started_at = COALESCE(started_at, ", ts(), ")")
+		} else {
+			q.w(", claim = NULL")
+		}
+		if t.To.Final() {
+			q.w(", finished_at = ", ts())
+		} else {
+			q.w(", finished_at = NULL")
+		}
+		if t.AddAttempt {
+			q.w(", attempts = attempts + 1")
+		}
+		if !t.NextRunAt.IsZero() {
+			q.w(", next_run_at = ").a(s.d.timeArg(t.NextRunAt))
+		}
+		if !t.EnqueuedAt.IsZero() {
+			q.w(", enqueued_at = ").a(s.d.timeArg(t.EnqueuedAt))
+		}
+		writeError(q, t.ErrorKind, t.Error, t.ClearError)
+	}
+	where := func(q *query) {
+		q.w("id = ").a(t.ID).w(" AND ").in("send_messages_jobs_status_id", from)
+		if t.IfClaim != "" {
+			q.w(" AND claim = ").a(t.IfClaim)
+		}
+	}
+	return update{table: "send_messages_jobs", set: set, where: where}, nil
+}
+
+// writeError writes the SET of a transition's error columns.
+func writeError(q *query, kind wasend.ErrorKind, msg string, clear bool) {
+	switch {
+	case kind != "":
+		q.w(", error_kind = ").a(string(kind))
+		q.w(", error_message = ").a(nullString(cleanText(msg, MaxErrorLength)))
+	case clear:
+		q.w(", error_kind = NULL, error_message = NULL")
+	}
+}
+
+// messageSet writes the UPDATE ... SET of a change of messages to status
+// to; table is the table expression.
+func (s *Store) messageSet(q *query, table string, to wasend.MessageStatus, at, sentAt time.Time, waID string) {
+	q.w("UPDATE ", table, " SET status = ").a(string(to))
+	ts := q.shared(s.d.timeArg(at))
+	q.w(", updated_at = ", ts())
+	switch to {
+	case wasend.MessageSending:
+		q.w(", attempts = attempts + 1, attempted_at = ", ts())
+	case wasend.MessageSent:
+		if sentAt.IsZero() {
+			q.w(", sent_at = ", ts())
+		} else {
+			q.w(", sent_at = ").a(s.d.timeArg(sentAt))
+		}
+		q.w(", wa_message_id = ").a(nullString(cleanText(waID, MaxWAMessageIDLength)))
+	}
+}
+
+func (s *Store) messageUpdate(t *wasend.MessageTransition, at time.Time) (update, error) {
+	if t.ID <= 0 {
+		return update{}, badStep("message id %d", t.ID)
+	}
+	if len(t.From) == 0 {
+		return update{}, badStep("message transition to %q with no From", t.To)
+	}
+	from := make([]any, len(t.From))
+	for i, f := range t.From {
+		if !f.Valid() {
+			return update{}, badStep("message status %q", f)
+		}
+		from[i] = string(f)
+	}
+	switch {
+	case !t.To.Valid():
+		return update{}, badStep("message status %q", t.To)
+	case len(t.ErrorKind) > MaxErrorKindLength:
+		return update{}, badStep("error kind longer than %d bytes", MaxErrorKindLength)
+	case t.ErrorKind != "" && t.ClearError:
+		return update{}, badStep("message transition both sets and clears the error")
+	}
+	set := func(q *query) {
+		s.messageSet(q, s.d.byID("send_messages_jobs_messages"), t.To, at, t.SentAt, t.WAMessageID)
+		writeError(q, t.ErrorKind, t.Error, t.ClearError)
+	}
+	where := func(q *query) {
+		q.w("id = ").a(t.ID).w(" AND ").in("status", from)
+	}
+	return update{table: "send_messages_jobs_messages", set: set, where: where}, nil
+}
+
+// pendingUpdate moves a job's pending messages (PendingMessagesTo).
+func (s *Store) pendingUpdate(t *wasend.JobTransition, at time.Time) update {
+	set := func(q *query) {
+		s.messageSet(q, "send_messages_jobs_messages", t.PendingMessagesTo, at, time.Time{}, "")
+	}
+	where := func(q *query) {
+		q.w("send_messages_job_id = ").a(t.ID).w(" AND status = ").a(string(wasend.MessagePending))
+	}
+	return update{table: "send_messages_jobs_messages", set: set, where: where, any: true}
+}
+
+func (s *Store) contextUpdate(t *wasend.ContextTransition, at time.Time) (update, error) {
+	if t.ID <= 0 {
+		return update{}, badStep("context id %d", t.ID)
+	}
+	if len(t.From) == 0 {
+		return update{}, badStep("context transition to %q with no From", t.To)
+	}
+	from := make([]any, len(t.From))
+	for i, f := range t.From {
+		id, ok := contextStatusID(f)
+		if !ok {
+			return update{}, badStep("context status %q", f)
+		}
+		from[i] = id
+	}
+	to, ok := contextStatusID(t.To)
+	if !ok {
+		return update{}, badStep("context status %q", t.To)
+	}
+	set := func(q *query) {
+		q.w("UPDATE ", s.d.byID("browser_context"), " SET browser_context_status_id = ").a(to)
+		q.w(", updated_at = ").a(s.d.timeArg(at))
+	}
+	where := func(q *query) {
+		q.w("id = ").a(t.ID).w(" AND ").in("browser_context_status_id", from)
+	}
+	return update{table: "browser_context", set: set, where: where}, nil
+}

@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// Counts implements wasend.Store. It counts jobs by browser context, kind
+// and status, and messages by browser context and status; groups with no
+// row are left out.
+func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
+	var c wasend.StoreCounts
+	rows, err := s.db.QueryContext(ctx, "SELECT browser_context_id, kind, send_messages_jobs_status_id, COUNT(*) "+
+		"FROM send_messages_jobs GROUP BY browser_context_id, kind, send_messages_jobs_status_id "+
+		"ORDER BY browser_context_id, kind, send_messages_jobs_status_id")
+	if err != nil {
+		return c, fail(ctx, "counts", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			jc   wasend.JobCount
+			kind string
+			sid  int64
+		)
+		if err := rows.Scan(&jc.ContextID, &kind, &sid, &jc.N); err != nil {
+			return c, fail(ctx, "counts", err)
+		}
+		if jc.Status, err = jobStatusOf(sid); err != nil {
+			return c, fail(ctx, "counts", err)
+		}
+		jc.Kind = wasend.JobKind(kind)
+		c.Jobs = append(c.Jobs, jc)
+	}
+	if err := rows.Err(); err != nil {
+		return c, fail(ctx, "counts", err)
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, "SELECT j.browser_context_id, m.status, COUNT(*) "+
+		"FROM send_messages_jobs_messages m JOIN send_messages_jobs j ON j.id = m.send_messages_job_id "+
+		"GROUP BY j.browser_context_id, m.status ORDER BY j.browser_context_id, m.status")
+	if err != nil {
+		return c, fail(ctx, "counts", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			mc wasend.MessageCount
+			st string
+		)
+		if err := rows.Scan(&mc.ContextID, &st, &mc.N); err != nil {
+			return c, fail(ctx, "counts", err)
+		}
+		mc.Status = wasend.MessageStatus(st)
+		c.Messages = append(c.Messages, mc)
+	}
+	if err := rows.Err(); err != nil {
+		return c, fail(ctx, "counts", err)
+	}
+	return c, nil
+}
+
+// Clean implements wasend.Store. In one transaction it deletes the messages
+// and then the jobs that are completed, failed or cancelled with a
+// finished_at before finishedBefore; it does not rely on the foreign key's
+// ON DELETE CASCADE, which SQLite applies only with foreign_keys on. A
+// zero time deletes nothing.
+func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, error) {
+	if finishedBefore.IsZero() {
+		return 0, nil
+	}
+	final := []any{}
+	for _, st := range wasend.JobStatuses {
+		if st.Final() {
+			id, _ := jobStatusID(st)
+			final = append(final, id)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fail(ctx, "clean", err)
+	}
+	defer rollback(tx)
+	cond := func(q *query) {
+		q.in("send_messages_jobs_status_id", final).w(" AND finished_at < ").a(s.d.timeArg(finishedBefore))
+	}
+	q := s.d.query().w("DELETE FROM send_messages_jobs_messages WHERE send_messages_job_id IN (SELECT id FROM send_messages_jobs WHERE ")
+	cond(q)
+	q.w(")")
+	if _, err := s.exec(ctx, tx, q); err != nil {
+		return 0, fail(ctx, "clean", err)
+	}
+	q = s.d.query().w("DELETE FROM send_messages_jobs WHERE ")
+	cond(q)
+	n, err := s.exec(ctx, tx, q)
+	if err != nil {
+		return 0, fail(ctx, "clean", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fail(ctx, "clean: commit", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,136 @@
+// Package sqlstore is the default wasend.Store: browser contexts, send jobs
+// and their messages kept in PostgreSQL, MySQL (or MariaDB) or SQLite,
+// through database/sql.
+//
+//	cfg, err := pgx.ParseConfig(os.Getenv("DATABASE_URL"))
+//	db := stdlib.OpenDB(*cfg)      // the caller owns db, and closes it
+//	store, err := sqlstore.New(db) // the dialect is detected
+//	err = store.Migrate(ctx)       // once at start-up
+//	client, err := wasend.New(pool, queue, store)
+//
+// # Dialects
+//
+// New tells the dialect from the type of the *sql.DB's driver:
+// github.com/jackc/pgx/v5/stdlib (Postgres), github.com/go-sql-driver/mysql
+// (MySQL) and modernc.org/sqlite (SQLite). For any other driver, pass
+// WithDialect; New fails with ErrUnknownDialect otherwise. Only these three
+// drivers are tested. The package links the MySQL and SQLite drivers, not
+// pgx: a program that uses PostgreSQL imports pgx's stdlib itself.
+//
+// # DSNs
+//
+// PostgreSQL (11 or later), with pgx's stdlib:
+//
+//	postgres://user:password@host:5432/dbname?sslmode=verify-full
+//
+// Every query mode of pgx works, default_query_exec_mode=simple_protocol
+// (for PgBouncer in transaction mode) included. The session time zone does
+// not matter.
+//
+// MySQL 8.0 or later, or MariaDB 10.5 or later, with go-sql-driver/mysql:
+//
+//	user:password@tcp(host:3306)/dbname?parseTime=true&loc=UTC&charset=utf8mb4&interpolateParams=true
+//
+// The store works without parseTime, with any loc and with any session
+// time_zone: it sends times as UTC text and reads them in whatever form the
+// driver gives. The connection must use utf8mb4 (the driver's default) so
+// that 4-byte characters such as emoji survive. interpolateParams=true
+// saves a round trip per statement. The store does not depend on
+// clientFoundRows.
+//
+// SQLite, with modernc.org/sqlite: use OpenSQLite, or SQLiteDSN with your
+// own pool settings:
+//
+//	file:/var/lib/app/wasend.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate
+//
+// # Migrations
+//
+// Migrate applies the versioned SQL files embedded in the package
+// (migrations/<dialect>/NNNN_name.sql) that the database lacks, and records
+// each in the table wasend_schema_migrations (version, applied_at). It is
+// idempotent, and safe when several processes call it at once: PostgreSQL
+// serialises them with pg_advisory_lock, MySQL with GET_LOCK, each on a
+// dedicated connection, and SQLite with an immediate transaction (retried
+// while the database is busy). PostgreSQL and SQLite apply each migration
+// in a transaction; MySQL commits DDL statement by statement, so its
+// statements are idempotent (CREATE TABLE IF NOT EXISTS, INSERT IGNORE).
+// MigrationVersion reports the newest migration applied; SchemaVersion is
+// the newest this package holds.
+//
+// # Tables
+//
+// The tables keep the names of the original design:
+//
+//   - browser_context_status and send_messages_jobs_status: the statuses,
+//     with fixed ids (available 1, busy 2, disconnected 3, error 4, closed
+//     5; pending 1, running 2, completed 3, failed 4, paused 5, cancelled
+//     6), a unique slug and a description. Migrate seeds them.
+//   - browser_context: id, browser_context_status_id, browser_system_id
+//     (unique, NULL when empty), created_at, updated_at.
+//   - send_messages_jobs: id, browser_context_id, send_messages_jobs_status_id,
+//     kind ('single' or 'bulk'), delay_ms, metadata (JSON, NULL when nil),
+//     attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind,
+//     error_message, created_at, updated_at, started_at, finished_at; indexed
+//     on (status, next_run_at), (browser_context_id, status) and
+//     finished_at.
+//   - send_messages_jobs_messages: id, send_messages_job_id (deleted with its
+//     job), position (unique per job), to_phone, body (up to 65,536
+//     characters of any size: MEDIUMTEXT on MySQL), status (the slug),
+//     attempts, attempted_at, sent_at, wa_message_id, error_kind,
+//     error_message, created_at, updated_at.
+//
+// MySQL tables are InnoDB, utf8mb4 with a binary collation, so that
+// browser_system_id compares exactly as on the other databases. Tables of
+// these names that another program created are used as they are: the
+// store does not check their shape.
+//
+// # Times
+//
+// Times are stored in UTC to the microsecond: timestamptz on PostgreSQL,
+// DATETIME(6) on MySQL, and text of the fixed-width form
+// "2006-01-02 15:04:05.000000" on SQLite (so that text order is time
+// order). The store truncates the times it is given to the microsecond and
+// returns every time in UTC, so that what it returns equals what it reads
+// back. The times it stamps (created_at, updated_at, and any transition's
+// zero At) come from the clock of WithNow, never from the database.
+//
+// # Inserts and ids
+//
+// CreateJob inserts the job with INSERT ... SELECT from browser_context, so
+// that a missing context inserts nothing (ErrContextNotFound) whatever the
+// foreign keys, and the messages with multi-row INSERTs of at most 1,000
+// rows and 4 MiB. PostgreSQL and SQLite return the ids with RETURNING; on
+// PostgreSQL a job whose messages fit in one INSERT is written by a single
+// statement (the job's INSERT in a WITH), one round trip. MySQL returns the
+// first id of a multi-row INSERT only, and the others need not follow it
+// (auto_increment_increment, lock modes), so the ids of a job's messages
+// are read back in the same transaction (a single message's id is
+// LastInsertId).
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use, by any number of goroutines and
+// processes. Apply runs its conditional UPDATEs in one transaction (a step
+// of one UPDATE, in one statement) and checks that each matched its row.
+// MySQL reports an UPDATE that changed no value as touching no row; the
+// store then checks the condition with SELECT ... FOR UPDATE in the same
+// transaction, so such a step still reports true. UPDATEs by id force the
+// primary key on MySQL, and the foreign key from send_messages_jobs to
+// browser_context has an index of its own, so that InnoDB locks no row of
+// another job or context.
+//
+// SQLite runs one writer at a time. OpenSQLite gives its pool a single
+// connection, so that the writers of one process queue in Go rather than
+// poll in SQLite's busy handler; other processes wait up to
+// SQLiteBusyTimeout.
+//
+// # Errors
+//
+// Errors from the database wrap wasend.ErrStore, except those caused by the
+// context, which wrap context.Canceled or context.DeadlineExceeded. Input
+// that a column cannot hold is refused before any statement runs: invalid
+// records and filters with ErrInvalidInput (or wasend.ErrInvalidText,
+// ErrInvalidPhone, ErrInvalidMetadata), invalid steps with ErrInvalidStep.
+// Error messages longer than MaxErrorLength bytes and WhatsApp message ids
+// longer than MaxWAMessageIDLength are cut instead, and made valid UTF-8.
+package sqlstore

@@ -1,0 +1,552 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wasend/wasend"
+)
+
+// Limits of one multi-row INSERT of messages: a job with more is inserted
+// in several statements, in the same transaction. They keep each statement
+// under MySQL's max_allowed_packet (16 MiB by default) and every dialect's
+// limit on parameters.
+const (
+	insertMaxRows  = 1000
+	insertMaxBytes = 4 << 20
+)
+
+// jobColumns lists a job's columns; metadata is the expression that reads
+// the metadata column.
+func jobColumns(metadata string) string {
+	return "j.id, j.browser_context_id, j.send_messages_jobs_status_id, j.kind, j.delay_ms, " + metadata + ", " + jobColumnsRest
+}
+
+const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.enqueued_at, j.error_kind, j.error_message, " +
+	"j.created_at, j.updated_at, j.started_at, j.finished_at"
+
+const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
+	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at"
+
+// newJob is a validated job, ready to insert.
+type newJob struct {
+	j        wasend.Job
+	statusID int64
+	metadata any // JSON text or nil
+	now      time.Time
+}
+
+func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
+	if !j.Kind.Valid() {
+		return newJob{}, invalid("job kind %q", j.Kind)
+	}
+	if j.Status == "" {
+		j.Status = wasend.JobPending
+	}
+	sid, ok := jobStatusID(j.Status)
+	if !ok {
+		return newJob{}, invalid("job status %q", j.Status)
+	}
+	if j.Attempts < 0 || j.MaxAttempts < 0 {
+		return newJob{}, invalid("negative attempts")
+	}
+	if len(j.Claim) > MaxClaimLength || len(j.ErrorKind) > MaxErrorKindLength {
+		return newJob{}, invalid("claim or error kind longer than %d bytes", MaxClaimLength)
+	}
+	nj := newJob{statusID: sid, now: s.clock(j.CreatedAt)}
+	if j.Metadata != nil {
+		b, err := json.Marshal(j.Metadata)
+		if err != nil {
+			return newJob{}, fmt.Errorf("%w: %w", wasend.ErrInvalidMetadata, err)
+		}
+		nj.metadata = string(b)
+	}
+	for i, m := range j.Messages {
+		if !utf8.ValidString(m.To) || utf8.RuneCountInString(m.To) > MaxPhoneLength {
+			return newJob{}, &wasend.ValidationError{Index: i, Field: "to", Err: wasend.ErrInvalidPhone}
+		}
+		if !utf8.ValidString(m.Text) || strings.IndexByte(m.Text, 0) >= 0 {
+			return newJob{}, &wasend.ValidationError{Index: i, Field: "text", Err: wasend.ErrInvalidText}
+		}
+	}
+	j.CreatedAt, j.UpdatedAt = nj.now, nj.now
+	if j.NextRunAt.IsZero() {
+		j.NextRunAt = nj.now
+	}
+	if j.EnqueuedAt.IsZero() {
+		j.EnqueuedAt = nj.now
+	}
+	if j.StartedAt.IsZero() && j.Status == wasend.JobRunning {
+		j.StartedAt = nj.now
+	}
+	if j.FinishedAt.IsZero() && j.Status.Final() {
+		j.FinishedAt = nj.now
+	}
+	j.NextRunAt, j.EnqueuedAt = norm(j.NextRunAt), norm(j.EnqueuedAt)
+	j.StartedAt, j.FinishedAt = norm(j.StartedAt), norm(j.FinishedAt)
+	j.Delay = j.Delay.Truncate(time.Millisecond)
+	j.Error = cleanText(j.Error, MaxErrorLength)
+	if j.Metadata != nil {
+		// Return what a read gives back: the JSON decoding.
+		var m map[string]any
+		_ = json.Unmarshal([]byte(nj.metadata.(string)), &m)
+		j.Metadata = m
+	}
+	msgs := make([]wasend.Message, len(j.Messages))
+	for i, m := range j.Messages {
+		msgs[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Status: wasend.MessagePending, UpdatedAt: nj.now}
+	}
+	j.Messages = msgs
+	nj.j = j
+	return nj, nil
+}
+
+// CreateJob implements wasend.Store. It inserts the job and its messages in
+// one transaction (on PostgreSQL, when the messages fit in one INSERT, in
+// one statement). A missing context gives an error wrapping
+// wasend.ErrContextNotFound.
+//
+// The job's fields are stored as given (its ID, UpdatedAt and the
+// messages' statuses and outcomes are ignored), with these defaults for
+// zero values: status pending; CreatedAt, NextRunAt and EnqueuedAt now;
+// StartedAt now for a running job; FinishedAt now for a final one.
+// Metadata is stored as JSON and comes back as encoding/json decodes it
+// into a map[string]any: numbers as float64. Delay is kept to the
+// millisecond.
+func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
+	nj, err := s.prepareJob(j)
+	if err != nil {
+		return wasend.Job{}, err
+	}
+	chunks := chunkMessages(nj.j.Messages)
+	if s.d.name == Postgres && len(chunks) == 1 {
+		return s.createJobPostgres(ctx, nj)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "create job", err)
+	}
+	defer rollback(tx)
+	q := s.insertJobQuery(nj)
+	id, err := s.insertID(ctx, tx, q)
+	if errors.Is(err, errNoRow) {
+		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, j.ContextID)
+	}
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "create job", err)
+	}
+	nj.j.ID = id
+	for i := range nj.j.Messages {
+		nj.j.Messages[i].JobID = id
+	}
+	for _, c := range chunks {
+		if err := s.insertMessages(ctx, tx, id, nj, c); err != nil {
+			return wasend.Job{}, fail(ctx, "create job: messages", err)
+		}
+	}
+	if !s.d.returning && len(nj.j.Messages) > 1 {
+		// MySQL gives the first id of a multi-row INSERT only; the others
+		// need not follow it (auto_increment_increment, lock modes), so
+		// they are read back.
+		if err := s.readMessageIDs(ctx, tx, nj.j.Messages, id); err != nil {
+			return wasend.Job{}, fail(ctx, "create job: messages", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return wasend.Job{}, fail(ctx, "create job: commit", err)
+	}
+	return nj.j, nil
+}
+
+// insertJobQuery builds the INSERT of the job row. It selects from
+// browser_context, so that it inserts nothing when the context does not
+// exist, whatever the foreign keys.
+func (s *Store) insertJobQuery(nj newJob) *query {
+	j := nj.j
+	q := s.d.query()
+	q.w("INSERT INTO send_messages_jobs (browser_context_id, send_messages_jobs_status_id, kind, delay_ms, metadata, ",
+		"attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind, error_message, created_at, updated_at, ",
+		"started_at, finished_at) SELECT c.id, ")
+	cast := func(v any, typ string) {
+		q.a(v)
+		if s.d.name == Postgres {
+			q.w("::", typ)
+		}
+		q.w(", ")
+	}
+	cast(nj.statusID, "smallint")
+	cast(string(j.Kind), "varchar")
+	cast(j.Delay.Milliseconds(), "bigint")
+	cast(nj.metadata, "json")
+	cast(int64(j.Attempts), "integer")
+	cast(int64(j.MaxAttempts), "integer")
+	cast(nullString(j.Claim), "varchar")
+	cast(s.d.timeArg(j.NextRunAt), "timestamptz")
+	cast(s.d.timeArg(j.EnqueuedAt), "timestamptz")
+	cast(nullString(string(j.ErrorKind)), "varchar")
+	cast(nullString(j.Error), "text")
+	ts := q.shared(s.d.timeArg(nj.now))
+	for range 2 {
+		q.w(ts())
+		if s.d.name == Postgres {
+			q.w("::timestamptz")
+		}
+		q.w(", ")
+	}
+	cast(s.d.nullTimeArg(j.StartedAt), "timestamptz")
+	q.a(s.d.nullTimeArg(j.FinishedAt))
+	if s.d.name == Postgres {
+		q.w("::timestamptz")
+	}
+	q.w(" FROM browser_context c WHERE c.id = ").a(j.ContextID)
+	return q
+}
+
+// chunkMessages splits the messages into the row sets of the INSERTs.
+func chunkMessages(msgs []wasend.Message) [][]wasend.Message {
+	var chunks [][]wasend.Message
+	start, size := 0, 0
+	for i, m := range msgs {
+		n := len(m.Text) + len(m.To) + 64
+		if i > start && (i-start >= insertMaxRows || size+n > insertMaxBytes) {
+			chunks = append(chunks, msgs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(msgs) {
+		chunks = append(chunks, msgs[start:])
+	}
+	return chunks
+}
+
+// messageValues writes the VALUES rows of a message INSERT.
+func (s *Store) messageValues(q *query, jobID func() string, ts func() string, c []wasend.Message) {
+	for i, m := range c {
+		if i > 0 {
+			q.w(", ")
+		}
+		q.w("(", jobID(), ", ").a(int64(m.Position)).w(", ").a(m.To).w(", ").a(m.Text)
+		q.w(", 'pending', 0, ", ts(), ", ", ts(), ")")
+	}
+}
+
+const messageInsert = "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at) VALUES "
+
+// insertMessages inserts one chunk of a job's messages and, where the
+// dialect returns them, sets their ids.
+func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, jobID int64, nj newJob, c []wasend.Message) error {
+	q := s.d.query().w(messageInsert)
+	s.messageValues(q, q.shared(jobID), q.shared(s.d.timeArg(nj.now)), c)
+	if s.d.returning {
+		q.w(" RETURNING id, position")
+		rows, err := tx.QueryContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return err
+		}
+		return scanMessageIDs(rows, nj.j.Messages)
+	}
+	res, err := tx.ExecContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	if len(nj.j.Messages) == 1 {
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		nj.j.Messages[0].ID = id
+	}
+	return nil
+}
+
+// readMessageIDs reads back the ids of a job's messages.
+func (s *Store) readMessageIDs(ctx context.Context, tx *sql.Tx, msgs []wasend.Message, jobID int64) error {
+	q := s.d.query().w("SELECT id, position FROM send_messages_jobs_messages WHERE send_messages_job_id = ").a(jobID)
+	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return err
+	}
+	return scanMessageIDs(rows, msgs)
+}
+
+// scanMessageIDs reads (id, position) rows into msgs, and closes rows.
+func scanMessageIDs(rows *sql.Rows, msgs []wasend.Message) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id, pos int64
+		if err := rows.Scan(&id, &pos); err != nil {
+			return err
+		}
+		if pos < 0 || pos >= int64(len(msgs)) {
+			return fmt.Errorf("unexpected message position %d", pos)
+		}
+		msgs[pos].ID = id
+	}
+	return rows.Close()
+}
+
+// createJobPostgres inserts a job and its messages in one statement: the
+// job's INSERT is a data-modifying WITH that the messages' INSERT reads.
+// One statement is atomic, so it needs no transaction.
+func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, error) {
+	if len(nj.j.Messages) == 0 {
+		q := s.insertJobQuery(nj)
+		id, err := s.insertID(ctx, s.db, q)
+		if errors.Is(err, errNoRow) {
+			return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, nj.j.ContextID)
+		}
+		if err != nil {
+			return wasend.Job{}, fail(ctx, "create job", err)
+		}
+		nj.j.ID = id
+		return nj.j, nil
+	}
+	q := s.insertJobQuery(nj)
+	job := "WITH j AS (" + q.String() + " RETURNING id) "
+	q.sb.Reset()
+	q.w(job, "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at) ",
+		"SELECT j.id, v.position, v.to_phone, v.body, 'pending', 0, v.ts, v.ts FROM j, (VALUES ")
+	ts := q.shared(s.d.timeArg(nj.now))
+	for i, m := range nj.j.Messages {
+		if i > 0 {
+			q.w(", ")
+		}
+		q.w("(").a(int64(m.Position)).w("::integer, ").a(m.To).w("::varchar, ").a(m.Text).w("::text, ", ts(), "::timestamptz)")
+	}
+	q.w(") AS v (position, to_phone, body, ts) RETURNING send_messages_job_id, id, position")
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "create job", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var jobID, id, pos int64
+		if err := rows.Scan(&jobID, &id, &pos); err != nil {
+			return wasend.Job{}, fail(ctx, "create job", err)
+		}
+		if pos < 0 || pos >= int64(len(nj.j.Messages)) {
+			return wasend.Job{}, fail(ctx, "create job", fmt.Errorf("unexpected message position %d", pos))
+		}
+		nj.j.ID = jobID
+		nj.j.Messages[pos].ID, nj.j.Messages[pos].JobID = id, jobID
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return wasend.Job{}, fail(ctx, "create job", err)
+	}
+	if n == 0 {
+		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, nj.j.ContextID)
+	}
+	return nj.j, nil
+}
+
+// Job implements wasend.Store. It reads the job and its messages in one
+// statement, so the two are consistent.
+func (s *Store) Job(ctx context.Context, id int64) (wasend.Job, error) {
+	// Only the first message's row carries the metadata. There is no ORDER
+	// BY: MySQL would sort the rows, message bodies included, in a
+	// temporary table; the messages are put in order here.
+	q := s.d.query().w("SELECT ", jobColumns("CASE WHEN m.position IS NULL OR m.position = 0 THEN j.metadata END"), ", ", messageColumns,
+		" FROM send_messages_jobs j LEFT JOIN send_messages_jobs_messages m ON m.send_messages_job_id = j.id",
+		" WHERE j.id = ").a(id)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "job", err)
+	}
+	defer rows.Close()
+	var (
+		jr       jobRow
+		mr       messageRow
+		found    bool
+		metadata []byte
+		msgs     []wasend.Message
+	)
+	dest := append(s.jobDest(&jr), s.messageDest(&mr)...)
+	for rows.Next() {
+		jr.metadata, mr = nil, messageRow{}
+		if err := rows.Scan(dest...); err != nil {
+			return wasend.Job{}, fail(ctx, "job", err)
+		}
+		found = true
+		if jr.metadata != nil {
+			metadata = jr.metadata
+		}
+		if mr.id.Valid {
+			msgs = append(msgs, mr.message(id))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return wasend.Job{}, fail(ctx, "job", err)
+	}
+	if !found {
+		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrJobNotFound, id)
+	}
+	jr.metadata = metadata
+	j, err := jr.job()
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "job", err)
+	}
+	slices.SortFunc(msgs, func(a, b wasend.Message) int { return a.Position - b.Position })
+	j.Messages = msgs
+	return j, nil
+}
+
+// Jobs implements wasend.Store.
+func (s *Store) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, error) {
+	if f.Limit < 0 {
+		return nil, invalid("negative limit")
+	}
+	if f.Limit == 0 {
+		f.Limit = wasend.DefaultJobsLimit
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		return nil, invalid("job kind %q", f.Kind)
+	}
+	q := s.d.query().w("SELECT ", jobColumns("j.metadata"), " FROM send_messages_jobs j WHERE 1 = 1")
+	if f.ContextID != 0 {
+		q.w(" AND j.browser_context_id = ").a(f.ContextID)
+	}
+	if len(f.Statuses) > 0 {
+		ids := make([]any, len(f.Statuses))
+		for i, st := range f.Statuses {
+			id, ok := jobStatusID(st)
+			if !ok {
+				return nil, invalid("job status %q", st)
+			}
+			ids[i] = id
+		}
+		q.w(" AND ").in("j.send_messages_jobs_status_id", ids)
+	}
+	if f.Kind != "" {
+		q.w(" AND j.kind = ").a(string(f.Kind))
+	}
+	if !f.NextRunBefore.IsZero() {
+		q.w(" AND j.next_run_at <= ").a(s.d.timeArg(f.NextRunBefore))
+	}
+	if !f.EnqueuedBefore.IsZero() {
+		q.w(" AND j.enqueued_at < ").a(s.d.timeArg(f.EnqueuedBefore))
+	}
+	if !f.UpdatedBefore.IsZero() {
+		q.w(" AND j.updated_at < ").a(s.d.timeArg(f.UpdatedBefore))
+	}
+	if f.AfterID != 0 {
+		q.w(" AND j.id > ").a(f.AfterID)
+	}
+	q.w(" ORDER BY j.id LIMIT ").a(int64(f.Limit))
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, fail(ctx, "jobs", err)
+	}
+	defer rows.Close()
+	var list []wasend.Job
+	for rows.Next() {
+		var jr jobRow
+		if err := rows.Scan(s.jobDest(&jr)...); err != nil {
+			return nil, fail(ctx, "jobs", err)
+		}
+		j, err := jr.job()
+		if err != nil {
+			return nil, fail(ctx, "jobs", err)
+		}
+		list = append(list, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail(ctx, "jobs", err)
+	}
+	return list, nil
+}
+
+// jobRow is a job as scanned.
+type jobRow struct {
+	j         wasend.Job
+	statusID  int64
+	kind      string
+	delayMS   int64
+	metadata  []byte
+	claim     sql.NullString
+	errorKind sql.NullString
+	errorMsg  sql.NullString
+}
+
+func (s *Store) jobDest(r *jobRow) []any {
+	j := &r.j
+	return []any{&j.ID, &j.ContextID, &r.statusID, &r.kind, &r.delayMS, &r.metadata,
+		&j.Attempts, &j.MaxAttempts, &r.claim, s.d.scanTime(&j.NextRunAt), s.d.scanTime(&j.EnqueuedAt),
+		&r.errorKind, &r.errorMsg, s.d.scanTime(&j.CreatedAt), s.d.scanTime(&j.UpdatedAt),
+		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt)}
+}
+
+func (r *jobRow) job() (wasend.Job, error) {
+	j := r.j
+	st, err := jobStatusOf(r.statusID)
+	if err != nil {
+		return j, err
+	}
+	j.Status, j.Kind = st, wasend.JobKind(r.kind)
+	j.Delay = time.Duration(r.delayMS) * time.Millisecond
+	j.Claim, j.ErrorKind, j.Error = r.claim.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
+	if r.metadata != nil {
+		if err := json.Unmarshal(r.metadata, &j.Metadata); err != nil {
+			return j, fmt.Errorf("job %d: metadata: %w", j.ID, err)
+		}
+	}
+	return j, nil
+}
+
+// messageRow is a message as scanned from a LEFT JOIN: every column may be
+// NULL.
+type messageRow struct {
+	m         wasend.Message
+	id        sql.NullInt64
+	position  sql.NullInt64
+	to, body  sql.NullString
+	status    sql.NullString
+	attempts  sql.NullInt64
+	waID      sql.NullString
+	errorKind sql.NullString
+	errorMsg  sql.NullString
+}
+
+func (s *Store) messageDest(r *messageRow) []any {
+	m := &r.m
+	return []any{&r.id, &r.position, &r.to, &r.body, &r.status, &r.attempts,
+		s.d.scanTime(&m.AttemptedAt), s.d.scanTime(&m.SentAt), &r.waID, &r.errorKind, &r.errorMsg,
+		s.d.scanTime(&m.UpdatedAt)}
+}
+
+func (r *messageRow) message(jobID int64) wasend.Message {
+	m := r.m
+	m.ID, m.JobID, m.Position = r.id.Int64, jobID, int(r.position.Int64)
+	m.To, m.Text, m.Status = r.to.String, r.body.String, wasend.MessageStatus(r.status.String)
+	m.Attempts = int(r.attempts.Int64)
+	m.WAMessageID, m.ErrorKind, m.Error = r.waID.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
+	return m
+}
+
+// cleanText makes s storable: valid UTF-8, no NUL, at most max bytes, cut
+// at a character boundary.
+func cleanText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}

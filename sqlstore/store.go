@@ -1,0 +1,220 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+
+	"github.com/wasend/wasend"
+)
+
+// Dialect names the SQL dialect a Store speaks.
+type Dialect string
+
+// The supported dialects.
+const (
+	// Postgres is PostgreSQL (11 or later), through
+	// github.com/jackc/pgx/v5/stdlib.
+	Postgres Dialect = "postgres"
+	// MySQL is MySQL (8.0 or later) or MariaDB (10.5 or later), through
+	// github.com/go-sql-driver/mysql.
+	MySQL Dialect = "mysql"
+	// SQLite is SQLite (3.35 or later), through modernc.org/sqlite.
+	SQLite Dialect = "sqlite"
+)
+
+// Dialects lists the supported dialects.
+var Dialects = []Dialect{Postgres, MySQL, SQLite}
+
+// Valid reports whether d is one of the supported dialects.
+func (d Dialect) Valid() bool { return d == Postgres || d == MySQL || d == SQLite }
+
+// Errors returned by New and the validation of a Store's input.
+var (
+	// ErrUnknownDialect means New could not tell the dialect from the
+	// *sql.DB's driver, or WithDialect named none of Dialects.
+	ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect; pass WithDialect")
+	// ErrInvalidStep means a Step passed to Apply is malformed: a transition
+	// with no From, an unknown status, a change to running without a Claim,
+	// or a value too long for its column. Nothing was changed.
+	ErrInvalidStep = wasend.ErrInvalidStep
+	// ErrInvalidInput means a record or filter passed to the Store is
+	// malformed: an unknown status or kind, or a value too long for its
+	// column. Nothing was changed.
+	ErrInvalidInput = errors.New("sqlstore: invalid input")
+)
+
+// Column limits. Longer values are refused (ErrInvalidInput, ErrInvalidStep)
+// or, for the free-text columns, cut.
+const (
+	// MaxSystemIDLength is the longest browser_system_id, in characters.
+	MaxSystemIDLength = 100
+	// MaxPhoneLength is the longest recipient (to_phone), in characters.
+	MaxPhoneLength = 32
+	// MaxClaimLength is the longest claim, in bytes.
+	MaxClaimLength = 64
+	// MaxErrorKindLength is the longest error kind, in bytes.
+	MaxErrorKindLength = 64
+	// MaxErrorLength is the longest error message stored; longer ones are
+	// cut at a character boundary.
+	MaxErrorLength = 8192
+	// MaxWAMessageIDLength is the longest WhatsApp message id stored; longer
+	// ones are cut at a character boundary.
+	MaxWAMessageIDLength = 255
+)
+
+// Store is a wasend.Store on database/sql. It is safe for concurrent use.
+//
+// A Store never closes the *sql.DB it was given.
+type Store struct {
+	db  *sql.DB
+	d   *dialect
+	log *slog.Logger
+	now func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	dialect Dialect
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+// WithDialect sets the SQL dialect. Default: detected from the type of the
+// *sql.DB's driver (pgx's stdlib, go-sql-driver/mysql or modernc.org/sqlite);
+// New fails with ErrUnknownDialect for any other driver.
+func WithDialect(d Dialect) Option {
+	return func(c *config) { c.dialect = d }
+}
+
+// WithLogger sets the logger. The store logs migrations at Info level and
+// never logs message text or phone numbers. Default: a logger that discards
+// everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithNow sets the clock that stamps created_at, updated_at and every other
+// time the caller leaves zero. Default: time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+var _ wasend.Store = (*Store)(nil)
+
+// New returns a Store on db. It does not touch the database: call Migrate
+// before the first use.
+func New(db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: sqlstore: nil *sql.DB", wasend.ErrInvalidOption)
+	}
+	cfg := config{now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if cfg.dialect == "" {
+		d, ok := detect(db)
+		if !ok {
+			return nil, fmt.Errorf("%w: %w (driver %T)", wasend.ErrInvalidOption, ErrUnknownDialect, db.Driver())
+		}
+		cfg.dialect = d
+	}
+	if !cfg.dialect.Valid() {
+		return nil, fmt.Errorf("%w: %w: %q", wasend.ErrInvalidOption, ErrUnknownDialect, string(cfg.dialect))
+	}
+	if cfg.now == nil {
+		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithNow)", wasend.ErrInvalidOption)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	return &Store{db: db, d: dialects[cfg.dialect], log: cfg.logger, now: cfg.now}, nil
+}
+
+// Dialect returns the store's SQL dialect.
+func (s *Store) Dialect() Dialect { return s.d.name }
+
+// DB returns the *sql.DB the store was given.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// detect tells the dialect from the driver's type. PostgreSQL drivers are
+// recognised by package path, so that this package does not link one.
+func detect(db *sql.DB) (Dialect, bool) {
+	switch drv := db.Driver().(type) {
+	case *mysql.MySQLDriver:
+		return MySQL, true
+	case *sqlite.Driver:
+		return SQLite, true
+	default:
+		t := reflect.TypeOf(drv)
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil {
+			return "", false
+		}
+		p := t.PkgPath()
+		if strings.HasPrefix(p, "github.com/jackc/pgx/") || p == "github.com/lib/pq" {
+			return Postgres, true
+		}
+	}
+	return "", false
+}
+
+// clock returns at, or now when at is zero, in UTC with microsecond
+// precision: what the database keeps.
+func (s *Store) clock(at time.Time) time.Time {
+	if at.IsZero() {
+		at = s.now()
+	}
+	return norm(at)
+}
+
+// norm converts t to what the database keeps: UTC, to the microsecond.
+func norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// fail wraps an error from the database. Errors caused by ctx stay ctx
+// errors; the others wrap wasend.ErrStore.
+func fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("sqlstore: %s: %w (%v)", op, cerr, err)
+	}
+	return fmt.Errorf("%w: sqlstore: %s: %w", wasend.ErrStore, op, err)
+}
+
+// invalid builds an ErrInvalidInput error.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
+}
+
+// badStep builds an ErrInvalidStep error.
+func badStep(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidStep, fmt.Sprintf(format, args...))
+}
+
+// rollback rolls tx back, ignoring the error: the caller already has one,
+// or nothing to report.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }
