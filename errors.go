@@ -88,6 +88,9 @@ var (
 	ErrInvalidStep = errors.New("wasend: invalid step")
 	// ErrStore wraps a failure of the Store's back end.
 	ErrStore = errors.New("wasend: store failure")
+	// ErrConsuming means a queue already consumes the browser context in
+	// this process.
+	ErrConsuming = errors.New("wasend: browser context already consumed")
 	// ErrQueue wraps a failure of the Queue's back end.
 	ErrQueue = errors.New("wasend: queue failure")
 )

@@ -85,6 +85,7 @@ func (f HandlerFunc) HandleDelivery(ctx context.Context, d Delivery) error { ret
 // DeadLetterHandler is implemented by handlers that want to know when the
 // queue gives up on a delivery.
 type DeadLetterHandler interface {
+	// HandleDeadLetter gets the error of the last attempt.
 	HandleDeadLetter(ctx context.Context, d Delivery, err error)
 }
 
@@ -102,7 +103,9 @@ type Queue interface {
 	// context contextID, until ctx is done. It then stops taking deliveries,
 	// waits for the handlers in flight to return, and returns nil. The ctx
 	// passed to h is not canceled when ctx is; the handler owns its own
-	// deadline. Consume returns an error at once if it cannot start.
+	// deadline. Consume returns an error at once if it cannot start (one
+	// wrapping ErrConsuming when the context is consumed already). If ctx is
+	// already done, Consume returns nil at once.
 	Consume(ctx context.Context, contextID int64, h Handler) error
 	// Stats returns the queue's counters.
 	Stats(ctx context.Context) (QueueStats, error)

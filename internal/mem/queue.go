@@ -150,7 +150,7 @@ func (q *Queue) Consume(ctx context.Context, contextID int64, h wasend.Handler) 
 	}
 	if q.consuming[contextID] {
 		q.mu.Unlock()
-		return fmt.Errorf("%w: context %d is consumed already", wasend.ErrQueue, contextID)
+		return fmt.Errorf("%w: context %d", wasend.ErrConsuming, contextID)
 	}
 	q.consuming[contextID] = true
 	sig := q.sig(contextID)

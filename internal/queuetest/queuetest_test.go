@@ -1,0 +1,160 @@
+package queuetest_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/queuetest"
+)
+
+// TestMemQueue runs the suite on a minimal in-memory queue, which checks the
+// suite itself without Redis.
+func TestMemQueue(t *testing.T) {
+	queuetest.Run(t, func(t *testing.T) wasend.Queue {
+		return newMemQueue(2, 3)
+	}, queuetest.Options{DeadLetter: true, MinConcurrency: 2, Parallel: true})
+}
+
+// memQueue is a Queue in memory: one list of items per browser context,
+// polled by the workers of its consumer.
+type memQueue struct {
+	workers, attempts int
+	ignoreContext     bool
+
+	mu        sync.Mutex
+	items     map[int64][]*memItem
+	inflight  map[int64]int64
+	consuming map[int64]bool
+	stats     wasend.QueueStats
+}
+
+type memItem struct {
+	d        wasend.Delivery
+	due      time.Time
+	attempts int
+}
+
+func newMemQueue(workers, attempts int) *memQueue {
+	return &memQueue{
+		workers: workers, attempts: attempts,
+		items: map[int64][]*memItem{}, inflight: map[int64]int64{}, consuming: map[int64]bool{},
+	}
+}
+
+func (q *memQueue) key(id int64) int64 {
+	if q.ignoreContext {
+		return 0
+	}
+	return id
+}
+
+func (q *memQueue) Enqueue(_ context.Context, d wasend.Delivery, delay time.Duration) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := q.key(d.ContextID)
+	q.items[k] = append(q.items[k], &memItem{d: d, due: time.Now().Add(delay)})
+	return nil
+}
+
+func (q *memQueue) take(k int64) *memItem {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	for i, it := range q.items[k] {
+		if !it.due.After(now) {
+			q.items[k] = append(q.items[k][:i], q.items[k][i+1:]...)
+			q.inflight[k]++
+			q.stats.InFlight++
+			return it
+		}
+	}
+	return nil
+}
+
+func (q *memQueue) done(k int64, it *memItem, err error, h wasend.Handler) {
+	q.mu.Lock()
+	q.inflight[k]--
+	q.stats.InFlight--
+	it.attempts++
+	switch {
+	case err == nil:
+		q.stats.Processed++
+	case it.attempts < q.attempts:
+		q.stats.Retried++
+		it.due = time.Now().Add(20 * time.Millisecond)
+		q.items[k] = append(q.items[k], it)
+	default:
+		q.stats.Failed++
+	}
+	q.mu.Unlock()
+	if dl, ok := h.(wasend.DeadLetterHandler); ok && err != nil && it.attempts >= q.attempts {
+		dl.HandleDeadLetter(context.Background(), it.d, err)
+	}
+}
+
+func (q *memQueue) Consume(ctx context.Context, contextID int64, h wasend.Handler) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	q.mu.Lock()
+	if q.consuming[contextID] {
+		q.mu.Unlock()
+		return errors.New("already consuming")
+	}
+	q.consuming[contextID] = true
+	q.stats.Consumers++
+	q.mu.Unlock()
+	k := q.key(contextID)
+	var wg sync.WaitGroup
+	for range q.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				it := q.take(k)
+				if it == nil {
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				err := h.HandleDelivery(hctx, it.d)
+				cancel()
+				q.done(k, it, err, h)
+			}
+		}()
+	}
+	wg.Wait()
+	q.mu.Lock()
+	delete(q.consuming, contextID)
+	q.stats.Consumers--
+	q.mu.Unlock()
+	return nil
+}
+
+func (q *memQueue) Stats(context.Context) (wasend.QueueStats, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st := q.stats
+	now := time.Now()
+	for _, items := range q.items {
+		for _, it := range items {
+			if it.due.After(now) {
+				st.Delayed++
+			} else {
+				st.Waiting++
+			}
+		}
+	}
+	return st, nil
+}
+
+func (q *memQueue) Depth(_ context.Context, contextID int64) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := q.key(contextID)
+	return int64(len(q.items[k])) + q.inflight[k], nil
+}
