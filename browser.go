@@ -98,6 +98,14 @@ type SentFinder interface {
 	FindSent(ctx context.Context, to, text string, since time.Time) (Receipt, bool, error)
 }
 
+// ResourceReporter is implemented by sessions that can report what their
+// browser costs. Client.Stats uses it for per-session metrics.
+type ResourceReporter interface {
+	// MemoryPSS returns the proportional set size, in bytes, of the
+	// session's browser processes.
+	MemoryPSS() (int64, error)
+}
+
 // LaunchRequest describes the session that a BrowserPool must launch.
 type LaunchRequest struct {
 	// SystemID names an existing browser context whose session must be

@@ -68,6 +68,9 @@ type ContextStats struct {
 	Status ContextStatus
 	// Live reports whether this process holds the context's session.
 	Live bool
+	// MemoryPSS is the memory of the session's browser (see
+	// ResourceReporter), in bytes, or -1 when it is not known here.
+	MemoryPSS int64
 	// Jobs counts the context's jobs by status, all kinds together.
 	Jobs map[JobStatus]int64
 	// Messages counts the context's messages by status.
@@ -395,13 +398,22 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	byID := make(map[int64]*ContextStats, len(contexts))
 	st.Contexts = make([]ContextStats, len(contexts))
 	c.mu.Lock()
-	for i, bc := range contexts {
-		_, live := c.live[bc.ID]
-		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live,
-			Jobs: newJobCounts(), Messages: newMessageCounts()}
-		byID[bc.ID] = &st.Contexts[i]
+	sessions := make(map[int64]Session, len(c.live))
+	for id, lc := range c.live {
+		sessions[id] = lc.session
 	}
 	c.mu.Unlock()
+	for i, bc := range contexts {
+		sess, live := sessions[bc.ID]
+		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live, MemoryPSS: -1,
+			Jobs: newJobCounts(), Messages: newMessageCounts()}
+		if rr, ok := sess.(ResourceReporter); ok {
+			if pss, err := rr.MemoryPSS(); err == nil {
+				st.Contexts[i].MemoryPSS = pss
+			}
+		}
+		byID[bc.ID] = &st.Contexts[i]
+	}
 	for _, jc := range counts.Jobs {
 		if m, ok := st.Jobs[jc.Kind]; ok {
 			m[jc.Status] += jc.N

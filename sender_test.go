@@ -684,6 +684,7 @@ func TestStatsAndClean(t *testing.T) {
 	assert.Equal(t, int64(1), st.Messages[wasend.MessageFailed])
 	require.Len(t, st.Contexts, 1)
 	assert.True(t, st.Contexts[0].Live)
+	assert.Equal(t, int64(scripted.FakePSS), st.Contexts[0].MemoryPSS)
 	assert.Equal(t, int64(2), st.Contexts[0].Jobs[wasend.JobCompleted])
 	assert.Positive(t, st.Queue.Processed)
 	assert.Equal(t, 1, st.Queue.Consumers)
@@ -763,6 +764,10 @@ func TestEventsReachTheHostWithContextID(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
+	eventually(t, func() bool {
+		st, err := h.queue.Stats(bg)
+		return err == nil && st.Consumers == 1
+	}, "Run to consume the context")
 	require.ErrorIs(t, h.client.Run(bg), wasend.ErrRunning)
 	h.stop()
 	require.NoError(t, h.client.Close())

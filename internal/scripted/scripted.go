@@ -283,6 +283,12 @@ func (s *Session) FindSent(ctx context.Context, to, text string, since time.Time
 	return wasend.Receipt{}, false, nil
 }
 
+// FakePSS is the memory every scripted session reports.
+const FakePSS = 64 << 20
+
+// MemoryPSS implements wasend.ResourceReporter with FakePSS.
+func (s *Session) MemoryPSS() (int64, error) { return FakePSS, nil }
+
 // Close implements wasend.Session.
 func (s *Session) Close(ctx context.Context) error {
 	s.mu.Lock()
