@@ -1,0 +1,128 @@
+// Package chromedpdriver is the default wasend.BrowserPool: it runs
+// WhatsApp Web in Chromium and drives it with chromedp through the page's
+// own screens, the way a person would.
+//
+//	pool, err := chromedpdriver.New(chromedpdriver.WithProfileRoot("profiles"))
+//	if err != nil { ... } // ErrNoBrowser: apt-get install -y chromium
+//	defer pool.Close()
+//	client, err := wasend.New(pool, queue, store, wasend.WithEventHandler(onEvent))
+//
+// New validates its options and starts nothing; Launch starts a session's
+// browser and returns a *Session (a wasend.Session and a wasend.SentFinder)
+// as soon as WhatsApp Web is loading. chromedp ties a browser's life to the
+// context of its first action; the driver hides that behind explicit calls:
+// Launch creates, Session.Close closes gracefully, Pool.Close closes all.
+//
+// # Modes
+//
+// Persistent (the default) runs one Chrome process per session, with its
+// own profile folder under the profile root (WithProfileRoot), so the login
+// survives restarts: the session's system id is "persistent:<name>" and
+// the folder is <root>/<name>. Ephemeral runs each session in its own
+// browser context (incognito-like, in memory) of one Chrome that the pool
+// shares: cheaper, but the login is lost when the session or the process
+// ends; its system id is "ephemeral:<name>". A LaunchRequest with a system
+// id resumes that session in the mode it names. A profile folder is opened
+// by one session at a time: a second Launch gets ErrProfileInUse, and a
+// SingletonLock left by a killed Chrome is removed only when no live
+// process holds the folder.
+//
+// # Login and events
+//
+// A session's monitor reads the page every poll interval (WithPollInterval)
+// while no call holds the page, and reports changes only, through
+// LaunchRequest.OnEvent:
+//
+//   - wasend.EventQR with each QR payload and each refresh; render it with
+//     QRPNG or QRTerminal. An expired code is reloaded ("Click to reload QR
+//     code") up to WithQRReloadLimit times in a row;
+//   - wasend.EventPairingCode with the code of a login by phone number
+//     (Session.RequestPairingCode);
+//   - wasend.EventStatus: ContextAvailable once logged in and the selector
+//     self-test passed; ContextDisconnected with wasend.ErrLoggedOut (the
+//     login page came back), wasend.ErrConflict (WhatsApp Web opened in
+//     another window; with WithTakeover the session clicks "Use here"
+//     instead) or wasend.ErrDisconnected (the browser died);
+//     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors.
+//
+// Session.State and Session.WaitReady expose the same to tests and
+// quickstarts.
+//
+// # Sending
+//
+// SendText opens the chat inside the running app (history.pushState and a
+// popstate event; a full load of /send?phone=<digits> only when the app is
+// not loaded), waits through "Starting chat", and checks that the chat's
+// header shows the number. An invalid number's dialog is dismissed and
+// gives wasend.ErrNotOnWhatsApp, a permanent error. The text goes into the
+// compose box as one synthetic paste (line breaks stay line breaks and
+// never send), is read back and compared; if the box disagrees it is
+// cleared and the text typed as IME commits with Shift+Enter between lines;
+// a second disagreement fails the send before anything left. The text is
+// never put in a URL and never logged.
+//
+// The click on the send button (Enter, as a key down and up with no
+// character, when there is no button or the click did nothing) is the
+// point of no return: every failure after it is wrapped with
+// wasend.Unconfirmed. The send then waits for its new row, the one with
+// the text that was not on the page before, to show a tick instead of the
+// clock, and returns the row's data-id as the message id. A row still
+// pending at the deadline gives a retryable wasend.ErrTimeout, or
+// wasend.ErrPhoneOffline when the phone-offline banner shows. FindSent opens
+// the chat the same way and looks for an outgoing row with the text whose
+// time ("[HH:MM, M/D/YYYY] Me: ", minute resolution, page time zone) is at
+// or after since truncated to the minute: the Client's duplicate-send
+// guard.
+//
+// SendText, FindSent, RequestPairingCode and the monitor touch the page one
+// at a time, and all honour their ctx.
+//
+// # Selectors
+//
+// Everything the driver reads or clicks comes from a SelectorSet: named,
+// versioned, each key a list of selectors tried in order, loadable from
+// JSON (LoadSelectors, ParseSelectors) and replaceable at run time
+// (WithSelectors, Pool.SetSelectors, Session.SetSelectors). Selectors are
+// CSS plus "text=…" and "CSS >> text=…" matches and an "@attr" suffix to
+// read an attribute. On the main screen the session runs a self-test of the
+// keys that must match there (logged_in, search_box, and the syntax of
+// every entry); the first chat checks chat_panel, chat_title and compose.
+// A set that fails puts the session in status error with a *SelectorError
+// (wrapping wasend.ErrSelectors) that names the keys, instead of failing
+// every job one by one. A page that shows none of the known screens for
+// the navigation timeout fails the self-test too.
+//
+// # Health
+//
+// A lost connection to the browser, a renderer crash, or a hang (the
+// watchdog asks the page to evaluate 1 every WithWatchdog interval) ends
+// the session's browser: the session reports ContextDisconnected with
+// wasend.ErrDisconnected, a send in flight returns wasend.ErrDisconnected
+// at once (wrapped with Unconfirmed after the click), and the browser is
+// relaunched with backoff (WithRelaunchBackoff) on the same profile. A
+// killed Chrome may lose what it had not written yet, such as a login a
+// few seconds old; the session then shows a QR code again. Session.PIDs
+// and Session.MemoryPSS expose the browser's processes and their memory.
+//
+// Browsers run headless (WithHeadless) with a desktop Chrome User-Agent
+// derived from the installed browser's version, never HeadlessChrome, set
+// both as a flag and through the DevTools protocol, and with
+// --disable-blink-features=AutomationControlled; --no-sandbox is added
+// only when running as root.
+//
+// # Debug folder
+//
+// A step that times out, and a selector set that fails, leave a screenshot
+// (.png) and the page's HTML (.html) in the debug folder (WithDebugDir,
+// "" turns it off), at most DefaultDebugMaxFiles files. File names are the
+// time, the system id and the step, such as
+// 20260301T101530.123Z_persistent-3f2a_confirm.png; no message text and no
+// phone number goes into a file name.
+//
+// # Environment variables
+//
+// WithEnv applies the seed's variables read by wasend.LoadEnv:
+// PUPPETEER_HEADLESS (WithHeadless), PUPPETEER_WHATSAPP_URL (WithURL),
+// PUPPETEER_DEFAULT_TIMEOUT (WithActionTimeout) and
+// PUPPETEER_NAVIGATION_TIMEOUT (WithNavigationTimeout).
+package chromedpdriver

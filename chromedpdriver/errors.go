@@ -1,0 +1,23 @@
+package chromedpdriver
+
+import "errors"
+
+// Errors of the driver. Errors about a send wrap the sentinels of package
+// wasend instead (ErrNotOnWhatsApp, ErrTimeout, ...), so that the Client
+// classifies them.
+var (
+	// ErrNoBrowser means no Chrome or Chromium was found. New returns it,
+	// wrapped, when WithExecPath is not given and none of chromium,
+	// chromium-browser, google-chrome and google-chrome-stable is in PATH.
+	ErrNoBrowser = errors.New("chromedpdriver: no Chrome or Chromium found; install one " +
+		"(Debian/Ubuntu: apt-get install -y chromium) or give its path with WithExecPath")
+	// ErrProfileInUse means another session, in this process or in a live
+	// browser process, has the profile folder open.
+	ErrProfileInUse = errors.New("chromedpdriver: profile folder already in use")
+	// ErrInvalidSystemID means a LaunchRequest's SystemID is not one that
+	// this driver makes ("persistent:<name>" or "ephemeral:<name>").
+	ErrInvalidSystemID = errors.New("chromedpdriver: invalid system id")
+	// ErrLoggedIn means a login was requested for a session that is already
+	// logged in.
+	ErrLoggedIn = errors.New("chromedpdriver: session already logged in")
+)

@@ -1,0 +1,374 @@
+package chromedpdriver
+
+// pageJS is the driver's code in the page. It is evaluated as
+// (pageJS)(op, S, A): op names the operation, S is the selector set (a map
+// from key to list) and A the operation's argument. It keeps no state in the
+// page except a WeakSet pair under a Symbol on window, which marks the rows
+// and chat panels seen before a step.
+const pageJS = `(function (op, S, A) {
+  'use strict';
+  var K = Symbol.for('wasend.driver');
+  var G = window[K];
+  if (!G) {
+    G = { seen: new WeakSet(), stale: new WeakSet() };
+    Object.defineProperty(window, K, { value: G });
+  }
+  var bad = {};
+  function note(key, sel) { (bad[key] = bad[key] || []).push(sel); }
+  function vis(el) { return !!(el.getClientRects && el.getClientRects().length); }
+  function norm(s) { return String(s == null ? '' : s).replace(/\s+/g, ' ').trim(); }
+  var SKIP = { SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEMPLATE: 1 };
+
+  function matcher(t) {
+    if (t.length > 2 && t.charAt(0) === '/') {
+      var i = t.lastIndexOf('/');
+      if (i > 0) {
+        var re = new RegExp(t.slice(1, i), t.slice(i + 1));
+        return function (s) { return re.test(s); };
+      }
+    }
+    var want = norm(t);
+    return function (s) { return s === want; };
+  }
+
+  function byText(root, scope, t) {
+    var m = matcher(t), out = [];
+    if (scope) {
+      root.querySelectorAll(scope).forEach(function (el) {
+        if (!SKIP[el.tagName] && m(norm(el.textContent)) && vis(el)) out.push(el);
+      });
+      return out;
+    }
+    var seen = new Set();
+    var w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (var n = w.nextNode(); n; n = w.nextNode()) {
+      var el = n.parentElement;
+      if (!el || seen.has(el) || SKIP[el.tagName] || !n.data.trim()) continue;
+      seen.add(el);
+      if (m(norm(el.textContent)) && vis(el)) out.push(el);
+    }
+    return out;
+  }
+
+  // split returns [selector, attribute or null] for "css@attr".
+  function split(sel) {
+    var i = sel.lastIndexOf('@');
+    if (i > 0) {
+      var a = sel.slice(i + 1);
+      if (/^[A-Za-z_:][-A-Za-z0-9_:.]*$/.test(a)) return [sel.slice(0, i), a];
+    }
+    return [sel, null];
+  }
+
+  function query(root, sel, self) {
+    if (sel.indexOf('text=') === 0) return byText(root, null, sel.slice(5));
+    var j = sel.indexOf(' >> text=');
+    if (j >= 0) return byText(root, sel.slice(0, j), sel.slice(j + 9));
+    var out = Array.prototype.slice.call(root.querySelectorAll(sel));
+    if (self && root.nodeType === 1 && root.matches(sel)) out.unshift(root);
+    return out;
+  }
+
+  // first returns the first element of the first entry of key that matches.
+  function first(key, root, self) {
+    var list = S[key] || [];
+    for (var i = 0; i < list.length; i++) {
+      var els;
+      try { els = query(root || document, split(list[i])[0], self); } catch (e) { note(key, list[i]); continue; }
+      if (els.length) return els[0];
+    }
+    return null;
+  }
+
+  // value reads the first match of a value key: an attribute ("@attr") or
+  // the text.
+  function value(key, root, self) {
+    var list = S[key] || [];
+    for (var i = 0; i < list.length; i++) {
+      var p = split(list[i]), els;
+      try { els = query(root || document, p[0], self); } catch (e) { note(key, list[i]); continue; }
+      for (var k = 0; k < els.length; k++) {
+        var v = p[1] ? els[k].getAttribute(p[1]) : norm(els[k].textContent);
+        if (v != null && v !== '') return v;
+      }
+    }
+    return null;
+  }
+
+  // all joins the matches of every entry of key, in document order.
+  function all(key, root) {
+    var list = S[key] || [], set = new Set(), out = [];
+    for (var i = 0; i < list.length; i++) {
+      var els;
+      try { els = query(root || document, split(list[i])[0], false); } catch (e) { note(key, list[i]); continue; }
+      els.forEach(function (el) { if (!set.has(el)) { set.add(el); out.push(el); } });
+    }
+    out.sort(function (a, b) {
+      if (a === b) return 0;
+      return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    return out;
+  }
+
+  function lastNode(n) {
+    for (var s = n.nextSibling; s; s = s.nextSibling) {
+      if (s.nodeType === 1 || (s.nodeType === 3 && s.data !== '')) return false;
+    }
+    return true;
+  }
+
+  // textOf reads text as a person sees it: emoji images give their alt
+  // text, and a <br> that is not a block's last node is a line break.
+  function textOf(node) {
+    var s = '';
+    (function walk(n) {
+      for (var c = n.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) s += c.data;
+        else if (c.nodeType === 1) {
+          if (c.tagName === 'BR') { if (!lastNode(c)) s += '\n'; }
+          else if (c.tagName === 'IMG') s += c.getAttribute('alt') || '';
+          else if (!SKIP[c.tagName]) walk(c);
+        }
+      }
+    })(node);
+    return s;
+  }
+
+  // composeText reads the compose box: one line per block.
+  function composeText(el) {
+    var blocks = Array.prototype.filter.call(el.children, function (c) { return c.tagName === 'P' || c.tagName === 'DIV'; });
+    if (!blocks.length) return textOf(el);
+    return blocks.map(textOf).join('\n');
+  }
+
+  function rowRoot(el) {
+    var list = S.row || [];
+    for (var i = 0; i < list.length; i++) {
+      try { var r = el.closest(list[i]); if (r) return r; } catch (e) { note('row', list[i]); }
+    }
+    return el;
+  }
+
+  function outRows() {
+    var set = new Set(), out = [];
+    all('out_row').forEach(function (el) {
+      var r = rowRoot(el);
+      if (!set.has(r)) { set.add(r); out.push(r); }
+    });
+    return out;
+  }
+
+  function status(r) {
+    var toks = [];
+    all('status', r).forEach(function (e) {
+      var v = e.getAttribute('data-icon');
+      if (v) toks.push(v);
+      v = e.getAttribute('aria-label');
+      if (v) toks.push(v.trim());
+      if (e.tagName.toLowerCase() === 'title') toks.push(e.textContent.trim());
+      var t = e.querySelector && e.querySelector('svg title');
+      if (t) toks.push(t.textContent.trim());
+    });
+    function any(list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
+    if (any(S.status_pending)) return 'pending';
+    if (any(S.status_sent)) return 'sent';
+    return toks.length ? 'unknown' : 'none';
+  }
+
+  function rowInfo(r) {
+    var t = first('message_text', r, false);
+    return {
+      text: t ? textOf(t) : null,
+      id: value('message_id', r, true) || '',
+      pre: value('message_meta', r, true) || '',
+      status: status(r)
+    };
+  }
+
+  function qr() {
+    var c = first('qr_canvas');
+    var ref = '';
+    if (c) { var d = c.closest('[data-ref]'); if (d) ref = d.getAttribute('data-ref') || ''; }
+    if (!ref) ref = value('qr_code') || '';
+    return { shown: !!c || !!ref, ref: ref };
+  }
+
+  function flags() {
+    var q = qr();
+    return {
+      url: location.href,
+      errorPage: location.protocol === 'chrome-error:',
+      unsupported: !!first('unsupported'),
+      conflict: !!first('conflict'),
+      qrShown: q.shown, qr: q.ref, qrExpired: q.shown && !!first('qr_reload'),
+      pairingForm: !!first('phone_input'),
+      pairingCode: value('pairing_code') || '',
+      loggedIn: !!first('logged_in'),
+      loading: !!first('loading'),
+      starting: !!first('starting'),
+      invalid: !!first('invalid'),
+      phoneOffline: !!first('phone_offline')
+    };
+  }
+
+  function rect(el) {
+    el.scrollIntoView({ block: 'center', inline: 'center' });
+    var b = el.getBoundingClientRect();
+    var x = b.left + b.width / 2, y = b.top + b.height / 2;
+    var hit = document.elementFromPoint(x, y);
+    return { x: x, y: y, w: b.width, h: b.height, hit: !!hit && (hit === el || el.contains(hit) || hit.contains(el)) };
+  }
+
+  function selectContents(el) {
+    el.focus();
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    var s = window.getSelection();
+    s.removeAllRanges();
+    s.addRange(r);
+  }
+
+  var res;
+  switch (op) {
+    case 'probe': {
+      res = flags();
+      res.chat = value('chat_title') || '';
+      break;
+    }
+    case 'selftest': {
+      var missing = [];
+      (A.keys || []).forEach(function (k) { if (!first(k)) missing.push(k); });
+      (A.syntax || []).forEach(function (k) {
+        (S[k] || []).forEach(function (sel) {
+          var css = split(sel)[0];
+          if (css.indexOf('text=') === 0) return;
+          var j = css.indexOf(' >> text=');
+          if (j >= 0) css = css.slice(0, j);
+          try { document.querySelector(css); } catch (e) { note(k, sel); }
+        });
+      });
+      res = { missing: missing };
+      break;
+    }
+    case 'chat': {
+      res = flags();
+      var m = first('chat_panel');
+      res.panel = !!m;
+      res.fresh = !!m && !G.stale.has(m);
+      res.chat = value('chat_title') || '';
+      res.compose = !!first('compose');
+      break;
+    }
+    case 'nav': {
+      var p = first('chat_panel');
+      if (p) G.stale.add(p);
+      window.history.pushState({}, '', A.path);
+      window.dispatchEvent(new PopStateEvent('popstate', { state: {} }));
+      res = true;
+      break;
+    }
+    case 'stale': {
+      var sp = first('chat_panel');
+      if (sp) G.stale.add(sp);
+      res = true;
+      break;
+    }
+    case 'locate': {
+      var le = first(A.key);
+      res = le ? rect(le) : null;
+      break;
+    }
+    case 'jsclick': {
+      var ce = first(A.key);
+      if (ce) ce.click();
+      res = !!ce;
+      break;
+    }
+    case 'focus': {
+      var fe = first(A.key);
+      if (fe) {
+        fe.focus();
+        if (fe.isContentEditable) {
+          var fr = document.createRange();
+          fr.selectNodeContents(fe);
+          fr.collapse(false);
+          var fs = window.getSelection();
+          fs.removeAllRanges();
+          fs.addRange(fr);
+        }
+      }
+      res = !!fe;
+      break;
+    }
+    case 'selectall': {
+      var se = first(A.key);
+      if (se) {
+        if (se.select) { se.focus(); se.select(); } else selectContents(se);
+      }
+      res = !!se;
+      break;
+    }
+    case 'paste': {
+      var pe = first('compose');
+      if (pe) {
+        selectContents(pe);
+        var dt = new DataTransfer();
+        dt.setData('text/plain', A.text);
+        pe.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      }
+      res = !!pe;
+      break;
+    }
+    case 'clear': {
+      var ke = first('compose');
+      if (ke) {
+        selectContents(ke);
+        document.execCommand('delete', false);
+      }
+      res = !!ke;
+      break;
+    }
+    case 'compose': {
+      var ee = first('compose');
+      res = ee ? { found: true, text: composeText(ee) } : { found: false, text: '' };
+      break;
+    }
+    case 'mark': {
+      var rs = outRows();
+      rs.forEach(function (r) { G.seen.add(r); });
+      res = rs.length;
+      break;
+    }
+    case 'confirm': {
+      res = flags();
+      var all2 = outRows(), fresh = [];
+      all2.forEach(function (r) { if (!G.seen.has(r)) fresh.push(rowInfo(r)); });
+      res.rows = fresh;
+      res.total = all2.length;
+      var ce2 = first('compose');
+      res.composeFound = !!ce2;
+      res.compose = ce2 ? composeText(ce2) : '';
+      break;
+    }
+    case 'rows': {
+      res = {
+        rows: outRows().map(rowInfo),
+        tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''),
+        offset: -new Date().getTimezoneOffset()
+      };
+      break;
+    }
+    case 'value': {
+      res = value(A.key);
+      break;
+    }
+    case 'dump': {
+      res = document.documentElement ? document.documentElement.outerHTML : '';
+      break;
+    }
+    default:
+      throw new Error('wasend: unknown op ' + op);
+  }
+  if (res && typeof res === 'object' && !Array.isArray(res)) res.bad = bad;
+  return res;
+})`

@@ -1,0 +1,358 @@
+package chromedpdriver
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// Mode says how a session's browser is run.
+type Mode int
+
+const (
+	// Persistent runs one Chrome process per session, with its own profile
+	// folder under the profile root, so that the login survives restarts.
+	Persistent Mode = iota
+	// Ephemeral runs each session in its own browser context (an
+	// incognito-like profile in memory) of one Chrome shared by the pool: it
+	// costs less, but the login is lost when the session ends.
+	Ephemeral
+)
+
+// String returns "persistent" or "ephemeral"; they are also the prefixes of
+// the sessions' system ids.
+func (m Mode) String() string {
+	switch m {
+	case Persistent:
+		return "persistent"
+	case Ephemeral:
+		return "ephemeral"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// Defaults of the options of New.
+const (
+	// DefaultMode is the session mode.
+	DefaultMode = Persistent
+	// DefaultProfileRoot is the folder that holds the profile folders of
+	// persistent sessions, relative to the working directory.
+	DefaultProfileRoot = "wasend-profiles"
+	// DefaultHeadless runs Chrome without a window.
+	DefaultHeadless = true
+	// DefaultURL is WhatsApp Web's address.
+	DefaultURL = "https://web.whatsapp.com"
+	// DefaultNavigationTimeout bounds a full page load and the opening of a
+	// chat; a page that shows none of the known states for this long fails
+	// the selector self-test.
+	DefaultNavigationTimeout = 60 * time.Second
+	// DefaultActionTimeout bounds a call (SendText, FindSent,
+	// RequestPairingCode) whose ctx has no deadline.
+	DefaultActionTimeout = 30 * time.Second
+	// DefaultQRReloadLimit is how many times a session clicks "Click to
+	// reload QR code" in a row before it waits for the host.
+	DefaultQRReloadLimit = 5
+	// DefaultTakeover says whether a session takes the login back ("Use
+	// here") when WhatsApp Web is opened in another window.
+	DefaultTakeover = false
+	// DefaultDebugDir is the folder for the screenshots and HTML of failed
+	// steps, relative to the working directory.
+	DefaultDebugDir = "wasend-debug"
+	// DefaultDebugMaxFiles caps the files kept in the debug folder; the
+	// oldest go first.
+	DefaultDebugMaxFiles = 200
+	// DefaultWatchdogInterval is how often the watchdog checks that the
+	// page still runs JavaScript.
+	DefaultWatchdogInterval = 10 * time.Second
+	// DefaultWatchdogTimeout is how long the page may take to answer the
+	// watchdog before the session counts as hung.
+	DefaultWatchdogTimeout = 20 * time.Second
+	// DefaultRelaunchMin and DefaultRelaunchMax bound the backoff between
+	// relaunches of a browser that died.
+	DefaultRelaunchMin = time.Second
+	DefaultRelaunchMax = time.Minute
+	// DefaultPollInterval is how often a session's monitor reads the page.
+	DefaultPollInterval = 250 * time.Millisecond
+	// DefaultCloseTimeout bounds a graceful close when Close's ctx has no
+	// deadline; the browser is killed after it.
+	DefaultCloseTimeout = 10 * time.Second
+	// DefaultChromeMajor is the Chrome version of the default User-Agent
+	// when the browser's own version cannot be read.
+	DefaultChromeMajor = 156
+)
+
+// Option configures a Pool.
+type Option func(*config)
+
+type config struct {
+	execPath         string
+	execPathSet      bool
+	mode             Mode
+	profileRoot      string
+	headless         bool
+	url              string
+	userAgent        string
+	navTimeout       time.Duration
+	actionTimeout    time.Duration
+	selectors        SelectorSet
+	qrReloadLimit    int
+	takeover         bool
+	debugDir         string
+	debugMaxFiles    int
+	watchdogInterval time.Duration
+	watchdogTimeout  time.Duration
+	relaunchMin      time.Duration
+	relaunchMax      time.Duration
+	pollInterval     time.Duration
+	closeTimeout     time.Duration
+	flags            []string
+	logger           *slog.Logger
+}
+
+func defaultConfig() config {
+	return config{
+		mode:             DefaultMode,
+		profileRoot:      DefaultProfileRoot,
+		headless:         DefaultHeadless,
+		url:              DefaultURL,
+		navTimeout:       DefaultNavigationTimeout,
+		actionTimeout:    DefaultActionTimeout,
+		selectors:        DefaultSelectors(),
+		qrReloadLimit:    DefaultQRReloadLimit,
+		takeover:         DefaultTakeover,
+		debugDir:         DefaultDebugDir,
+		debugMaxFiles:    DefaultDebugMaxFiles,
+		watchdogInterval: DefaultWatchdogInterval,
+		watchdogTimeout:  DefaultWatchdogTimeout,
+		relaunchMin:      DefaultRelaunchMin,
+		relaunchMax:      DefaultRelaunchMax,
+		pollInterval:     DefaultPollInterval,
+		closeTimeout:     DefaultCloseTimeout,
+		logger:           slog.Default(),
+	}
+}
+
+// browserNames are the programs New looks for in PATH, in order.
+var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// findBrowser returns the first of browserNames found by look.
+func findBrowser(look func(string) (string, error)) (string, error) {
+	for _, n := range browserNames {
+		if p, err := look(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoBrowser
+}
+
+// managedFlags are the flags the driver sets itself.
+var managedFlags = []string{"user-data-dir", "remote-debugging-pipe", "remote-debugging-port", "remote-debugging-address", "single-process", "headless"}
+
+func (c *config) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{wasend.ErrInvalidOption}, args...)...)
+	}
+	if c.logger == nil {
+		return bad("nil logger")
+	}
+	if c.mode != Persistent && c.mode != Ephemeral {
+		return bad("unknown mode %v", c.mode)
+	}
+	if strings.TrimSpace(c.profileRoot) == "" {
+		return bad("empty profile root")
+	}
+	u, err := url.Parse(c.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return bad("URL %q is not an absolute http(s) URL", c.url)
+	}
+	if c.userAgent != "" && !uaAccepted(c.userAgent) {
+		return bad("user agent %q would be refused by WhatsApp Web", c.userAgent)
+	}
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"navigation timeout", c.navTimeout}, {"action timeout", c.actionTimeout},
+		{"watchdog interval", c.watchdogInterval}, {"watchdog timeout", c.watchdogTimeout},
+		{"relaunch backoff", c.relaunchMin}, {"poll interval", c.pollInterval},
+		{"close timeout", c.closeTimeout},
+	}
+	for _, d := range durations {
+		if d.d <= 0 {
+			return bad("%s must be positive (%v)", d.name, d.d)
+		}
+	}
+	if c.relaunchMax < c.relaunchMin {
+		return bad("relaunch backoff max %v is below min %v", c.relaunchMax, c.relaunchMin)
+	}
+	if c.qrReloadLimit < 0 {
+		return bad("negative QR reload limit")
+	}
+	if c.debugMaxFiles <= 0 {
+		return bad("debug max files must be positive")
+	}
+	if err := c.selectors.Validate(); err != nil {
+		return err
+	}
+	for _, f := range c.flags {
+		name, _, err := parseFlag(f)
+		if err != nil {
+			return bad("%v", err)
+		}
+		for _, m := range managedFlags {
+			if name == m {
+				return bad("flag --%s is set by the driver", name)
+			}
+		}
+	}
+	if c.execPathSet {
+		p, err := exec.LookPath(c.execPath)
+		if err != nil {
+			return fmt.Errorf("%w: exec path %q: %w", wasend.ErrInvalidOption, c.execPath, ErrNoBrowser)
+		}
+		c.execPath = p
+	} else {
+		p, err := findBrowser(exec.LookPath)
+		if err != nil {
+			return err
+		}
+		c.execPath = p
+	}
+	return nil
+}
+
+// parseFlag splits "--name=value", "--name" or "name=value".
+func parseFlag(f string) (name string, value any, err error) {
+	s := strings.TrimLeft(strings.TrimSpace(f), "-")
+	if s == "" {
+		return "", nil, fmt.Errorf("empty flag %q", f)
+	}
+	name, v, ok := strings.Cut(s, "=")
+	if name == "" || strings.ContainsAny(name, " \t") {
+		return "", nil, fmt.Errorf("bad flag %q", f)
+	}
+	if !ok {
+		return name, true, nil
+	}
+	return name, v, nil
+}
+
+// WithExecPath sets the Chrome or Chromium program, as a path or a name
+// found in PATH. Default: the first of chromium, chromium-browser,
+// google-chrome and google-chrome-stable found in PATH; New fails with
+// ErrNoBrowser when there is none.
+func WithExecPath(path string) Option {
+	return func(c *config) { c.execPath, c.execPathSet = path, true }
+}
+
+// WithMode sets how sessions run: Persistent (a Chrome with its own profile
+// folder per session, so the login survives restarts) or Ephemeral (a
+// browser context in one shared Chrome; the login is lost). A resumed
+// session keeps the mode of its system id. Default: DefaultMode (Persistent).
+func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
+
+// WithProfileRoot sets the folder that holds one profile folder per
+// persistent session. Default: DefaultProfileRoot ("wasend-profiles").
+func WithProfileRoot(dir string) Option { return func(c *config) { c.profileRoot = dir } }
+
+// WithHeadless runs Chrome without a window (true) or with one (false; it
+// needs a display). Default: DefaultHeadless (true).
+func WithHeadless(b bool) Option { return func(c *config) { c.headless = b } }
+
+// WithURL sets WhatsApp Web's address; tests point it at a local
+// imitation. Default: DefaultURL ("https://web.whatsapp.com").
+func WithURL(u string) Option { return func(c *config) { c.url = strings.TrimRight(u, "/") } }
+
+// WithUserAgent sets the User-Agent. One that WhatsApp Web refuses (it
+// contains HeadlessChrome, Electron or QtWebEngine) is an error. Default: a
+// desktop Chrome User-Agent for the host's system, with the major version
+// of the browser found (DefaultChromeMajor if it cannot be read).
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// WithNavigationTimeout bounds a full page load and the opening of a chat.
+// Default: DefaultNavigationTimeout (60 s).
+func WithNavigationTimeout(d time.Duration) Option { return func(c *config) { c.navTimeout = d } }
+
+// WithActionTimeout bounds SendText, FindSent and RequestPairingCode when
+// their ctx has no deadline. Default: DefaultActionTimeout (30 s).
+func WithActionTimeout(d time.Duration) Option { return func(c *config) { c.actionTimeout = d } }
+
+// WithSelectors replaces the selector set. Default: DefaultSelectors().
+func WithSelectors(s SelectorSet) Option { return func(c *config) { c.selectors = s.clone() } }
+
+// WithQRReloadLimit sets how many expired QR codes in a row a session
+// reloads by itself. Default: DefaultQRReloadLimit (5).
+func WithQRReloadLimit(n int) Option { return func(c *config) { c.qrReloadLimit = n } }
+
+// WithTakeover makes a session click "Use here" when WhatsApp Web is opened
+// for its account in another window, instead of reporting ErrConflict.
+// Default: DefaultTakeover (false).
+func WithTakeover(b bool) Option { return func(c *config) { c.takeover = b } }
+
+// WithDebugDir sets the folder for the screenshot and HTML saved when a
+// step times out or the selector set fails; "" turns them off. File names
+// hold the time, the system id and the step, never message text. Default:
+// DefaultDebugDir ("wasend-debug").
+func WithDebugDir(dir string) Option { return func(c *config) { c.debugDir = dir } }
+
+// WithWatchdog sets how often the watchdog asks the page to evaluate 1,
+// and how long it may take before the session counts as hung (its browser
+// is then relaunched). Default: DefaultWatchdogInterval (10 s) and
+// DefaultWatchdogTimeout (20 s).
+func WithWatchdog(interval, timeout time.Duration) Option {
+	return func(c *config) { c.watchdogInterval, c.watchdogTimeout = interval, timeout }
+}
+
+// WithRelaunchBackoff bounds the wait before a dead browser is relaunched;
+// it doubles from min to max while relaunches fail. Default:
+// DefaultRelaunchMin (1 s) and DefaultRelaunchMax (1 min).
+func WithRelaunchBackoff(min, max time.Duration) Option {
+	return func(c *config) { c.relaunchMin, c.relaunchMax = min, max }
+}
+
+// WithPollInterval sets how often a session's monitor reads the page to
+// report QR codes and status changes. Default: DefaultPollInterval (250 ms).
+func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollInterval = d } }
+
+// WithCloseTimeout bounds a session's graceful close when Close's ctx has
+// no deadline. Default: DefaultCloseTimeout (10 s).
+func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.closeTimeout = d } }
+
+// WithFlags adds Chrome command-line flags ("--name=value" or "--name"),
+// after the driver's own. Flags that the driver manages (--user-data-dir,
+// --headless, --remote-debugging-*, --single-process) are refused.
+// Default: none.
+func WithFlags(flags ...string) Option {
+	return func(c *config) { c.flags = append(c.flags, flags...) }
+}
+
+// WithLogger sets the logger. Message text and whole phone numbers never
+// reach it. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithEnv applies the seed's Puppeteer variables: PUPPETEER_HEADLESS
+// (WithHeadless), PUPPETEER_WHATSAPP_URL (WithURL),
+// PUPPETEER_DEFAULT_TIMEOUT (WithActionTimeout) and
+// PUPPETEER_NAVIGATION_TIMEOUT (WithNavigationTimeout). Unset fields leave
+// the options as they are. Default: not applied.
+func WithEnv(e wasend.Env) Option {
+	return func(c *config) {
+		if e.Headless != nil {
+			c.headless = *e.Headless
+		}
+		if e.WhatsAppURL != "" {
+			c.url = strings.TrimRight(e.WhatsAppURL, "/")
+		}
+		if e.DefaultTimeout > 0 {
+			c.actionTimeout = e.DefaultTimeout
+		}
+		if e.NavigationTimeout > 0 {
+			c.navTimeout = e.NavigationTimeout
+		}
+	}
+}

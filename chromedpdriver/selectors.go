@@ -1,0 +1,276 @@
+package chromedpdriver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/wasend/wasend"
+)
+
+// SelectorSet is the named, versioned set of selectors through which the
+// driver reads and drives WhatsApp Web. Each entry is a list tried in order:
+// the first selector that matches wins (for OutRow and Status, whose matches
+// are collected, the matches of every selector are joined).
+//
+// A selector is CSS, with three additions evaluated in the page:
+//
+//   - "text=Use here" matches the visible elements whose text, with runs of
+//     white space collapsed and trimmed, is exactly "Use here";
+//     "text=/regexp/flags" matches a JavaScript regular expression instead;
+//   - "CSS >> text=…" restricts a text match to the elements that match CSS;
+//   - a value selector (QRCode, PairingCode, ChatTitle, MessageID,
+//     MessageMeta) may end with "@attr" to read the attribute attr of the
+//     element instead of its text.
+//
+// StatusPending and StatusSent are not selectors but the tokens (data-icon,
+// trimmed aria-label, svg title) that mark a status icon as pending or sent.
+//
+// Hosts can replace the set without a new release of the driver: load one
+// with LoadSelectors or ParseSelectors and pass it to WithSelectors or
+// Pool.SetSelectors. A key missing from the JSON keeps its default entry.
+type SelectorSet struct {
+	// Name and Version identify the set in logs and errors.
+	Name    string `json:"name"`
+	Version string `json:"version"`
+
+	// Page states.
+	LoggedIn     []string `json:"logged_in"`
+	Loading      []string `json:"loading"`
+	SearchBox    []string `json:"search_box"`
+	Unsupported  []string `json:"unsupported"`
+	Conflict     []string `json:"conflict"`
+	UseHere      []string `json:"use_here"`
+	PhoneOffline []string `json:"phone_offline"`
+
+	// Login.
+	QRCanvas    []string `json:"qr_canvas"`
+	QRCode      []string `json:"qr_code"`
+	QRReload    []string `json:"qr_reload"`
+	LinkPhone   []string `json:"link_phone"`
+	PhoneInput  []string `json:"phone_input"`
+	PhoneNext   []string `json:"phone_next"`
+	PairingCode []string `json:"pairing_code"`
+
+	// Opening a chat.
+	Starting  []string `json:"starting"`
+	Invalid   []string `json:"invalid"`
+	InvalidOK []string `json:"invalid_ok"`
+	ChatPanel []string `json:"chat_panel"`
+	ChatTitle []string `json:"chat_title"`
+
+	// Sending.
+	Compose    []string `json:"compose"`
+	SendButton []string `json:"send_btn"`
+
+	// Outgoing rows and their ticks.
+	OutRow        []string `json:"out_row"`
+	Row           []string `json:"row"`
+	MessageText   []string `json:"message_text"`
+	MessageID     []string `json:"message_id"`
+	MessageMeta   []string `json:"message_meta"`
+	Status        []string `json:"status"`
+	StatusPending []string `json:"status_pending"`
+	StatusSent    []string `json:"status_sent"`
+}
+
+// The keys of the self-tests.
+var (
+	// mainKeys must match when the app shows its main screen.
+	mainKeys = []string{"logged_in", "search_box"}
+	// chatKeys must match once a chat is open.
+	chatKeys = []string{"chat_panel", "chat_title", "compose"}
+	// stateKeys are the keys that recognize a page state.
+	stateKeys = []string{"logged_in", "loading", "qr_canvas", "qr_code", "unsupported", "conflict", "phone_input", "pairing_code"}
+	// tokenKeys hold tokens, not selectors.
+	tokenKeys = []string{"status_pending", "status_sent"}
+)
+
+// DefaultSelectors returns a copy of the built-in selector set, taken from
+// what WhatsApp Web bots used from 2020 to 2026.
+func DefaultSelectors() SelectorSet {
+	return SelectorSet{
+		Name:    "whatsapp-web",
+		Version: "2026.1",
+
+		LoggedIn:     []string{"#pane-side", "div[aria-label='Chat list']", "[data-testid='chat-list']", "#side"},
+		Loading:      []string{"progress", "div[role='progressbar']", "[aria-label^='Loading your chats']", "#initial_startup"},
+		SearchBox:    []string{"#side input[data-tab='3']", "[aria-label='Search or start a new chat']", "[data-testid='chat-list-search']", "#side div[contenteditable='true'][data-tab='3']"},
+		Unsupported:  []string{"a[href*='support.google.com/chrome/answer/95414']", "text=/WhatsApp works with Google Chrome/"},
+		Conflict:     []string{"text=/open in another window/i"},
+		UseHere:      []string{"div[role='dialog'] button >> text=Use here", "[role='button'] >> text=Use here", "text=Use here", "[data-testid='resume-app']"},
+		PhoneOffline: []string{"[data-testid='alert-phone']", "text=/Trying to reach phone/", "text=Phone not connected"},
+
+		QRCanvas:    []string{"canvas[aria-label='Scan this QR code to link a device!']", "canvas[aria-label='Scan me!']", "div[data-ref] canvas", "[data-testid='qrcode'] canvas"},
+		QRCode:      []string{"[data-testid='qrcode'][data-ref]@data-ref", "div[data-ref]@data-ref"},
+		QRReload:    []string{"div[data-ref] > span > button", "div[data-ref] button", "button >> text=/Click to reload QR code/", "text=Click to reload QR code"},
+		LinkPhone:   []string{"button >> text=Link with phone number", "[role='button'] >> text=Link with phone number", "text=Link with phone number"},
+		PhoneInput:  []string{"input[aria-label='Type your phone number.']", "input[aria-label*='phone number']"},
+		PhoneNext:   []string{"button >> text=Next", "[role='button'] >> text=Next", "text=Next"},
+		PairingCode: []string{"div[aria-details='link-device-phone-number-code-screen-instructions'][data-link-code]@data-link-code", "[data-link-code]@data-link-code"},
+
+		Starting:  []string{"div[data-animate-modal-popup='true'][aria-label='Starting chat']", "[aria-label='Starting chat']"},
+		Invalid:   []string{"[aria-label*='Phone number shared via url is invalid']", "[aria-label*=\"isn't on WhatsApp\"]", "text=/Phone number shared via url is invalid/"},
+		InvalidOK: []string{"[data-testid='popup-controls-ok']", "div[role='dialog'] button >> text=OK", "[role='button'] >> text=OK"},
+		ChatPanel: []string{"#main", "[data-testid='conversation-panel-wrapper']"},
+		ChatTitle: []string{"#main header span[title]@title", "#main header [title]@title"},
+
+		Compose:    []string{"#main footer div[contenteditable='true'][role='textbox']", "div[contenteditable='true'][data-tab='10']", "div[aria-label='Type a message'][contenteditable='true']", "footer div[contenteditable='true']"},
+		SendButton: []string{"button[aria-label='Send']", "[role='button'][aria-label='Send']", "span[data-icon='wds-ic-send-filled']", "span[data-icon='send']", "[data-testid='compose-btn-send']"},
+
+		OutRow:        []string{"#main [data-id^='true_']", "#main div.message-out"},
+		Row:           []string{"[role='row']"},
+		MessageText:   []string{"span.selectable-text.copyable-text", "span.selectable-text", "[data-pre-plain-text] span[dir]"},
+		MessageID:     []string{"[data-id]@data-id"},
+		MessageMeta:   []string{"[data-pre-plain-text]@data-pre-plain-text"},
+		Status:        []string{"[data-icon^='msg-']", "[aria-label=' Pending ']", "[aria-label=' Sent ']", "[aria-label=' Delivered ']", "[aria-label=' Read ']", "svg title"},
+		StatusPending: []string{"msg-time", "Pending", "status-time"},
+		StatusSent:    []string{"msg-check", "msg-dblcheck", "msg-dblcheck-ack", "Sent", "Delivered", "Read", "wds-ic-read", "status-check", "status-dblcheck"},
+	}
+}
+
+// LoadSelectors reads a selector set in JSON from r. See ParseSelectors.
+func LoadSelectors(r io.Reader) (SelectorSet, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return SelectorSet{}, fmt.Errorf("chromedpdriver: reading the selector set: %w", err)
+	}
+	return ParseSelectors(b)
+}
+
+// ParseSelectors decodes a selector set from JSON: an object with "name",
+// "version" and one list of strings per key ("logged_in", "compose", ...).
+// A key that is missing keeps the entry of DefaultSelectors; an unknown key
+// is an error, so that a typo does not go unnoticed. The result is
+// validated; errors wrap wasend.ErrInvalidOption.
+func ParseSelectors(b []byte) (SelectorSet, error) {
+	set := DefaultSelectors()
+	set.Name, set.Version = "", ""
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&set); err != nil {
+		return SelectorSet{}, fmt.Errorf("%w: selector set: %w", wasend.ErrInvalidOption, err)
+	}
+	if err := set.Validate(); err != nil {
+		return SelectorSet{}, err
+	}
+	return set, nil
+}
+
+// Validate reports the first problem of the set: a missing name or version,
+// a key with no entry, or an empty entry. Errors wrap
+// wasend.ErrInvalidOption. Whether the entries match the page is checked by
+// the self-test in the browser.
+func (s SelectorSet) Validate() error {
+	if strings.TrimSpace(s.Name) == "" || strings.TrimSpace(s.Version) == "" {
+		return fmt.Errorf("%w: selector set needs a name and a version", wasend.ErrInvalidOption)
+	}
+	for _, k := range s.keys() {
+		if len(k.list) == 0 {
+			return fmt.Errorf("%w: selector set %s: key %q has no entry", wasend.ErrInvalidOption, s.ID(), k.name)
+		}
+		for _, e := range k.list {
+			if strings.TrimSpace(e) == "" {
+				return fmt.Errorf("%w: selector set %s: key %q has an empty entry", wasend.ErrInvalidOption, s.ID(), k.name)
+			}
+			if strings.HasSuffix(e, "text=") || strings.HasSuffix(e, "text=//") {
+				return fmt.Errorf("%w: selector set %s: key %q: text match %q is empty", wasend.ErrInvalidOption, s.ID(), k.name, e)
+			}
+		}
+	}
+	return nil
+}
+
+// ID returns "name@version".
+func (s SelectorSet) ID() string { return s.Name + "@" + s.Version }
+
+// Keys returns the JSON names of the set's keys, in the order of the struct.
+func (s SelectorSet) Keys() []string {
+	var out []string
+	for _, k := range s.keys() {
+		out = append(out, k.name)
+	}
+	return out
+}
+
+type selectorKey struct {
+	name string
+	list []string
+}
+
+// keys lists the key lists of the set through their JSON tags.
+func (s SelectorSet) keys() []selectorKey {
+	v := reflect.ValueOf(s)
+	t := v.Type()
+	var out []selectorKey
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() != reflect.Slice {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out = append(out, selectorKey{name: name, list: v.Field(i).Interface().([]string)})
+	}
+	return out
+}
+
+// clone returns a deep copy, so that a caller's later change of its slices
+// does not reach the driver.
+func (s SelectorSet) clone() SelectorSet {
+	c := s
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Slice {
+			f.Set(reflect.ValueOf(slices.Clone(f.Interface().([]string))))
+		}
+	}
+	return c
+}
+
+// compiledSelectors is a validated set with its JSON form for the page.
+type compiledSelectors struct {
+	set  SelectorSet
+	json string
+	gen  uint64
+}
+
+func compileSelectors(s SelectorSet, gen uint64) (*compiledSelectors, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	s = s.clone()
+	m := map[string][]string{}
+	for _, k := range s.keys() {
+		m[k.name] = k.list
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &compiledSelectors{set: s, json: string(b), gen: gen}, nil
+}
+
+// SelectorError is the error of a selector set that does not match the
+// page. It wraps wasend.ErrSelectors.
+type SelectorError struct {
+	// Set is the set's "name@version".
+	Set string
+	// Step is where the self-test ran: "main", "chat", "page" or "send".
+	Step string
+	// Keys are the keys that matched nothing, or whose entries the page
+	// rejected as invalid CSS.
+	Keys []string
+}
+
+// Error implements error.
+func (e *SelectorError) Error() string {
+	return fmt.Sprintf("%s: set %s, %s: %s", wasend.ErrSelectors.Error(), e.Set, e.Step, strings.Join(e.Keys, ", "))
+}
+
+// Unwrap returns wasend.ErrSelectors.
+func (e *SelectorError) Unwrap() error { return wasend.ErrSelectors }

@@ -1,0 +1,729 @@
+package chromedpdriver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wasend/wasend"
+)
+
+// Waits of a send.
+const (
+	// pollStep is how often a send reads the page while it waits.
+	pollStep = 30 * time.Millisecond
+	// chatGrace is how long an open chat may lack a compose box before the
+	// selector set counts as broken.
+	chatGrace = 2 * time.Second
+	// clickGrace is how long the send button's click has to take the text
+	// out of the box before Enter is pressed instead.
+	clickGrace = 1500 * time.Millisecond
+	// rowGrace is how long a sent message may lack its row, or the row its
+	// status icon, before the selector set counts as broken.
+	rowGrace = 5 * time.Second
+	// inAppGrace is how long the app may take to react to an in-app
+	// navigation before the driver loads the chat link instead.
+	inAppGrace = 5 * time.Second
+	// invalidGrace is how long the invalid-number dialog may resist its OK
+	// button.
+	invalidGrace = 2 * time.Second
+)
+
+// chatFlags is what the "chat" operation reads.
+type chatFlags struct {
+	pageFlags
+	Panel   bool `json:"panel"`
+	Fresh   bool `json:"fresh"`
+	Compose bool `json:"compose"`
+}
+
+// rowInfo describes an outgoing row.
+type rowInfo struct {
+	Text   *string `json:"text"`
+	ID     string  `json:"id"`
+	Pre    string  `json:"pre"`
+	Status string  `json:"status"`
+}
+
+type confirmFlags struct {
+	pageFlags
+	Rows         []rowInfo `json:"rows"`
+	Total        int       `json:"total"`
+	ComposeFound bool      `json:"composeFound"`
+	Compose      string    `json:"compose"`
+}
+
+type composeState struct {
+	Found bool   `json:"found"`
+	Text  string `json:"text"`
+}
+
+type rowsResult struct {
+	Rows   []rowInfo `json:"rows"`
+	TZ     string    `json:"tz"`
+	Offset int       `json:"offset"`
+}
+
+// phoneDigits returns the digits of an international phone number.
+func phoneDigits(to string) (string, error) {
+	n, err := wasend.NormalizePhone(to)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", wasend.ErrInvalidPhone, wasend.MaskPhone(to))
+	}
+	return n[1:], nil
+}
+
+// normText is the text as the page keeps it: CR LF and CR become LF.
+func normText(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// titleMatches reports whether a chat title names the number: its digits
+// are the number's, or it holds no number at all (a saved contact's name)
+// in a chat that opened after the driver's navigation.
+func titleMatches(title, digits string) bool {
+	d := onlyDigits(title)
+	return d == digits || (strings.TrimSpace(title) != "" && len(d) < 5)
+}
+
+// bound gives ctx the action timeout when it has no deadline.
+func (s *Session) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.pool.cfg.actionTimeout)
+}
+
+// acquire waits until the session is in a state that allows the call, and
+// takes the page lock. login asks for the login page instead of a ready
+// session.
+func (s *Session) acquire(ctx context.Context, login bool) (*incarnation, error) {
+	for {
+		s.mu.Lock()
+		st, stErr, ch, inc, closed := s.state, s.stateErr, s.changed, s.inc, s.closed
+		s.mu.Unlock()
+		if closed || st == StateClosed {
+			return nil, fmt.Errorf("%w: session closed", wasend.ErrDisconnected)
+		}
+		wait := false
+		switch st {
+		case StateReady:
+			if login {
+				return nil, ErrLoggedIn
+			}
+		case StateQR, StatePairing:
+			if !login {
+				return nil, fmt.Errorf("%w: the session shows the login page", wasend.ErrLoggedOut)
+			}
+		case StateConflict:
+			if !s.pool.cfg.takeover {
+				return nil, stErr
+			}
+			wait = true
+		case StateUnsupported, StateBroken:
+			return nil, stErr
+		case StateDisconnected:
+			return nil, stErr
+		default:
+			wait = true
+		}
+		if wait {
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return nil, fmt.Errorf("%w: session not ready (%s)", wasend.ErrTimeout, st)
+				}
+				return nil, fmt.Errorf("chromedpdriver: session not ready (%s): %w", st, ctx.Err())
+			}
+		}
+		if err := s.lock(ctx); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return nil, fmt.Errorf("%w: waiting for the page", wasend.ErrTimeout)
+			}
+			return nil, err
+		}
+		s.mu.Lock()
+		same := s.state == st && s.inc == inc
+		s.mu.Unlock()
+		if same && inc != nil {
+			return inc, nil
+		}
+		s.unlock()
+	}
+}
+
+// fail turns the error of a page operation into the driver's error.
+func (s *Session) fail(ctx context.Context, inc *incarnation, step string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.isClosed():
+		return fmt.Errorf("%w: session closed during %s", wasend.ErrDisconnected, step)
+	case inc.isDead() || lostConnection(err):
+		cause := err
+		if lostConnection(err) {
+			inc.die(err)
+		}
+		if c := inc.why(); c != nil {
+			cause = c
+		}
+		return fmt.Errorf("%w: %s: %v", wasend.ErrDisconnected, step, cause)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w: %s", wasend.ErrTimeout, step)
+	case ctx.Err() != nil:
+		return fmt.Errorf("chromedpdriver: %s: %w", step, ctx.Err())
+	}
+	return fmt.Errorf("chromedpdriver: %s: %w", step, err)
+}
+
+// blocker returns the error of a page that cannot send: refused browser,
+// conflict, login page.
+func (s *Session) blocker(ctx context.Context, sel *compiledSelectors, f pageFlags) error {
+	switch {
+	case f.Unsupported:
+		return fmt.Errorf("%w: WhatsApp Web refused the browser", wasend.ErrUnsupportedBrowser)
+	case f.Conflict:
+		if s.pool.cfg.takeover {
+			if time.Since(s.lastTakeover) > 2*time.Second {
+				s.lastTakeover = time.Now()
+				ok, err := click(ctx, sel, "use_here")
+				s.log.Info("WhatsApp Web is open in another window; taking over", "clicked", ok, "err", err)
+			}
+			return nil
+		}
+		return fmt.Errorf("%w: WhatsApp Web is open in another window", wasend.ErrConflict)
+	case f.QRShown || f.PairingForm || f.PairingCode != "":
+		return fmt.Errorf("%w: WhatsApp Web shows the login page", wasend.ErrLoggedOut)
+	}
+	return nil
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// openChat opens the chat with the number digits: inside the running app
+// (pushState and popstate) when it is loaded, or by loading /send?phone=
+// when it is not. It returns once the chat's header shows the number and
+// its compose box is there, or wasend.ErrNotOnWhatsApp after dismissing the
+// invalid-number dialog.
+func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
+	cfg := &s.pool.cfg
+	const step = "open-chat"
+	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
+	defer cancel()
+	if d, ok := octx.Deadline(); !ok || time.Until(d) > cfg.navTimeout {
+		var c2 context.CancelFunc
+		octx, c2 = context.WithTimeout(octx, cfg.navTimeout)
+		defer c2()
+	}
+	c, err := evalOp[chatFlags](octx, sel, "chat", nil)
+	if err != nil {
+		return s.fail(octx, inc, step, err)
+	}
+	if err := s.blocker(octx, sel, c.pageFlags); err != nil {
+		return err
+	}
+	if c.Panel && c.Compose && !c.Starting && !c.Invalid && titleMatches(c.Chat, digits) && onlyDigits(c.Chat) == digits {
+		return nil // the chat is open already
+	}
+	path := "/send?phone=" + digits
+	load := func() error {
+		return chromedp.Do(octx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: cfg.url + path})
+			return err
+		}))
+	}
+	inApp := c.LoggedIn
+	if inApp {
+		if _, err := evalOp[bool](octx, sel, "nav", map[string]string{"path": path}); err != nil {
+			return s.fail(octx, inc, step, err)
+		}
+	} else {
+		s.log.Debug("the app is not loaded; loading the chat link")
+		if err := load(); err != nil {
+			return s.fail(octx, inc, step, err)
+		}
+	}
+	navAt := time.Now()
+	moved := false // the app reacted to the navigation
+	var panelSince, invalidSince, lastOK time.Time
+	for {
+		if !sleepCtx(octx, pollStep) {
+			return s.fail(octx, inc, step, octx.Err())
+		}
+		c, err := evalOp[chatFlags](octx, sel, "chat", nil)
+		if err != nil {
+			if transient(err) {
+				continue
+			}
+			return s.fail(octx, inc, step, err)
+		}
+		if err := s.blocker(octx, sel, c.pageFlags); err != nil {
+			return err
+		}
+		now := time.Now()
+		if c.Invalid {
+			if invalidSince.IsZero() {
+				invalidSince = now
+			}
+			if now.Sub(invalidSince) > invalidGrace {
+				s.log.Warn("the invalid-number dialog did not close")
+				return fmt.Errorf("%w: WhatsApp says the number is invalid", wasend.ErrNotOnWhatsApp)
+			}
+			if now.Sub(lastOK) > 300*time.Millisecond {
+				lastOK = now
+				if _, err := click(octx, sel, "invalid_ok"); err != nil && !transient(err) {
+					return s.fail(octx, inc, step, err)
+				}
+			}
+			continue
+		}
+		if !invalidSince.IsZero() {
+			return fmt.Errorf("%w: WhatsApp says the number is invalid", wasend.ErrNotOnWhatsApp)
+		}
+		if c.Starting || (c.Panel && c.Fresh) {
+			moved = true
+		}
+		if inApp && !moved && now.Sub(navAt) > inAppGrace {
+			// The app's router ignored the in-app navigation: load the link.
+			s.log.Warn("the app did not open the chat in place; loading the chat link")
+			inApp = false
+			navAt = now
+			if err := load(); err != nil {
+				return s.fail(octx, inc, step, err)
+			}
+			continue
+		}
+		if c.Starting || !c.Panel || !c.Fresh || !titleMatches(c.Chat, digits) {
+			continue
+		}
+		if c.Compose {
+			return nil
+		}
+		if panelSince.IsZero() {
+			panelSince = now
+		}
+		if now.Sub(panelSince) > chatGrace {
+			return s.broken(octx, sel, "chat", []string{"compose"})
+		}
+	}
+}
+
+// sendTx is one SendText.
+type sendTx struct {
+	s       *Session
+	inc     *incarnation
+	sel     *compiledSelectors
+	digits  string
+	want    string
+	step    string
+	clicked bool // the point of no return is passed
+}
+
+// SendText sends text to the phone number to (E.164) and returns once the
+// message's row shows a tick (sent, delivered or read), with the row's
+// data-id as the message id. The text goes in through a paste, is read
+// back from the compose box and compared before the send. Every failure
+// after the click on the send button is wrapped with wasend.Unconfirmed.
+// It never puts the text in a URL, and never logs it.
+func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	digits, err := phoneDigits(to)
+	if err != nil {
+		return wasend.Receipt{}, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return wasend.Receipt{}, wasend.ErrEmptyText
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	start := time.Now()
+	inc, err := s.acquire(ctx, false)
+	if err != nil {
+		s.noteFailure(err)
+		return wasend.Receipt{}, err
+	}
+	defer s.unlock()
+	tx := &sendTx{s: s, inc: inc, sel: s.selectors(), digits: digits, want: normText(text)}
+	r, err := tx.run(ctx)
+	if err != nil {
+		if tx.clicked && !errors.Is(err, wasend.ErrUnconfirmed) {
+			err = wasend.Unconfirmed(err)
+		}
+		s.noteFailure(err)
+		if errors.Is(err, wasend.ErrTimeout) {
+			s.debugDump(ctx, tx.step)
+		}
+		s.log.Warn("send failed", "to", wasend.MaskPhone(to), "step", tx.step, "after_click", tx.clicked,
+			"ms", time.Since(start).Milliseconds(), "err", err)
+		return wasend.Receipt{}, err
+	}
+	s.log.Debug("sent", "to", wasend.MaskPhone(to), "ms", time.Since(start).Milliseconds(), "id", r.MessageID != "")
+	return r, nil
+}
+
+func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
+	s := tx.s
+	tx.step = "open-chat"
+	if err := s.openChat(ctx, tx.inc, tx.sel, tx.digits); err != nil {
+		return wasend.Receipt{}, err
+	}
+	octx, cancel := s.opContext(ctx, tx.inc, s.pool.cfg.actionTimeout)
+	defer cancel()
+	tx.step = "fill"
+	if err := tx.fill(octx); err != nil {
+		return wasend.Receipt{}, err
+	}
+	tx.step = "mark"
+	if _, err := evalOp[int](octx, tx.sel, "mark", nil); err != nil {
+		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
+	}
+	f, err := evalOp[pageFlags](octx, tx.sel, "probe", nil)
+	if err != nil {
+		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
+	}
+	if err := s.blocker(octx, tx.sel, f); err != nil {
+		return wasend.Receipt{}, err
+	}
+	tx.step = "send"
+	tx.clicked = true
+	if err := tx.send(octx); err != nil {
+		return wasend.Receipt{}, wasend.Unconfirmed(s.fail(octx, tx.inc, tx.step, err))
+	}
+	tx.step = "confirm"
+	return tx.confirm(octx)
+}
+
+// readCompose returns the compose box's text.
+func (tx *sendTx) readCompose(ctx context.Context) (composeState, error) {
+	return evalOp[composeState](ctx, tx.sel, "compose", nil)
+}
+
+// waitCompose waits up to d for the compose box to hold want.
+func (tx *sendTx) waitCompose(ctx context.Context, want string, d time.Duration) (bool, error) {
+	end := time.Now().Add(d)
+	for {
+		c, err := tx.readCompose(ctx)
+		if err != nil && !transient(err) {
+			return false, err
+		}
+		if err == nil && c.Text == want {
+			return true, nil
+		}
+		if time.Now().After(end) || !sleepCtx(ctx, pollStep) {
+			return false, nil
+		}
+	}
+}
+
+// fill puts the text in the compose box and checks it: a paste first; if
+// the box does not read back the text, it is cleared and the text typed as
+// IME commits with Shift+Enter between lines; then it gives up.
+func (tx *sendTx) fill(ctx context.Context) error {
+	s := tx.s
+	if !s.pool.typeOnly {
+		if _, err := evalOp[bool](ctx, tx.sel, "paste", map[string]string{"text": tx.want}); err != nil {
+			return s.fail(ctx, tx.inc, tx.step, err)
+		}
+		ok, err := tx.waitCompose(ctx, tx.want, time.Second)
+		if err != nil {
+			return s.fail(ctx, tx.inc, tx.step, err)
+		}
+		if ok {
+			return nil
+		}
+		s.log.Info("the paste did not fill the compose box; typing the text")
+	}
+	if _, err := evalOp[bool](ctx, tx.sel, "clear", nil); err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
+	}
+	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
+	}
+	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
+	}
+	for i, line := range strings.Split(tx.want, "\n") {
+		var acts []chromedp.Action[chromedp.Void]
+		if i > 0 {
+			acts = append(acts, pressEnter(true))
+		}
+		if line != "" {
+			acts = append(acts, insertText(line))
+		}
+		if err := chromedp.Do(ctx, acts...); err != nil {
+			return s.fail(ctx, tx.inc, tx.step, err)
+		}
+	}
+	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
+	if err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
+	}
+	if ok {
+		return nil
+	}
+	_, _ = evalOp[bool](ctx, tx.sel, "clear", nil)
+	return errors.New("chromedpdriver: the compose box does not read back the message text")
+}
+
+// send clicks the send button, or presses Enter when there is none or the
+// click did not take the text out of the box.
+func (tx *sendTx) send(ctx context.Context) error {
+	found, err := click(ctx, tx.sel, "send_btn")
+	if err != nil {
+		return err
+	}
+	if !found {
+		tx.s.log.Warn("no send button; pressing Enter")
+		return tx.enter(ctx)
+	}
+	end := time.Now().Add(clickGrace)
+	for time.Now().Before(end) {
+		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
+		if err != nil {
+			return err
+		}
+		if len(c.Rows) > 0 || c.Compose != tx.want {
+			return nil
+		}
+		if !sleepCtx(ctx, pollStep) {
+			return ctx.Err()
+		}
+	}
+	tx.s.log.Warn("the send button's click did not send; pressing Enter")
+	return tx.enter(ctx)
+}
+
+func (tx *sendTx) enter(ctx context.Context) error {
+	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
+		return err
+	}
+	return chromedp.Do(ctx, pressEnter(false))
+}
+
+// confirm waits for the new row that holds the text to show a tick.
+func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
+	s := tx.s
+	start := time.Now()
+	soft := start.Add(s.pool.cfg.actionTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		margin := min(300*time.Millisecond, time.Until(d)/10)
+		soft = d.Add(-margin)
+	}
+	var noRowSince, noStatusSince time.Time
+	offline := false
+	for {
+		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
+		if err != nil && !transient(err) {
+			return wasend.Receipt{}, wasend.Unconfirmed(s.fail(ctx, tx.inc, tx.step, err))
+		}
+		now := time.Now()
+		if err == nil {
+			offline = offline || c.PhoneOffline
+			if b := s.blocker(ctx, tx.sel, c.pageFlags); b != nil {
+				return wasend.Receipt{}, wasend.Unconfirmed(b)
+			}
+			row := lastRow(c.Rows, tx.want)
+			switch {
+			case row != nil && row.Status == "sent":
+				return wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}, nil
+			case row != nil && row.Status == "none":
+				if noStatusSince.IsZero() {
+					noStatusSince = now
+				}
+				if now.Sub(noStatusSince) > rowGrace {
+					return wasend.Receipt{}, wasend.Unconfirmed(s.broken(ctx, tx.sel, "send", []string{"status"}))
+				}
+			case row == nil && c.ComposeFound && c.Compose != tx.want:
+				if noRowSince.IsZero() {
+					noRowSince = now
+				}
+				if now.Sub(noRowSince) > rowGrace {
+					key := "out_row"
+					for _, r := range c.Rows {
+						if r.Text == nil {
+							key = "message_text"
+						}
+					}
+					return wasend.Receipt{}, wasend.Unconfirmed(s.broken(ctx, tx.sel, "send", []string{key}))
+				}
+			}
+		}
+		if now.After(soft) {
+			break
+		}
+		if !sleepCtx(ctx, pollStep) {
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return wasend.Receipt{}, wasend.Unconfirmed(s.fail(ctx, tx.inc, tx.step, ctx.Err()))
+			}
+			break
+		}
+	}
+	if tx.inc.isDead() || s.isClosed() {
+		return wasend.Receipt{}, wasend.Unconfirmed(s.fail(ctx, tx.inc, tx.step, errors.New("browser gone")))
+	}
+	waited := time.Since(start).Round(time.Millisecond)
+	if offline || s.phoneOffline.Load() {
+		return wasend.Receipt{}, wasend.Unconfirmed(fmt.Errorf("%w: the message is still pending after %v: %w",
+			wasend.ErrPhoneOffline, waited, wasend.ErrTimeout))
+	}
+	return wasend.Receipt{}, wasend.Unconfirmed(fmt.Errorf("%w: no tick after %v", wasend.ErrTimeout, waited))
+}
+
+// lastRow returns the last row whose text is want.
+func lastRow(rows []rowInfo, want string) *rowInfo {
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].Text != nil && normText(*rows[i].Text) == want {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// FindSent looks in the chat with to for an outgoing message whose text is
+// text and that was sent at or after since. The rows' times have minute
+// resolution ("[HH:MM, M/D/YYYY] Me: ", in the page's time zone), so since
+// is truncated to the minute; a row whose time cannot be read counts as
+// found. A number that is not on WhatsApp has no such message.
+func (s *Session) FindSent(ctx context.Context, to, text string, since time.Time) (wasend.Receipt, bool, error) {
+	digits, err := phoneDigits(to)
+	if err != nil {
+		return wasend.Receipt{}, false, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	inc, err := s.acquire(ctx, false)
+	if err != nil {
+		s.noteFailure(err)
+		return wasend.Receipt{}, false, err
+	}
+	defer s.unlock()
+	sel := s.selectors()
+	if err := s.openChat(ctx, inc, sel, digits); err != nil {
+		if errors.Is(err, wasend.ErrNotOnWhatsApp) {
+			return wasend.Receipt{}, false, nil
+		}
+		s.noteFailure(err)
+		if errors.Is(err, wasend.ErrTimeout) {
+			s.debugDump(ctx, "find-open-chat")
+		}
+		return wasend.Receipt{}, false, err
+	}
+	octx, cancel2 := s.opContext(ctx, inc, s.pool.cfg.actionTimeout)
+	defer cancel2()
+	// The chat's history can still be arriving: read until two reads agree.
+	var res rowsResult
+	prev := -1
+	for i := range 10 {
+		res, err = evalOp[rowsResult](octx, sel, "rows", nil)
+		if err != nil {
+			err = s.fail(octx, inc, "find", err)
+			s.noteFailure(err)
+			return wasend.Receipt{}, false, err
+		}
+		if i > 0 && len(res.Rows) == prev {
+			break
+		}
+		prev = len(res.Rows)
+		if !sleepCtx(octx, 150*time.Millisecond) {
+			break
+		}
+	}
+	loc := pageLocation(res.TZ, res.Offset)
+	cut := since.Truncate(time.Minute)
+	want := normText(text)
+	for i := len(res.Rows) - 1; i >= 0; i-- {
+		r := res.Rows[i]
+		if r.Text == nil || normText(*r.Text) != want {
+			continue
+		}
+		at, ok := parsePrePlain(r.Pre, loc)
+		if ok && at.Before(cut) {
+			continue
+		}
+		s.log.Info("found an outgoing message in the chat", "to", wasend.MaskPhone(to), "status", r.Status)
+		return wasend.Receipt{MessageID: r.ID, SentAt: at}, true, nil
+	}
+	return wasend.Receipt{}, false, nil
+}
+
+// pageLocation returns the page's time zone: by name when the system knows
+// it, else the page's current UTC offset.
+func pageLocation(name string, offsetMinutes int) *time.Location {
+	if name != "" {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc
+		}
+	}
+	return time.FixedZone("page", offsetMinutes*60)
+}
+
+var prePlain = regexp.MustCompile(`^\[\s*(\d{1,2}):(\d{2})(?::\d{2})?\s*([AaPp])?\.?\s*(?:[Mm]\.?)?\s*,\s*(\d{1,4})([/.-])(\d{1,2})[/.-](\d{1,4})\s*\]`)
+
+// parsePrePlain reads the time of a row's data-pre-plain-text:
+// "[10:15, 3/1/2026] Me: " (24-hour, month first), "[1:07 PM, 9/29/2026]"
+// (12-hour), "[10:15, 01.03.2026]" (day first) or "[10:15, 2026-03-01]".
+func parsePrePlain(s string, loc *time.Location) (time.Time, bool) {
+	m := prePlain.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, false
+	}
+	hh, _ := strconv.Atoi(m[1])
+	mm, _ := strconv.Atoi(m[2])
+	a, _ := strconv.Atoi(m[4])
+	b, _ := strconv.Atoi(m[6])
+	c, _ := strconv.Atoi(m[7])
+	switch strings.ToLower(m[3]) {
+	case "a":
+		if hh == 12 {
+			hh = 0
+		}
+	case "p":
+		if hh < 12 {
+			hh += 12
+		}
+	}
+	var y, mo, d int
+	switch {
+	case len(m[4]) == 4: // year first
+		y, mo, d = a, b, c
+	case m[5] == ".": // day first
+		d, mo, y = a, b, c
+	default: // month first
+		mo, d, y = a, b, c
+	}
+	if y < 100 {
+		y += 2000
+	}
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, hh, mm, 0, 0, loc), true
+}

@@ -1,0 +1,773 @@
+package chromedpdriver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wasend/wasend"
+)
+
+// State is what a session's page shows, as the session's monitor last saw
+// it.
+type State string
+
+// The session states.
+const (
+	// StateStarting: the browser starts, or the page shows none of the
+	// known screens yet.
+	StateStarting State = "starting"
+	// StateLoading: the splash screen or "Loading your chats".
+	StateLoading State = "loading"
+	// StateQR: the login page with a QR code to scan.
+	StateQR State = "qr"
+	// StatePairing: the login page in phone-number pairing mode.
+	StatePairing State = "pairing"
+	// StateReady: logged in, the self-test passed; the session can send.
+	StateReady State = "ready"
+	// StateConflict: WhatsApp Web is open for the account in another window.
+	StateConflict State = "conflict"
+	// StateUnsupported: WhatsApp Web refused the browser.
+	StateUnsupported State = "unsupported"
+	// StateBroken: the selector set does not match the page.
+	StateBroken State = "broken"
+	// StateDisconnected: the browser died; it is being relaunched.
+	StateDisconnected State = "disconnected"
+	// StateClosed: Close was called.
+	StateClosed State = "closed"
+)
+
+// Grace periods of the monitor and the send.
+const (
+	// selfTestGrace is how long a self-test may fail before the set counts
+	// as broken: the app renders its screens a piece at a time.
+	selfTestGrace = 2 * time.Second
+	// probeTimeout bounds one read of the page by the monitor.
+	probeTimeout = 5 * time.Second
+	// stableAfter is how long an incarnation must live for the relaunch
+	// backoff to start again from its minimum.
+	stableAfter = time.Minute
+)
+
+// Session is the live WhatsApp Web session of one browser context. It
+// implements wasend.Session and wasend.SentFinder. Everything that touches
+// the page (SendText, FindSent, RequestPairingCode and the monitor) runs one
+// at a time.
+type Session struct {
+	pool    *Pool
+	id      string
+	mode    Mode
+	name    string
+	dir     string
+	resumed bool
+	onEvent func(wasend.SessionEvent)
+	log     *slog.Logger
+
+	sem        chan struct{} // the page lock
+	life       context.Context
+	lifeCancel context.CancelFunc
+	done       chan struct{} // closed when the supervisor returns
+	closeOnce  sync.Once
+
+	mu        sync.Mutex
+	sel       *compiledSelectors
+	state     State
+	stateErr  error
+	changed   chan struct{}
+	inc       *incarnation
+	closed    bool
+	brokenGen uint64
+	brokenErr error
+
+	// Monitor state, touched under the page lock only.
+	lastQR       string
+	qrReloads    int
+	qrLimitNoted bool
+	lastCode     string
+	everReady    bool
+	mainGen      uint64
+	failSince    time.Time
+	unknownSince time.Time
+	lastReload   time.Time
+	lastTakeover time.Time
+	phoneOffline atomic.Bool
+
+	emitMu    sync.Mutex
+	lastEvent string
+}
+
+var (
+	_ wasend.Session    = (*Session)(nil)
+	_ wasend.SentFinder = (*Session)(nil)
+)
+
+func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {
+	life, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		pool: p, id: id, mode: mode, name: name, resumed: resumed, onEvent: onEvent,
+		log:  p.log.With("system_id", id),
+		sem:  make(chan struct{}, 1),
+		life: life, lifeCancel: cancel,
+		done:    make(chan struct{}),
+		sel:     sel,
+		state:   StateStarting,
+		changed: make(chan struct{}),
+	}
+	if mode == Persistent {
+		s.dir = filepath.Join(p.cfg.profileRoot, name)
+	}
+	return s
+}
+
+// incarnation is one run of the session's browser (persistent) or tab
+// (ephemeral), from its start to its death.
+type incarnation struct {
+	ctx      context.Context // chromedp context of the tab
+	br       *browserProc    // the session's own browser, or nil
+	closeTab context.CancelFunc
+	pid      int
+	lost     <-chan struct{}
+	born     time.Time
+	ready    atomic.Bool
+	wg       sync.WaitGroup // the goroutines of watchDeath
+
+	dead  chan struct{}
+	once  sync.Once
+	mu    sync.Mutex
+	cause error
+}
+
+func (i *incarnation) die(err error) {
+	i.once.Do(func() {
+		i.mu.Lock()
+		i.cause = err
+		i.mu.Unlock()
+		close(i.dead)
+	})
+}
+
+// why returns the cause of the incarnation's death, or nil.
+func (i *incarnation) why() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.cause
+}
+
+func (i *incarnation) isDead() bool {
+	select {
+	case <-i.dead:
+		return true
+	default:
+		return i.ctx.Err() != nil
+	}
+}
+
+// SystemID returns the session's system id: "persistent:<name>" or
+// "ephemeral:<name>".
+func (s *Session) SystemID() string { return s.id }
+
+// Mode returns the session's mode.
+func (s *Session) Mode() Mode { return s.mode }
+
+// ProfileDir returns the profile folder of a persistent session, or "".
+func (s *Session) ProfileDir() string { return s.dir }
+
+// State returns what the session's page shows.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// WaitReady waits until the session is logged in and its self-test passed.
+// It returns early with the cause when the session cannot get there by
+// itself: the browser was refused, the selector set is broken, or the
+// session was closed.
+func (s *Session) WaitReady(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		st, err, ch := s.state, s.stateErr, s.changed
+		s.mu.Unlock()
+		switch st {
+		case StateReady:
+			return nil
+		case StateClosed:
+			return fmt.Errorf("%w: session closed", wasend.ErrDisconnected)
+		case StateUnsupported, StateBroken:
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("chromedpdriver: waiting for the session (state %s): %w", st, ctx.Err())
+		}
+	}
+}
+
+// PIDs returns the process ids of the session's browser: the main process
+// first, then its children. An ephemeral session shares its browser with
+// the pool's other ephemeral sessions.
+func (s *Session) PIDs() []int {
+	inc := s.current()
+	if inc == nil {
+		return nil
+	}
+	return processTree(inc.pid)
+}
+
+// MemoryPSS returns the proportional set size, in bytes, of the session's
+// browser: the sum over its process tree of Pss in /proc/<pid>/smaps_rollup
+// (Linux only). For an ephemeral session it is the shared browser's.
+func (s *Session) MemoryPSS() (int64, error) {
+	pids := s.PIDs()
+	if len(pids) == 0 {
+		return 0, fmt.Errorf("%w: no browser process", wasend.ErrDisconnected)
+	}
+	var sum int64
+	var firstErr error
+	for _, pid := range pids {
+		n, err := processPSS(pid)
+		if err != nil {
+			if firstErr == nil && pid == pids[0] {
+				firstErr = err
+			}
+			continue
+		}
+		sum += n
+	}
+	if sum == 0 && firstErr != nil {
+		return 0, firstErr
+	}
+	return sum, nil
+}
+
+// SetSelectors replaces the session's selector set; the self-test runs
+// again. See Pool.SetSelectors to change every session.
+func (s *Session) SetSelectors(set SelectorSet) error {
+	sel, err := compileSelectors(set, s.pool.nextSelectorGen())
+	if err != nil {
+		return err
+	}
+	s.useSelectors(sel)
+	return nil
+}
+
+func (s *Session) useSelectors(sel *compiledSelectors) {
+	s.mu.Lock()
+	s.sel = sel
+	broken := s.state == StateBroken
+	s.mu.Unlock()
+	if broken {
+		// The monitor tests the new set at its next reading.
+		s.setState(StateLoading, nil)
+	}
+	s.log.Info("selector set replaced", "set", sel.set.ID())
+}
+
+func (s *Session) selectors() *compiledSelectors {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sel
+}
+
+func (s *Session) current() *incarnation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inc
+}
+
+func (s *Session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// setState records the page's state and wakes the waiters of WaitReady.
+func (s *Session) setState(st State, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == StateClosed {
+		return
+	}
+	if s.state == st && errors.Is(err, s.stateErr) && errors.Is(s.stateErr, err) {
+		return
+	}
+	s.log.Debug("state", "from", s.state, "to", st)
+	s.state, s.stateErr = st, err
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// emit hands an event to the host. The callback must not block; a panic in
+// it is logged.
+func (s *Session) emit(ev wasend.SessionEvent) {
+	if s.onEvent == nil {
+		return
+	}
+	ev.SystemID = s.id
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("event handler panicked", "panic", fmt.Sprint(r))
+		}
+	}()
+	s.onEvent(ev)
+}
+
+// setStatus emits an EventStatus when the status, or the kind of its
+// cause, changed since the last one.
+func (s *Session) setStatus(st wasend.ContextStatus, cause error) {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	key := string(st) + "|" + string(wasend.KindOf(cause))
+	if key == s.lastEvent {
+		return
+	}
+	s.lastEvent = key
+	if cause != nil {
+		s.log.Info("session status", "status", st, "cause", cause)
+	} else {
+		s.log.Info("session status", "status", st)
+	}
+	s.emit(wasend.SessionEvent{Type: wasend.EventStatus, Status: st, Err: cause})
+}
+
+// noteFailure makes the session's status agree with an error that a call
+// returns, so that the host hears of it even before the monitor does.
+func (s *Session) noteFailure(err error) {
+	if st, gone := wasend.SessionStatus(err); gone {
+		var cause error = err
+		var ue *wasend.UnconfirmedError
+		if errors.As(err, &ue) {
+			cause = ue.Err
+		}
+		s.setStatus(st, cause)
+	}
+}
+
+// lock takes the page lock.
+func (s *Session) lock(ctx context.Context) error {
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Session) tryLock() bool {
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Session) unlock() { <-s.sem }
+
+// open starts the session's first incarnation and its supervisor.
+func (s *Session) open(ctx context.Context) error {
+	if s.dir != "" {
+		if err := claimProfile(s.dir); err != nil {
+			return err
+		}
+	}
+	inc, err := s.start(ctx)
+	if err != nil {
+		if s.dir != "" {
+			releaseProfile(s.dir)
+		}
+		s.lifeCancel()
+		close(s.done)
+		return err
+	}
+	s.mu.Lock()
+	s.inc = inc
+	s.mu.Unlock()
+	s.log.Info("session launched", "mode", s.mode, "pid", inc.pid, "resumed", s.resumed)
+	go s.supervise(inc)
+	return nil
+}
+
+// start launches the browser (persistent) or a tab in a new browser context
+// of the shared browser (ephemeral), sets the User-Agent and opens
+// WhatsApp Web.
+func (s *Session) start(ctx context.Context) (*incarnation, error) {
+	cfg := &s.pool.cfg
+	inc := &incarnation{dead: make(chan struct{}), born: time.Now()}
+	switch s.mode {
+	case Persistent:
+		if err := unlockProfile(s.dir, s.log); err != nil {
+			return nil, err
+		}
+		br, err := startBrowser(ctx, cfg.execPath, s.pool.flags(s.dir), s.dir, s.log)
+		if err != nil {
+			return nil, err
+		}
+		inc.ctx, inc.br, inc.pid, inc.lost = br.ctx, br, br.pid, br.lost
+	case Ephemeral:
+		shared, err := s.pool.sharedBrowser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+		done := make(chan error, 1)
+		go func() { done <- chromedp.Do(tctx) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			tcancel()
+			<-done
+			err = ctx.Err()
+		}
+		if err != nil {
+			tcancel()
+			return nil, fmt.Errorf("chromedpdriver: opening a tab: %w", err)
+		}
+		inc.ctx, inc.closeTab, inc.pid, inc.lost = tctx, tcancel, shared.pid, shared.lost
+	}
+	inc.wg.Go(func() { s.watchDeath(inc) })
+
+	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
+	defer cancel()
+	override := uaOverride(goos(), s.pool.ua)
+	err := chromedp.Do(octx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, override); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+			return err
+		}
+		res, err := cdp.Call(ctx, t, page.Navigate, page.NavigateParams{URL: cfg.url + "/"})
+		if err != nil {
+			return err
+		}
+		if res.ErrorText != "" {
+			s.log.Warn("WhatsApp Web did not load; the monitor retries", "err", res.ErrorText)
+		}
+		return nil
+	}))
+	if err != nil {
+		s.teardown(inc, errors.New("start failed"))
+		return nil, fmt.Errorf("chromedpdriver: opening WhatsApp Web: %w", err)
+	}
+	return inc, nil
+}
+
+// watchDeath marks the incarnation dead when the connection to the browser
+// drops, the renderer crashes or the tab goes away.
+func (s *Session) watchDeath(inc *incarnation) {
+	crashed := chromedp.Events(inc.ctx, inspector.TargetCrashed)
+	inc.wg.Go(func() {
+		for _, err := range crashed {
+			if err == nil {
+				inc.die(errors.New("the renderer crashed"))
+			}
+			return
+		}
+	})
+	detached, err := chromedp.Detached(inc.ctx)
+	if err != nil {
+		detached = nil
+	}
+	select {
+	case <-inc.lost:
+		inc.die(errors.New("lost the connection to the browser"))
+	case <-detached:
+		inc.die(errors.New("the tab went away"))
+	case <-inc.ctx.Done():
+		inc.die(errors.New("the browser stopped"))
+	case <-inc.dead:
+	}
+}
+
+// teardown stops an incarnation at once.
+func (s *Session) teardown(inc *incarnation, cause error) {
+	inc.die(cause)
+	if inc.br != nil {
+		inc.br.kill()
+	}
+	if inc.closeTab != nil {
+		inc.closeTab()
+	}
+	inc.wg.Wait()
+}
+
+// closeInc stops an incarnation gracefully, so that the profile is flushed.
+func (s *Session) closeInc(ctx context.Context, inc *incarnation) {
+	if inc.br != nil {
+		inc.br.close(ctx)
+	}
+	if inc.closeTab != nil {
+		inc.closeTab()
+	}
+	inc.die(errors.New("session closed"))
+	inc.wg.Wait()
+}
+
+// supervise runs the incarnations of the session: it relaunches the
+// browser with backoff when one dies, until Close.
+func (s *Session) supervise(inc *incarnation) {
+	defer close(s.done)
+	cfg := &s.pool.cfg
+	backoff := cfg.relaunchMin
+	for {
+		if inc != nil {
+			s.run(inc)
+			if s.isClosed() {
+				return
+			}
+			cause := inc.why()
+			if cause == nil {
+				cause = errors.New("the browser stopped")
+			}
+			s.log.Warn("browser lost; relaunching", "cause", cause, "in", backoff)
+			s.teardown(inc, cause)
+			s.setState(StateDisconnected, fmt.Errorf("%w: %v", wasend.ErrDisconnected, cause))
+			s.setStatus(wasend.ContextDisconnected, fmt.Errorf("%w: %v", wasend.ErrDisconnected, cause))
+			if inc.ready.Load() || time.Since(inc.born) > stableAfter {
+				backoff = cfg.relaunchMin
+			}
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-s.life.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		next, err := s.start(s.life)
+		if err != nil {
+			if s.isClosed() {
+				return
+			}
+			backoff = min(backoff*2, cfg.relaunchMax)
+			s.log.Warn("relaunch failed", "err", err, "retry_in", backoff)
+			inc = nil
+			continue
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.closeTimeout)
+			s.closeInc(ctx, next)
+			cancel()
+			return
+		}
+		s.inc = next
+		s.mu.Unlock()
+		s.log.Info("browser relaunched", "pid", next.pid)
+		if !next.ready.Load() {
+			backoff = min(backoff*2, cfg.relaunchMax)
+		}
+		inc = next
+	}
+}
+
+// run watches an incarnation until it dies or the session closes.
+func (s *Session) run(inc *incarnation) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.monitor(inc) })
+	wg.Go(func() { s.watchdog(inc) })
+	select {
+	case <-inc.dead:
+	case <-s.life.Done():
+	}
+	wg.Wait()
+}
+
+// watchdog asks the page to evaluate 1; a page that does not answer in
+// time is hung, and its incarnation dies.
+func (s *Session) watchdog(inc *incarnation) {
+	cfg := &s.pool.cfg
+	t := time.NewTicker(cfg.watchdogInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-inc.dead:
+			return
+		case <-s.life.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(inc.ctx, cfg.watchdogTimeout)
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
+		cancel()
+		if err == nil || inc.isDead() || s.life.Err() != nil {
+			continue
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.log.Warn("the page is hung", "timeout", cfg.watchdogTimeout)
+			inc.die(fmt.Errorf("the page did not answer for %v", cfg.watchdogTimeout))
+			return
+		}
+	}
+}
+
+// opContext returns a chromedp context for the incarnation's tab that ends
+// with ctx, with ctx's deadline, or with def when ctx has none.
+func (s *Session) opContext(ctx context.Context, inc *incarnation, def time.Duration) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(def)
+	}
+	c, cancel := context.WithDeadline(inc.ctx, d)
+	stop := context.AfterFunc(ctx, cancel)
+	return c, func() {
+		stop()
+		cancel()
+	}
+}
+
+// evalOp runs an operation of pageJS in the tab of ctx and decodes its
+// result into T.
+func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg any) (T, error) {
+	if arg == nil {
+		arg = struct{}{}
+	}
+	a, err := json.Marshal(arg)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	o, _ := json.Marshal(op)
+	expr := pageJS + "(" + string(o) + "," + sel.json + "," + string(a) + ")"
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+}
+
+// lostConnection reports whether err says that the browser or the tab is
+// gone.
+func lostConnection(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, chromedp.ErrTargetDetached) || errors.Is(err, chromedp.ErrChannelClosed) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "lost the connection") || strings.Contains(msg, "Target closed") ||
+		strings.Contains(msg, "target crashed") || strings.Contains(msg, "No target with given id")
+}
+
+// transient reports whether err is an evaluation that a navigation cut
+// short; the next read works.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find default execution context") ||
+		strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
+}
+
+// click clicks the first element of a selector key: a trusted mouse click
+// at its center when it is on top there, else a JavaScript click. It
+// reports whether an element was found.
+func click(ctx context.Context, sel *compiledSelectors, key string) (bool, error) {
+	type rect struct {
+		X, Y, W, H float64
+		Hit        bool
+	}
+	loc, err := evalOp[*rect](ctx, sel, "locate", map[string]string{"key": key})
+	if err != nil || loc == nil {
+		return false, err
+	}
+	if loc.Hit && loc.W > 0 && loc.H > 0 {
+		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			steps := []input.DispatchMouseEventParams{
+				{Type: input.DispatchMouseEventTypeMouseMoved, X: loc.X, Y: loc.Y},
+				{Type: input.DispatchMouseEventTypeMousePressed, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1},
+				{Type: input.DispatchMouseEventTypeMouseReleased, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, ClickCount: 1},
+			}
+			for _, p := range steps {
+				if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		return true, err
+	}
+	ok, err := evalOp[bool](ctx, sel, "jsclick", map[string]string{"key": key})
+	return ok, err
+}
+
+// pressEnter sends Enter (or Shift+Enter) as a rawKeyDown and a keyUp with
+// no text: a "char" event would be one more key press for the editor.
+func pressEnter(shift bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var mods int64
+		if shift {
+			mods = 8
+		}
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+				Type: typ, Key: "Enter", Code: "Enter", Modifiers: mods,
+				WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// insertText types s as an IME commit (Input.insertText).
+func insertText(s string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: s})
+		return err
+	})
+}
+
+// Close ends the session: it closes the browser gracefully (persistent:
+// Browser.close, then a wait for the process until ctx's deadline or the
+// close timeout, then a kill) or the tab and its browser context
+// (ephemeral). A persistent login survives it. Close is idempotent; after
+// it, SendText returns wasend.ErrDisconnected.
+func (s *Session) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.pool.cfg.closeTimeout)
+			defer cancel()
+		}
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		s.lifeCancel()
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+		if inc := s.current(); inc != nil {
+			s.closeInc(ctx, inc)
+		}
+		if s.dir != "" {
+			releaseProfile(s.dir)
+		}
+		s.pool.forget(s)
+		s.setState(StateClosed, nil)
+		s.log.Info("session closed")
+	})
+	return nil
+}
