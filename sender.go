@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,22 +113,22 @@ type liveContext struct {
 	id       int64
 	systemID string
 	session  Session
-	lock     chan struct{} // held while a message is being sent
+	// lock is held while a message is being sent; waiters counts the
+	// workers waiting for it.
+	lock    chan struct{}
+	waiters atomic.Int32
+	// storeBusy, read and written only by the holder of lock, says that
+	// the store shows the context busy because of this process. It stays
+	// so from one send to the next while workers wait, which saves two
+	// writes per message under load.
+	storeBusy bool
+	// stale says that a session event changed the stored status, so the
+	// next send must check it again.
+	stale atomic.Bool
 
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
 }
-
-func (lc *liveContext) acquire(ctx context.Context) error {
-	select {
-	case lc.lock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (lc *liveContext) release() { <-lc.lock }
 
 // New builds a Client on a browser pool, a queue and a store. None of them
 // is closed by the Client. It validates the options and returns an error
@@ -196,9 +197,6 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, met
 			return Job{}, &ValidationError{Index: -1, Field: "metadata", Err: fmt.Errorf("%w: %v", ErrInvalidMetadata, err)}
 		}
 	}
-	if err := c.checkContext(ctx, contextID); err != nil {
-		return Job{}, err
-	}
 	return c.createJob(ctx, Job{
 		ContextID: contextID,
 		Kind:      KindSingle,
@@ -242,9 +240,6 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 		}
 		msgs[i] = Message{To: phone, Text: m.Text}
 	}
-	if err := c.checkContext(ctx, contextID); err != nil {
-		return Job{}, err
-	}
 	return c.createJob(ctx, Job{
 		ContextID: contextID,
 		Kind:      KindBulk,
@@ -253,27 +248,14 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	})
 }
 
-// checkContext checks that a browser context can take new jobs.
-func (c *Client) checkContext(ctx context.Context, id int64) error {
-	bc, err := c.store.Context(ctx, id)
-	if err != nil {
-		return err
-	}
-	switch bc.Status {
-	case ContextClosed:
-		return fmt.Errorf("%w: %w", ErrContextNotAvailable, ErrContextClosed)
-	case ContextError:
-		return fmt.Errorf("%w: context %d is in error", ErrContextNotAvailable, id)
-	}
-	return nil
-}
-
 func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	now := c.now()
 	j.Status = JobPending
 	j.MaxAttempts = c.cfg.maxAttempts
 	j.NextRunAt = now
 	j.EnqueuedAt = now
+	// The store refuses a job for a context that is missing, closed or in
+	// error, in the same statement that records it.
 	job, err := c.store.CreateJob(ctx, j)
 	if err != nil {
 		return Job{}, err

@@ -243,7 +243,9 @@ type Store interface {
 	// returns it with the ids, positions and timestamps filled in. The
 	// job's status is taken from j (pending when empty), and each message's
 	// status is pending. NextRunAt and EnqueuedAt default to now. A missing
-	// browser context gives ErrContextNotFound.
+	// browser context gives ErrContextNotFound; one that is closed or in
+	// error takes no job and gives ErrContextNotAvailable (also wrapping
+	// ErrContextClosed when it is closed).
 	CreateJob(ctx context.Context, j Job) (Job, error)
 	// Job returns one job with its messages.
 	Job(ctx context.Context, id int64) (Job, error)

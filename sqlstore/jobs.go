@@ -111,7 +111,9 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // CreateJob implements wasend.Store. It inserts the job and its messages in
 // one transaction (on PostgreSQL, when the messages fit in one INSERT, in
 // one statement). A missing context gives an error wrapping
-// wasend.ErrContextNotFound.
+// wasend.ErrContextNotFound; one that is closed or in error takes no job
+// (the INSERT selects only a context that does) and gives
+// wasend.ErrContextNotAvailable.
 //
 // The job's fields are stored as given (its ID, UpdatedAt and the
 // messages' statuses and outcomes are ignored), with these defaults for
@@ -137,7 +139,9 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	q := s.insertJobQuery(nj)
 	id, err := s.insertID(ctx, tx, q)
 	if errors.Is(err, errNoRow) {
-		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, j.ContextID)
+		// Release the connection first: SQLite's pool has only one.
+		rollback(tx)
+		return wasend.Job{}, s.refused(ctx, j.ContextID)
 	}
 	if err != nil {
 		return wasend.Job{}, fail(ctx, "create job", err)
@@ -206,7 +210,31 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 		q.w("::timestamptz")
 	}
 	q.w(" FROM browser_context c WHERE c.id = ").a(j.ContextID)
+	q.w(" AND c.browser_context_status_id NOT IN (").a(refusedStatuses[0]).w(", ").a(refusedStatuses[1]).w(")")
 	return q
+}
+
+// refusedStatuses are the ids of the context statuses that take no new
+// jobs: error and closed.
+var refusedStatuses = func() [2]int64 {
+	e, _ := contextStatusID(wasend.ContextError)
+	c, _ := contextStatusID(wasend.ContextClosed)
+	return [2]int64{e, c}
+}()
+
+// refused explains why a job's INSERT found no browser context to insert
+// it for: the context is missing, closed or in error.
+func (s *Store) refused(ctx context.Context, contextID int64) error {
+	bc, err := s.Context(ctx, contextID)
+	if err != nil {
+		return err
+	}
+	switch bc.Status {
+	case wasend.ContextClosed:
+		return fmt.Errorf("%w: %w: id %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, contextID)
+	default:
+		return fmt.Errorf("%w: id %d is %s", wasend.ErrContextNotAvailable, contextID, bc.Status)
+	}
 }
 
 // chunkMessages splits the messages into the row sets of the INSERTs.
@@ -301,7 +329,7 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 		q := s.insertJobQuery(nj)
 		id, err := s.insertID(ctx, s.db, q)
 		if errors.Is(err, errNoRow) {
-			return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, nj.j.ContextID)
+			return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
 		}
 		if err != nil {
 			return wasend.Job{}, fail(ctx, "create job", err)
@@ -344,7 +372,7 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 		return wasend.Job{}, fail(ctx, "create job", err)
 	}
 	if n == 0 {
-		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrContextNotFound, nj.j.ContextID)
+		return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
 	}
 	return nj.j, nil
 }

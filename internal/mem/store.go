@@ -124,8 +124,14 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	if err := s.fail(ctx); err != nil {
 		return wasend.Job{}, err
 	}
-	if _, ok := s.contexts[j.ContextID]; !ok {
+	bc, ok := s.contexts[j.ContextID]
+	switch {
+	case !ok:
 		return wasend.Job{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, j.ContextID)
+	case bc.Status == wasend.ContextClosed:
+		return wasend.Job{}, fmt.Errorf("%w: %w: %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, j.ContextID)
+	case bc.Status == wasend.ContextError:
+		return wasend.Job{}, fmt.Errorf("%w: %d is in error", wasend.ErrContextNotAvailable, j.ContextID)
 	}
 	if j.Status == "" {
 		j.Status = wasend.JobPending

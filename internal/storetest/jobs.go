@@ -19,6 +19,7 @@ var jobTests = []test{
 	{"Texts", testJobTexts},
 	{"Metadata", testJobMetadata},
 	{"MissingContext", testJobMissingContext},
+	{"RefusingContext", testJobRefusingContext},
 	{"NotFound", testJobNotFound},
 	{"Filter", testJobFilter},
 	{"Paging", testJobPaging},
@@ -237,6 +238,30 @@ func testJobMissingContext(t *testing.T, s wasend.Store) {
 	}
 	if n := total(c); n != 0 {
 		t.Fatalf("Counts after a failed CreateJob = %+v, want nothing", c)
+	}
+}
+
+func testJobRefusingContext(t *testing.T, s wasend.Store) {
+	for _, st := range []wasend.ContextStatus{wasend.ContextError, wasend.ContextClosed} {
+		bc := newContext(t, s, st)
+		for _, n := range []int{1, 3} {
+			_, err := s.CreateJob(t.Context(), job(bc.ID, wasend.KindBulk, n))
+			checkErrorIs(t, fmt.Sprintf("CreateJob for a context in %s", st), err, wasend.ErrContextNotAvailable)
+			if st == wasend.ContextClosed {
+				checkErrorIs(t, "CreateJob for a closed context", err, wasend.ErrContextClosed)
+			}
+		}
+	}
+	for _, st := range []wasend.ContextStatus{wasend.ContextAvailable, wasend.ContextBusy, wasend.ContextDisconnected} {
+		bc := newContext(t, s, st)
+		mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
+	}
+	list, err := s.Jobs(t.Context(), wasend.JobFilter{})
+	if err != nil {
+		t.Fatalf("Jobs: %v", err)
+	}
+	if len(list) != 3 {
+		t.Fatalf("Jobs = %v, want the 3 jobs of the contexts that take jobs", ids(list))
 	}
 }
 
