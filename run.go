@@ -373,6 +373,9 @@ func (c *Client) applyStatus(ev SessionEvent) {
 		return
 	}
 	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
+	if lc := c.liveContext(ev.ContextID); lc != nil {
+		lc.stale.Store(true)
+	}
 	if err != nil {
 		c.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)
 		return

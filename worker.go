@@ -102,15 +102,59 @@ func (c *Client) requeue(ctx context.Context, d Delivery, delay time.Duration) {
 }
 
 // lockContext waits for the context's send lock, unless Run is stopping.
-func lockContext(ctx context.Context, rs *runState, lc *liveContext) bool {
+func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext) bool {
+	lc.waiters.Add(1)
 	select {
 	case lc.lock <- struct{}{}:
+		lc.waiters.Add(-1)
 		return true
 	case <-rs.stopping:
-		return false
 	case <-ctx.Done():
-		return false
 	}
+	lc.waiters.Add(-1)
+	// The holder may have kept the context busy for this waiter: take the
+	// lock if it is free, so that the release below marks it available.
+	select {
+	case lc.lock <- struct{}{}:
+		c.unlockContext(ctx, lc)
+	default:
+	}
+	return false
+}
+
+// unlockContext releases the context's send lock. If the store still shows
+// the context busy and no worker waits, it marks it available first.
+func (c *Client) unlockContext(ctx context.Context, lc *liveContext) {
+	if lc.storeBusy && lc.waiters.Load() == 0 {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		_, _ = c.mustApply(rctx, Step{Context: &ContextTransition{ID: lc.id,
+			From: []ContextStatus{ContextBusy}, To: ContextAvailable, At: c.now()}})
+		cancel()
+		lc.storeBusy = false
+	}
+	<-lc.lock
+}
+
+// busyTransition is the context's part of a step that starts a send: none
+// when the store shows it busy because of this process already.
+func (c *Client) busyTransition(lc *liveContext, at time.Time) *ContextTransition {
+	stale := lc.stale.Swap(false)
+	if lc.storeBusy && !stale {
+		return nil
+	}
+	lc.storeBusy = false
+	return &ContextTransition{ID: lc.id, From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextBusy, At: at}
+}
+
+// doneTransition is the context's part of a step that ends a send: none
+// when the context goes back to available while other workers wait for it
+// (it stays busy for the next send).
+func (c *Client) doneTransition(lc *liveContext, to ContextStatus, at time.Time) *ContextTransition {
+	if to == ContextAvailable && lc.waiters.Load() > 0 {
+		return nil
+	}
+	lc.storeBusy = false
+	return &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy}, To: to, At: at}
 }
 
 func newClaim() string {
@@ -128,16 +172,17 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 		c.settle(ctx, job.ID)
 		return nil
 	}
-	if !lockContext(ctx, rs, lc) {
+	if !c.lockContext(ctx, rs, lc) {
 		c.requeue(ctx, d, 0)
 		return nil
 	}
-	defer lc.release()
+	defer c.unlockContext(ctx, lc)
 	claim := newClaim()
 	now := c.now()
+	busy := c.busyTransition(lc, now)
 	ok, err := c.store.Apply(ctx, Step{
 		Job:     &JobTransition{ID: job.ID, From: []JobStatus{JobPending}, To: JobRunning, Claim: claim, At: now},
-		Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextBusy, At: now},
+		Context: busy,
 		Message: &MessageTransition{ID: m.ID, From: []MessageStatus{m.Status}, To: MessageSending, At: now},
 	})
 	if err != nil {
@@ -146,6 +191,7 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 	if !ok {
 		return c.notClaimed(ctx, job, d)
 	}
+	lc.storeBusy = true
 	c.log.Debug("sending", "job", job.ID, "context", lc.id, "to", MaskPhone(m.To), "text", textInfo(m.Text))
 	out := c.deliver(ctx, lc, m)
 	return c.recordSingle(ctx, rs, lc, job, claim, m, out)
@@ -337,8 +383,7 @@ func (c *Client) recordSingle(ctx context.Context, rs *runState, lc *liveContext
 		jt.NextRunAt, jt.EnqueuedAt, jt.AddAttempt = now.Add(v.retryDelay), now, v.addAttempt
 	}
 	c.logOutcome(job, lc, m, v)
-	jobDone, err := c.record(ctx, Step{Job: jt, Message: v.msg,
-		Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy}, To: v.ctxTo, At: now}})
+	jobDone, err := c.record(ctx, Step{Job: jt, Message: v.msg, Context: c.doneTransition(lc, v.ctxTo, now)})
 	if err != nil {
 		return nil // logged by record; the recovery sweep takes it from here
 	}
@@ -473,31 +518,31 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 		if rs.isStopping() || c.now().After(sliceEnd) {
 			return yield(c.now(), false, "", "")
 		}
-		if !lockContext(ctx, rs, lc) {
+		if !c.lockContext(ctx, rs, lc) {
 			return yield(c.now(), false, "", "")
 		}
 		now := c.now()
 		ok, err := c.store.Apply(ctx, Step{
 			Job:     &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim, To: JobRunning, Claim: claim, At: now},
-			Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextBusy, At: now},
+			Context: c.busyTransition(lc, now),
 			Message: &MessageTransition{ID: m.ID, From: []MessageStatus{m.Status}, To: MessageSending, At: now},
 		})
 		if err != nil || !ok {
-			lc.release()
+			c.unlockContext(ctx, lc)
 			if err != nil {
 				c.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
 				return yield(c.now().Add(time.Second), false, KindStore, err.Error())
 			}
 			return c.bulkBlocked(ctx, job, claim, d, yield)
 		}
+		lc.storeBusy = true
 		c.log.Debug("sending", "job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To), "text", textInfo(m.Text))
 		out := c.deliver(ctx, lc, m)
 		v := c.judge(rs, m, out)
 		c.logOutcome(job, lc, m, v)
 		now = c.now()
-		_, recErr := c.record(ctx, Step{Message: v.msg,
-			Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy}, To: v.ctxTo, At: now}})
-		lc.release()
+		_, recErr := c.record(ctx, Step{Message: v.msg, Context: c.doneTransition(lc, v.ctxTo, now)})
+		c.unlockContext(ctx, lc)
 		if recErr != nil {
 			return nil // the recovery sweep takes it from here
 		}
