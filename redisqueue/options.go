@@ -43,10 +43,14 @@ const (
 
 // Limits checked by New.
 const (
-	maxWorkers    = 1000
-	maxPrefixLen  = 100
-	minInterval   = 10 * time.Millisecond
-	fetchWait     = time.Second // XREADGROUP BLOCK of taskq's fetcher
+	maxWorkers   = 1000
+	maxPrefixLen = 100
+	minInterval  = 10 * time.Millisecond
+	// fetchWait is the XREADGROUP BLOCK of taskq's fetcher. While a consumer
+	// stops, taskq's workers spin until the fetcher's read returns, so a
+	// short block keeps that spin short (about 4 reads a second per idle
+	// context in exchange).
+	fetchWait     = 250 * time.Millisecond
 	maxRetryLimit = 1000
 )
 
