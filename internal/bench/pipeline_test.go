@@ -4,7 +4,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -85,7 +84,7 @@ func runPipeline(b *testing.B, addr string, n int) float64 {
 	}
 	sdb.SetMaxOpenConns(64)
 	sdb.SetMaxIdleConns(64)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	queue, err := redisqueue.New(redisqueue.WithAddr(addr), redisqueue.WithPrefix(testenv.Name("wbench")),
 		redisqueue.WithWorkers(benchWorkers), redisqueue.WithLogger(quiet))
 	if err != nil {
@@ -198,15 +197,20 @@ func runBareTaskq(b *testing.B, addr string, n int) float64 {
 		queues[i] = redisq.NewQueue(&taskq.QueueOptions{
 			Name: prefix + "-" + strconv.Itoa(i), Redis: rdb, Handler: handler,
 			MinNumWorker: benchWorkers, MaxNumWorker: benchWorkers,
-			ReservationSize: 1, BufferSize: 1, ReservationTimeout: time.Hour,
+			ReservationSize: 1, BufferSize: 1, ReservationTimeout: time.Hour, WaitTimeout: 250 * time.Millisecond,
 			PauseErrorsThreshold: -1, SchedulerBackoffTime: redisqueue.DefaultSchedulerInterval,
 		})
 	}
 	defer func() {
+		// Closed together: taskq's workers spin while their consumer stops.
+		var wg sync.WaitGroup
 		for _, q := range queues {
-			_ = q.Close()
-			_ = rdb.Del(ctx, "taskq:{"+q.Name()+"}:stream", "taskq:{"+q.Name()+"}:zset").Err()
+			wg.Go(func() {
+				_ = q.Close()
+				_ = rdb.Del(ctx, "taskq:{"+q.Name()+"}:stream", "taskq:{"+q.Name()+"}:zset").Err()
+			})
 		}
+		wg.Wait()
 	}()
 	for _, q := range queues {
 		if err := q.Consumer().Start(ctx); err != nil {
