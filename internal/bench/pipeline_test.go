@@ -82,8 +82,8 @@ func runPipeline(b *testing.B, addr string, n int) float64 {
 	if err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	sdb.SetMaxOpenConns(64)
-	sdb.SetMaxIdleConns(64)
+	sdb.SetMaxOpenConns(16)
+	sdb.SetMaxIdleConns(16)
 	quiet := slog.New(slog.DiscardHandler)
 	queue, err := redisqueue.New(redisqueue.WithAddr(addr), redisqueue.WithPrefix(testenv.Name("wbench")),
 		redisqueue.WithWorkers(benchWorkers), redisqueue.WithLogger(quiet))
