@@ -4,7 +4,21 @@ SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 15m
 
-.PHONY: test vet bench demo
+.PHONY: test vet bench demo chromium
+
+# demo runs the quickstart: two WhatsApp Web sessions in headless Chromium
+# against the project's local imitation of WhatsApp Web, with Redis and the
+# store embedded. It installs Debian's chromium first if it is missing.
+demo: chromium
+	$(GO) run ./examples/quickstart
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	command -v google-chrome >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # test installs/starts Chromium, Redis, PostgreSQL and MariaDB when missing,
 # then runs go vet and the race-enabled tests with every integration
