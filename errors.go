@@ -19,6 +19,9 @@ var (
 	ErrContextNotAvailable = errors.New("wasend: browser context not available")
 	// ErrContextClosed means the browser context was closed for good.
 	ErrContextClosed = errors.New("wasend: browser context closed")
+	// ErrContextHeld means another process holds the browser context's
+	// lease, and so its live session.
+	ErrContextHeld = errors.New("wasend: browser context held by another process")
 	// ErrDuplicateContext means a browser context with the same system id
 	// already exists.
 	ErrDuplicateContext = errors.New("wasend: browser context already exists")

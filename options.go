@@ -48,6 +48,9 @@ const (
 	// DefaultShutdownTimeout bounds how long Run waits, once its ctx is
 	// done, for the jobs in flight.
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultLeaseTTL is how long a process's lease on a browser context
+	// lasts without renewal; the holder renews it every third of that.
+	DefaultLeaseTTL = 15 * time.Second
 	// DefaultMaxBulkMessages caps the messages of one bulk job.
 	DefaultMaxBulkMessages = 10000
 	// MaxTextLength is the longest text WhatsApp accepts, in characters.
@@ -92,6 +95,11 @@ type config struct {
 	unknownOutcome    UnknownOutcomePolicy
 	onEvent           func(SessionEvent)
 	now               func() time.Time
+	leaser            Leaser
+	leaserSet         bool
+	owner             string
+	leaseTTL          time.Duration
+	takeover          int
 }
 
 func defaultConfig() config {
@@ -112,6 +120,7 @@ func defaultConfig() config {
 		shutdownTimeout:   DefaultShutdownTimeout,
 		maxBulkMessages:   DefaultMaxBulkMessages,
 		now:               time.Now,
+		leaseTTL:          DefaultLeaseTTL,
 	}
 }
 
@@ -136,6 +145,9 @@ func (c *config) validate() error {
 		{c.maxBulkMessages > 0, "max bulk messages"},
 		{c.unknownOutcome == FailUnknown || c.unknownOutcome == ResendUnknown, "unknown outcome policy"},
 		{c.now != nil, "clock"},
+		{c.leaseTTL >= 10*time.Millisecond, "lease ttl"},
+		{c.takeover >= 0, "takeover"},
+		{c.owner == "" || len(c.owner) <= 200, "owner id"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -215,6 +227,33 @@ func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.
 // WithClock sets the function the Client reads the time from. Tests use it.
 // Default: time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithLeaser sets what grants browser contexts to processes (see Leaser).
+// With one, each context is held by one process at a time: the process
+// that opens it takes its lease and renews it; if it dies, the lease
+// expires and the context can be taken over (WithTakeover). nil turns
+// leases off, for a single process. Default: the queue, when it is a
+// Leaser (redisqueue's is), else none.
+func WithLeaser(l Leaser) Option {
+	return func(c *config) { c.leaser, c.leaserSet = l, true }
+}
+
+// WithOwnerID names this process in leases. It must be unique among the
+// processes that share a store. Default: host name, process id and a
+// random suffix.
+func WithOwnerID(id string) Option { return func(c *config) { c.owner = id } }
+
+// WithLeaseTTL sets how long a lease lasts without renewal; the holder
+// renews it every third of that, and a context whose holder died can be
+// taken over after it. Default: DefaultLeaseTTL (15 s).
+func WithLeaseTTL(d time.Duration) Option { return func(c *config) { c.leaseTTL = d } }
+
+// WithTakeover lets Run open, in this process, up to max browser contexts
+// that no process holds (their holder died, or none opened them yet), once
+// they have been free for a lease TTL. Persistent sessions need their
+// profile folders on a disk the processes share. Zero turns it off.
+// Default: 0.
+func WithTakeover(max int) Option { return func(c *config) { c.takeover = max } }
 
 // WithEnv applies the settings of e that concern the Client: the send
 // timeout from PUPPETEER_DEFAULT_TIMEOUT. Default: not applied.

@@ -138,3 +138,27 @@ type QueueStats struct {
 	// Consumers counts the browser contexts consumed in this process.
 	Consumers int
 }
+
+// Leaser grants each browser context to one process at a time, through a
+// lease that its holder renews. The Client uses it to decide which process
+// holds a context's live session (and so consumes its queue), and to let
+// another process take a context over when its holder dies. Implementations
+// must be safe for concurrent use. A redisqueue.Queue is a Leaser.
+type Leaser interface {
+	// Acquire takes the lease of contextID for owner, for ttl, if it is
+	// free or owner's already (then it is extended). It reports whether
+	// owner holds the lease.
+	Acquire(ctx context.Context, contextID int64, owner string, ttl time.Duration) (bool, error)
+	// Release frees the lease of contextID if owner holds it.
+	Release(ctx context.Context, contextID int64, owner string) error
+	// Holders returns the holder of each of the contexts whose lease is
+	// held; free contexts are absent.
+	Holders(ctx context.Context, contextIDs []int64) (map[int64]string, error)
+}
+
+// Purger is implemented by queues that can drop every delivery they hold
+// for a browser context, in flight ones included. The Client purges the
+// queue of a context it closes for good.
+type Purger interface {
+	Purge(ctx context.Context, contextID int64) error
+}

@@ -195,12 +195,32 @@ func (c *Client) currentRun() *runState {
 	return c.run
 }
 
-// sweep enqueues again the jobs of this process's contexts that the queue
-// lost: pending and due for longer than the lost-after interval. When the
-// queue can count what it holds for a context, only the deficit is
-// enqueued, so that a long backlog is not enqueued twice.
+// sweep runs the recovery sweeps. Each is cheap, and safe with several
+// processes sharing the store: a process acts only on the contexts it
+// holds, except to mark disconnected the contexts nobody holds.
+//
+//   - Jobs of this process's contexts left running by a worker that is gone
+//     (a previous holder that died, or this process before a restart) go
+//     back to pending, and the attempt counts; a message they left in
+//     sending is looked for in the chat before it is sent again.
+//   - Pending jobs the queue lost are enqueued again (requeueLost).
+//   - A context of this process that the store shows busy while no send
+//     runs goes back to available.
+//   - With a Leaser: contexts that no process has held for a lease TTL show
+//     as disconnected, and, with WithTakeover, this process opens some.
 func (c *Client) sweep(ctx context.Context) {
 	lives := c.liveContexts()
+	for _, lc := range lives {
+		if err := c.recoverRunning(ctx, lc); err != nil && ctx.Err() == nil {
+			c.log.Warn("sweep: running jobs", "context", lc.id, "err", err)
+		}
+		c.releaseIdleBusy(ctx, lc)
+	}
+	if c.leaser != nil {
+		if err := c.sweepUnheld(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("sweep: unheld contexts", "err", err)
+		}
+	}
 	if len(lives) == 0 {
 		return
 	}
@@ -259,9 +279,211 @@ func (c *Client) requeueLost(ctx context.Context, contextID int64, depther Depth
 	return nil
 }
 
+// recoverRunning sends back to pending the running jobs of a context this
+// process holds whose claim no worker of this process has.
+func (c *Client) recoverRunning(ctx context.Context, lc *liveContext) error {
+	now := c.now()
+	var after int64
+	for {
+		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: lc.id, Statuses: []JobStatus{JobRunning}, AfterID: after})
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			after = j.ID
+			if c.claimed(j.Claim) {
+				continue
+			}
+			ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobRunning}, IfClaim: j.Claim,
+				To: JobPending, AddAttempt: true, NextRunAt: now, EnqueuedAt: now,
+				ErrorKind: KindDisconnected, Error: "the worker that ran the job is gone", At: now}})
+			if err != nil {
+				return err
+			}
+			if ok {
+				c.log.Warn("sweep: a job whose worker is gone goes back to the queue", "job", j.ID, "context", lc.id)
+				c.requeue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0)
+			}
+		}
+		if len(jobs) < DefaultJobsLimit {
+			return nil
+		}
+	}
+}
+
+// claimed reports whether a worker of this process holds the claim.
+func (c *Client) claimed(claim string) bool {
+	c.claimsMu.Lock()
+	defer c.claimsMu.Unlock()
+	_, ok := c.claims[claim]
+	return ok
+}
+
+func (c *Client) addClaim(claim string) {
+	c.claimsMu.Lock()
+	c.claims[claim] = struct{}{}
+	c.claimsMu.Unlock()
+}
+
+func (c *Client) dropClaim(claim string) {
+	c.claimsMu.Lock()
+	delete(c.claims, claim)
+	c.claimsMu.Unlock()
+}
+
+// releaseIdleBusy marks available a context of this process that the
+// store shows busy although no send runs.
+func (c *Client) releaseIdleBusy(ctx context.Context, lc *liveContext) {
+	select {
+	case lc.lock <- struct{}{}:
+	default:
+		return // a send runs
+	}
+	defer func() { <-lc.lock }()
+	bc, err := c.store.Context(ctx, lc.id)
+	if err != nil || bc.Status != ContextBusy {
+		return
+	}
+	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy},
+		To: ContextAvailable, At: c.now()}})
+	if err == nil && ok {
+		lc.storeBusy = false
+		c.log.Info("sweep: a busy context with no send in flight is available again", "context", lc.id)
+	}
+}
+
+// sweepUnheld marks disconnected the contexts that no process has held for
+// a lease TTL, and takes some over when WithTakeover allows.
+func (c *Client) sweepUnheld(ctx context.Context) error {
+	list, err := c.store.Contexts(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(list))
+	for _, bc := range list {
+		if bc.Status != ContextClosed {
+			ids = append(ids, bc.ID)
+		}
+	}
+	holders, err := c.leaser.Holders(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	live := c.liveContexts()
+	room := c.cfg.takeover - len(live)
+	for _, bc := range list {
+		_, held := holders[bc.ID]
+		if held || bc.Status == ContextClosed || c.liveContext(bc.ID) != nil {
+			delete(c.freeSince, bc.ID)
+			continue
+		}
+		since, seen := c.freeSince[bc.ID]
+		if !seen {
+			c.freeSince[bc.ID] = now
+			continue
+		}
+		if now.Sub(since) < c.cfg.leaseTTL {
+			continue
+		}
+		if bc.Status == ContextAvailable || bc.Status == ContextBusy {
+			ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: bc.ID,
+				From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextDisconnected, At: c.now()}})
+			if err == nil && ok {
+				c.log.Warn("sweep: no process holds the context; it shows as disconnected", "context", bc.ID)
+			}
+		}
+		if room > 0 {
+			if _, err := c.OpenContext(ctx, bc.ID); err != nil {
+				if !errors.Is(err, ErrContextHeld) {
+					c.log.Warn("takeover failed", "context", bc.ID, "err", err)
+				}
+				continue
+			}
+			room--
+			delete(c.freeSince, bc.ID)
+			c.log.Info("took over a browser context no process held", "context", bc.ID)
+		}
+	}
+	return nil
+}
+
+// heartbeat renews this process's leases every third of the lease TTL. A
+// context whose lease is lost (another process holds it now), or could not
+// be renewed before it ran out, is dropped from this process: its consumer
+// stops and its session closes, so that two processes never drive one
+// profile.
+func (c *Client) heartbeat() {
+	t := time.NewTicker(c.cfg.leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.hbStop:
+			return
+		case <-t.C:
+		}
+		for _, lc := range c.liveContexts() {
+			c.renew(lc)
+		}
+	}
+}
+
+func (c *Client) renew(lc *liveContext) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.leaseTTL/3)
+	defer cancel()
+	start := time.Now()
+	ok, err := c.leaser.Acquire(ctx, lc.id, c.owner, c.cfg.leaseTTL)
+	switch {
+	case err == nil && ok:
+		lc.leaseUntil.Store(start.Add(c.cfg.leaseTTL).UnixNano())
+		if lc.sessionUp.Load() {
+			// A sweep elsewhere may have marked the context disconnected
+			// while the lease could not be seen (a Redis restart).
+			ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
+				From: []ContextStatus{ContextDisconnected}, To: ContextAvailable, At: c.now()}})
+			if err == nil && ok {
+				lc.stale.Store(true)
+				c.wakeJobs(ctx, lc.id)
+			}
+		}
+		return
+	case err == nil && !ok:
+		c.log.Error("lost the lease of a browser context to another process; closing its session here", "context", lc.id)
+	case time.Now().UnixNano() > lc.leaseUntil.Load():
+		c.log.Error("could not renew the lease of a browser context before it ran out; closing its session here",
+			"context", lc.id, "err", err)
+	default:
+		c.log.Warn("renewing a lease failed; will retry", "context", lc.id, "err", err)
+		return
+	}
+	c.drop(lc)
+}
+
+// drop removes a live context from this process without changing its
+// stored status: another process holds it, or will.
+func (c *Client) drop(lc *liveContext) {
+	c.mu.Lock()
+	if c.live[lc.id] == lc {
+		delete(c.live, lc.id)
+		delete(c.bySystem, lc.systemID)
+	}
+	c.mu.Unlock()
+	lc.stopConsumer()
+	go c.closeSession(lc.session)
+}
+
+// leaseValid reports whether this process may still use the context.
+func (c *Client) leaseValid(lc *liveContext) bool {
+	if c.leaser == nil {
+		return true
+	}
+	return time.Now().UnixNano() < lc.leaseUntil.Load()
+}
+
 // Close stops Run (waiting for it to return), closes the sessions this
-// process holds, and stops the event loop. It closes neither the pool, nor
-// the queue, nor the store. Close is idempotent.
+// process holds, releases their leases, and stops the event loop. It
+// closes neither the pool, nor the queue, nor the store. Close is
+// idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -295,9 +517,12 @@ func (c *Client) Close() error {
 			defer cancel()
 			_, _ = c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
 				From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextDisconnected, At: c.now()}})
+			c.release(lc.id)
 		}()
 	}
 	wg.Wait()
+	close(c.hbStop)
+	c.hbWG.Wait()
 	c.events.close()
 	c.eventsWG.Wait()
 	return nil
@@ -375,6 +600,7 @@ func (c *Client) applyStatus(ev SessionEvent) {
 	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
 	if lc := c.liveContext(ev.ContextID); lc != nil {
 		lc.stale.Store(true)
+		lc.sessionUp.Store(ev.Status == ContextAvailable)
 	}
 	if err != nil {
 		c.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)

@@ -2,10 +2,12 @@ package wasend
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +106,17 @@ type Client struct {
 
 	events   *eventQueue
 	eventsWG sync.WaitGroup
+
+	// Ownership across processes (nil leaser: a single process).
+	leaser   Leaser
+	owner    string
+	hbStop   chan struct{}
+	hbWG     sync.WaitGroup
+	claimsMu sync.Mutex
+	claims   map[string]struct{} // claims of the jobs running in this process
+	// freeSince records, for the sweep, since when a context's lease was
+	// seen free. Only Run's goroutine uses it.
+	freeSince map[int64]time.Time
 }
 
 var _ Sender = (*Client)(nil)
@@ -125,6 +138,11 @@ type liveContext struct {
 	// stale says that a session event changed the stored status, so the
 	// next send must check it again.
 	stale atomic.Bool
+	// sessionUp is the session's last reported state: logged in or not.
+	sessionUp atomic.Bool
+	// leaseUntil is when this process's lease on the context runs out
+	// (Unix nanoseconds), as of its last renewal.
+	leaseUntil atomic.Int64
 
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
@@ -159,14 +177,35 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		early:     make(map[string][]SessionEvent),
 		opened:    make(chan *liveContext, 64),
 		events:    newEventQueue(),
+		claims:    make(map[string]struct{}),
+		freeSince: make(map[int64]time.Time),
+		hbStop:    make(chan struct{}),
+		owner:     cfg.owner,
+	}
+	c.leaser = cfg.leaser
+	if !cfg.leaserSet {
+		c.leaser, _ = queue.(Leaser)
+	}
+	if c.owner == "" {
+		c.owner = defaultOwner()
 	}
 	c.eventsWG.Add(1)
 	go func() {
 		defer c.eventsWG.Done()
 		c.eventLoop()
 	}()
+	if c.leaser != nil {
+		c.hbWG.Add(1)
+		go func() {
+			defer c.hbWG.Done()
+			c.heartbeat()
+		}()
+	}
 	return c, nil
 }
+
+// Owner returns the name of this process in leases (WithOwnerID).
+func (c *Client) Owner() string { return c.owner }
 
 func (c *Client) now() time.Time { return c.cfg.now().UTC() }
 
@@ -477,10 +516,54 @@ func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
 		c.closeSession(sess)
 		return BrowserContext{}, err
 	}
-	c.register(bc.ID, sess)
+	until, err := c.acquire(ctx, bc.ID)
+	if err != nil {
+		// Without the lease another process could open the same profile:
+		// give the new context up.
+		c.closeSession(sess)
+		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: bc.ID,
+			From: []ContextStatus{ContextDisconnected}, To: ContextClosed, At: c.now()}})
+		return BrowserContext{}, err
+	}
+	c.register(bc.ID, sess, until)
 	bc.Session = sess
 	c.log.Info("browser context created", "context", bc.ID)
 	return bc, nil
+}
+
+// acquire takes the lease of a context for this process and returns when
+// it runs out; without a leaser it never does.
+func (c *Client) acquire(ctx context.Context, id int64) (time.Time, error) {
+	if c.leaser == nil {
+		return time.Time{}, nil
+	}
+	start := time.Now()
+	ok, err := c.leaser.Acquire(ctx, id, c.owner, c.cfg.leaseTTL)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !ok {
+		return time.Time{}, fmt.Errorf("%w: context %d", ErrContextHeld, id)
+	}
+	return start.Add(c.cfg.leaseTTL), nil
+}
+
+func (c *Client) release(id int64) {
+	if c.leaser == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.leaser.Release(ctx, id, c.owner); err != nil {
+		c.log.Warn("releasing a lease", "context", id, "err", err)
+	}
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
 }
 
 // OpenContext launches, in this process, the session of a browser context
@@ -505,18 +588,24 @@ func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, err
 		bc.Session = lc.session
 		return bc, nil
 	}
+	until, err := c.acquire(ctx, id)
+	if err != nil {
+		return bc, err
+	}
 	// Until the session says it is logged in, the context cannot send.
 	if _, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: id,
 		From: []ContextStatus{ContextAvailable, ContextBusy, ContextError}, To: ContextDisconnected, At: c.now()}}); err != nil {
+		c.release(id)
 		return bc, err
 	}
 	sess, err := c.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, OnEvent: c.onEvent})
 	if err != nil {
 		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: id,
 			From: []ContextStatus{ContextDisconnected}, To: ContextError, At: c.now()}})
+		c.release(id)
 		return bc, err
 	}
-	c.register(id, sess)
+	c.register(id, sess, until)
 	bc, err = c.store.Context(ctx, id)
 	bc.Session = sess
 	return bc, err
@@ -544,6 +633,12 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 	if lc != nil {
 		lc.stopConsumer()
 		c.closeSession(lc.session)
+		c.release(id)
+	}
+	if p, ok := c.queue.(Purger); ok {
+		if err := p.Purge(ctx, id); err != nil {
+			c.log.Warn("purging the queue of a closed context", "context", id, "err", err)
+		}
 	}
 	var after int64
 	for {
@@ -601,8 +696,11 @@ func (c *Client) Contexts(ctx context.Context) ([]BrowserContext, error) {
 
 // register makes a launched session live in this process, replays the
 // events it sent before it had an id, and hands it to Run.
-func (c *Client) register(id int64, sess Session) {
+func (c *Client) register(id int64, sess Session, leaseUntil time.Time) {
 	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
+	if !leaseUntil.IsZero() {
+		lc.leaseUntil.Store(leaseUntil.UnixNano())
+	}
 	c.mu.Lock()
 	c.live[id] = lc
 	c.bySystem[lc.systemID] = lc

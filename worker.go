@@ -125,7 +125,7 @@ func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext)
 // unlockContext releases the context's send lock. If the store still shows
 // the context busy and no worker waits, it marks it available first.
 func (c *Client) unlockContext(ctx context.Context, lc *liveContext) {
-	if lc.storeBusy && lc.waiters.Load() == 0 {
+	if lc.storeBusy && lc.waiters.Load() == 0 && c.holds(lc) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		_, _ = c.mustApply(rctx, Step{Context: &ContextTransition{ID: lc.id,
 			From: []ContextStatus{ContextBusy}, To: ContextAvailable, At: c.now()}})
@@ -133,6 +133,12 @@ func (c *Client) unlockContext(ctx context.Context, lc *liveContext) {
 		lc.storeBusy = false
 	}
 	<-lc.lock
+}
+
+// holds reports whether this process still holds the live context: it was
+// not dropped, and its lease is valid.
+func (c *Client) holds(lc *liveContext) bool {
+	return c.liveContext(lc.id) == lc && c.leaseValid(lc)
 }
 
 // busyTransition is the context's part of a step that starts a send: none
@@ -151,6 +157,12 @@ func (c *Client) busyTransition(lc *liveContext, at time.Time) *ContextTransitio
 // (it stays busy for the next send).
 func (c *Client) doneTransition(lc *liveContext, to ContextStatus, at time.Time) *ContextTransition {
 	if to == ContextAvailable && lc.waiters.Load() > 0 {
+		return nil
+	}
+	if !c.holds(lc) {
+		// Another process holds the context now: its status is not ours
+		// to change.
+		lc.storeBusy = false
 		return nil
 	}
 	lc.storeBusy = false
@@ -177,7 +189,15 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 		return nil
 	}
 	defer c.unlockContext(ctx, lc)
+	if !c.leaseValid(lc) {
+		// The lease could not be renewed: another process may take the
+		// context over, so this one must not send through it.
+		c.requeue(ctx, d, time.Second)
+		return nil
+	}
 	claim := newClaim()
+	c.addClaim(claim)
+	defer c.dropClaim(claim)
 	now := c.now()
 	busy := c.busyTransition(lc, now)
 	ok, err := c.store.Apply(ctx, Step{
@@ -476,7 +496,13 @@ func (c *Client) settle(ctx context.Context, id int64) {
 // runBulk sends a bulk job's unsent messages in order, for one slice.
 func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
 	d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+	if !c.leaseValid(lc) {
+		c.requeue(ctx, d, time.Second)
+		return nil
+	}
 	claim := newClaim()
+	c.addClaim(claim)
+	defer c.dropClaim(claim)
 	now := c.now()
 	ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobPending},
 		To: JobRunning, Claim: claim, At: now}})
@@ -515,7 +541,7 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 				return yield(due, false, "", "")
 			}
 		}
-		if rs.isStopping() || c.now().After(sliceEnd) {
+		if rs.isStopping() || c.now().After(sliceEnd) || !c.leaseValid(lc) {
 			return yield(c.now(), false, "", "")
 		}
 		if !c.lockContext(ctx, rs, lc) {
