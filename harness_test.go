@@ -79,6 +79,11 @@ func fastOptions() []wasend.Option {
 type harnessOpt struct {
 	pool  []scripted.Option
 	queue []mem.QueueOption
+	// sharedQueue and sharedPool, when set, are used instead of new ones:
+	// two harnesses on them act as two processes on one Redis and one
+	// WhatsApp account per profile.
+	sharedQueue *mem.Queue
+	sharedPool  *scripted.Pool
 	opts  []wasend.Option
 	store *mem.Store
 	wrap  func(wasend.Store) wasend.Store
@@ -87,8 +92,14 @@ type harnessOpt struct {
 
 func newHarness(t *testing.T, ho harnessOpt) *harness {
 	t.Helper()
-	h := &harness{t: t, store: ho.store, queue: mem.NewQueue(ho.queue...), pool: scripted.NewPool(ho.pool...),
+	h := &harness{t: t, store: ho.store, queue: ho.sharedQueue, pool: ho.sharedPool,
 		logs: &syncBuffer{}, events: &eventLog{}}
+	if h.queue == nil {
+		h.queue = mem.NewQueue(ho.queue...)
+	}
+	if h.pool == nil {
+		h.pool = scripted.NewPool(ho.pool...)
+	}
 	if h.store == nil {
 		h.store = mem.NewStore()
 	}
@@ -104,7 +115,9 @@ func newHarness(t *testing.T, ho harnessOpt) *harness {
 	h.client = c
 	t.Cleanup(func() {
 		require.NoError(t, c.Close())
-		require.NoError(t, h.queue.Close())
+		if ho.sharedQueue == nil {
+			require.NoError(t, h.queue.Close())
+		}
 	})
 	if !ho.noRun {
 		h.run()

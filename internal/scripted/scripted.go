@@ -21,9 +21,10 @@ type Action struct {
 	Delay time.Duration
 	// Err is the error the send returns.
 	Err error
-	// Deliver makes the message reach WhatsApp even though Err or Panic is
-	// set (a send whose confirmation was lost). A send with neither always
-	// delivers.
+	// Deliver makes the message reach WhatsApp at the start of the send
+	// (the click), whatever follows: a send whose confirmation is lost. A
+	// ctx that ends after it gives an Unconfirmed error. A send with no
+	// Err and no Panic always delivers.
 	Deliver bool
 	// Panic makes the send panic with this value (after delivering, when
 	// Deliver is set).
@@ -43,6 +44,7 @@ type Pool struct {
 	mu        sync.Mutex
 	n         int
 	sessions  map[string]*Session
+	chats     map[string]*chats // per system id: the account's chats
 	autoLogin bool
 	noFinder  bool
 	launchErr error
@@ -64,7 +66,7 @@ func WithoutFinder() Option { return func(p *Pool) { p.noFinder = true } }
 
 // NewPool returns a Pool.
 func NewPool(opts ...Option) *Pool {
-	p := &Pool{sessions: map[string]*Session{}, autoLogin: true}
+	p := &Pool{sessions: map[string]*Session{}, chats: map[string]*chats{}, autoLogin: true}
 	for _, o := range opts {
 		o(p)
 	}
@@ -92,7 +94,12 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		p.n++
 		id = "scripted-" + strconv.Itoa(p.n)
 	}
-	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{})}
+	ch := p.chats[id]
+	if ch == nil {
+		ch = &chats{}
+		p.chats[id] = ch
+	}
+	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch}
 	p.sessions[id] = s
 	auto, noFinder := p.autoLogin, p.noFinder
 	p.mu.Unlock()
@@ -120,22 +127,30 @@ func (p *Pool) Launches() int {
 	return p.launches
 }
 
+// chats is what WhatsApp keeps of an account: every message it sent. The
+// sessions of one system id (a browser profile) share it, as a relaunched
+// browser sees the same chats.
+type chats struct {
+	mu   sync.Mutex
+	sent []Sent
+	seq  int
+}
+
 // Session is a scripted wasend.Session.
 type Session struct {
 	id      string
 	onEvent func(wasend.SessionEvent)
 	release chan struct{}
+	chats   *chats
 
 	mu        sync.Mutex
 	script    []Action
 	notOnWA   map[string]bool
 	loggedOut bool
-	sent      []Sent
 	calls     int
 	active    int
 	maxActive int
 	closed    bool
-	seq       int
 }
 
 var (
@@ -229,24 +244,36 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 		s.active--
 		s.mu.Unlock()
 	}()
+	var r wasend.Receipt
+	delivered := false
+	if a.Deliver {
+		// The message leaves at the start (the click); what follows is the
+		// wait for a confirmation that may never come.
+		r, delivered = s.deliver(to, text), true
+	}
+	lost := func(err error) error {
+		if delivered {
+			return wasend.Unconfirmed(err)
+		}
+		return err
+	}
 	if a.Delay > 0 {
 		t := time.NewTimer(a.Delay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return wasend.Receipt{}, ctx.Err()
+			return wasend.Receipt{}, lost(ctx.Err())
 		}
 	}
 	if a.Block {
 		select {
 		case <-s.release:
 		case <-ctx.Done():
-			return wasend.Receipt{}, ctx.Err()
+			return wasend.Receipt{}, lost(ctx.Err())
 		}
 	}
-	var r wasend.Receipt
-	if (a.Err == nil && a.Panic == nil) || a.Deliver {
+	if !delivered && a.Err == nil && a.Panic == nil {
 		r = s.deliver(to, text)
 	}
 	if a.Panic != nil {
@@ -259,23 +286,28 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 }
 
 func (s *Session) deliver(to, text string) wasend.Receipt {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(s.seq), At: time.Now().UTC()}
-	s.sent = append(s.sent, m)
+	c := s.chats
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC()}
+	c.sent = append(c.sent, m)
 	return wasend.Receipt{MessageID: m.ID, SentAt: m.At}
 }
 
 // FindSent implements wasend.SentFinder.
 func (s *Session) FindSent(ctx context.Context, to, text string, since time.Time) (wasend.Receipt, bool, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
 		return wasend.Receipt{}, false, wasend.ErrDisconnected
 	}
-	for i := len(s.sent) - 1; i >= 0; i-- {
-		m := s.sent[i]
+	c := s.chats
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.sent) - 1; i >= 0; i-- {
+		m := c.sent[i]
 		if m.To == to && m.Text == text && !m.At.Before(since) {
 			return wasend.Receipt{MessageID: m.ID, SentAt: m.At}, true, nil
 		}
@@ -304,19 +336,21 @@ func (s *Session) Closed() bool {
 	return s.closed
 }
 
-// Sent returns the messages that reached WhatsApp, in order.
+// Sent returns the messages that reached WhatsApp from the session's
+// account (by any session of its system id), in order.
 func (s *Session) Sent() []Sent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Sent(nil), s.sent...)
+	s.chats.mu.Lock()
+	defer s.chats.mu.Unlock()
+	return append([]Sent(nil), s.chats.sent...)
 }
 
-// Count returns how many times a message reached WhatsApp.
+// Count returns how many times a message reached WhatsApp from the
+// session's account.
 func (s *Session) Count(to, text string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.chats.mu.Lock()
+	defer s.chats.mu.Unlock()
 	n := 0
-	for _, m := range s.sent {
+	for _, m := range s.chats.sent {
 		if m.To == to && m.Text == text {
 			n++
 		}

@@ -1,0 +1,252 @@
+package wasend_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/mem"
+	"github.com/wasend/wasend/internal/scripted"
+)
+
+// switchLeaser is a process's view of a shared Leaser that can be cut off,
+// as a process that hangs, or loses Redis, would be.
+type switchLeaser struct {
+	wasend.Leaser
+	off atomic.Bool
+}
+
+var errCut = errors.New("cut off")
+
+func (s *switchLeaser) Acquire(ctx context.Context, id int64, owner string, ttl time.Duration) (bool, error) {
+	if s.off.Load() {
+		return false, errCut
+	}
+	return s.Leaser.Acquire(ctx, id, owner, ttl)
+}
+
+func (s *switchLeaser) Release(ctx context.Context, id int64, owner string) error {
+	if s.off.Load() {
+		return errCut
+	}
+	return s.Leaser.Release(ctx, id, owner)
+}
+
+func (s *switchLeaser) Holders(ctx context.Context, ids []int64) (map[int64]string, error) {
+	if s.off.Load() {
+		return nil, errCut
+	}
+	return s.Leaser.Holders(ctx, ids)
+}
+
+// cluster is two processes (A and B) on one store, one queue, one leaser
+// and one WhatsApp (the scripted pool).
+type cluster struct {
+	store   *mem.Store
+	queue   *mem.Queue
+	pool    *scripted.Pool
+	leaser  *mem.Leaser
+	a, b    *harness
+	aLeaser *switchLeaser
+}
+
+const testTTL = 300 * time.Millisecond
+
+func newCluster(t *testing.T, bOpts ...wasend.Option) *cluster {
+	c := &cluster{store: mem.NewStore(), queue: mem.NewQueue(), pool: scripted.NewPool(), leaser: mem.NewLeaser()}
+	t.Cleanup(func() { _ = c.queue.Close() })
+	c.aLeaser = &switchLeaser{Leaser: c.leaser}
+	common := []wasend.Option{wasend.WithLeaseTTL(testTTL), wasend.WithSendTimeout(time.Second)}
+	c.a = newHarness(t, harnessOpt{store: c.store, sharedQueue: c.queue, sharedPool: c.pool,
+		opts: append(common, wasend.WithLeaser(c.aLeaser), wasend.WithOwnerID("A"))})
+	c.b = newHarness(t, harnessOpt{store: c.store, sharedQueue: c.queue, sharedPool: c.pool,
+		opts: append(append(common, wasend.WithLeaser(c.leaser), wasend.WithOwnerID("B")), bOpts...)})
+	return c
+}
+
+func TestLeaseKeepsAContextInOneProcess(t *testing.T) {
+	c := newCluster(t)
+	bc, _ := c.a.newContext()
+	_, err := c.b.client.OpenContext(bg, bc.ID)
+	require.ErrorIs(t, err, wasend.ErrContextHeld)
+	holders, err := c.leaser.Holders(bg, []int64{bc.ID})
+	require.NoError(t, err)
+	assert.Equal(t, "A", holders[bc.ID])
+
+	// Any process can send; the holder sends.
+	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "routed", nil)
+	require.NoError(t, err)
+	c.b.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, 1, c.pool.Session(bc.SystemID).Count("+5491122334455", "routed"))
+
+	// The lease outlives many TTLs while the holder renews it.
+	time.Sleep(3 * testTTL)
+	_, err = c.b.client.OpenContext(bg, bc.ID)
+	require.ErrorIs(t, err, wasend.ErrContextHeld)
+
+	// A clean close releases it at once.
+	c.a.stop()
+	require.NoError(t, c.a.client.Close())
+	got, err := c.b.client.OpenContext(bg, bc.ID)
+	require.NoError(t, err)
+	require.NotNil(t, got.Session)
+	c.b.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestTakeoverAfterTheHolderDies(t *testing.T) {
+	c := newCluster(t, wasend.WithTakeover(5))
+	bc, sess := c.a.newContext()
+	// A sends a message and hangs right after the click: WhatsApp has it,
+	// the store says sending.
+	sess.Script(scripted.Action{Deliver: true, Block: true})
+	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "sent once", nil)
+	require.NoError(t, err)
+	c.a.waitJob(job.ID, wasend.JobRunning)
+	// A loses Redis: it can renew nothing, and after the TTL it must stop
+	// using the context; B takes it over once it has been free for a TTL.
+	c.aLeaser.off.Store(true)
+	eventually(t, func() bool {
+		h, err := c.leaser.Holders(bg, []int64{bc.ID})
+		return err == nil && h[bc.ID] == "B"
+	}, "B to take the context over")
+	// B finds the job A left running, and the message A left in sending:
+	// the guard finds it in the chat, so it is not sent again.
+	j := c.b.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
+	assert.Equal(t, 1, j.Attempts, "the attempt of the dead worker counts")
+	assert.Equal(t, 1, sess.Count("+5491122334455", "sent once"), "never twice")
+	// A's hung send ends (its ctx times out) and must not touch B's work.
+	time.Sleep(1200 * time.Millisecond)
+	j, err = c.b.client.Job(bg, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.JobCompleted, j.Status)
+	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
+	// New work goes to B.
+	job2, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after takeover", nil)
+	require.NoError(t, err)
+	c.b.waitJob(job2.ID, wasend.JobCompleted)
+	c.b.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestUnheldContextShowsDisconnected(t *testing.T) {
+	c := newCluster(t) // B does not take over
+	bc, _ := c.a.newContext()
+	c.aLeaser.off.Store(true)
+	c.b.waitContext(bc.ID, wasend.ContextDisconnected)
+	_, err := c.b.client.OpenContext(bg, bc.ID)
+	require.NoError(t, err, "a context no process holds can be opened")
+	c.b.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestRedisRestartLosesLeasesAndDeliveries(t *testing.T) {
+	c := newCluster(t, wasend.WithTakeover(5))
+	bc, sess := c.a.newContext()
+	c.a.stop() // A holds the context but does not run workers yet
+	var ids []int64
+	for range 5 {
+		j, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "after the restart "+time.Now().String(), nil)
+		require.NoError(t, err)
+		ids = append(ids, j.ID)
+	}
+	// Redis restarts without persistence: leases and deliveries are gone.
+	c.leaser.Drop()
+	c.queue.Lose()
+	c.a.run()
+	for _, id := range ids {
+		c.a.waitJob(id, wasend.JobCompleted)
+	}
+	h, err := c.leaser.Holders(bg, []int64{bc.ID})
+	require.NoError(t, err)
+	assert.Equal(t, "A", h[bc.ID], "the holder takes its lease back before anyone takes the context over")
+	assertSentOnce(t, sess)
+	c.a.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestRecoverRunningJobOfAPreviousRun(t *testing.T) {
+	store := mem.NewStore()
+	pool := scripted.NewPool()
+	h1 := newHarness(t, harnessOpt{store: store, sharedPool: pool, noRun: true})
+	bc, sess := h1.newContext()
+	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "crash after the click", nil)
+	require.NoError(t, err)
+	// The process crashed mid-send: the job is running, the message
+	// sending, and WhatsApp has it.
+	now := time.Now()
+	ok, err := store.Apply(bg, wasend.Step{
+		Job:     &wasend.JobTransition{ID: job.ID, From: []wasend.JobStatus{wasend.JobPending}, To: wasend.JobRunning, Claim: "dead-worker", At: now},
+		Message: &wasend.MessageTransition{ID: job.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending}, To: wasend.MessageSending, At: now},
+		Context: &wasend.ContextTransition{ID: bc.ID, From: []wasend.ContextStatus{wasend.ContextAvailable}, To: wasend.ContextBusy, At: now},
+	})
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = sess.SendText(bg, "+5491122334455", "crash after the click")
+	require.NoError(t, err)
+	require.NoError(t, h1.client.Close())
+
+	h2 := newHarness(t, harnessOpt{store: store, sharedPool: pool})
+	_, err = h2.client.OpenContext(bg, bc.ID)
+	require.NoError(t, err)
+	j := h2.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, 1, j.Attempts)
+	assert.Equal(t, 1, sess.Count("+5491122334455", "crash after the click"), "the guard found it")
+	h2.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestSweepReleasesBusyContextWithNoSend(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	bc, _ := h.newContext()
+	ok, err := h.store.Apply(bg, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID,
+		From: []wasend.ContextStatus{wasend.ContextAvailable}, To: wasend.ContextBusy}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	h.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestStoreOutageDuringSendIsRecordedOnceBack(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	bc, sess := h.newContext()
+	sess.Script(scripted.Action{Delay: 100 * time.Millisecond})
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "db blinks", nil)
+	require.NoError(t, err)
+	h.waitJob(job.ID, wasend.JobRunning)
+	h.store.SetFailure(errors.New("connection refused"))
+	time.Sleep(400 * time.Millisecond) // the send ends while the store is down
+	_, err = h.client.Send(bg, bc.ID, "+5491122334455", "refused", nil)
+	require.ErrorIs(t, err, wasend.ErrStore, "calls return clear errors while the store is down")
+	h.store.SetFailure(nil)
+	j := h.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
+	assert.Equal(t, 1, sess.Count("+5491122334455", "db blinks"))
+	h.waitContext(bc.ID, wasend.ContextAvailable)
+}
+
+func TestShutdownMidBulkThenResumeElsewhere(t *testing.T) {
+	c := newCluster(t)
+	bc, sess := c.a.newContext()
+	for range 10 {
+		sess.Script(scripted.Action{Delay: 20 * time.Millisecond})
+	}
+	job, err := c.a.client.SendBulk(bg, bc.ID, bulkOf(10), 30*time.Millisecond)
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(sess.Sent()) >= 3 }, "the bulk to start")
+	c.a.stop()
+	j, err := c.a.client.Job(bg, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.JobPending, j.Status, "a stopped bulk goes back to pending")
+	require.NoError(t, c.a.client.Close())
+	c.b.waitContext(bc.ID, wasend.ContextDisconnected)
+	h, err := c.leaser.Holders(bg, []int64{bc.ID})
+	require.NoError(t, err)
+	assert.Empty(t, h, "Close released the lease")
+	_, err = c.b.client.OpenContext(bg, bc.ID)
+	require.NoError(t, err)
+	c.b.waitJob(job.ID, wasend.JobCompleted)
+	assert.Len(t, sess.Sent(), 10)
+	assertSentOnce(t, sess)
+}
