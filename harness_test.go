@@ -84,10 +84,10 @@ type harnessOpt struct {
 	// WhatsApp account per profile.
 	sharedQueue *mem.Queue
 	sharedPool  *scripted.Pool
-	opts  []wasend.Option
-	store *mem.Store
-	wrap  func(wasend.Store) wasend.Store
-	noRun bool
+	opts        []wasend.Option
+	store       *mem.Store
+	wrap        func(wasend.Store) wasend.Store
+	noRun       bool
 }
 
 func newHarness(t *testing.T, ho harnessOpt) *harness {
