@@ -33,7 +33,7 @@
 // # Redis clients
 //
 // The Queue uses go-redis v9 for its own commands (Enqueue, Depth, Stats,
-// group creation): a client it creates from WithAddr, WithUsername,
+// Purge, the leases, group creation): a client it creates from WithAddr, WithUsername,
 // WithPassword, WithDB, WithTLS and WithEnv, or the caller's client given
 // with WithClient, which it never closes. taskq's interfaces take go-redis
 // v8 types, so each Consume call builds its own v8 client from the same
@@ -67,7 +67,8 @@
 //     registry, so that Queues in one process never share task names. It
 //     calls the wasend.Handler with context.WithoutCancel of the Consume ctx
 //     plus the handler timeout, so that stopping a consumer does not cancel
-//     the handlers in flight; it recovers panics into *wasend.PanicError.
+//     the handlers in flight; it recovers panics into *wasend.PanicError,
+//     and skips the deliveries that a Purge dropped (see Purging).
 //   - Retries: the handler sets taskq's msg.Delay itself: attempt n waits
 //     min×2^(n-1), at most max, minus up to 25% jitter (WithRetry: 5 attempts,
 //     1 s to 1 min). taskq's own backoff (64 attempts, 30 s to 30 min, no
@@ -125,8 +126,10 @@
 // and no command is in flight, and Close waits for that (so Close can take
 // up to about 0.8 s after a Consume returned).
 //
-// Purge. taskq's Purge leaves pending entries behind (#143); this package
-// never calls it.
+// Purge. taskq's Purge trims the stream with XTRIM, which leaves the
+// group's pending entries behind (#143), so they are handed out again once
+// the reservation timeout has passed; this package never calls it. See
+// Purging.
 //
 // Deletion. taskq acknowledges with XACK and then XDEL, two commands: a
 // process that dies between them leaves an acknowledged entry in the stream,
@@ -134,6 +137,73 @@
 //
 // Dedup. taskq's Message.Name dedup is not used: a Redis error there drops
 // the message silently.
+//
+// # Purging
+//
+// Purge(ctx, contextID) implements wasend.Purger: it deletes the context's
+// stream and sorted set with one DEL (one slot: they share a hash tag).
+// Deleting the stream also deletes the consumer group and its pending
+// entries, so no delivery survives, waiting, delayed or taken. Any process
+// may purge any context; the lease is left alone.
+//
+// A consumer of the context may be running, here or in another process:
+//
+//   - Its fetcher's blocking read ends with "UNBLOCKED the stream key no
+//     longer exists" (Redis >= 7), which taskq would log before pausing its
+//     fetcher for a second; the v8 client reports an empty read instead. The
+//     next read gets NOGROUP, on which taskq recreates the stream and the
+//     group (as its pending scheduler does on XPENDING), and the consumer
+//     goes on with what is enqueued after the Purge. The zombie cleanup
+//     sees no consumers instead of an error until then.
+//   - A handler in flight finishes (it cannot be stopped), and its delivery
+//     is not delivered again: taskq's acknowledgement of an entry that is
+//     gone does nothing, and if the handler fails, it is neither retried
+//     nor dead-lettered: after a failure, the handler checks (XRANGE of the
+//     entry's ID) that the entry still exists before asking for a retry.
+//   - The deliveries that the consumer took but had not handed to a handler
+//     yet (one in taskq's buffer and one in its fetcher, when every worker
+//     is busy) are skipped: a delivery read while as many deliveries as
+//     there are workers were read and not yet handled is checked the same
+//     way before it runs. One read while a worker was free goes to that
+//     worker at once and is not checked (a Purge between that read and the
+//     handler's start is treated like one that came just after the handler
+//     started): only deliveries that wait for a worker cost an XRANGE,
+//     about 1 in 10 with a backlog and no-op handlers. The check also skips a delivery that taskq's pending
+//     scheduler re-queued as a new entry while it waited. Skipped
+//     deliveries count as processed in Stats.
+//
+// Two races remain, each about one round trip wide: a delayed delivery that
+// taskq's scheduler moves into the stream (ZRANGEBYSCORE, then XADD and
+// ZREM) across the Purge, and a failed delivery that is handed back for a
+// retry (XACK, XDEL, ZADD) just after its check. Such a delivery survives
+// the Purge; the Client's conditional claims make it harmless. A context
+// that is consumed while it is purged keeps an empty stream and its group;
+// stop consuming first to leave no key behind.
+//
+// # Leases
+//
+// The Queue is a wasend.Leaser: a lease gives a browser context to one
+// process at a time, across processes, with the go-redis v9 client. The
+// lease of a context is the string key "<prefix>:lease:{<name>}", where
+// <name> is the context's queue name, whose value is the owner; its hash
+// tag is the one of the context's taskq keys, so lease and queue are in one
+// Redis Cluster slot.
+//
+// Acquire(ctx, contextID, owner, ttl) runs one Lua script: if the key is
+// missing it sets it to owner with a TTL of ttl (SET PX) and returns true; if
+// it holds owner it sets the TTL to ttl (PEXPIRE) and returns true;
+// otherwise it returns false. The holder renews its lease by calling
+// Acquire again before ttl has passed, which also takes back a lease that a
+// Redis restart lost. ttl is rounded down to the millisecond, at least
+// 1 ms. Release(ctx, contextID, owner) deletes the key only if it holds
+// owner (a compare-and-delete script). Holders(ctx, contextIDs) reads the
+// leases with one GET each in a pipeline (not MGET, whose keys would be in
+// different slots on a Cluster), and returns the owner of each held one.
+//
+// A lease is only as safe as its TTL: a holder that pauses for longer than
+// ttl (a GC pause, a frozen VM) may find another process holds the context
+// when it resumes, and it learns that at its next Acquire. The TTL runs on
+// Redis's clock, so the processes' clocks need not agree.
 //
 // # Counting
 //

@@ -15,6 +15,8 @@ import (
 var (
 	_ wasend.Queue         = (*redisqueue.Queue)(nil)
 	_ wasend.DepthReporter = (*redisqueue.Queue)(nil)
+	_ wasend.Leaser        = (*redisqueue.Queue)(nil)
+	_ wasend.Purger        = (*redisqueue.Queue)(nil)
 )
 
 func Example() {

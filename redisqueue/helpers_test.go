@@ -22,13 +22,24 @@ func withConfig(f func(*config)) Option { return func(c *config) { f(c) } }
 type backend struct {
 	name string
 	addr string
+	mr   *miniredis.Miniredis // nil on a real Redis
+}
+
+// advance lets d pass for the TTLs of b: miniredis's clock is moved, a real
+// Redis is waited for.
+func (b backend) advance(d time.Duration) {
+	if b.mr != nil {
+		b.mr.FastForward(d)
+		return
+	}
+	time.Sleep(d)
 }
 
 // miniBackend starts a miniredis server for t.
 func miniBackend(t testing.TB) backend {
 	t.Helper()
 	mr := miniredis.RunT(t)
-	return backend{name: "miniredis", addr: mr.Addr()}
+	return backend{name: "miniredis", addr: mr.Addr(), mr: mr}
 }
 
 // realRedisAddr returns the address of the Redis of the integration tests,
@@ -86,14 +97,15 @@ func newTestQueue(t testing.TB, b backend, opts ...Option) *Queue {
 	return q
 }
 
-// cleanupKeys deletes the keys of the queues named prefix-*.
+// cleanupKeys deletes the keys of the queues named prefix-*, and the
+// leases of their contexts.
 func cleanupKeys(t testing.TB, addr, prefix string) {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, pattern := range []string{"taskq:{" + prefix + "-*", "taskq:" + prefix + "-*"} {
+	for _, pattern := range []string{"taskq:{" + prefix + "-*", "taskq:" + prefix + "-*", prefix + ":lease:*"} {
 		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
 		var keys []string
 		for iter.Next(ctx) {

@@ -43,7 +43,8 @@ func TestStopKeepsPendingEntries(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bf func(testing.TB) backend) {
 		b := bf(t)
 		rdb := client(t, b)
-		const reservation = 5 * time.Second
+		// Long enough for the steps below under a loaded CI machine.
+		const reservation = 10 * time.Second
 		opts := []Option{
 			WithWorkers(1),
 			WithHandlerTimeout(200 * time.Millisecond),

@@ -159,7 +159,7 @@ func TestV8ClientReachesSameServer(t *testing.T) {
 	require.NoError(t, err)
 	defer q.Close()
 	ctx := context.Background()
-	g := newGuardedClient(q.v8opt, slog.Default())
+	g := newGuardedClient(q.v8opt, 1, slog.Default())
 	defer g.Close()
 	require.NoError(t, g.Set(ctx, "k", "v8", 0).Err())
 	got, err := rdb.Get(ctx, "k").Result()

@@ -22,11 +22,12 @@ import (
 // browser context.
 var ErrConsuming = wasend.ErrConsuming
 
-// Queue is a wasend.Queue and a wasend.DepthReporter on Redis streams,
-// through taskq v3. Its methods are safe for concurrent use.
+// Queue is a wasend.Queue, a wasend.DepthReporter and a wasend.Purger on
+// Redis streams, through taskq v3, and a wasend.Leaser. Its methods are safe
+// for concurrent use.
 type Queue struct {
 	cfg       config
-	rdb       *redis.Client // v9: Enqueue, Depth, Stats, group creation
+	rdb       *redis.Client // v9: Enqueue, Depth, Stats, Purge, leases, group creation
 	ownClient bool
 	v8opt     *redisv8.Options // template of the consumers' v8 clients
 	log       *slog.Logger
@@ -52,6 +53,7 @@ type counters struct {
 // consumer is one running Consume call.
 type consumer struct {
 	contextID int64
+	stream    string // the context's taskq stream
 	client    *guardedClient
 	tq        *redisq.Queue       // set under Queue.mu
 	tc        taskq.QueueConsumer // set under Queue.mu
@@ -186,7 +188,7 @@ func (q *Queue) Consume(ctx context.Context, contextID int64, h wasend.Handler) 
 	}
 
 	base := context.WithoutCancel(ctx)
-	c.client = newGuardedClient(q.v8opt, q.log.With("context_id", contextID))
+	c.client = newGuardedClient(q.v8opt, q.cfg.workers, q.log.With("context_id", contextID))
 	tq := redisq.NewQueue(&taskq.QueueOptions{
 		Name:                 name,
 		MinNumWorker:         int32(q.cfg.workers),
@@ -237,7 +239,7 @@ func (q *Queue) register(contextID int64) (*consumer, error) {
 	if _, ok := q.consumers[contextID]; ok {
 		return nil, fmt.Errorf("redisqueue: Consume %s: %w", q.QueueName(contextID), ErrConsuming)
 	}
-	c := &consumer{contextID: contextID}
+	c := &consumer{contextID: contextID, stream: streamKey(q.QueueName(contextID))}
 	q.consumers[contextID] = c
 	q.known[contextID] = struct{}{}
 	q.consumeWG.Add(1)
@@ -306,6 +308,10 @@ func (q *Queue) taskqHandler(base context.Context, c *consumer, h wasend.Handler
 		c.handlers.Add(1)
 		defer c.handlers.Done()
 
+		first, queued := c.client.took(msg.ID)
+		if first {
+			defer c.client.done()
+		}
 		d, derr := decodeDelivery(msg.ArgsBin)
 		if msg.Err != nil { // taskq gave up on msg
 			if derr != nil {
@@ -319,11 +325,19 @@ func (q *Queue) taskqHandler(base context.Context, c *consumer, h wasend.Handler
 			msg.Delay = 0 // no retry: taskq calls us back with msg.Err set
 			return derr
 		}
+		if queued && c.entryGone(base, msg) {
+			q.log.Debug("skipped a purged delivery", "job_id", d.JobID, "context_id", d.ContextID)
+			return nil
+		}
 
 		ctx, cancel := context.WithTimeout(base, q.cfg.handlerTimeout)
 		defer cancel()
 		err := safeHandle(ctx, h, d)
 		if err == nil {
+			return nil
+		}
+		if c.entryGone(base, msg) {
+			q.log.Debug("not retrying a purged delivery", "job_id", d.JobID, "context_id", d.ContextID, "err", err)
 			return nil
 		}
 		if msg.ReservedCount >= q.cfg.retryLimit {
@@ -333,6 +347,24 @@ func (q *Queue) taskqHandler(base context.Context, c *consumer, h wasend.Handler
 		}
 		return err
 	})
+}
+
+// entryGone reports whether the stream entry of msg, which this consumer
+// took, is no longer in the stream: a Purge deleted it, or taskq's pending
+// scheduler re-queued it as a new entry once the reservation timeout had
+// passed. Either way the delivery must not run, or run again: the handler
+// skips it before it starts if it was queued behind busy workers (see
+// guardedClient.took; one read while a worker was free starts at once, so a
+// Purge that comes then is one that came just after the handler started),
+// and does not retry or dead-letter it after it failed (taskq then
+// acknowledges and deletes an entry that no longer exists, which does
+// nothing). It costs one XRANGE; on a Redis error it reports false.
+func (c *consumer) entryGone(ctx context.Context, msg *taskq.Message) bool {
+	if msg.ID == "" {
+		return false
+	}
+	xs, err := c.client.XRangeN(ctx, c.stream, msg.ID, msg.ID, 1).Result()
+	return err == nil && len(xs) == 0
 }
 
 func (q *Queue) deadLetter(base context.Context, h wasend.Handler, d wasend.Delivery, cause error) {

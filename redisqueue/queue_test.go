@@ -57,6 +57,14 @@ func TestCloseIdempotentAndErrClosed(t *testing.T) {
 	assert.ErrorIs(t, err, wasend.ErrClosed)
 	_, err = q.Stats(ctx)
 	assert.ErrorIs(t, err, wasend.ErrClosed)
+	_, err = q.Acquire(ctx, 1, "p1", time.Second)
+	assert.ErrorIs(t, err, wasend.ErrClosed)
+	err = q.Release(ctx, 1, "p1")
+	assert.ErrorIs(t, err, wasend.ErrClosed)
+	_, err = q.Holders(ctx, []int64{1})
+	assert.ErrorIs(t, err, wasend.ErrClosed)
+	err = q.Purge(ctx, 1)
+	assert.ErrorIs(t, err, wasend.ErrClosed)
 }
 
 func TestCloseConcurrent(t *testing.T) {
@@ -137,6 +145,14 @@ func TestUnreachableRedis(t *testing.T) {
 	_, err = q.Stats(ctx)
 	assert.ErrorIs(t, err, wasend.ErrQueue)
 	assert.True(t, wasend.Retryable(err))
+	_, err = q.Acquire(ctx, 1, "p1", time.Second)
+	assert.ErrorIs(t, err, wasend.ErrQueue)
+	err = q.Release(ctx, 1, "p1")
+	assert.ErrorIs(t, err, wasend.ErrQueue)
+	_, err = q.Holders(ctx, []int64{1})
+	assert.ErrorIs(t, err, wasend.ErrQueue)
+	err = q.Purge(ctx, 1)
+	assert.ErrorIs(t, err, wasend.ErrQueue)
 }
 
 func TestStatsCounts(t *testing.T) {

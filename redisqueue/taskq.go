@@ -84,20 +84,31 @@ func v8Options(o *redis.Options, poolSize int) *redisv8.Options {
 //     could not hand to a worker with msg.Ctx, which ReserveN never sets
 //     (taskq #177).
 //
-// It also counts the commands in flight, so that the client is closed only
-// once taskq's scheduler goroutines are quiet.
+// It keeps a Purge, which deletes the stream under a running consumer, from
+// making taskq log errors and pause its fetcher: XReadGroup turns the
+// UNBLOCKED error into an empty read, and XInfoConsumers reports no
+// consumers for a missing stream or group.
+//
+// It also tells the handler which deliveries waited for a worker, for the
+// Purge check (see took); counts the commands in flight, so that the client
+// is closed only once taskq's scheduler goroutines are quiet; and counts the
+// commands sent (for the tests).
 type guardedClient struct {
 	*redisv8.Client
-	inflight atomic.Int64
-	closing  atomic.Bool // set before redisq.Queue.CloseTimeout
-	kept     sync.Map    // consumer names already logged as kept
-	log      *slog.Logger
+	workers     int64        // the consumer's
+	outstanding atomic.Int64 // deliveries read whose first handler call has not returned
+	taken       sync.Map     // stream entry ID -> queued (bool), until its first handler call
+	inflight    atomic.Int64
+	sent        atomic.Int64 // commands and pipelines sent
+	closing     atomic.Bool  // set before redisq.Queue.CloseTimeout
+	kept        sync.Map     // consumer names already logged as kept
+	log         *slog.Logger
 }
 
-func newGuardedClient(opt *redisv8.Options, log *slog.Logger) *guardedClient {
+func newGuardedClient(opt *redisv8.Options, workers int, log *slog.Logger) *guardedClient {
 	o := *opt // v8's NewClient fills in the options it is given
-	g := &guardedClient{Client: redisv8.NewClient(&o), log: log}
-	g.AddHook(inflightHook{&g.inflight})
+	g := &guardedClient{Client: redisv8.NewClient(&o), workers: int64(workers), log: log}
+	g.AddHook(inflightHook{n: &g.inflight, sent: &g.sent})
 	return g
 }
 
@@ -135,10 +146,58 @@ func (g *guardedClient) XGroupDelConsumer(ctx context.Context, stream, group, co
 	return redisv8.NewIntResult(n, err)
 }
 
-// XInfoConsumers implements redisq.RedisStreamClient.
+// XReadGroup implements redisq.RedisStreamClient. Redis >= 7 ends a
+// blocked XREADGROUP with "UNBLOCKED the stream key no longer exists" when
+// the stream is deleted (Purge); taskq would log that and pause its fetcher
+// for a second. It is reported as an empty read instead: the next read gets
+// NOGROUP, on which taskq recreates the stream and its group.
+func (g *guardedClient) XReadGroup(ctx context.Context, a *redisv8.XReadGroupArgs) *redisv8.XStreamSliceCmd {
+	cmd := g.Client.XReadGroup(ctx, a)
+	if err := cmd.Err(); err != nil && strings.HasPrefix(err.Error(), "UNBLOCKED") {
+		return redisv8.NewXStreamSliceCmdResult(nil, redisv8.Nil)
+	}
+	for _, s := range cmd.Val() {
+		for _, m := range s.Messages {
+			// More deliveries read and not yet handled than workers: this
+			// one waits for a worker (in taskq's buffer or fetcher).
+			queued := g.outstanding.Add(1) > g.workers
+			g.taken.Store(m.ID, queued)
+		}
+	}
+	return cmd
+}
+
+// took is called by the handler of the delivery of the stream entry id. It
+// reports whether this is the first handler call for the entry since the
+// consumer read it (taskq calls the handler a second time to give up on a
+// delivery), and whether the delivery was queued behind busy workers when
+// it was read. After a first call, done must be called when the handler
+// returns.
+func (g *guardedClient) took(id string) (first, queued bool) {
+	v, first := g.taken.LoadAndDelete(id)
+	if !first {
+		return false, true
+	}
+	queued, _ = v.(bool)
+	return true, queued
+}
+
+// done ends a first handler call (see took). A delivery that never reaches
+// the handler (taskq's fetcher releases it after 0.9 × ReservationTimeout,
+// #177) stays counted in outstanding; that only makes later deliveries be
+// checked when they need not.
+func (g *guardedClient) done() { g.outstanding.Add(-1) }
+
+// XInfoConsumers implements redisq.RedisStreamClient. A missing stream or
+// group (after a Purge, until the consumer recreates them) has no consumers,
+// instead of an error that taskq's zombie cleanup would log.
 func (g *guardedClient) XInfoConsumers(ctx context.Context, stream, group string) *redisv8.XInfoConsumersCmd {
 	cmd := redisv8.NewXInfoConsumersCmd(ctx, stream, group)
 	reply, err := g.Do(ctx, "XINFO", "CONSUMERS", stream, group).Slice()
+	if isNoGroup(err) || isNoSuchKey(err) {
+		cmd.SetVal(nil)
+		return cmd
+	}
 	if err != nil {
 		cmd.SetErr(err)
 		return cmd
@@ -183,11 +242,12 @@ func (p nilSafePipeline) Exec(ctx context.Context) ([]redisv8.Cmder, error) {
 	return p.Pipeliner.Exec(ctx)
 }
 
-// inflightHook counts the commands and pipelines in flight.
-type inflightHook struct{ n *atomic.Int64 }
+// inflightHook counts the commands and pipelines in flight, and those sent.
+type inflightHook struct{ n, sent *atomic.Int64 }
 
 func (h inflightHook) BeforeProcess(ctx context.Context, _ redisv8.Cmder) (context.Context, error) {
 	h.n.Add(1)
+	h.sent.Add(1)
 	return ctx, nil
 }
 
@@ -198,6 +258,7 @@ func (h inflightHook) AfterProcess(context.Context, redisv8.Cmder) error {
 
 func (h inflightHook) BeforeProcessPipeline(ctx context.Context, _ []redisv8.Cmder) (context.Context, error) {
 	h.n.Add(1)
+	h.sent.Add(1)
 	return ctx, nil
 }
 
@@ -269,6 +330,10 @@ func backoff(minD, maxD time.Duration, n int) time.Duration {
 
 func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
+}
+
+func isNoSuchKey(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "ERR no such key")
 }
 
 func isBusyGroup(err error) bool {
