@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 15m
 
-.PHONY: test vet bench demo chromium
+.PHONY: test unit vet bench demo chromium chaos
 
 # demo runs the quickstart: two WhatsApp Web sessions in headless Chromium
 # against the project's local imitation of WhatsApp Web, with Redis and the
@@ -22,8 +22,12 @@ chromium:
 
 # test installs/starts Chromium, Redis, PostgreSQL and MariaDB when missing,
 # then runs go vet and the race-enabled tests with every integration
-# service required (CI=true: an unreachable service fails, never skips).
-test:
+# service required (CI=true: an unreachable service fails, never skips),
+# and then the fault-injection suite.
+test: unit chaos
+
+# unit is test without the fault-injection suite (about 2 minutes).
+unit:
 	@eval "$$(scripts/test-env.sh)" && \
 	export CI=true && \
 	$(GO) vet ./... && \
@@ -36,3 +40,10 @@ vet:
 bench:
 	@eval "$$(scripts/test-env.sh)" && \
 	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./...
+
+# chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
+# 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the
+# database connection killed or cut mid-run. It fails unless every message
+# arrived exactly once and every job finished. About 6 minutes.
+chaos:
+	@eval "$$(scripts/test-env.sh)" && $(GO) run ./internal/chaos
