@@ -39,7 +39,8 @@ vet:
 # bench runs the benchmarks whose figures BENCHMARKS.md records.
 bench:
 	@eval "$$(scripts/test-env.sh)" && \
-	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./...
+	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./internal/bench/ && \
+	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 1x -timeout 20m ./internal/bench/
 
 # chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
 # 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the
