@@ -281,7 +281,7 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 		writeError(q, t.ErrorKind, t.Error, t.ClearError)
 	}
 	where := func(q *query) {
-		q.w("id = ").a(t.ID).w(" AND ").in("send_messages_jobs_status_id", from)
+		q.w("id = ").a(t.ID).w(" AND ").in(s.d.filterOnly("send_messages_jobs_status_id"), from)
 		if t.IfClaim != "" {
 			q.w(" AND claim = ").a(t.IfClaim)
 		}
