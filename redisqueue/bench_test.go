@@ -2,7 +2,7 @@ package redisqueue
 
 import (
 	"context"
-	"os"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -111,26 +111,27 @@ func BenchmarkDeliverBacklog(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }
 
-// TestMeasureIdleLoad reports the Redis commands per second caused by idle
-// consumed contexts. Run it with WASEND_MEASURE=1 on an otherwise idle Redis.
-func TestMeasureIdleLoad(t *testing.T) {
-	if os.Getenv("WASEND_MEASURE") == "" {
-		t.Skip("set WASEND_MEASURE=1 (and WASEND_TEST_REDIS) to measure")
-	}
-	b := realBackend(t)
-	rdb := client(t, b)
+// BenchmarkIdleLoad reports the Redis commands per second caused by idle
+// consumed contexts, with the default scheduler interval and with 1 s, for
+// 1, 10 and 100 contexts. Each case measures a 10-second window once,
+// whatever b.N is; run it on an otherwise idle Redis:
+//
+//	go test -run '^$' -bench BenchmarkIdleLoad -benchtime 1x ./redisqueue/
+func BenchmarkIdleLoad(b *testing.B) {
+	be := realBackend(b)
+	rdb := client(b, be)
 	ctx := context.Background()
 	commands := func() int64 {
 		info, err := rdb.Info(ctx, "stats").Result()
-		require.NoError(t, err)
+		require.NoError(b, err)
 		for _, line := range strings.Split(info, "\r\n") {
 			if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
 				n, err := strconv.ParseInt(v, 10, 64)
-				require.NoError(t, err)
+				require.NoError(b, err)
 				return n
 			}
 		}
-		t.Fatal("no total_commands_processed")
+		b.Fatal("no total_commands_processed")
 		return 0
 	}
 	const window = 10 * time.Second
@@ -139,17 +140,24 @@ func TestMeasureIdleLoad(t *testing.T) {
 		time.Sleep(window)
 		return float64(commands()-c0-1) / window.Seconds()
 	}
-	t.Logf("baseline: %.1f commands/s", rate())
+	b.Run("baseline", func(b *testing.B) {
+		b.ReportMetric(rate(), "commands/s")
+		b.ReportMetric(0, "ns/op")
+	})
 	for _, interval := range []time.Duration{DefaultSchedulerInterval, time.Second} {
 		for _, n := range []int{1, 10, 100} {
-			q := newTestQueue(t, b, WithSchedulerInterval(interval))
-			for c := 0; c < n; c++ {
-				consumeAsync(t, q, int64(c), func(context.Context, wasend.Delivery) error { return nil })
-			}
-			time.Sleep(2 * time.Second)
-			r := rate()
-			t.Logf("scheduler interval %s, %3d idle consumed contexts: %.0f commands/s (%.1f per context)", interval, n, r, r/float64(n))
-			require.NoError(t, q.Close())
+			b.Run(fmt.Sprintf("interval=%s/contexts=%d", interval, n), func(b *testing.B) {
+				q := newTestQueue(b, be, WithSchedulerInterval(interval))
+				for c := 0; c < n; c++ {
+					consumeAsync(b, q, int64(c), func(context.Context, wasend.Delivery) error { return nil })
+				}
+				time.Sleep(2 * time.Second)
+				r := rate()
+				require.NoError(b, q.Close())
+				b.ReportMetric(r, "commands/s")
+				b.ReportMetric(r/float64(n), "commands/s/context")
+				b.ReportMetric(0, "ns/op")
+			})
 		}
 	}
 }
