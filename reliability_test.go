@@ -3,6 +3,7 @@ package wasend_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,4 +250,52 @@ func TestShutdownMidBulkThenResumeElsewhere(t *testing.T) {
 	c.b.waitJob(job.ID, wasend.JobCompleted)
 	assert.Len(t, sess.Sent(), 10)
 	assertSentOnce(t, sess)
+}
+
+// A holder stalls past its lease (a long pause, SIGSTOP) while its browser
+// keeps the profile open. Another process marks the context disconnected
+// and tries to take it over, but cannot launch the session: the context
+// stays disconnected, not error, and jobs are still accepted for it.
+func TestTakeoverOfAProfileStillOpenLeavesItDisconnected(t *testing.T) {
+	c := newCluster(t, wasend.WithTakeover(5))
+	bc, _ := c.a.newContext()
+	c.pool.SetLaunchError(fmt.Errorf("profile folder in use: %w", wasend.ErrContextHeld))
+	c.aLeaser.off.Store(true)
+	eventually(t, func() bool { return c.pool.Attempts() >= 3 }, "B to try to take the context over")
+	got, err := c.b.client.Context(bg, bc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.ContextDisconnected, got.Status)
+	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "sent after the takeover", nil)
+	require.NoError(t, err, "a disconnected context still takes jobs")
+
+	c.pool.SetLaunchError(nil)
+	c.b.waitJob(job.ID, wasend.JobCompleted)
+	c.b.waitContext(bc.ID, wasend.ContextAvailable)
+	assert.Equal(t, 1, c.pool.Session(bc.SystemID).Count("+5491122334455", "sent after the takeover"))
+}
+
+// Another process changed the stored status of a context whose session is
+// logged in here (its sweep, or a failed takeover, while this process could
+// not renew its lease). The holder's heartbeat puts it back, and the jobs
+// that waited for it are sent; a status the session itself reported stays.
+func TestHolderPutsBackAStatusChangedElsewhere(t *testing.T) {
+	c := newCluster(t)
+	bc, sess := c.a.newContext()
+	for _, to := range []wasend.ContextStatus{wasend.ContextError, wasend.ContextDisconnected} {
+		ok, err := c.store.Apply(bg, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID,
+			From: []wasend.ContextStatus{wasend.ContextAvailable}, To: to}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		c.a.waitContext(bc.ID, wasend.ContextAvailable)
+	}
+	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after the reconciliation", nil)
+	require.NoError(t, err)
+	c.a.waitJob(job.ID, wasend.JobCompleted)
+
+	sess.Logout()
+	c.a.waitContext(bc.ID, wasend.ContextDisconnected)
+	time.Sleep(3 * testTTL) // several heartbeats
+	got, err := c.a.client.Context(bg, bc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.ContextDisconnected, got.Status, "the session's own report is not overwritten")
 }

@@ -436,16 +436,7 @@ func (c *Client) renew(lc *liveContext) {
 	switch {
 	case err == nil && ok:
 		lc.leaseUntil.Store(start.Add(c.cfg.leaseTTL).UnixNano())
-		if lc.sessionUp.Load() {
-			// A sweep elsewhere may have marked the context disconnected
-			// while the lease could not be seen (a Redis restart).
-			ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
-				From: []ContextStatus{ContextDisconnected}, To: ContextAvailable, At: c.now()}})
-			if err == nil && ok {
-				lc.stale.Store(true)
-				c.wakeJobs(ctx, lc.id)
-			}
-		}
+		c.reconcile(ctx, lc)
 		return
 	case err == nil && !ok:
 		c.log.Error("lost the lease of a browser context to another process; closing its session here", "context", lc.id)
@@ -457,6 +448,28 @@ func (c *Client) renew(lc *liveContext) {
 		return
 	}
 	c.drop(lc)
+}
+
+// reconcile puts back the stored status of a context whose session is
+// logged in here, when another process changed it while it could not see
+// this process's lease: its sweep marks the context disconnected (a Redis
+// restart, or this process stalled past its lease), and a takeover that
+// could not launch the session may have marked it error before this
+// process's session reported ErrContextHeld. Without this, jobs would wait
+// for a context that never comes back.
+func (c *Client) reconcile(ctx context.Context, lc *liveContext) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	if !lc.sessionUp.Load() {
+		return
+	}
+	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
+		From: []ContextStatus{ContextDisconnected, ContextError}, To: ContextAvailable, At: c.now()}})
+	if err == nil && ok {
+		lc.stale.Store(true)
+		c.log.Info("the session is logged in here; its context is available again", "context", lc.id)
+		c.wakeJobs(ctx, lc.id)
+	}
 }
 
 // drop removes a live context from this process without changing its
@@ -597,10 +610,15 @@ func (c *Client) applyStatus(ev SessionEvent) {
 		c.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
 		return
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
-	if lc := c.liveContext(ev.ContextID); lc != nil {
-		lc.stale.Store(true)
+	lc := c.liveContext(ev.ContextID)
+	if lc != nil {
+		lc.statusMu.Lock()
 		lc.sessionUp.Store(ev.Status == ContextAvailable)
+	}
+	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
+	if lc != nil {
+		lc.stale.Store(true)
+		lc.statusMu.Unlock()
 	}
 	if err != nil {
 		c.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)

@@ -140,6 +140,10 @@ type liveContext struct {
 	stale atomic.Bool
 	// sessionUp is the session's last reported state: logged in or not.
 	sessionUp atomic.Bool
+	// statusMu orders the writes of the stored status that come from the
+	// session's events and from the heartbeat's reconciliation, so that
+	// the heartbeat never overwrites a newer event.
+	statusMu sync.Mutex
 	// leaseUntil is when this process's lease on the context runs out
 	// (Unix nanoseconds), as of its last renewal.
 	leaseUntil atomic.Int64
@@ -600,8 +604,14 @@ func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, err
 	}
 	sess, err := c.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, OnEvent: c.onEvent})
 	if err != nil {
-		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: id,
-			From: []ContextStatus{ContextDisconnected}, To: ContextError, At: c.now()}})
+		// A session that is still open elsewhere (a holder that stalled
+		// past its lease, and whose browser keeps the profile) leaves the
+		// context disconnected: the holder takes it back when it wakes,
+		// and jobs can still be sent to it meanwhile.
+		if !errors.Is(err, ErrContextHeld) {
+			_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: id,
+				From: []ContextStatus{ContextDisconnected}, To: ContextError, At: c.now()}})
+		}
 		c.release(id)
 		return bc, err
 	}

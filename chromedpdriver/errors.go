@@ -1,6 +1,11 @@
 package chromedpdriver
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/wasend/wasend"
+)
 
 // Errors of the driver. Errors about a send wrap the sentinels of package
 // wasend instead (ErrNotOnWhatsApp, ErrTimeout, ...), so that the Client
@@ -12,8 +17,11 @@ var (
 	ErrNoBrowser = errors.New("chromedpdriver: no Chrome or Chromium found; install one " +
 		"(Debian/Ubuntu: apt-get install -y chromium) or give its path with WithExecPath")
 	// ErrProfileInUse means another session, in this process or in a live
-	// browser process, has the profile folder open.
-	ErrProfileInUse = errors.New("chromedpdriver: profile folder already in use")
+	// browser process, has the profile folder open. It wraps
+	// wasend.ErrContextHeld, so that a Client that cannot take a context
+	// over because its previous holder's browser still runs leaves it
+	// disconnected instead of in error.
+	ErrProfileInUse = fmt.Errorf("chromedpdriver: profile folder already in use (%w)", wasend.ErrContextHeld)
 	// ErrInvalidSystemID means a LaunchRequest's SystemID is not one that
 	// this driver makes ("persistent:<name>" or "ephemeral:<name>").
 	ErrInvalidSystemID = errors.New("chromedpdriver: invalid system id")

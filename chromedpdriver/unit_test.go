@@ -359,6 +359,7 @@ func TestProfileLocks(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, claimProfile(dir))
 	assert.ErrorIs(t, claimProfile(dir), ErrProfileInUse)
+	assert.ErrorIs(t, claimProfile(dir), wasend.ErrContextHeld, "a Client leaves the context disconnected")
 	releaseProfile(dir)
 	require.NoError(t, claimProfile(dir))
 	releaseProfile(dir)

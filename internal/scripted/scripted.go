@@ -48,6 +48,7 @@ type Pool struct {
 	autoLogin bool
 	noFinder  bool
 	launchErr error
+	attempts  int
 	launches  int
 }
 
@@ -83,6 +84,7 @@ func (p *Pool) SetLaunchError(err error) {
 // Launch implements wasend.BrowserPool.
 func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Session, error) {
 	p.mu.Lock()
+	p.attempts++
 	if p.launchErr != nil {
 		err := p.launchErr
 		p.mu.Unlock()
@@ -120,7 +122,14 @@ func (p *Pool) Session(systemID string) *Session {
 	return p.sessions[systemID]
 }
 
-// Launches counts the launches.
+// Attempts counts the calls of Launch, failed ones included.
+func (p *Pool) Attempts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.attempts
+}
+
+// Launches counts the launches that succeeded.
 func (p *Pool) Launches() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
