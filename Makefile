@@ -44,7 +44,8 @@ bench:
 
 # chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
 # 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the
-# database connection killed or cut mid-run. It fails unless every message
+# database connection killed or cut mid-run, and a worker frozen past its
+# lease. It fails unless every message
 # arrived exactly once and every job finished. About 6 minutes.
 chaos:
 	@eval "$$(scripts/test-env.sh)" && $(GO) run ./internal/chaos

@@ -138,9 +138,10 @@ func (s *suite) schedule() ([]fault, error) {
 				return fmt.Sprintf("%d connections frozen, then flowing again", n)
 			}},
 		},
-		// Not in the default schedule: a worker frozen (SIGSTOP) for longer
-		// than its lease TTL, as a long GC pause or a VM freeze would, while
-		// its Chromes keep running.
+		// A worker frozen (SIGSTOP) for longer than its lease TTL, as a long
+		// GC pause or a VM freeze would, while its Chromes keep running:
+		// the others cannot take its contexts over (the profiles are open),
+		// and it must get them back when it wakes.
 		"stop-worker": {
 			{0, "SIGSTOP worker " + w2.name + " for 8s", func(ctx context.Context) string {
 				before := s.holdersText(ctx)

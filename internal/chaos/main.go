@@ -12,15 +12,17 @@
 //   - restarts Redis without persistence (every delivery and lease is lost);
 //   - kills the main process of one Chrome with SIGKILL;
 //   - cuts the workers' database connections for a few seconds (they reach
-//     PostgreSQL through a TCP proxy of this program).
+//     PostgreSQL through a TCP proxy of this program);
+//   - stops worker w2 with SIGSTOP for 8 s, past its lease, while its
+//     Chromes keep running, then continues it.
 //
 // The faults take 15-second slots from 20 s after the first submission, in
-// the order of -faults (default kill-worker,restart-redis,kill-chrome,cut-db:
-// kill at +20 s, restart at +35 s, Redis at +50 s, Chrome at +65 s,
-// database at +80 s; the submissions span 90 s). Two more faults can be
-// added or put in the list: freeze-db (the database network holds every
-// byte for -db-cut instead of refusing: connections stay open) and
-// stop-worker (SIGSTOP w2 for 8 s, past its lease, then SIGCONT).
+// the order of -faults (default
+// kill-worker,restart-redis,kill-chrome,cut-db,stop-worker: kill at +20 s,
+// restart at +35 s, Redis at +50 s, Chrome at +65 s, database at +80 s,
+// SIGSTOP at +95 s; the submissions span 90 s). One more fault can be added
+// or put in the list: freeze-db (the database network holds every byte for
+// -db-cut instead of refusing: connections stay open).
 //
 // Afterwards it prints one line of figures: messages requested, delivered
 // once, delivered twice (or more), lost (never delivered, or recorded
@@ -97,7 +99,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (logs, profiles) even on success")
 	flag.BoolVar(&o.verbose, "v", false, "debug logs in the workers")
 	flag.DurationVar(&o.cutFor, "db-cut", 4*time.Second, "how long the database connection is cut")
-	flag.StringVar(&o.faults, "faults", "kill-worker,restart-redis,kill-chrome,cut-db",
+	flag.StringVar(&o.faults, "faults", "kill-worker,restart-redis,kill-chrome,cut-db,stop-worker",
 		"faults to inject, in schedule order (kill-worker also restarts it later; \"none\" for none)")
 	flag.Parse()
 
