@@ -102,14 +102,19 @@ func args(flags []chromeFlag) []string {
 	return out
 }
 
-// startBrowser starts Chrome with flags. ctx bounds the start only; the
-// browser lives until close or kill.
-func startBrowser(ctx context.Context, execPath string, flags []chromeFlag, dir string, log *slog.Logger) (*browserProc, error) {
+// allocatorOptions are chromedp's options for a browser with flags.
+func allocatorOptions(execPath string, flags []chromeFlag) []chromedp.ExecAllocatorOption {
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(execPath)}
 	for _, f := range flags {
 		opts = append(opts, chromedp.Flag(f.name, f.value))
 	}
-	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	return opts
+}
+
+// startBrowser starts Chrome with flags. ctx bounds the start only; the
+// browser lives until close or kill.
+func startBrowser(ctx context.Context, execPath string, flags []chromeFlag, dir string, log *slog.Logger) (*browserProc, error) {
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocatorOptions(execPath, flags)...)
 	logf := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
 		if strings.Contains(msg, "could not unmarshal event") {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/wasend/wasend"
 )
 
@@ -202,6 +204,15 @@ func (p *Pool) Close() error {
 	}
 	p.sharedMu.Unlock()
 	return errors.Join(errs...)
+}
+
+// AllocatorOptions returns chromedp's allocator options for a browser
+// started as this pool starts its own: the same executable and flags
+// (headless or not, user agent, --no-sandbox only as root), with a
+// temporary profile. It is for a host that drives such a browser itself,
+// for diagnostics or as a floor in a benchmark.
+func (p *Pool) AllocatorOptions() []chromedp.ExecAllocatorOption {
+	return allocatorOptions(p.cfg.execPath, p.flags(""))
 }
 
 // flags returns the command line of a browser with profile folder dir.

@@ -60,7 +60,6 @@ type sendRec struct {
 // goes.
 func BenchmarkBrowserLatency(b *testing.B) {
 	noLeftovers(b)
-	exe := testenv.Chromium(b)
 	tf, base := startTracedFake(b)
 	p := newPool(b, base, chromedpdriver.Persistent)
 	const drvPhone, floorPhone = "15550010001", "15550010002"
@@ -70,7 +69,7 @@ func BenchmarkBrowserLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fp := newFloorPage(b, tf.f, base, exe, p.UserAgent(), floorPhone)
+	fp := newFloorPage(b, tf.f, base, p, floorPhone)
 
 	lat := &latencyRun{tf: tf, s: s, fp: fp, drv: drvPhone, flr: floorPhone}
 	// Warm up both pages (first evaluations, first chats).
@@ -514,7 +513,6 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ua := p.UserAgent()
 		var bcs []*bareChrome
 		read := func() memPoint {
 			var pids []int
@@ -524,11 +522,11 @@ func BenchmarkBrowserMemory(b *testing.B) {
 			pss, uss := memOf(pids)
 			return memPoint{pss, uss}
 		}
-		bcs = append(bcs, startBare(b, exe, ua))
+		bcs = append(bcs, startBare(b, p))
 		time.Sleep(memSettle)
 		at1 := read()
 		for range 4 {
-			bcs = append(bcs, startBare(b, exe, ua))
+			bcs = append(bcs, startBare(b, p))
 		}
 		time.Sleep(memSettle)
 		reportMem(b, "idle", at1, read())
@@ -545,7 +543,7 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		idle1, sent1 := m.measure(b)
 		m.add(b, 4)
 		idle5, sent5 := m.measure(b)
-		checkFlags(b, exe, p, m.ss[0])
+		checkFlags(b, p, m.ss[0])
 		reportMem(b, "idle", idle1, idle5)
 		reportMem(b, "sent", sent1, sent5)
 		b.ReportMetric(float64(len(m.ss[0].PIDs())), "procs/session")
@@ -648,9 +646,9 @@ func (m *memRun) measure(b *testing.B) (idle, sent memPoint) {
 
 // checkFlags compares the command line of a driver's browser with the
 // floor's flags, so that the floor runs the same binary the same way.
-func checkFlags(b *testing.B, exe string, p *chromedpdriver.Pool, s *chromedpdriver.Session) {
+func checkFlags(b *testing.B, p *chromedpdriver.Pool, s *chromedpdriver.Session) {
 	b.Helper()
-	bc := startBare(b, exe, p.UserAgent())
+	bc := startBare(b, p)
 	defer bc.cancel()
 	want, got := cmdFlags(s.PIDs()[0]), cmdFlags(bc.pid)
 	delete(want, "user-data-dir")

@@ -254,55 +254,6 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // ---------------------------------------------------------- bare Chromium
 
-// floorFlags are the driver's Chromium flags (chromedpdriver's chromeFlags
-// with its defaults: headless, as root --no-sandbox), for the floor
-// browsers. BenchmarkBrowserMemory compares them with the command line of a
-// driver's browser.
-func floorFlags(ua string) []chromedp.ExecAllocatorOption {
-	flags := []struct {
-		name  string
-		value any
-	}{
-		{"no-first-run", true},
-		{"no-default-browser-check", true},
-		{"headless", true},
-		{"hide-scrollbars", true},
-		{"mute-audio", true},
-		{"disable-blink-features", "AutomationControlled"},
-		{"disable-dev-shm-usage", true},
-		{"disable-background-networking", true},
-		{"disable-component-update", true},
-		{"disable-sync", true},
-		{"disable-gpu", true},
-		{"disable-extensions", true},
-		{"disable-default-apps", true},
-		{"disable-breakpad", true},
-		{"disable-client-side-phishing-detection", true},
-		{"disable-background-timer-throttling", true},
-		{"disable-backgrounding-occluded-windows", true},
-		{"disable-renderer-backgrounding", true},
-		{"disable-hang-monitor", true},
-		{"disable-popup-blocking", true},
-		{"disable-prompt-on-repost", true},
-		{"disable-features", "Translate,MediaRouter,OptimizationHints"},
-		{"metrics-recording-only", true},
-		{"safebrowsing-disable-auto-update", true},
-		{"password-store", "basic"},
-		{"use-mock-keychain", true},
-		{"force-color-profile", "srgb"},
-		{"lang", "en-US"},
-		{"window-size", "1280,900"},
-		{"user-agent", ua},
-		{"no-sandbox", os.Geteuid() == 0},
-		{"enable-automation", false},
-	}
-	var opts []chromedp.ExecAllocatorOption
-	for _, f := range flags {
-		opts = append(opts, chromedp.Flag(f.name, f.value))
-	}
-	return opts
-}
-
 // bareChrome is a Chromium started with the driver's flags and a temporary
 // profile, driven by plain chromedp.
 type bareChrome struct {
@@ -311,10 +262,9 @@ type bareChrome struct {
 	cancel func()
 }
 
-func startBare(b *testing.B, exe, ua string) *bareChrome {
+func startBare(b *testing.B, p *chromedpdriver.Pool) *bareChrome {
 	b.Helper()
-	opts := append([]chromedp.ExecAllocatorOption{chromedp.ExecPath(exe)}, floorFlags(ua)...)
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), p.AllocatorOptions()...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
@@ -616,9 +566,10 @@ type floorPage struct {
 
 // newFloorPage opens the fake in a bare Chromium (User-Agent and focus
 // emulation set as the driver sets them) and logs it in as phone.
-func newFloorPage(b *testing.B, f *fakewa.Server, base, exe, ua, phone string) *floorPage {
+func newFloorPage(b *testing.B, f *fakewa.Server, base string, p *chromedpdriver.Pool, phone string) *floorPage {
 	b.Helper()
-	bc := startBare(b, exe, ua)
+	bc := startBare(b, p)
+	ua := p.UserAgent()
 	ctx, cancel := context.WithTimeout(bc.ctx, 60*time.Second)
 	defer cancel()
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
