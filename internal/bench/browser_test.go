@@ -16,6 +16,7 @@ import (
 
 	"github.com/wasend/wasend/chromedpdriver"
 	"github.com/wasend/wasend/internal/fakewa"
+	"github.com/wasend/wasend/internal/procfs"
 	"github.com/wasend/wasend/internal/testenv"
 )
 
@@ -517,7 +518,7 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		read := func() memPoint {
 			var pids []int
 			for _, bc := range bcs {
-				pids = append(pids, tree(bc.pid)...)
+				pids = append(pids, procfs.Tree(bc.pid)...)
 			}
 			pss, uss := memOf(pids)
 			return memPoint{pss, uss}
@@ -530,7 +531,7 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		}
 		time.Sleep(memSettle)
 		reportMem(b, "idle", at1, read())
-		b.ReportMetric(float64(len(tree(bcs[0].pid))), "procs/browser")
+		b.ReportMetric(float64(len(procfs.Tree(bcs[0].pid))), "procs/browser")
 		b.ReportMetric(0, "ns/op")
 	})
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -26,6 +25,7 @@ import (
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/chromedpdriver"
 	"github.com/wasend/wasend/internal/fakewa"
+	"github.com/wasend/wasend/internal/procfs"
 	"github.com/wasend/wasend/internal/testenv"
 )
 
@@ -281,50 +281,6 @@ func startBare(b *testing.B, p *chromedpdriver.Pool) *bareChrome {
 
 // ------------------------------------------------------------- processes
 
-func procPPIDs() map[int]int {
-	ents, _ := os.ReadDir("/proc")
-	m := map[int]int{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(st)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || i+2 >= len(s) || s[i+2] == 'Z' {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) >= 2 {
-			if pp, err := strconv.Atoi(f[1]); err == nil {
-				m[pid] = pp
-			}
-		}
-	}
-	return m
-}
-
-// tree returns root and its live descendants.
-func tree(root int) []int {
-	pp := procPPIDs()
-	if _, ok := pp[root]; !ok {
-		return nil
-	}
-	kids := map[int][]int{}
-	for pid, parent := range pp {
-		kids[parent] = append(kids[parent], pid)
-	}
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		out = append(out, kids[out[i]]...)
-	}
-	return out
-}
-
 // memOf returns the PSS and the USS (Private_Clean + Private_Dirty) of
 // pids in bytes, summed, from /proc/<pid>/smaps_rollup: the PSS is the same
 // reading as Session.MemoryPSS. PSS splits the shared pages (the Chromium
@@ -333,23 +289,9 @@ func tree(root int) []int {
 // process, and does not depend on what else runs.
 func memOf(pids []int) (pss, uss int64) {
 	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) < 2 {
-				continue
-			}
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			switch f[0] {
-			case "Pss:":
-				pss += kb << 10
-			case "Private_Clean:", "Private_Dirty:":
-				uss += kb << 10
-			}
+		if m, err := procfs.Memory(pid); err == nil {
+			pss += m.PSS
+			uss += m.USS
 		}
 	}
 	return pss, uss
@@ -374,7 +316,7 @@ func cmdFlags(pid int) map[string]string {
 
 // chromeChildren lists the Chromium processes under this test process.
 func chromeChildren() []int {
-	pp := procPPIDs()
+	pp := procfs.ParentPIDs()
 	me := os.Getpid()
 	var out []int
 	for pid := range pp {
@@ -720,7 +662,7 @@ func machineBusy() int64 {
 // descendants, with what they reaped (utime+stime+cutime+cstime).
 func myTicks() int64 {
 	var sum int64
-	for _, pid := range tree(os.Getpid()) {
+	for _, pid := range procfs.Tree(os.Getpid()) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
 			continue
