@@ -88,14 +88,69 @@ type Session interface {
 }
 
 // SentFinder is implemented by sessions that can look in a chat for an
-// outgoing message. The Client uses it before it sends again a message whose
-// earlier attempt has an unknown outcome: when the message is found, it is
-// recorded as sent and not sent again.
+// outgoing message. The Client uses it before it does anything else with a
+// message whose earlier attempt has an unknown outcome (MessageUnconfirmed):
+// when the message is found, it is recorded as sent and not sent again.
+//
+// A lookup that cannot answer (the chat did not load, the page does not
+// match the selectors) must return an error, never "not found": the Client
+// then looks again later, and never sends the message while the lookup
+// cannot answer.
 type SentFinder interface {
-	// FindSent looks in the chat with to for an outgoing message whose text
-	// is text and that was sent at or after since. It reports whether one
-	// was found.
-	FindSent(ctx context.Context, to, text string, since time.Time) (Receipt, bool, error)
+	// FindSent looks in the chat with q.To for an outgoing message that is
+	// the one q describes, and reports whether it was found.
+	FindSent(ctx context.Context, q SentQuery) (Receipt, bool, error)
+}
+
+// SentQuery describes the message a SentFinder looks for.
+type SentQuery struct {
+	// To is the recipient (E.164) and Text the message's text.
+	To, Text string
+	// Since is a time before the first attempt whose outcome is unknown
+	// (with a margin for clock skew): a row older than that is not this
+	// message.
+	Since time.Time
+	// Mark is what the session passed to SendTrace.BeforeSend before that
+	// attempt's click, or empty. A session that sets marks must not count
+	// as this message a row that its mark describes as already there.
+	Mark string
+}
+
+// SendTrace holds the hooks a Session calls during SendText. The Client
+// puts one in SendText's ctx, in the manner of net/http/httptrace; a
+// session reads it with ContextSendTrace. Sessions that ignore it still
+// work.
+type SendTrace struct {
+	// BeforeSend must be called at most once per SendText, just before the
+	// point after which the message may leave (the click on the send
+	// button), with a mark: the session's own description of what is in
+	// the chat then, such as the ids of the outgoing rows that have the
+	// same text. The Client stores the mark durably before it returns,
+	// and gives it back in SentQuery.Mark. If it returns an error, the
+	// session must not send, and returns that error from SendText.
+	BeforeSend func(mark string) error
+}
+
+type sendTraceKey struct{}
+
+// WithSendTrace returns a copy of ctx that carries t.
+func WithSendTrace(ctx context.Context, t *SendTrace) context.Context {
+	return context.WithValue(ctx, sendTraceKey{}, t)
+}
+
+// ContextSendTrace returns the SendTrace that ctx carries, or nil.
+func ContextSendTrace(ctx context.Context) *SendTrace {
+	t, _ := ctx.Value(sendTraceKey{}).(*SendTrace)
+	return t
+}
+
+// BeforeSend calls the BeforeSend hook of the SendTrace that ctx carries,
+// if any, and returns its error. Sessions call it just before the click.
+func BeforeSend(ctx context.Context, mark string) error {
+	if t := ContextSendTrace(ctx); t != nil && t.BeforeSend != nil {
+		return t.BeforeSend(mark)
+	}
+	return nil
 }
 
 // ResourceReporter is implemented by sessions that can report what their

@@ -41,7 +41,9 @@ var (
 	ErrTooManyMessages = errors.New("wasend: too many messages")
 	// ErrInvalidDelay means a bulk delay is negative (other than NoDelay).
 	ErrInvalidDelay = errors.New("wasend: invalid delay")
-	// ErrInvalidMetadata means the metadata cannot be encoded as JSON.
+	// ErrInvalidMetadata means the metadata cannot be encoded as JSON, is
+	// nested deeper than MaxMetadataDepth, or is longer than MaxMetadataSize
+	// bytes once encoded.
 	ErrInvalidMetadata = errors.New("wasend: invalid metadata")
 
 	// ErrNotOnWhatsApp means the recipient has no WhatsApp account.
@@ -70,6 +72,10 @@ var (
 	// ErrUnknownOutcome means an earlier attempt of a message may have been
 	// sent and the session cannot tell, so the message is not sent again.
 	ErrUnknownOutcome = errors.New("wasend: outcome of an earlier attempt unknown")
+	// ErrSessionHung means a session's call did not return within its
+	// deadline plus WithHangGrace: it ignores its ctx. The call is left to
+	// finish on its own, and the session is not used until it has.
+	ErrSessionHung = errors.New("wasend: session ignored its deadline")
 
 	// ErrJobNotFound means the job does not exist.
 	ErrJobNotFound = errors.New("wasend: job not found")
@@ -78,6 +84,17 @@ var (
 	// ErrJobState means the job is not in a status that allows the operation
 	// (for example, resuming a job that is not paused).
 	ErrJobState = errors.New("wasend: job not in a state that allows this")
+	// ErrJobExists means a job with the same idempotency key exists
+	// already. Stores return it from CreateJob with that job; the Client's
+	// Send returns the job and a nil error instead.
+	ErrJobExists = errors.New("wasend: a job with this idempotency key exists")
+	// ErrIdempotencyConflict means an idempotency key was used again for a
+	// different request (another context, kind or list of messages). Send
+	// returns it with the job that holds the key.
+	ErrIdempotencyConflict = errors.New("wasend: idempotency key used for a different request")
+	// ErrInvalidIdempotencyKey means an idempotency key is longer than
+	// MaxIdempotencyKeyLength bytes, or not valid UTF-8 text.
+	ErrInvalidIdempotencyKey = errors.New("wasend: invalid idempotency key")
 
 	// ErrClosed means the Client was closed.
 	ErrClosed = errors.New("wasend: closed")
@@ -122,6 +139,7 @@ const (
 	KindPhoneOffline       ErrorKind = "phone_offline"
 	KindUnconfirmed        ErrorKind = "unconfirmed"
 	KindUnknownOutcome     ErrorKind = "unknown_outcome"
+	KindSessionHung        ErrorKind = "session_hung"
 	KindPanic              ErrorKind = "panic"
 	KindCanceled           ErrorKind = "canceled"
 	KindAttemptsExhausted  ErrorKind = "attempts_exhausted"
@@ -151,6 +169,7 @@ var errorClasses = []errorClass{
 	{ErrSelectors, KindSelectors, true, ContextError},
 	{ErrPhoneOffline, KindPhoneOffline, true, ""},
 	{ErrTimeout, KindTimeout, true, ""},
+	{ErrSessionHung, KindSessionHung, true, ""},
 	{ErrUnconfirmed, KindUnconfirmed, true, ""},
 	{ErrUnknownOutcome, KindUnknownOutcome, false, ""},
 	{ErrContextNotAvailable, KindContextNotAvail, true, ""},
@@ -264,8 +283,8 @@ func (e *PanicError) Error() string { return fmt.Sprintf("wasend: panic: %v", e.
 type ValidationError struct {
 	// Index is the position of the bad message in a bulk send, or -1.
 	Index int
-	// Field is the name of the bad input: "to", "text", "delay", "metadata"
-	// or "messages".
+	// Field is the name of the bad input: "to", "text", "delay",
+	// "metadata", "idempotency_key" or "messages".
 	Field string
 	// Err is the sentinel that says what is wrong.
 	Err error

@@ -8,25 +8,38 @@ import (
 // MessageStatus is the status of one message of a job.
 type MessageStatus string
 
-// The message statuses.
+// The message statuses. See the state machine in the package doc.
 const (
-	// MessagePending means the message was not sent yet.
+	// MessagePending means the message was not sent: no attempt began, or
+	// every attempt that began is known not to have sent it.
 	MessagePending MessageStatus = "pending"
-	// MessageSending means an attempt began and its outcome is not known
-	// yet. A message found in this status when no worker holds its job had
-	// an attempt with an unknown outcome.
+	// MessageSending means an attempt is in flight: the session may be
+	// sending the message now.
 	MessageSending MessageStatus = "sending"
+	// MessageUnconfirmed means an attempt ended without telling whether the
+	// message left (a timeout or a crash after the click). Before anything
+	// else, the message is looked for in the chat (see SentFinder): found,
+	// it is sent; not found, it may be sent again.
+	MessageUnconfirmed MessageStatus = "unconfirmed"
 	// MessageSent means WhatsApp accepted the message.
 	MessageSent MessageStatus = "sent"
-	// MessageFailed means the message will not be sent.
+	// MessageFailed means the message was not sent and will not be: no
+	// attempt of it reached WhatsApp. A host may send it again.
 	MessageFailed MessageStatus = "failed"
 	// MessageCancelled means the job was cancelled before the message was
-	// sent.
+	// sent; no attempt of it reached WhatsApp.
 	MessageCancelled MessageStatus = "cancelled"
+	// MessageUnknown means an attempt may have sent the message and the
+	// Client could not find out: the lookups in the chat kept failing, the
+	// session cannot look (WithUnknownOutcome), or the job was cancelled
+	// while the outcome was unconfirmed. The message is not sent again.
+	// A host that sends it again risks a duplicate.
+	MessageUnknown MessageStatus = "unknown"
 )
 
 // MessageStatuses lists every message status.
-var MessageStatuses = []MessageStatus{MessagePending, MessageSending, MessageSent, MessageFailed, MessageCancelled}
+var MessageStatuses = []MessageStatus{MessagePending, MessageSending, MessageUnconfirmed,
+	MessageSent, MessageFailed, MessageCancelled, MessageUnknown}
 
 // Valid reports whether s is one of the message statuses.
 func (s MessageStatus) Valid() bool {
@@ -38,9 +51,10 @@ func (s MessageStatus) Valid() bool {
 	return false
 }
 
-// Final reports whether s is a status a message never leaves.
+// Final reports whether s is a status a message never leaves: sent,
+// failed, cancelled or unknown.
 func (s MessageStatus) Final() bool {
-	return s == MessageSent || s == MessageFailed || s == MessageCancelled
+	return s == MessageSent || s == MessageFailed || s == MessageCancelled || s == MessageUnknown
 }
 
 // Job is a send job: one message (KindSingle) or several (KindBulk), sent
@@ -55,6 +69,9 @@ type Job struct {
 	// Metadata is the caller's data, stored as JSON. It comes back as
 	// encoding/json decodes it into a map[string]any (numbers as float64).
 	Metadata map[string]any
+	// IdempotencyKey is the caller's key for the request that created the
+	// job, or empty. The store keeps at most one job per key.
+	IdempotencyKey string
 	// Attempts counts the attempts spent; MaxAttempts is the limit.
 	Attempts    int
 	MaxAttempts int
@@ -88,10 +105,25 @@ type Message struct {
 	// Text is the message body. It never reaches a log.
 	Text   string
 	Status MessageStatus
-	// Attempts counts the attempts that began; AttemptedAt is when the last
-	// one began.
+	// Attempts counts the calls of the session's SendText for this message
+	// whose outcome was recorded, except those the session refused because
+	// it was gone (logged out, disconnected): one per real attempt.
+	// AttemptedAt is when the last attempt began.
 	Attempts    int
 	AttemptedAt time.Time
+	// GuardSince is when the first attempt began whose outcome is not
+	// known to be a failure; the lookup in the chat searches from there.
+	// It does not move while the message is sending or unconfirmed, and is
+	// zero otherwise.
+	GuardSince time.Time
+	// GuardMark is what the session reported, just before that attempt's
+	// click, about identical rows already in the chat (see SendTrace), so
+	// that the lookup can tell this message from an earlier one with the
+	// same text. Empty when the session reported nothing.
+	GuardMark string
+	// Lookups counts the lookups in the chat that could not answer since
+	// the message became unconfirmed.
+	Lookups int
 	// SentAt is when the message was confirmed as sent; WAMessageID is
 	// WhatsApp's id of it, when known.
 	SentAt      time.Time
@@ -140,10 +172,12 @@ type JobTransition struct {
 	Error      string
 	ClearError bool
 	// PendingMessagesTo, when set, moves every message of the job that is
-	// pending to this status, in the same transaction. Any number of
-	// messages may match, including none. It applies after the step's
-	// Message transition.
-	PendingMessagesTo MessageStatus
+	// pending to this status, in the same transaction, and
+	// UnconfirmedMessagesTo every message that is unconfirmed. Any number
+	// of messages may match, including none. They apply after the step's
+	// Message transition, and change only status and updated_at.
+	PendingMessagesTo     MessageStatus
+	UnconfirmedMessagesTo MessageStatus
 	// At is the time of the change; zero means now.
 	At time.Time
 }
@@ -151,13 +185,25 @@ type JobTransition struct {
 // MessageTransition changes a message if, and only if, its status is one of
 // From.
 //
-// The store also keeps these columns: a change to sending adds one to
-// attempts and sets attempted_at; a change to sent sets sent_at (to SentAt,
-// or At when SentAt is zero) and wa_message_id; updated_at is always set.
+// The store keeps updated_at, and changes no other column than those the
+// transition names: a change to sent sets sent_at (to SentAt, or At when
+// SentAt is zero) and wa_message_id.
 type MessageTransition struct {
 	ID   int64
 	From []MessageStatus
 	To   MessageStatus
+	// AddAttempt adds one to attempts.
+	AddAttempt bool
+	// StartAttempt stores At as attempted_at, and as guard_since unless
+	// guard_since is set already.
+	StartAttempt bool
+	// Mark, when set, is stored as guard_mark unless guard_mark is set
+	// already.
+	Mark string
+	// AddLookup adds one to lookups.
+	AddLookup bool
+	// ClearGuard clears guard_since and guard_mark, and sets lookups to 0.
+	ClearGuard bool
 	// SentAt and WAMessageID are stored on a change to sent.
 	SentAt      time.Time
 	WAMessageID string
@@ -246,6 +292,12 @@ type Store interface {
 	// browser context gives ErrContextNotFound; one that is closed or in
 	// error takes no job and gives ErrContextNotAvailable (also wrapping
 	// ErrContextClosed when it is closed).
+	//
+	// When j.IdempotencyKey is set and a job with the same key exists,
+	// CreateJob records nothing and returns that job, with its messages,
+	// and an error wrapping ErrJobExists; a unique index enforces it, so
+	// that two processes that create jobs with one key at once get one
+	// job.
 	CreateJob(ctx context.Context, j Job) (Job, error)
 	// Job returns one job with its messages.
 	Job(ctx context.Context, id int64) (Job, error)

@@ -270,7 +270,7 @@ func (c *Client) deliver(ctx context.Context, lc *liveContext, m Message) outcom
 	if m.Status == MessageSending {
 		if f, ok := lc.session.(SentFinder); ok {
 			fctx, cancel := context.WithTimeout(ctx, c.cfg.sendTimeout)
-			r, found, err := safeFind(fctx, f, m.To, m.Text, m.AttemptedAt.Add(-guardSkew))
+			r, found, err := safeFind(fctx, f, SentQuery{To: m.To, Text: m.Text, Since: m.AttemptedAt.Add(-guardSkew)})
 			cancel()
 			if err != nil {
 				return outcome{err: Unconfirmed(err)}
@@ -307,13 +307,13 @@ func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err e
 	return s.SendText(ctx, to, text)
 }
 
-func safeFind(ctx context.Context, f SentFinder, to, text string, since time.Time) (r Receipt, found bool, err error) {
+func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			r, found, err = Receipt{}, false, &PanicError{Value: v}
 		}
 	}()
-	return f.FindSent(ctx, to, text, since)
+	return f.FindSent(ctx, q)
 }
 
 // verdict is what an outcome means for the message, the context and the job.
