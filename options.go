@@ -55,6 +55,15 @@ const (
 	DefaultMaxBulkMessages = 10000
 	// MaxTextLength is the longest text WhatsApp accepts, in characters.
 	MaxTextLength = 65536
+	// MaxIdempotencyKeyLength is the longest idempotency key, in bytes.
+	MaxIdempotencyKeyLength = 255
+	// MaxMetadataDepth is how deeply a job's metadata may nest: a flat
+	// map is depth 1. MariaDB refuses JSON nested 32 deep; every store
+	// takes 16.
+	MaxMetadataDepth = 16
+	// MaxMetadataSize is the longest a job's metadata may be, in bytes of
+	// JSON.
+	MaxMetadataSize = 64 << 10
 	// NoDelay, passed as a bulk job's delay, sends its messages with no
 	// pause between them. A zero delay means the default.
 	NoDelay time.Duration = -1
