@@ -21,7 +21,7 @@
 //	defer client.Close()
 //	bc, _ := client.CreateContext(ctx) // scan its QR (WithEventHandler)
 //	go client.Run(ctx)
-//	job, err := client.Send(ctx, bc.ID, "+5491122334455", "Hola", nil)
+//	job, err := client.Send(ctx, bc.ID, "+5491122334455", "Hola")
 //
 // # The workflow
 //

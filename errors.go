@@ -39,7 +39,8 @@ var (
 	ErrNoMessages = errors.New("wasend: no messages")
 	// ErrTooManyMessages means a bulk send has more messages than allowed.
 	ErrTooManyMessages = errors.New("wasend: too many messages")
-	// ErrInvalidDelay means a bulk delay is negative (other than NoDelay).
+	// ErrInvalidDelay means a delay is negative, or given for a single
+	// message.
 	ErrInvalidDelay = errors.New("wasend: invalid delay")
 	// ErrInvalidMetadata means the metadata cannot be encoded as JSON, is
 	// nested deeper than MaxMetadataDepth, or is longer than MaxMetadataSize
