@@ -248,7 +248,8 @@ func WithMaxLookups(n int) Option { return func(c *config) { c.maxLookups = n } 
 
 // WithHangGrace sets how long after its deadline a call into a session
 // (SendText, FindSent) may take to return before the Client abandons it:
-// the attempt's outcome is then unconfirmed, the context shows error, and
+// the attempt's outcome is then unconfirmed, the context shows
+// disconnected, and
 // the session is not used until the call returns. Default:
 // DefaultHangGrace (10 s).
 func WithHangGrace(d time.Duration) Option { return func(c *config) { c.hangGrace = d } }

@@ -186,7 +186,17 @@ func TestRecoverRunningJobOfAPreviousRun(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = sess.SendText(bg, "+5491122334455", "crash after the click")
+	// The session marks its sends: before its click, the dead worker
+	// recorded the mark, as the Client does.
+	trace := &wasend.SendTrace{BeforeSend: func(mark string) error {
+		ok, err := store.Apply(bg, wasend.Step{Message: &wasend.MessageTransition{ID: job.Messages[0].ID,
+			From: []wasend.MessageStatus{wasend.MessageSending}, To: wasend.MessageSending, Mark: mark}})
+		if err == nil && !ok {
+			err = errors.New("not sending")
+		}
+		return err
+	}}
+	_, err = sess.SendText(wasend.WithSendTrace(bg, trace), "+5491122334455", "crash after the click")
 	require.NoError(t, err)
 	require.NoError(t, h1.client.Close())
 

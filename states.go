@@ -60,8 +60,8 @@ var (
 var (
 	ctxBusy      = edge[ContextStatus]{"busy", []ContextStatus{ContextAvailable, ContextBusy}, ContextBusy, "a send begins"}
 	ctxFree      = edge[ContextStatus]{"free", []ContextStatus{ContextBusy}, ContextAvailable, "a send ends and no send waits"}
-	ctxGone      = edge[ContextStatus]{"gone", []ContextStatus{ContextAvailable, ContextBusy}, ContextDisconnected, "a send finds the session logged out, disconnected or in conflict"}
-	ctxBroken    = edge[ContextStatus]{"broken", []ContextStatus{ContextAvailable, ContextBusy}, ContextError, "a send finds the page unusable (selectors, browser refused), or the session hangs"}
+	ctxGone      = edge[ContextStatus]{"gone", []ContextStatus{ContextAvailable, ContextBusy}, ContextDisconnected, "a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline"}
+	ctxBroken    = edge[ContextStatus]{"broken", []ContextStatus{ContextAvailable, ContextBusy}, ContextError, "a send or a lookup finds the page unusable (selectors, browser refused)"}
 	ctxUp        = edge[ContextStatus]{"up", []ContextStatus{ContextDisconnected, ContextError}, ContextAvailable, "the session reports it is logged in, or its holder sees it is"}
 	ctxDown      = edge[ContextStatus]{"down", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, ContextDisconnected, "the session reports it is not logged in"}
 	ctxFault     = edge[ContextStatus]{"fault", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, ContextError, "the session reports an error"}

@@ -400,7 +400,7 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 	)
 	if c.call(ctx, h, func(cctx context.Context) { r, found, err = safeFind(cctx, f, q) }) {
 		err = fmt.Errorf("%w: FindSent", ErrSessionHung)
-		t.ctxTo = ContextError
+		t.ctxTo = ContextDisconnected
 	}
 	now = c.now()
 	switch {
@@ -482,9 +482,9 @@ func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m 
 	status, gone := SessionStatus(err)
 	if hung {
 		// The session is wedged until the call returns: the context shows
-		// error meanwhile, and the job waits for it.
+		// disconnected meanwhile, and the job waits for it.
 		gone = false
-		t.ctxTo = ContextError
+		t.ctxTo = ContextDisconnected
 	}
 	switch {
 	case gone:

@@ -46,6 +46,9 @@ type Action struct {
 	// Logout logs the session out at the start of the call, with its
 	// status event, before the call fails with ErrLoggedOut.
 	Logout bool
+	// Lost makes the click lose the message: the session clicks (and
+	// reports its mark) but the message never reaches WhatsApp.
+	Lost bool
 }
 
 // Find scripts one call of FindSent. The zero Find answers the truth.
@@ -182,6 +185,7 @@ type Session struct {
 	mu        sync.Mutex
 	script    []Action
 	finds     []Find
+	queries   []wasend.SentQuery
 	noMarks   bool
 	notOnWA   map[string]bool
 	loggedOut bool
@@ -254,6 +258,13 @@ func (s *Session) MarksSends() bool {
 func (s *Session) SetMarks(on bool) {
 	s.mu.Lock()
 	s.noMarks = !on
+	s.mu.Unlock()
+}
+
+// ClearScript drops the actions and lookups not used yet.
+func (s *Session) ClearScript() {
+	s.mu.Lock()
+	s.script, s.finds = nil, nil
 	s.mu.Unlock()
 }
 
@@ -359,13 +370,17 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 				return err
 			}
 		}
+		if a.Lost {
+			delivered = true
+			return nil
+		}
 		r, delivered = s.deliver(to, text), true
 		return nil
 	}
 	if err := s.wait(ctx, a.Delay, a.Block && !a.Deliver, a.IgnoreCtx); err != nil {
 		return wasend.Receipt{}, err
 	}
-	if a.Deliver || (a.Err == nil && a.Panic == nil) {
+	if a.Deliver || a.Lost || (a.Err == nil && a.Panic == nil) {
 		if err := click(); err != nil {
 			return wasend.Receipt{}, err
 		}
@@ -419,6 +434,7 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	if len(s.finds) > 0 {
 		f, s.finds = s.finds[0], s.finds[1:]
 	}
+	s.queries = append(s.queries, q)
 	s.mu.Unlock()
 	if closed {
 		return wasend.Receipt{}, false, wasend.ErrDisconnected
@@ -501,11 +517,25 @@ func (s *Session) Count(to, text string) int {
 	return n
 }
 
+// Queries returns the queries FindSent was called with, in order.
+func (s *Session) Queries() []wasend.SentQuery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]wasend.SentQuery(nil), s.queries...)
+}
+
 // Calls counts the calls of SendText.
 func (s *Session) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
+}
+
+// Active returns how many SendText calls run now.
+func (s *Session) Active() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
 }
 
 // MaxConcurrent returns the most SendText calls that ran at once.
