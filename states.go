@@ -20,8 +20,8 @@ type edge[S ~string] struct {
 // The job edges.
 var (
 	jobClaim      = edge[JobStatus]{"claim", []JobStatus{JobPending}, JobRunning, "a worker takes the job"}
-	jobNext       = edge[JobStatus]{"next", []JobStatus{JobRunning}, JobRunning, "a bulk job's worker moves to its next message"}
-	jobComplete   = edge[JobStatus]{"complete", []JobStatus{JobRunning}, JobCompleted, "every message has its outcome"}
+	jobNext       = edge[JobStatus]{"next", []JobStatus{JobRunning}, JobRunning, "its worker goes on under its claim: a new attempt, or a bulk job's next message"}
+	jobComplete   = edge[JobStatus]{"complete", []JobStatus{JobRunning}, JobCompleted, "every message has its outcome (a single job's: sent, or unknown)"}
 	jobFail       = edge[JobStatus]{"fail", []JobStatus{JobRunning}, JobFailed, "a single job's message failed (it was not sent)"}
 	jobRetry      = edge[JobStatus]{"retry", []JobStatus{JobRunning}, JobPending, "an attempt or a lookup failed, the context went away, or a bulk job yields; the job runs again at next_run_at"}
 	jobRescue     = edge[JobStatus]{"rescue", []JobStatus{JobRunning}, JobPending, "the sweep finds a running job whose worker is gone"}
