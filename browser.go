@@ -204,6 +204,10 @@ const (
 	EventPairingCode EventType = "pairing_code"
 	// EventStatus reports a change of the session's status.
 	EventStatus EventType = "status"
+	// EventUnknownOutcome reports a message that ended MessageUnknown: an
+	// attempt may have sent it, and the Client could not find out. JobID
+	// and MessageID say which; Err says why.
+	EventUnknownOutcome EventType = "unknown_outcome"
 )
 
 // SessionEvent is something that happened to a live session.
@@ -222,6 +226,8 @@ type SessionEvent struct {
 	QR string
 	// Code is the pairing code, for EventPairingCode.
 	Code string
+	// JobID and MessageID name the message, for EventUnknownOutcome.
+	JobID, MessageID int64
 	// Err is the cause of a change to disconnected or error.
 	Err error
 	// At is when it happened.

@@ -118,6 +118,14 @@ func TestDefect3AFailedLookupIsNotAFailedSend(t *testing.T) {
 		st, err := h.client.Stats(bg)
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), st.Messages[wasend.MessageUnknown], "the host can count it")
+		eventually(t, func() bool {
+			for _, ev := range h.events.all() {
+				if ev.Type == wasend.EventUnknownOutcome && ev.JobID == job.ID && ev.MessageID == m.ID && ev.ContextID == bc.ID {
+					return true
+				}
+			}
+			return false
+		}, "an event for the unknown outcome")
 	})
 }
 

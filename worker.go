@@ -708,6 +708,10 @@ func (c *Client) recordSingle(ctx context.Context, h *hold, job Job, claim strin
 // recordTurn records a turn's step and the context's status after it.
 func (c *Client) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen uint64) (bool, error) {
 	lc := h.lc
+	if t.status == MessageUnknown && s.Message != nil {
+		defer c.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
+			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.err})
+	}
 	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
 		s.Context = c.freeTransition(lc, s.Job.At)
 		return c.record(ctx, s)
