@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wasend/wasend"
 )
@@ -18,7 +19,8 @@ type update struct {
 	set func(q *query)
 	// where writes the condition.
 	where func(q *query)
-	// any: the UPDATE may match any number of rows (PendingMessagesTo).
+	// any: the UPDATE may match any number of rows (PendingMessagesTo,
+	// UnconfirmedMessagesTo).
 	any bool
 }
 
@@ -31,20 +33,30 @@ func (u update) stmt(q *query) *query {
 }
 
 // Apply implements wasend.Store. A step's UPDATEs take effect in this
-// order: the job, the message, the job's pending messages
-// (PendingMessagesTo), the context. Each but the pending messages must
-// match exactly one row, or none takes effect and Apply reports false.
+// order: the job, the message, the job's pending and unconfirmed messages
+// (PendingMessagesTo and UnconfirmedMessagesTo, one UPDATE), the context.
+// Each but the job's messages must match exactly one row, or none takes
+// effect and Apply reports false.
 //
 // A step of one UPDATE is one statement. On PostgreSQL, a step of several
 // is one statement too: it locks and checks each row, then updates them
-// all if all matched (a step that has both a Message and PendingMessagesTo
-// runs in a transaction instead). Elsewhere the UPDATEs run in one
-// transaction, which rolls back at the first that does not match.
+// all if all matched. Its parts all read the rows as they were before the
+// statement, so a step that has both a Message and a move of the job's
+// messages runs in a transaction instead: the move must see the message's
+// new status. Elsewhere the UPDATEs run in one transaction, which rolls
+// back at the first that does not match.
 //
 // Besides what wasend.JobTransition documents, a change of a job to a status
-// that is not final clears finished_at. Error messages are cut to
-// MaxErrorLength bytes and WhatsApp message ids to MaxWAMessageIDLength.
-// A malformed step gives an error wrapping ErrInvalidStep.
+// that is not final clears finished_at. PendingMessagesTo and
+// UnconfirmedMessagesTo both read the statuses as the step's Message left
+// them: a message that one moves, the other does not move again (pending
+// to unconfirmed, with unconfirmed to unknown, leaves it unconfirmed). In
+// a MessageTransition, ClearGuard applies before StartAttempt, Mark and
+// AddLookup: with them it starts the guard afresh (guard_since At,
+// guard_mark Mark, lookups 1, for those given). Error messages are cut to MaxErrorLength
+// bytes and WhatsApp message ids to MaxWAMessageIDLength; a Mark longer
+// than MaxGuardMarkLength, or that is not UTF-8 text without NUL, is
+// refused. A malformed step gives an error wrapping ErrInvalidStep.
 func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	ups, err := s.buildStep(st)
 	if err != nil {
@@ -61,10 +73,16 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
-	case s.d.name == Postgres && !(st.Message != nil && st.Job != nil && st.Job.PendingMessagesTo != ""):
+	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)):
 		return s.applyOne(ctx, ups)
 	}
 	return s.applyTx(ctx, ups)
+}
+
+// movesMessages reports whether a job transition moves its job's messages
+// (PendingMessagesTo, UnconfirmedMessagesTo).
+func movesMessages(t *wasend.JobTransition) bool {
+	return t != nil && (t.PendingMessagesTo != "" || t.UnconfirmedMessagesTo != "")
 }
 
 // applyTx runs a step's UPDATEs in a transaction.
@@ -210,8 +228,8 @@ func (s *Store) buildStep(st wasend.Step) ([]update, error) {
 		}
 		ups = append(ups, u)
 	}
-	if t := st.Job; t != nil && t.PendingMessagesTo != "" {
-		ups = append(ups, s.pendingUpdate(t, at(t.At)))
+	if t := st.Job; t != nil && (t.PendingMessagesTo != "" || t.UnconfirmedMessagesTo != "") {
+		ups = append(ups, s.jobMessagesUpdate(t, at(t.At)))
 	}
 	if t := st.Context; t != nil {
 		u, err := s.contextUpdate(t, at(t.At))
@@ -253,6 +271,8 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 		return update{}, badStep("job transition both sets and clears the error")
 	case t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid():
 		return update{}, badStep("message status %q", t.PendingMessagesTo)
+	case t.UnconfirmedMessagesTo != "" && !t.UnconfirmedMessagesTo.Valid():
+		return update{}, badStep("message status %q", t.UnconfirmedMessagesTo)
 	}
 	set := func(q *query) {
 		q.w("UPDATE ", s.d.byID("send_messages_jobs"), " SET send_messages_jobs_status_id = ").a(to)
@@ -300,25 +320,6 @@ func writeError(q *query, kind wasend.ErrorKind, msg string, clear bool) {
 	}
 }
 
-// messageSet writes the UPDATE ... SET of a change of messages to status
-// to; table is the table expression.
-func (s *Store) messageSet(q *query, table string, to wasend.MessageStatus, at, sentAt time.Time, waID string) {
-	q.w("UPDATE ", table, " SET status = ").a(string(to))
-	ts := q.shared(s.d.timeArg(at))
-	q.w(", updated_at = ", ts())
-	switch to {
-	case wasend.MessageSending:
-		q.w(", attempts = attempts + 1, attempted_at = ", ts())
-	case wasend.MessageSent:
-		if sentAt.IsZero() {
-			q.w(", sent_at = ", ts())
-		} else {
-			q.w(", sent_at = ").a(s.d.timeArg(sentAt))
-		}
-		q.w(", wa_message_id = ").a(nullString(cleanText(waID, MaxWAMessageIDLength)))
-	}
-}
-
 func (s *Store) messageUpdate(t *wasend.MessageTransition, at time.Time) (update, error) {
 	if t.ID <= 0 {
 		return update{}, badStep("message id %d", t.ID)
@@ -340,9 +341,54 @@ func (s *Store) messageUpdate(t *wasend.MessageTransition, at time.Time) (update
 		return update{}, badStep("error kind longer than %d bytes", MaxErrorKindLength)
 	case t.ErrorKind != "" && t.ClearError:
 		return update{}, badStep("message transition both sets and clears the error")
+	case len(t.Mark) > MaxGuardMarkLength:
+		return update{}, badStep("mark longer than %d bytes", MaxGuardMarkLength)
+	case !utf8.ValidString(t.Mark) || strings.IndexByte(t.Mark, 0) >= 0:
+		// A mark is compared, not read: one cut or repaired would
+		// describe another chat.
+		return update{}, badStep("mark not UTF-8 text")
 	}
 	set := func(q *query) {
-		s.messageSet(q, s.d.byID("send_messages_jobs_messages"), t.To, at, t.SentAt, t.WAMessageID)
+		q.w("UPDATE ", s.d.byID("send_messages_jobs_messages"), " SET status = ").a(string(t.To))
+		ts := q.shared(s.d.timeArg(at))
+		q.w(", updated_at = ", ts())
+		if t.AddAttempt {
+			q.w(", attempts = attempts + 1")
+		}
+		// ClearGuard applies first: with it, StartAttempt, Mark and
+		// AddLookup start the guard afresh.
+		switch {
+		case t.StartAttempt && t.ClearGuard:
+			q.w(", attempted_at = ", ts(), ", guard_since = ", ts())
+		case t.StartAttempt:
+			q.w(", attempted_at = ", ts(), ", guard_since = COALESCE(guard_since, ", ts(), ")")
+		case t.ClearGuard:
+			q.w(", guard_since = NULL")
+		}
+		switch {
+		case t.Mark != "" && t.ClearGuard:
+			q.w(", guard_mark = ").a(t.Mark)
+		case t.Mark != "":
+			q.w(", guard_mark = COALESCE(guard_mark, ").a(t.Mark).w(")")
+		case t.ClearGuard:
+			q.w(", guard_mark = NULL")
+		}
+		switch {
+		case t.AddLookup && t.ClearGuard:
+			q.w(", lookups = 1")
+		case t.AddLookup:
+			q.w(", lookups = lookups + 1")
+		case t.ClearGuard:
+			q.w(", lookups = 0")
+		}
+		if t.To == wasend.MessageSent {
+			if t.SentAt.IsZero() {
+				q.w(", sent_at = ", ts())
+			} else {
+				q.w(", sent_at = ").a(s.d.timeArg(t.SentAt))
+			}
+			q.w(", wa_message_id = ").a(nullString(cleanText(t.WAMessageID, MaxWAMessageIDLength)))
+		}
 		writeError(q, t.ErrorKind, t.Error, t.ClearError)
 	}
 	where := func(q *query) {
@@ -351,13 +397,37 @@ func (s *Store) messageUpdate(t *wasend.MessageTransition, at time.Time) (update
 	return update{table: "send_messages_jobs_messages", set: set, where: where}, nil
 }
 
-// pendingUpdate moves a job's pending messages (PendingMessagesTo).
-func (s *Store) pendingUpdate(t *wasend.JobTransition, at time.Time) update {
+// jobMessagesUpdate moves a job's pending messages (PendingMessagesTo) and
+// unconfirmed messages (UnconfirmedMessagesTo) in one UPDATE, so that both
+// read the statuses as they were: a message that one of them moves is not
+// moved again by the other. It changes status and updated_at only.
+func (s *Store) jobMessagesUpdate(t *wasend.JobTransition, at time.Time) update {
+	var whens [][2]wasend.MessageStatus // from, to
+	if t.PendingMessagesTo != "" {
+		whens = append(whens, [2]wasend.MessageStatus{wasend.MessagePending, t.PendingMessagesTo})
+	}
+	if t.UnconfirmedMessagesTo != "" {
+		whens = append(whens, [2]wasend.MessageStatus{wasend.MessageUnconfirmed, t.UnconfirmedMessagesTo})
+	}
 	set := func(q *query) {
-		s.messageSet(q, "send_messages_jobs_messages", t.PendingMessagesTo, at, time.Time{}, "")
+		q.w("UPDATE send_messages_jobs_messages SET status = ")
+		if len(whens) == 1 {
+			q.a(string(whens[0][1]))
+		} else {
+			q.w("CASE status")
+			for _, w := range whens {
+				q.w(" WHEN ").a(string(w[0])).w(" THEN ").a(string(w[1]))
+			}
+			q.w(" END")
+		}
+		q.w(", updated_at = ").a(s.d.timeArg(at))
 	}
 	where := func(q *query) {
-		q.w("send_messages_job_id = ").a(t.ID).w(" AND status = ").a(string(wasend.MessagePending))
+		from := make([]any, len(whens))
+		for i, w := range whens {
+			from[i] = string(w[0])
+		}
+		q.w("send_messages_job_id = ").a(t.ID).w(" AND ").in("status", from)
 	}
 	return update{table: "send_messages_jobs_messages", set: set, where: where, any: true}
 }

@@ -53,9 +53,16 @@
 // dedicated connection, and SQLite with an immediate transaction (retried
 // while the database is busy). PostgreSQL and SQLite apply each migration
 // in a transaction; MySQL commits DDL statement by statement, so its
-// statements are idempotent (CREATE TABLE IF NOT EXISTS, INSERT IGNORE).
-// MigrationVersion reports the newest migration applied; SchemaVersion is
-// the newest this package holds.
+// statements are idempotent (CREATE TABLE IF NOT EXISTS, INSERT IGNORE),
+// and a statement that fails because the column or key it adds exists
+// already (errors 1060 and 1061: a run interrupted after it) counts as
+// applied. MigrationVersion reports the newest migration applied;
+// SchemaVersion is the newest this package holds.
+//
+// Version 1 created the tables. Version 2 added the columns of
+// exactly-once sending: lookups, guard_since and guard_mark on messages,
+// and idempotency_key, with its unique index, on jobs. Rows of version 1
+// keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
 //
@@ -70,14 +77,18 @@
 //   - send_messages_jobs: id, browser_context_id, send_messages_jobs_status_id,
 //     kind ('single' or 'bulk'), delay_ms, metadata (JSON, NULL when nil),
 //     attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind,
-//     error_message, created_at, updated_at, started_at, finished_at; indexed
-//     on (status, next_run_at), (browser_context_id, status) and
-//     finished_at.
+//     error_message, created_at, updated_at, started_at, finished_at,
+//     idempotency_key (up to 255 bytes, NULL when empty; VARBINARY on MySQL,
+//     whose utf8mb4_bin would pad 'k' to equal 'k '); indexed on (status,
+//     next_run_at), (browser_context_id, status) and finished_at, and
+//     unique on idempotency_key (NULLs repeat).
 //   - send_messages_jobs_messages: id, send_messages_job_id (deleted with its
 //     job), position (unique per job), to_phone, body (up to 65,536
-//     characters of any size: MEDIUMTEXT on MySQL), status (the slug),
+//     characters of any size: MEDIUMTEXT on MySQL), status (the slug:
+//     pending, sending, unconfirmed, sent, failed, cancelled or unknown),
 //     attempts, attempted_at, sent_at, wa_message_id, error_kind,
-//     error_message, created_at, updated_at.
+//     error_message, created_at, updated_at, lookups, guard_since and
+//     guard_mark (up to MaxGuardMarkLength bytes: TEXT on MySQL).
 //
 // MySQL tables are InnoDB, utf8mb4 with a binary collation, so that
 // browser_system_id compares exactly as on the other databases. Tables of
@@ -107,11 +118,26 @@
 // are read back in the same transaction (a single message's id is
 // LastInsertId).
 //
+// # Idempotency keys
+//
+// The unique index on idempotency_key decides which of several creators of
+// one key wins, in one process or several: the others' INSERT waits for
+// the winner's transaction and then fails (or, if it rolled back, goes
+// ahead). CreateJob then reads the job that holds the key, with its
+// messages, and returns it with an error wrapping wasend.ErrJobExists; it
+// looks for that row rather than decoding each driver's error, as
+// CreateContext does for browser_system_id. A key is freed when Clean
+// deletes its job.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, by any number of goroutines and
 // processes. Apply runs its conditional UPDATEs in one transaction (a step
-// of one UPDATE, in one statement) and checks that each matched its row.
+// of one UPDATE, in one statement; on PostgreSQL, most steps of several
+// UPDATEs, in one statement too) and checks that each matched its row.
+// PendingMessagesTo and UnconfirmedMessagesTo are one UPDATE with a CASE
+// on the status, so that both read the statuses as the step's Message
+// left them.
 // MySQL reports an UPDATE that changed no value as touching no row; the
 // store then checks the condition with SELECT ... FOR UPDATE in the same
 // transaction, so such a step still reports true. UPDATEs by id force the
@@ -130,7 +156,9 @@
 // context, which wrap context.Canceled or context.DeadlineExceeded. Input
 // that a column cannot hold is refused before any statement runs: invalid
 // records and filters with ErrInvalidInput (or wasend.ErrInvalidText,
-// ErrInvalidPhone, ErrInvalidMetadata), invalid steps with ErrInvalidStep.
-// Error messages longer than MaxErrorLength bytes and WhatsApp message ids
-// longer than MaxWAMessageIDLength are cut instead, and made valid UTF-8.
+// ErrInvalidPhone, ErrInvalidMetadata, ErrInvalidIdempotencyKey), invalid
+// steps with ErrInvalidStep (a Mark among them: it is compared, so it is
+// never cut). Error messages longer than MaxErrorLength bytes and WhatsApp
+// message ids longer than MaxWAMessageIDLength are cut instead, and made
+// valid UTF-8.
 package sqlstore

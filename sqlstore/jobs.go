@@ -30,10 +30,10 @@ func jobColumns(metadata string) string {
 }
 
 const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.enqueued_at, j.error_kind, j.error_message, " +
-	"j.created_at, j.updated_at, j.started_at, j.finished_at"
+	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key"
 
 const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
-	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at"
+	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark"
 
 // newJob is a validated job, ready to insert.
 type newJob struct {
@@ -59,6 +59,10 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	}
 	if len(j.Claim) > MaxClaimLength || len(j.ErrorKind) > MaxErrorKindLength {
 		return newJob{}, invalid("claim or error kind longer than %d bytes", MaxClaimLength)
+	}
+	if k := j.IdempotencyKey; len(k) > wasend.MaxIdempotencyKeyLength || !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 {
+		// NUL too: PostgreSQL's text cannot hold it.
+		return newJob{}, &wasend.ValidationError{Index: -1, Field: "idempotency_key", Err: wasend.ErrInvalidIdempotencyKey}
 	}
 	nj := newJob{statusID: sid, now: s.clock(j.CreatedAt)}
 	if j.Metadata != nil {
@@ -115,6 +119,16 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // (the INSERT selects only a context that does) and gives
 // wasend.ErrContextNotAvailable.
 //
+// A job with an IdempotencyKey that another job holds inserts nothing: the
+// unique index refuses it, whichever process inserted the other one, even
+// when that one is not committed yet (the INSERT waits for it). CreateJob
+// then returns the other job, with its messages, and an error wrapping
+// wasend.ErrJobExists; this takes precedence over a context that no longer
+// takes jobs. A key longer than wasend.MaxIdempotencyKeyLength bytes, or
+// that is not UTF-8 text without NUL, gives a *wasend.ValidationError
+// wrapping wasend.ErrInvalidIdempotencyKey. An empty key is none (NULL):
+// any number of jobs may have none.
+//
 // The job's fields are stored as given (its ID, UpdatedAt and the
 // messages' statuses and outcomes are ignored), with these defaults for
 // zero values: status pending; CreatedAt, NextRunAt and EnqueuedAt now;
@@ -138,13 +152,10 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	defer rollback(tx)
 	q := s.insertJobQuery(nj)
 	id, err := s.insertID(ctx, tx, q)
-	if errors.Is(err, errNoRow) {
+	if err != nil {
 		// Release the connection first: SQLite's pool has only one.
 		rollback(tx)
-		return wasend.Job{}, s.refused(ctx, j.ContextID)
-	}
-	if err != nil {
-		return wasend.Job{}, fail(ctx, "create job", err)
+		return s.notCreated(ctx, nj, err)
 	}
 	nj.j.ID = id
 	for i := range nj.j.Messages {
@@ -169,6 +180,27 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	return nj.j, nil
 }
 
+// notCreated explains why a job's INSERT inserted nothing (err is errNoRow)
+// or failed: another job holds its idempotency key, or its context is
+// missing, closed or in error. Like systemIDTaken, it looks for the rows
+// rather than decoding each driver's error. For a held key it returns the
+// job that holds it.
+func (s *Store) notCreated(ctx context.Context, nj newJob, err error) (wasend.Job, error) {
+	if key := nj.j.IdempotencyKey; key != "" && ctx.Err() == nil {
+		other, found, kerr := s.jobByKey(ctx, key)
+		switch {
+		case found:
+			return other, fmt.Errorf("%w: job %d", wasend.ErrJobExists, other.ID)
+		case kerr != nil && errors.Is(err, errNoRow):
+			return wasend.Job{}, kerr
+		}
+	}
+	if errors.Is(err, errNoRow) {
+		return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
+	}
+	return wasend.Job{}, fail(ctx, "create job", err)
+}
+
 // insertJobQuery builds the INSERT of the job row. It selects from
 // browser_context, so that it inserts nothing when the context does not
 // exist, whatever the foreign keys.
@@ -177,7 +209,7 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 	q := s.d.query()
 	q.w("INSERT INTO send_messages_jobs (browser_context_id, send_messages_jobs_status_id, kind, delay_ms, metadata, ",
 		"attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind, error_message, created_at, updated_at, ",
-		"started_at, finished_at) SELECT c.id, ")
+		"started_at, finished_at, idempotency_key) SELECT c.id, ")
 	cast := func(v any, typ string) {
 		q.a(v)
 		if s.d.name == Postgres {
@@ -205,9 +237,10 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 		q.w(", ")
 	}
 	cast(s.d.nullTimeArg(j.StartedAt), "timestamptz")
-	q.a(s.d.nullTimeArg(j.FinishedAt))
+	cast(s.d.nullTimeArg(j.FinishedAt), "timestamptz")
+	q.a(nullString(j.IdempotencyKey))
 	if s.d.name == Postgres {
-		q.w("::timestamptz")
+		q.w("::varchar")
 	}
 	q.w(" FROM browser_context c WHERE c.id = ").a(j.ContextID)
 	q.w(" AND c.browser_context_status_id NOT IN (").a(refusedStatuses[0]).w(", ").a(refusedStatuses[1]).w(")")
@@ -328,11 +361,8 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 	if len(nj.j.Messages) == 0 {
 		q := s.insertJobQuery(nj)
 		id, err := s.insertID(ctx, s.db, q)
-		if errors.Is(err, errNoRow) {
-			return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
-		}
 		if err != nil {
-			return wasend.Job{}, fail(ctx, "create job", err)
+			return s.notCreated(ctx, nj, err)
 		}
 		nj.j.ID = id
 		return nj.j, nil
@@ -352,7 +382,7 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 	q.w(") AS v (position, to_phone, body, ts) RETURNING send_messages_job_id, id, position")
 	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return wasend.Job{}, fail(ctx, "create job", err)
+		return s.notCreated(ctx, nj, err)
 	}
 	defer rows.Close()
 	n := 0
@@ -369,10 +399,13 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return wasend.Job{}, fail(ctx, "create job", err)
+		// The statement may fail here, as its rows are read: a unique
+		// violation of the key, for one.
+		rows.Close()
+		return s.notCreated(ctx, nj, err)
 	}
 	if n == 0 {
-		return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
+		return s.notCreated(ctx, nj, errNoRow)
 	}
 	return nj.j, nil
 }
@@ -380,15 +413,39 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 // Job implements wasend.Store. It reads the job and its messages in one
 // statement, so the two are consistent.
 func (s *Store) Job(ctx context.Context, id int64) (wasend.Job, error) {
+	j, found, err := s.readJob(ctx, func(q *query) { q.w("j.id = ").a(id) })
+	if err != nil {
+		return wasend.Job{}, fail(ctx, "job", err)
+	}
+	if !found {
+		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrJobNotFound, id)
+	}
+	return j, nil
+}
+
+// jobByKey returns the job that holds an idempotency key, with its
+// messages, and whether there is one.
+func (s *Store) jobByKey(ctx context.Context, key string) (wasend.Job, bool, error) {
+	j, found, err := s.readJob(ctx, func(q *query) { q.w("j.idempotency_key = ").a(key) })
+	if err != nil {
+		return wasend.Job{}, false, fail(ctx, "job by idempotency key", err)
+	}
+	return j, found, nil
+}
+
+// readJob reads the job that where selects (one at most), with its
+// messages, in one statement.
+func (s *Store) readJob(ctx context.Context, where func(q *query)) (wasend.Job, bool, error) {
 	// Only the first message's row carries the metadata. There is no ORDER
 	// BY: MySQL would sort the rows, message bodies included, in a
 	// temporary table; the messages are put in order here.
 	q := s.d.query().w("SELECT ", jobColumns("CASE WHEN m.position IS NULL OR m.position = 0 THEN j.metadata END"), ", ", messageColumns,
 		" FROM send_messages_jobs j LEFT JOIN send_messages_jobs_messages m ON m.send_messages_job_id = j.id",
-		" WHERE j.id = ").a(id)
+		" WHERE ")
+	where(q)
 	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return wasend.Job{}, fail(ctx, "job", err)
+		return wasend.Job{}, false, err
 	}
 	defer rows.Close()
 	var (
@@ -402,30 +459,30 @@ func (s *Store) Job(ctx context.Context, id int64) (wasend.Job, error) {
 	for rows.Next() {
 		jr.metadata, mr = nil, messageRow{}
 		if err := rows.Scan(dest...); err != nil {
-			return wasend.Job{}, fail(ctx, "job", err)
+			return wasend.Job{}, false, err
 		}
 		found = true
 		if jr.metadata != nil {
 			metadata = jr.metadata
 		}
 		if mr.id.Valid {
-			msgs = append(msgs, mr.message(id))
+			msgs = append(msgs, mr.message(jr.j.ID))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return wasend.Job{}, fail(ctx, "job", err)
+		return wasend.Job{}, false, err
 	}
 	if !found {
-		return wasend.Job{}, fmt.Errorf("%w: id %d", wasend.ErrJobNotFound, id)
+		return wasend.Job{}, false, nil
 	}
 	jr.metadata = metadata
 	j, err := jr.job()
 	if err != nil {
-		return wasend.Job{}, fail(ctx, "job", err)
+		return wasend.Job{}, false, err
 	}
 	slices.SortFunc(msgs, func(a, b wasend.Message) int { return a.Position - b.Position })
 	j.Messages = msgs
-	return j, nil
+	return j, true, nil
 }
 
 // Jobs implements wasend.Store.
@@ -503,6 +560,7 @@ type jobRow struct {
 	claim     sql.NullString
 	errorKind sql.NullString
 	errorMsg  sql.NullString
+	key       sql.NullString
 }
 
 func (s *Store) jobDest(r *jobRow) []any {
@@ -510,7 +568,7 @@ func (s *Store) jobDest(r *jobRow) []any {
 	return []any{&j.ID, &j.ContextID, &r.statusID, &r.kind, &r.delayMS, &r.metadata,
 		&j.Attempts, &j.MaxAttempts, &r.claim, s.d.scanTime(&j.NextRunAt), s.d.scanTime(&j.EnqueuedAt),
 		&r.errorKind, &r.errorMsg, s.d.scanTime(&j.CreatedAt), s.d.scanTime(&j.UpdatedAt),
-		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt)}
+		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key}
 }
 
 func (r *jobRow) job() (wasend.Job, error) {
@@ -522,6 +580,7 @@ func (r *jobRow) job() (wasend.Job, error) {
 	j.Status, j.Kind = st, wasend.JobKind(r.kind)
 	j.Delay = time.Duration(r.delayMS) * time.Millisecond
 	j.Claim, j.ErrorKind, j.Error = r.claim.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
+	j.IdempotencyKey = r.key.String
 	if r.metadata != nil {
 		if err := json.Unmarshal(r.metadata, &j.Metadata); err != nil {
 			return j, fmt.Errorf("job %d: metadata: %w", j.ID, err)
@@ -542,20 +601,22 @@ type messageRow struct {
 	waID      sql.NullString
 	errorKind sql.NullString
 	errorMsg  sql.NullString
+	lookups   sql.NullInt64
+	guardMark sql.NullString
 }
 
 func (s *Store) messageDest(r *messageRow) []any {
 	m := &r.m
 	return []any{&r.id, &r.position, &r.to, &r.body, &r.status, &r.attempts,
 		s.d.scanTime(&m.AttemptedAt), s.d.scanTime(&m.SentAt), &r.waID, &r.errorKind, &r.errorMsg,
-		s.d.scanTime(&m.UpdatedAt)}
+		s.d.scanTime(&m.UpdatedAt), &r.lookups, s.d.scanTime(&m.GuardSince), &r.guardMark}
 }
 
 func (r *messageRow) message(jobID int64) wasend.Message {
 	m := r.m
 	m.ID, m.JobID, m.Position = r.id.Int64, jobID, int(r.position.Int64)
 	m.To, m.Text, m.Status = r.to.String, r.body.String, wasend.MessageStatus(r.status.String)
-	m.Attempts = int(r.attempts.Int64)
+	m.Attempts, m.Lookups, m.GuardMark = int(r.attempts.Int64), int(r.lookups.Int64), r.guardMark.String
 	m.WAMessageID, m.ErrorKind, m.Error = r.waID.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
 	return m
 }

@@ -14,12 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"modernc.org/sqlite"
 )
 
 // SchemaVersion is the version of the newest migration this package holds:
 // what MigrationVersion reports once Migrate has run.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 //go:embed migrations
 var migrationFS embed.FS
@@ -96,9 +97,21 @@ const (
 // processes call it at once: PostgreSQL serialises them with an advisory
 // lock, MySQL with GET_LOCK, SQLite with an immediate transaction.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := s.d.migrations()
+	return s.migrateTo(ctx, SchemaVersion)
+}
+
+// migrateTo is Migrate up to the given version: the tests build databases
+// of older versions with it.
+func (s *Store) migrateTo(ctx context.Context, version int) error {
+	all, err := s.d.migrations()
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	var ms []migration
+	for _, m := range all {
+		if m.version <= version {
+			ms = append(ms, m)
+		}
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -183,7 +196,8 @@ func (s *Store) migrateLocked(ctx context.Context, conn *sql.Conn, ms []migratio
 			}
 		} else {
 			// MySQL commits each DDL statement: the statements are
-			// idempotent, and the record comes last.
+			// idempotent (or found applied, see mysqlAlreadyApplied),
+			// and the record comes last.
 			if err := s.applyMigration(ctx, conn, m); err != nil {
 				return err
 			}
@@ -253,6 +267,16 @@ func sqliteBusy(err error) bool {
 	return c == 5 || c == 6
 }
 
+// mysqlAlreadyApplied reports whether err says that what a MySQL DDL
+// statement adds exists already: a duplicate column (1060) or key name
+// (1061). MySQL commits DDL statement by statement and MySQL 8.0 has no
+// ADD COLUMN IF NOT EXISTS, so a migration interrupted midway leaves such
+// statements behind it, and the next run finds them applied.
+func mysqlAlreadyApplied(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1060 || me.Number == 1061)
+}
+
 func (s *Store) versionTableDDL() string {
 	t := map[Dialect]string{Postgres: "timestamptz", MySQL: "DATETIME(6)", SQLite: "TEXT"}[s.d.name]
 	return "CREATE TABLE IF NOT EXISTS " + migrationsTable + " (version BIGINT NOT NULL PRIMARY KEY, applied_at " + t + " NOT NULL)"
@@ -283,7 +307,12 @@ func appliedVersions(ctx context.Context, q execer) (map[int]bool, error) {
 // applyMigration runs a migration's statements and records it.
 func (s *Store) applyMigration(ctx context.Context, q execer, m migration) error {
 	for i, stmt := range m.stmts {
-		if _, err := q.ExecContext(ctx, stmt); err != nil {
+		_, err := q.ExecContext(ctx, stmt)
+		if err != nil && s.d.name == MySQL && mysqlAlreadyApplied(err) {
+			s.log.Info("sqlstore: migration statement applied already", "version", m.version, "name", m.name, "statement", i+1)
+			continue
+		}
+		if err != nil {
 			return fail(ctx, fmt.Sprintf("migrate: %s: statement %d", m.name, i+1), err)
 		}
 	}

@@ -69,6 +69,10 @@ const (
 	// MaxWAMessageIDLength is the longest WhatsApp message id stored; longer
 	// ones are cut at a character boundary.
 	MaxWAMessageIDLength = 255
+	// MaxGuardMarkLength is the longest mark (wasend.MessageTransition.Mark)
+	// stored, in bytes: what MySQL's TEXT holds. A longer one is refused,
+	// never cut, since a cut mark would describe another chat.
+	MaxGuardMarkLength = 65535
 )
 
 // Store is a wasend.Store on database/sql. It is safe for concurrent use.

@@ -251,6 +251,7 @@ func TestInvalidInput(t *testing.T) {
 		_, err = s.CreateContext(ctx, wasend.BrowserContext{SystemID: "profile"})
 		require.ErrorIs(t, err, wasend.ErrDuplicateContext)
 
+		var ve *wasend.ValidationError
 		one := func(mod func(*wasend.Job)) error {
 			j := wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, Messages: []wasend.Message{{To: "+1", Text: "ok"}, {To: "+2", Text: "ok"}}}
 			mod(&j)
@@ -262,7 +263,11 @@ func TestInvalidInput(t *testing.T) {
 		require.ErrorIs(t, one(func(j *wasend.Job) { j.MaxAttempts = -1 }), sqlstore.ErrInvalidInput)
 		require.ErrorIs(t, one(func(j *wasend.Job) { j.Claim = strings.Repeat("c", 65) }), sqlstore.ErrInvalidInput)
 		require.ErrorIs(t, one(func(j *wasend.Job) { j.Metadata = map[string]any{"ch": make(chan int)} }), wasend.ErrInvalidMetadata)
-		var ve *wasend.ValidationError
+		// Keys: PostgreSQL's text cannot hold NUL.
+		err = one(func(j *wasend.Job) { j.IdempotencyKey = "a\x00b" })
+		require.ErrorIs(t, err, wasend.ErrInvalidIdempotencyKey)
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, wasend.ValidationError{Index: -1, Field: "idempotency_key", Err: wasend.ErrInvalidIdempotencyKey}, *ve)
 		err = one(func(j *wasend.Job) { j.Messages[1].Text = "a\x00b" })
 		require.ErrorIs(t, err, wasend.ErrInvalidText)
 		require.ErrorAs(t, err, &ve)
@@ -294,6 +299,14 @@ func TestInvalidInput(t *testing.T) {
 			"set and clear":   {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, ErrorKind: wasend.KindOther, ClearError: true}},
 			"message set+clear": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
 				To: wasend.MessageFailed, ErrorKind: wasend.KindOther, ClearError: true}},
+			"long mark": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
+				To: wasend.MessageSending, Mark: strings.Repeat("m", sqlstore.MaxGuardMarkLength+1)}},
+			"mark with NUL": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
+				To: wasend.MessageSending, Mark: "a\x00b"}},
+			"mark not UTF-8": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
+				To: wasend.MessageSending, Mark: "a\xffb"}},
+			"unknown UnconfirmedMessagesTo": {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused,
+				UnconfirmedMessagesTo: "bogus"}},
 		}
 		for name, st := range steps {
 			ok, err := s.Apply(ctx, st)
@@ -477,4 +490,84 @@ func runJob(ctx context.Context, s *sqlstore.Store, id int64, claim string) erro
 		}
 	}
 	return nil
+}
+
+func TestGuardMarkLimit(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		s := newStore(t, b, "")
+		ctx := t.Context()
+		c, err := s.CreateContext(ctx, wasend.BrowserContext{})
+		require.NoError(t, err)
+		j, err := s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+		require.NoError(t, err)
+		// The longest mark, of 4-byte characters, is kept byte for byte.
+		mark := strings.Repeat("😀", sqlstore.MaxGuardMarkLength/4) + strings.Repeat("m", sqlstore.MaxGuardMarkLength%4)
+		require.Len(t, mark, sqlstore.MaxGuardMarkLength)
+		ok, err := s.Apply(ctx, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[0].ID,
+			From: []wasend.MessageStatus{wasend.MessagePending}, To: wasend.MessageSending, StartAttempt: true, Mark: mark}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		got, err := s.Job(ctx, j.ID)
+		require.NoError(t, err)
+		require.Equal(t, mark, got.Messages[0].GuardMark)
+	})
+}
+
+// TestIdempotencyKeyAcrossStores: processes that create a job with one key
+// at once, each with its own pool, get one job; the others get it back
+// with ErrJobExists. A job too big for one INSERT takes the transaction
+// path.
+func TestIdempotencyKeyAcrossStores(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		const n = 6
+		dbs := openN(t, b, n)
+		stores := make([]*sqlstore.Store, n)
+		for i, db := range dbs {
+			s, err := sqlstore.New(db)
+			require.NoError(t, err)
+			stores[i] = s
+		}
+		ctx := t.Context()
+		require.NoError(t, stores[0].Migrate(ctx))
+		c, err := stores[0].CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
+		require.NoError(t, err)
+		for round, size := range []int{1, 3, 1500} {
+			key := fmt.Sprintf("key-%d", round)
+			in := wasend.Job{ContextID: c.ID, Kind: wasend.KindBulk, IdempotencyKey: key}
+			for i := range size {
+				in.Messages = append(in.Messages, wasend.Message{To: fmt.Sprintf("+%d", i), Text: "x"})
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			jobs := make([]wasend.Job, n)
+			errs := make([]error, n)
+			for i, s := range stores {
+				wg.Go(func() {
+					<-start
+					jobs[i], errs[i] = s.CreateJob(ctx, in)
+				})
+			}
+			close(start)
+			wg.Wait()
+			created := -1
+			for i, err := range errs {
+				if err == nil {
+					require.Equal(t, -1, created, "round %d: stores %d and %d both created a job", round, created, i)
+					created = i
+					continue
+				}
+				require.ErrorIs(t, err, wasend.ErrJobExists, "round %d, store %d", round, i)
+			}
+			require.NotEqual(t, -1, created, "round %d: no store created the job", round)
+			for i := range jobs {
+				require.Equal(t, jobs[created], jobs[i], "round %d, store %d", round, i)
+				require.Len(t, jobs[i].Messages, size)
+			}
+			require.Equal(t, 1, count(t, stores[0], "SELECT COUNT(*) FROM send_messages_jobs WHERE idempotency_key = '"+key+"'"))
+		}
+		require.Equal(t, 3, count(t, stores[0], "SELECT COUNT(*) FROM send_messages_jobs"))
+		require.Equal(t, 1+3+1500, count(t, stores[0], "SELECT COUNT(*) FROM send_messages_jobs_messages"))
+	})
 }

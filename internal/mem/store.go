@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wasend/wasend"
 )
@@ -25,7 +26,8 @@ type Store struct {
 	nextMsg  int64
 	contexts map[int64]*wasend.BrowserContext
 	jobs     map[int64]*wasend.Job
-	msgJob   map[int64]int64 // message id -> job id
+	msgJob   map[int64]int64  // message id -> job id
+	keys     map[string]int64 // idempotency key -> job id
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -34,7 +36,8 @@ var _ wasend.Store = (*Store)(nil)
 
 // NewStore returns an empty Store.
 func NewStore() *Store {
-	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{}, msgJob: map[int64]int64{}}
+	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
+		msgJob: map[int64]int64{}, keys: map[string]int64{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).
@@ -124,6 +127,12 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	if err := s.fail(ctx); err != nil {
 		return wasend.Job{}, err
 	}
+	if k := j.IdempotencyKey; len(k) > wasend.MaxIdempotencyKeyLength || !utf8.ValidString(k) {
+		return wasend.Job{}, &wasend.ValidationError{Index: -1, Field: "idempotency_key", Err: wasend.ErrInvalidIdempotencyKey}
+	}
+	if id, ok := s.keys[j.IdempotencyKey]; ok && j.IdempotencyKey != "" {
+		return cloneJob(s.jobs[id], true), fmt.Errorf("%w: job %d", wasend.ErrJobExists, id)
+	}
 	bc, ok := s.contexts[j.ContextID]
 	switch {
 	case !ok:
@@ -132,16 +141,6 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 		return wasend.Job{}, fmt.Errorf("%w: %w: %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, j.ContextID)
 	case bc.Status == wasend.ContextError:
 		return wasend.Job{}, fmt.Errorf("%w: %d is in error", wasend.ErrContextNotAvailable, j.ContextID)
-	}
-	if j.IdempotencyKey != "" {
-		if len(j.IdempotencyKey) > wasend.MaxIdempotencyKeyLength {
-			return wasend.Job{}, wasend.ErrInvalidIdempotencyKey
-		}
-		for _, have := range s.jobs {
-			if have.IdempotencyKey == j.IdempotencyKey {
-				return cloneJob(have, true), fmt.Errorf("%w: job %d", wasend.ErrJobExists, have.ID)
-			}
-		}
 	}
 	if j.Status == "" {
 		j.Status = wasend.JobPending
@@ -169,6 +168,9 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 		s.msgJob[s.nextMsg] = job.ID
 	}
 	s.jobs[job.ID] = &job
+	if job.IdempotencyKey != "" {
+		s.keys[job.IdempotencyKey] = job.ID
+	}
 	return cloneJob(&job, true), nil
 }
 
@@ -319,6 +321,11 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		if t.AddAttempt {
 			msg.Attempts++
 		}
+		// ClearGuard applies first: with it, StartAttempt, Mark and
+		// AddLookup start the guard afresh.
+		if t.ClearGuard {
+			msg.GuardSince, msg.GuardMark, msg.Lookups = time.Time{}, "", 0
+		}
 		if t.StartAttempt {
 			msg.AttemptedAt = at
 			if msg.GuardSince.IsZero() {
@@ -331,11 +338,7 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		if t.AddLookup {
 			msg.Lookups++
 		}
-		if t.ClearGuard {
-			msg.GuardSince, msg.GuardMark, msg.Lookups = time.Time{}, "", 0
-		}
-		switch t.To {
-		case wasend.MessageSent:
+		if t.To == wasend.MessageSent {
 			msg.SentAt = s.ts(t.SentAt)
 			if t.SentAt.IsZero() {
 				msg.SentAt = at
@@ -351,14 +354,16 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		msg.Status = t.To
 		msg.UpdatedAt = at
 	}
-	if t := st.Job; t != nil {
+	if t := st.Job; t != nil && (t.PendingMessagesTo != "" || t.UnconfirmedMessagesTo != "") {
+		// After the message; both moves read the statuses as the message
+		// left them, so that one does not move again what the other moved.
 		at := s.ts(t.At)
 		for i := range job.Messages {
 			m := &job.Messages[i]
 			switch {
-			case t.PendingMessagesTo != "" && m.Status == wasend.MessagePending:
+			case m.Status == wasend.MessagePending && t.PendingMessagesTo != "":
 				m.Status, m.UpdatedAt = t.PendingMessagesTo, at
-			case t.UnconfirmedMessagesTo != "" && m.Status == wasend.MessageUnconfirmed:
+			case m.Status == wasend.MessageUnconfirmed && t.UnconfirmedMessagesTo != "":
 				m.Status, m.UpdatedAt = t.UnconfirmedMessagesTo, at
 			}
 		}
@@ -389,7 +394,8 @@ func validateStep(st wasend.Step) error {
 	}
 	if t := st.Job; t != nil {
 		if len(t.From) == 0 || !t.To.Valid() || (t.To == wasend.JobRunning && t.Claim == "") ||
-			(t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid()) {
+			(t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid()) ||
+			(t.UnconfirmedMessagesTo != "" && !t.UnconfirmedMessagesTo.Valid()) {
 			return fmt.Errorf("%w: job transition %+v", wasend.ErrInvalidStep, *t)
 		}
 		for _, f := range t.From {
@@ -467,6 +473,9 @@ func (s *Store) Clean(ctx context.Context, before time.Time) (int64, error) {
 		if j.Status.Final() && j.FinishedAt.Before(before) {
 			for _, m := range j.Messages {
 				delete(s.msgJob, m.ID)
+			}
+			if j.IdempotencyKey != "" {
+				delete(s.keys, j.IdempotencyKey)
 			}
 			delete(s.jobs, id)
 			n++

@@ -17,6 +17,15 @@ var applyTests = []test{
 	{"JobFromSeveral", testApplyJobFromSeveral},
 	{"Messages", testApplyMessages},
 	{"PendingMessagesTo", testApplyPendingMessages},
+	{"NoImplicitColumns", testApplyNoImplicitColumns},
+	{"AddAttempt", testApplyAddAttempt},
+	{"StartAttempt", testApplyStartAttempt},
+	{"Mark", testApplyMark},
+	{"AddLookup", testApplyAddLookup},
+	{"ClearGuard", testApplyClearGuard},
+	{"ClearGuardFirst", testApplyClearGuardFirst},
+	{"UnconfirmedMessagesTo", testApplyUnconfirmedMessages},
+	{"MessagesToTogether", testApplyMessagesToTogether},
 	{"SameValues", testApplySameValues},
 	{"Atomicity", testApplyAtomicity},
 	{"Invalid", testApplyInvalid},
@@ -31,6 +40,7 @@ var (
 	running   = []wasend.JobStatus{wasend.JobRunning}
 	msgPend   = []wasend.MessageStatus{wasend.MessagePending}
 	msgSend   = []wasend.MessageStatus{wasend.MessageSending}
+	msgUnconf = []wasend.MessageStatus{wasend.MessageUnconfirmed}
 	available = []wasend.ContextStatus{wasend.ContextAvailable}
 	busy      = []wasend.ContextStatus{wasend.ContextBusy}
 )
@@ -170,8 +180,9 @@ func testApplyMessages(t *testing.T, s wasend.Store) {
 	}
 
 	// m0: sending, then sent with WhatsApp's time and id.
-	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m0.ID, From: msgPend, To: wasend.MessageSending, At: at(1)}}, true)
-	m0.Status, m0.Attempts, m0.AttemptedAt, m0.UpdatedAt = wasend.MessageSending, 1, at(1), at(1)
+	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m0.ID, From: msgPend, To: wasend.MessageSending,
+		AddAttempt: true, StartAttempt: true, At: at(1)}}, true)
+	m0.Status, m0.Attempts, m0.AttemptedAt, m0.GuardSince, m0.UpdatedAt = wasend.MessageSending, 1, at(1), at(1), at(1)
 	check("m0 sending", m0)
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m0.ID, From: msgSend, To: wasend.MessageSent,
 		SentAt: at(2).Add(-time.Millisecond), WAMessageID: "true_34600000001@c.us_3EB0ABCDEF", At: at(2)}}, true)
@@ -179,14 +190,16 @@ func testApplyMessages(t *testing.T, s wasend.Store) {
 	check("m0 sent", m0)
 
 	// m1: an attempt fails and is retried; the error is kept, then cleared.
-	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending, At: at(3)}}, true)
+	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending,
+		AddAttempt: true, StartAttempt: true, Mark: "mark-1", At: at(3)}}, true)
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgSend, To: wasend.MessagePending,
-		ErrorKind: wasend.KindPhoneOffline, Error: "phone offline", At: at(4)}}, true)
+		ClearGuard: true, ErrorKind: wasend.KindPhoneOffline, Error: "phone offline", At: at(4)}}, true)
 	m1.Status, m1.Attempts, m1.AttemptedAt, m1.UpdatedAt = wasend.MessagePending, 1, at(3), at(4)
 	m1.ErrorKind, m1.Error = wasend.KindPhoneOffline, "phone offline"
-	check("m1 back to pending", m1)
-	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending, At: at(5)}}, true)
-	m1.Status, m1.Attempts, m1.AttemptedAt, m1.UpdatedAt = wasend.MessageSending, 2, at(5), at(5)
+	check("m1 back to pending (guard cleared)", m1)
+	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending,
+		AddAttempt: true, StartAttempt: true, At: at(5)}}, true)
+	m1.Status, m1.Attempts, m1.AttemptedAt, m1.GuardSince, m1.UpdatedAt = wasend.MessageSending, 2, at(5), at(5), at(5)
 	check("m1 second attempt (error kept)", m1)
 	// Sent with no SentAt: sent_at is At; no WhatsApp id.
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgSend, To: wasend.MessageSent,
@@ -309,7 +322,7 @@ func checkSnapshot(t *testing.T, what string, got, want snapshot) {
 }
 
 func testApplyAtomicity(t *testing.T, s wasend.Store) {
-	type parts struct{ job, msg, ctx, pendingTo bool }
+	type parts struct{ job, msg, ctx, pendingTo, unconfTo bool }
 	cases := []struct {
 		name  string
 		match parts // which transitions match their row
@@ -323,15 +336,30 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 		{"message and context ok, job refused", parts{msg: true, ctx: true}, parts{job: true, msg: true, ctx: true}, false},
 		{"message ok, context refused", parts{msg: true}, parts{msg: true, ctx: true}, false},
 		{"job ok with pending messages, context refused", parts{job: true}, parts{job: true, ctx: true, pendingTo: true}, false},
+		{"job ok with unconfirmed messages, context refused", parts{job: true}, parts{job: true, ctx: true, unconfTo: true}, false},
+		{"job ok with unconfirmed messages, message refused", parts{job: true}, parts{job: true, msg: true, unconfTo: true}, false},
+		{"job ok with both moves, message refused", parts{job: true, ctx: true},
+			parts{job: true, msg: true, ctx: true, pendingTo: true, unconfTo: true}, false},
+		{"job refused with both moves", parts{msg: true, ctx: true},
+			parts{job: true, msg: true, ctx: true, pendingTo: true, unconfTo: true}, false},
 		{"nothing matches", parts{}, parts{job: true, msg: true, ctx: true}, false},
 		{"all match", parts{job: true, msg: true, ctx: true}, parts{job: true, msg: true, ctx: true}, true},
 		{"all match, with pending messages", parts{job: true, ctx: true}, parts{job: true, ctx: true, pendingTo: true}, true},
+		{"all match, with unconfirmed messages", parts{job: true, ctx: true}, parts{job: true, ctx: true, unconfTo: true}, true},
+		{"all match, with a message and both moves", parts{job: true, msg: true, ctx: true},
+			parts{job: true, msg: true, ctx: true, pendingTo: true, unconfTo: true}, true},
 	}
 	for i, c := range cases {
 		bc := newContext(t, s, wasend.ContextAvailable)
+		// Message 0 is the step's message, 1 is pending and 2 unconfirmed.
 		j := mustJob(t, s, job(bc.ID, wasend.KindBulk, 3))
+		b := base()
+		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgPend, To: wasend.MessageSending,
+			AddAttempt: true, StartAttempt: true, Mark: "m", At: b}}, true)
+		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgSend, To: wasend.MessageUnconfirmed,
+			ErrorKind: wasend.KindTimeout, Error: "timed out", At: b}}, true)
 		before := takeSnapshot(t, s, j.ID, bc.ID)
-		at := base().Add(time.Duration(i+1) * time.Second)
+		at := b.Add(time.Duration(i+1) * time.Second)
 		var st wasend.Step
 		if c.set.job {
 			from := running
@@ -342,13 +370,17 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 			if c.set.pendingTo {
 				st.Job.PendingMessagesTo = wasend.MessageCancelled
 			}
+			if c.set.unconfTo {
+				st.Job.UnconfirmedMessagesTo = wasend.MessageUnknown
+			}
 		}
 		if c.set.msg {
 			from := msgSend
 			if c.match.msg {
 				from = msgPend
 			}
-			st.Message = &wasend.MessageTransition{ID: j.Messages[0].ID, From: from, To: wasend.MessageSending, At: at}
+			st.Message = &wasend.MessageTransition{ID: j.Messages[0].ID, From: from, To: wasend.MessageSending,
+				AddAttempt: true, StartAttempt: true, At: at}
 		}
 		if c.set.ctx {
 			from := busy
@@ -369,16 +401,20 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 		want.job.Messages = append([]wasend.Message(nil), before.job.Messages...)
 		want.job.Status, want.job.Claim, want.job.Attempts = wasend.JobRunning, "claim", 1
 		want.job.StartedAt, want.job.UpdatedAt = at, at
-		first := 0
 		if c.set.msg {
+			// Sending now: PendingMessagesTo, which applies after it,
+			// leaves it alone.
 			m := &want.job.Messages[0]
-			m.Status, m.Attempts, m.AttemptedAt, m.UpdatedAt = wasend.MessageSending, 1, at, at
-			first = 1
+			m.Status, m.Attempts, m.AttemptedAt, m.GuardSince, m.UpdatedAt = wasend.MessageSending, 1, at, at, at
+		} else if c.set.pendingTo {
+			want.job.Messages[0].Status, want.job.Messages[0].UpdatedAt = wasend.MessageCancelled, at
 		}
 		if c.set.pendingTo {
-			for k := first; k < len(want.job.Messages); k++ {
-				want.job.Messages[k].Status, want.job.Messages[k].UpdatedAt = wasend.MessageCancelled, at
-			}
+			want.job.Messages[1].Status, want.job.Messages[1].UpdatedAt = wasend.MessageCancelled, at
+		}
+		if c.set.unconfTo {
+			// Status and updated_at only: the guard and the error stay.
+			want.job.Messages[2].Status, want.job.Messages[2].UpdatedAt = wasend.MessageUnknown, at
 		}
 		want.bc.Status, want.bc.UpdatedAt = wasend.ContextBusy, at
 		checkSnapshot(t, c.name, after, want)
@@ -403,6 +439,7 @@ func testApplyInvalid(t *testing.T, s wasend.Store) {
 		{"job: empty To", wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending}}},
 		{"job: running with no claim", wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobRunning}}},
 		{"job: unknown PendingMessagesTo", wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, PendingMessagesTo: "bogus"}}},
+		{"job: unknown UnconfirmedMessagesTo", wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, UnconfirmedMessagesTo: "bogus"}}},
 		{"message: no From", wasend.Step{Message: &wasend.MessageTransition{ID: mid, To: wasend.MessageSending}}},
 		{"message: unknown From", wasend.Step{Message: &wasend.MessageTransition{ID: mid, From: []wasend.MessageStatus{"bogus"}, To: wasend.MessageSending}}},
 		{"message: unknown To", wasend.Step{Message: &wasend.MessageTransition{ID: mid, From: msgPend, To: "bogus"}}},

@@ -79,10 +79,10 @@ func Bench(b *testing.B, newStore func(b *testing.B) wasend.Store) {
 		}
 		mid := j.Messages[0].ID
 		steps := []wasend.Step{{
-			Message: &wasend.MessageTransition{ID: mid, From: msgPend, To: wasend.MessageSending},
+			Message: &wasend.MessageTransition{ID: mid, From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true},
 			Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: wasend.ContextBusy},
 		}, {
-			Message: &wasend.MessageTransition{ID: mid, From: msgSend, To: wasend.MessagePending},
+			Message: &wasend.MessageTransition{ID: mid, From: msgSend, To: wasend.MessagePending, ClearGuard: true},
 			Context: &wasend.ContextTransition{ID: bc.ID, From: busy, To: wasend.ContextAvailable},
 		}}
 		i := 0
@@ -136,11 +136,11 @@ func benchMessage(b *testing.B, s wasend.Store, in wasend.Job, claim string) {
 	mid := j.Messages[0].ID
 	steps := []wasend.Step{{
 		Job:     &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobRunning, Claim: claim, AddAttempt: true},
-		Message: &wasend.MessageTransition{ID: mid, From: msgPend, To: wasend.MessageSending},
+		Message: &wasend.MessageTransition{ID: mid, From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true},
 		Context: &wasend.ContextTransition{ID: in.ContextID, From: []wasend.ContextStatus{wasend.ContextAvailable, wasend.ContextBusy}, To: wasend.ContextBusy},
 	}, {
 		Job:     &wasend.JobTransition{ID: j.ID, From: running, IfClaim: claim, To: wasend.JobCompleted},
-		Message: &wasend.MessageTransition{ID: mid, From: msgSend, To: wasend.MessageSent, WAMessageID: "wamid"},
+		Message: &wasend.MessageTransition{ID: mid, From: msgSend, To: wasend.MessageSent, WAMessageID: "wamid", ClearGuard: true},
 		Context: &wasend.ContextTransition{ID: in.ContextID, From: busy, To: wasend.ContextAvailable},
 	}}
 	for _, st := range steps {

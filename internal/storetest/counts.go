@@ -18,6 +18,7 @@ var countTests = []test{
 
 var cleanTests = []test{
 	{"FinalAndOld", testClean},
+	{"FreesKeys", testCleanFreesKeys},
 }
 
 var errorTests = []test{
@@ -103,6 +104,13 @@ func testCountsMix(t *testing.T, s wasend.Store) {
 	paused := job(b.ID, wasend.KindBulk, 2)
 	paused.Status = wasend.JobPaused
 	mustJob(t, s, paused)
+	// One message unconfirmed, one unknown.
+	jb3 := mustJob(t, s, job(b.ID, wasend.KindBulk, 2))
+	for _, m := range jb3.Messages {
+		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m.ID, From: msgPend, To: wasend.MessageSending}}, true)
+		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m.ID, From: msgSend, To: wasend.MessageUnconfirmed}}, true)
+	}
+	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: jb3.Messages[1].ID, From: msgUnconf, To: wasend.MessageUnknown}}, true)
 
 	jobs, msgs := mustCounts(t, s)
 	wantJobs := map[jobKey]int64{
@@ -111,14 +119,17 @@ func testCountsMix(t *testing.T, s wasend.Store) {
 		{b.ID, wasend.KindSingle, wasend.JobCompleted}: 1,
 		{b.ID, wasend.KindBulk, wasend.JobCancelled}:   1,
 		{b.ID, wasend.KindBulk, wasend.JobPaused}:      1,
+		{b.ID, wasend.KindBulk, wasend.JobPending}:     1,
 	}
 	wantMsgs := map[msgKey]int64{
-		{a.ID, wasend.MessagePending}:   3,
-		{a.ID, wasend.MessageSending}:   1,
-		{a.ID, wasend.MessageSent}:      1,
-		{b.ID, wasend.MessageSent}:      1,
-		{b.ID, wasend.MessageCancelled}: 2,
-		{b.ID, wasend.MessagePending}:   2,
+		{a.ID, wasend.MessagePending}:     3,
+		{a.ID, wasend.MessageSending}:     1,
+		{a.ID, wasend.MessageSent}:        1,
+		{b.ID, wasend.MessageSent}:        1,
+		{b.ID, wasend.MessageCancelled}:   2,
+		{b.ID, wasend.MessagePending}:     2,
+		{b.ID, wasend.MessageUnconfirmed}: 1,
+		{b.ID, wasend.MessageUnknown}:     1,
 	}
 	if !maps.Equal(jobs, wantJobs) {
 		t.Fatalf("job counts = %v, want %v", jobs, wantJobs)

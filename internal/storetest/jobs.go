@@ -191,6 +191,9 @@ func testJobMetadata(t *testing.T, s wasend.Store) {
 		{"scalars", map[string]any{"s": "text", "f": 1.5, "i": 42.0, "neg": -7.0, "big": 9007199254740992.0, "t": true, "f2": false, "null": nil}},
 		{"nested", map[string]any{"a": map[string]any{"b": []any{1.0, "two", map[string]any{"c": nil}}}, "list": []any{}}},
 		{"unicode", map[string]any{"ключ": "значение 😀", "html": "<b>&amp;</b>", "quote": `"'\`, "nl": "a\nb"}},
+		// Every store takes metadata nested wasend.MaxMetadataDepth deep.
+		{"deepest maps", nested(wasend.MaxMetadataDepth, false)},
+		{"deepest maps and lists", nested(wasend.MaxMetadataDepth, true)},
 	}
 	for _, c := range cases {
 		in := job(bc.ID, wasend.KindSingle, 1)
@@ -220,6 +223,20 @@ func testJobMetadata(t *testing.T, s wasend.Store) {
 			t.Fatalf("%s: Jobs()[%d].Metadata = %#v, want %#v", c.name, i, list[i].Metadata, c.in)
 		}
 	}
+}
+
+// nested returns metadata nested depth deep (a flat map is depth 1): maps
+// in maps, or maps and lists in turn.
+func nested(depth int, lists bool) map[string]any {
+	var v any = "leaf"
+	for d := depth; d > 1; d-- {
+		if lists && d%2 == 0 {
+			v = []any{v, 1.0}
+		} else {
+			v = map[string]any{fmt.Sprintf("level%d", d): v}
+		}
+	}
+	return map[string]any{"level1": v, "n": 1.0}
 }
 
 func testJobMissingContext(t *testing.T, s wasend.Store) {

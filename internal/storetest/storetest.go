@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store) {
 	}{
 		{"Contexts", contextTests},
 		{"Jobs", jobTests},
+		{"Keys", keyTests},
 		{"Apply", applyTests},
 		{"Counts", countTests},
 		{"Clean", cleanTests},
@@ -228,6 +229,7 @@ func diffJob(got, want wasend.Job) []string {
 	if len(got.Metadata) != 0 || len(want.Metadata) != 0 {
 		f("Metadata", got.Metadata, want.Metadata)
 	}
+	f("IdempotencyKey", got.IdempotencyKey, want.IdempotencyKey)
 	f("Attempts", got.Attempts, want.Attempts)
 	f("MaxAttempts", got.MaxAttempts, want.MaxAttempts)
 	f("Claim", got.Claim, want.Claim)
@@ -273,6 +275,9 @@ func diffMessage(got, want wasend.Message) []string {
 	f("Status", got.Status, want.Status)
 	f("Attempts", got.Attempts, want.Attempts)
 	d = diffTime(d, "AttemptedAt", got.AttemptedAt, want.AttemptedAt)
+	d = diffTime(d, "GuardSince", got.GuardSince, want.GuardSince)
+	f("GuardMark", got.GuardMark, want.GuardMark)
+	f("Lookups", got.Lookups, want.Lookups)
 	d = diffTime(d, "SentAt", got.SentAt, want.SentAt)
 	f("WAMessageID", got.WAMessageID, want.WAMessageID)
 	f("ErrorKind", got.ErrorKind, want.ErrorKind)

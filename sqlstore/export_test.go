@@ -1,0 +1,23 @@
+package sqlstore
+
+import "context"
+
+// MigrateTo is Migrate up to the given version, for the tests of upgrades.
+func (s *Store) MigrateTo(ctx context.Context, version int) error {
+	return s.migrateTo(ctx, version)
+}
+
+// MigrationStatements returns the statements of one migration of the
+// store's dialect.
+func (s *Store) MigrationStatements(version int) ([]string, error) {
+	ms, err := s.d.migrations()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.version == version {
+			return m.stmts, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,18 @@
+-- wasend schema, version 2: what exactly-once sending needs. Each message
+-- keeps the guard of an attempt whose outcome is not known (guard_since,
+-- guard_mark) and counts the lookups in the chat that could not answer;
+-- each job may carry the caller's idempotency key, unique. The statuses
+-- 'unconfirmed' and 'unknown' fit the message status column as it is.
+-- SQLite applies the whole file in one transaction.
+
+ALTER TABLE send_messages_jobs_messages ADD COLUMN lookups INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE send_messages_jobs_messages ADD COLUMN guard_since TEXT;
+
+ALTER TABLE send_messages_jobs_messages ADD COLUMN guard_mark TEXT;
+
+ALTER TABLE send_messages_jobs ADD COLUMN idempotency_key TEXT;
+
+-- NULL (no key) may repeat: a unique index keeps NULLs distinct.
+CREATE UNIQUE INDEX IF NOT EXISTS send_messages_jobs_idempotency_key_idx
+    ON send_messages_jobs (idempotency_key);

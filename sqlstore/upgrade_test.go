@@ -1,0 +1,183 @@
+package sqlstore_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/sqlstore"
+)
+
+// v1Rows writes, with plain SQL, what a version 1 database holds: a
+// browser context and a bulk job whose messages are pending, sending,
+// sent and failed, with attempts, times, an error and metadata.
+func v1Rows(t *testing.T, s *sqlstore.Store, at time.Time) (contextID, jobID int64) {
+	t.Helper()
+	ctx := t.Context()
+	ph := func(n int) string {
+		if s.Dialect() == sqlstore.Postgres {
+			return fmt.Sprintf("$%d", n)
+		}
+		return "?"
+	}
+	ts := func(tm time.Time) any {
+		if s.Dialect() == sqlstore.Postgres {
+			return tm
+		}
+		return tm.UTC().Format("2006-01-02 15:04:05.000000")
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		for i := range args {
+			q = strings.Replace(q, "?", ph(i+1), 1)
+		}
+		_, err := s.DB().ExecContext(ctx, q, args...)
+		require.NoError(t, err, q)
+	}
+	exec("INSERT INTO browser_context (id, browser_context_status_id, browser_system_id, created_at, updated_at) VALUES (7, 1, ?, ?, ?)",
+		"profile-7", ts(at), ts(at))
+	for _, id := range []int64{11, 12} {
+		exec("INSERT INTO send_messages_jobs (id, browser_context_id, send_messages_jobs_status_id, kind, delay_ms, metadata, attempts, "+
+			"max_attempts, claim, next_run_at, enqueued_at, error_kind, error_message, created_at, updated_at, started_at, finished_at) "+
+			"VALUES (?, 7, 2, 'bulk', 1500, ?, 1, 3, 'w1', ?, ?, 'timeout', 'timed out', ?, ?, ?, NULL)",
+			id, `{"campaign":"spring","n":2}`, ts(at), ts(at), ts(at), ts(at), ts(at))
+	}
+	type msg struct {
+		status   string
+		attempts int
+		sent     bool
+	}
+	for i, m := range []msg{{"pending", 0, false}, {"sending", 2, false}, {"sent", 1, true}, {"failed", 3, false}} {
+		var attempted, sent any
+		if m.attempts > 0 {
+			attempted = ts(at.Add(time.Duration(i) * time.Second))
+		}
+		var waID any
+		if m.sent {
+			sent, waID = ts(at.Add(time.Minute)), "wamid-2"
+		}
+		exec("INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, attempted_at, "+
+			"sent_at, wa_message_id, error_kind, error_message, created_at, updated_at) VALUES (11, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+			int64(i), fmt.Sprintf("+3460000000%d", i), "texto ñ 😀 "+m.status, m.status, int64(m.attempts), attempted, sent, waID, ts(at), ts(at))
+	}
+	return 7, 11
+}
+
+// TestMigrateFromV1: a database of version 1 that holds jobs migrates to
+// the current version, and keeps every row and column as it was; the new
+// columns start empty.
+func TestMigrateFromV1(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, err := sqlstore.New(b.open(t, ""))
+		require.NoError(t, err)
+		require.NoError(t, s.MigrateTo(ctx, 1))
+		v, err := s.MigrationVersion(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, v)
+		at := time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
+		contextID, jobID := v1Rows(t, s, at)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		j, err := s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, wasend.Job{ID: jobID, ContextID: contextID, Kind: wasend.KindBulk, Status: wasend.JobRunning,
+			Delay: 1500 * time.Millisecond, Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Attempts: 1, MaxAttempts: 3,
+			Claim: "w1", NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.KindTimeout, Error: "timed out",
+			CreatedAt: at, UpdatedAt: at, StartedAt: at, Messages: j.Messages}, j)
+		require.Len(t, j.Messages, 4)
+		for i, st := range []wasend.MessageStatus{wasend.MessagePending, wasend.MessageSending, wasend.MessageSent, wasend.MessageFailed} {
+			m := j.Messages[i]
+			want := wasend.Message{ID: m.ID, JobID: jobID, Position: i, To: fmt.Sprintf("+3460000000%d", i),
+				Text: "texto ñ 😀 " + string(st), Status: st, Attempts: []int{0, 2, 1, 3}[i], UpdatedAt: at}
+			if want.Attempts > 0 {
+				want.AttemptedAt = at.Add(time.Duration(i) * time.Second)
+			}
+			if st == wasend.MessageSent {
+				want.SentAt, want.WAMessageID = at.Add(time.Minute), "wamid-2"
+			}
+			require.Equal(t, want, m, "message %d", i)
+		}
+
+		// The old jobs have no key, two of them at once; a new job takes
+		// one, and the old rows take the new columns.
+		list, err := s.Jobs(ctx, wasend.JobFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		for _, old := range list {
+			require.Empty(t, old.IdempotencyKey)
+		}
+		nj, err := s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle, IdempotencyKey: "after-upgrade",
+			Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+		require.NoError(t, err)
+		require.Equal(t, "after-upgrade", nj.IdempotencyKey)
+		_, err = s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle, IdempotencyKey: "after-upgrade",
+			Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+		require.ErrorIs(t, err, wasend.ErrJobExists)
+		ok, err := s.Apply(ctx, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[1].ID,
+			From: []wasend.MessageStatus{wasend.MessageSending}, To: wasend.MessageUnconfirmed, StartAttempt: true, Mark: "m", AddLookup: true,
+			At: at.Add(time.Hour)}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		j, err = s.Job(ctx, jobID)
+		require.NoError(t, err)
+		m := j.Messages[1]
+		require.Equal(t, wasend.MessageUnconfirmed, m.Status)
+		require.Equal(t, 2, m.Attempts)
+		require.Equal(t, at.Add(time.Hour), m.GuardSince)
+		require.Equal(t, "m", m.GuardMark)
+		require.Equal(t, 1, m.Lookups)
+	})
+}
+
+// TestMigrateMySQLInterrupted: MySQL commits each DDL statement, so a run
+// of Migrate that stops inside a migration leaves some of its statements
+// applied and the migration unrecorded. The next run completes it.
+func TestMigrateMySQLInterrupted(t *testing.T) {
+	t.Parallel()
+	b := backends[1]
+	require.Equal(t, sqlstore.MySQL, b.dialect)
+	stmts := func(s *sqlstore.Store) []string {
+		st, err := s.MigrationStatements(2)
+		require.NoError(t, err)
+		require.NotEmpty(t, st)
+		return st
+	}
+	for _, applied := range []int{1, len(stmts(newStore(t, b, "")))} {
+		t.Run(fmt.Sprintf("%d statements applied", applied), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			s, err := sqlstore.New(b.open(t, ""))
+			require.NoError(t, err)
+			require.NoError(t, s.MigrateTo(ctx, 1))
+			for _, st := range stmts(s)[:applied] {
+				_, err := s.DB().ExecContext(ctx, st)
+				require.NoError(t, err, st)
+			}
+			v, err := s.MigrationVersion(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, v)
+			require.NoError(t, s.Migrate(ctx))
+			checkSchema(t, s)
+			c, err := s.CreateContext(ctx, wasend.BrowserContext{})
+			require.NoError(t, err)
+			_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
+				Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+			require.NoError(t, err)
+		})
+	}
+	// Other errors still stop Migrate.
+	s, err := sqlstore.New(b.open(t, ""))
+	require.NoError(t, err)
+	require.NoError(t, s.MigrateTo(t.Context(), 1))
+	_, err = s.DB().ExecContext(t.Context(), "DROP TABLE send_messages_jobs_messages")
+	require.NoError(t, err)
+	require.ErrorIs(t, s.Migrate(t.Context()), wasend.ErrStore)
+}
