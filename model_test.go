@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/mem"
 	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/sqlstore"
 )
 
 // The model-based test of exactly-once: rapid generates scripts of hostile
@@ -61,8 +63,9 @@ func setModelChecks(t *testing.T, n int) {
 	}
 }
 
-// modelStore makes the store of one run, empty and ready.
-type modelStore func(rt *rapid.T) wasend.Store
+// modelStore makes the store of one run, empty and ready, and what
+// releases it.
+type modelStore func(rt *rapid.T) (wasend.Store, func())
 
 func TestExactlyOnceModel(t *testing.T) {
 	if testing.Short() {
@@ -76,7 +79,28 @@ func TestExactlyOnceModel(t *testing.T) {
 
 func modelStores(t *testing.T) []namedStore {
 	return []namedStore{
-		{"mem", func(rt *rapid.T) wasend.Store { return mem.NewStore() }},
+		{"mem", func(rt *rapid.T) (wasend.Store, func()) { return mem.NewStore(), func() {} }},
+		{"sqlite", func(rt *rapid.T) (wasend.Store, func()) {
+			dir, err := os.MkdirTemp("", "wasend-model-")
+			if err != nil {
+				rt.Fatal(err)
+			}
+			db, err := sqlstore.OpenSQLite(filepath.Join(dir, "model.db"))
+			if err != nil {
+				rt.Fatal(err)
+			}
+			store, err := sqlstore.New(db)
+			if err == nil {
+				err = store.Migrate(bgm)
+			}
+			if err != nil {
+				rt.Fatal(err)
+			}
+			return store, func() {
+				_ = db.Close()
+				_ = os.RemoveAll(dir)
+			}
+		}},
 	}
 }
 
@@ -191,7 +215,9 @@ func runModel(rt *rapid.T, newStore modelStore) {
 	}), 0, 4).Draw(rt, "events")
 	slices.SortStableFunc(events, func(a, b modelEvent) int { return a.AtMS - b.AtMS })
 
-	m := newModelRun(rt, newStore(rt))
+	store, release := newStore(rt)
+	defer release()
+	m := newModelRun(rt, store)
 	defer m.close()
 	for i := range nctx {
 		sess := m.addContext()

@@ -177,7 +177,9 @@ type JobTransition struct {
 	// pending to this status, in the same transaction, and
 	// UnconfirmedMessagesTo every message that is unconfirmed. Any number
 	// of messages may match, including none. They apply after the step's
-	// Message transition, and change only status and updated_at.
+	// Message transition, both to the statuses it left (a message moved
+	// by one is not moved again by the other), and change only status and
+	// updated_at.
 	PendingMessagesTo     MessageStatus
 	UnconfirmedMessagesTo MessageStatus
 	// At is the time of the change; zero means now.
@@ -205,6 +207,8 @@ type MessageTransition struct {
 	// AddLookup adds one to lookups.
 	AddLookup bool
 	// ClearGuard clears guard_since and guard_mark, and sets lookups to 0.
+	// It applies first: with StartAttempt, Mark or AddLookup, the guard
+	// starts afresh from them.
 	ClearGuard bool
 	// SentAt and WAMessageID are stored on a change to sent.
 	SentAt      time.Time
@@ -297,9 +301,11 @@ type Store interface {
 	//
 	// When j.IdempotencyKey is set and a job with the same key exists,
 	// CreateJob records nothing and returns that job, with its messages,
-	// and an error wrapping ErrJobExists; a unique index enforces it, so
-	// that two processes that create jobs with one key at once get one
-	// job.
+	// and an error wrapping ErrJobExists, whatever the status of its
+	// context now; a unique index enforces it, so that two processes that
+	// create jobs with one key at once get one job. Keys compare byte for
+	// byte. A key longer than MaxIdempotencyKeyLength gives a
+	// *ValidationError wrapping ErrInvalidIdempotencyKey.
 	CreateJob(ctx context.Context, j Job) (Job, error)
 	// Job returns one job with its messages.
 	Job(ctx context.Context, id int64) (Job, error)
