@@ -394,13 +394,20 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 	}
 	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark}
 	var (
+		res struct {
+			r     Receipt
+			found bool
+			err   error
+		}
 		r     Receipt
 		found bool
 		err   error
 	)
-	if c.call(ctx, h, func(cctx context.Context) { r, found, err = safeFind(cctx, f, q) }) {
+	if c.call(ctx, h, func(cctx context.Context) { res.r, res.found, res.err = safeFind(cctx, f, q) }) {
 		err = fmt.Errorf("%w: FindSent", ErrSessionHung)
 		t.ctxTo = ContextDisconnected
+	} else {
+		r, found, err = res.r, res.found, res.err
 	}
 	now = c.now()
 	switch {
@@ -446,15 +453,23 @@ func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m 
 	trace := &SendTrace{BeforeSend: func(mark string) error {
 		return tr.before(func() error { return c.noteMark(ctx, m, mark) })
 	}}
+	// The call's results are read only once it has returned: a hung call
+	// may write them after it was abandoned.
 	var (
+		res struct {
+			r   Receipt
+			err error
+		}
 		r   Receipt
 		err error
 	)
 	hung := c.call(ctx, h, func(cctx context.Context) {
-		r, err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
 	})
 	if hung {
 		err = Unconfirmed(fmt.Errorf("%w: SendText", ErrSessionHung))
+	} else {
+		r, err = res.r, res.err
 	}
 	clicked := tr.end()
 	now := c.now()
