@@ -228,10 +228,13 @@ func runModel(rt *rapid.T, newStore modelStore) {
 			sess.ScriptFind(modelFinds[name])
 		}
 	}
-	m.start()
+	// Submitted before Run starts: a context that a send finds broken
+	// takes no new job (ErrContextNotAvailable), which is not what is
+	// tested here.
 	for _, j := range jobs {
 		m.submit(j)
 	}
+	m.start()
 	start := time.Now()
 	for _, ev := range events {
 		time.Sleep(time.Until(start.Add(time.Duration(ev.AtMS) * time.Millisecond)))
