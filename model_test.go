@@ -358,7 +358,7 @@ func (m *modelRun) event(ev modelEvent) {
 // error, as a person would scan again) until every job is final or
 // paused, no message is sending and no context is busy.
 func (m *modelRun) settle() {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		settled := true
 		for _, id := range m.jobIDs {
@@ -392,7 +392,7 @@ func (m *modelRun) settle() {
 			return
 		}
 		if time.Now().After(deadline) {
-			m.rt.Errorf("the run did not settle in 15 s")
+			m.rt.Errorf("the run did not settle in a minute")
 			m.report()
 			m.rt.FailNow()
 		}
