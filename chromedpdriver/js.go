@@ -336,7 +336,11 @@ const pageJS = `(function (op, S, A) {
     case 'mark': {
       var rs = outRows();
       rs.forEach(function (r) { G.seen.add(r); });
-      res = rs.length;
+      res = {
+        rows: rs.map(rowInfo),
+        tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''),
+        offset: -new Date().getTimezoneOffset()
+      };
       break;
     }
     case 'confirm': {
@@ -351,8 +355,28 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'rows': {
+      // The outgoing rows, and the other rows that hold the text A.text
+      // with their direction: "in", or "?" when the selectors cannot tell.
+      var outs = outRows(), outSet = new Set(outs), others = [];
+      var panel = first('chat_panel');
+      if (panel && typeof A.text === 'string') {
+        var done = new Set();
+        (S.row || []).forEach(function (sel) {
+          var els;
+          try { els = panel.querySelectorAll(sel); } catch (e) { note('row', sel); return; }
+          els.forEach(function (r) {
+            if (outSet.has(r) || done.has(r)) return;
+            done.add(r);
+            var t = first('message_text', r, false);
+            if (!t || textOf(t).replace(/\r\n?/g, '\n') !== A.text) return;
+            others.push({ dir: first('in_row', r, true) ? 'in' : '?' });
+          });
+        });
+      }
       res = {
-        rows: outRows().map(rowInfo),
+        panel: !!panel,
+        rows: outs.map(rowInfo),
+        others: others,
         tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''),
         offset: -new Date().getTimezoneOffset()
       };

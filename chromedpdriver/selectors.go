@@ -69,6 +69,7 @@ type SelectorSet struct {
 
 	// Outgoing rows and their ticks.
 	OutRow        []string `json:"out_row"`
+	InRow         []string `json:"in_row"`
 	Row           []string `json:"row"`
 	MessageText   []string `json:"message_text"`
 	MessageID     []string `json:"message_id"`
@@ -123,6 +124,7 @@ func DefaultSelectors() SelectorSet {
 		SendButton: []string{"button[aria-label='Send']", "[role='button'][aria-label='Send']", "span[data-icon='wds-ic-send-filled']", "span[data-icon='send']", "[data-testid='compose-btn-send']"},
 
 		OutRow:        []string{"#main [data-id^='true_']", "#main div.message-out"},
+		InRow:         []string{"#main [data-id^='false_']", "#main div.message-in"},
 		Row:           []string{"[role='row']"},
 		MessageText:   []string{"span.selectable-text.copyable-text", "span.selectable-text", "[data-pre-plain-text] span[dir]"},
 		MessageID:     []string{"[data-id]@data-id"},

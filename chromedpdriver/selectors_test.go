@@ -45,7 +45,7 @@ func TestSelectorSetOverride(t *testing.T) {
 		assert.Equal(t, "through the overridden set\nline 2", got[0].Text)
 		assert.Equal(t, got[0].ID, r.MessageID, "a bare hash id")
 	}
-	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+15553001111", "through the overridden set\nline 2", since)
+	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+15553001111", Text: "through the overridden set\nline 2", Since: since})
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Regexp(t, `^[0-9A-F]{32}$`, r.MessageID)
