@@ -108,6 +108,19 @@
 // every job one by one. A page that shows none of the known screens for
 // the navigation timeout fails the self-test too.
 //
+// The default set reads both the markup that bots used until 2025 and the
+// mid-2026 one, in which rows have no message-out or message-in class and
+// a bare-hash data-id, and ticks have no data-icon. It never relies on
+// obfuscated classes: a row is outgoing when it has a "true_" data-id, the
+// hidden speaker label "You:", the tail-out icon (first row of a run), or
+// a tick with a status aria-label (" Pending ", " Sent ", " Delivered ",
+// " Read "), and incoming by the matching signs ("false_", "{Name}:",
+// tail-in). A tick is read by its aria-label first and by its icon names
+// (data-icon, svg title: msg-check, wds-ic-delivered, wds-ic-read, …) only
+// when the label is unknown, such as a localized one. Both texts of the
+// unknown-number dialog are recognized: "Phone number shared via url is
+// invalid." and "The number … isn't on WhatsApp.".
+//
 // # Health
 //
 // A lost connection to the browser, a renderer crash, or a hang (the

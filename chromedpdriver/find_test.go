@@ -2,19 +2,14 @@ package chromedpdriver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/fakewa"
 )
 
 // row is an outgoing row for the matcher's tests. id "" is a row with no
@@ -275,112 +270,4 @@ func describeRows(rows []rowInfo) string {
 func TestMarkIsJSON(t *testing.T) {
 	m := makeMark([]rowInfo{row("a", "id\"with\\quotes", "")}, "a", time.UTC)
 	assert.True(t, json.Valid([]byte(m)), m)
-}
-
-// loseClicks makes the page ignore the send button and Enter from now
-// on: the click of the send that calls it is lost. keep undoes it.
-func loseClicks(t *testing.T, s *Session, lose bool) {
-	t.Helper()
-	_, err := chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
-		window.__lose = %t;
-		if (window.__loseHooked) return true;
-		window.__loseHooked = true;
-		const stop = e => {
-			if (!window.__lose) return;
-			const send = e.type === 'click' && e.target.closest && e.target.closest("button[aria-label='Send']");
-			if (send || (e.type === 'keydown' && e.key === 'Enter')) { e.stopImmediatePropagation(); e.preventDefault(); }
-		};
-		window.addEventListener('click', stop, true);
-		window.addEventListener('keydown', stop, true);
-		return true;
-	})()`, lose)))
-	require.NoError(t, err)
-}
-
-// TestFindSentSameTextTwice is defect 2: the same text sent twice to one
-// number within a minute (a resent one-time code). The second send's
-// lookup must not take the first message for the second.
-func TestFindSentSameTextTwice(t *testing.T) {
-	t.Parallel()
-	f, base := startFake(t)
-	p, _ := testPool(t, base)
-	s, rec := launch(t, p, "")
-	const me = "15550002100"
-	login(t, f, s, rec, 0, me)
-	const code = "Your code is 482913"
-	received := func(to string) []fakewa.Message { return f.Received(me, to) }
-	dataID := func(to string, m fakewa.Message) string { return "true_" + to + "@c.us_" + m.ID }
-
-	t.Run("the second click is lost", func(t *testing.T) {
-		const to = "15552101111"
-		since := time.Now()
-		first, err := s.SendText(quickCtx(t, 20*time.Second), "+"+to, code)
-		require.NoError(t, err)
-
-		ctx, mark := traced(quickCtx(t, 6*time.Second), func(string) error {
-			loseClicks(t, s, true)
-			return nil
-		})
-		_, err = s.SendText(ctx, "+"+to, code)
-		loseClicks(t, s, false)
-		require.ErrorIs(t, err, wasend.ErrUnconfirmed, "the click was made")
-		assert.Equal(t, 1, mark.count(), "one mark per send, though Enter followed the click")
-		require.Len(t, received(to), 1, "the second message never left")
-		pm, err := parseMark(mark.get())
-		require.NoError(t, err)
-		assert.Equal(t, []string{first.MessageID}, pm.IDs, "the mark names the first message's row")
-
-		q := wasend.SentQuery{To: "+" + to, Text: code, Since: since, Mark: mark.get()}
-		_, found, err := s.FindSent(quickCtx(t, 20*time.Second), q)
-		require.NoError(t, err)
-		assert.False(t, found, "the first message is not the second")
-
-		// Without the mark, the time rule takes the first for the second.
-		q.Mark = ""
-		r, found, err := s.FindSent(quickCtx(t, 20*time.Second), q)
-		require.NoError(t, err)
-		assert.True(t, found)
-		assert.Equal(t, first.MessageID, r.MessageID)
-	})
-
-	t.Run("the second arrived unconfirmed", func(t *testing.T) {
-		const to = "15552102222"
-		since := time.Now()
-		_, err := s.SendText(quickCtx(t, 20*time.Second), "+"+to, code)
-		require.NoError(t, err)
-
-		// The second reaches the server, but its tick never comes.
-		f.SetStuckPending(me, true)
-		ctx, mark := traced(quickCtx(t, 3*time.Second), nil)
-		_, err = s.SendText(ctx, "+"+to, code)
-		require.ErrorIs(t, err, wasend.ErrUnconfirmed)
-		f.SetStuckPending(me, false)
-		got := received(to)
-		require.Len(t, got, 2)
-
-		// Read from another chat, so that the lookup opens it again.
-		_, err = s.SendText(quickCtx(t, 20*time.Second), "+15552103333", "elsewhere")
-		require.NoError(t, err)
-		r, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+" + to, Text: code, Since: since, Mark: mark.get()})
-		require.NoError(t, err)
-		assert.True(t, found)
-		assert.Equal(t, dataID(to, got[1]), r.MessageID, "the second message, not the first")
-	})
-
-	t.Run("the host refuses the mark", func(t *testing.T) {
-		const to = "15552104444"
-		refused := errors.New("store down")
-		ctx, mark := traced(quickCtx(t, 20*time.Second), func(string) error { return refused })
-		_, err := s.SendText(ctx, "+"+to, code)
-		require.ErrorIs(t, err, refused)
-		assert.NotErrorIs(t, err, wasend.ErrUnconfirmed, "nothing was sent")
-		assert.Equal(t, 1, mark.count())
-		assert.Equal(t, `{"v":1,"n":0}`, mark.get())
-		time.Sleep(300 * time.Millisecond)
-		assert.Empty(t, received(to))
-		// The page is left usable: the next send goes out, once.
-		_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+to, code)
-		require.NoError(t, err)
-		assert.Len(t, received(to), 1)
-	})
 }

@@ -158,21 +158,27 @@ const pageJS = `(function (op, S, A) {
     return out;
   }
 
+  // status reads a row's tick: its aria-label first, then its icon names
+  // (data-icon, svg title), which mislead (the 2026 single tick is titled
+  // wds-ic-delivered).
   function status(r) {
-    var toks = [];
+    var labels = [], icons = [];
     all('status', r).forEach(function (e) {
-      var v = e.getAttribute('data-icon');
-      if (v) toks.push(v);
-      v = e.getAttribute('aria-label');
-      if (v) toks.push(v.trim());
-      if (e.tagName.toLowerCase() === 'title') toks.push(e.textContent.trim());
+      var v = e.getAttribute('aria-label');
+      if (v) labels.push(v.trim());
+      v = e.getAttribute('data-icon');
+      if (v) icons.push(v);
+      if (e.tagName.toLowerCase() === 'title') icons.push(e.textContent.trim());
       var t = e.querySelector && e.querySelector('svg title');
-      if (t) toks.push(t.textContent.trim());
+      if (t) icons.push(t.textContent.trim());
     });
-    function any(list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
-    if (any(S.status_pending)) return 'pending';
-    if (any(S.status_sent)) return 'sent';
-    return toks.length ? 'unknown' : 'none';
+    function any(toks, list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
+    var tiers = [labels, icons];
+    for (var i = 0; i < tiers.length; i++) {
+      if (any(tiers[i], S.status_pending)) return 'pending';
+      if (any(tiers[i], S.status_sent)) return 'sent';
+    }
+    return labels.length || icons.length ? 'unknown' : 'none';
   }
 
   function rowInfo(r) {

@@ -23,7 +23,7 @@ import (
 func TestSelectorSetJSON(t *testing.T) {
 	def := DefaultSelectors()
 	require.NoError(t, def.Validate())
-	assert.Equal(t, "whatsapp-web@2026.1", def.ID())
+	assert.Equal(t, "whatsapp-web@2026.2", def.ID())
 
 	// Round trip.
 	b, err := json.Marshal(def)
