@@ -142,18 +142,26 @@ func TestMarkFormat(t *testing.T) {
 	assert.Equal(t, `{"v":1,"n":0}`, makeMark(nil, code, time.UTC))
 	assert.NotContains(t, m, code, "no text in the mark")
 
-	// Bounded: the last ids only, long ids hashed.
+	// Bounded: the last ids only, long ids hashed. The worst case: ids of
+	// the longest length kept as they are, and many rows in flight.
 	var rows []rowInfo
 	for i := range 200 {
-		rows = append(rows, row(code, fmt.Sprintf("%0200d", i), ""))
+		rows = append(rows, row(code, fmt.Sprintf("%0*d", maxMarkIDLen, i), ""))
+	}
+	for range 30 {
+		rows = append(rows, row(code, "", "10:15"))
 	}
 	m = makeMark(rows, code, time.UTC)
 	assert.LessOrEqual(t, len(m), 1024, "mark %s", m)
 	pm, err := parseMark(m)
 	require.NoError(t, err)
-	assert.Equal(t, 200, pm.N)
+	assert.Equal(t, 230, pm.N)
+	assert.Equal(t, 30, pm.Tail)
+	assert.Len(t, pm.TailAt, maxMarkIDs)
 	assert.Len(t, pm.IDs, maxMarkIDs)
-	assert.Equal(t, markKey(rows[199].ID), pm.IDs[maxMarkIDs-1])
+	assert.Equal(t, rows[199].ID, pm.IDs[maxMarkIDs-1])
+	assert.Equal(t, markKey(strings.Repeat("F", 80)), markKey(strings.Repeat("F", 80)))
+	assert.Len(t, markKey(strings.Repeat("F", 80)), 17, "a long id is kept as a hash")
 
 	for _, bad := range []string{"not json", `{"v":2,"n":1}`, `{"v":1,"n":-1}`, `[1]`, `{"v":1,"tail":0,"tail_at":[1]}`} {
 		_, err := parseMark(bad)
