@@ -125,10 +125,22 @@ type SendTrace struct {
 	// point after which the message may leave (the click on the send
 	// button), with a mark: the session's own description of what is in
 	// the chat then, such as the ids of the outgoing rows that have the
-	// same text. The Client stores the mark durably before it returns,
+	// same text. A Marker calls it before every click, with a non-empty
+	// mark. The Client stores the mark durably before it returns,
 	// and gives it back in SentQuery.Mark. If it returns an error, the
 	// session must not send, and returns that error from SendText.
 	BeforeSend func(mark string) error
+}
+
+// Marker is implemented by sessions that call SendTrace.BeforeSend, with a
+// non-empty mark, before every click. The Client then knows that an
+// attempt that left no mark never clicked: it is not looked for in the
+// chat, where an identical message sent since could be taken for it, and
+// it may be sent again. (An attempt made by an older version of the
+// session that did not mark is then taken for one that did not click.)
+type Marker interface {
+	// MarksSends reports whether the session marks every send.
+	MarksSends() bool
 }
 
 type sendTraceKey struct{}
@@ -192,6 +204,10 @@ const (
 	EventPairingCode EventType = "pairing_code"
 	// EventStatus reports a change of the session's status.
 	EventStatus EventType = "status"
+	// EventUnknownOutcome reports a message that ended MessageUnknown: an
+	// attempt may have sent it, and the Client could not find out. JobID
+	// and MessageID say which; Err says why.
+	EventUnknownOutcome EventType = "unknown_outcome"
 )
 
 // SessionEvent is something that happened to a live session.
@@ -210,6 +226,8 @@ type SessionEvent struct {
 	QR string
 	// Code is the pairing code, for EventPairingCode.
 	Code string
+	// JobID and MessageID name the message, for EventUnknownOutcome.
+	JobID, MessageID int64
 	// Err is the cause of a change to disconnected or error.
 	Err error
 	// At is when it happened.

@@ -21,15 +21,21 @@
 //	defer client.Close()
 //	bc, _ := client.CreateContext(ctx) // scan its QR (WithEventHandler)
 //	go client.Run(ctx)
-//	job, err := client.Send(ctx, bc.ID, "+5491122334455", "Hola", nil)
+//	job, err := client.Send(ctx, bc.ID, "+5491122334455", "Hola",
+//		wasend.IdempotencyKey("order-17"), wasend.Metadata(map[string]any{"order": 17}))
 //
 // # The workflow
 //
 // Send and SendBulk validate their input before they write anything: the
 // phone number is normalized to E.164, the text must be non-empty UTF-8 of
-// at most MaxTextLength characters, and the browser context must exist and
-// be neither closed nor in error. Bad input returns a *ValidationError that
-// wraps a sentinel such as ErrInvalidPhone, and nothing is recorded.
+// at most MaxTextLength characters, metadata must nest at most
+// MaxMetadataDepth deep in at most MaxMetadataSize bytes, and the browser
+// context must exist and be neither closed nor in error. Bad input returns
+// a *ValidationError that wraps a sentinel such as ErrInvalidPhone, and
+// nothing is recorded. Per-call options (IdempotencyKey, Metadata, Delay)
+// follow the arguments; with IdempotencyKey, a repeated call returns the
+// first call's job and records nothing, in any process that shares the
+// store.
 //
 // The job is written to the Store as pending, and then enqueued. The store
 // is the source of truth; the queue only wakes workers. If the enqueue
@@ -49,18 +55,65 @@
 // errors (see Retryable) fail the message at once; retryable ones go back
 // to the queue with exponential backoff and jitter until the attempts run
 // out. An error that says the session is gone (ErrLoggedOut, ErrConflict,
-// ErrDisconnected) sets the context to disconnected instead of available,
-// and its jobs wait for the session to come back. A panic in the session
-// is recovered and treated as an unconfirmed send.
+// ErrDisconnected, ErrSelectors) parks the context's jobs exactly as the
+// session's own status event does: the context shows disconnected (or
+// error), no attempt is spent, and nothing is sent through it until the
+// session reports that it is logged in again. A panic in the session is
+// recovered. A call that ignores its deadline is abandoned after
+// WithHangGrace: its outcome is unconfirmed, the context shows
+// disconnected, and the session is not used again until the call returns.
 //
 // # Never twice
 //
-// A message moves to sending before its attempt begins. A failure after the
-// point where the message may have left (Unconfirmed) leaves it in sending,
-// and so does a crash. Before such a message is sent again, the Client asks
-// the session, if it is a SentFinder, to look in the chat for it; when the
-// session cannot, the message fails with ErrUnknownOutcome (see
-// WithUnknownOutcome).
+// A message moves to sending before its attempt begins, in the same step
+// that claims its job. Just before its click, a session that is a Marker
+// reports what the chat holds (SendTrace), and the Client records that mark
+// before the session may click. An attempt that ends after the click
+// without a confirmation (an Unconfirmed error, a timeout, a panic, a
+// hang, a crash of the worker) leaves the message unconfirmed. Before
+// anything else happens to an unconfirmed message, the Client asks the
+// session (a SentFinder) to look for it in the chat, from before the first
+// attempt whose outcome is unknown, and not counting the identical rows
+// that the mark says were already there:
+//
+//   - found, the message is recorded sent, and not sent again;
+//   - not found, it may be sent again, within its attempts;
+//   - a lookup that cannot answer (an error, a panic, a hang) is not an
+//     outcome: it spends no attempt, sends nothing, and is tried again
+//     with backoff; after WithMaxLookups such lookups the message ends
+//     unknown.
+//
+// A session that cannot look ends the message unknown too, unless
+// WithUnknownOutcome says to send it again.
+//
+// # Outcomes
+//
+// What each status means to a host:
+//
+//   - MessageSent: WhatsApp accepted the message, once.
+//   - MessageFailed: the message was not sent, and will not be; no attempt
+//     of it reached WhatsApp. Sending it again cannot make a duplicate.
+//   - MessageCancelled: the job was cancelled first; not sent.
+//   - MessageUnknown: an attempt may have sent the message and the Client
+//     could not find out. It is not sent again. A host that sends it again
+//     risks a duplicate; one that does not risks a message never sent.
+//   - MessagePending, MessageSending, MessageUnconfirmed: on the way (or,
+//     in a paused job, waiting).
+//
+// A single job ends completed when its message is sent or unknown (then
+// with ErrorKind KindUnknownOutcome), and failed when it was not sent. A
+// bulk job ends completed once every message has its outcome, and failed
+// only when its context is closed or the queue gave up on it. Cancel,
+// CloseContext and a dead letter never mark failed a message whose outcome
+// is unconfirmed: it becomes unknown.
+//
+// "Never twice" holds against crashes, restarts, outages of Redis or the
+// database, duplicate deliveries, and sessions that hang, panic, lie about
+// their clicks or lose their login, as long as the session keeps its
+// contract: a SentFinder finds what the chat shows, and a Marker reports a
+// mark before every click. It does not cover a message that WhatsApp
+// accepted and then dropped, nor an identical message sent to the same
+// number by hand from the phone meanwhile.
 //
 // # Bulk jobs
 //
@@ -69,8 +122,62 @@
 // same context are not held up. It runs in slices (WithBulkSlice): at the end
 // of a slice it goes back to the queue and continues on the next delivery.
 // Pause stops after the message in flight, Resume continues from the first
-// unsent message, and Cancel marks the unsent messages cancelled. A retried
+// unsent message, and Cancel marks the pending messages cancelled. A retried
 // bulk job never sends again a message that was already sent.
+//
+// # The state machine
+//
+// Every change of status the Client makes is one of these named edges
+// (states.go): a conditional update that happens only from the statuses
+// on the left, atomically with the other changes of its step.
+//
+// The table (generated from states.go; TestDocShowsTheStateMachine checks it):
+//
+//	job      claim                  pending -> running                   a worker takes the job
+//	job      next                   running -> running                   its worker goes on under its claim: a new attempt, or a bulk job's next message
+//	job      complete               running -> completed                 every message has its outcome (a single job's: sent, or unknown)
+//	job      fail                   running -> failed                    a single job's message failed (it was not sent)
+//	job      retry                  running -> pending                   an attempt or a lookup failed, the context went away, or a bulk job yields; the job runs again at next_run_at
+//	job      rescue                 running -> pending                   the sweep finds a running job whose worker is gone
+//	job      wait                   pending -> pending                   the job's context cannot send: the job waits for it without spending an attempt
+//	job      wake                   pending -> pending                   the job is enqueued again: its context came back, or the queue lost it
+//	job      settle                 pending|paused -> completed          every message already has its outcome (a record cut short)
+//	job      pause                  pending|running -> paused            the host pauses it (Pause)
+//	job      resume                 paused -> pending                    the host resumes it (Resume)
+//	job      cancel                 pending|running|paused -> cancelled  the host cancels it (Cancel)
+//	job      context-closed         pending|paused -> failed             its context is closed for good
+//	job      context-closed-running running -> failed                    a running bulk job finds its context closed
+//	job      dead-letter            pending -> failed                    the queue gave up on its deliveries
+//	message  begin                  pending -> sending                   an attempt begins
+//	message  begin-again            unconfirmed -> sending               the lookup did not find the message: a new attempt begins
+//	message  mark                   sending -> sending                   the session reports the chat's rows just before its click
+//	message  sent                   sending -> sent                      the session confirms the send
+//	message  retry                  sending -> pending                   the attempt failed before the click and may be retried
+//	message  park                   sending -> pending                   the session was gone before the click, or Run stopped it: no attempt spent
+//	message  fail                   sending -> failed                    the attempt failed before the click, for good or for the last time
+//	message  unconfirmed            sending -> unconfirmed               the attempt ended after the click without a confirmation
+//	message  rescue                 sending -> unconfirmed               a worker finds the message sending while no worker sends it (its worker died)
+//	message  found                  unconfirmed -> sent                  the lookup finds the message in the chat
+//	message  not-found              unconfirmed -> failed                the lookup does not find it and no attempt is left
+//	message  lookup-failed          unconfirmed -> unconfirmed           the lookup could not answer; it runs again later
+//	message  unknown                unconfirmed -> unknown               the lookups kept failing, or the session cannot look (EndUnknown)
+//	message  cancel                 pending -> cancelled                 its job is cancelled, or its context closed
+//	message  drop                   pending -> failed                    the queue gave up on its job
+//	message  give-up                unconfirmed -> unknown               its job is cancelled or given up while its outcome is unconfirmed
+//	context  busy                   available|busy -> busy               a send begins
+//	context  free                   busy -> available                    a send ends and no send waits
+//	context  gone                   available|busy -> disconnected       a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline
+//	context  broken                 available|busy -> error              a send or a lookup finds the page unusable (selectors, browser refused)
+//	context  up                     disconnected|error -> available      the session reports it is logged in, or its holder sees it is
+//	context  down                   available|busy|disconnected|error -> disconnected the session reports it is not logged in
+//	context  fault                  available|busy|disconnected|error -> error the session reports an error
+//	context  open                   available|busy|error -> disconnected a process opens the context; it waits for its login
+//	context  launch-failed          disconnected -> error                its session could not be launched
+//	context  abandon                disconnected -> closed               a new context whose lease could not be taken
+//	context  leave                  available|busy -> disconnected       its process closes, or no process holds it
+//	context  close                  available|busy|disconnected|error -> closed the host closes it (CloseContext)
+//
+// End of the table.
 //
 // # Routing
 //

@@ -39,7 +39,8 @@ var (
 	ErrNoMessages = errors.New("wasend: no messages")
 	// ErrTooManyMessages means a bulk send has more messages than allowed.
 	ErrTooManyMessages = errors.New("wasend: too many messages")
-	// ErrInvalidDelay means a bulk delay is negative (other than NoDelay).
+	// ErrInvalidDelay means a delay is negative, or given for a single
+	// message.
 	ErrInvalidDelay = errors.New("wasend: invalid delay")
 	// ErrInvalidMetadata means the metadata cannot be encoded as JSON, is
 	// nested deeper than MaxMetadataDepth, or is longer than MaxMetadataSize
@@ -121,32 +122,38 @@ type ErrorKind string
 
 // The error kinds. KindOther covers errors that wrap none of the sentinels.
 const (
-	KindNone               ErrorKind = ""
-	KindContextNotFound    ErrorKind = "context_not_found"
-	KindContextNotAvail    ErrorKind = "context_not_available"
-	KindContextClosed      ErrorKind = "context_closed"
-	KindInvalidPhone       ErrorKind = "invalid_phone"
-	KindEmptyText          ErrorKind = "empty_text"
-	KindTextTooLong        ErrorKind = "text_too_long"
-	KindInvalidText        ErrorKind = "invalid_text"
-	KindNotOnWhatsApp      ErrorKind = "not_on_whatsapp"
-	KindLoggedOut          ErrorKind = "logged_out"
-	KindConflict           ErrorKind = "conflict"
-	KindTimeout            ErrorKind = "timeout"
-	KindDisconnected       ErrorKind = "disconnected"
-	KindUnsupportedBrowser ErrorKind = "unsupported_browser"
-	KindSelectors          ErrorKind = "selectors"
-	KindPhoneOffline       ErrorKind = "phone_offline"
-	KindUnconfirmed        ErrorKind = "unconfirmed"
-	KindUnknownOutcome     ErrorKind = "unknown_outcome"
-	KindSessionHung        ErrorKind = "session_hung"
-	KindPanic              ErrorKind = "panic"
-	KindCanceled           ErrorKind = "canceled"
-	KindAttemptsExhausted  ErrorKind = "attempts_exhausted"
-	KindInvalidStep        ErrorKind = "invalid_step"
-	KindStore              ErrorKind = "store"
-	KindQueue              ErrorKind = "queue"
-	KindOther              ErrorKind = "other"
+	KindNone                  ErrorKind = ""
+	KindContextNotFound       ErrorKind = "context_not_found"
+	KindContextNotAvail       ErrorKind = "context_not_available"
+	KindContextClosed         ErrorKind = "context_closed"
+	KindInvalidPhone          ErrorKind = "invalid_phone"
+	KindEmptyText             ErrorKind = "empty_text"
+	KindTextTooLong           ErrorKind = "text_too_long"
+	KindInvalidText           ErrorKind = "invalid_text"
+	KindInvalidMetadata       ErrorKind = "invalid_metadata"
+	KindInvalidDelay          ErrorKind = "invalid_delay"
+	KindNoMessages            ErrorKind = "no_messages"
+	KindTooManyMessages       ErrorKind = "too_many_messages"
+	KindInvalidIdempotencyKey ErrorKind = "invalid_idempotency_key"
+	KindIdempotencyConflict   ErrorKind = "idempotency_conflict"
+	KindNotOnWhatsApp         ErrorKind = "not_on_whatsapp"
+	KindLoggedOut             ErrorKind = "logged_out"
+	KindConflict              ErrorKind = "conflict"
+	KindTimeout               ErrorKind = "timeout"
+	KindDisconnected          ErrorKind = "disconnected"
+	KindUnsupportedBrowser    ErrorKind = "unsupported_browser"
+	KindSelectors             ErrorKind = "selectors"
+	KindPhoneOffline          ErrorKind = "phone_offline"
+	KindUnconfirmed           ErrorKind = "unconfirmed"
+	KindUnknownOutcome        ErrorKind = "unknown_outcome"
+	KindSessionHung           ErrorKind = "session_hung"
+	KindPanic                 ErrorKind = "panic"
+	KindCanceled              ErrorKind = "canceled"
+	KindAttemptsExhausted     ErrorKind = "attempts_exhausted"
+	KindInvalidStep           ErrorKind = "invalid_step"
+	KindStore                 ErrorKind = "store"
+	KindQueue                 ErrorKind = "queue"
+	KindOther                 ErrorKind = "other"
 )
 
 // errorClass is the single table that classifies errors: the storable kind,
@@ -179,6 +186,12 @@ var errorClasses = []errorClass{
 	{ErrEmptyText, KindEmptyText, false, ""},
 	{ErrTextTooLong, KindTextTooLong, false, ""},
 	{ErrInvalidText, KindInvalidText, false, ""},
+	{ErrInvalidMetadata, KindInvalidMetadata, false, ""},
+	{ErrInvalidDelay, KindInvalidDelay, false, ""},
+	{ErrNoMessages, KindNoMessages, false, ""},
+	{ErrTooManyMessages, KindTooManyMessages, false, ""},
+	{ErrInvalidIdempotencyKey, KindInvalidIdempotencyKey, false, ""},
+	{ErrIdempotencyConflict, KindIdempotencyConflict, false, ""},
 	{ErrNotOnWhatsApp, KindNotOnWhatsApp, false, ""},
 	{ErrInvalidStep, KindInvalidStep, false, ""},
 	{ErrStore, KindStore, true, ""},

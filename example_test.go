@@ -43,7 +43,7 @@ func Example() {
 	defer stop()
 	go client.Run(runCtx)
 
-	job, err := client.Send(ctx, bc.ID, "+54 9 11 2233-4455", "Hola!", map[string]any{"order": "A-17"})
+	job, err := client.Send(ctx, bc.ID, "+54 9 11 2233-4455", "Hola!", wasend.Metadata(map[string]any{"order": "A-17"}))
 	if err != nil {
 		panic(err)
 	}
@@ -60,10 +60,10 @@ func ExampleClient_Send_validation() {
 	defer client.Close()
 	bc, _ := client.CreateContext(ctx)
 
-	_, err := client.Send(ctx, bc.ID, "12-34", "hi", nil)
+	_, err := client.Send(ctx, bc.ID, "12-34", "hi")
 	var ve *wasend.ValidationError
 	fmt.Println(errors.Is(err, wasend.ErrInvalidPhone), errors.As(err, &ve) && ve.Field == "to")
-	_, err = client.SendBulk(ctx, bc.ID, []wasend.BulkMessage{{To: "+14155550100", Text: "ok"}, {To: "+14155550101"}}, 0)
+	_, err = client.SendBulk(ctx, bc.ID, []wasend.BulkMessage{{To: "+14155550100", Text: "ok"}, {To: "+14155550101"}})
 	fmt.Println(errors.Is(err, wasend.ErrEmptyText), errors.As(err, &ve) && ve.Index == 1)
 	// Output:
 	// true true
@@ -84,7 +84,7 @@ func ExampleClient_SendBulk() {
 	job, _ := client.SendBulk(ctx, bc.ID, []wasend.BulkMessage{
 		{To: "+14155550100", Text: "Your order shipped"},
 		{To: "+14155550101", Text: "Your order shipped"},
-	}, 10*time.Millisecond)
+	}, wasend.Delay(10*time.Millisecond))
 	job = waitFinal(ctx, client, job.ID)
 	for _, m := range job.Messages {
 		fmt.Println(m.Position, wasend.MaskPhone(m.To), m.Status)

@@ -1,12 +1,14 @@
 package wasend
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults of the Client's options. Each option's comment names its default.
@@ -36,6 +38,14 @@ const (
 	// worker back to the queue and continues on a new delivery, so that
 	// other jobs of the same context get their turn.
 	DefaultBulkSlice = 30 * time.Second
+	// DefaultMaxLookups is how many lookups in the chat an unconfirmed
+	// message gets before it ends unknown: lookups that cannot answer
+	// (the chat does not load, the page does not match) are retried with
+	// the backoff of attempts.
+	DefaultMaxLookups = 8
+	// DefaultHangGrace is how long after its deadline a call into a
+	// session may take to return before the Client abandons it as hung.
+	DefaultHangGrace = 10 * time.Second
 	// DefaultContextWait is how long a job whose browser context cannot
 	// send (disconnected, error) waits before it looks again. A context
 	// that comes back wakes its jobs at once.
@@ -64,9 +74,6 @@ const (
 	// MaxMetadataSize is the longest a job's metadata may be, in bytes of
 	// JSON.
 	MaxMetadataSize = 64 << 10
-	// NoDelay, passed as a bulk job's delay, sends its messages with no
-	// pause between them. A zero delay means the default.
-	NoDelay time.Duration = -1
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -74,11 +81,11 @@ const (
 type UnknownOutcomePolicy int
 
 const (
-	// FailUnknown fails the message with ErrUnknownOutcome: it is never sent
+	// EndUnknown ends the message as MessageUnknown: it is never sent
 	// twice, at the risk of never being sent. It is the default.
-	FailUnknown UnknownOutcomePolicy = iota
-	// ResendUnknown sends the message again: it is always sent, at the risk
-	// of being sent twice.
+	EndUnknown UnknownOutcomePolicy = iota
+	// ResendUnknown sends the message again, within its attempts: it is
+	// sent, at the risk of being sent twice.
 	ResendUnknown
 )
 
@@ -102,6 +109,8 @@ type config struct {
 	shutdownTimeout   time.Duration
 	maxBulkMessages   int
 	unknownOutcome    UnknownOutcomePolicy
+	maxLookups        int
+	hangGrace         time.Duration
 	onEvent           func(SessionEvent)
 	now               func() time.Time
 	leaser            Leaser
@@ -128,6 +137,8 @@ func defaultConfig() config {
 		lostAfter:         DefaultLostAfter,
 		shutdownTimeout:   DefaultShutdownTimeout,
 		maxBulkMessages:   DefaultMaxBulkMessages,
+		maxLookups:        DefaultMaxLookups,
+		hangGrace:         DefaultHangGrace,
 		now:               time.Now,
 		leaseTTL:          DefaultLeaseTTL,
 	}
@@ -152,7 +163,9 @@ func (c *config) validate() error {
 		{c.lostAfter > 0, "lost after"},
 		{c.shutdownTimeout > 0, "shutdown timeout"},
 		{c.maxBulkMessages > 0, "max bulk messages"},
-		{c.unknownOutcome == FailUnknown || c.unknownOutcome == ResendUnknown, "unknown outcome policy"},
+		{c.unknownOutcome == EndUnknown || c.unknownOutcome == ResendUnknown, "unknown outcome policy"},
+		{c.maxLookups > 0, "max lookups"},
+		{c.hangGrace > 0, "hang grace"},
 		{c.now != nil, "clock"},
 		{c.leaseTTL >= 10*time.Millisecond, "lease ttl"},
 		{c.takeover >= 0, "takeover"},
@@ -223,10 +236,23 @@ func WithMaxBulkMessages(n int) Option { return func(c *config) { c.maxBulkMessa
 
 // WithUnknownOutcome sets what happens to a message whose earlier attempt
 // may have been sent, when its session is not a SentFinder. Default:
-// FailUnknown.
+// EndUnknown.
 func WithUnknownOutcome(p UnknownOutcomePolicy) Option {
 	return func(c *config) { c.unknownOutcome = p }
 }
+
+// WithMaxLookups sets how many lookups in the chat that cannot answer an
+// unconfirmed message gets before it ends MessageUnknown. Default:
+// DefaultMaxLookups (8).
+func WithMaxLookups(n int) Option { return func(c *config) { c.maxLookups = n } }
+
+// WithHangGrace sets how long after its deadline a call into a session
+// (SendText, FindSent) may take to return before the Client abandons it:
+// the attempt's outcome is then unconfirmed, the context shows
+// disconnected, and
+// the session is not used until the call returns. Default:
+// DefaultHangGrace (10 s).
+func WithHangGrace(d time.Duration) Option { return func(c *config) { c.hangGrace = d } }
 
 // WithEventHandler sets a function that receives every session event (QR
 // codes, status changes), with ContextID filled in. It must not block.
@@ -376,4 +402,96 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		}
 	}
 	return e, nil
+}
+
+// SendOption configures one call of Send or SendBulk.
+type SendOption func(*sendOptions)
+
+type sendOptions struct {
+	metadata map[string]any
+	key      string
+	delay    time.Duration
+	delaySet bool
+	err      error
+}
+
+// Metadata attaches the host's data to the job, stored as JSON and given
+// back by Job. It must encode as JSON, nest at most MaxMetadataDepth deep
+// and take at most MaxMetadataSize bytes. Default: none.
+func Metadata(m map[string]any) SendOption { return func(o *sendOptions) { o.metadata = m } }
+
+// IdempotencyKey makes the call idempotent: a later call with the same key
+// returns the job the first one created, records nothing and enqueues
+// nothing, across processes that share the store, until Clean deletes
+// that job. The key is at most MaxIdempotencyKeyLength bytes of UTF-8.
+// Default: none (every call creates a job).
+func IdempotencyKey(k string) SendOption { return func(o *sendOptions) { o.key = k } }
+
+// Delay sets the pause between the messages of a bulk job; zero means
+// none. It is invalid for Send and when negative. Default: WithBulkDelay.
+func Delay(d time.Duration) SendOption {
+	return func(o *sendOptions) { o.delay, o.delaySet = d, true }
+}
+
+// sendOptionsOf applies opts and validates them.
+func sendOptionsOf(opts []SendOption) (sendOptions, error) {
+	var o sendOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.delaySet && o.delay < 0 {
+		return o, &ValidationError{Index: -1, Field: "delay", Err: ErrInvalidDelay}
+	}
+	if len(o.key) > MaxIdempotencyKeyLength || !utf8.ValidString(o.key) || strings.ContainsRune(o.key, 0) {
+		return o, &ValidationError{Index: -1, Field: "idempotency_key", Err: ErrInvalidIdempotencyKey}
+	}
+	if o.metadata != nil {
+		if err := checkMetadata(o.metadata); err != nil {
+			return o, &ValidationError{Index: -1, Field: "metadata", Err: err}
+		}
+	}
+	return o, nil
+}
+
+// checkMetadata checks that metadata encodes as JSON within the limits.
+func checkMetadata(m map[string]any) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidMetadata, err)
+	}
+	if len(b) > MaxMetadataSize {
+		return fmt.Errorf("%w: %d bytes of JSON, more than %d", ErrInvalidMetadata, len(b), MaxMetadataSize)
+	}
+	if d := jsonDepth(b); d > MaxMetadataDepth {
+		return fmt.Errorf("%w: nested %d deep, more than %d", ErrInvalidMetadata, d, MaxMetadataDepth)
+	}
+	return nil
+}
+
+// jsonDepth returns how deeply valid JSON nests objects and arrays.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, ch := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case ch == '\\':
+				escaped = true
+			case ch == '"':
+				inString = false
+			}
+		case ch == '"':
+			inString = true
+		case ch == '{' || ch == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case ch == '}' || ch == ']':
+			depth--
+		}
+	}
+	return deepest
 }

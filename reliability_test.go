@@ -81,7 +81,7 @@ func TestLeaseKeepsAContextInOneProcess(t *testing.T) {
 	assert.Equal(t, "A", holders[bc.ID])
 
 	// Any process can send; the holder sends.
-	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "routed", nil)
+	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "routed")
 	require.NoError(t, err)
 	c.b.waitJob(job.ID, wasend.JobCompleted)
 	assert.Equal(t, 1, c.pool.Session(bc.SystemID).Count("+5491122334455", "routed"))
@@ -106,7 +106,7 @@ func TestTakeoverAfterTheHolderDies(t *testing.T) {
 	// A sends a message and hangs right after the click: WhatsApp has it,
 	// the store says sending.
 	sess.Script(scripted.Action{Deliver: true, Block: true})
-	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "sent once", nil)
+	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "sent once")
 	require.NoError(t, err)
 	c.a.waitJob(job.ID, wasend.JobRunning)
 	// A loses Redis: it can renew nothing, and after the TTL it must stop
@@ -120,7 +120,7 @@ func TestTakeoverAfterTheHolderDies(t *testing.T) {
 	// the guard finds it in the chat, so it is not sent again.
 	j := c.b.waitJob(job.ID, wasend.JobCompleted)
 	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
-	assert.Equal(t, 1, j.Attempts, "the attempt of the dead worker counts")
+	assert.Equal(t, 1, j.Messages[0].Attempts, "the attempt of the dead worker counts, once")
 	assert.Equal(t, 1, sess.Count("+5491122334455", "sent once"), "never twice")
 	// A's hung send ends (its ctx times out) and must not touch B's work.
 	time.Sleep(1200 * time.Millisecond)
@@ -129,7 +129,7 @@ func TestTakeoverAfterTheHolderDies(t *testing.T) {
 	assert.Equal(t, wasend.JobCompleted, j.Status)
 	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
 	// New work goes to B.
-	job2, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after takeover", nil)
+	job2, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after takeover")
 	require.NoError(t, err)
 	c.b.waitJob(job2.ID, wasend.JobCompleted)
 	c.b.waitContext(bc.ID, wasend.ContextAvailable)
@@ -151,7 +151,7 @@ func TestRedisRestartLosesLeasesAndDeliveries(t *testing.T) {
 	c.a.stop() // A holds the context but does not run workers yet
 	var ids []int64
 	for range 5 {
-		j, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "after the restart "+time.Now().String(), nil)
+		j, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "after the restart "+time.Now().String())
 		require.NoError(t, err)
 		ids = append(ids, j.ID)
 	}
@@ -174,7 +174,7 @@ func TestRecoverRunningJobOfAPreviousRun(t *testing.T) {
 	pool := scripted.NewPool()
 	h1 := newHarness(t, harnessOpt{store: store, sharedPool: pool, noRun: true})
 	bc, sess := h1.newContext()
-	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "crash after the click", nil)
+	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "crash after the click")
 	require.NoError(t, err)
 	// The process crashed mid-send: the job is running, the message
 	// sending, and WhatsApp has it.
@@ -186,7 +186,17 @@ func TestRecoverRunningJobOfAPreviousRun(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = sess.SendText(bg, "+5491122334455", "crash after the click")
+	// The session marks its sends: before its click, the dead worker
+	// recorded the mark, as the Client does.
+	trace := &wasend.SendTrace{BeforeSend: func(mark string) error {
+		ok, err := store.Apply(bg, wasend.Step{Message: &wasend.MessageTransition{ID: job.Messages[0].ID,
+			From: []wasend.MessageStatus{wasend.MessageSending}, To: wasend.MessageSending, Mark: mark}})
+		if err == nil && !ok {
+			err = errors.New("not sending")
+		}
+		return err
+	}}
+	_, err = sess.SendText(wasend.WithSendTrace(bg, trace), "+5491122334455", "crash after the click")
 	require.NoError(t, err)
 	require.NoError(t, h1.client.Close())
 
@@ -213,12 +223,12 @@ func TestStoreOutageDuringSendIsRecordedOnceBack(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{Delay: 100 * time.Millisecond})
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "db blinks", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "db blinks")
 	require.NoError(t, err)
 	h.waitJob(job.ID, wasend.JobRunning)
 	h.store.SetFailure(errors.New("connection refused"))
 	time.Sleep(400 * time.Millisecond) // the send ends while the store is down
-	_, err = h.client.Send(bg, bc.ID, "+5491122334455", "refused", nil)
+	_, err = h.client.Send(bg, bc.ID, "+5491122334455", "refused")
 	require.ErrorIs(t, err, wasend.ErrStore, "calls return clear errors while the store is down")
 	h.store.SetFailure(nil)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -233,7 +243,7 @@ func TestShutdownMidBulkThenResumeElsewhere(t *testing.T) {
 	for range 10 {
 		sess.Script(scripted.Action{Delay: 20 * time.Millisecond})
 	}
-	job, err := c.a.client.SendBulk(bg, bc.ID, bulkOf(10), 30*time.Millisecond)
+	job, err := c.a.client.SendBulk(bg, bc.ID, bulkOf(10), wasend.Delay(30*time.Millisecond))
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(sess.Sent()) >= 3 }, "the bulk to start")
 	c.a.stop()
@@ -265,7 +275,7 @@ func TestTakeoverOfAProfileStillOpenLeavesItDisconnected(t *testing.T) {
 	got, err := c.b.client.Context(bg, bc.ID)
 	require.NoError(t, err)
 	assert.Equal(t, wasend.ContextDisconnected, got.Status)
-	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "sent after the takeover", nil)
+	job, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "sent after the takeover")
 	require.NoError(t, err, "a disconnected context still takes jobs")
 
 	c.pool.SetLaunchError(nil)
@@ -288,7 +298,7 @@ func TestHolderPutsBackAStatusChangedElsewhere(t *testing.T) {
 		require.True(t, ok)
 		c.a.waitContext(bc.ID, wasend.ContextAvailable)
 	}
-	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after the reconciliation", nil)
+	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "after the reconciliation")
 	require.NoError(t, err)
 	c.a.waitJob(job.ID, wasend.JobCompleted)
 

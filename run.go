@@ -130,7 +130,7 @@ loop:
 func (c *Client) startConsumer(ctx context.Context, wg *sync.WaitGroup, lc *liveContext) {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
-	if lc.stopConsume != nil || ctx.Err() != nil {
+	if lc.stopConsume != nil || ctx.Err() != nil || lc.leaseLapsed.Load() {
 		return
 	}
 	c.mu.Lock()
@@ -263,8 +263,7 @@ func (c *Client) requeueLost(ctx context.Context, contextID int64, depther Depth
 		n = min(n, expected-depth)
 	}
 	for _, j := range jobs[:max(n, 0)] {
-		ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending},
-			To: JobPending, EnqueuedAt: now, At: now}})
+		ok, err := c.store.Apply(ctx, Step{Job: requeueJob(j.ID, now)})
 		if err != nil {
 			return err
 		}
@@ -294,9 +293,7 @@ func (c *Client) recoverRunning(ctx context.Context, lc *liveContext) error {
 			if c.claimed(j.Claim) {
 				continue
 			}
-			ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobRunning}, IfClaim: j.Claim,
-				To: JobPending, AddAttempt: true, NextRunAt: now, EnqueuedAt: now,
-				ErrorKind: KindDisconnected, Error: "the worker that ran the job is gone", At: now}})
+			ok, err := c.store.Apply(ctx, Step{Job: rescueJob(j.ID, j.Claim, now)})
 			if err != nil {
 				return err
 			}
@@ -344,8 +341,7 @@ func (c *Client) releaseIdleBusy(ctx context.Context, lc *liveContext) {
 	if err != nil || bc.Status != ContextBusy {
 		return
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy},
-		To: ContextAvailable, At: c.now()}})
+	ok, err := c.store.Apply(ctx, Step{Context: ctxFree.context(lc.id, c.now())})
 	if err == nil && ok {
 		lc.storeBusy = false
 		c.log.Info("sweep: a busy context with no send in flight is available again", "context", lc.id)
@@ -387,8 +383,7 @@ func (c *Client) sweepUnheld(ctx context.Context) error {
 			continue
 		}
 		if bc.Status == ContextAvailable || bc.Status == ContextBusy {
-			ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: bc.ID,
-				From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextDisconnected, At: c.now()}})
+			ok, err := c.store.Apply(ctx, Step{Context: ctxLeave.context(bc.ID, c.now())})
 			if err == nil && ok {
 				c.log.Warn("sweep: no process holds the context; it shows as disconnected", "context", bc.ID)
 			}
@@ -436,19 +431,50 @@ func (c *Client) renew(lc *liveContext) {
 	switch {
 	case err == nil && ok:
 		lc.leaseUntil.Store(start.Add(c.cfg.leaseTTL).UnixNano())
+		if lc.leaseLapsed.Swap(false) {
+			c.log.Info("the lease of a browser context is back after an outage of the leaser", "context", lc.id)
+			c.mu.Lock()
+			running := c.running
+			c.mu.Unlock()
+			if running {
+				select {
+				case c.opened <- lc:
+				default: // Run's sweep starts its consumer
+				}
+			}
+		}
 		c.reconcile(ctx, lc)
 		return
 	case err == nil && !ok:
 		c.log.Error("lost the lease of a browser context to another process; closing its session here", "context", lc.id)
-	case time.Now().UnixNano() > lc.leaseUntil.Load():
-		c.log.Error("could not renew the lease of a browser context before it ran out; closing its session here",
+	case time.Since(time.Unix(0, lc.leaseUntil.Load())) > lapsedKeep(c.cfg.leaseTTL):
+		c.log.Error("the leaser has been out of reach for long; closing the session of a browser context, so that another process can take it over",
 			"context", lc.id, "err", err)
+	case time.Now().UnixNano() > lc.leaseUntil.Load():
+		// The leaser cannot be reached and the lease ran out: the context
+		// sends nothing (leaseValid is false) and its consumer stops, but
+		// its session stays open for a while, so that the lease is taken
+		// again when the leaser is back, unless another process holds it
+		// by then.
+		if !lc.leaseLapsed.Swap(true) {
+			lc.stopConsumer()
+			c.log.Error("could not renew the lease of a browser context before it ran out; it sends nothing until the lease is back",
+				"context", lc.id, "err", err)
+		}
+		return
 	default:
 		c.log.Warn("renewing a lease failed; will retry", "context", lc.id, "err", err)
 		return
 	}
 	c.drop(lc)
 }
+
+// lapsedKeep is how long after its lease ran out a process keeps the
+// session of a context whose lease it cannot renew because the leaser is
+// out of reach: ten lease TTLs, and at least a minute. After that it closes
+// the session, so that a process that can reach the leaser can take the
+// context over (a persistent profile opens in one browser at a time).
+func lapsedKeep(ttl time.Duration) time.Duration { return max(10*ttl, time.Minute) }
 
 // reconcile puts back the stored status of a context whose session is
 // logged in here, when another process changed it while it could not see
@@ -463,8 +489,7 @@ func (c *Client) reconcile(ctx context.Context, lc *liveContext) {
 	if !lc.sessionUp.Load() {
 		return
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
-		From: []ContextStatus{ContextDisconnected, ContextError}, To: ContextAvailable, At: c.now()}})
+	ok, err := c.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, c.now())})
 	if err == nil && ok {
 		lc.stale.Store(true)
 		c.log.Info("the session is logged in here; its context is available again", "context", lc.id)
@@ -528,14 +553,25 @@ func (c *Client) Close() error {
 			// longer send until a process opens it again.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, _ = c.store.Apply(ctx, Step{Context: &ContextTransition{ID: lc.id,
-				From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextDisconnected, At: c.now()}})
+			_, _ = c.store.Apply(ctx, Step{Context: ctxLeave.context(lc.id, c.now())})
 			c.release(lc.id)
 		}()
 	}
 	wg.Wait()
 	close(c.hbStop)
 	c.hbWG.Wait()
+	// Calls into sessions that ignored their deadline: wait for them a
+	// while, since each still holds its session.
+	hungDone := make(chan struct{})
+	go func() {
+		c.hungWG.Wait()
+		close(hungDone)
+	}()
+	select {
+	case <-hungDone:
+	case <-time.After(c.cfg.shutdownTimeout):
+		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
+	}
 	c.events.close()
 	c.eventsWG.Wait()
 	return nil
@@ -555,6 +591,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// hostEvent hands the host an event about what the Client recorded itself.
+func (c *Client) hostEvent(ev SessionEvent) {
+	if ev.At.IsZero() {
+		ev.At = c.now()
+	}
+	c.events.push(queuedEvent{ev: ev, hostOnly: true})
+}
+
 // onEvent receives the pool's events. It never blocks.
 func (c *Client) onEvent(ev SessionEvent) {
 	if ev.At.IsZero() {
@@ -571,17 +615,18 @@ func (c *Client) onEvent(ev SessionEvent) {
 	}
 	c.mu.Unlock()
 	ev.ContextID = lc.id
-	c.events.push(ev)
+	c.events.push(queuedEvent{ev: ev})
 }
 
 // eventLoop applies session events to the store and hands them to the host.
 func (c *Client) eventLoop() {
 	for {
-		ev, ok := c.events.pop()
+		qe, ok := c.events.pop()
 		if !ok {
 			return
 		}
-		if ev.Type == EventStatus {
+		ev := qe.ev
+		if ev.Type == EventStatus && !qe.hostOnly {
 			c.applyStatus(ev)
 		}
 		if c.cfg.onEvent != nil {
@@ -600,12 +645,14 @@ func (c *Client) eventLoop() {
 func (c *Client) applyStatus(ev SessionEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var from []ContextStatus
+	var e edge[ContextStatus]
 	switch ev.Status {
 	case ContextAvailable:
-		from = []ContextStatus{ContextDisconnected, ContextError}
-	case ContextDisconnected, ContextError:
-		from = []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}
+		e = ctxUp
+	case ContextDisconnected:
+		e = ctxDown
+	case ContextError:
+		e = ctxFault
 	default:
 		c.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
 		return
@@ -614,8 +661,9 @@ func (c *Client) applyStatus(ev SessionEvent) {
 	if lc != nil {
 		lc.statusMu.Lock()
 		lc.sessionUp.Store(ev.Status == ContextAvailable)
+		lc.statusGen.Add(1)
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: ev.ContextID, From: from, To: ev.Status, At: ev.At}})
+	ok, err := c.store.Apply(ctx, Step{Context: e.context(ev.ContextID, ev.At)})
 	if lc != nil {
 		lc.stale.Store(true)
 		lc.statusMu.Unlock()
@@ -650,8 +698,7 @@ func (c *Client) wakeJobs(ctx context.Context, contextID int64) {
 			if !j.NextRunAt.After(now) {
 				continue // due already: its delivery is in the queue
 			}
-			ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending},
-				To: JobPending, NextRunAt: now, EnqueuedAt: now, At: now}})
+			ok, err := c.store.Apply(ctx, Step{Job: wakeJob(j.ID, now)})
 			if err != nil || !ok {
 				continue
 			}
@@ -663,18 +710,26 @@ func (c *Client) wakeJobs(ctx context.Context, contextID int64) {
 	}
 }
 
+// queuedEvent is an event on its way to the store and the host. A
+// hostOnly event reports what the Client itself recorded already (a
+// session found gone by a send): it goes to the host only.
+type queuedEvent struct {
+	ev       SessionEvent
+	hostOnly bool
+}
+
 // eventQueue is an unbounded FIFO of session events, so that a pool's
 // callback never blocks.
 type eventQueue struct {
 	mu     sync.Mutex
-	buf    []SessionEvent
+	buf    []queuedEvent
 	signal chan struct{}
 	closed bool
 }
 
 func newEventQueue() *eventQueue { return &eventQueue{signal: make(chan struct{}, 1)} }
 
-func (q *eventQueue) push(ev SessionEvent) {
+func (q *eventQueue) push(ev queuedEvent) {
 	q.mu.Lock()
 	if !q.closed {
 		q.buf = append(q.buf, ev)
@@ -687,19 +742,19 @@ func (q *eventQueue) push(ev SessionEvent) {
 }
 
 // pop returns the next event, waiting for one; false once closed and empty.
-func (q *eventQueue) pop() (SessionEvent, bool) {
+func (q *eventQueue) pop() (queuedEvent, bool) {
 	for {
 		q.mu.Lock()
 		if len(q.buf) > 0 {
 			ev := q.buf[0]
-			q.buf[0] = SessionEvent{}
+			q.buf[0] = queuedEvent{}
 			q.buf = q.buf[1:]
 			q.mu.Unlock()
 			return ev, true
 		}
 		if q.closed {
 			q.mu.Unlock()
-			return SessionEvent{}, false
+			return queuedEvent{}, false
 		}
 		q.mu.Unlock()
 		<-q.signal

@@ -3,7 +3,6 @@ package wasend
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,11 +19,10 @@ import (
 type Sender interface {
 	// Send validates a single message, records it as a pending job and
 	// enqueues it. It returns the job.
-	Send(ctx context.Context, contextID int64, to, text string, metadata map[string]any) (Job, error)
+	Send(ctx context.Context, contextID int64, to, text string, opts ...SendOption) (Job, error)
 	// SendBulk validates a list of messages, records them as one pending
-	// bulk job and enqueues it. The messages go out in order, delay apart
-	// (zero means the default; NoDelay means none).
-	SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, delay time.Duration) (Job, error)
+	// bulk job and enqueues it. The messages go out in order.
+	SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, opts ...SendOption) (Job, error)
 	// Job returns a job with the status of each of its messages.
 	Job(ctx context.Context, id int64) (Job, error)
 	// Cancel cancels a job; its unsent messages are marked cancelled.
@@ -106,6 +104,9 @@ type Client struct {
 
 	events   *eventQueue
 	eventsWG sync.WaitGroup
+	// hungWG counts the calls into sessions that ignored their deadline
+	// and have not returned yet (see watchHung).
+	hungWG sync.WaitGroup
 
 	// Ownership across processes (nil leaser: a single process).
 	leaser   Leaser
@@ -144,9 +145,18 @@ type liveContext struct {
 	// session's events and from the heartbeat's reconciliation, so that
 	// the heartbeat never overwrites a newer event.
 	statusMu sync.Mutex
+	// statusGen counts the session's status events, so that a worker can
+	// tell whether one arrived during its send.
+	statusGen atomic.Uint64
+	// wedged says that a call into the session ignored its deadline and
+	// has not returned: the session is not used until it does.
+	wedged atomic.Bool
 	// leaseUntil is when this process's lease on the context runs out
 	// (Unix nanoseconds), as of its last renewal.
 	leaseUntil atomic.Int64
+	// leaseLapsed says that the lease ran out while the leaser could not
+	// be reached.
+	leaseLapsed atomic.Bool
 
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
@@ -220,13 +230,25 @@ func (c *Client) now() time.Time { return c.cfg.now().UTC() }
 // accepted: the job waits for it). Invalid input returns an error wrapping
 // a *ValidationError (and its sentinel), and nothing is recorded.
 //
+// With IdempotencyKey, a second call with the same key returns the job of
+// the first, records nothing and enqueues nothing, in this process or any
+// other that shares the store; a key used for a different request returns
+// that job and an error wrapping ErrIdempotencyConflict.
+//
 // If the job is recorded but the queue cannot take it, Send logs a warning
 // and returns the pending job with a nil error: the job is not lost, since
 // Run's sweep enqueues it again. A failure of the store returns an error
 // wrapping ErrStore and records nothing.
-func (c *Client) Send(ctx context.Context, contextID int64, to, text string, metadata map[string]any) (Job, error) {
+func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opts ...SendOption) (Job, error) {
 	if err := c.checkOpen(); err != nil {
 		return Job{}, err
+	}
+	o, err := sendOptionsOf(opts)
+	if err != nil {
+		return Job{}, err
+	}
+	if o.delaySet {
+		return Job{}, &ValidationError{Index: -1, Field: "delay", Err: fmt.Errorf("%w: a single message has no delay", ErrInvalidDelay)}
 	}
 	phone, err := NormalizePhone(to)
 	if err != nil {
@@ -235,36 +257,31 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, met
 	if err := checkText(text); err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
 	}
-	if metadata != nil {
-		if _, err := json.Marshal(metadata); err != nil {
-			return Job{}, &ValidationError{Index: -1, Field: "metadata", Err: fmt.Errorf("%w: %v", ErrInvalidMetadata, err)}
-		}
-	}
 	return c.createJob(ctx, Job{
-		ContextID: contextID,
-		Kind:      KindSingle,
-		Metadata:  metadata,
-		Messages:  []Message{{To: phone, Text: text}},
+		ContextID:      contextID,
+		Kind:           KindSingle,
+		Metadata:       o.metadata,
+		IdempotencyKey: o.key,
+		Messages:       []Message{{To: phone, Text: text}},
 	})
 }
 
 // SendBulk validates a list of messages, records them as one pending bulk
 // job and enqueues it. Every message is validated as in Send before
 // anything is recorded; the first bad one is reported with its index in a
-// *ValidationError. The messages go out in order, delay apart: zero means
-// the default (WithBulkDelay), NoDelay means no pause, and other negative
-// values are invalid.
-func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, delay time.Duration) (Job, error) {
+// *ValidationError. The messages go out in order, Delay apart (default:
+// WithBulkDelay). IdempotencyKey works as in Send.
+func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkMessage, opts ...SendOption) (Job, error) {
 	if err := c.checkOpen(); err != nil {
 		return Job{}, err
 	}
-	switch {
-	case delay == 0:
-		delay = c.cfg.bulkDelay
-	case delay == NoDelay:
-		delay = 0
-	case delay < 0:
-		return Job{}, &ValidationError{Index: -1, Field: "delay", Err: ErrInvalidDelay}
+	o, err := sendOptionsOf(opts)
+	if err != nil {
+		return Job{}, err
+	}
+	delay := c.cfg.bulkDelay
+	if o.delaySet {
+		delay = o.delay
 	}
 	if len(messages) == 0 {
 		return Job{}, &ValidationError{Index: -1, Field: "messages", Err: ErrNoMessages}
@@ -284,10 +301,12 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 		msgs[i] = Message{To: phone, Text: m.Text}
 	}
 	return c.createJob(ctx, Job{
-		ContextID: contextID,
-		Kind:      KindBulk,
-		Delay:     delay,
-		Messages:  msgs,
+		ContextID:      contextID,
+		Kind:           KindBulk,
+		Delay:          delay,
+		Metadata:       o.metadata,
+		IdempotencyKey: o.key,
+		Messages:       msgs,
 	})
 }
 
@@ -300,10 +319,17 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
 	job, err := c.store.CreateJob(ctx, j)
+	if errors.Is(err, ErrJobExists) {
+		if !sameRequest(job, j) {
+			return job, fmt.Errorf("%w: job %d", ErrIdempotencyConflict, job.ID)
+		}
+		c.log.Debug("idempotency key seen before; returning its job", "job", job.ID)
+		return job, nil
+	}
 	if err != nil {
 		return Job{}, err
 	}
-	d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+	d := deliveryOf(job)
 	if err := c.queue.Enqueue(ctx, d, 0); err != nil {
 		c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
 			"job", job.ID, "context", job.ContextID, "err", err)
@@ -313,32 +339,43 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	return job, nil
 }
 
+// sameRequest reports whether an existing job is what the request j asks
+// for: the same context, kind, delay and messages.
+func sameRequest(have, j Job) bool {
+	if have.ContextID != j.ContextID || have.Kind != j.Kind || len(have.Messages) != len(j.Messages) ||
+		(j.Kind == KindBulk && have.Delay != j.Delay) {
+		return false
+	}
+	for i, m := range have.Messages {
+		if m.To != j.Messages[i].To || m.Text != j.Messages[i].Text {
+			return false
+		}
+	}
+	return true
+}
+
 // Job returns a job with the status of each of its messages.
 func (c *Client) Job(ctx context.Context, id int64) (Job, error) {
 	return c.store.Job(ctx, id)
 }
 
 // Cancel cancels a job that is pending, running or paused: the job becomes
-// cancelled and its unsent messages too. A message in flight finishes and
-// keeps its outcome. Cancelling a finished job returns ErrJobFinished.
+// cancelled and its pending messages too. A message in flight finishes and
+// keeps its outcome; an unconfirmed one (it may have been sent) becomes
+// unknown. Cancelling a finished job returns ErrJobFinished.
 func (c *Client) Cancel(ctx context.Context, id int64) (Job, error) {
-	return c.control(ctx, id, func(j Job) (*JobTransition, error) {
-		return &JobTransition{
-			ID: id, From: []JobStatus{JobPending, JobRunning, JobPaused}, To: JobCancelled,
-			PendingMessagesTo: MessageCancelled,
-		}, nil
-	})
+	return c.control(ctx, id, func(j Job) *JobTransition { return cancelJob(id, c.now()) })
 }
 
 // Pause pauses a pending or running job. A running job stops after the
 // message in flight. Pausing a paused job does nothing; pausing a finished
 // job returns ErrJobFinished.
 func (c *Client) Pause(ctx context.Context, id int64) (Job, error) {
-	return c.control(ctx, id, func(j Job) (*JobTransition, error) {
+	return c.control(ctx, id, func(j Job) *JobTransition {
 		if j.Status == JobPaused {
-			return nil, nil
+			return nil
 		}
-		return &JobTransition{ID: id, From: []JobStatus{JobPending, JobRunning}, To: JobPaused}, nil
+		return pauseJob(id, c.now())
 	})
 }
 
@@ -346,20 +383,17 @@ func (c *Client) Pause(ctx context.Context, id int64) (Job, error) {
 // its first unsent message. Resuming a pending or running job does nothing;
 // resuming a finished job returns ErrJobFinished.
 func (c *Client) Resume(ctx context.Context, id int64) (Job, error) {
-	job, err := c.control(ctx, id, func(j Job) (*JobTransition, error) {
+	job, err := c.control(ctx, id, func(j Job) *JobTransition {
 		if j.Status != JobPaused {
-			return nil, nil
+			return nil
 		}
-		now := c.now()
-		return &JobTransition{ID: id, From: []JobStatus{JobPaused}, To: JobPending,
-			NextRunAt: now, EnqueuedAt: now}, nil
+		return resumeJob(id, c.now())
 	})
 	if err != nil {
 		return job, err
 	}
 	if job.Status == JobPending {
-		d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
-		if err := c.queue.Enqueue(ctx, d, 0); err != nil {
+		if err := c.queue.Enqueue(ctx, deliveryOf(job), 0); err != nil {
 			c.log.Warn("resumed job not enqueued; the sweep will enqueue it", "job", id, "err", err)
 		}
 	}
@@ -368,7 +402,7 @@ func (c *Client) Resume(ctx context.Context, id int64) (Job, error) {
 
 // control applies a user's change to a job, retrying when the job changed
 // status under it.
-func (c *Client) control(ctx context.Context, id int64, build func(Job) (*JobTransition, error)) (Job, error) {
+func (c *Client) control(ctx context.Context, id int64, build func(Job) *JobTransition) (Job, error) {
 	if err := c.checkOpen(); err != nil {
 		return Job{}, err
 	}
@@ -380,14 +414,10 @@ func (c *Client) control(ctx context.Context, id int64, build func(Job) (*JobTra
 		if job.Status.Final() {
 			return job, fmt.Errorf("%w: job %d is %s", ErrJobFinished, id, job.Status)
 		}
-		tr, err := build(job)
-		if err != nil {
-			return job, err
-		}
+		tr := build(job)
 		if tr == nil {
 			return job, nil
 		}
-		tr.At = c.now()
 		ok, err := c.store.Apply(ctx, Step{Job: tr})
 		if err != nil {
 			return job, err
@@ -525,8 +555,7 @@ func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
 		// Without the lease another process could open the same profile:
 		// give the new context up.
 		c.closeSession(sess)
-		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: bc.ID,
-			From: []ContextStatus{ContextDisconnected}, To: ContextClosed, At: c.now()}})
+		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxAbandon.context(bc.ID, c.now())})
 		return BrowserContext{}, err
 	}
 	c.register(bc.ID, sess, until)
@@ -597,8 +626,7 @@ func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, err
 		return bc, err
 	}
 	// Until the session says it is logged in, the context cannot send.
-	if _, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: id,
-		From: []ContextStatus{ContextAvailable, ContextBusy, ContextError}, To: ContextDisconnected, At: c.now()}}); err != nil {
+	if _, err := c.store.Apply(ctx, Step{Context: ctxOpen.context(id, c.now())}); err != nil {
 		c.release(id)
 		return bc, err
 	}
@@ -609,8 +637,7 @@ func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, err
 		// context disconnected: the holder takes it back when it wakes,
 		// and jobs can still be sent to it meanwhile.
 		if !errors.Is(err, ErrContextHeld) {
-			_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: &ContextTransition{ID: id,
-				From: []ContextStatus{ContextDisconnected}, To: ContextError, At: c.now()}})
+			_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxLaunchErr.context(id, c.now())})
 		}
 		c.release(id)
 		return bc, err
@@ -636,8 +663,7 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 		delete(c.bySystem, lc.systemID)
 	}
 	c.mu.Unlock()
-	if _, err := c.store.Apply(ctx, Step{Context: &ContextTransition{ID: id,
-		From: []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, To: ContextClosed, At: c.now()}}); err != nil {
+	if _, err := c.store.Apply(ctx, Step{Context: ctxClose.context(id, c.now())}); err != nil {
 		return err
 	}
 	if lc != nil {
@@ -658,9 +684,7 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 		}
 		for _, j := range jobs {
 			after = j.ID
-			if _, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: j.ID, From: []JobStatus{JobPending, JobPaused},
-				To: JobFailed, ErrorKind: KindContextClosed, Error: ErrContextClosed.Error(),
-				PendingMessagesTo: MessageCancelled, At: c.now()}}); err != nil {
+			if _, err := c.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", c.now())}); err != nil {
 				return err
 			}
 		}
@@ -720,7 +744,7 @@ func (c *Client) register(id int64, sess Session, leaseUntil time.Time) {
 	c.mu.Unlock()
 	for _, ev := range early {
 		ev.ContextID = id
-		c.events.push(ev)
+		c.events.push(queuedEvent{ev: ev})
 	}
 	if running {
 		select {

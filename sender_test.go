@@ -42,7 +42,7 @@ func TestSendValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := h.client.Send(bg, bc.ID, tt.to, tt.text, tt.md)
+			_, err := h.client.Send(bg, bc.ID, tt.to, tt.text, wasend.Metadata(tt.md))
 			require.ErrorIs(t, err, tt.want)
 			var ve *wasend.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -51,7 +51,7 @@ func TestSendValidation(t *testing.T) {
 		})
 	}
 	// The longest text is accepted.
-	_, err := h.client.Send(bg, bc.ID, "+5491122334455", strings.Repeat("😀", wasend.MaxTextLength), nil)
+	_, err := h.client.Send(bg, bc.ID, "+5491122334455", strings.Repeat("😀", wasend.MaxTextLength))
 	require.NoError(t, err)
 	counts, err := h.store.Counts(bg)
 	require.NoError(t, err)
@@ -60,18 +60,18 @@ func TestSendValidation(t *testing.T) {
 
 func TestSendRejectsUnusableContexts(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
-	_, err := h.client.Send(bg, 999, "+5491122334455", "hi", nil)
+	_, err := h.client.Send(bg, 999, "+5491122334455", "hi")
 	require.ErrorIs(t, err, wasend.ErrContextNotFound)
 
 	bc, _ := h.newContext()
 	_, err = h.store.Apply(bg, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID,
 		From: []wasend.ContextStatus{wasend.ContextAvailable}, To: wasend.ContextError}})
 	require.NoError(t, err)
-	_, err = h.client.Send(bg, bc.ID, "+5491122334455", "hi", nil)
+	_, err = h.client.Send(bg, bc.ID, "+5491122334455", "hi")
 	require.ErrorIs(t, err, wasend.ErrContextNotAvailable)
 
 	require.NoError(t, h.client.CloseContext(bg, bc.ID))
-	_, err = h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{{To: "+5491122334455", Text: "x"}}, 0)
+	_, err = h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{{To: "+5491122334455", Text: "x"}})
 	require.ErrorIs(t, err, wasend.ErrContextNotAvailable)
 	require.ErrorIs(t, err, wasend.ErrContextClosed)
 
@@ -99,7 +99,7 @@ func TestSendBulkValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := h.client.SendBulk(bg, bc.ID, tt.msgs, tt.delay)
+			_, err := h.client.SendBulk(bg, bc.ID, tt.msgs, wasend.Delay(tt.delay))
 			require.ErrorIs(t, err, tt.want)
 			var ve *wasend.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -114,7 +114,7 @@ func TestSendBulkValidation(t *testing.T) {
 func TestSendCompletes(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	job, err := h.client.Send(bg, bc.ID, "+54 9 11 2233-4455", "Hola 👋\nsegunda línea", map[string]any{"priority": "high"})
+	job, err := h.client.Send(bg, bc.ID, "+54 9 11 2233-4455", "Hola 👋\nsegunda línea", wasend.Metadata(map[string]any{"priority": "high"}))
 	require.NoError(t, err)
 	assert.Equal(t, wasend.JobPending, job.Status)
 	assert.Equal(t, wasend.KindSingle, job.Kind)
@@ -137,11 +137,11 @@ func TestRetryableErrorIsRetriedWithBackoff(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: scripted.ErrScripted})
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "retry me", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "retry me")
 	require.NoError(t, err)
 	job = h.waitJob(job.ID, wasend.JobCompleted)
 	assert.Equal(t, 3, job.Messages[0].Attempts)
-	assert.Equal(t, 2, job.Attempts, "two failed attempts")
+	assert.Equal(t, 3, job.Attempts, "the job counts every attempt of its messages")
 	assert.Equal(t, wasend.KindNone, job.ErrorKind, "success clears the error")
 	assert.Equal(t, 1, sess.Count("+5491122334455", "retry me"))
 	assert.Equal(t, 3, sess.Calls())
@@ -151,7 +151,7 @@ func TestRetryableErrorExhaustsAttempts(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout})
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "never", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "never")
 	require.NoError(t, err)
 	job = h.waitJob(job.ID, wasend.JobFailed)
 	assert.Equal(t, wasend.KindTimeout, job.ErrorKind)
@@ -164,7 +164,7 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.SetNotOnWhatsApp("+5491100000000")
-	job, err := h.client.Send(bg, bc.ID, "+5491100000000", "nobody", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491100000000", "nobody")
 	require.NoError(t, err)
 	job = h.waitJob(job.ID, wasend.JobFailed)
 	assert.Equal(t, wasend.KindNotOnWhatsApp, job.ErrorKind)
@@ -179,7 +179,7 @@ func TestLogoutParksJobsUntilLogin(t *testing.T) {
 	bc, sess := h.newContext()
 	sess.Logout()
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "after login", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "after login")
 	require.NoError(t, err, "a disconnected context still takes jobs")
 	// The job waits without spending attempts.
 	time.Sleep(100 * time.Millisecond)
@@ -197,7 +197,7 @@ func TestSessionErrorDuringSendDisconnectsContext(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{Err: fmt.Errorf("page says: %w", wasend.ErrLoggedOut)})
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "interrupted", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "interrupted")
 	require.NoError(t, err)
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
 	j := h.waitJob(job.ID, wasend.JobPending)
@@ -213,7 +213,7 @@ func TestPanicInTransportIsRecovered(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
 		sess.Script(scripted.Action{Panic: "boom", Deliver: true})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic after click", nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic after click")
 		require.NoError(t, err)
 		j := h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, 1, sess.Count("+5491122334455", "panic after click"), "never twice")
@@ -225,7 +225,7 @@ func TestPanicInTransportIsRecovered(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
 		sess.Script(scripted.Action{Panic: errors.New("boom")})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic before click", nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic before click")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, 1, sess.Count("+5491122334455", "panic before click"))
@@ -238,19 +238,20 @@ func TestUnconfirmedSendIsNeverRepeated(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
 		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost", nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, 1, sess.Count("+5491122334455", "tick lost"))
 	})
-	t.Run("without a finder, fail", func(t *testing.T) {
+	t.Run("without a finder, unknown", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithoutFinder()}})
 		bc, sess := h.newContext()
 		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost", nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
-		j := h.waitJob(job.ID, wasend.JobFailed)
+		j := h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, wasend.KindUnknownOutcome, j.ErrorKind)
+		assert.Equal(t, wasend.MessageUnknown, j.Messages[0].Status, "never failed: it may have been sent")
 		assert.Equal(t, 1, sess.Count("+5491122334455", "tick lost"))
 	})
 	t.Run("without a finder, resend by policy", func(t *testing.T) {
@@ -258,7 +259,7 @@ func TestUnconfirmedSendIsNeverRepeated(t *testing.T) {
 			opts: []wasend.Option{wasend.WithUnknownOutcome(wasend.ResendUnknown)}})
 		bc, sess := h.newContext()
 		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout)})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost", nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, 1, sess.Count("+5491122334455", "tick lost"))
@@ -270,7 +271,7 @@ func TestShutdownCancelsBlockedSendAndReturnsJobToPending(t *testing.T) {
 		wasend.WithSendTimeout(time.Minute)}})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{Block: true})
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "blocked", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "blocked")
 	require.NoError(t, err)
 	h.waitJob(job.ID, wasend.JobRunning)
 	h.waitContext(bc.ID, wasend.ContextBusy)
@@ -289,7 +290,7 @@ func TestShutdownCancelsBlockedSendAndReturnsJobToPending(t *testing.T) {
 func TestDuplicateDeliveriesSendOnce(t *testing.T) {
 	h := newHarness(t, harnessOpt{noRun: true})
 	bc, sess := h.newContext()
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "once", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "once")
 	require.NoError(t, err)
 	d := wasend.Delivery{JobID: job.ID, ContextID: bc.ID, Kind: wasend.KindSingle}
 	for range 10 {
@@ -311,13 +312,13 @@ func TestBusyContextSerializesSends(t *testing.T) {
 	var ids []int64
 	for i := range 8 {
 		sess.Script(scripted.Action{Delay: 20 * time.Millisecond})
-		job, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprintf("msg %d", i), nil)
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprintf("msg %d", i))
 		require.NoError(t, err)
 		ids = append(ids, job.ID)
 	}
 	for _, id := range ids {
 		j := h.waitJob(id, wasend.JobCompleted)
-		assert.Equal(t, 0, j.Attempts, "waiting spends no attempt")
+		assert.Equal(t, 1, j.Attempts, "waiting spends no attempt")
 		assert.Equal(t, 1, j.Messages[0].Attempts)
 	}
 	assert.Equal(t, 1, sess.MaxConcurrent(), "one context never runs two sends at once")
@@ -335,7 +336,7 @@ func TestConcurrencyLimitAcrossContexts(t *testing.T) {
 			sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
 		}
 		for i := range 3 {
-			j, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprint(i), nil)
+			j, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprint(i))
 			require.NoError(t, err)
 			jobs = append(jobs, j.ID)
 		}
@@ -371,7 +372,7 @@ func TestBulkSendsInOrderWithDelay(t *testing.T) {
 	for i := range 5 {
 		msgs = append(msgs, wasend.BulkMessage{To: fmt.Sprintf("+54911000000%02d", i), Text: fmt.Sprintf("bulk %d", i)})
 	}
-	job, err := h.client.SendBulk(bg, bc.ID, msgs, 40*time.Millisecond)
+	job, err := h.client.SendBulk(bg, bc.ID, msgs, wasend.Delay(40*time.Millisecond))
 	require.NoError(t, err)
 	assert.Equal(t, 40*time.Millisecond, job.Delay)
 	job = h.waitJob(job.ID, wasend.JobCompleted)
@@ -390,10 +391,10 @@ func TestBulkDefaultAndNoDelay(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, _ := h.newContext()
 	msgs := []wasend.BulkMessage{{To: "+5491122334455", Text: "a"}}
-	job, err := h.client.SendBulk(bg, bc.ID, msgs, 0)
+	job, err := h.client.SendBulk(bg, bc.ID, msgs)
 	require.NoError(t, err)
 	assert.Equal(t, 10*time.Millisecond, job.Delay, "zero means the default")
-	job, err = h.client.SendBulk(bg, bc.ID, msgs, wasend.NoDelay)
+	job, err = h.client.SendBulk(bg, bc.ID, msgs, wasend.Delay(0))
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), job.Delay)
 }
@@ -424,7 +425,7 @@ func TestBulkPauseAndResume(t *testing.T) {
 	for range 6 {
 		sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
 	}
-	job, err := h.client.SendBulk(bg, bc.ID, msgs, 20*time.Millisecond)
+	job, err := h.client.SendBulk(bg, bc.ID, msgs, wasend.Delay(20*time.Millisecond))
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(sess.Sent()) >= 2 }, "two messages sent")
 	paused, err := h.client.Pause(bg, job.ID)
@@ -461,7 +462,7 @@ func TestBulkCancelMarksUnsentCancelled(t *testing.T) {
 	for range 6 {
 		sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
 	}
-	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(6), 20*time.Millisecond)
+	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(6), wasend.Delay(20*time.Millisecond))
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(sess.Sent()) >= 2 }, "two messages sent")
 	j, err := h.client.Cancel(bg, job.ID)
@@ -491,14 +492,14 @@ func TestBulkRetryNeverResendsSentMessages(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{}, scripted.Action{}, scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout})
-	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(4), wasend.NoDelay)
+	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(4), wasend.Delay(0))
 	require.NoError(t, err)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
 	require.Len(t, sess.Sent(), 4)
 	assertSentOnce(t, sess)
 	assert.Equal(t, 3, j.Messages[2].Attempts)
 	assert.Equal(t, 1, j.Messages[0].Attempts)
-	assert.Equal(t, 2, j.Attempts)
+	assert.Equal(t, 6, j.Attempts, "the job counts every attempt of its messages")
 }
 
 func TestBulkFailedMessageDoesNotStopTheJob(t *testing.T) {
@@ -506,7 +507,7 @@ func TestBulkFailedMessageDoesNotStopTheJob(t *testing.T) {
 	bc, sess := h.newContext()
 	msgs := bulkOf(3)
 	sess.SetNotOnWhatsApp(msgs[1].To)
-	job, err := h.client.SendBulk(bg, bc.ID, msgs, wasend.NoDelay)
+	job, err := h.client.SendBulk(bg, bc.ID, msgs, wasend.Delay(0))
 	require.NoError(t, err)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
 	assert.Equal(t, wasend.MessageSent, j.Messages[0].Status)
@@ -518,10 +519,10 @@ func TestBulkFailedMessageDoesNotStopTheJob(t *testing.T) {
 func TestBulkYieldsSoSinglesInterleave(t *testing.T) {
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithBulkSlice(60 * time.Millisecond)}})
 	bc, sess := h.newContext()
-	bulk, err := h.client.SendBulk(bg, bc.ID, bulkOf(10), 25*time.Millisecond)
+	bulk, err := h.client.SendBulk(bg, bc.ID, bulkOf(10), wasend.Delay(25*time.Millisecond))
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(sess.Sent()) >= 1 }, "bulk started")
-	single, err := h.client.Send(bg, bc.ID, "+5491199999999", "urgent", nil)
+	single, err := h.client.Send(bg, bc.ID, "+5491199999999", "urgent")
 	require.NoError(t, err)
 	h.waitJob(single.ID, wasend.JobCompleted)
 	b, err := h.client.Job(bg, bulk.ID)
@@ -537,7 +538,7 @@ func TestLogoutMidBulkKeepsSentMessages(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.Script(scripted.Action{}, scripted.Action{}, scripted.Action{Err: wasend.ErrLoggedOut})
-	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(5), wasend.NoDelay)
+	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(5), wasend.Delay(0))
 	require.NoError(t, err)
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
 	j := h.waitJob(job.ID, wasend.JobPending)
@@ -554,7 +555,7 @@ func TestEnqueueFailureKeepsJobAndSweepRecovers(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	h.queue.SetFailure(errors.New("redis down"))
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "survives", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "survives")
 	require.NoError(t, err, "the job is recorded; the sweep enqueues it")
 	assert.Equal(t, wasend.JobPending, job.Status)
 	assert.Contains(t, h.logs.String(), "not enqueued")
@@ -568,11 +569,11 @@ func TestQueueLosingEverythingIsRecovered(t *testing.T) {
 	bc, sess := h.newContext()
 	var ids []int64
 	for i := range 5 {
-		j, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprint("lost ", i), nil)
+		j, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprint("lost ", i))
 		require.NoError(t, err)
 		ids = append(ids, j.ID)
 	}
-	b, err := h.client.SendBulk(bg, bc.ID, bulkOf(3), wasend.NoDelay)
+	b, err := h.client.SendBulk(bg, bc.ID, bulkOf(3), wasend.Delay(0))
 	require.NoError(t, err)
 	ids = append(ids, b.ID)
 	require.Equal(t, 6, h.queue.Lose(), "a Redis restart without persistence")
@@ -588,7 +589,7 @@ func TestStoreFailureOnSendRecordsNothing(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, _ := h.newContext()
 	h.store.SetFailure(errors.New("db down"))
-	_, err := h.client.Send(bg, bc.ID, "+5491122334455", "x", nil)
+	_, err := h.client.Send(bg, bc.ID, "+5491122334455", "x")
 	require.ErrorIs(t, err, wasend.ErrStore)
 	h.store.SetFailure(nil)
 	counts, err := h.store.Counts(bg)
@@ -616,7 +617,7 @@ func TestDeadLetterMarksJobFailed(t *testing.T) {
 	h := newHarness(t, harnessOpt{queue: []mem.QueueOption{mem.WithRetry(3, time.Millisecond)},
 		wrap: func(s wasend.Store) wasend.Store { fj = &flakyJobs{Store: s, on: make(chan struct{})}; return fj }})
 	bc, sess := h.newContext()
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "dead", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "dead")
 	require.NoError(t, err)
 	eventually(t, func() bool {
 		j, err := h.store.Job(bg, job.ID)
@@ -638,7 +639,7 @@ func TestJobControlErrors(t *testing.T) {
 		_, err := f(bg, 12345)
 		require.ErrorIs(t, err, wasend.ErrJobNotFound)
 	}
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "done", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "done")
 	require.NoError(t, err)
 	h.waitJob(job.ID, wasend.JobCompleted)
 	for _, f := range []func(context.Context, int64) (wasend.Job, error){h.client.Cancel, h.client.Pause, h.client.Resume} {
@@ -650,7 +651,7 @@ func TestJobControlErrors(t *testing.T) {
 func TestCancelPendingJobSendsNothing(t *testing.T) {
 	h := newHarness(t, harnessOpt{noRun: true})
 	bc, sess := h.newContext()
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "never", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "never")
 	require.NoError(t, err)
 	j, err := h.client.Cancel(bg, job.ID)
 	require.NoError(t, err)
@@ -664,11 +665,11 @@ func TestStatsAndClean(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.SetNotOnWhatsApp("+5491166666666")
-	ok, err := h.client.Send(bg, bc.ID, "+5491122334455", "a", nil)
+	ok, err := h.client.Send(bg, bc.ID, "+5491122334455", "a")
 	require.NoError(t, err)
-	bad, err := h.client.Send(bg, bc.ID, "+5491166666666", "b", nil)
+	bad, err := h.client.Send(bg, bc.ID, "+5491166666666", "b")
 	require.NoError(t, err)
-	bulk, err := h.client.SendBulk(bg, bc.ID, bulkOf(2), wasend.NoDelay)
+	bulk, err := h.client.SendBulk(bg, bc.ID, bulkOf(2), wasend.Delay(0))
 	require.NoError(t, err)
 	h.waitJob(ok.ID, wasend.JobCompleted)
 	h.waitJob(bad.ID, wasend.JobFailed)
@@ -704,7 +705,7 @@ func TestStatsAndClean(t *testing.T) {
 func TestCloseContextFailsItsJobs(t *testing.T) {
 	h := newHarness(t, harnessOpt{noRun: true})
 	bc, sess := h.newContext()
-	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "x", nil)
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "x")
 	require.NoError(t, err)
 	require.NoError(t, h.client.CloseContext(bg, bc.ID))
 	assert.True(t, sess.Closed())
@@ -722,7 +723,7 @@ func TestOpenContextResumesSession(t *testing.T) {
 	store := mem.NewStore()
 	h1 := newHarness(t, harnessOpt{store: store})
 	bc, _ := h1.newContext()
-	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "first", nil)
+	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "first")
 	require.NoError(t, err)
 	h1.waitJob(job.ID, wasend.JobCompleted)
 	h1.stop()
@@ -735,7 +736,7 @@ func TestOpenContextResumesSession(t *testing.T) {
 	assert.Equal(t, bc.SystemID, got.SystemID)
 	require.NotNil(t, got.Session)
 	h2.waitContext(bc.ID, wasend.ContextAvailable)
-	job, err = h2.client.Send(bg, bc.ID, "+5491122334455", "second", nil)
+	job, err = h2.client.Send(bg, bc.ID, "+5491122334455", "second")
 	require.NoError(t, err)
 	h2.waitJob(job.ID, wasend.JobCompleted)
 	assert.Equal(t, 1, h2.pool.Session(bc.SystemID).Count("+5491122334455", "second"))
@@ -773,7 +774,7 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, h.client.Close())
 	require.NoError(t, h.client.Close(), "Close is idempotent")
 	assert.True(t, sess.Closed())
-	_, err := h.client.Send(bg, bc.ID, "+5491122334455", "x", nil)
+	_, err := h.client.Send(bg, bc.ID, "+5491122334455", "x")
 	require.ErrorIs(t, err, wasend.ErrClosed)
 	require.ErrorIs(t, h.client.Run(bg), wasend.ErrClosed)
 	_, err = h.client.CreateContext(bg)
@@ -816,11 +817,11 @@ func TestLogsNeverShowBodiesOrNumbers(t *testing.T) {
 	bc, sess := h.newContext()
 	sess.SetNotOnWhatsApp("+5491177776666")
 	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Panic: "secret-panic", Deliver: true})
-	a, err := h.client.Send(bg, bc.ID, "+5491122334455", "TOP-SECRET-BODY-1", nil)
+	a, err := h.client.Send(bg, bc.ID, "+5491122334455", "TOP-SECRET-BODY-1")
 	require.NoError(t, err)
-	b, err := h.client.Send(bg, bc.ID, "+5491177776666", "TOP-SECRET-BODY-2", nil)
+	b, err := h.client.Send(bg, bc.ID, "+5491177776666", "TOP-SECRET-BODY-2")
 	require.NoError(t, err)
-	c, err := h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{{To: "+5491133332222", Text: "TOP-SECRET-BODY-3"}}, wasend.NoDelay)
+	c, err := h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{{To: "+5491133332222", Text: "TOP-SECRET-BODY-3"}}, wasend.Delay(0))
 	require.NoError(t, err)
 	h.waitJob(a.ID, wasend.JobCompleted)
 	h.waitJob(b.ID, wasend.JobFailed)

@@ -72,7 +72,9 @@ type Job struct {
 	// IdempotencyKey is the caller's key for the request that created the
 	// job, or empty. The store keeps at most one job per key.
 	IdempotencyKey string
-	// Attempts counts the attempts spent; MaxAttempts is the limit.
+	// Attempts counts the attempts of the job's messages, as its workers
+	// recorded them (Message.Attempts is exact); MaxAttempts is the limit
+	// for each message.
 	Attempts    int
 	MaxAttempts int
 	// Claim identifies the worker run that holds a running job.

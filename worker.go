@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -30,6 +31,8 @@ func (w worker) HandleDelivery(ctx context.Context, d Delivery) error { return w
 func (w worker) HandleDeadLetter(ctx context.Context, d Delivery, err error) {
 	w.c.deadLetter(ctx, d, err)
 }
+
+func deliveryOf(j Job) Delivery { return Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind} }
 
 // handle runs one delivery: it claims its job in the store and sends it.
 // It returns an error only when the store cannot be read or written, so
@@ -101,13 +104,32 @@ func (c *Client) requeue(ctx context.Context, d Delivery, delay time.Duration) {
 	}
 }
 
-// lockContext waits for the context's send lock, unless Run is stopping.
-func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext) bool {
+// hold is a worker's hold of a live context's send lock. When a call into
+// the session hangs, the hold is handed over to the hung call, which
+// releases the lock when it returns.
+type hold struct {
+	lc *liveContext
+	// hung, when set, is closed when the hung call returns; the worker
+	// must not release the lock itself.
+	hung chan struct{}
+	// upBefore and genBefore are the session's state when the hung call
+	// was abandoned.
+	upBefore  bool
+	genBefore uint64
+}
+
+// lockContext waits for the context's send lock, unless Run is stopping or
+// the session is wedged by a hung call. It returns nil when it did not get
+// the lock.
+func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext) *hold {
+	if lc.wedged.Load() {
+		return nil
+	}
 	lc.waiters.Add(1)
 	select {
 	case lc.lock <- struct{}{}:
 		lc.waiters.Add(-1)
-		return true
+		return &hold{lc: lc}
 	case <-rs.stopping:
 	case <-ctx.Done():
 	}
@@ -116,19 +138,32 @@ func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext)
 	// lock if it is free, so that the release below marks it available.
 	select {
 	case lc.lock <- struct{}{}:
-		c.unlockContext(ctx, lc)
+		c.unlockContext(ctx, &hold{lc: lc})
 	default:
 	}
-	return false
+	return nil
+}
+
+// lockRetry is how long a job waits before it tries a context whose lock
+// it could not take.
+func (c *Client) lockRetry(lc *liveContext) time.Duration {
+	if lc.wedged.Load() {
+		return c.cfg.contextWait
+	}
+	return 0
 }
 
 // unlockContext releases the context's send lock. If the store still shows
-// the context busy and no worker waits, it marks it available first.
-func (c *Client) unlockContext(ctx context.Context, lc *liveContext) {
+// the context busy and no worker waits, it marks it available first. A
+// hold handed over to a hung call is released by that call.
+func (c *Client) unlockContext(ctx context.Context, h *hold) {
+	if h.hung != nil {
+		return
+	}
+	lc := h.lc
 	if lc.storeBusy && lc.waiters.Load() == 0 && c.holds(lc) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		_, _ = c.mustApply(rctx, Step{Context: &ContextTransition{ID: lc.id,
-			From: []ContextStatus{ContextBusy}, To: ContextAvailable, At: c.now()}})
+		_, _ = c.mustApply(rctx, Step{Context: ctxFree.context(lc.id, c.now())})
 		cancel()
 		lc.storeBusy = false
 	}
@@ -149,24 +184,22 @@ func (c *Client) busyTransition(lc *liveContext, at time.Time) *ContextTransitio
 		return nil
 	}
 	lc.storeBusy = false
-	return &ContextTransition{ID: lc.id, From: []ContextStatus{ContextAvailable, ContextBusy}, To: ContextBusy, At: at}
+	return ctxBusy.context(lc.id, at)
 }
 
-// doneTransition is the context's part of a step that ends a send: none
-// when the context goes back to available while other workers wait for it
-// (it stays busy for the next send).
-func (c *Client) doneTransition(lc *liveContext, to ContextStatus, at time.Time) *ContextTransition {
-	if to == ContextAvailable && lc.waiters.Load() > 0 {
-		return nil
-	}
-	if !c.holds(lc) {
-		// Another process holds the context now: its status is not ours
-		// to change.
-		lc.storeBusy = false
+// freeTransition is the context's part of a step that ends a send: none
+// when other workers wait for the context (it stays busy for the next
+// send), when another process holds it now, or when a session event
+// changed its status during the send (settleContext applies it alone).
+func (c *Client) freeTransition(lc *liveContext, at time.Time) *ContextTransition {
+	if lc.waiters.Load() > 0 {
 		return nil
 	}
 	lc.storeBusy = false
-	return &ContextTransition{ID: lc.id, From: []ContextStatus{ContextBusy}, To: to, At: at}
+	if !c.holds(lc) {
+		return nil
+	}
+	return ctxFree.context(lc.id, at)
 }
 
 func newClaim() string {
@@ -175,20 +208,45 @@ func newClaim() string {
 	return hex.EncodeToString(b[:])
 }
 
-// runSingle sends a single job's message.
+// startStep builds the step that starts a message's turn: the job's part
+// (its claim, or a bulk job's next message), the context's part (busy),
+// and the message's: a pending message begins an attempt; a message left
+// sending by a worker that is gone becomes unconfirmed, and the attempt
+// counts; an unconfirmed one is left for its lookup. It returns the
+// message as the step leaves it.
+func (c *Client) startStep(jt *JobTransition, lc *liveContext, m Message, at time.Time) (Step, Message) {
+	s := Step{Job: jt, Context: c.busyTransition(lc, at)}
+	switch m.Status {
+	case MessagePending:
+		s.Message = beginMessage(m, at)
+		m.Status, m.AttemptedAt = MessageSending, at
+		if m.GuardSince.IsZero() {
+			m.GuardSince = at
+		}
+	case MessageSending:
+		s.Message = rescueMessage(m.ID, at)
+		jt.AddAttempt = true
+		m.Status = MessageUnconfirmed
+		m.Attempts++
+	}
+	return s, m
+}
+
+// runSingle runs a single job's message.
 func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
-	d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+	d := deliveryOf(job)
 	m := job.Messages[0]
 	if m.Status.Final() {
 		// The message has its outcome; only the job's record is missing.
 		c.settle(ctx, job.ID)
 		return nil
 	}
-	if !c.lockContext(ctx, rs, lc) {
-		c.requeue(ctx, d, 0)
+	h := c.lockContext(ctx, rs, lc)
+	if h == nil {
+		c.requeue(ctx, d, c.lockRetry(lc))
 		return nil
 	}
-	defer c.unlockContext(ctx, lc)
+	defer c.unlockContext(ctx, h)
 	if !c.leaseValid(lc) {
 		// The lease could not be renewed: another process may take the
 		// context over, so this one must not send through it.
@@ -199,12 +257,8 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 	c.addClaim(claim)
 	defer c.dropClaim(claim)
 	now := c.now()
-	busy := c.busyTransition(lc, now)
-	ok, err := c.store.Apply(ctx, Step{
-		Job:     &JobTransition{ID: job.ID, From: []JobStatus{JobPending}, To: JobRunning, Claim: claim, At: now},
-		Context: busy,
-		Message: &MessageTransition{ID: m.ID, From: []MessageStatus{m.Status}, To: MessageSending, At: now},
-	})
+	step, m := c.startStep(claimJob(job.ID, claim, now), lc, m, now)
+	ok, err := c.store.Apply(ctx, step)
 	if err != nil {
 		return err
 	}
@@ -212,9 +266,17 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 		return c.notClaimed(ctx, job, d)
 	}
 	lc.storeBusy = true
-	c.log.Debug("sending", "job", job.ID, "context", lc.id, "to", MaskPhone(m.To), "text", textInfo(m.Text))
-	out := c.deliver(ctx, lc, m)
-	return c.recordSingle(ctx, rs, lc, job, claim, m, out)
+	gen := lc.statusGen.Load()
+	// What was read before the claim may be stale: another worker may
+	// have run the job meanwhile. Read it again, now that it is ours.
+	if job, err = c.store.Job(ctx, job.ID); err != nil {
+		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now().Add(time.Second), err, c.now())})
+		c.requeue(ctx, d, time.Second)
+		return nil
+	}
+	m = job.Messages[0]
+	t := c.turn(ctx, rs, h, job, claim, m)
+	return c.recordSingle(ctx, h, job, claim, m, t, gen)
 }
 
 // notClaimed works out why a pending job could not be claimed, and acts.
@@ -236,14 +298,12 @@ func (c *Client) notClaimed(ctx context.Context, job Job, d Delivery) error {
 	now := c.now()
 	switch bc.Status {
 	case ContextClosed:
-		_, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobPending}, To: JobFailed,
-			ErrorKind: KindContextClosed, Error: ErrContextClosed.Error(), PendingMessagesTo: MessageCancelled, At: now}})
+		_, err := c.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
 		return err
 	case ContextDisconnected, ContextError:
 		// Wait for the context without spending an attempt; it wakes the
 		// job when it comes back.
-		ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobPending}, To: JobPending,
-			NextRunAt: now.Add(c.cfg.contextWait), EnqueuedAt: now, At: now}})
+		ok, err := c.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(c.cfg.contextWait), now)})
 		if err != nil {
 			return err
 		}
@@ -258,42 +318,320 @@ func (c *Client) notClaimed(ctx context.Context, job Job, d Delivery) error {
 	return nil
 }
 
-// outcome is the result of one send attempt.
-type outcome struct {
-	receipt Receipt
-	err     error
+// turn is what one message's turn ended with.
+type turn struct {
+	// msg is the message's change, or nil.
+	msg *MessageTransition
+	// status is the message's status after msg.
+	status MessageStatus
+	// ctxTo is the context's status after the turn: ContextAvailable, or
+	// the status a gone session or a hung call implies.
+	ctxTo ContextStatus
+	// retryIn is how long the job waits before its next turn, when the
+	// message has no outcome yet.
+	retryIn time.Duration
+	// attempt says that the turn spent an attempt (the job counts it too).
+	attempt bool
+	// err is the failure, for the record and the logs.
+	err error
 }
 
-// deliver sends one message through the context's session. A message whose
-// earlier attempt has an unknown outcome is first looked for in the chat.
-func (c *Client) deliver(ctx context.Context, lc *liveContext, m Message) outcome {
-	if m.Status == MessageSending {
-		if f, ok := lc.session.(SentFinder); ok {
-			fctx, cancel := context.WithTimeout(ctx, c.cfg.sendTimeout)
-			r, found, err := safeFind(fctx, f, SentQuery{To: m.To, Text: m.Text, Since: m.AttemptedAt.Add(-guardSkew)})
-			cancel()
-			if err != nil {
-				return outcome{err: Unconfirmed(err)}
-			}
-			if found {
-				c.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
-					"message", m.ID, "to", MaskPhone(m.To))
-				if r.SentAt.IsZero() {
-					r.SentAt = c.now()
-				}
-				return outcome{receipt: r}
-			}
-		} else if c.cfg.unknownOutcome == FailUnknown {
-			return outcome{err: ErrUnknownOutcome}
+func (t turn) final() bool { return t.status.Final() }
+
+// turn runs a message's turn once startStep is applied: the lookup of an
+// unconfirmed message, then, when the message may be sent, an attempt.
+func (c *Client) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message) turn {
+	if m.Status == MessageUnconfirmed {
+		t, again := c.lookup(ctx, h, job, m)
+		if !again {
+			return t
 		}
+		now := c.now()
+		ok, err := c.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)})
+		if err != nil || !ok {
+			// The job was paused or cancelled meanwhile, or the store
+			// failed: the message stays unconfirmed, for a later turn.
+			return turn{status: MessageUnconfirmed, ctxTo: ContextAvailable, retryIn: time.Second, err: err}
+		}
+		m.Status, m.AttemptedAt = MessageSending, now
 	}
-	sctx, cancel := context.WithTimeout(ctx, c.cfg.sendTimeout)
-	defer cancel()
-	r, err := safeSend(sctx, lc.session, m.To, m.Text)
-	if err == nil && r.SentAt.IsZero() {
-		r.SentAt = c.now()
+	return c.attempt(ctx, rs, h, job, m)
+}
+
+// lookup looks in the chat for an unconfirmed message. again reports that
+// the message was not found and may be sent again.
+func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t turn, again bool) {
+	now := c.now()
+	t = turn{status: MessageUnconfirmed, ctxTo: ContextAvailable}
+	f, ok := h.lc.session.(SentFinder)
+	if !ok {
+		if c.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
+			return t, true
+		}
+		t.err = fmt.Errorf("%w: the session cannot look in the chat", ErrUnknownOutcome)
+		t.msg, t.status = msgUnknown.message(m.ID, now).withError(t.err), MessageUnknown
+		return t, false
 	}
-	return outcome{receipt: r, err: err}
+	if mk, ok := h.lc.session.(Marker); ok && mk.MarksSends() && m.GuardMark == "" {
+		// The session marks every click and this message has no mark:
+		// no attempt of it clicked. Looking for it could only find an
+		// identical message sent since.
+		c.log.Info("guard: no attempt of the message reached its click; it may be sent", "message", m.ID)
+		if m.Attempts >= job.MaxAttempts {
+			t.err = fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts)
+			t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
+			t.msg.ErrorKind, t.msg.Error = KindAttemptsExhausted, t.err.Error()
+			return t, false
+		}
+		return t, true
+	}
+	since := m.GuardSince
+	if since.IsZero() {
+		since = m.AttemptedAt
+	}
+	if !since.IsZero() {
+		since = since.Add(-guardSkew)
+	}
+	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark}
+	var (
+		r     Receipt
+		found bool
+		err   error
+	)
+	if c.call(ctx, h, func(cctx context.Context) { r, found, err = safeFind(cctx, f, q) }) {
+		err = fmt.Errorf("%w: FindSent", ErrSessionHung)
+		t.ctxTo = ContextDisconnected
+	}
+	now = c.now()
+	switch {
+	case err == nil && found:
+		c.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
+			"message", m.ID, "to", MaskPhone(m.To))
+		if r.SentAt.IsZero() {
+			r.SentAt = now
+		}
+		t.msg, t.status = sentMessage(msgFound, m.ID, r, false, now), MessageSent
+		return t, false
+	case err == nil && m.Attempts >= job.MaxAttempts:
+		t.err = fmt.Errorf("not found in the chat after %d attempts", m.Attempts)
+		t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
+		t.msg.ErrorKind, t.msg.Error = KindAttemptsExhausted, t.err.Error()
+		return t, false
+	case err == nil:
+		return t, true
+	}
+	t.err = err
+	if status, gone := SessionStatus(err); gone && t.ctxTo == ContextAvailable {
+		// The session cannot look now: wait for it, and spend no lookup.
+		t.ctxTo, t.retryIn = status, c.cfg.contextWait
+		return t, false
+	}
+	e := msgLookupFail
+	if m.Lookups+1 >= c.cfg.maxLookups {
+		e = msgUnknown
+		t.status = MessageUnknown
+	}
+	t.msg = lookupFailed(e, m.ID, err, now)
+	t.retryIn = c.backoff(m.Lookups + 1)
+	if t.ctxTo != ContextAvailable {
+		t.retryIn = c.cfg.contextWait
+	}
+	return t, false
+}
+
+// attempt sends a message that is sending, and judges the outcome.
+func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m Message) turn {
+	lc := h.lc
+	tr := &attemptTrace{}
+	trace := &SendTrace{BeforeSend: func(mark string) error {
+		return tr.before(func() error { return c.noteMark(ctx, m, mark) })
+	}}
+	var (
+		r   Receipt
+		err error
+	)
+	hung := c.call(ctx, h, func(cctx context.Context) {
+		r, err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
+	})
+	if hung {
+		err = Unconfirmed(fmt.Errorf("%w: SendText", ErrSessionHung))
+	}
+	clicked := tr.end()
+	now := c.now()
+	if err == nil {
+		if r.SentAt.IsZero() {
+			r.SentAt = now
+		}
+		return turn{msg: sentMessage(msgSent, m.ID, r, true, now), status: MessageSent,
+			ctxTo: ContextAvailable, attempt: true}
+	}
+	var ue *UnconfirmedError
+	if mk, ok := lc.session.(Marker); ok && mk.MarksSends() && !clicked && errors.As(err, &ue) {
+		// A session that reports its marks before every click did not
+		// report one: it did not click, whatever its error says, and it
+		// cannot click any more (a late BeforeSend is refused).
+		err = ue.Err
+	}
+	unconfirmed := errors.Is(err, ErrUnconfirmed)
+	t := turn{ctxTo: ContextAvailable, err: err, attempt: true}
+	after := msgPark // a failure that spends no attempt
+	if unconfirmed {
+		after = msgUnconfirmed
+	}
+	attempts := m.Attempts + 1
+	status, gone := SessionStatus(err)
+	if hung {
+		// The session is wedged until the call returns: the context shows
+		// disconnected meanwhile, and the job waits for it.
+		gone = false
+		t.ctxTo = ContextDisconnected
+	}
+	switch {
+	case gone:
+		// The session is gone: the job waits for it, like after the
+		// session's own status event. Only an attempt that may have sent
+		// the message counts.
+		t.ctxTo, t.retryIn, t.attempt = status, c.cfg.contextWait, unconfirmed
+		t.msg = endAttempt(after, m.ID, err, now)
+	case rs.isHard() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		// Our own shutdown: not the message's fault.
+		t.attempt = unconfirmed
+		t.msg = endAttempt(after, m.ID, err, now)
+	case unconfirmed:
+		t.retryIn = c.backoff(attempts)
+		t.msg = endAttempt(msgUnconfirmed, m.ID, err, now)
+	case !Retryable(err) || attempts >= job.MaxAttempts:
+		t.msg = endAttempt(msgFail, m.ID, err, now)
+	default:
+		t.retryIn = c.backoff(attempts)
+		t.msg = endAttempt(msgRetry, m.ID, err, now)
+	}
+	if hung {
+		t.retryIn = c.cfg.contextWait
+	}
+	t.status = t.msg.To
+	return t
+}
+
+// attemptTrace tells whether an attempt's session reported its mark before
+// a click, and refuses a report that comes after the attempt was judged.
+type attemptTrace struct {
+	mu     sync.Mutex
+	called bool
+	ended  bool
+}
+
+// errAttemptOver is what a session's BeforeSend gets once the Client has
+// judged the attempt (a hung call that wakes up): it must not click.
+var errAttemptOver = errors.New("wasend: the attempt is over; do not send")
+
+func (a *attemptTrace) before(f func() error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return errAttemptOver
+	}
+	a.called = true
+	return f()
+}
+
+// end ends the attempt and reports whether the session reported a mark.
+func (a *attemptTrace) end() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = true
+	return a.called
+}
+
+// noteMark records, before the session's click, what the session saw in
+// the chat. The first attempt of an unconfirmed run keeps its mark. If the
+// mark cannot be recorded, the session must not click.
+func (c *Client) noteMark(ctx context.Context, m Message, mark string) error {
+	if mark == "" || m.GuardMark != "" {
+		return nil
+	}
+	ok, err := c.store.Apply(ctx, Step{Message: markMessage(m.ID, mark, c.now())})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: message %d is no longer sending", ErrJobState, m.ID)
+	}
+	return nil
+}
+
+// call runs f, a call into the hold's session, with the send timeout, and
+// waits for it to return. A call that has not returned WithHangGrace after
+// its deadline is abandoned: call reports true and hands the hold over to
+// it, so that nothing else uses the session until it returns (see
+// watchHung).
+func (c *Client) call(ctx context.Context, h *hold, f func(context.Context)) (hung bool) {
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.sendTimeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(cctx)
+	}()
+	select {
+	case <-done:
+		cancel()
+		return false
+	case <-cctx.Done():
+	}
+	grace := time.NewTimer(c.cfg.hangGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+		cancel()
+		return false
+	case <-grace.C:
+	}
+	cancel()
+	lc := h.lc
+	lc.wedged.Store(true)
+	h.hung = done
+	h.upBefore, h.genBefore = lc.sessionUp.Load(), lc.statusGen.Load()
+	c.log.Error("a session call ignored its deadline; the session is not used until it returns",
+		"context", lc.id, "grace", c.cfg.hangGrace)
+	return true
+}
+
+// watchHung waits, in a goroutine that Close waits for, for a hung call to
+// return; then the session may be used again: the context gets back the
+// status it had, unless a session event changed it meanwhile, and the
+// lock is released.
+func (c *Client) watchHung(h *hold) {
+	lc := h.lc
+	c.hungWG.Add(1)
+	go func() {
+		defer c.hungWG.Done()
+		<-h.hung
+		c.log.Warn("a hung session call returned; the session is used again", "context", lc.id)
+		lc.statusMu.Lock()
+		up := false
+		if lc.statusGen.Load() == h.genBefore {
+			lc.sessionUp.Store(h.upBefore)
+			up = h.upBefore
+		}
+		lc.wedged.Store(false)
+		if up && c.holds(lc) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ok, err := c.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, c.now())})
+			if err == nil && ok {
+				lc.stale.Store(true)
+				c.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+					Status: ContextAvailable})
+				lc.statusMu.Unlock()
+				c.wakeJobs(ctx, lc.id)
+				cancel()
+				<-lc.lock
+				return
+			}
+			cancel()
+		}
+		lc.statusMu.Unlock()
+		<-lc.lock
+	}()
 }
 
 func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err error) {
@@ -316,58 +654,6 @@ func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found 
 	return f.FindSent(ctx, q)
 }
 
-// verdict is what an outcome means for the message, the context and the job.
-type verdict struct {
-	msg        *MessageTransition
-	ctxTo      ContextStatus // context status after the attempt
-	retry      bool          // the job goes back to pending
-	retryDelay time.Duration
-	addAttempt bool
-	failJob    bool // the message failed for good
-	err        error
-}
-
-// judge turns an attempt's outcome into a verdict.
-func (c *Client) judge(rs *runState, m Message, out outcome) verdict {
-	now := c.now()
-	v := verdict{ctxTo: ContextAvailable, err: out.err}
-	mt := &MessageTransition{ID: m.ID, From: []MessageStatus{MessageSending}, At: now}
-	v.msg = mt
-	if out.err == nil {
-		mt.To, mt.SentAt, mt.WAMessageID, mt.ClearError = MessageSent, out.receipt.SentAt, out.receipt.MessageID, true
-		return v
-	}
-	mt.ErrorKind, mt.Error = KindOf(out.err), truncate(out.err.Error(), 1000)
-	// A failure that may have sent the message leaves it in sending, so
-	// that the next attempt looks for it before it sends again.
-	unconfirmed := errors.Is(out.err, ErrUnconfirmed)
-	back := MessagePending
-	if unconfirmed {
-		back = MessageSending
-	}
-	attempts := m.Attempts + 1 // the store counted this attempt
-	switch status, gone := SessionStatus(out.err); {
-	case rs.isHard() && (errors.Is(out.err, context.Canceled) || errors.Is(out.err, context.DeadlineExceeded)):
-		// Our own shutdown: not the message's fault.
-		mt.To = back
-		v.retry = true
-	case gone:
-		mt.To = back
-		v.ctxTo = status
-		v.retry, v.retryDelay, v.addAttempt = true, c.cfg.contextWait, true
-	case !Retryable(out.err):
-		mt.To = MessageFailed
-		v.failJob = true
-	case attempts >= c.cfg.maxAttempts:
-		mt.To = MessageFailed
-		v.failJob = true
-	default:
-		mt.To = back
-		v.retry, v.retryDelay, v.addAttempt = true, c.backoff(attempts), true
-	}
-	return v
-}
-
 // backoff returns the wait before the attempt after the n-th.
 func (c *Client) backoff(n int) time.Duration {
 	d := c.cfg.backoffBase
@@ -388,27 +674,30 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// recordSingle records a single job's attempt.
-func (c *Client) recordSingle(ctx context.Context, rs *runState, lc *liveContext, job Job, claim string, m Message, out outcome) error {
-	v := c.judge(rs, m, out)
+// recordSingle records a single job's turn.
+func (c *Client) recordSingle(ctx context.Context, h *hold, job Job, claim string, m Message, t turn, gen uint64) error {
 	now := c.now()
-	jt := &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim, At: now}
-	switch {
-	case v.err == nil:
-		jt.To, jt.ClearError = JobCompleted, true
-	case v.failJob:
-		jt.To, jt.ErrorKind, jt.Error = JobFailed, v.msg.ErrorKind, v.msg.Error
+	var jt *JobTransition
+	switch t.status {
+	case MessageSent:
+		jt = completeJob(job.ID, claim, nil, now)
+	case MessageFailed:
+		jt = failJob(job.ID, claim, t.err, now)
+	case MessageUnknown:
+		// Not failed: the message may have been sent.
+		jt = completeJob(job.ID, claim, t.err, now)
+		jt.ErrorKind = KindUnknownOutcome
 	default:
-		jt.To, jt.ErrorKind, jt.Error = JobPending, v.msg.ErrorKind, v.msg.Error
-		jt.NextRunAt, jt.EnqueuedAt, jt.AddAttempt = now.Add(v.retryDelay), now, v.addAttempt
+		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.err, now)
 	}
-	c.logOutcome(job, lc, m, v)
-	jobDone, err := c.record(ctx, Step{Job: jt, Message: v.msg, Context: c.doneTransition(lc, v.ctxTo, now)})
+	jt.AddAttempt = t.attempt
+	c.logTurn(job, h.lc, m, t)
+	jobDone, err := c.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
 	if err != nil {
 		return nil // logged by record; the recovery sweep takes it from here
 	}
 	if jobDone && jt.To == JobPending {
-		c.requeue(ctx, Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}, v.retryDelay)
+		c.requeue(ctx, deliveryOf(job), t.retryIn)
 	}
 	if !jobDone {
 		c.settle(ctx, job.ID)
@@ -416,16 +705,73 @@ func (c *Client) recordSingle(ctx context.Context, rs *runState, lc *liveContext
 	return nil
 }
 
-func (c *Client) logOutcome(job Job, lc *liveContext, m Message, v verdict) {
+// recordTurn records a turn's step and the context's status after it.
+func (c *Client) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen uint64) (bool, error) {
+	lc := h.lc
+	if t.status == MessageUnknown && s.Message != nil {
+		defer c.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
+			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.err})
+	}
+	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
+		s.Context = c.freeTransition(lc, s.Job.At)
+		return c.record(ctx, s)
+	}
+	done, err := c.record(ctx, s)
+	if err == nil {
+		c.settleContext(ctx, lc, t, gen)
+	}
+	if h.hung != nil {
+		c.watchHung(h)
+	}
+	return done, err
+}
+
+// settleContext sets the context's status after a turn that found the
+// session gone or hung, or during which a session event changed it. The
+// session's own events have the last word: when one arrived during the
+// turn, the context is only freed if the session says it is up.
+func (c *Client) settleContext(ctx context.Context, lc *liveContext, t turn, gen uint64) {
+	lc.storeBusy = false
+	if !c.holds(lc) {
+		return
+	}
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	e := ctxFree
+	if t.ctxTo != ContextAvailable {
+		if lc.statusGen.Load() == gen {
+			lc.sessionUp.Store(false)
+			e = sessionDown(t.ctxTo)
+			defer c.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+				Status: t.ctxTo, Err: t.err})
+		} else if !lc.sessionUp.Load() {
+			return
+		}
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	ok, err := c.mustApply(rctx, Step{Context: e.context(lc.id, c.now())})
+	if err == nil && ok && e.to != ContextAvailable {
+		lc.stale.Store(true)
+		c.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", e.to, "err", t.err)
+	}
+}
+
+func (c *Client) logTurn(job Job, lc *liveContext, m Message, t turn) {
 	attrs := []any{"job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To)}
+	if t.msg != nil {
+		attrs = append(attrs, "status", t.msg.To)
+	}
 	switch {
-	case v.err == nil:
+	case t.err == nil && t.status == MessageSent:
 		c.log.Info("message sent", attrs...)
-	case v.failJob:
-		c.log.Warn("message failed", append(attrs, "kind", v.msg.ErrorKind, "err", v.err)...)
+	case t.err == nil:
+		c.log.Debug("message turn", attrs...)
+	case t.final():
+		c.log.Warn("message has its outcome", append(attrs, "kind", KindOf(t.err), "err", t.err)...)
 	default:
-		c.log.Warn("message attempt failed; will retry", append(attrs, "kind", v.msg.ErrorKind,
-			"retry_in", v.retryDelay.Round(time.Millisecond), "err", v.err)...)
+		c.log.Warn("message turn failed; will retry", append(attrs, "kind", KindOf(t.err),
+			"retry_in", t.retryIn.Round(time.Millisecond), "err", t.err)...)
 	}
 }
 
@@ -490,12 +836,12 @@ func (c *Client) settle(ctx context.Context, id int64) {
 			return
 		}
 	}
-	_, _ = c.store.Apply(ctx, Step{Job: &JobTransition{ID: id, From: []JobStatus{job.Status}, To: JobCompleted, At: c.now()}})
+	_, _ = c.store.Apply(ctx, Step{Job: settleJob(id, job.Status, c.now())})
 }
 
 // runBulk sends a bulk job's unsent messages in order, for one slice.
 func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
-	d := Delivery{JobID: job.ID, ContextID: job.ContextID, Kind: job.Kind}
+	d := deliveryOf(job)
 	if !c.leaseValid(lc) {
 		c.requeue(ctx, d, time.Second)
 		return nil
@@ -504,24 +850,29 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 	c.addClaim(claim)
 	defer c.dropClaim(claim)
 	now := c.now()
-	ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobPending},
-		To: JobRunning, Claim: claim, At: now}})
+	ok, err := c.store.Apply(ctx, Step{Job: claimJob(job.ID, claim, now)})
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return nil
 	}
+	// What was read before the claim may be stale: read it again, now that
+	// the job is ours.
+	if job, err = c.store.Job(ctx, job.ID); err != nil {
+		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now().Add(time.Second), err, c.now())})
+		c.requeue(ctx, d, time.Second)
+		return nil
+	}
 	sliceEnd := now.Add(c.cfg.bulkSlice)
 	var lastSent time.Time
 	// yield hands the job back to the queue, to continue at next.
-	yield := func(next time.Time, addAttempt bool, ek ErrorKind, msg string) error {
+	yield := func(next time.Time, cause error) error {
 		n := c.now()
 		if next.Before(n) {
 			next = n
 		}
-		done, err := c.record(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim,
-			To: JobPending, NextRunAt: next, EnqueuedAt: n, AddAttempt: addAttempt, ErrorKind: ek, Error: msg, At: n}})
+		done, err := c.record(ctx, Step{Job: retryJob(job.ID, claim, next, cause, n)})
 		if err == nil && done {
 			c.requeue(ctx, d, next.Sub(n))
 		}
@@ -535,54 +886,50 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 		if !lastSent.IsZero() && job.Delay > 0 {
 			due := lastSent.Add(job.Delay)
 			if due.After(sliceEnd) || rs.isStopping() {
-				return yield(due, false, "", "")
+				return yield(due, nil)
 			}
 			if !sleepUntil(ctx, rs, due.Sub(c.now())) {
-				return yield(due, false, "", "")
+				return yield(due, nil)
 			}
 		}
 		if rs.isStopping() || c.now().After(sliceEnd) || !c.leaseValid(lc) {
-			return yield(c.now(), false, "", "")
+			return yield(c.now(), nil)
 		}
-		if !c.lockContext(ctx, rs, lc) {
-			return yield(c.now(), false, "", "")
+		h := c.lockContext(ctx, rs, lc)
+		if h == nil {
+			return yield(c.now().Add(c.lockRetry(lc)), nil)
 		}
 		now := c.now()
-		ok, err := c.store.Apply(ctx, Step{
-			Job:     &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim, To: JobRunning, Claim: claim, At: now},
-			Context: c.busyTransition(lc, now),
-			Message: &MessageTransition{ID: m.ID, From: []MessageStatus{m.Status}, To: MessageSending, At: now},
-		})
+		step, m := c.startStep(nextMessage(job.ID, claim, now), lc, m, now)
+		ok, err := c.store.Apply(ctx, step)
 		if err != nil || !ok {
-			c.unlockContext(ctx, lc)
+			c.unlockContext(ctx, h)
 			if err != nil {
 				c.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
-				return yield(c.now().Add(time.Second), false, KindStore, err.Error())
+				return yield(c.now().Add(time.Second), err)
 			}
-			return c.bulkBlocked(ctx, job, claim, d, yield)
+			return c.bulkBlocked(ctx, job, claim, yield)
 		}
 		lc.storeBusy = true
-		c.log.Debug("sending", "job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To), "text", textInfo(m.Text))
-		out := c.deliver(ctx, lc, m)
-		v := c.judge(rs, m, out)
-		c.logOutcome(job, lc, m, v)
+		gen := lc.statusGen.Load()
+		t := c.turn(ctx, rs, h, job, claim, m)
+		c.logTurn(job, lc, m, t)
 		now = c.now()
-		_, recErr := c.record(ctx, Step{Message: v.msg, Context: c.doneTransition(lc, v.ctxTo, now)})
-		c.unlockContext(ctx, lc)
+		jt := nextMessage(job.ID, claim, now)
+		jt.AddAttempt = t.attempt
+		_, recErr := c.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
+		c.unlockContext(ctx, h)
 		if recErr != nil {
 			return nil // the recovery sweep takes it from here
 		}
-		if v.err == nil {
+		if t.status == MessageSent {
 			lastSent = now
-			continue
 		}
-		if v.retry {
-			return yield(now.Add(v.retryDelay), v.addAttempt, v.msg.ErrorKind, v.msg.Error)
+		if !t.final() {
+			return yield(now.Add(t.retryIn), t.err)
 		}
-		// The message failed for good; the job goes on with the next one.
 	}
-	done, err := c.record(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim,
-		To: JobCompleted, At: c.now()}})
+	done, err := c.record(ctx, Step{Job: completeJob(job.ID, claim, nil, c.now())})
 	if err == nil && !done {
 		c.settle(ctx, job.ID)
 	}
@@ -593,32 +940,28 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 }
 
 // bulkBlocked works out why a bulk job's next message could not start.
-func (c *Client) bulkBlocked(ctx context.Context, job Job, claim string, d Delivery,
-	yield func(time.Time, bool, ErrorKind, string) error) error {
+func (c *Client) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, error) error) error {
 	fresh, err := c.store.Job(ctx, job.ID)
 	if err != nil {
-		return yield(c.now().Add(time.Second), false, KindStore, err.Error())
+		return yield(c.now().Add(time.Second), err)
 	}
 	if fresh.Status != JobRunning || fresh.Claim != claim {
 		return nil // paused or cancelled: stop here
 	}
 	bc, err := c.store.Context(ctx, job.ContextID)
 	if err != nil {
-		return yield(c.now().Add(time.Second), false, KindStore, err.Error())
+		return yield(c.now().Add(time.Second), err)
 	}
 	now := c.now()
 	switch bc.Status {
 	case ContextClosed:
-		_, err := c.record(ctx, Step{Job: &JobTransition{ID: job.ID, From: []JobStatus{JobRunning}, IfClaim: claim,
-			To: JobFailed, ErrorKind: KindContextClosed, Error: ErrContextClosed.Error(),
-			PendingMessagesTo: MessageCancelled, At: now}})
-		_ = err
+		_, _ = c.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
 		return nil
 	case ContextDisconnected, ContextError:
-		return yield(now.Add(c.cfg.contextWait), false, KindContextNotAvail, fmt.Sprintf("context %s", bc.Status))
+		return yield(now.Add(c.cfg.contextWait), fmt.Errorf("%w: context %s", ErrContextNotAvailable, bc.Status))
 	}
 	// A message changed under us: run again and read it afresh.
-	return yield(now.Add(time.Second), false, "", "")
+	return yield(now.Add(time.Second), nil)
 }
 
 // sleepUntil waits d unless Run stops or ctx ends; it reports whether it
@@ -641,7 +984,8 @@ func sleepUntil(ctx context.Context, rs *runState, d time.Duration) bool {
 
 // deadLetter is called when the queue gives up on a delivery: the store
 // failed every time. The job, if still pending, is marked failed; failed
-// jobs stay in the store, which is the dead letter.
+// jobs stay in the store, which is the dead letter. Its unconfirmed
+// messages become unknown, never failed: they may have been sent.
 func (c *Client) deadLetter(ctx context.Context, d Delivery, cause error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -649,8 +993,7 @@ func (c *Client) deadLetter(ctx context.Context, d Delivery, cause error) {
 	if cause != nil {
 		msg += ": " + truncate(cause.Error(), 900)
 	}
-	ok, err := c.store.Apply(ctx, Step{Job: &JobTransition{ID: d.JobID, From: []JobStatus{JobPending}, To: JobFailed,
-		ErrorKind: KindQueue, Error: msg, PendingMessagesTo: MessageFailed, At: c.now()}})
+	ok, err := c.store.Apply(ctx, Step{Job: deadLetterJob(d.JobID, msg, c.now())})
 	switch {
 	case err != nil:
 		c.log.Error("dead letter: could not mark the job failed; the sweep will retry it", "job", d.JobID, "err", err)

@@ -118,7 +118,7 @@ func TestClientBulkWithLogout(t *testing.T) {
 	for i := range 8 {
 		msgs = append(msgs, wasend.BulkMessage{To: fmt.Sprintf("+155580010%02d", i), Text: fmt.Sprintf("bulk %d\nline two ✓", i)})
 	}
-	job, err := h.client.SendBulk(context.Background(), bc.ID, msgs, 200*time.Millisecond)
+	job, err := h.client.SendBulk(context.Background(), bc.ID, msgs, wasend.Delay(200*time.Millisecond))
 	require.NoError(t, err)
 
 	// Log the phone out in the middle of the job.
@@ -199,13 +199,13 @@ func TestClientFiveContextsAtOnce(t *testing.T) {
 			msgs = append(msgs, wasend.BulkMessage{To: "+" + to, Text: text})
 			want = append(want, sent{me, to, text})
 		}
-		j, err := h.client.SendBulk(context.Background(), bc.ID, msgs, wasend.NoDelay)
+		j, err := h.client.SendBulk(context.Background(), bc.ID, msgs, wasend.Delay(0))
 		require.NoError(t, err)
 		jobs = append(jobs, j.ID)
 		for k := range 2 {
 			to := fmt.Sprintf("15559200%d%02d", i, k)
 			text := fmt.Sprintf("context %d, single %d", i, k)
-			j, err := h.client.Send(context.Background(), bc.ID, "+"+to, text, nil)
+			j, err := h.client.Send(context.Background(), bc.ID, "+"+to, text)
 			require.NoError(t, err)
 			jobs = append(jobs, j.ID)
 			want = append(want, sent{me, to, text})

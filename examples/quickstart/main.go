@@ -169,7 +169,7 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		{0, "+54 9 11 9999-9999", "This number is not on WhatsApp."},
 	}
 	for _, s := range singles {
-		job, err := client.Send(ctx, contexts[s.ctx].ID, s.to, s.text, map[string]any{"demo": true})
+		job, err := client.Send(ctx, contexts[s.ctx].ID, s.to, s.text, wasend.Metadata(map[string]any{"demo": true}))
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		bulk = append(bulk, wasend.BulkMessage{To: fmt.Sprintf("+1415555%04d", 100+i),
 			Text: fmt.Sprintf("Campaign message %d of 5: <b>50%%</b> off today only!", i+1)})
 	}
-	job, err := client.SendBulk(ctx, contexts[1].ID, bulk, 0)
+	job, err := client.SendBulk(ctx, contexts[1].ID, bulk)
 	if err != nil {
 		return err
 	}

@@ -154,7 +154,7 @@ func run(ctx context.Context, profiles, dbPath, redisAddr string, visible bool, 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go func() { _ = client.Run(runCtx) }()
-	job, err := client.Send(ctx, bc.ID, to, text, nil)
+	job, err := client.Send(ctx, bc.ID, to, text)
 	if err != nil {
 		return err
 	}

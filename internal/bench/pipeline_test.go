@@ -123,7 +123,7 @@ func runPipeline(b *testing.B, addr string, n int) float64 {
 					return
 				}
 				to := "+1415555" + fmt.Sprintf("%04d", i%10000)
-				if _, err := client.Send(ctx, ids[int(i)%len(ids)], to, "benchmark message "+strconv.Itoa(p), nil); err != nil {
+				if _, err := client.Send(ctx, ids[int(i)%len(ids)], to, "benchmark message "+strconv.Itoa(p)); err != nil {
 					b.Error(err)
 					return
 				}

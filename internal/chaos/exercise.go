@@ -60,7 +60,7 @@ func plan(o options, rng *rand.Rand) []jobSpec {
 		n++
 	}
 	for b := range o.bulks {
-		spec := jobSpec{bulk: true, delay: wasend.NoDelay}
+		spec := jobSpec{bulk: true}
 		if b%2 == 1 {
 			spec.delay = 50 * time.Millisecond
 		}
@@ -351,9 +351,9 @@ func (s *suite) submit(ctx context.Context, spec jobSpec, k int) (submitted, err
 			var job wasend.Job
 			var err error
 			if spec.bulk {
-				job, err = s.client.SendBulk(ctx, id, spec.msgs, spec.delay)
+				job, err = s.client.SendBulk(ctx, id, spec.msgs, wasend.Delay(spec.delay))
 			} else {
-				job, err = s.client.Send(ctx, id, spec.msgs[0].To, spec.msgs[0].Text, nil)
+				job, err = s.client.Send(ctx, id, spec.msgs[0].To, spec.msgs[0].Text)
 			}
 			if err == nil {
 				return submitted{id: job.ID, spec: spec, ctxID: id}, nil

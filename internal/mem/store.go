@@ -133,6 +133,16 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	case bc.Status == wasend.ContextError:
 		return wasend.Job{}, fmt.Errorf("%w: %d is in error", wasend.ErrContextNotAvailable, j.ContextID)
 	}
+	if j.IdempotencyKey != "" {
+		if len(j.IdempotencyKey) > wasend.MaxIdempotencyKeyLength {
+			return wasend.Job{}, wasend.ErrInvalidIdempotencyKey
+		}
+		for _, have := range s.jobs {
+			if have.IdempotencyKey == j.IdempotencyKey {
+				return cloneJob(have, true), fmt.Errorf("%w: job %d", wasend.ErrJobExists, have.ID)
+			}
+		}
+	}
 	if j.Status == "" {
 		j.Status = wasend.JobPending
 	}
@@ -301,23 +311,30 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		case t.ClearError:
 			job.ErrorKind, job.Error = "", ""
 		}
-		if t.PendingMessagesTo != "" {
-			for i := range job.Messages {
-				if job.Messages[i].Status == wasend.MessagePending {
-					job.Messages[i].Status = t.PendingMessagesTo
-					job.Messages[i].UpdatedAt = at
-				}
-			}
-		}
 		job.Status = t.To
 		job.UpdatedAt = at
 	}
 	if t := st.Message; t != nil {
 		at := s.ts(t.At)
-		switch t.To {
-		case wasend.MessageSending:
+		if t.AddAttempt {
 			msg.Attempts++
+		}
+		if t.StartAttempt {
 			msg.AttemptedAt = at
+			if msg.GuardSince.IsZero() {
+				msg.GuardSince = at
+			}
+		}
+		if t.Mark != "" && msg.GuardMark == "" {
+			msg.GuardMark = t.Mark
+		}
+		if t.AddLookup {
+			msg.Lookups++
+		}
+		if t.ClearGuard {
+			msg.GuardSince, msg.GuardMark, msg.Lookups = time.Time{}, "", 0
+		}
+		switch t.To {
 		case wasend.MessageSent:
 			msg.SentAt = s.ts(t.SentAt)
 			if t.SentAt.IsZero() {
@@ -333,6 +350,18 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		msg.Status = t.To
 		msg.UpdatedAt = at
+	}
+	if t := st.Job; t != nil {
+		at := s.ts(t.At)
+		for i := range job.Messages {
+			m := &job.Messages[i]
+			switch {
+			case t.PendingMessagesTo != "" && m.Status == wasend.MessagePending:
+				m.Status, m.UpdatedAt = t.PendingMessagesTo, at
+			case t.UnconfirmedMessagesTo != "" && m.Status == wasend.MessageUnconfirmed:
+				m.Status, m.UpdatedAt = t.UnconfirmedMessagesTo, at
+			}
+		}
 	}
 	if t := st.Context; t != nil {
 		bc.Status = t.To

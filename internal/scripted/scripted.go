@@ -6,6 +6,7 @@ package scripted
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,22 +16,51 @@ import (
 	"github.com/wasend/wasend"
 )
 
-// Action scripts one call of SendText.
+// Action scripts one call of SendText. Its parts run in this order: the
+// wait before the click (Delay), the click (Deliver, or the end of a call
+// with no Err and no Panic), the wait after the click (After), then Panic
+// or Err.
 type Action struct {
-	// Delay is how long the send takes. It honours ctx.
+	// Delay is how long the send takes before its click. It honours ctx
+	// unless IgnoreCtx is set.
 	Delay time.Duration
 	// Err is the error the send returns.
 	Err error
-	// Deliver makes the message reach WhatsApp at the start of the send
-	// (the click), whatever follows: a send whose confirmation is lost. A
-	// ctx that ends after it gives an Unconfirmed error. A send with no
-	// Err and no Panic always delivers.
+	// Deliver makes the message reach WhatsApp at the click, whatever
+	// follows: a send whose confirmation is lost. A ctx that ends after
+	// it gives an Unconfirmed error. A send with no Err and no Panic
+	// always delivers.
 	Deliver bool
+	// After is how long the send waits after the click before it returns:
+	// a confirmation that comes late, or never within the ctx. It honours
+	// ctx unless IgnoreCtx is set.
+	After time.Duration
+	// IgnoreCtx makes the waits (Delay, After, Block) ignore ctx: a hung
+	// session.
+	IgnoreCtx bool
 	// Panic makes the send panic with this value (after delivering, when
 	// Deliver is set).
 	Panic any
 	// Block makes the send wait until ctx ends or Release is called.
 	Block bool
+	// Logout logs the session out at the start of the call, with its
+	// status event, before the call fails with ErrLoggedOut.
+	Logout bool
+	// Lost makes the click lose the message: the session clicks (and
+	// reports its mark) but the message never reaches WhatsApp.
+	Lost bool
+}
+
+// Find scripts one call of FindSent. The zero Find answers the truth.
+type Find struct {
+	// Delay is how long the lookup takes; it honours ctx unless IgnoreCtx
+	// is set.
+	Delay     time.Duration
+	IgnoreCtx bool
+	// Err is the error the lookup returns instead of an answer.
+	Err error
+	// Panic makes the lookup panic with this value.
+	Panic any
 }
 
 // Sent is a message that reached WhatsApp.
@@ -154,6 +184,9 @@ type Session struct {
 
 	mu        sync.Mutex
 	script    []Action
+	finds     []Find
+	queries   []wasend.SentQuery
+	noMarks   bool
 	notOnWA   map[string]bool
 	loggedOut bool
 	calls     int
@@ -165,6 +198,7 @@ type Session struct {
 var (
 	_ wasend.Session    = (*Session)(nil)
 	_ wasend.SentFinder = (*Session)(nil)
+	_ wasend.Marker     = (*Session)(nil)
 )
 
 // plain hides FindSent.
@@ -204,6 +238,36 @@ func (s *Session) Logout() {
 	s.emit(wasend.SessionEvent{Type: wasend.EventStatus, Status: wasend.ContextDisconnected, Err: wasend.ErrLoggedOut})
 }
 
+// ScriptFind appends lookups for the next calls of FindSent.
+func (s *Session) ScriptFind(finds ...Find) {
+	s.mu.Lock()
+	s.finds = append(s.finds, finds...)
+	s.mu.Unlock()
+}
+
+// MarksSends implements wasend.Marker: it reports whether SendText reports
+// its marks before every click (SetMarks).
+func (s *Session) MarksSends() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.noMarks
+}
+
+// SetMarks says whether SendText reports its marks (wasend.BeforeSend) before
+// the click. Default: true.
+func (s *Session) SetMarks(on bool) {
+	s.mu.Lock()
+	s.noMarks = !on
+	s.mu.Unlock()
+}
+
+// ClearScript drops the actions and lookups not used yet.
+func (s *Session) ClearScript() {
+	s.mu.Lock()
+	s.script, s.finds = nil, nil
+	s.mu.Unlock()
+}
+
 // Script appends actions for the next calls of SendText.
 func (s *Session) Script(actions ...Action) {
 	s.mu.Lock()
@@ -221,11 +285,45 @@ func (s *Session) SetNotOnWhatsApp(to string) {
 	s.mu.Unlock()
 }
 
-// Release unblocks the sends scripted with Block.
-func (s *Session) Release() { close(s.release) }
+// Release unblocks the sends scripted with Block, and every wait of
+// later calls.
+func (s *Session) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.release:
+	default:
+		close(s.release)
+	}
+}
 
 // SystemID implements wasend.Session.
 func (s *Session) SystemID() string { return s.id }
+
+// wait waits d, or until release, honouring ctx unless ignore is set. It
+// reports ctx's error when ctx ended the wait.
+func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool) error {
+	var timer <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	} else if !block {
+		return nil
+	}
+	done := ctx.Done()
+	if ignore {
+		done = nil
+	}
+	select {
+	case <-timer:
+		return nil
+	case <-s.release:
+		return nil
+	case <-done:
+		return ctx.Err()
+	}
+}
 
 // SendText implements wasend.Session.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
@@ -241,57 +339,78 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	if len(s.script) > 0 {
 		a, s.script = s.script[0], s.script[1:]
 	}
+	logout := a.Logout && !s.loggedOut
 	switch {
-	case s.loggedOut:
+	case s.loggedOut || a.Logout:
 		a = Action{Err: wasend.ErrLoggedOut}
 	case s.notOnWA[to]:
 		a = Action{Err: fmt.Errorf("scripted: %w", wasend.ErrNotOnWhatsApp)}
 	}
+	marks := !s.noMarks
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.active--
 		s.mu.Unlock()
 	}()
+	if logout {
+		s.Logout()
+	}
 	var r wasend.Receipt
 	delivered := false
-	if a.Deliver {
-		// The message leaves at the start (the click); what follows is the
-		// wait for a confirmation that may never come.
-		r, delivered = s.deliver(to, text), true
-	}
 	lost := func(err error) error {
 		if delivered {
 			return wasend.Unconfirmed(err)
 		}
 		return err
 	}
-	if a.Delay > 0 {
-		t := time.NewTimer(a.Delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return wasend.Receipt{}, lost(ctx.Err())
+	click := func() error {
+		if marks {
+			if err := wasend.BeforeSend(ctx, s.mark(to, text)); err != nil {
+				return err
+			}
+		}
+		if a.Lost {
+			delivered = true
+			return nil
+		}
+		r, delivered = s.deliver(to, text), true
+		return nil
+	}
+	if err := s.wait(ctx, a.Delay, a.Block && !a.Deliver, a.IgnoreCtx); err != nil {
+		return wasend.Receipt{}, err
+	}
+	if a.Deliver || a.Lost || (a.Err == nil && a.Panic == nil) {
+		if err := click(); err != nil {
+			return wasend.Receipt{}, err
 		}
 	}
-	if a.Block {
-		select {
-		case <-s.release:
-		case <-ctx.Done():
-			return wasend.Receipt{}, lost(ctx.Err())
-		}
-	}
-	if !delivered && a.Err == nil && a.Panic == nil {
-		r = s.deliver(to, text)
+	if err := s.wait(ctx, a.After, a.Block && a.Deliver, a.IgnoreCtx); err != nil {
+		return wasend.Receipt{}, lost(err)
 	}
 	if a.Panic != nil {
 		panic(a.Panic)
 	}
 	if a.Err != nil {
-		return wasend.Receipt{}, a.Err
+		return wasend.Receipt{}, lost(a.Err)
 	}
 	return r, nil
+}
+
+// mark describes the chat just before a click: the ids of the messages to
+// to with the same text that are already there.
+func (s *Session) mark(to, text string) string {
+	c := s.chats
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := []string{}
+	for _, m := range c.sent {
+		if m.To == to && m.Text == text {
+			ids = append(ids, m.ID)
+		}
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
 }
 
 func (s *Session) deliver(to, text string) wasend.Receipt {
@@ -304,20 +423,51 @@ func (s *Session) deliver(to, text string) wasend.Receipt {
 	return wasend.Receipt{MessageID: m.ID, SentAt: m.At}
 }
 
-// FindSent implements wasend.SentFinder.
-func (s *Session) FindSent(ctx context.Context, to, text string, since time.Time) (wasend.Receipt, bool, error) {
+// FindSent implements wasend.SentFinder. Unless scripted otherwise, it
+// answers the truth: with a mark, an outgoing message to q.To with q.Text
+// that the mark does not list; without one, such a message sent at or
+// after q.Since.
+func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Receipt, bool, error) {
 	s.mu.Lock()
 	closed := s.closed
+	var f Find
+	if len(s.finds) > 0 {
+		f, s.finds = s.finds[0], s.finds[1:]
+	}
+	s.queries = append(s.queries, q)
 	s.mu.Unlock()
 	if closed {
 		return wasend.Receipt{}, false, wasend.ErrDisconnected
+	}
+	if err := s.wait(ctx, f.Delay, false, f.IgnoreCtx); err != nil {
+		return wasend.Receipt{}, false, err
+	}
+	if f.Panic != nil {
+		panic(f.Panic)
+	}
+	if f.Err != nil {
+		return wasend.Receipt{}, false, f.Err
+	}
+	var before map[string]bool
+	if q.Mark != "" {
+		var ids []string
+		if err := json.Unmarshal([]byte(q.Mark), &ids); err != nil {
+			return wasend.Receipt{}, false, fmt.Errorf("scripted: bad mark: %w", err)
+		}
+		before = map[string]bool{}
+		for _, id := range ids {
+			before[id] = true
+		}
 	}
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
 		m := c.sent[i]
-		if m.To == to && m.Text == text && !m.At.Before(since) {
+		if m.To != q.To || m.Text != q.Text {
+			continue
+		}
+		if (before != nil && !before[m.ID]) || (before == nil && !m.At.Before(q.Since)) {
 			return wasend.Receipt{MessageID: m.ID, SentAt: m.At}, true, nil
 		}
 	}
@@ -367,11 +517,25 @@ func (s *Session) Count(to, text string) int {
 	return n
 }
 
+// Queries returns the queries FindSent was called with, in order.
+func (s *Session) Queries() []wasend.SentQuery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]wasend.SentQuery(nil), s.queries...)
+}
+
 // Calls counts the calls of SendText.
 func (s *Session) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
+}
+
+// Active returns how many SendText calls run now.
+func (s *Session) Active() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
 }
 
 // MaxConcurrent returns the most SendText calls that ran at once.
