@@ -228,6 +228,12 @@ func (c chatRows) key() string {
 	return b.String()
 }
 
+// MarksSends reports true (wasend.Marker): SendText calls
+// wasend.BeforeSend with a non-empty mark before every click on the send
+// button, and clicks nothing that sends without it. An attempt that made
+// no mark never clicked.
+func (s *Session) MarksSends() bool { return true }
+
 // FindSent looks in the chat with q.To for the outgoing message that
 // q describes, and reports whether it is there.
 //

@@ -421,4 +421,5 @@ var (
 	_ wasend.BrowserPool = (*Pool)(nil)
 	_ wasend.Session     = (*Session)(nil)
 	_ wasend.SentFinder  = (*Session)(nil)
+	_ wasend.Marker      = (*Session)(nil)
 )
