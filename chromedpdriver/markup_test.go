@@ -1,6 +1,7 @@
 package chromedpdriver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,23 +17,42 @@ import (
 )
 
 // loseClicks makes the page ignore the send button and Enter while lose
-// is true: the click of a send is lost.
-func loseClicks(t *testing.T, s *Session, lose bool) {
+// is true: the click of a send is lost. It returns a channel that is
+// closed once the page has swallowed an Enter, the driver's last try.
+func loseClicks(t *testing.T, s *Session, lose bool) <-chan struct{} {
 	t.Helper()
-	_, err := chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+	ctx := s.current().ctx
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		window.__lose = %t;
+		window.__swallowed = false;
 		if (window.__loseHooked) return true;
 		window.__loseHooked = true;
 		const stop = e => {
 			if (!window.__lose) return;
 			const send = e.type === 'click' && e.target.closest && e.target.closest("button[aria-label='Send']");
-			if (send || (e.type === 'keydown' && e.key === 'Enter')) { e.stopImmediatePropagation(); e.preventDefault(); }
+			const enter = e.type === 'keydown' && e.key === 'Enter';
+			if (!send && !enter) return;
+			e.stopImmediatePropagation();
+			e.preventDefault();
+			if (enter) window.__swallowed = true;
 		};
 		window.addEventListener('click', stop, true);
 		window.addEventListener('keydown', stop, true);
 		return true;
 	})()`, lose)))
 	require.NoError(t, err)
+	done := make(chan struct{})
+	if !lose {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		_, _ = chromedp.Run(pctx, chromedp.Poll[bool]("window.__swallowed === true", chromedp.WithPollingInterval(20*time.Millisecond)))
+	}()
+	return done
 }
 
 // selectors2026_1 is the default set before the 2026 markup: it finds
@@ -111,8 +131,16 @@ func TestMarkups(t *testing.T) {
 				first, err := s.SendText(quickCtx(t, 20*time.Second), "+"+to, code)
 				require.NoError(t, err)
 
-				ctx, mark := traced(quickCtx(t, 6*time.Second), func(string) error {
-					loseClicks(t, s, true)
+				// The send is cut short once its Enter, after the click,
+				// was swallowed too.
+				base, cancel := context.WithCancel(quickCtx(t, 30*time.Second))
+				defer cancel()
+				ctx, mark := traced(base, func(string) error {
+					swallowed := loseClicks(t, s, true)
+					go func() {
+						<-swallowed
+						cancel()
+					}()
 					return nil
 				})
 				_, err = s.SendText(ctx, "+"+to, code)
@@ -143,9 +171,18 @@ func TestMarkups(t *testing.T) {
 				_, err := s.SendText(quickCtx(t, 20*time.Second), "+"+to, code)
 				require.NoError(t, err)
 
-				// The second reaches the server, but its tick never comes.
+				// The second reaches the server, but its tick never comes;
+				// the send is cut short once the server has it.
 				f.SetStuckPending(me, true)
-				ctx, mark := traced(quickCtx(t, 3*time.Second), nil)
+				base, cancel := context.WithCancel(quickCtx(t, 30*time.Second))
+				defer cancel()
+				go func() {
+					for len(received(to)) < 2 && base.Err() == nil {
+						time.Sleep(10 * time.Millisecond)
+					}
+					cancel()
+				}()
+				ctx, mark := traced(base, nil)
 				_, err = s.SendText(ctx, "+"+to, code)
 				require.ErrorIs(t, err, wasend.ErrUnconfirmed)
 				f.SetStuckPending(me, false)
