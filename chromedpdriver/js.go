@@ -363,6 +363,9 @@ const pageJS = `(function (op, S, A) {
     case 'rows': {
       // The outgoing rows, and the other rows that hold the text A.text
       // with their direction: "in", or "?" when the selectors cannot tell.
+      // A row with a tick is never incoming: only outgoing rows have one,
+      // and its icon names do not depend on the page's language, unlike
+      // the speaker label ("You:") that in_row relies on.
       var outs = outRows(), outSet = new Set(outs), others = [];
       var panel = first('chat_panel');
       if (panel && typeof A.text === 'string') {
@@ -375,7 +378,9 @@ const pageJS = `(function (op, S, A) {
             done.add(r);
             var t = first('message_text', r, false);
             if (!t || textOf(t).replace(/\r\n?/g, '\n') !== A.text) return;
-            others.push({ dir: first('in_row', r, true) ? 'in' : '?' });
+            var st = status(r);
+            var ticked = st === 'pending' || st === 'sent';
+            others.push({ dir: !ticked && first('in_row', r, true) ? 'in' : '?' });
           });
         });
       }

@@ -254,6 +254,18 @@ func TestMarkups(t *testing.T) {
 					require.ErrorIs(t, err, wasend.ErrSelectors, "an error, never not found")
 					assert.False(t, found)
 
+					// A set whose in_row takes the row's speaker label for a
+					// contact's (as "Tu:" would be on an Italian page): the
+					// row has a tick, so it is not incoming either.
+					mistaken := selectors2026_1()
+					mistaken.Name = "mistaken-in-row"
+					mistaken.InRow = []string{"#main [role='row']:has(span[aria-label$=':'])"}
+					require.NoError(t, s.SetSelectors(mistaken))
+					require.NoError(t, s.WaitReady(quickCtx(t, 10*time.Second)))
+					_, found, err = find(q)
+					require.ErrorIs(t, err, wasend.ErrSelectors, "an error, never not found")
+					assert.False(t, found)
+
 					// The default set finds it.
 					require.NoError(t, s.SetSelectors(DefaultSelectors()))
 					require.NoError(t, s.WaitReady(quickCtx(t, 10*time.Second)))
