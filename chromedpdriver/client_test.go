@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -231,4 +232,60 @@ func TestClientFiveContextsAtOnce(t *testing.T) {
 		total += pss
 	}
 	t.Logf("PSS of the %d browsers: %d MiB", n, total>>20)
+}
+
+// loseNextSend makes the page ignore the send button and then Enter, once:
+// the next send's click is lost, and the send after it goes through.
+func loseNextSend(t *testing.T, s *Session) {
+	t.Helper()
+	_, err := chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](`(() => {
+		let armed = true;
+		const stop = e => {
+			if (!armed) return;
+			const send = e.type === 'click' && e.target.closest && e.target.closest("button[aria-label='Send']");
+			const enter = e.type === 'keydown' && e.key === 'Enter' && !e.shiftKey;
+			if (!send && !enter) return;
+			e.stopImmediatePropagation();
+			e.preventDefault();
+			if (enter) armed = false;
+		};
+		window.addEventListener('click', stop, true);
+		window.addEventListener('keydown', stop, true);
+		return true;
+	})()`))
+	require.NoError(t, err)
+}
+
+// TestClientSameTextTwice is defect 2 through the Client: a one-time code
+// sent twice to one number within a minute, and the second send's click is
+// lost. The lookup with the second's mark does not take the first message
+// for the second, so the second is sent again and the number gets the
+// code twice.
+func TestClientSameTextTwice(t *testing.T) {
+	t.Parallel()
+	f, base := startFake(t)
+	p, _ := testPool(t, base)
+	h := newClientHarness(t, f, p)
+	const me, to, code = "15550008101", "15558101111", "Your code is 482913"
+	bc := h.newContext(me)
+
+	j1, err := h.client.Send(context.Background(), bc.ID, "+"+to, code, nil)
+	require.NoError(t, err)
+	h.waitJob(j1.ID, wasend.JobCompleted, 30*time.Second)
+	require.Len(t, f.Received(me, to), 1)
+
+	s := p.Session(bc.SystemID)
+	require.NotNil(t, s)
+	loseNextSend(t, s)
+	j2, err := h.client.Send(context.Background(), bc.ID, "+"+to, code, nil)
+	require.NoError(t, err)
+	j := h.waitJob(j2.ID, wasend.JobCompleted, 60*time.Second)
+
+	got := f.Received(me, to)
+	require.Len(t, got, 2, "the second code arrived")
+	require.Len(t, j.Messages, 1)
+	m := j.Messages[0]
+	assert.Equal(t, wasend.MessageSent, m.Status)
+	assert.Equal(t, "true_"+to+"@c.us_"+got[1].ID, m.WAMessageID, "recorded as the second message, not the first")
+	assert.Equal(t, 2, m.Attempts, "the lost attempt and the one that went out")
 }

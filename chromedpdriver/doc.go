@@ -64,15 +64,31 @@
 // The click on the send button (Enter, as a key down and up with no
 // character, when there is no button or the click did nothing) is the
 // point of no return: every failure after it is wrapped with
-// wasend.Unconfirmed. The send then waits for its new row, the one with
-// the text that was not on the page before, to show a tick instead of the
-// clock, and returns the row's data-id as the message id. A row still
-// pending at the deadline gives a retryable wasend.ErrTimeout, or
-// wasend.ErrPhoneOffline when the phone-offline banner shows. FindSent opens
-// the chat the same way and looks for an outgoing row with the text whose
-// time ("[HH:MM, M/D/YYYY] Me: ", minute resolution, page time zone) is at
-// or after since truncated to the minute: the Client's duplicate-send
-// guard.
+// wasend.Unconfirmed. Just before it, SendText calls wasend.BeforeSend
+// once with a mark, compact JSON that names the outgoing rows already in
+// the chat with the same text (their data-ids, at most the last ten) and
+// the last outgoing row with an id; if the hook fails, nothing is clicked
+// and its error is returned as it is. The send then waits for its new row,
+// the one with the text that was not on the page before, to show a tick
+// instead of the clock, and returns the row's data-id as the message id. A
+// row still pending at the deadline gives a retryable wasend.ErrTimeout,
+// or wasend.ErrPhoneOffline when the phone-offline banner shows.
+//
+// # Finding a sent message
+//
+// FindSent, the Client's duplicate-send guard, opens the chat the same way
+// and looks for an outgoing row with the text. With the mark of the first
+// attempt whose outcome is unknown, a row is the message only if it comes
+// after the rows that the mark names and is not one of them, so an earlier
+// message with the same text, even one sent in the same minute, does not
+// count; rows without an id when the mark was made are counted, and rows
+// that a long chat scrolled out of the DOM are no hindrance. Without a
+// mark it is the last row whose time ("[HH:MM, M/D/YYYY] Me: ", minute
+// resolution, page time zone) is at or after since truncated to the
+// minute. A lookup that cannot answer (the chat does not open, its rows
+// keep changing, a row with the text is neither recognized as outgoing nor
+// as incoming) returns an error, never "not found"; only a number that is
+// not on WhatsApp has no message without looking.
 //
 // SendText, FindSent, RequestPairingCode and the monitor touch the page one
 // at a time, and all honour their ctx.
@@ -91,6 +107,19 @@
 // (wrapping wasend.ErrSelectors) that names the keys, instead of failing
 // every job one by one. A page that shows none of the known screens for
 // the navigation timeout fails the self-test too.
+//
+// The default set reads both the markup that bots used until 2025 and the
+// mid-2026 one, in which rows have no message-out or message-in class and
+// a bare-hash data-id, and ticks have no data-icon. It never relies on
+// obfuscated classes: a row is outgoing when it has a "true_" data-id, the
+// hidden speaker label "You:", the tail-out icon (first row of a run), or
+// a tick with a status aria-label (" Pending ", " Sent ", " Delivered ",
+// " Read "), and incoming by the matching signs ("false_", "{Name}:",
+// tail-in). A tick is read by its aria-label first and by its icon names
+// (data-icon, svg title: msg-check, wds-ic-delivered, wds-ic-read, …) only
+// when the label is unknown, such as a localized one. Both texts of the
+// unknown-number dialog are recognized: "Phone number shared via url is
+// invalid." and "The number … isn't on WhatsApp.".
 //
 // # Health
 //

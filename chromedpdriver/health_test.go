@@ -102,8 +102,9 @@ func TestChromeKilledMidSend(t *testing.T) {
 		at  time.Time
 	}
 	done := make(chan result, 1)
+	ctx, mark := traced(quickCtx(t, 30*time.Second), nil)
 	go func() {
-		_, err := s.SendText(quickCtx(t, 30*time.Second), "+"+to, text)
+		_, err := s.SendText(ctx, "+"+to, text)
 		done <- result{err, time.Now()}
 	}()
 	require.Eventually(t, func() bool { return len(f.Received(me, to)) == 1 }, 10*time.Second, 10*time.Millisecond)
@@ -137,11 +138,13 @@ func TestChromeKilledMidSend(t *testing.T) {
 		assert.False(t, processAlive(pid), "process %d of the killed browser is gone", pid)
 	}
 
-	// The duplicate-send guard finds the message: it is not sent again.
-	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+"+to, text, since)
+	// The duplicate-send guard finds the message, in a new browser, with
+	// the mark made before the click: it is not sent again.
+	require.NotEmpty(t, mark.get(), "the mark was handed over before the click")
+	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+" + to, Text: text, Since: since, Mark: mark.get()})
 	require.NoError(t, err)
 	assert.True(t, found)
-	assert.NotEmpty(t, r.MessageID)
+	assert.Equal(t, "true_"+to+"@c.us_"+f.Received(me, to)[0].ID, r.MessageID)
 	assert.Len(t, f.Received(me, to), 1, "exactly once")
 	_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+to, "after the relaunch")
 	require.NoError(t, err)

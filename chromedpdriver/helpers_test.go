@@ -218,3 +218,38 @@ func quickCtx(t testing.TB, d time.Duration) context.Context {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// markBox keeps the mark a send handed to its SendTrace.
+type markBox struct {
+	mu    sync.Mutex
+	mark  string
+	calls int
+}
+
+func (b *markBox) get() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mark
+}
+
+func (b *markBox) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.calls
+}
+
+// traced returns ctx with a SendTrace that keeps the mark, then runs then
+// (when not nil) and returns its error.
+func traced(ctx context.Context, then func(mark string) error) (context.Context, *markBox) {
+	b := &markBox{}
+	return wasend.WithSendTrace(ctx, &wasend.SendTrace{BeforeSend: func(mark string) error {
+		b.mu.Lock()
+		b.mark = mark
+		b.calls++
+		b.mu.Unlock()
+		if then != nil {
+			return then(mark)
+		}
+		return nil
+	}}), b
+}

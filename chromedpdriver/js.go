@@ -158,21 +158,27 @@ const pageJS = `(function (op, S, A) {
     return out;
   }
 
+  // status reads a row's tick: its aria-label first, then its icon names
+  // (data-icon, svg title), which mislead (the 2026 single tick is titled
+  // wds-ic-delivered).
   function status(r) {
-    var toks = [];
+    var labels = [], icons = [];
     all('status', r).forEach(function (e) {
-      var v = e.getAttribute('data-icon');
-      if (v) toks.push(v);
-      v = e.getAttribute('aria-label');
-      if (v) toks.push(v.trim());
-      if (e.tagName.toLowerCase() === 'title') toks.push(e.textContent.trim());
+      var v = e.getAttribute('aria-label');
+      if (v) labels.push(v.trim());
+      v = e.getAttribute('data-icon');
+      if (v) icons.push(v);
+      if (e.tagName.toLowerCase() === 'title') icons.push(e.textContent.trim());
       var t = e.querySelector && e.querySelector('svg title');
-      if (t) toks.push(t.textContent.trim());
+      if (t) icons.push(t.textContent.trim());
     });
-    function any(list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
-    if (any(S.status_pending)) return 'pending';
-    if (any(S.status_sent)) return 'sent';
-    return toks.length ? 'unknown' : 'none';
+    function any(toks, list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
+    var tiers = [labels, icons];
+    for (var i = 0; i < tiers.length; i++) {
+      if (any(tiers[i], S.status_pending)) return 'pending';
+      if (any(tiers[i], S.status_sent)) return 'sent';
+    }
+    return labels.length || icons.length ? 'unknown' : 'none';
   }
 
   function rowInfo(r) {
@@ -336,7 +342,11 @@ const pageJS = `(function (op, S, A) {
     case 'mark': {
       var rs = outRows();
       rs.forEach(function (r) { G.seen.add(r); });
-      res = rs.length;
+      res = {
+        rows: rs.map(rowInfo),
+        tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''),
+        offset: -new Date().getTimezoneOffset()
+      };
       break;
     }
     case 'confirm': {
@@ -351,8 +361,33 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'rows': {
+      // The outgoing rows, and the other rows that hold the text A.text
+      // with their direction: "in", or "?" when the selectors cannot tell.
+      // A row with a tick is never incoming: only outgoing rows have one,
+      // and its icon names do not depend on the page's language, unlike
+      // the speaker label ("You:") that in_row relies on.
+      var outs = outRows(), outSet = new Set(outs), others = [];
+      var panel = first('chat_panel');
+      if (panel && typeof A.text === 'string') {
+        var done = new Set();
+        (S.row || []).forEach(function (sel) {
+          var els;
+          try { els = panel.querySelectorAll(sel); } catch (e) { note('row', sel); return; }
+          els.forEach(function (r) {
+            if (outSet.has(r) || done.has(r)) return;
+            done.add(r);
+            var t = first('message_text', r, false);
+            if (!t || textOf(t).replace(/\r\n?/g, '\n') !== A.text) return;
+            var st = status(r);
+            var ticked = st === 'pending' || st === 'sent';
+            others.push({ dir: !ticked && first('in_row', r, true) ? 'in' : '?' });
+          });
+        });
+      }
       res = {
-        rows: outRows().map(rowInfo),
+        panel: !!panel,
+        rows: outs.map(rowInfo),
+        others: others,
         tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''),
         offset: -new Date().getTimezoneOffset()
       };

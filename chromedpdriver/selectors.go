@@ -29,6 +29,16 @@ import (
 //
 // StatusPending and StatusSent are not selectors but the tokens (data-icon,
 // trimmed aria-label, svg title) that mark a status icon as pending or sent.
+// A tick's aria-label decides first; its icon names (data-icon, svg title)
+// only when no aria-label is known, since the 2026 builds title a single
+// tick "wds-ic-delivered".
+//
+// OutRow and InRow tell the direction of a row. Classes are obfuscated and
+// change between builds, so the default set relies on structure: a data-id
+// of "true_…" or "false_…", the hidden speaker label ("You:" or
+// "{Name}:"), the tail icon of the first row of a run, and the tick, which
+// only outgoing rows carry; div.message-out and div.message-in remain for
+// older builds.
 //
 // Hosts can replace the set without a new release of the driver: load one
 // with LoadSelectors or ParseSelectors and pass it to WithSelectors or
@@ -69,6 +79,7 @@ type SelectorSet struct {
 
 	// Outgoing rows and their ticks.
 	OutRow        []string `json:"out_row"`
+	InRow         []string `json:"in_row"`
 	Row           []string `json:"row"`
 	MessageText   []string `json:"message_text"`
 	MessageID     []string `json:"message_id"`
@@ -91,11 +102,12 @@ var (
 )
 
 // DefaultSelectors returns a copy of the built-in selector set, taken from
-// what WhatsApp Web bots used from 2020 to 2026.
+// what WhatsApp Web bots used from 2020 to 2026 and from the mid-2026
+// markup (whatsapp-web.md §10.4 to §10.6).
 func DefaultSelectors() SelectorSet {
 	return SelectorSet{
 		Name:    "whatsapp-web",
-		Version: "2026.1",
+		Version: "2026.2",
 
 		LoggedIn:     []string{"#pane-side", "div[aria-label='Chat list']", "[data-testid='chat-list']", "#side"},
 		Loading:      []string{"progress", "div[role='progressbar']", "[aria-label^='Loading your chats']", "#initial_startup"},
@@ -113,8 +125,10 @@ func DefaultSelectors() SelectorSet {
 		PhoneNext:   []string{"button >> text=Next", "[role='button'] >> text=Next", "text=Next"},
 		PairingCode: []string{"div[aria-details='link-device-phone-number-code-screen-instructions'][data-link-code]@data-link-code", "[data-link-code]@data-link-code"},
 
-		Starting:  []string{"div[data-animate-modal-popup='true'][aria-label='Starting chat']", "[aria-label='Starting chat']"},
-		Invalid:   []string{"[aria-label*='Phone number shared via url is invalid']", "[aria-label*=\"isn't on WhatsApp\"]", "text=/Phone number shared via url is invalid/"},
+		Starting: []string{"div[data-animate-modal-popup='true'][aria-label='Starting chat']", "[aria-label='Starting chat']"},
+		Invalid: []string{"[aria-label*='Phone number shared via url is invalid']", "[aria-label*=\"isn't on WhatsApp\"]", "[aria-label*='isn’t on WhatsApp']",
+			"div[role='dialog'] >> text=/Phone number shared via url is invalid|The number .* isn['’]t on WhatsApp/",
+			"[data-animate-modal-popup='true'] >> text=/Phone number shared via url is invalid|The number .* isn['’]t on WhatsApp/"},
 		InvalidOK: []string{"[data-testid='popup-controls-ok']", "div[role='dialog'] button >> text=OK", "[role='button'] >> text=OK"},
 		ChatPanel: []string{"#main", "[data-testid='conversation-panel-wrapper']"},
 		ChatTitle: []string{"#main header span[title]@title", "#main header [title]@title"},
@@ -122,14 +136,21 @@ func DefaultSelectors() SelectorSet {
 		Compose:    []string{"#main footer div[contenteditable='true'][role='textbox']", "div[contenteditable='true'][data-tab='10']", "div[aria-label='Type a message'][contenteditable='true']", "footer div[contenteditable='true']"},
 		SendButton: []string{"button[aria-label='Send']", "[role='button'][aria-label='Send']", "span[data-icon='wds-ic-send-filled']", "span[data-icon='send']", "[data-testid='compose-btn-send']"},
 
-		OutRow:        []string{"#main [data-id^='true_']", "#main div.message-out"},
+		OutRow: []string{"#main [data-id^='true_']", "#main div.message-out",
+			"#main [role='row']:has(span[aria-label='You:'])", "#main [data-id]:has(span[aria-label='You:'])",
+			"#main [role='row']:has([data-icon='tail-out'])",
+			"#main [role='row']:has([aria-label=' Pending '], [aria-label=' Sent '], [aria-label=' Delivered '], [aria-label=' Read '])",
+			"#main [data-id]:has([aria-label=' Pending '], [aria-label=' Sent '], [aria-label=' Delivered '], [aria-label=' Read '])"},
+		InRow: []string{"#main [data-id^='false_']", "#main div.message-in",
+			"#main [role='row']:has([data-icon='tail-in'])",
+			"#main [role='row']:has(span[aria-label$=':']:not([aria-label='You:']))", "#main [data-id]:has(span[aria-label$=':']:not([aria-label='You:']))"},
 		Row:           []string{"[role='row']"},
 		MessageText:   []string{"span.selectable-text.copyable-text", "span.selectable-text", "[data-pre-plain-text] span[dir]"},
 		MessageID:     []string{"[data-id]@data-id"},
 		MessageMeta:   []string{"[data-pre-plain-text]@data-pre-plain-text"},
-		Status:        []string{"[data-icon^='msg-']", "[aria-label=' Pending ']", "[aria-label=' Sent ']", "[aria-label=' Delivered ']", "[aria-label=' Read ']", "svg title"},
-		StatusPending: []string{"msg-time", "Pending", "status-time"},
-		StatusSent:    []string{"msg-check", "msg-dblcheck", "msg-dblcheck-ack", "Sent", "Delivered", "Read", "wds-ic-read", "status-check", "status-dblcheck"},
+		Status:        []string{"[aria-label=' Pending ']", "[aria-label=' Sent ']", "[aria-label=' Delivered ']", "[aria-label=' Read ']", "[data-icon^='msg-']", "svg title"},
+		StatusPending: []string{"Pending", "msg-time", "status-time", "wds-ic-status-pending", "ic-schedule"},
+		StatusSent:    []string{"Sent", "Delivered", "Read", "msg-check", "msg-dblcheck", "msg-dblcheck-ack", "status-check", "status-dblcheck", "wds-ic-delivered", "wds-ic-read"},
 	}
 }
 

@@ -45,7 +45,7 @@ func TestSelectorSetOverride(t *testing.T) {
 		assert.Equal(t, "through the overridden set\nline 2", got[0].Text)
 		assert.Equal(t, got[0].ID, r.MessageID, "a bare hash id")
 	}
-	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+15553001111", "through the overridden set\nline 2", since)
+	r, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+15553001111", Text: "through the overridden set\nline 2", Since: since})
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Regexp(t, `^[0-9A-F]{32}$`, r.MessageID)
@@ -89,7 +89,7 @@ func TestSelectorSetBroken(t *testing.T) {
 		require.True(t, errors.As(ev.Err, &se), "a *SelectorError: %v", ev.Err)
 		assert.Equal(t, []string{"search_box"}, se.Keys)
 		assert.Equal(t, "main", se.Step)
-		assert.Contains(t, ev.Err.Error(), "broken-main@2026.1")
+		assert.Contains(t, ev.Err.Error(), "broken-main@2026.2")
 		for _, e := range rec.all() {
 			assert.NotEqual(t, wasend.ContextAvailable, e.Status, "never available with a broken set")
 		}

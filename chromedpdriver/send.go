@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,12 +61,6 @@ type confirmFlags struct {
 type composeState struct {
 	Found bool   `json:"found"`
 	Text  string `json:"text"`
-}
-
-type rowsResult struct {
-	Rows   []rowInfo `json:"rows"`
-	TZ     string    `json:"tz"`
-	Offset int       `json:"offset"`
 }
 
 // phoneDigits returns the digits of an international phone number.
@@ -402,7 +394,8 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 		return wasend.Receipt{}, err
 	}
 	tx.step = "mark"
-	if _, err := evalOp[int](octx, tx.sel, "mark", nil); err != nil {
+	seen, err := evalOp[chatRows](octx, tx.sel, "mark", nil)
+	if err != nil {
 		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
 	}
 	f, err := evalOp[pageFlags](octx, tx.sel, "probe", nil)
@@ -410,6 +403,12 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
 	}
 	if err := s.blocker(octx, tx.sel, f); err != nil {
+		return wasend.Receipt{}, err
+	}
+	// The host stores the mark before the message may leave; if it
+	// cannot, nothing is sent and its error is returned as it is.
+	tx.step = "before-send"
+	if err := wasend.BeforeSend(ctx, makeMark(seen.Rows, tx.want, pageLocation(seen.TZ, seen.Offset))); err != nil {
 		return wasend.Receipt{}, err
 	}
 	tx.step = "send"
@@ -605,125 +604,4 @@ func lastRow(rows []rowInfo, want string) *rowInfo {
 		}
 	}
 	return nil
-}
-
-// FindSent looks in the chat with to for an outgoing message whose text is
-// text and that was sent at or after since. The rows' times have minute
-// resolution ("[HH:MM, M/D/YYYY] Me: ", in the page's time zone), so since
-// is truncated to the minute; a row whose time cannot be read counts as
-// found. A number that is not on WhatsApp has no such message.
-func (s *Session) FindSent(ctx context.Context, to, text string, since time.Time) (wasend.Receipt, bool, error) {
-	digits, err := phoneDigits(to)
-	if err != nil {
-		return wasend.Receipt{}, false, err
-	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	inc, err := s.acquire(ctx, false)
-	if err != nil {
-		s.noteFailure(err)
-		return wasend.Receipt{}, false, err
-	}
-	defer s.unlock()
-	sel := s.selectors()
-	if err := s.openChat(ctx, inc, sel, digits); err != nil {
-		if errors.Is(err, wasend.ErrNotOnWhatsApp) {
-			return wasend.Receipt{}, false, nil
-		}
-		s.noteFailure(err)
-		if errors.Is(err, wasend.ErrTimeout) {
-			s.debugDump(ctx, "find-open-chat")
-		}
-		return wasend.Receipt{}, false, err
-	}
-	octx, cancel2 := s.opContext(ctx, inc, s.pool.cfg.actionTimeout)
-	defer cancel2()
-	// The chat's history can still be arriving: read until two reads agree.
-	var res rowsResult
-	prev := -1
-	for i := range 10 {
-		res, err = evalOp[rowsResult](octx, sel, "rows", nil)
-		if err != nil {
-			err = s.fail(octx, inc, "find", err)
-			s.noteFailure(err)
-			return wasend.Receipt{}, false, err
-		}
-		if i > 0 && len(res.Rows) == prev {
-			break
-		}
-		prev = len(res.Rows)
-		if !sleepCtx(octx, 150*time.Millisecond) {
-			break
-		}
-	}
-	loc := pageLocation(res.TZ, res.Offset)
-	cut := since.Truncate(time.Minute)
-	want := normText(text)
-	for i := len(res.Rows) - 1; i >= 0; i-- {
-		r := res.Rows[i]
-		if r.Text == nil || normText(*r.Text) != want {
-			continue
-		}
-		at, ok := parsePrePlain(r.Pre, loc)
-		if ok && at.Before(cut) {
-			continue
-		}
-		s.log.Info("found an outgoing message in the chat", "to", wasend.MaskPhone(to), "status", r.Status)
-		return wasend.Receipt{MessageID: r.ID, SentAt: at}, true, nil
-	}
-	return wasend.Receipt{}, false, nil
-}
-
-// pageLocation returns the page's time zone: by name when the system knows
-// it, else the page's current UTC offset.
-func pageLocation(name string, offsetMinutes int) *time.Location {
-	if name != "" {
-		if loc, err := time.LoadLocation(name); err == nil {
-			return loc
-		}
-	}
-	return time.FixedZone("page", offsetMinutes*60)
-}
-
-var prePlain = regexp.MustCompile(`^\[\s*(\d{1,2}):(\d{2})(?::\d{2})?\s*([AaPp])?\.?\s*(?:[Mm]\.?)?\s*,\s*(\d{1,4})([/.-])(\d{1,2})[/.-](\d{1,4})\s*\]`)
-
-// parsePrePlain reads the time of a row's data-pre-plain-text:
-// "[10:15, 3/1/2026] Me: " (24-hour, month first), "[1:07 PM, 9/29/2026]"
-// (12-hour), "[10:15, 01.03.2026]" (day first) or "[10:15, 2026-03-01]".
-func parsePrePlain(s string, loc *time.Location) (time.Time, bool) {
-	m := prePlain.FindStringSubmatch(s)
-	if m == nil {
-		return time.Time{}, false
-	}
-	hh, _ := strconv.Atoi(m[1])
-	mm, _ := strconv.Atoi(m[2])
-	a, _ := strconv.Atoi(m[4])
-	b, _ := strconv.Atoi(m[6])
-	c, _ := strconv.Atoi(m[7])
-	switch strings.ToLower(m[3]) {
-	case "a":
-		if hh == 12 {
-			hh = 0
-		}
-	case "p":
-		if hh < 12 {
-			hh += 12
-		}
-	}
-	var y, mo, d int
-	switch {
-	case len(m[4]) == 4: // year first
-		y, mo, d = a, b, c
-	case m[5] == ".": // day first
-		d, mo, y = a, b, c
-	default: // month first
-		mo, d, y = a, b, c
-	}
-	if y < 100 {
-		y += 2000
-	}
-	if mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 {
-		return time.Time{}, false
-	}
-	return time.Date(y, time.Month(mo), d, hh, mm, 0, 0, loc), true
 }

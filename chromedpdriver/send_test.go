@@ -130,19 +130,22 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 		_, err = s.SendText(quickCtx(t, 20*time.Second), "+15552007777", "elsewhere")
 		require.NoError(t, err)
 
-		got, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+"+to, "find me\nplease", since)
+		find := func(to, text string, since time.Time) (wasend.Receipt, bool, error) {
+			return s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+" + to, Text: text, Since: since})
+		}
+		got, found, err := find(to, "find me\nplease", since)
 		require.NoError(t, err)
 		assert.True(t, found)
 		assert.Equal(t, r.MessageID, got.MessageID)
 		assert.WithinDuration(t, time.Now(), got.SentAt, 2*time.Minute)
 
-		_, found, err = s.FindSent(quickCtx(t, 20*time.Second), "+"+to, "find me", since)
+		_, found, err = find(to, "find me", since)
 		require.NoError(t, err)
 		assert.False(t, found, "another text")
-		_, found, err = s.FindSent(quickCtx(t, 20*time.Second), "+"+to, "find me\nplease", time.Now().Add(2*time.Minute))
+		_, found, err = find(to, "find me\nplease", time.Now().Add(2*time.Minute))
 		require.NoError(t, err)
 		assert.False(t, found, "sent before since")
-		_, found, err = s.FindSent(quickCtx(t, 20*time.Second), "+15552006666", "find me\nplease", since)
+		_, found, err = find("15552006666", "find me\nplease", since)
 		require.NoError(t, err)
 		assert.False(t, found, "an empty chat")
 	})
@@ -155,7 +158,7 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 			assert.False(t, wasend.Retryable(err), "permanent")
 			assert.NotErrorIs(t, err, wasend.ErrUnconfirmed)
 		}
-		_, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+15559990000", "nobody", time.Now().Add(-time.Hour))
+		_, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+15559990000", Text: "nobody", Since: time.Now().Add(-time.Hour)})
 		require.NoError(t, err)
 		assert.False(t, found)
 		// The dialog is gone: the next send works.
@@ -192,7 +195,7 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 		f.SetPhoneOnline(me, true)
 		require.Eventually(t, func() bool { return len(f.Received(me, to)) == 1 }, 10*time.Second, 20*time.Millisecond)
 		// The guard finds it: the Client would not send it again.
-		_, found, err := s.FindSent(quickCtx(t, 20*time.Second), "+"+to, "while offline", since)
+		_, found, err := s.FindSent(quickCtx(t, 20*time.Second), wasend.SentQuery{To: "+" + to, Text: "while offline", Since: since})
 		require.NoError(t, err)
 		assert.True(t, found)
 	})

@@ -64,9 +64,9 @@ const (
 )
 
 // Session is the live WhatsApp Web session of one browser context. It
-// implements wasend.Session and wasend.SentFinder. Everything that touches
-// the page (SendText, FindSent, RequestPairingCode and the monitor) runs one
-// at a time.
+// implements wasend.Session, wasend.SentFinder and wasend.Marker.
+// Everything that touches the page (SendText, FindSent, RequestPairingCode
+// and the monitor) runs one at a time.
 type Session struct {
 	pool    *Pool
 	id      string
@@ -113,6 +113,7 @@ type Session struct {
 var (
 	_ wasend.Session    = (*Session)(nil)
 	_ wasend.SentFinder = (*Session)(nil)
+	_ wasend.Marker     = (*Session)(nil)
 )
 
 func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {

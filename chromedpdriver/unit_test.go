@@ -23,7 +23,7 @@ import (
 func TestSelectorSetJSON(t *testing.T) {
 	def := DefaultSelectors()
 	require.NoError(t, def.Validate())
-	assert.Equal(t, "whatsapp-web@2026.1", def.ID())
+	assert.Equal(t, "whatsapp-web@2026.2", def.ID())
 
 	// Round trip.
 	b, err := json.Marshal(def)
@@ -421,4 +421,5 @@ var (
 	_ wasend.BrowserPool = (*Pool)(nil)
 	_ wasend.Session     = (*Session)(nil)
 	_ wasend.SentFinder  = (*Session)(nil)
+	_ wasend.Marker      = (*Session)(nil)
 )

@@ -18,6 +18,7 @@ const maxMessageRunes = 65536
 var (
 	errNotLoggedIn   = errors.New("fakewa: page not logged in")
 	errUnknownClient = errors.New("fakewa: unknown client")
+	errEmptyText     = errors.New("fakewa: empty text")
 )
 
 func (s *Server) routes() *http.ServeMux {
@@ -313,6 +314,7 @@ func (s *Server) handleContact(w http.ResponseWriter, r *http.Request) {
 
 type chatView struct {
 	Chat   string `json:"chat"`
+	In     bool   `json:"in,omitempty"`
 	Text   string `json:"text"`
 	At     int64  `json:"at"`
 	Status string `json:"status"`
@@ -331,7 +333,7 @@ func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		last := ms[len(ms)-1]
-		out = append(out, chatView{Chat: chat, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String()})
+		out = append(out, chatView{Chat: chat, In: last.in, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String()})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b chatView) int {
@@ -375,7 +377,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, ErrInvalidPhone)
 		return
 	case strings.TrimFunc(req.Text, unicode.IsSpace) == "" || !utf8.ValidString(req.Text):
-		writeError(w, http.StatusBadRequest, errors.New("fakewa: empty text"))
+		writeError(w, http.StatusBadRequest, errEmptyText)
 		return
 	case utf8.RuneCountInString(req.Text) > maxMessageRunes:
 		writeError(w, http.StatusRequestEntityTooLarge, errors.New("fakewa: text too long"))

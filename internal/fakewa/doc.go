@@ -122,7 +122,8 @@
 // Every element also carries random class names such as "x1n2onr6 _ak1i",
 // different for each New (WithSeed fixes them). The semantic classes above
 // (message-out, selectable-text, copyable-text, lexical-rich-text-input,
-// landing-*, two, app-wrapper-web, …) are stable.
+// landing-*, two, app-wrapper-web, …) are stable, except those that the
+// 2026 markup drops (below).
 //
 // # Opening a chat inside the app
 //
@@ -189,6 +190,43 @@
 // msg-dblcheck " Read " with fill #53bdeb. A row whose POST fails stays
 // Pending. Reopening a chat shows its earlier messages with their status.
 //
+// An incoming message (the Incoming hook) is the same row with
+// div.message-in, span[data-icon='tail-in'], no tick, a data-id of
+// "false_<from>@c.us_<ID>" (or the bare ID) and a data-pre-plain-text that
+// ends in "+<from>: ".
+//
+// # The 2026 markup
+//
+// WithMarkup(Markup2026) renders the rows, ticks and dialogs of mid-2026
+// builds (whatsapp-web.md §10.4 to §10.6) instead:
+//
+//	<div role="row"><div tabindex="-1" data-id="<ID, 32 hex digits>">
+//	  <div class="x…">
+//	    <span data-icon="tail-out"><svg>…</svg></span>          (first row of a run only)
+//	    <div class="x…">
+//	      <span aria-label="You:" style="position:absolute;…"></span>   ("+1 555-765-4321:" when incoming)
+//	      <div class="copyable-text" data-pre-plain-text="[HH:MM, M/D/YYYY] Me: ">
+//	        <div><span dir="auto" class="selectable-text copyable-text"><span>text</span></span></div></div>
+//	      <div><span dir="auto">HH:MM</span>
+//	        <div><span aria-hidden="false" aria-label=" Sent "><svg><title>wds-ic-delivered</title>…</svg></span></div></div>
+//	    </div></div></div></div>
+//
+// No message-out, message-in or other semantic class marks the direction,
+// which shows only in the hidden speaker label and the tail (tail-in for
+// incoming rows). The tick has no data-icon and no testid: " Pending " is
+// titled wds-ic-status-pending, " Sent " (one tick) wds-ic-delivered (sic),
+// " Delivered " and " Read " wds-ic-read, and " Read " adds the blue class
+// x1rv0e52. WDS icons elsewhere (the send button's wds-ic-send-filled, the
+// chat list's ic-schedule, wds-ic-delivered and wds-ic-read, with no
+// aria-label) have no data-icon either. An unknown number gets
+//
+//	<div role="dialog" aria-modal="true"><div data-animate-modal-popup="true">
+//	  <div data-animate-modal-body="true"><div>The number +1 555-999-0000 isn't on WhatsApp.</div></div>
+//	  <div><button>OK</button></div></div></div>
+//
+// with the number formatted "+1 NNN-NNN-NNNN" for North America and
+// "+<digits>" otherwise. Everything else is as above.
+//
 // # Login storage
 //
 // On a login the page writes localStorage "last-wid-md" (JSON string
@@ -222,7 +260,8 @@
 //
 // The hooks are methods of Server: Scan, ScanAny, PendingQRs,
 // ConfirmPairingCode, Logout, SetNotOnWhatsApp, Conflict, SetPhoneOnline,
-// SetStuckPending, Received, AllReceived, Reset, MessageStatus and Sessions.
+// SetStuckPending, Incoming, Received, AllReceived, Reset, MessageStatus and
+// Sessions.
 // Another process reaches the same hooks over HTTP under /__fake/ with the
 // header "Authorization: Bearer <HookToken>"; HookClient wraps them and
 // returns the same sentinel errors. The page never sees the token, which

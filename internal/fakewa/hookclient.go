@@ -131,6 +131,13 @@ func (h *HookClient) SetStuckPending(ctx context.Context, phone string, stuck bo
 	return h.do(ctx, http.MethodPost, "/__fake/stuck-pending", map[string]any{"phone": phone, "stuck": stuck}, nil)
 }
 
+// Incoming is Server.Incoming.
+func (h *HookClient) Incoming(ctx context.Context, phone, from, text string) (Message, error) {
+	var out Message
+	err := h.do(ctx, http.MethodPost, "/__fake/incoming", map[string]string{"phone": phone, "from": from, "text": text}, &out)
+	return out, err
+}
+
 // Received is Server.Received.
 func (h *HookClient) Received(ctx context.Context, from, to string) ([]Message, error) {
 	var out []Message

@@ -30,6 +30,7 @@ var hookErrors = []struct {
 	{ErrClosed, "closed", http.StatusServiceUnavailable},
 	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
 	{errUnknownMessage, "unknown_message", http.StatusNotFound},
+	{errEmptyText, "empty_text", http.StatusBadRequest},
 	{context.DeadlineExceeded, "deadline", http.StatusGatewayTimeout},
 	{context.Canceled, "canceled", http.StatusGatewayTimeout},
 }
@@ -167,6 +168,22 @@ func (s *Server) hooksHandler() http.Handler {
 		}
 		s.SetStuckPending(req.Phone, req.Stuck)
 		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/incoming", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Phone string `json:"phone"`
+			From  string `json:"from"`
+			Text  string `json:"text"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		m, err := s.Incoming(req.Phone, req.From, req.Text)
+		if err != nil {
+			writeHookError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, m)
 	})
 	mux.HandleFunc("GET /__fake/received", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

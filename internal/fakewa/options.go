@@ -32,6 +32,8 @@ const (
 	DefaultReadDelay = time.Duration(0)
 	// DefaultIDStyle is the style of the data-id attribute of message rows.
 	DefaultIDStyle = IDStyleJID
+	// DefaultMarkup is the markup of the chat's rows, ticks and dialogs.
+	DefaultMarkup = MarkupClassic
 	// DefaultMinChromeMajor is the lowest Chrome major version the page accepts.
 	DefaultMinChromeMajor = 85
 	// DefaultAddr is the address Start listens on.
@@ -61,6 +63,39 @@ func (s IDStyle) String() string {
 	return fmt.Sprintf("IDStyle(%d)", int(s))
 }
 
+// Markup selects the build of WhatsApp Web whose markup the page renders
+// for message rows, ticks and the invalid-number dialog.
+type Markup int
+
+const (
+	// MarkupClassic is the markup that bots relied on from 2020 to 2025:
+	// rows in div.message-out and div.message-in, ticks as
+	// span[data-icon=msg-time|msg-check|msg-dblcheck] with an aria-label,
+	// and the dialog "Phone number shared via url is invalid.".
+	MarkupClassic Markup = iota
+	// Markup2026 is the markup of mid-2026 builds (whatsapp-web.md §10.4
+	// to §10.6): rows without message-out or message-in classes and with
+	// a bare-hash data-id (WithIDStyle does not apply), direction shown
+	// only by a hidden speaker label (span[aria-label='You:'] or
+	// "+<number>:") and by a tail icon on the first row of a run, ticks as
+	// an aria-label and an svg <title> with no data-icon (wds-ic-status-
+	// pending, wds-ic-delivered for one tick, wds-ic-read with the blue
+	// class x1rv0e52 for read), WDS icons without data-icon, and the
+	// dialog "The number … isn't on WhatsApp." with an OK button.
+	Markup2026
+)
+
+// String returns "classic" or "2026".
+func (m Markup) String() string {
+	switch m {
+	case MarkupClassic:
+		return "classic"
+	case Markup2026:
+		return "2026"
+	}
+	return fmt.Sprintf("Markup(%d)", int(m))
+}
+
 // Option configures a Server. Options are applied in order, so the last one
 // of a kind wins.
 type Option func(*config)
@@ -77,6 +112,7 @@ type config struct {
 	deliveredDelay time.Duration
 	readDelay      time.Duration
 	idStyle        IDStyle
+	markup         Markup
 	minChrome      int
 	seed           int64
 	seeded         bool
@@ -97,6 +133,7 @@ func defaultConfig() config {
 		deliveredDelay: DefaultDeliveredDelay,
 		readDelay:      DefaultReadDelay,
 		idStyle:        DefaultIDStyle,
+		markup:         DefaultMarkup,
 		minChrome:      DefaultMinChromeMajor,
 		addr:           DefaultAddr,
 	}
@@ -127,6 +164,9 @@ func (c *config) validate() error {
 	}
 	if c.idStyle != IDStyleJID && c.idStyle != IDStyleHash {
 		return fmt.Errorf("%w: unknown %v", ErrInvalidOption, c.idStyle)
+	}
+	if c.markup != MarkupClassic && c.markup != Markup2026 {
+		return fmt.Errorf("%w: unknown %v", ErrInvalidOption, c.markup)
 	}
 	if c.minChrome < 0 {
 		return fmt.Errorf("%w: min Chrome major is negative (%d)", ErrInvalidOption, c.minChrome)
@@ -188,10 +228,17 @@ func WithTickDelays(pending, sent, delivered, read time.Duration) Option {
 	}
 }
 
-// WithIDStyle sets the style of the data-id attribute of message rows.
+// WithIDStyle sets the style of the data-id attribute of message rows with
+// MarkupClassic; Markup2026 always writes bare hashes.
 // Default: DefaultIDStyle (IDStyleJID).
 func WithIDStyle(s IDStyle) Option {
 	return func(c *config) { c.idStyle = s }
+}
+
+// WithMarkup sets the build of WhatsApp Web whose markup the page renders.
+// Default: DefaultMarkup (MarkupClassic).
+func WithMarkup(m Markup) Option {
+	return func(c *config) { c.markup = m }
 }
 
 // WithMinChromeMajor sets the lowest Chrome major version that the page

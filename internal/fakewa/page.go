@@ -114,6 +114,7 @@ type pageConfig struct {
 	BootDelay     int64    `json:"bootDelay"`
 	LoadingDelay  int64    `json:"loadingDelay"`
 	StartingDelay int64    `json:"startingDelay"`
+	Markup        string   `json:"markup"`
 	MinChrome     int      `json:"minChrome"`
 	RejectUA      string   `json:"rejectUA"`
 	Unsupported   bool     `json:"unsupported"`
@@ -126,6 +127,7 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		BootDelay:     s.cfg.bootDelay.Milliseconds(),
 		LoadingDelay:  s.cfg.loadingDelay.Milliseconds(),
 		StartingDelay: s.cfg.startingDelay.Milliseconds(),
+		Markup:        s.cfg.markup.String(),
 		MinChrome:     s.cfg.minChrome,
 		RejectUA:      rejectedUAPattern,
 		Unsupported:   unsupported,

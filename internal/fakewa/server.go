@@ -90,9 +90,11 @@ type account struct {
 	held    []*message
 }
 
-// message is an outgoing message on the server.
+// message is a message on the server: an outgoing one that a page sent,
+// or an incoming one (in) that a contact wrote (Incoming).
 type message struct {
 	Message
+	in       bool
 	status   Status
 	dataID   string
 	ck       string

@@ -127,6 +127,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"negative refreshes", WithQRMaxRefreshes(-1)},
 		{"negative tick", WithTickDelays(0, -1, 0, 0)},
 		{"unknown id style", WithIDStyle(IDStyle(9))},
+		{"unknown markup", WithMarkup(Markup(9))},
 		{"negative chrome", WithMinChromeMajor(-1)},
 	}
 	for _, tt := range tests {
@@ -153,6 +154,9 @@ func TestNewValidatesOptions(t *testing.T) {
 	assert.Equal(t, 2*time.Second, s.cfg.bootDelay, "the last option wins")
 	assert.Equal(t, "jid", IDStyleJID.String())
 	assert.Equal(t, "hash", IDStyleHash.String())
+	assert.Equal(t, DefaultMarkup, s.cfg.markup)
+	assert.Equal(t, "classic", MarkupClassic.String())
+	assert.Equal(t, "2026", Markup2026.String())
 }
 
 func TestStatusText(t *testing.T) {
@@ -354,6 +358,52 @@ func TestSendOracleAndTicks(t *testing.T) {
 	assert.Empty(t, s.AllReceived())
 	_, ok := s.MessageStatus("nope")
 	assert.False(t, ok)
+}
+
+func TestIncoming(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		opts   []Option
+		dataID func(from, id string) string
+	}{
+		{"classic", nil, func(from, id string) string { return "false_" + from + "@c.us_" + id }},
+		{"2026", []Option{WithMarkup(Markup2026)}, func(_, id string) string { return id }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, base := newTestServer(t, tt.opts...)
+			const me, from = "15550001111", "15557654321"
+			p, _ := loggedInPage(t, s, base, me)
+			m, err := s.Incoming(me, from, "hello from a contact")
+			require.NoError(t, err)
+			assert.Equal(t, Message{From: from, To: me, Text: "hello from a contact", ID: m.ID, At: m.At}, m)
+			v := p.next("msg")["message"].(map[string]any)
+			assert.Equal(t, from, v["chat"])
+			assert.Equal(t, true, v["in"])
+			assert.Equal(t, tt.dataID(from, m.ID), v["dataId"])
+			assert.Empty(t, s.AllReceived(), "the oracle lists what pages sent")
+
+			code, chat := p.get("/__wa/chat", url.Values{"phone": {from}})
+			require.Equal(t, http.StatusOK, code)
+			require.Len(t, chat["messages"], 1)
+			assert.Equal(t, true, chat["messages"].([]any)[0].(map[string]any)["in"])
+			code, chats := p.get("/__wa/chats", nil)
+			require.Equal(t, http.StatusOK, code)
+			assert.Equal(t, true, chats["chats"].([]any)[0].(map[string]any)["in"])
+
+			_, err = s.Incoming(me, "12ab", "x")
+			assert.ErrorIs(t, err, ErrInvalidPhone)
+			_, err = s.Incoming(me, from, " \n")
+			assert.Error(t, err)
+
+			h := NewHookClient(base, s.HookToken(), nil)
+			hm, err := h.Incoming(t.Context(), me, from, "through the hook")
+			require.NoError(t, err)
+			assert.Equal(t, "through the hook", hm.Text)
+			assert.Equal(t, from, hm.From)
+			_, err = h.Incoming(t.Context(), "x", from, "y")
+			assert.ErrorIs(t, err, ErrInvalidPhone)
+		})
+	}
 }
 
 func TestSendRejects(t *testing.T) {
@@ -588,7 +638,10 @@ func TestHookClient(t *testing.T) {
 	h := NewHookClient(base+"/", s.HookToken(), nil)
 	ctx := t.Context()
 
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	// The server gives up at 9/10 of the deadline, so that its answer
+	// arrives before the client's own timeout; on a loaded machine 10 ms
+	// (of 100) was not always enough for the round trip, 200 ms is.
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	assert.ErrorIs(t, h.ScanAny(short, "15550001111"), ErrNoPendingQR)
 

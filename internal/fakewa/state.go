@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -80,18 +81,26 @@ func normalizeCode(code string) string {
 	return b.String()
 }
 
+// hashIDs reports whether rows carry a bare hash as their data-id.
+func (s *Server) hashIDs() bool {
+	return s.cfg.idStyle == IDStyleHash || s.cfg.markup == Markup2026
+}
+
 func (s *Server) newMessageID() string {
-	if s.cfg.idStyle == IDStyleHash {
+	if s.hashIDs() {
 		return strings.ToUpper(hex.EncodeToString(randomBytes(16)))
 	}
 	return "3EB0" + strings.ToUpper(hex.EncodeToString(randomBytes(8)))
 }
 
-func (s *Server) dataID(to, id string) string {
-	if s.cfg.idStyle == IDStyleHash {
+// dataID returns the data-id of the row of message id in the chat with
+// chat: "true_" (fromMe) or "false_", the chat's JID and the id, or the
+// bare id.
+func (s *Server) dataID(fromMe bool, chat, id string) string {
+	if s.hashIDs() {
 		return id
 	}
-	return "true_" + to + "@c.us_" + id
+	return strconv.FormatBool(fromMe) + "_" + chat + "@c.us_" + id
 }
 
 // pushLocked queues an event for the page. The caller holds s.mu.
@@ -664,7 +673,7 @@ func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
 	id := s.newMessageID()
 	m := &message{
 		Message: Message{From: a.phone, To: to, Text: text, ID: id, At: time.Now()},
-		dataID:  s.dataID(to, id),
+		dataID:  s.dataID(true, to, id),
 		ck:      ck,
 	}
 	s.msgs[id] = m
@@ -732,11 +741,12 @@ func (s *Server) tick(m *message, next Status) {
 	}
 }
 
-// messageView is a message as the page sees it.
+// messageView is a message as the page sees it. Chat is the other party.
 type messageView struct {
 	ID     string `json:"id"`
 	DataID string `json:"dataId"`
 	Chat   string `json:"chat"`
+	In     bool   `json:"in,omitempty"`
 	Text   string `json:"text"`
 	At     int64  `json:"at"`
 	Status string `json:"status"`
@@ -744,8 +754,42 @@ type messageView struct {
 }
 
 func (m *message) view() messageView {
+	chat := m.To
+	if m.in {
+		chat = m.From
+	}
 	return messageView{
-		ID: m.ID, DataID: m.dataID, Chat: m.To, Text: m.Text,
+		ID: m.ID, DataID: m.dataID, Chat: chat, In: m.in, Text: m.Text,
 		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck,
 	}
+}
+
+// Incoming delivers a message that the contact from writes to the account
+// phone: it joins the chat's history and shows, at once, as an incoming
+// row in the chat with from on the account's pages (div.message-in and a
+// "false_" data-id, or in the 2026 markup a speaker label "+<from>:"). It
+// is not in Received, which lists what pages sent. It returns the message,
+// From being the contact and To the account, or ErrInvalidPhone.
+func (s *Server) Incoming(phone, from, text string) (Message, error) {
+	if !validPhone(phone) || !validPhone(from) {
+		return Message{}, ErrInvalidPhone
+	}
+	if strings.TrimSpace(text) == "" {
+		return Message{}, errEmptyText
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accountLocked(phone)
+	id := s.newMessageID()
+	m := &message{
+		Message: Message{From: from, To: phone, Text: text, ID: id, At: time.Now()},
+		in:      true,
+		status:  StatusRead,
+		dataID:  s.dataID(false, from, id),
+	}
+	a.chats[from] = append(a.chats[from], m)
+	for _, c := range s.accountClientsLocked(phone) {
+		s.pushLocked(c, "msg", map[string]any{"message": m.view()})
+	}
+	return m.Message, nil
 }

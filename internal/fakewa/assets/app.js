@@ -5,6 +5,13 @@
   'use strict';
 
   var CFG = JSON.parse(document.getElementById('wa-boot').textContent);
+  // M26 is the mid-2026 markup (Markup2026): no message-out/message-in
+  // classes, speaker labels, WDS icons without data-icon.
+  var M26 = CFG.markup === '2026';
+
+  // fake returns the fake's own helper class, which only the classic
+  // markup carries; the 2026 markup has obfuscated classes only.
+  function fake(name) { return M26 ? '' : name; }
 
   // ---------------------------------------------------------------- helpers
 
@@ -58,6 +65,11 @@
 
   var PATHS = {
     'tail-out': ['0 0 8 13', 'M5.19 1H0v11.19l6.47-8.62C7.53 2.16 6.96 1 5.19 1z'],
+    'tail-in': ['0 0 8 13', 'M2.81 1H8v11.19L1.53 3.57C.47 2.16 1.04 1 2.81 1z'],
+    'wds-ic-status-pending': ['0 0 16 15', 'M9.75 7.71H8.5V5.5a.5.5 0 0 0-1 0v2.71a.5.5 0 0 0 .5.5h1.75a.5.5 0 0 0 0-1zM8 2.25a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11zm0 9.9a4.4 4.4 0 1 1 0-8.8 4.4 4.4 0 0 1 0 8.8z'],
+    'wds-ic-delivered': ['0 0 12 11', 'M11.16 1.3 10.28.62a.38.38 0 0 0-.53.06L4.3 7.54 2.14 5.52a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04l6.54-8.12a.38.38 0 0 0-.06-.53z'],
+    'wds-ic-read': ['0 0 16 11', 'M11.07.65 10.2 0a.38.38 0 0 0-.53.06L4.3 6.9 2.12 4.9a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04L11.14 1.2a.38.38 0 0 0-.07-.54zm4.3 0L14.5 0a.38.38 0 0 0-.53.06L8.6 6.9l-.63-.6-.74.93 1.4 1.31c.16.15.41.13.55-.04l6.27-7.31a.38.38 0 0 0-.07-.54z'],
+    'ic-schedule': ['0 0 16 15', 'M9.75 7.71H8.5V5.5a.5.5 0 0 0-1 0v2.71a.5.5 0 0 0 .5.5h1.75a.5.5 0 0 0 0-1zM8 2.25a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11zm0 9.9a4.4 4.4 0 1 1 0-8.8 4.4 4.4 0 0 1 0 8.8z'],
     'msg-time': ['0 0 16 15', 'M9.75 7.71H8.5V5.5a.5.5 0 0 0-1 0v2.71a.5.5 0 0 0 .5.5h1.75a.5.5 0 0 0 0-1zM8 2.25a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11zm0 9.9a4.4 4.4 0 1 1 0-8.8 4.4 4.4 0 0 1 0 8.8z'],
     'msg-check': ['0 0 12 11', 'M11.16 1.3 10.28.62a.38.38 0 0 0-.53.06L4.3 7.54 2.14 5.52a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04l6.54-8.12a.38.38 0 0 0-.06-.53z'],
     'msg-dblcheck': ['0 0 16 11', 'M11.07.65 10.2 0a.38.38 0 0 0-.53.06L4.3 6.9 2.12 4.9a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04L11.14 1.2a.38.38 0 0 0-.07-.54zm4.3 0L14.5 0a.38.38 0 0 0-.53.06L8.6 6.9l-.63-.6-.74.93 1.4 1.31c.16.15.41.13.55-.04l6.27-7.31a.38.38 0 0 0-.07-.54z'],
@@ -104,11 +116,15 @@
   }
 
   // icon is <span data-icon="name"><svg><title>name</title>…</svg></span>.
+  // In the 2026 markup a WDS icon (wds-ic-*, ic-*) has no data-icon and no
+  // testid: <span aria-hidden|aria-label><svg><title>name</title>…
   function icon(name, opts) {
     opts = opts || {};
-    var attrs = { 'aria-hidden': 'true', 'data-icon': name };
-    if (opts.testid) attrs['data-testid'] = name;
+    var wds = M26 && /^(wds-)?ic-/.test(name);
+    var attrs = { 'aria-hidden': 'true', 'data-icon': wds ? null : name };
+    if (opts.testid && !wds) attrs['data-testid'] = name;
     if (opts.label != null) { attrs['aria-hidden'] = 'false'; attrs['aria-label'] = opts.label; }
+    if (opts['class']) attrs['class'] = opts['class'];
     var span = h('span', attrs);
     span.appendChild(svg(name, opts.fill, opts.title !== false));
     return span;
@@ -148,9 +164,9 @@
 
   function pad(n) { return String(n).padStart(2, '0'); }
   function hhmm(ts) { var d = new Date(ts); return pad(d.getHours()) + ':' + pad(d.getMinutes()); }
-  function prePlain(ts) {
+  function prePlain(ts, who) {
     var d = new Date(ts);
-    return '[' + hhmm(ts) + ', ' + (d.getMonth() + 1) + '/' + d.getDate() + '/' + d.getFullYear() + '] Me: ';
+    return '[' + hhmm(ts) + ', ' + (d.getMonth() + 1) + '/' + d.getDate() + '/' + d.getFullYear() + '] ' + (who || 'Me') + ': ';
   }
 
   function normNL(s) { return String(s).replace(/\r\n?/g, '\n'); }
@@ -665,7 +681,7 @@
   async function loadChats() {
     try {
       var r = await get('/__wa/chats', { cid: app.cid });
-      (r.chats || []).forEach(function (c) { noteChat(c.chat, c.text, c.at, c.status, null, true); });
+      (r.chats || []).forEach(function (c) { noteChat(c.chat, c.text, c.at, c.in ? 'in' : c.status, null, true); });
     } catch (e) { /* an empty list */ }
     renderChatList();
   }
@@ -678,6 +694,16 @@
   }
 
   var LIST_ICON = { pending: 'status-time', sent: 'status-check', delivered: 'status-dblcheck', read: 'status-dblcheck' };
+  // The 2026 chat list (WAWebChatMsgAck): no aria-label, no data-icon.
+  var LIST_ICON_2026 = { pending: 'ic-schedule', sent: 'wds-ic-delivered', delivered: 'wds-ic-read', read: 'wds-ic-read' };
+
+  // listIcon is the status icon of a chat's last message; an incoming one
+  // has none.
+  function listIcon(status) {
+    if (status === 'in') return null;
+    if (M26) return icon(LIST_ICON_2026[status] || 'ic-schedule', { 'class': status === 'read' ? 'x1rv0e52' : null });
+    return icon(LIST_ICON[status] || 'status-time', { fill: status === 'read' ? '#53bdeb' : null });
+  }
 
   // renderChatList updates the rows of the chat list in place, so that a
   // row a driver found stays the same node while statuses change.
@@ -704,7 +730,8 @@
       if (r.time.textContent !== time) r.time.textContent = time;
       if (r.status !== c.status) {
         r.status = c.status;
-        r.iconSlot.replaceChildren(icon(LIST_ICON[c.status] || 'status-time', { fill: c.status === 'read' ? '#53bdeb' : null }));
+        var li = listIcon(c.status);
+        if (li) r.iconSlot.replaceChildren(li); else r.iconSlot.replaceChildren();
       }
       if (r.preview.textContent !== c.text) {
         r.preview.textContent = c.text;
@@ -792,11 +819,19 @@
     if (wait > 0) await sleep(wait);
     if (seq !== app.startSeq || app.state !== 'main') return;
     closeOverlays();
-    if (!exists) { closeChat(); showInvalid(); return; }
+    if (!exists) { closeChat(); showInvalid(phone); return; }
     await openChat(phone, text == null ? null : normNL(text));
   }
 
-  function showInvalid() {
+  // formatNumber writes a number as the 2026 dialog does: "+1 555-123-4567"
+  // for a North American number, else "+" and the digits.
+  function formatNumber(phone) {
+    var m = /^1(\d{3})(\d{3})(\d{4})$/.exec(phone);
+    return m ? '+1 ' + m[1] + '-' + m[2] + '-' + m[3] : '+' + phone;
+  }
+
+  function showInvalid(phone) {
+    if (M26) { showNotOnWhatsApp(phone); return; }
     var msg = 'Phone number shared via url is invalid.';
     var ok = h('div', { role: 'button', 'data-testid': 'popup-controls-ok', tabindex: '0', 'class': 'modal-button' }, 'OK');
     ok.addEventListener('click', function () { closeOverlays(); report(); });
@@ -805,6 +840,19 @@
       h('div', { 'data-animate-modal-popup': 'true', 'aria-label': msg, 'class': 'popup' },
         h('div', { 'data-animate-modal-body': 'true', 'class': 'popup-body' }, h('div', {}, msg)),
         ok)));
+  }
+
+  // showNotOnWhatsApp is the 2026 ConfirmPopup (viewName
+  // open-chat-not-found): no aria-label with the text, no testids, an OK
+  // button.
+  function showNotOnWhatsApp(phone) {
+    var ok = h('button', { type: 'button', 'class': 'modal-button primary' }, 'OK');
+    ok.addEventListener('click', function () { closeOverlays(); report(); });
+    showOverlay(h('div', { role: 'dialog', 'aria-modal': 'true', 'class': 'overlay' },
+      h('div', { 'data-animate-modal-popup': 'true', 'class': 'popup' },
+        h('div', { 'data-animate-modal-body': 'true', 'class': 'popup-body' },
+          h('div', {}, 'The number ' + formatNumber(String(phone).replace(/^\+/, '')) + " isn't on WhatsApp.")),
+        h('div', { 'class': 'popup-controls' }, ok))));
   }
 
   function showOverlay(node) {
@@ -848,35 +896,68 @@
     read: ['msg-dblcheck', ' Read ']
   };
 
+  // The 2026 ticks (WAWebMessageStatus): an aria-label and an svg title,
+  // no data-icon; one tick is titled wds-ic-delivered (sic).
+  var STATUS_2026 = {
+    pending: 'wds-ic-status-pending',
+    sent: 'wds-ic-delivered',
+    delivered: 'wds-ic-read',
+    read: 'wds-ic-read'
+  };
+
   function statusIcon(status) {
     var st = STATUS[status] || STATUS.pending;
+    if (M26) {
+      return icon(STATUS_2026[status] || STATUS_2026.pending,
+        { label: st[1], 'class': status === 'read' ? 'x1rv0e52' : null, fill: status === 'read' ? 'rgb(0,123,252)' : null });
+    }
     return icon(st[0], { label: st[1], testid: true, fill: status === 'read' ? '#53bdeb' : null });
   }
 
-  function renderRow(v) {
-    var idDiv = h('div', { tabindex: '-1', 'class': 'focusable-list-item' });
+  // speakerLabel is the hidden label that tells the direction in the 2026
+  // markup: "You:" or "{Name}:".
+  function speakerLabel(name) {
+    return h('span', { 'aria-label': name + ':', style: 'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)' });
+  }
+
+  // renderRow renders a message. first says whether it starts a run of
+  // rows of its direction; in the 2026 markup only such a row has a tail.
+  function renderRow(v, first) {
+    var inc = !!v.in;
+    var idDiv = h('div', { tabindex: '-1', 'class': fake('focusable-list-item') });
     if (v.dataId) idDiv.setAttribute('data-id', v.dataId);
     var textSpan = h('span', {});
     textSpan.textContent = v.text;
-    var statusSlot = h('div', { 'class': 'msg-status' }, statusIcon(v.status));
+    var statusSlot = inc ? null : h('div', { 'class': fake('msg-status') }, statusIcon(v.status));
+    var tail = M26 && !first ? null : icon(inc ? 'tail-in' : 'tail-out', { title: false });
+    var who = inc ? '+' + v.chat : 'Me';
     idDiv.appendChild(
-      h('div', { 'class': 'message-out focusable-list-item' },
-        icon('tail-out', { title: false }),
-        h('div', { 'class': 'bubble' },
-          h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at) },
-            h('div', { 'class': 'bubble-text' },
+      h('div', { 'class': M26 ? '' : (inc ? 'message-in' : 'message-out') + ' focusable-list-item' },
+        tail,
+        h('div', { 'class': fake('bubble') },
+          M26 ? speakerLabel(inc ? formatNumber(v.chat) : 'You') : null,
+          h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at, who) },
+            h('div', { 'class': fake('bubble-text') },
               h('span', { dir: 'auto', 'class': 'selectable-text copyable-text' }, textSpan))),
-          h('div', { 'class': 'msg-meta' },
-            h('span', { dir: 'auto', 'class': 'msg-clock' }, hhmm(v.at)),
+          h('div', { 'class': fake('msg-meta') },
+            h('span', { dir: 'auto', 'class': fake('msg-clock') }, hhmm(v.at)),
             statusSlot))));
-    var row = h('div', { role: 'row' }, idDiv);
-    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status };
+    var row = h('div', { role: 'row', style: inc ? 'justify-content:flex-start' : null }, idDiv);
+    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc };
     if (v.id) app.rowsById.set(v.id, row);
     return row;
   }
 
+  // startsRun reports whether a row of direction inc after the list's
+  // last row starts a run.
+  function startsRun(list, inc) {
+    var last = list && list.lastElementChild;
+    return !last || !last._fakewa || last._fakewa.in !== inc;
+  }
+
   function setRowStatus(row, status) {
     var meta = row._fakewa;
+    if (meta.in) return;
     var order = ['pending', 'sent', 'delivered', 'read'];
     if (order.indexOf(status) < order.indexOf(meta.status)) return;
     meta.status = status;
@@ -890,11 +971,14 @@
     setRowStatus(row, v.status);
   }
 
-  function appendRow(row) {
+  // appendRow renders v at the end of the open chat and returns the row.
+  function appendRow(v) {
     var list = app.els.list;
-    if (!list || !list.isConnected) return;
+    var row = renderRow(v, startsRun(list, !!v.in));
+    if (!list || !list.isConnected) return row;
     list.appendChild(row);
     list.scrollTop = list.scrollHeight;
+    return row;
   }
 
   function renderChat(phone, hist) {
@@ -928,7 +1012,7 @@
     app.els.mainCol.replaceChildren(main);
     app.ed = ed;
     renderSendSlot(sendSlot, '');
-    hist.forEach(function (v) { list.appendChild(renderRow(v)); });
+    hist.forEach(function (v) { list.appendChild(renderRow(v, startsRun(list, !!v.in))); });
     list.scrollTop = list.scrollHeight;
   }
 
@@ -953,9 +1037,8 @@
     var ck = rid(10);
     var at = Date.now();
     var chat = app.chat;
-    var row = renderRow({ text: text, at: at, status: 'pending' });
+    var row = appendRow({ text: text, at: at, status: 'pending', chat: chat });
     app.rowsByCk.set(ck, row);
-    appendRow(row);
     noteChat(chat, text, at, 'pending', null);
     post('/__wa/send', { cid: app.cid, to: chat, text: text, ck: ck }).then(function (v) {
       bindRow(row, v);
@@ -964,10 +1047,10 @@
   }
 
   function onServerMessage(v) {
-    noteChat(v.chat, v.text, v.at, v.status, v.id);
+    noteChat(v.chat, v.text, v.at, v.in ? 'in' : v.status, v.id);
     var row = v.ck && app.rowsByCk.get(v.ck);
     if (row) { bindRow(row, v); return; }
-    if (app.chat === v.chat && !app.rowsById.has(v.id)) appendRow(renderRow(v));
+    if (app.chat === v.chat && !app.rowsById.has(v.id)) appendRow(v);
   }
 
   function onAck(m) {
