@@ -168,13 +168,25 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		{1, "+54 9 11 5555-0102", "Your code is 482913.\nIt expires in 10 minutes."},
 		{0, "+54 9 11 9999-9999", "This number is not on WhatsApp."},
 	}
-	for _, s := range singles {
-		job, err := client.Send(ctx, contexts[s.ctx].ID, s.to, s.text, wasend.Metadata(map[string]any{"demo": true}))
+	for i, s := range singles {
+		// An idempotency key per request: a caller whose Send timed out
+		// after the commit sends again with the same key, and gets the
+		// same job back instead of a second message.
+		key := wasend.IdempotencyKey(fmt.Sprintf("demo-order-%d", i))
+		job, err := client.Send(ctx, contexts[s.ctx].ID, s.to, s.text, key, wasend.Metadata(map[string]any{"demo": true}))
 		if err != nil {
 			return err
 		}
+		again, err := client.Send(ctx, contexts[s.ctx].ID, s.to, s.text, key)
+		if err != nil {
+			return err
+		}
+		if again.ID != job.ID {
+			return fmt.Errorf("a retry with the same idempotency key made job %d besides job %d", again.ID, job.ID)
+		}
 		jobs = append(jobs, sent{job, accounts[s.ctx]})
 	}
+	fmt.Printf("Sent %d single messages, each twice with the same idempotency key: %d jobs.\n", len(singles), len(singles))
 	var bulk []wasend.BulkMessage
 	for i := range 5 {
 		bulk = append(bulk, wasend.BulkMessage{To: fmt.Sprintf("+1415555%04d", 100+i),
