@@ -275,6 +275,12 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 		return nil
 	}
 	m = job.Messages[0]
+	if m.Status != MessageSending && m.Status != MessageUnconfirmed {
+		// Another worker gave it its outcome meanwhile: nothing to send.
+		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now(), nil, c.now())})
+		c.settle(ctx, job.ID)
+		return nil
+	}
 	t := c.turn(ctx, rs, h, job, claim, m)
 	return c.recordSingle(ctx, h, job, claim, m, t, gen)
 }
