@@ -135,9 +135,10 @@ func (t *MessageTransition) withError(err error) *MessageTransition {
 
 // Job transitions with their parameters.
 
-func claimJob(id int64, claim string, at time.Time) *JobTransition {
+// claimJob claims a pending job, if it is still at the version read.
+func claimJob(id, version int64, claim string, at time.Time) *JobTransition {
 	t := jobClaim.job(id, at)
-	t.Claim = claim
+	t.Claim, t.IfVersion = claim, version
 	return t
 }
 

@@ -79,6 +79,10 @@ type Job struct {
 	MaxAttempts int
 	// Claim identifies the worker run that holds a running job.
 	Claim string
+	// Version is 1 when the job is created and grows by one with every
+	// change of the job (JobTransition), so that a change can be made on
+	// the condition that nothing changed the job since it was read.
+	Version int64
 	// NextRunAt is when the job may run (next attempt after a backoff).
 	NextRunAt time.Time
 	// EnqueuedAt is when the job was last handed to the queue.
@@ -149,8 +153,8 @@ type ContextTransition struct {
 // JobTransition changes a job if, and only if, its status is one of From
 // (and, when IfClaim is set, its claim is IfClaim).
 //
-// The store also keeps these columns: started_at is set on the first change
-// to running; finished_at is set on a change to a final status and cleared
+// The store also keeps these columns: version grows by one; started_at is
+// set on the first change to running; finished_at is set on a change to a final status and cleared
 // on a change to any other; the claim is set to Claim on a change to running
 // and cleared on any other change;
 // updated_at is always set.
@@ -160,6 +164,8 @@ type JobTransition struct {
 	To   JobStatus
 	// IfClaim, when set, requires the job's claim to equal it.
 	IfClaim string
+	// IfVersion, when set, requires the job's version to equal it.
+	IfVersion int64
 	// Claim is the claim stored on a change to running. It is required then.
 	Claim string
 	// AddAttempt adds one to the job's attempts.

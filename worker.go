@@ -257,7 +257,9 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 	c.addClaim(claim)
 	defer c.dropClaim(claim)
 	now := c.now()
-	step, m := c.startStep(claimJob(job.ID, claim, now), lc, m, now)
+	// The claim holds only if nothing changed the job since it was read
+	// (IfVersion): another worker may have run it meanwhile.
+	step, m := c.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, now)
 	ok, err := c.store.Apply(ctx, step)
 	if err != nil {
 		return err
@@ -267,20 +269,6 @@ func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, j
 	}
 	lc.storeBusy = true
 	gen := lc.statusGen.Load()
-	// What was read before the claim may be stale: another worker may
-	// have run the job meanwhile. Read it again, now that it is ours.
-	if job, err = c.store.Job(ctx, job.ID); err != nil {
-		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now().Add(time.Second), err, c.now())})
-		c.requeue(ctx, d, time.Second)
-		return nil
-	}
-	m = job.Messages[0]
-	if m.Status != MessageSending && m.Status != MessageUnconfirmed {
-		// Another worker gave it its outcome meanwhile: nothing to send.
-		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now(), nil, c.now())})
-		c.settle(ctx, job.ID)
-		return nil
-	}
 	t := c.turn(ctx, rs, h, job, claim, m)
 	return c.recordSingle(ctx, h, job, claim, m, t, gen)
 }
@@ -296,6 +284,13 @@ func (c *Client) notClaimed(ctx context.Context, job Job, d Delivery) error {
 	}
 	if fresh.Status != JobPending {
 		return nil // claimed by a duplicate delivery, paused or cancelled
+	}
+	if fresh.Version != job.Version {
+		// Another worker ran it since it was read, and enqueued it again
+		// when it handed it back (or the sweep will): this delivery is a
+		// duplicate.
+		c.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
+		return nil
 	}
 	bc, err := c.store.Context(ctx, job.ContextID)
 	if err != nil {
@@ -871,18 +866,11 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 	c.addClaim(claim)
 	defer c.dropClaim(claim)
 	now := c.now()
-	ok, err := c.store.Apply(ctx, Step{Job: claimJob(job.ID, claim, now)})
+	ok, err := c.store.Apply(ctx, Step{Job: claimJob(job.ID, job.Version, claim, now)})
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return nil
-	}
-	// What was read before the claim may be stale: read it again, now that
-	// the job is ours.
-	if job, err = c.store.Job(ctx, job.ID); err != nil {
-		_, _ = c.record(ctx, Step{Job: retryJob(d.JobID, claim, c.now().Add(time.Second), err, c.now())})
-		c.requeue(ctx, d, time.Second)
 		return nil
 	}
 	sliceEnd := now.Add(c.cfg.bulkSlice)

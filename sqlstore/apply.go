@@ -289,6 +289,7 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 		} else {
 			q.w(", finished_at = NULL")
 		}
+		q.w(", version = version + 1")
 		if t.AddAttempt {
 			q.w(", attempts = attempts + 1")
 		}
@@ -304,6 +305,9 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 		q.w("id = ").a(t.ID).w(" AND ").in(s.d.filterOnly("send_messages_jobs_status_id"), from)
 		if t.IfClaim != "" {
 			q.w(" AND claim = ").a(t.IfClaim)
+		}
+		if t.IfVersion != 0 {
+			q.w(" AND version = ").a(t.IfVersion)
 		}
 	}
 	return update{table: "send_messages_jobs", set: set, where: where}, nil

@@ -30,7 +30,7 @@ func jobColumns(metadata string) string {
 }
 
 const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.enqueued_at, j.error_kind, j.error_message, " +
-	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key"
+	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version"
 
 const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
 	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark"
@@ -81,6 +81,7 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 		}
 	}
 	j.CreatedAt, j.UpdatedAt = nj.now, nj.now
+	j.Version = 1
 	if j.NextRunAt.IsZero() {
 		j.NextRunAt = nj.now
 	}
@@ -568,7 +569,7 @@ func (s *Store) jobDest(r *jobRow) []any {
 	return []any{&j.ID, &j.ContextID, &r.statusID, &r.kind, &r.delayMS, &r.metadata,
 		&j.Attempts, &j.MaxAttempts, &r.claim, s.d.scanTime(&j.NextRunAt), s.d.scanTime(&j.EnqueuedAt),
 		&r.errorKind, &r.errorMsg, s.d.scanTime(&j.CreatedAt), s.d.scanTime(&j.UpdatedAt),
-		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key}
+		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key, &j.Version}
 }
 
 func (r *jobRow) job() (wasend.Job, error) {

@@ -155,7 +155,7 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	now := s.ts(time.Time{})
 	s.nextJob++
 	job := j
-	job.ID, job.Metadata, job.Claim = s.nextJob, md, ""
+	job.ID, job.Metadata, job.Claim, job.Version = s.nextJob, md, "", 1
 	job.CreatedAt, job.UpdatedAt = now, now
 	job.NextRunAt = s.ts(j.NextRunAt)
 	job.EnqueuedAt = s.ts(j.EnqueuedAt)
@@ -269,7 +269,8 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	)
 	if t := st.Job; t != nil {
 		job = s.jobs[t.ID]
-		if job == nil || !slices.Contains(t.From, job.Status) || (t.IfClaim != "" && job.Claim != t.IfClaim) {
+		if job == nil || !slices.Contains(t.From, job.Status) || (t.IfClaim != "" && job.Claim != t.IfClaim) ||
+			(t.IfVersion != 0 && job.Version != t.IfVersion) {
 			return false, nil
 		}
 	}
@@ -315,6 +316,7 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		job.Status = t.To
 		job.UpdatedAt = at
+		job.Version++
 	}
 	if t := st.Message; t != nil {
 		at := s.ts(t.At)

@@ -12,6 +12,7 @@ import (
 
 var applyTests = []test{
 	{"JobLifecycle", testApplyJobLifecycle},
+	{"JobVersion", testApplyJobVersion},
 	{"JobFinalAndBack", testApplyJobFinal},
 	{"JobTimes", testApplyJobTimes},
 	{"JobFromSeveral", testApplyJobFromSeveral},
@@ -44,6 +45,57 @@ var (
 	available = []wasend.ContextStatus{wasend.ContextAvailable}
 	busy      = []wasend.ContextStatus{wasend.ContextBusy}
 )
+
+// testApplyJobVersion checks that a job's version starts at 1, grows with
+// every change of the job (and only then), and that IfVersion holds a
+// change to the version it names, within a step.
+func testApplyJobVersion(t *testing.T, s wasend.Store) {
+	bc := newContext(t, s, wasend.ContextAvailable)
+	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
+	if j.Version != 1 {
+		t.Fatalf("a new job's version: got %d, want 1", j.Version)
+	}
+	if got := mustGetJob(t, s, j.ID).Version; got != 1 {
+		t.Fatalf("read back: version %d, want 1", got)
+	}
+	m := j.Messages[0]
+	// A change with the version read applies, and moves it.
+	wantApply(t, s, wasend.Step{
+		Job:     &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobRunning, Claim: "w1", IfVersion: 1},
+		Message: &wasend.MessageTransition{ID: m.ID, From: []wasend.MessageStatus{wasend.MessagePending}, To: wasend.MessageSending},
+	}, true)
+	if got := mustGetJob(t, s, j.ID).Version; got != 2 {
+		t.Fatalf("after a change: version %d, want 2", got)
+	}
+	// A message-only change leaves the job's version.
+	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m.ID,
+		From: []wasend.MessageStatus{wasend.MessageSending}, To: wasend.MessageSending, Mark: "m"}}, true)
+	// A change with a stale version does not apply, and neither does the
+	// rest of its step.
+	wantApply(t, s, wasend.Step{
+		Job:     &wasend.JobTransition{ID: j.ID, From: running, To: wasend.JobPending, IfVersion: 1},
+		Message: &wasend.MessageTransition{ID: m.ID, From: []wasend.MessageStatus{wasend.MessageSending}, To: wasend.MessagePending},
+	}, false)
+	got := mustGetJob(t, s, j.ID)
+	if got.Version != 2 || got.Status != wasend.JobRunning || got.Messages[0].Status != wasend.MessageSending {
+		t.Fatalf("after a stale change: version %d, job %s, message %s; want 2, running, sending",
+			got.Version, got.Status, got.Messages[0].Status)
+	}
+	// Without IfVersion any version goes; a change to the same status
+	// counts too.
+	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: running, To: wasend.JobRunning, Claim: "w1"}}, true)
+	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: running, To: wasend.JobPending, IfVersion: 3}}, true)
+	if got := mustGetJob(t, s, j.ID).Version; got != 4 {
+		t.Fatalf("after two more changes: version %d, want 4", got)
+	}
+	list, err := s.Jobs(t.Context(), wasend.JobFilter{ContextID: bc.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Version != 4 {
+		t.Fatalf("Jobs: %+v, want one job of version 4", list)
+	}
+}
 
 func testApplyJobLifecycle(t *testing.T, s wasend.Store) {
 	bc := newContext(t, s, wasend.ContextAvailable)

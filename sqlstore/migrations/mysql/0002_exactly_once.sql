@@ -1,7 +1,8 @@
 -- wasend schema, version 2: what exactly-once sending needs. Each message
 -- keeps the guard of an attempt whose outcome is not known (guard_since,
 -- guard_mark) and counts the lookups in the chat that could not answer;
--- each job may carry the caller's idempotency key, unique. The statuses
+-- each job may carry the caller's idempotency key, unique, and counts its
+-- changes (version), so that a change can require that none came between. The statuses
 -- 'unconfirmed' and 'unknown' fit the message status column as it is.
 --
 -- MySQL commits each DDL statement on its own, and MySQL 8.0 has no ADD
@@ -21,3 +22,6 @@ ALTER TABLE send_messages_jobs_messages
 ALTER TABLE send_messages_jobs
     ADD COLUMN idempotency_key VARBINARY(255) NULL,
     ADD UNIQUE KEY send_messages_jobs_idempotency_key (idempotency_key);
+
+ALTER TABLE send_messages_jobs
+    ADD COLUMN version BIGINT NOT NULL DEFAULT 1;

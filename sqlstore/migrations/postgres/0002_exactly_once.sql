@@ -1,7 +1,8 @@
 -- wasend schema, version 2: what exactly-once sending needs. Each message
 -- keeps the guard of an attempt whose outcome is not known (guard_since,
 -- guard_mark) and counts the lookups in the chat that could not answer;
--- each job may carry the caller's idempotency key, unique. The statuses
+-- each job may carry the caller's idempotency key, unique, and counts its
+-- changes (version), so that a change can require that none came between. The statuses
 -- 'unconfirmed' and 'unknown' fit the message status column as it is.
 -- PostgreSQL applies the whole file in one transaction.
 
@@ -16,3 +17,6 @@ ALTER TABLE send_messages_jobs
 -- NULL (no key) may repeat: a unique index keeps NULLs distinct.
 CREATE UNIQUE INDEX IF NOT EXISTS send_messages_jobs_idempotency_key_idx
     ON send_messages_jobs (idempotency_key);
+
+ALTER TABLE send_messages_jobs
+    ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 1;
