@@ -193,7 +193,11 @@ func TestStartAndClose(t *testing.T) {
 }
 
 func TestQRCycle(t *testing.T) {
-	s, base := newTestServer(t, WithQRFirst(150*time.Millisecond), WithQRRotate(80*time.Millisecond), WithQRMaxRefreshes(3))
+	// The first code of a cycle lasts 2 s, so that the reloaded one below
+	// is still the pending code when the test looks, on a loaded machine;
+	// the codes of the first cycle are read from the page's events, which
+	// wait in its queue.
+	s, base := newTestServer(t, WithQRFirst(2*time.Second), WithQRRotate(80*time.Millisecond), WithQRMaxRefreshes(3))
 	p := connectPage(t, base, "tab", "")
 	assert.Equal(t, map[string]any{"type": "auth", "ok": false, "loggedOut": false}, p.next("auth"))
 	var refs []string
@@ -583,12 +587,26 @@ func TestHookTokenGuard(t *testing.T) {
 	assert.NotEqual(t, New().HookToken(), New().HookToken())
 }
 
+func TestHookServerTimeout(t *testing.T) {
+	for _, tc := range []struct{ client, server time.Duration }{
+		{30 * time.Second, 27 * time.Second}, // a tenth
+		{5 * time.Second, 4 * time.Second},   // a second
+		{2 * time.Second, time.Second},
+		{100 * time.Millisecond, 50 * time.Millisecond}, // half
+		{0, 0},
+	} {
+		assert.Equal(t, tc.server, serverTimeout(tc.client), "client %s", tc.client)
+	}
+}
+
 func TestHookClient(t *testing.T) {
 	s, base := newTestServer(t)
 	h := NewHookClient(base+"/", s.HookToken(), nil)
 	ctx := t.Context()
 
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	// The server gives up a second before the client, time enough for its
+	// answer on a loaded machine.
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	assert.ErrorIs(t, h.ScanAny(short, "15550001111"), ErrNoPendingQR)
 
