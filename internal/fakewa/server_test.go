@@ -314,6 +314,7 @@ func TestSendOracleAndTicks(t *testing.T) {
 		strings.Repeat("x", 4096),
 		"\x00 nul and \u2028 separator",
 	}
+	before := time.Now()
 	for _, text := range texts {
 		code, v := p.sendText(to, text)
 		require.Equal(t, http.StatusOK, code, "%v", v)
@@ -334,13 +335,19 @@ func TestSendOracleAndTicks(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, StatusRead, st)
 	}
+	after := time.Now()
 	got := s.Received(me, to)
 	require.Len(t, got, len(texts))
 	for i, m := range got {
 		assert.Equal(t, texts[i], m.Text, "byte for byte")
 		assert.Equal(t, me, m.From)
 		assert.Equal(t, to, m.To)
-		assert.WithinDuration(t, time.Now(), m.At, 5*time.Second)
+		// Stamped when it arrived: between the first send and the last
+		// ack, in order (however long a loaded machine took).
+		assert.False(t, m.At.Before(before) || m.At.After(after), "At %s, want between %s and %s", m.At, before, after)
+		if i > 0 {
+			assert.False(t, m.At.Before(got[i-1].At), "At %s before the previous message's %s", m.At, got[i-1].At)
+		}
 	}
 	assert.Empty(t, s.Received(to, me))
 	assert.Len(t, s.AllReceived(), len(texts))
