@@ -132,7 +132,8 @@ func main() {
 	flag.IntVar(&o.bulkSize, "bulk-size", 20, "messages per bulk job")
 	flag.DurationVar(&o.submitFor, "submit-for", 90*time.Second, "spread the submissions over this long")
 	flag.DurationVar(&o.stall, "stall", defaultStall,
-		"stall window: judge the run stalled, and count what was not delivered as lost, once nothing has progressed for this long")
+		"stall window: judge the run stalled, and count what was not delivered as lost, once nothing has progressed for this long "+
+			"(no message received, no message or job status changed, no attempt spent, no job submitted; counted from a next_run_at then in the future)")
 	flag.DurationVar(&o.cap, "cap", defaultCap,
 		"end a run still progressing after this long in all, as hung (its undelivered messages are late, not lost)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the load's random choices")
