@@ -26,7 +26,7 @@ const (
 	defaultStall = 5 * time.Minute
 	// defaultCap ends a run that is still progressing after this long in
 	// all: a guard against a hung run, reported as hung, never as lost. A
-	// run takes 5 to 7 minutes on 2 idle cores, and about 12 at 3.4 msgs/s.
+	// run takes 5 to 7 minutes on 2 cores, and about 10 at 3.4 msgs/s.
 	defaultCap = 45 * time.Minute
 	// sampleEvery is how often the judge samples the progress.
 	sampleEvery = time.Second

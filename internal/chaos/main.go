@@ -60,7 +60,7 @@
 // the last progress in a stalled run) and the messages delivered per second
 // in it, the late messages, and the stall window:
 //
-//	chaos: requested=2000 delivered_once=2000 delivered_twice=0 lost=0 unfinished=0 stuck_busy=0 elapsed=6m2s end=quiescent send=4m51s msgs_per_s=6.87 late=0 stall_window=5m0s
+//	chaos: requested=2000 delivered_once=2000 delivered_twice=0 lost=0 unfinished=0 stuck_busy=0 elapsed=6m3s end=quiescent send=5m48s msgs_per_s=5.75 late=0 stall_window=5m0s
 //
 // It exits 1 unless the run was quiescent and duplicated, lost, late,
 // unfinished and stuck are all 0.
