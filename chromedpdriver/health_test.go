@@ -161,7 +161,10 @@ func TestChromeKilledMidSend(t *testing.T) {
 func TestRendererCrashAndHang(t *testing.T) {
 	t.Parallel()
 	f, base := startFake(t)
-	p, _ := testPool(t, base, WithWatchdog(300*time.Millisecond, 1500*time.Millisecond))
+	// The watchdog gives up on a page after 10 s: long enough for the
+	// crash event to come first on a loaded machine, short enough for the
+	// hung send to return well before its own deadline.
+	p, _ := testPool(t, base, WithWatchdog(300*time.Millisecond, 10*time.Second))
 	s, rec := launch(t, p, "")
 	const me = "15550007001"
 	login(t, f, s, rec, 0, me)
@@ -175,7 +178,7 @@ func TestRendererCrashAndHang(t *testing.T) {
 				return err
 			}))
 		}()
-		ev := rec.waitFrom(t, from, 10*time.Second, "disconnected", isStatus(wasend.ContextDisconnected, wasend.ErrDisconnected))
+		ev := rec.waitFrom(t, from, 30*time.Second, "disconnected", isStatus(wasend.ContextDisconnected, wasend.ErrDisconnected))
 		assert.Contains(t, ev.Err.Error(), "crash")
 		comeBack(t, f, s, rec, from, me)
 		_, err := s.SendText(quickCtx(t, 20*time.Second), "+15557001111", "after a crash")
@@ -188,7 +191,7 @@ func TestRendererCrashAndHang(t *testing.T) {
 		_, err := chromedp.Run(inc.ctx, chromedp.Evaluate[chromedp.Void](`setTimeout(() => { for (;;) {} }, 0)`))
 		require.NoError(t, err)
 		// A send in flight on the hung page returns when the watchdog
-		// gives up on the page (5 s), not at its own deadline (a minute).
+		// gives up on the page (10 s), not at its own deadline (a minute).
 		const sendTimeout = time.Minute
 		start := time.Now()
 		_, err = s.SendText(quickCtx(t, sendTimeout), "+15557002222", "into a hung page")
