@@ -202,10 +202,28 @@ func launch(t testing.TB, p *Pool, systemID string) (*Session, *recorder) {
 // login scans the session's QR code for phone and waits until it is ready.
 func login(t testing.TB, f *fakewa.Server, s *Session, rec *recorder, from int, phone string) {
 	t.Helper()
-	ev := rec.waitFrom(t, from, 20*time.Second, "qr", isQR)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	require.NoError(t, f.Scan(ctx, ev.QR, phone))
+	// Scan the newest code shown since from. On a loaded machine it can
+	// rotate between its event and the scan: then scan the next one.
+	next := from
+	for {
+		rec.waitFrom(t, next, 20*time.Second, "qr", isQR)
+		evs := rec.all()
+		var qr string
+		for _, ev := range evs[next:] {
+			if isQR(ev) {
+				qr = ev.QR
+			}
+		}
+		next = len(evs)
+		err := f.Scan(ctx, qr, phone)
+		if errors.Is(err, fakewa.ErrQRExpired) || errors.Is(err, fakewa.ErrUnknownQR) {
+			continue
+		}
+		require.NoError(t, err)
+		break
+	}
 	require.NoError(t, s.WaitReady(ctx))
 	rec.waitFrom(t, from, 10*time.Second, "available", isStatus(wasend.ContextAvailable, nil))
 }

@@ -15,7 +15,10 @@ import (
 
 func TestLoginQRRefreshAndRestart(t *testing.T) {
 	t.Parallel()
-	f, base := startFake(t, fakewa.WithQRFirst(600*time.Millisecond), fakewa.WithQRRotate(250*time.Millisecond), fakewa.WithQRMaxRefreshes(2))
+	// A cycle lasts 3 s (2 s, then two refreshes of 500 ms), and the
+	// session reloads it twice: the scan below has about 6 s, and the
+	// monitor (every 100 ms) sees each code, even on a loaded machine.
+	f, base := startFake(t, fakewa.WithQRFirst(2*time.Second), fakewa.WithQRRotate(500*time.Millisecond), fakewa.WithQRMaxRefreshes(2))
 	p, _ := testPool(t, base, WithQRReloadLimit(2))
 	s, rec := launch(t, p, "")
 	assert.Regexp(t, `^persistent:[0-9a-f]{20}$`, s.SystemID())
@@ -32,7 +35,7 @@ func TestLoginQRRefreshAndRestart(t *testing.T) {
 		}
 		return out
 	}
-	require.Eventually(t, func() bool { return len(distinct()) >= 4 }, 10*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return len(distinct()) >= 4 }, 20*time.Second, 20*time.Millisecond,
 		"the first code, two refreshes and a reloaded one; got %d", len(distinct()))
 	for _, qr := range distinct() {
 		assert.Regexp(t, `^2@`, qr)

@@ -112,11 +112,15 @@ func TestSelectorSetBroken(t *testing.T) {
 		set := DefaultSelectors()
 		set.Name = "broken-chat"
 		set.Compose = []string{"#no-such-compose"}
+		// A pool of its own: the chat must open, and then lack its compose
+		// box for 2 s, within the navigation timeout, which the shared
+		// pool keeps short (4 s) for the subtest "page states".
+		p, _ := testPool(t, base, WithMode(Ephemeral), WithNavigationTimeout(30*time.Second))
 		s, rec := launch(t, p, "")
 		require.NoError(t, s.SetSelectors(set))
 		login(t, f, s, rec, 0, "15550004002")
 		from := rec.len()
-		_, err := s.SendText(quickCtx(t, 20*time.Second), "+15554002222", "never typed")
+		_, err := s.SendText(quickCtx(t, time.Minute), "+15554002222", "never typed")
 		require.ErrorIs(t, err, wasend.ErrSelectors)
 		assert.NotErrorIs(t, err, wasend.ErrUnconfirmed, "before the click")
 		var se *SelectorError

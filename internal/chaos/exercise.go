@@ -217,8 +217,9 @@ func rank(holder string) int {
 	return 5
 }
 
-// exercise submits the load, injects the faults, waits for every job to
-// reach a final status, and checks the outcome against the oracle.
+// exercise submits the load, injects the faults, waits until the run is
+// quiescent (or stalled, or hung: see awaitQuiescence), and checks the
+// outcome against the oracle.
 func (s *suite) exercise(ctx context.Context) (*result, error) {
 	o := s.o
 	rng := rand.New(rand.NewPCG(o.seed, 0x5eed))
@@ -236,11 +237,17 @@ func (s *suite) exercise(ctx context.Context) (*result, error) {
 	for _, f := range faults {
 		logf("schedule: t+%-4s %s", f.at, f.name)
 	}
+	logf("judged at quiescence: every job final, or nothing progressed for %s (stalled); hung if still progressing after %s in all",
+		o.stall, o.cap)
 
 	t0 := time.Now()
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go s.watchLeases(wctx, t0)
+	// The submissions and the faults stop early only when the run is
+	// judged stalled or hung before they are done.
+	sctx, stopSubs := context.WithCancel(ctx)
+	defer stopSubs()
 	var (
 		mu       sync.Mutex
 		subs     []submitted
@@ -254,13 +261,13 @@ func (s *suite) exercise(ctx context.Context) (*result, error) {
 		for i, spec := range jobs {
 			if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
 				select {
-				case <-ctx.Done():
+				case <-sctx.Done():
 					return
 				case <-time.After(d):
 				}
 			}
 			k := rng.IntN(len(s.ctxIDs))
-			sub, err := s.submit(ctx, spec, k)
+			sub, err := s.submit(sctx, spec, k)
 			mu.Lock()
 			if err != nil {
 				subErrs = append(subErrs, err.Error())
@@ -275,68 +282,41 @@ func (s *suite) exercise(ctx context.Context) (*result, error) {
 	wg.Go(func() {
 		for _, f := range faults {
 			select {
-			case <-ctx.Done():
+			case <-sctx.Done():
 				return
 			case <-time.After(time.Until(t0.Add(f.at))):
 			}
 			at := time.Since(t0)
-			logf("t+%-6s %s: %s", at.Round(100*time.Millisecond), f.name, f.do(ctx))
+			logf("t+%-6s %s: %s", at.Round(100*time.Millisecond), f.name, f.do(sctx))
 		}
 	})
-
-	// Progress, until the submissions and the faults are done and every
-	// job is final.
-	deadline := s.start.Add(o.budget)
 	subsDone := make(chan struct{})
 	go func() { wg.Wait(); close(subsDone) }()
-	lastProgress := time.Now()
-	var nonFinal int64 = -1
-	for {
-		done := false
-		select {
-		case <-subsDone:
-			done = true
-		default:
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		nf, counts, err := s.nonFinal(ctx)
-		if err == nil {
-			nonFinal = nf
-		}
-		if time.Since(lastProgress) >= 15*time.Second {
-			lastProgress = time.Now()
-			logf("t+%-6s submitted %d/%d jobs, not final %d, messages sent %d, received %d; leases: %s",
-				time.Since(t0).Round(time.Second), subCount.Load(), len(jobs), nonFinal,
-				counts[wasend.MessageSent], len(s.fake.AllReceived()), s.holdersText(ctx))
-		}
-		if done && nonFinal == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			logf("deadline: %d jobs still not final after %s", nonFinal, s.elapsed())
-			if !done {
-				return nil, errDeadline
-			}
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+
+	j, err := s.awaitQuiescence(ctx, t0, len(jobs), subCount.Load, subsDone)
+	if err != nil {
+		return nil, err
 	}
-	if nonFinal == 0 {
-		logf("t+%-6s every job is final", time.Since(t0).Round(100*time.Millisecond))
-	}
+	stopSubs()
 	<-subsDone
 
-	// A context busy now must become available within a few sweeps.
-	stuck := s.waitNotBusy(ctx, 10*time.Second)
-	res, err := s.check(ctx, subs, stuck)
+	// A context busy once every job is final must become available within
+	// a minute: the workers sweep every second. While jobs still run, a
+	// busy context is not stuck.
+	var stuck []wasend.BrowserContext
+	if j.end != endHung {
+		stuck = s.waitNotBusy(ctx, time.Minute)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	res, err := s.check(ctx, subs, stuck, j.end)
 	if err != nil {
 		return nil, err
 	}
 	res.planned = want
 	res.subErrs = subErrs
-	res.sendTime = time.Since(t0)
+	res.sendTime = j.sendTime
+	res.stall = o.stall
 	return res, nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -466,5 +465,3 @@ func killAllUnder(root string) int {
 	}
 	return n
 }
-
-var errDeadline = errors.New("the time budget ran out before the submissions and the faults were done")

@@ -24,10 +24,46 @@
 // or put in the list: freeze-db (the database network holds every byte for
 // -db-cut instead of refusing: connections stay open).
 //
-// Afterwards it prints one line of figures: messages requested, delivered
-// once, delivered twice (or more), lost (never delivered, or recorded
-// failed), jobs not in a final status, and browser contexts stuck busy. It
-// exits 1 unless duplicated, lost, unfinished and stuck are all 0.
+// # Judged at quiescence
+//
+// The run is judged when it is quiescent, never at a fixed deadline, so the
+// verdict does not depend on how fast the machine is: a slow one only makes
+// the run longer. Every second the orchestrator samples the progress: the
+// messages the local WhatsApp Web received, the messages by context and
+// status, the final jobs by context, kind and status, the jobs not final and
+// the attempts they spent, and the jobs submitted. The run ends
+//
+//   - quiescent, when the submissions and the faults are done and every job
+//     is final;
+//   - stalled, when none of those changed for the stall window (-stall,
+//     default 5 minutes). The window starts at the last change or, when a
+//     job then waited for a next_run_at in the future (a backoff), at that
+//     next_run_at, whichever is later. It is far longer than the longest
+//     healthy wait that shows no progress: a send and the duplicate-send
+//     guard before it (30 s each), a record retried while the store fails
+//     (2 min), the sweep of jobs the queue lost (1 min 15 s with the
+//     defaults). A job handed back to wait for its context, or a context
+//     changing status, is not progress: a run that can no longer deliver
+//     does both forever;
+//   - hung, when it is still progressing after the cap (-cap, default 45
+//     minutes, counted from the start of the suite): a guard so that a run
+//     never lasts forever.
+//
+// Only then is a message that did not arrive counted: lost in a quiescent
+// or stalled run, late (not lost) in a hung one when its job is not final.
+//
+// It prints one line of figures: messages requested, delivered once,
+// delivered twice (or more), lost (never delivered, or recorded failed),
+// jobs not in a final status, browser contexts stuck busy, the time the
+// whole run took, how it ended (quiescent, stalled or hung), the send
+// phase's time (from the first submission until every job was final; until
+// the last progress in a stalled run) and the messages delivered per second
+// in it, the late messages, and the stall window:
+//
+//	chaos: requested=2000 delivered_once=2000 delivered_twice=0 lost=0 unfinished=0 stuck_busy=0 elapsed=6m3s end=quiescent send=5m48s msgs_per_s=5.75 late=0 stall_window=5m0s
+//
+// It exits 1 unless the run was quiescent and duplicated, lost, late,
+// unfinished and stuck are all 0.
 //
 // It needs WASEND_TEST_POSTGRES (an admin DSN: it creates and drops its own
 // database), redis-server in PATH (it runs its own, on a free port) and
@@ -78,7 +114,8 @@ type options struct {
 	bulks     int
 	bulkSize  int
 	submitFor time.Duration
-	budget    time.Duration
+	stall     time.Duration
+	cap       time.Duration
 	seed      uint64
 	keep      bool
 	verbose   bool
@@ -94,7 +131,11 @@ func main() {
 	flag.IntVar(&o.bulks, "bulks", 50, "bulk jobs")
 	flag.IntVar(&o.bulkSize, "bulk-size", 20, "messages per bulk job")
 	flag.DurationVar(&o.submitFor, "submit-for", 90*time.Second, "spread the submissions over this long")
-	flag.DurationVar(&o.budget, "budget", 9*time.Minute+30*time.Second, "give up waiting for the jobs after this long in all")
+	flag.DurationVar(&o.stall, "stall", defaultStall,
+		"stall window: judge the run stalled, and count what was not delivered as lost, once nothing has progressed for this long "+
+			"(no message received, no message or job status changed, no attempt spent, no job submitted; counted from a next_run_at then in the future)")
+	flag.DurationVar(&o.cap, "cap", defaultCap,
+		"end a run still progressing after this long in all, as hung (its undelivered messages are late, not lost)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the load's random choices")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (logs, profiles) even on success")
 	flag.BoolVar(&o.verbose, "v", false, "debug logs in the workers")

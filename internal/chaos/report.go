@@ -25,7 +25,14 @@ type result struct {
 	stuck      int
 	unexpected int // received, but never requested
 	received   int
-	sendTime   time.Duration
+	delivered  int // requested messages received at least once
+	// late counts the messages not received yet of jobs still running
+	// when a hung run was cut at the cap: not lost, since the run was
+	// still progressing.
+	late     int
+	end      string // endQuiescent, endStalled or endHung
+	sendTime time.Duration
+	stall    time.Duration
 
 	subErrs  []string
 	problems []string // one line per problem message or job
@@ -34,16 +41,30 @@ type result struct {
 }
 
 func (r *result) ok() bool {
-	return r.twice == 0 && r.lost == 0 && r.unfinished == 0 && r.stuck == 0 &&
-		r.requested == r.planned && r.unexpected == 0
+	return r.end == endQuiescent && r.twice == 0 && r.lost == 0 && r.late == 0 && r.unfinished == 0 &&
+		r.stuck == 0 && r.requested == r.planned && r.unexpected == 0
 }
 
+// line is the run's figures, in one line. The fields up to elapsed are
+// those of the first version of the suite; later ones are added after it.
+// elapsed is the whole run, set-up included; send is the send phase, from
+// the first submission until every job was final (or, for a stalled run,
+// until the last progress; for a hung one, until the cap), and msgs_per_s
+// the messages delivered in it per second.
 func (r *result) line(elapsed time.Duration) string {
-	return fmt.Sprintf("chaos: requested=%d delivered_once=%d delivered_twice=%d lost=%d unfinished=%d stuck_busy=%d elapsed=%s",
-		r.requested, r.once, r.twice, r.lost, r.unfinished, r.stuck, elapsed.Round(time.Second))
+	return fmt.Sprintf("chaos: requested=%d delivered_once=%d delivered_twice=%d lost=%d unfinished=%d stuck_busy=%d elapsed=%s"+
+		" end=%s send=%s msgs_per_s=%.2f late=%d stall_window=%s",
+		r.requested, r.once, r.twice, r.lost, r.unfinished, r.stuck, elapsed.Round(time.Second),
+		r.end, r.sendTime.Round(time.Second), perSecond(r.delivered, r.sendTime), r.late, r.stall)
 }
 
 func (r *result) details(w io.Writer) {
+	switch r.end {
+	case endStalled:
+		fmt.Fprintf(w, "chaos: the run stalled: nothing progressed for %s, so what was not delivered is lost\n", r.stall)
+	case endHung:
+		fmt.Fprintf(w, "chaos: the run hung: still progressing when the cap ran out; %d messages not delivered yet are late, not lost\n", r.late)
+	}
 	if r.requested != r.planned {
 		fmt.Fprintf(w, "chaos: only %d of %d planned messages were accepted by Send\n", r.requested, r.planned)
 		for _, e := range r.subErrs[:min(len(r.subErrs), 5)] {
@@ -76,17 +97,17 @@ func (r *result) details(w io.Writer) {
 
 // check compares what was requested, what the store recorded and what the
 // local WhatsApp Web received.
-func (s *suite) check(ctx context.Context, subs []submitted, stuck []wasend.BrowserContext) (*result, error) {
-	r := &result{stuck: len(stuck)}
+//
+// A message not received is lost, except in a hung run (still progressing
+// when the cap ran out), where one whose job is not final yet is late.
+func (s *suite) check(ctx context.Context, subs []submitted, stuck []wasend.BrowserContext, end string) (*result, error) {
+	r := &result{stuck: len(stuck), end: end}
 	unfinishedCtx := map[int64]bool{}
-	got := map[string]int{}
-	all := s.fake.AllReceived()
-	r.received = len(all)
-	for _, m := range all {
-		got[m.Text]++
-	}
-	requested := map[string]bool{}
+	// The store first, the oracle after: a worker records a message sent
+	// only once the local WhatsApp Web has it, so a run that still sends
+	// (a hung one) shows no message recorded sent and never received.
 	slices.SortFunc(subs, func(a, b submitted) int { return int(a.id - b.id) })
+	jobs := make([]wasend.Job, 0, len(subs))
 	for _, sub := range subs {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		job, err := s.store.Job(cctx, sub.id)
@@ -94,6 +115,16 @@ func (s *suite) check(ctx context.Context, subs []submitted, stuck []wasend.Brow
 		if err != nil {
 			return nil, fmt.Errorf("reading job %d: %w", sub.id, err)
 		}
+		jobs = append(jobs, job)
+	}
+	got := map[string]int{}
+	all := s.fake.AllReceived()
+	r.received = len(all)
+	for _, m := range all {
+		got[m.Text]++
+	}
+	requested := map[string]bool{}
+	for _, job := range jobs {
 		if !job.Status.Final() {
 			r.unfinished++
 			unfinishedCtx[job.ContextID] = true
@@ -111,10 +142,16 @@ func (s *suite) check(ctx context.Context, subs []submitted, stuck []wasend.Brow
 			}
 			desc := fmt.Sprintf("%q job %d (%s, %s, context %d) message %d: status %s, attempts %d, error %s %q; received %d times",
 				label, job.ID, job.Kind, job.Status, job.ContextID, m.ID, m.Status, m.Attempts, m.ErrorKind, m.Error, n)
+			if n > 0 {
+				r.delivered++
+			}
 			switch {
 			case n >= 2:
 				r.twice++
 				r.problems = append(r.problems, "duplicated: "+desc)
+			case n == 0 && end == endHung && !job.Status.Final() && !m.Status.Final():
+				r.late++
+				r.problems = append(r.problems, "late: "+desc)
 			case n == 0 || m.Status == wasend.MessageFailed || m.Status == wasend.MessageCancelled:
 				r.lost++
 				r.problems = append(r.problems, "lost: "+desc)

@@ -49,7 +49,7 @@ func ExampleHookClient() {
 	defer s.Close()
 
 	h := fakewa.NewHookClient(base, s.HookToken(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err = h.ScanAny(ctx, "15550001111")
 	fmt.Println(errors.Is(err, fakewa.ErrNoPendingQR))

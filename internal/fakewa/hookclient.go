@@ -32,6 +32,15 @@ func NewHookClient(baseURL, token string, hc *http.Client) *HookClient {
 	return &HookClient{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
 }
 
+// serverTimeout is how long the server may wait for a blocking hook when
+// the client has d left: d less a margin for the answer to come back, a
+// tenth of d but at least a second (or half of d when d is shorter), since
+// a loaded machine can take far longer than a tenth of a short d.
+func serverTimeout(d time.Duration) time.Duration {
+	margin := max(d/10, min(d/2, time.Second))
+	return d - margin
+}
+
 // do sends a hook request and decodes a JSON answer into out when out is
 // not nil.
 func (h *HookClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -48,9 +57,9 @@ func (h *HookClient) do(ctx context.Context, method, path string, in, out any) e
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		// The server gives up a little before the client does, so that
-		// the client gets the server's answer and not its own timeout.
-		path += sep + "timeout=" + url.QueryEscape((time.Until(dl) * 9 / 10).String())
+		// The server gives up before the client does, so that the client
+		// gets the server's answer and not its own timeout.
+		path += sep + "timeout=" + url.QueryEscape(serverTimeout(time.Until(dl)).String())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, h.base+path, body)
 	if err != nil {
