@@ -14,9 +14,10 @@ ALTER TABLE send_messages_jobs_messages
 ALTER TABLE send_messages_jobs
     ADD COLUMN IF NOT EXISTS idempotency_key varchar(255);
 
--- NULL (no key) may repeat: a unique index keeps NULLs distinct.
+-- A partial unique index: jobs with no key (NULL) take no entry in it, so
+-- that they cost no index write.
 CREATE UNIQUE INDEX IF NOT EXISTS send_messages_jobs_idempotency_key_idx
-    ON send_messages_jobs (idempotency_key);
+    ON send_messages_jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 ALTER TABLE send_messages_jobs
     ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 1;
