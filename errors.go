@@ -97,6 +97,8 @@ var (
 	// MaxIdempotencyKeyLength bytes, or not valid UTF-8 text.
 	ErrInvalidIdempotencyKey = errors.New("wasend: invalid idempotency key")
 
+	// ErrRunning means Run was called while it was already running.
+	ErrRunning = errors.New("wasend: already running")
 	// ErrClosed means the Client was closed.
 	ErrClosed = errors.New("wasend: closed")
 	// ErrInvalidOption means an option given to a constructor is invalid.
@@ -136,6 +138,17 @@ const (
 	KindTooManyMessages       ErrorKind = "too_many_messages"
 	KindInvalidIdempotencyKey ErrorKind = "invalid_idempotency_key"
 	KindIdempotencyConflict   ErrorKind = "idempotency_conflict"
+	KindContextHeld           ErrorKind = "context_held"
+	KindDuplicateContext      ErrorKind = "duplicate_context"
+	KindJobNotFound           ErrorKind = "job_not_found"
+	KindJobFinished           ErrorKind = "job_finished"
+	KindJobState              ErrorKind = "job_state"
+	KindJobExists             ErrorKind = "job_exists"
+	KindClosed                ErrorKind = "closed"
+	KindRunning               ErrorKind = "running"
+	KindInvalidOption         ErrorKind = "invalid_option"
+	KindInvalidEnv            ErrorKind = "invalid_env"
+	KindConsuming             ErrorKind = "consuming"
 	KindNotOnWhatsApp         ErrorKind = "not_on_whatsapp"
 	KindLoggedOut             ErrorKind = "logged_out"
 	KindConflict              ErrorKind = "conflict"
@@ -179,9 +192,21 @@ var errorClasses = []errorClass{
 	{ErrSessionHung, KindSessionHung, true, ""},
 	{ErrUnconfirmed, KindUnconfirmed, true, ""},
 	{ErrUnknownOutcome, KindUnknownOutcome, false, ""},
-	{ErrContextNotAvailable, KindContextNotAvail, true, ""},
+	// A closed context is also not available: closed wins, and is final.
 	{ErrContextClosed, KindContextClosed, false, ""},
 	{ErrContextNotFound, KindContextNotFound, false, ""},
+	{ErrContextNotAvailable, KindContextNotAvail, true, ""},
+	{ErrContextHeld, KindContextHeld, true, ""},
+	{ErrDuplicateContext, KindDuplicateContext, false, ""},
+	{ErrJobNotFound, KindJobNotFound, false, ""},
+	{ErrJobFinished, KindJobFinished, false, ""},
+	{ErrJobState, KindJobState, true, ""},
+	{ErrJobExists, KindJobExists, false, ""},
+	{ErrClosed, KindClosed, false, ""},
+	{ErrRunning, KindRunning, false, ""},
+	{ErrInvalidOption, KindInvalidOption, false, ""},
+	{ErrInvalidEnv, KindInvalidEnv, false, ""},
+	{ErrConsuming, KindConsuming, false, ""},
 	{ErrInvalidPhone, KindInvalidPhone, false, ""},
 	{ErrEmptyText, KindEmptyText, false, ""},
 	{ErrTextTooLong, KindTextTooLong, false, ""},

@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// ErrRunning means Run was called while it was already running.
-var ErrRunning = errors.New("wasend: already running")
-
 // runState holds the signals of one call of Run. stopping is closed when
 // Run's ctx is done: no new work starts, and bulk jobs stop after the
 // message in flight. hard is closed when the shutdown deadline passes: work
