@@ -141,9 +141,11 @@
 //
 // # Debug folder
 //
-// A step that times out, and a selector set that fails, leave a screenshot
-// (.png) and the page's HTML (.html) in the debug folder (WithDebugDir,
-// "" turns it off), at most DefaultDebugMaxFiles files. File names are the
+// With WithDebugDir (off by default), a step that times out, and a
+// selector set that fails, leave a screenshot (.png) and the page's HTML
+// (.html) in the debug folder, at most DefaultDebugMaxFiles files. They
+// hold the whole page as shown, other people's chats and numbers included:
+// turn them on only where such data may be kept. File names are the
 // time, the system id and the step, such as
 // 20260301T101530.123Z_persistent-3f2a_confirm.png; no message text and no
 // phone number goes into a file name.

@@ -61,8 +61,10 @@ const (
 	// here") when WhatsApp Web is opened in another window.
 	DefaultTakeover = false
 	// DefaultDebugDir is the folder for the screenshots and HTML of failed
-	// steps, relative to the working directory.
-	DefaultDebugDir = "wasend-debug"
+	// steps: none. A dump holds the whole page, other people's chats and
+	// numbers included, so the host turns dumps on (WithDebugDir) only
+	// where that is acceptable.
+	DefaultDebugDir = ""
 	// DefaultDebugMaxFiles caps the files kept in the debug folder; the
 	// oldest go first.
 	DefaultDebugMaxFiles = 200
@@ -294,10 +296,13 @@ func WithQRReloadLimit(n int) Option { return func(c *config) { c.qrReloadLimit 
 // Default: DefaultTakeover (false).
 func WithTakeover(b bool) Option { return func(c *config) { c.takeover = b } }
 
-// WithDebugDir sets the folder for the screenshot and HTML saved when a
-// step times out or the selector set fails; "" turns them off. File names
-// hold the time, the system id and the step, never message text. Default:
-// DefaultDebugDir ("wasend-debug").
+// WithDebugDir turns on the screenshot and HTML saved, in dir, when a step
+// times out or the selector set fails; "" turns them off. File names hold
+// the time, the system id and the step, never message text or a number,
+// but the files hold the whole page as the browser shows it: the open
+// chat's messages, the chat list's names, numbers and last messages. Turn
+// them on where such data may be kept, for example while fixing a
+// selector set. Default: DefaultDebugDir (off).
 func WithDebugDir(dir string) Option { return func(c *config) { c.debugDir = dir } }
 
 // WithWatchdog sets how often the watchdog asks the page to evaluate 1,

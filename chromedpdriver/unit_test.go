@@ -423,3 +423,24 @@ var (
 	_ wasend.SentFinder  = (*Session)(nil)
 	_ wasend.Marker      = (*Session)(nil)
 )
+
+// Debug dumps hold whole pages, other people's chats included: they are
+// off unless the host turns them on.
+func TestDebugDumpsAreOptIn(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.cfg.debugDir != "" {
+		t.Fatalf("debug dumps on by default, in %q", p.cfg.debugDir)
+	}
+	p2, err := New(WithDebugDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p2.Close()
+	if p2.cfg.debugDir == "" {
+		t.Fatal("WithDebugDir did not turn them on")
+	}
+}
