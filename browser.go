@@ -26,16 +26,17 @@ const (
 	ContextClosed ContextStatus = "closed"
 )
 
-// ContextStatuses lists every browser context status, in the order of the
+// ContextStatuses returns every browser context status, in the order of the
 // status table.
-var ContextStatuses = []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed}
+func ContextStatuses() []ContextStatus {
+	return []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed}
+}
 
 // Valid reports whether s is one of the browser context statuses.
 func (s ContextStatus) Valid() bool {
-	for _, v := range ContextStatuses {
-		if s == v {
-			return true
-		}
+	switch s {
+	case ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed:
+		return true
 	}
 	return false
 }

@@ -17,8 +17,8 @@ const (
 	KindBulk JobKind = "bulk"
 )
 
-// JobKinds lists the job kinds.
-var JobKinds = []JobKind{KindSingle, KindBulk}
+// JobKinds returns the job kinds, in a new slice.
+func JobKinds() []JobKind { return []JobKind{KindSingle, KindBulk} }
 
 // Valid reports whether k is a job kind.
 func (k JobKind) Valid() bool { return k == KindSingle || k == KindBulk }
@@ -37,15 +37,17 @@ const (
 	JobCancelled JobStatus = "cancelled"
 )
 
-// JobStatuses lists every job status, in the order of the status table.
-var JobStatuses = []JobStatus{JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled}
+// JobStatuses returns every job status, in the order of the status table,
+// in a new slice.
+func JobStatuses() []JobStatus {
+	return []JobStatus{JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled}
+}
 
 // Valid reports whether s is one of the job statuses.
 func (s JobStatus) Valid() bool {
-	for _, v := range JobStatuses {
-		if s == v {
-			return true
-		}
+	switch s {
+	case JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled:
+		return true
 	}
 	return false
 }

@@ -447,7 +447,7 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 		Jobs:     make(map[JobKind]map[JobStatus]int64),
 		Messages: newMessageCounts(),
 	}
-	for _, k := range JobKinds {
+	for _, k := range JobKinds() {
 		st.Jobs[k] = newJobCounts()
 	}
 	byID := make(map[int64]*ContextStats, len(contexts))
@@ -496,16 +496,16 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 }
 
 func newJobCounts() map[JobStatus]int64 {
-	m := make(map[JobStatus]int64, len(JobStatuses))
-	for _, s := range JobStatuses {
+	m := make(map[JobStatus]int64, len(JobStatuses()))
+	for _, s := range JobStatuses() {
 		m[s] = 0
 	}
 	return m
 }
 
 func newMessageCounts() map[MessageStatus]int64 {
-	m := make(map[MessageStatus]int64, len(MessageStatuses))
-	for _, s := range MessageStatuses {
+	m := make(map[MessageStatus]int64, len(MessageStatuses()))
+	for _, s := range MessageStatuses() {
 		m[s] = 0
 	}
 	return m

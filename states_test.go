@@ -13,17 +13,17 @@ import (
 // status is covered, and the package doc shows the tables as they are.
 
 func TestJobEdges(t *testing.T) {
-	walk(t, jobEdges, JobStatuses, []JobStatus{JobPending}, JobStatus.Final)
+	walk(t, jobEdges, JobStatuses(), []JobStatus{JobPending}, JobStatus.Final)
 }
 
 func TestMessageEdges(t *testing.T) {
-	walk(t, messageEdges, MessageStatuses, []MessageStatus{MessagePending}, MessageStatus.Final)
+	walk(t, messageEdges, MessageStatuses(), []MessageStatus{MessagePending}, MessageStatus.Final)
 }
 
 func TestContextEdges(t *testing.T) {
 	// A context starts disconnected (CreateContext); a store may hold one
 	// in any status, since the status table predates the Client.
-	walk(t, contextEdges, ContextStatuses, []ContextStatus{ContextDisconnected},
+	walk(t, contextEdges, ContextStatuses(), []ContextStatus{ContextDisconnected},
 		func(s ContextStatus) bool { return s == ContextClosed })
 }
 
@@ -148,5 +148,24 @@ func TestDocShowsTheStateMachine(t *testing.T) {
 			return
 		}
 		t.Errorf("doc.go's state table is out of date (WASEND_UPDATE_DOC=1 go test -run TestDocShowsTheStateMachine rewrites it); want:\n%s", want)
+	}
+}
+
+// The status lists cannot be changed from outside: each call returns a
+// new slice, and Valid does not read them.
+func TestStatusListsAreImmutable(t *testing.T) {
+	JobStatuses()[0] = "x"
+	MessageStatuses()[0] = "x"
+	ContextStatuses()[0] = "x"
+	JobKinds()[0] = "x"
+	if !JobPending.Valid() || !MessagePending.Valid() || !ContextAvailable.Valid() || !KindSingle.Valid() {
+		t.Fatal("changing a returned list changed what is valid")
+	}
+	if JobStatuses()[0] != JobPending || MessageStatuses()[0] != MessagePending ||
+		ContextStatuses()[0] != ContextAvailable || JobKinds()[0] != KindSingle {
+		t.Fatal("changing a returned list changed the list")
+	}
+	if JobStatus("x").Valid() || MessageStatus("x").Valid() || ContextStatus("x").Valid() {
+		t.Fatal("an unknown status is valid")
 	}
 }

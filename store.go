@@ -37,16 +37,17 @@ const (
 	MessageUnknown MessageStatus = "unknown"
 )
 
-// MessageStatuses lists every message status.
-var MessageStatuses = []MessageStatus{MessagePending, MessageSending, MessageUnconfirmed,
-	MessageSent, MessageFailed, MessageCancelled, MessageUnknown}
+// MessageStatuses returns every message status, in a new slice.
+func MessageStatuses() []MessageStatus {
+	return []MessageStatus{MessagePending, MessageSending, MessageUnconfirmed,
+		MessageSent, MessageFailed, MessageCancelled, MessageUnknown}
+}
 
 // Valid reports whether s is one of the message statuses.
 func (s MessageStatus) Valid() bool {
-	for _, v := range MessageStatuses {
-		if s == v {
-			return true
-		}
+	switch s {
+	case MessagePending, MessageSending, MessageUnconfirmed, MessageSent, MessageFailed, MessageCancelled, MessageUnknown:
+		return true
 	}
 	return false
 }

@@ -72,7 +72,7 @@ func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, err
 		return 0, nil
 	}
 	final := []any{}
-	for _, st := range wasend.JobStatuses {
+	for _, st := range wasend.JobStatuses() {
 		if st.Final() {
 			id, _ := jobStatusID(st)
 			final = append(final, id)

@@ -145,8 +145,13 @@ func (q *query) String() string { return q.sb.String() }
 
 // Status ids: the rows of the status tables, fixed by the first migration.
 
+var (
+	contextStatuses = wasend.ContextStatuses()
+	jobStatuses     = wasend.JobStatuses()
+)
+
 func contextStatusID(s wasend.ContextStatus) (int64, bool) {
-	for i, v := range wasend.ContextStatuses {
+	for i, v := range contextStatuses {
 		if v == s {
 			return int64(i + 1), true
 		}
@@ -155,14 +160,14 @@ func contextStatusID(s wasend.ContextStatus) (int64, bool) {
 }
 
 func contextStatusOf(id int64) (wasend.ContextStatus, error) {
-	if id < 1 || id > int64(len(wasend.ContextStatuses)) {
+	if id < 1 || id > int64(len(contextStatuses)) {
 		return "", fmt.Errorf("unknown browser_context_status_id %d", id)
 	}
-	return wasend.ContextStatuses[id-1], nil
+	return contextStatuses[id-1], nil
 }
 
 func jobStatusID(s wasend.JobStatus) (int64, bool) {
-	for i, v := range wasend.JobStatuses {
+	for i, v := range jobStatuses {
 		if v == s {
 			return int64(i + 1), true
 		}
@@ -171,10 +176,10 @@ func jobStatusID(s wasend.JobStatus) (int64, bool) {
 }
 
 func jobStatusOf(id int64) (wasend.JobStatus, error) {
-	if id < 1 || id > int64(len(wasend.JobStatuses)) {
+	if id < 1 || id > int64(len(jobStatuses)) {
 		return "", fmt.Errorf("unknown send_messages_jobs_status_id %d", id)
 	}
-	return wasend.JobStatuses[id-1], nil
+	return jobStatuses[id-1], nil
 }
 
 // timeDest scans a time column, NULL or not, whatever form the driver gives

@@ -87,10 +87,10 @@ func checkSchema(t *testing.T, s *sqlstore.Store) {
 		require.Equal(t, want, got, table)
 	}
 	// The status tables hold exactly the root's statuses, in order.
-	for i, st := range wasend.ContextStatuses {
+	for i, st := range wasend.ContextStatuses() {
 		require.Equal(t, wantContextStatuses[i], string(st))
 	}
-	for i, st := range wasend.JobStatuses {
+	for i, st := range wasend.JobStatuses() {
 		require.Equal(t, wantJobStatuses[i], string(st))
 	}
 }

@@ -381,13 +381,13 @@ func printJobs(jobs []wasend.Job) {
 func printStats(st wasend.Stats) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprint(w, "KIND")
-	for _, s := range wasend.JobStatuses {
+	for _, s := range wasend.JobStatuses() {
 		fmt.Fprintf(w, "\t%s", s)
 	}
 	fmt.Fprintln(w)
-	for _, k := range wasend.JobKinds {
+	for _, k := range wasend.JobKinds() {
 		fmt.Fprint(w, k)
-		for _, s := range wasend.JobStatuses {
+		for _, s := range wasend.JobStatuses() {
 			fmt.Fprintf(w, "\t%d", st.Jobs[k][s])
 		}
 		fmt.Fprintln(w)

@@ -235,7 +235,7 @@ func contextsText(m map[int64]wasend.ContextStatus) string {
 		n[st]++
 	}
 	var parts []string
-	for _, st := range wasend.ContextStatuses {
+	for _, st := range wasend.ContextStatuses() {
 		if n[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", st, n[st]))
 		}

@@ -35,7 +35,7 @@ func testContextCreateDefaults(t *testing.T, s wasend.Store) {
 }
 
 func testContextCreateEachStatus(t *testing.T, s wasend.Store) {
-	for _, st := range wasend.ContextStatuses {
+	for _, st := range wasend.ContextStatuses() {
 		in := wasend.BrowserContext{Status: st, SystemID: "profile-" + string(st) + "-ñ-😀"}
 		c := mustContext(t, s, in)
 		if c.Status != st || c.SystemID != in.SystemID {
@@ -55,7 +55,7 @@ func testContextList(t *testing.T, s wasend.Store) {
 	}
 	var want []wasend.BrowserContext
 	for i, sys := range []string{"a", "", "b", ""} {
-		c := mustContext(t, s, wasend.BrowserContext{SystemID: sys, Status: wasend.ContextStatuses[i%len(wasend.ContextStatuses)]})
+		c := mustContext(t, s, wasend.BrowserContext{SystemID: sys, Status: wasend.ContextStatuses()[i%len(wasend.ContextStatuses())]})
 		if len(want) > 0 && c.ID <= want[len(want)-1].ID {
 			t.Fatalf("context ids do not grow: %d after %d", c.ID, want[len(want)-1].ID)
 		}
@@ -108,11 +108,11 @@ func testContextTransitions(t *testing.T, s wasend.Store) {
 	var cases []tc
 	// Every change is allowed from the right status and refused from the
 	// others.
-	for _, start := range wasend.ContextStatuses {
-		for _, to := range wasend.ContextStatuses {
+	for _, start := range wasend.ContextStatuses() {
+		for _, to := range wasend.ContextStatuses() {
 			cases = append(cases, tc{start, []wasend.ContextStatus{start}, to, true})
 			var others []wasend.ContextStatus
-			for _, o := range wasend.ContextStatuses {
+			for _, o := range wasend.ContextStatuses() {
 				if o != start {
 					others = append(others, o)
 				}

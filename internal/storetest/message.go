@@ -52,7 +52,7 @@ func (m *messageStepper) check(what string) {
 	}
 }
 
-var msgAny = wasend.MessageStatuses
+var msgAny = wasend.MessageStatuses()
 
 func testApplyNoImplicitColumns(t *testing.T, s wasend.Store) {
 	m := newMessageStepper(t, s)
