@@ -56,7 +56,7 @@ type BrowserContext struct {
 	// CreatedAt and UpdatedAt are the record's timestamps.
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	// Session is the live session (the seed's system_instance and page). It
+	// Session is the live session: the browser and its WhatsApp Web page. It
 	// is set only in the process that holds the context, and is never
 	// stored.
 	Session Session

@@ -14,11 +14,10 @@ import (
 // Defaults of the Client's options. Each option's comment names its default.
 const (
 	// DefaultSingleConcurrency is how many single jobs one process runs at
-	// once, across all its browser contexts (the seed's message queue
-	// concurrency).
+	// once, across all its browser contexts.
 	DefaultSingleConcurrency = 10
-	// DefaultBulkConcurrency is how many bulk jobs one process runs at once
-	// (the seed's bulk queue concurrency).
+	// DefaultBulkConcurrency is how many bulk jobs one process runs at
+	// once, across all its browser contexts.
 	DefaultBulkConcurrency = 5
 	// DefaultMaxAttempts is how many attempts a job or message gets.
 	DefaultMaxAttempts = 3
@@ -31,8 +30,8 @@ const (
 	DefaultBackoffJitter = 0.25
 	// DefaultBulkDelay is the pause between the messages of a bulk job.
 	DefaultBulkDelay = 2 * time.Second
-	// DefaultSendTimeout bounds one message's send through its session (the
-	// seed's PUPPETEER_DEFAULT_TIMEOUT).
+	// DefaultSendTimeout bounds one message's send through its session
+	// (PUPPETEER_DEFAULT_TIMEOUT, through WithEnv).
 	DefaultSendTimeout = 30 * time.Second
 	// DefaultBulkSlice is how long a bulk job runs before it hands its
 	// worker back to the queue and continues on a new delivery, so that
@@ -300,8 +299,9 @@ func WithEnv(e Env) Option {
 	}
 }
 
-// Env holds the settings of the seed's environment variables, so that a
-// team moving from the Node service keeps its .env. Zero fields were not
+// Env holds the settings of the REDIS_* and PUPPETEER_* environment
+// variables, those of the Puppeteer and Bull services that wasend often
+// replaces, so that a team moving from one keeps its .env. Zero fields were not
 // set. The sub-packages read the fields that concern them (redisqueue the
 // Redis ones, chromedpdriver the Puppeteer ones).
 type Env struct {
@@ -342,11 +342,11 @@ func (e Env) RedisAddr() string {
 	return host + ":" + strconv.Itoa(port)
 }
 
-// LoadEnv reads the seed's environment variables from the process
+// LoadEnv reads the REDIS_* and PUPPETEER_* variables (see Env) from the process
 // environment. See EnvFrom.
 func LoadEnv() (Env, error) { return EnvFrom(os.Getenv) }
 
-// EnvFrom reads the seed's environment variables through getenv: REDIS_HOST,
+// EnvFrom reads the environment variables of Env through getenv: REDIS_HOST,
 // REDIS_PORT, REDIS_PASSWORD, REDIS_DB, PUPPETEER_HEADLESS,
 // PUPPETEER_WHATSAPP_URL, PUPPETEER_DEFAULT_TIMEOUT and
 // PUPPETEER_NAVIGATION_TIMEOUT. A value that cannot be parsed gives an error

@@ -41,7 +41,7 @@
 //   - wasend.EventStatus: ContextAvailable once logged in and the selector
 //     self-test passed; ContextDisconnected with wasend.ErrLoggedOut (the
 //     login page came back), wasend.ErrConflict (WhatsApp Web opened in
-//     another window; with WithTakeover the session clicks "Use here"
+//     another window; with WithTakeoverOnConflict the session clicks "Use here"
 //     instead) or wasend.ErrDisconnected (the browser died);
 //     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors.
 //
@@ -152,7 +152,7 @@
 //
 // # Environment variables
 //
-// WithEnv applies the seed's variables read by wasend.LoadEnv:
+// WithEnv applies the Puppeteer variables that wasend.LoadEnv reads:
 // PUPPETEER_HEADLESS (WithHeadless), PUPPETEER_WHATSAPP_URL (WithURL),
 // PUPPETEER_DEFAULT_TIMEOUT (WithActionTimeout) and
 // PUPPETEER_NAVIGATION_TIMEOUT (WithNavigationTimeout).

@@ -59,7 +59,7 @@ func ExampleNew_client() {
 		chromedpdriver.WithMode(chromedpdriver.Persistent),
 		chromedpdriver.WithProfileRoot("/var/lib/wasend/profiles"),
 		chromedpdriver.WithDebugDir("/var/lib/wasend/debug"),
-		chromedpdriver.WithTakeover(true),
+		chromedpdriver.WithTakeoverOnConflict(true),
 		chromedpdriver.WithWatchdog(10*time.Second, 20*time.Second),
 	)
 	if err != nil {

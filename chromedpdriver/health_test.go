@@ -60,7 +60,7 @@ func TestConflict(t *testing.T) {
 	})
 
 	t.Run("taken over", func(t *testing.T) {
-		p, _ := testPool(t, base, WithMode(Ephemeral), WithTakeover(true))
+		p, _ := testPool(t, base, WithMode(Ephemeral), WithTakeoverOnConflict(true))
 		s, rec := launch(t, p, "")
 		const me = "15550005002"
 		login(t, f, s, rec, 0, me)

@@ -291,10 +291,11 @@ func WithSelectors(s SelectorSet) Option { return func(c *config) { c.selectors 
 // reloads by itself. Default: DefaultQRReloadLimit (5).
 func WithQRReloadLimit(n int) Option { return func(c *config) { c.qrReloadLimit = n } }
 
-// WithTakeover makes a session click "Use here" when WhatsApp Web is opened
-// for its account in another window, instead of reporting ErrConflict.
-// Default: DefaultTakeover (false).
-func WithTakeover(b bool) Option { return func(c *config) { c.takeover = b } }
+// WithTakeoverOnConflict makes a session click "Use here" when WhatsApp Web
+// is opened for its account in another window, instead of reporting
+// ErrConflict. (wasend.WithTakeover is another thing: a process opening
+// contexts that no process holds.) Default: DefaultTakeover (false).
+func WithTakeoverOnConflict(b bool) Option { return func(c *config) { c.takeover = b } }
 
 // WithDebugDir turns on the screenshot and HTML saved, in dir, when a step
 // times out or the selector set fails; "" turns them off. File names hold
@@ -340,7 +341,7 @@ func WithFlags(flags ...string) Option {
 // reach it. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithEnv applies the seed's Puppeteer variables: PUPPETEER_HEADLESS
+// WithEnv applies the Puppeteer variables of wasend.Env: PUPPETEER_HEADLESS
 // (WithHeadless), PUPPETEER_WHATSAPP_URL (WithURL),
 // PUPPETEER_DEFAULT_TIMEOUT (WithActionTimeout) and
 // PUPPETEER_NAVIGATION_TIMEOUT (WithNavigationTimeout). Unset fields leave

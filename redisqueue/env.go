@@ -5,7 +5,7 @@ import (
 )
 
 // WithEnv applies the Redis settings of e, which wasend.LoadEnv reads from
-// REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB (the seed's .env):
+// REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_DB:
 //
 //	env, err := wasend.LoadEnv()
 //	if err != nil { ... } // wraps wasend.ErrInvalidEnv

@@ -108,9 +108,10 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
-// WithNow sets the clock that stamps created_at, updated_at and every other
-// time the caller leaves zero. Default: time.Now.
-func WithNow(now func() time.Time) Option {
+// WithClock sets the clock that stamps created_at, updated_at and every
+// other time the caller leaves zero, as wasend.WithClock does for the
+// Client. Default: time.Now.
+func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
 

@@ -62,7 +62,7 @@ func TestNewDialect(t *testing.T) {
 		{"last dialect wins", open("mysql", "nobody@tcp(127.0.0.1:1)/none"), []sqlstore.Option{sqlstore.WithDialect("oracle"), sqlstore.WithDialect(sqlstore.MySQL)}, sqlstore.MySQL, nil},
 		{"bad dialect", open("mysql", "nobody@tcp(127.0.0.1:1)/none"), []sqlstore.Option{sqlstore.WithDialect("oracle")}, "", sqlstore.ErrUnknownDialect},
 		{"nil db", nil, nil, "", wasend.ErrInvalidOption},
-		{"nil clock", open("sqlite", filepath.Join(t.TempDir(), "x.db")), []sqlstore.Option{sqlstore.WithNow(nil)}, "", wasend.ErrInvalidOption},
+		{"nil clock", open("sqlite", filepath.Join(t.TempDir(), "x.db")), []sqlstore.Option{sqlstore.WithClock(nil)}, "", wasend.ErrInvalidOption},
 		{"nil logger is the default", open("sqlite", filepath.Join(t.TempDir(), "x.db")), []sqlstore.Option{sqlstore.WithLogger(nil)}, sqlstore.SQLite, nil},
 	}
 	for _, c := range cases {
@@ -136,7 +136,7 @@ func TestTimes(t *testing.T) {
 		loc := time.FixedZone("UTC-3", -3*3600)
 		clock := time.Date(2026, 3, 4, 5, 6, 7, 123456789, loc)
 		want := clock.UTC().Truncate(time.Microsecond)
-		s := newStore(t, b, "", sqlstore.WithNow(func() time.Time { return clock }))
+		s := newStore(t, b, "", sqlstore.WithClock(func() time.Time { return clock }))
 
 		c, err := s.CreateContext(t.Context(), wasend.BrowserContext{})
 		require.NoError(t, err)

@@ -9,8 +9,8 @@
 //	go run ./examples/whatsapp -visible                 # show the browser window
 //
 // The store is a SQLite file (-db) and Redis is miniredis in process, unless
-// -redis names a server. The seed's PUPPETEER_* and REDIS_* environment
-// variables are honoured.
+// -redis names a server. The PUPPETEER_* and REDIS_* environment variables
+// (wasend.LoadEnv) are honoured.
 package main
 
 import (
