@@ -68,9 +68,6 @@ func setModelChecks(t *testing.T, n int) {
 type modelStore func(rt *rapid.T) (wasend.Store, func())
 
 func TestExactlyOnceModel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the model-based test takes about a minute")
-	}
 	setModelChecks(t, modelChecks)
 	for _, st := range modelStores(t) {
 		t.Run(st.name, rapid.MakeCheck(func(rt *rapid.T) { runModel(rt, st.make) }))
