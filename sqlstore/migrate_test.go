@@ -15,6 +15,19 @@ import (
 )
 
 // openN opens n separate *sql.DB on one new database, as n processes would.
+// storesN returns n stores on one empty database, each with its own pool,
+// as n processes would have.
+func storesN(t *testing.T, b backend, n int) []*sqlstore.Store {
+	t.Helper()
+	stores := make([]*sqlstore.Store, n)
+	for i, db := range openN(t, b, n) {
+		s, err := sqlstore.New(db)
+		require.NoError(t, err)
+		stores[i] = s
+	}
+	return stores
+}
+
 func openN(t *testing.T, b backend, n int) []*sql.DB {
 	t.Helper()
 	dbs := make([]*sql.DB, n)
@@ -114,13 +127,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend) {
 		const n = 4
-		dbs := openN(t, b, n)
-		stores := make([]*sqlstore.Store, n)
-		for i, db := range dbs {
-			s, err := sqlstore.New(db)
-			require.NoError(t, err)
-			stores[i] = s
-		}
+		stores := storesN(t, b, n)
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		start := make(chan struct{})

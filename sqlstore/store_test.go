@@ -522,13 +522,7 @@ func TestIdempotencyKeyAcrossStores(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend) {
 		const n = 6
-		dbs := openN(t, b, n)
-		stores := make([]*sqlstore.Store, n)
-		for i, db := range dbs {
-			s, err := sqlstore.New(db)
-			require.NoError(t, err)
-			stores[i] = s
-		}
+		stores := storesN(t, b, n)
 		ctx := t.Context()
 		require.NoError(t, stores[0].Migrate(ctx))
 		c, err := stores[0].CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
