@@ -101,7 +101,7 @@
 //     in a paused job, waiting).
 //
 // A single job ends completed when its message is sent or unknown (then
-// with ErrorKind KindUnknownOutcome), and failed when it was not sent. A
+// with ErrorKind ErrorKindUnknownOutcome), and failed when it was not sent. A
 // bulk job ends completed once every message has its outcome, and failed
 // only when its context is closed or the queue gave up on it. Cancel,
 // CloseContext and a dead letter never mark failed a message whose outcome

@@ -122,51 +122,51 @@ var (
 // store records on failed jobs and messages.
 type ErrorKind string
 
-// The error kinds. KindOther covers errors that wrap none of the sentinels.
+// The error kinds. ErrorKindOther covers errors that wrap none of the sentinels.
 const (
-	KindNone                  ErrorKind = ""
-	KindContextNotFound       ErrorKind = "context_not_found"
-	KindContextNotAvail       ErrorKind = "context_not_available"
-	KindContextClosed         ErrorKind = "context_closed"
-	KindInvalidPhone          ErrorKind = "invalid_phone"
-	KindEmptyText             ErrorKind = "empty_text"
-	KindTextTooLong           ErrorKind = "text_too_long"
-	KindInvalidText           ErrorKind = "invalid_text"
-	KindInvalidMetadata       ErrorKind = "invalid_metadata"
-	KindInvalidDelay          ErrorKind = "invalid_delay"
-	KindNoMessages            ErrorKind = "no_messages"
-	KindTooManyMessages       ErrorKind = "too_many_messages"
-	KindInvalidIdempotencyKey ErrorKind = "invalid_idempotency_key"
-	KindIdempotencyConflict   ErrorKind = "idempotency_conflict"
-	KindContextHeld           ErrorKind = "context_held"
-	KindDuplicateContext      ErrorKind = "duplicate_context"
-	KindJobNotFound           ErrorKind = "job_not_found"
-	KindJobFinished           ErrorKind = "job_finished"
-	KindJobState              ErrorKind = "job_state"
-	KindJobExists             ErrorKind = "job_exists"
-	KindClosed                ErrorKind = "closed"
-	KindRunning               ErrorKind = "running"
-	KindInvalidOption         ErrorKind = "invalid_option"
-	KindInvalidEnv            ErrorKind = "invalid_env"
-	KindConsuming             ErrorKind = "consuming"
-	KindNotOnWhatsApp         ErrorKind = "not_on_whatsapp"
-	KindLoggedOut             ErrorKind = "logged_out"
-	KindConflict              ErrorKind = "conflict"
-	KindTimeout               ErrorKind = "timeout"
-	KindDisconnected          ErrorKind = "disconnected"
-	KindUnsupportedBrowser    ErrorKind = "unsupported_browser"
-	KindSelectors             ErrorKind = "selectors"
-	KindPhoneOffline          ErrorKind = "phone_offline"
-	KindUnconfirmed           ErrorKind = "unconfirmed"
-	KindUnknownOutcome        ErrorKind = "unknown_outcome"
-	KindSessionHung           ErrorKind = "session_hung"
-	KindPanic                 ErrorKind = "panic"
-	KindCanceled              ErrorKind = "canceled"
-	KindAttemptsExhausted     ErrorKind = "attempts_exhausted"
-	KindInvalidStep           ErrorKind = "invalid_step"
-	KindStore                 ErrorKind = "store"
-	KindQueue                 ErrorKind = "queue"
-	KindOther                 ErrorKind = "other"
+	ErrorKindNone                  ErrorKind = ""
+	ErrorKindContextNotFound       ErrorKind = "context_not_found"
+	ErrorKindContextNotAvail       ErrorKind = "context_not_available"
+	ErrorKindContextClosed         ErrorKind = "context_closed"
+	ErrorKindInvalidPhone          ErrorKind = "invalid_phone"
+	ErrorKindEmptyText             ErrorKind = "empty_text"
+	ErrorKindTextTooLong           ErrorKind = "text_too_long"
+	ErrorKindInvalidText           ErrorKind = "invalid_text"
+	ErrorKindInvalidMetadata       ErrorKind = "invalid_metadata"
+	ErrorKindInvalidDelay          ErrorKind = "invalid_delay"
+	ErrorKindNoMessages            ErrorKind = "no_messages"
+	ErrorKindTooManyMessages       ErrorKind = "too_many_messages"
+	ErrorKindInvalidIdempotencyKey ErrorKind = "invalid_idempotency_key"
+	ErrorKindIdempotencyConflict   ErrorKind = "idempotency_conflict"
+	ErrorKindContextHeld           ErrorKind = "context_held"
+	ErrorKindDuplicateContext      ErrorKind = "duplicate_context"
+	ErrorKindJobNotFound           ErrorKind = "job_not_found"
+	ErrorKindJobFinished           ErrorKind = "job_finished"
+	ErrorKindJobState              ErrorKind = "job_state"
+	ErrorKindJobExists             ErrorKind = "job_exists"
+	ErrorKindClosed                ErrorKind = "closed"
+	ErrorKindRunning               ErrorKind = "running"
+	ErrorKindInvalidOption         ErrorKind = "invalid_option"
+	ErrorKindInvalidEnv            ErrorKind = "invalid_env"
+	ErrorKindConsuming             ErrorKind = "consuming"
+	ErrorKindNotOnWhatsApp         ErrorKind = "not_on_whatsapp"
+	ErrorKindLoggedOut             ErrorKind = "logged_out"
+	ErrorKindConflict              ErrorKind = "conflict"
+	ErrorKindTimeout               ErrorKind = "timeout"
+	ErrorKindDisconnected          ErrorKind = "disconnected"
+	ErrorKindUnsupportedBrowser    ErrorKind = "unsupported_browser"
+	ErrorKindSelectors             ErrorKind = "selectors"
+	ErrorKindPhoneOffline          ErrorKind = "phone_offline"
+	ErrorKindUnconfirmed           ErrorKind = "unconfirmed"
+	ErrorKindUnknownOutcome        ErrorKind = "unknown_outcome"
+	ErrorKindSessionHung           ErrorKind = "session_hung"
+	ErrorKindPanic                 ErrorKind = "panic"
+	ErrorKindCanceled              ErrorKind = "canceled"
+	ErrorKindAttemptsExhausted     ErrorKind = "attempts_exhausted"
+	ErrorKindInvalidStep           ErrorKind = "invalid_step"
+	ErrorKindStore                 ErrorKind = "store"
+	ErrorKindQueue                 ErrorKind = "queue"
+	ErrorKindOther                 ErrorKind = "other"
 )
 
 // errorClass is the single table that classifies errors: the storable kind,
@@ -182,53 +182,53 @@ type errorClass struct {
 var errorClasses = []errorClass{
 	// Order matters: the first match wins, and Unconfirmed wraps a cause, so
 	// the more specific session errors come before it.
-	{ErrLoggedOut, KindLoggedOut, true, ContextDisconnected},
-	{ErrConflict, KindConflict, true, ContextDisconnected},
-	{ErrDisconnected, KindDisconnected, true, ContextDisconnected},
-	{ErrUnsupportedBrowser, KindUnsupportedBrowser, true, ContextError},
-	{ErrSelectors, KindSelectors, true, ContextError},
-	{ErrPhoneOffline, KindPhoneOffline, true, ""},
-	{ErrTimeout, KindTimeout, true, ""},
-	{ErrSessionHung, KindSessionHung, true, ""},
-	{ErrUnconfirmed, KindUnconfirmed, true, ""},
-	{ErrUnknownOutcome, KindUnknownOutcome, false, ""},
+	{ErrLoggedOut, ErrorKindLoggedOut, true, ContextDisconnected},
+	{ErrConflict, ErrorKindConflict, true, ContextDisconnected},
+	{ErrDisconnected, ErrorKindDisconnected, true, ContextDisconnected},
+	{ErrUnsupportedBrowser, ErrorKindUnsupportedBrowser, true, ContextError},
+	{ErrSelectors, ErrorKindSelectors, true, ContextError},
+	{ErrPhoneOffline, ErrorKindPhoneOffline, true, ""},
+	{ErrTimeout, ErrorKindTimeout, true, ""},
+	{ErrSessionHung, ErrorKindSessionHung, true, ""},
+	{ErrUnconfirmed, ErrorKindUnconfirmed, true, ""},
+	{ErrUnknownOutcome, ErrorKindUnknownOutcome, false, ""},
 	// A closed context is also not available: closed wins, and is final.
-	{ErrContextClosed, KindContextClosed, false, ""},
-	{ErrContextNotFound, KindContextNotFound, false, ""},
-	{ErrContextNotAvailable, KindContextNotAvail, true, ""},
-	{ErrContextHeld, KindContextHeld, true, ""},
-	{ErrDuplicateContext, KindDuplicateContext, false, ""},
-	{ErrJobNotFound, KindJobNotFound, false, ""},
-	{ErrJobFinished, KindJobFinished, false, ""},
-	{ErrJobState, KindJobState, true, ""},
-	{ErrJobExists, KindJobExists, false, ""},
-	{ErrClosed, KindClosed, false, ""},
-	{ErrRunning, KindRunning, false, ""},
-	{ErrInvalidOption, KindInvalidOption, false, ""},
-	{ErrInvalidEnv, KindInvalidEnv, false, ""},
-	{ErrConsuming, KindConsuming, false, ""},
-	{ErrInvalidPhone, KindInvalidPhone, false, ""},
-	{ErrEmptyText, KindEmptyText, false, ""},
-	{ErrTextTooLong, KindTextTooLong, false, ""},
-	{ErrInvalidText, KindInvalidText, false, ""},
-	{ErrInvalidMetadata, KindInvalidMetadata, false, ""},
-	{ErrInvalidDelay, KindInvalidDelay, false, ""},
-	{ErrNoMessages, KindNoMessages, false, ""},
-	{ErrTooManyMessages, KindTooManyMessages, false, ""},
-	{ErrInvalidIdempotencyKey, KindInvalidIdempotencyKey, false, ""},
-	{ErrIdempotencyConflict, KindIdempotencyConflict, false, ""},
-	{ErrNotOnWhatsApp, KindNotOnWhatsApp, false, ""},
-	{ErrInvalidStep, KindInvalidStep, false, ""},
-	{ErrStore, KindStore, true, ""},
-	{ErrQueue, KindQueue, true, ""},
-	{context.DeadlineExceeded, KindTimeout, true, ""},
-	{context.Canceled, KindCanceled, true, ""},
+	{ErrContextClosed, ErrorKindContextClosed, false, ""},
+	{ErrContextNotFound, ErrorKindContextNotFound, false, ""},
+	{ErrContextNotAvailable, ErrorKindContextNotAvail, true, ""},
+	{ErrContextHeld, ErrorKindContextHeld, true, ""},
+	{ErrDuplicateContext, ErrorKindDuplicateContext, false, ""},
+	{ErrJobNotFound, ErrorKindJobNotFound, false, ""},
+	{ErrJobFinished, ErrorKindJobFinished, false, ""},
+	{ErrJobState, ErrorKindJobState, true, ""},
+	{ErrJobExists, ErrorKindJobExists, false, ""},
+	{ErrClosed, ErrorKindClosed, false, ""},
+	{ErrRunning, ErrorKindRunning, false, ""},
+	{ErrInvalidOption, ErrorKindInvalidOption, false, ""},
+	{ErrInvalidEnv, ErrorKindInvalidEnv, false, ""},
+	{ErrConsuming, ErrorKindConsuming, false, ""},
+	{ErrInvalidPhone, ErrorKindInvalidPhone, false, ""},
+	{ErrEmptyText, ErrorKindEmptyText, false, ""},
+	{ErrTextTooLong, ErrorKindTextTooLong, false, ""},
+	{ErrInvalidText, ErrorKindInvalidText, false, ""},
+	{ErrInvalidMetadata, ErrorKindInvalidMetadata, false, ""},
+	{ErrInvalidDelay, ErrorKindInvalidDelay, false, ""},
+	{ErrNoMessages, ErrorKindNoMessages, false, ""},
+	{ErrTooManyMessages, ErrorKindTooManyMessages, false, ""},
+	{ErrInvalidIdempotencyKey, ErrorKindInvalidIdempotencyKey, false, ""},
+	{ErrIdempotencyConflict, ErrorKindIdempotencyConflict, false, ""},
+	{ErrNotOnWhatsApp, ErrorKindNotOnWhatsApp, false, ""},
+	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
+	{ErrStore, ErrorKindStore, true, ""},
+	{ErrQueue, ErrorKindQueue, true, ""},
+	{context.DeadlineExceeded, ErrorKindTimeout, true, ""},
+	{context.Canceled, ErrorKindCanceled, true, ""},
 }
 
 func classify(err error) (errorClass, bool) {
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		return errorClass{kind: KindPanic, retryable: true}, true
+		return errorClass{kind: ErrorKindPanic, retryable: true}, true
 	}
 	for _, c := range errorClasses {
 		if errors.Is(err, c.err) {
@@ -253,16 +253,16 @@ func Retryable(err error) bool {
 	return true
 }
 
-// KindOf returns the storable kind of err: KindNone for nil and KindOther for
+// KindOf returns the storable kind of err: ErrorKindNone for nil and ErrorKindOther for
 // an error that wraps none of the package's sentinels.
 func KindOf(err error) ErrorKind {
 	if err == nil {
-		return KindNone
+		return ErrorKindNone
 	}
 	if c, ok := classify(err); ok {
 		return c.kind
 	}
-	return KindOther
+	return ErrorKindOther
 }
 
 // SessionStatus reports whether err says that the session behind a browser

@@ -71,8 +71,8 @@ func TestEverySentinelHasAClass(t *testing.T) {
 		}
 	}
 	closed := fmt.Errorf("%w: %w: id 3", ErrContextNotAvailable, ErrContextClosed)
-	if Retryable(closed) || KindOf(closed) != KindContextClosed {
-		t.Errorf("a closed context's error: kind %q retryable %v, want %q and final", KindOf(closed), Retryable(closed), KindContextClosed)
+	if Retryable(closed) || KindOf(closed) != ErrorKindContextClosed {
+		t.Errorf("a closed context's error: kind %q retryable %v, want %q and final", KindOf(closed), Retryable(closed), ErrorKindContextClosed)
 	}
 }
 

@@ -122,7 +122,7 @@ func TestDefect3AFailedLookupIsNotAFailedSend(t *testing.T) {
 		j := h.waitJob(job.ID, wasend.JobCompleted)
 		m := j.Messages[0]
 		assert.Equal(t, wasend.MessageUnknown, m.Status, "never failed: it reached WhatsApp")
-		assert.Equal(t, wasend.KindUnknownOutcome, j.ErrorKind)
+		assert.Equal(t, wasend.ErrorKindUnknownOutcome, j.ErrorKind)
 		assert.Equal(t, 4, m.Lookups)
 		assert.Equal(t, 1, m.Attempts)
 		assert.Equal(t, 1, sess.Calls())
@@ -323,7 +323,7 @@ func TestHungSessionIsNotUsedUntilItReturns(t *testing.T) {
 	j, err := h.client.Job(bg, job.ID)
 	require.NoError(t, err)
 	assert.Equal(t, wasend.MessageUnconfirmed, j.Messages[0].Status)
-	assert.Equal(t, wasend.KindSessionHung, j.Messages[0].ErrorKind)
+	assert.Equal(t, wasend.ErrorKindSessionHung, j.Messages[0].ErrorKind)
 	other, err := h.client.Send(bg, bc.ID, "+5491122334455", "waits for the session")
 	require.NoError(t, err)
 	time.Sleep(300 * time.Millisecond)

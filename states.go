@@ -174,7 +174,7 @@ func retryJob(id int64, claim string, next time.Time, err error, at time.Time) *
 func rescueJob(id int64, claim string, at time.Time) *JobTransition {
 	t := jobRescue.job(id, at)
 	t.IfClaim, t.NextRunAt, t.EnqueuedAt = claim, at, at
-	t.ErrorKind, t.Error = KindDisconnected, "the worker that ran the job is gone"
+	t.ErrorKind, t.Error = ErrorKindDisconnected, "the worker that ran the job is gone"
 	return t
 }
 
@@ -228,13 +228,13 @@ func cancelJob(id int64, at time.Time) *JobTransition {
 func closedJob(e edge[JobStatus], id int64, claim string, at time.Time) *JobTransition {
 	t := e.job(id, at).giveUp(msgCancel.to)
 	t.IfClaim = claim
-	t.ErrorKind, t.Error = KindContextClosed, ErrContextClosed.Error()
+	t.ErrorKind, t.Error = ErrorKindContextClosed, ErrContextClosed.Error()
 	return t
 }
 
 func deadLetterJob(id int64, msg string, at time.Time) *JobTransition {
 	t := jobDeadLetter.job(id, at).giveUp(msgDrop.to)
-	t.ErrorKind, t.Error = KindQueue, msg
+	t.ErrorKind, t.Error = ErrorKindQueue, msg
 	return t
 }
 
@@ -274,7 +274,7 @@ func endAttempt(e edge[MessageStatus], id int64, err error, at time.Time) *Messa
 func rescueMessage(id int64, at time.Time) *MessageTransition {
 	t := msgRescue.message(id, at)
 	t.AddAttempt = true
-	t.ErrorKind, t.Error = KindUnconfirmed, "the worker that sent the message is gone"
+	t.ErrorKind, t.Error = ErrorKindUnconfirmed, "the worker that sent the message is gone"
 	return t
 }
 

@@ -381,7 +381,7 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 		if m.Attempts >= job.MaxAttempts {
 			t.err = fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts)
 			t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
-			t.msg.ErrorKind, t.msg.Error = KindAttemptsExhausted, t.err.Error()
+			t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.err.Error()
 			return t, false
 		}
 		return t, true
@@ -423,7 +423,7 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 	case err == nil && m.Attempts >= job.MaxAttempts:
 		t.err = fmt.Errorf("not found in the chat after %d attempts", m.Attempts)
 		t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
-		t.msg.ErrorKind, t.msg.Error = KindAttemptsExhausted, t.err.Error()
+		t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.err.Error()
 		return t, false
 	case err == nil:
 		return t, true
@@ -702,7 +702,7 @@ func (c *Client) recordSingle(ctx context.Context, h *hold, job Job, claim strin
 	case MessageUnknown:
 		// Not failed: the message may have been sent.
 		jt = completeJob(job.ID, claim, t.err, now)
-		jt.ErrorKind = KindUnknownOutcome
+		jt.ErrorKind = ErrorKindUnknownOutcome
 	default:
 		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.err, now)
 	}

@@ -115,7 +115,7 @@ func TestBackendErrorsWrapErrStore(t *testing.T) {
 		require.ErrorIs(t, err, wasend.ErrStore)
 		require.NotErrorIs(t, err, context.Canceled)
 		require.True(t, wasend.Retryable(err))
-		require.Equal(t, wasend.KindStore, wasend.KindOf(err))
+		require.Equal(t, wasend.ErrorKindStore, wasend.KindOf(err))
 		_, err = s.Apply(t.Context(), wasend.Step{Context: &wasend.ContextTransition{ID: 1,
 			From: []wasend.ContextStatus{wasend.ContextAvailable}, To: wasend.ContextBusy}})
 		require.ErrorIs(t, err, wasend.ErrStore)
@@ -126,7 +126,7 @@ func TestBackendErrorsWrapErrStore(t *testing.T) {
 		_, err = s.Context(ctx, 1)
 		require.ErrorIs(t, err, context.Canceled)
 		require.NotErrorIs(t, err, wasend.ErrStore, "a ctx error stays a ctx error")
-		require.Equal(t, wasend.KindCanceled, wasend.KindOf(err))
+		require.Equal(t, wasend.ErrorKindCanceled, wasend.KindOf(err))
 	})
 }
 
@@ -296,9 +296,9 @@ func TestInvalidInput(t *testing.T) {
 			"long claim":      {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobRunning, Claim: strings.Repeat("c", 65)}},
 			"long if-claim":   {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, IfClaim: strings.Repeat("c", 65)}},
 			"long error kind": {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, ErrorKind: wasend.ErrorKind(strings.Repeat("k", 65))}},
-			"set and clear":   {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, ErrorKind: wasend.KindOther, ClearError: true}},
+			"set and clear":   {Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, ErrorKind: wasend.ErrorKindOther, ClearError: true}},
 			"message set+clear": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
-				To: wasend.MessageFailed, ErrorKind: wasend.KindOther, ClearError: true}},
+				To: wasend.MessageFailed, ErrorKind: wasend.ErrorKindOther, ClearError: true}},
 			"long mark": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
 				To: wasend.MessageSending, Mark: strings.Repeat("m", sqlstore.MaxGuardMarkLength+1)}},
 			"mark with NUL": {Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
@@ -337,9 +337,9 @@ func TestStoredText(t *testing.T) {
 		long := strings.Repeat("é", sqlstore.MaxErrorLength)
 		ok, err := s.Apply(ctx, wasend.Step{
 			Job: &wasend.JobTransition{ID: j.ID, From: []wasend.JobStatus{wasend.JobPending}, To: wasend.JobFailed,
-				ErrorKind: wasend.KindOther, Error: long},
+				ErrorKind: wasend.ErrorKindOther, Error: long},
 			Message: &wasend.MessageTransition{ID: j.Messages[0].ID, From: []wasend.MessageStatus{wasend.MessagePending},
-				To: wasend.MessageFailed, ErrorKind: wasend.KindOther, Error: "bad \xff\x00 bytes"},
+				To: wasend.MessageFailed, ErrorKind: wasend.ErrorKindOther, Error: "bad \xff\x00 bytes"},
 		})
 		require.NoError(t, err)
 		require.True(t, ok)

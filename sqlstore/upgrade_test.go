@@ -90,7 +90,7 @@ func TestMigrateFromV1(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, wasend.Job{ID: jobID, ContextID: contextID, Kind: wasend.KindBulk, Status: wasend.JobRunning,
 			Delay: 1500 * time.Millisecond, Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Attempts: 1, MaxAttempts: 3,
-			Claim: "w1", Version: 1, NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.KindTimeout, Error: "timed out",
+			Claim: "w1", Version: 1, NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.ErrorKindTimeout, Error: "timed out",
 			CreatedAt: at, UpdatedAt: at, StartedAt: at, Messages: j.Messages}, j)
 		require.Len(t, j.Messages, 4)
 		for i, st := range []wasend.MessageStatus{wasend.MessagePending, wasend.MessageSending, wasend.MessageSent, wasend.MessageFailed} {

@@ -243,7 +243,7 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 			if m.Status == wasend.MessageSent {
 				want = 1
 			}
-			if n != want || (m.Status == wasend.MessageFailed && m.ErrorKind != wasend.KindNotOnWhatsApp) {
+			if n != want || (m.Status == wasend.MessageFailed && m.ErrorKind != wasend.ErrorKindNotOnWhatsApp) {
 				problems++
 				fmt.Printf("message %d to %s: WhatsApp received it %d times, status %s\n", m.ID, wasend.MaskPhone(m.To), n, m.Status)
 			}

@@ -112,9 +112,9 @@ func testApplyJobLifecycle(t *testing.T, s wasend.Store) {
 
 	// It fails and hands the job back for a retry.
 	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: running, IfClaim: "w1", To: wasend.JobPending,
-		ErrorKind: wasend.KindTimeout, Error: "send timed out", NextRunAt: t2.Add(30 * time.Second), At: t2}}, true)
+		ErrorKind: wasend.ErrorKindTimeout, Error: "send timed out", NextRunAt: t2.Add(30 * time.Second), At: t2}}, true)
 	want.Status, want.Claim, want.UpdatedAt = wasend.JobPending, "", t2
-	want.ErrorKind, want.Error, want.NextRunAt = wasend.KindTimeout, "send timed out", t2.Add(30*time.Second)
+	want.ErrorKind, want.Error, want.NextRunAt = wasend.ErrorKindTimeout, "send timed out", t2.Add(30*time.Second)
 	checkJob(t, "after the retry (claim cleared, started_at kept)", mustGetJob(t, s, j.ID), want)
 
 	// Another worker claims it: started_at stays the first time.
@@ -147,9 +147,9 @@ func testApplyJobFinal(t *testing.T, s wasend.Store) {
 		at := b.Add(time.Duration(i+1) * time.Second)
 		wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobRunning, Claim: "c", At: at}}, true)
 		wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: running, To: to,
-			ErrorKind: wasend.KindOther, Error: "why", At: at.Add(time.Millisecond)}}, true)
+			ErrorKind: wasend.ErrorKindOther, Error: "why", At: at.Add(time.Millisecond)}}, true)
 		got := mustGetJob(t, s, j.ID)
-		if got.Status != to || got.Claim != "" || got.ErrorKind != wasend.KindOther || got.Error != "why" {
+		if got.Status != to || got.Claim != "" || got.ErrorKind != wasend.ErrorKindOther || got.Error != "why" {
 			t.Fatalf("to %s: status %q, claim %q, error %q %q", to, got.Status, got.Claim, got.ErrorKind, got.Error)
 		}
 		checkTime(t, "StartedAt", got.StartedAt, at)
@@ -245,9 +245,9 @@ func testApplyMessages(t *testing.T, s wasend.Store) {
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending,
 		AddAttempt: true, StartAttempt: true, Mark: "mark-1", At: at(3)}}, true)
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgSend, To: wasend.MessagePending,
-		ClearGuard: true, ErrorKind: wasend.KindPhoneOffline, Error: "phone offline", At: at(4)}}, true)
+		ClearGuard: true, ErrorKind: wasend.ErrorKindPhoneOffline, Error: "phone offline", At: at(4)}}, true)
 	m1.Status, m1.Attempts, m1.AttemptedAt, m1.UpdatedAt = wasend.MessagePending, 1, at(3), at(4)
-	m1.ErrorKind, m1.Error = wasend.KindPhoneOffline, "phone offline"
+	m1.ErrorKind, m1.Error = wasend.ErrorKindPhoneOffline, "phone offline"
 	check("m1 back to pending (guard cleared)", m1)
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m1.ID, From: msgPend, To: wasend.MessageSending,
 		AddAttempt: true, StartAttempt: true, At: at(5)}}, true)
@@ -264,8 +264,8 @@ func testApplyMessages(t *testing.T, s wasend.Store) {
 	check("m2 unchanged", m2)
 	wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: m2.ID,
 		From: []wasend.MessageStatus{wasend.MessagePending, wasend.MessageSending}, To: wasend.MessageFailed,
-		ErrorKind: wasend.KindNotOnWhatsApp, Error: "not on WhatsApp", At: at(8)}}, true)
-	m2.Status, m2.UpdatedAt, m2.ErrorKind, m2.Error = wasend.MessageFailed, at(8), wasend.KindNotOnWhatsApp, "not on WhatsApp"
+		ErrorKind: wasend.ErrorKindNotOnWhatsApp, Error: "not on WhatsApp", At: at(8)}}, true)
+	m2.Status, m2.UpdatedAt, m2.ErrorKind, m2.Error = wasend.MessageFailed, at(8), wasend.ErrorKindNotOnWhatsApp, "not on WhatsApp"
 	check("m2 failed", m2)
 
 	// Messages do not touch their job.
@@ -409,7 +409,7 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgPend, To: wasend.MessageSending,
 			AddAttempt: true, StartAttempt: true, Mark: "m", At: b}}, true)
 		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgSend, To: wasend.MessageUnconfirmed,
-			ErrorKind: wasend.KindTimeout, Error: "timed out", At: b}}, true)
+			ErrorKind: wasend.ErrorKindTimeout, Error: "timed out", At: b}}, true)
 		before := takeSnapshot(t, s, j.ID, bc.ID)
 		at := b.Add(time.Duration(i+1) * time.Second)
 		var st wasend.Step

@@ -60,8 +60,8 @@ func testApplyNoImplicitColumns(t *testing.T, s wasend.Store) {
 	// starts no guard: the store has no implicit rule.
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending})
 	m.check("to sending, naming nothing")
-	m.step(2, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed, ErrorKind: wasend.KindTimeout, Error: "timeout"})
-	m.want.ErrorKind, m.want.Error = wasend.KindTimeout, "timeout"
+	m.step(2, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed, ErrorKind: wasend.ErrorKindTimeout, Error: "timeout"})
+	m.want.ErrorKind, m.want.Error = wasend.ErrorKindTimeout, "timeout"
 	m.check("to unconfirmed")
 
 	// Once the columns are set, transitions that do not name them keep
@@ -154,8 +154,8 @@ func testApplyAddLookup(t *testing.T, s wasend.Store) {
 		m.check("after a lookup that could not answer")
 	}
 	m.step(6, wasend.MessageTransition{From: msgUnconf, To: wasend.MessageUnknown, AddLookup: true,
-		ErrorKind: wasend.KindUnknownOutcome, Error: "lookups kept failing"})
-	m.want.Lookups, m.want.ErrorKind, m.want.Error = 4, wasend.KindUnknownOutcome, "lookups kept failing"
+		ErrorKind: wasend.ErrorKindUnknownOutcome, Error: "lookups kept failing"})
+	m.want.Lookups, m.want.ErrorKind, m.want.Error = 4, wasend.ErrorKindUnknownOutcome, "lookups kept failing"
 	m.check("unknown after the last lookup")
 }
 
@@ -208,7 +208,7 @@ func unconfirmedJob(t *testing.T, s wasend.Store, contextID int64, b time.Time) 
 		step(i, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true, Mark: "mark"})
 	}
 	step(1, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed, AddLookup: true,
-		ErrorKind: wasend.KindTimeout, Error: "timed out"})
+		ErrorKind: wasend.ErrorKindTimeout, Error: "timed out"})
 	step(2, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed})
 	step(3, wasend.MessageTransition{From: msgSend, To: wasend.MessageSent, WAMessageID: "wamid"})
 	return mustGetJob(t, s, j.ID)
@@ -260,7 +260,7 @@ func testApplyMessagesToTogether(t *testing.T, s wasend.Store) {
 		Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobCancelled,
 			PendingMessagesTo: wasend.MessageCancelled, UnconfirmedMessagesTo: wasend.MessageUnknown, At: at},
 		Message: &wasend.MessageTransition{ID: j.Messages[4].ID, From: msgSend, To: wasend.MessageUnconfirmed,
-			ErrorKind: wasend.KindCanceled, Error: "cancelled", At: at},
+			ErrorKind: wasend.ErrorKindCanceled, Error: "cancelled", At: at},
 		Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: wasend.ContextAvailable, At: at},
 	}, true)
 	want := j
@@ -270,7 +270,7 @@ func testApplyMessagesToTogether(t *testing.T, s wasend.Store) {
 		2: wasend.MessageUnknown, 4: wasend.MessageUnknown, 5: wasend.MessageCancelled} {
 		want.Messages[i].Status, want.Messages[i].UpdatedAt = st, at
 	}
-	want.Messages[4].ErrorKind, want.Messages[4].Error = wasend.KindCanceled, "cancelled"
+	want.Messages[4].ErrorKind, want.Messages[4].Error = wasend.ErrorKindCanceled, "cancelled"
 	checkJob(t, "after the cancel", mustGetJob(t, s, j.ID), want)
 
 	// The step's message left pending: PendingMessagesTo does not see it.
