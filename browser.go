@@ -88,6 +88,15 @@ type Session interface {
 	Close(ctx context.Context) error
 }
 
+// PhonePairer is implemented by sessions that can log in by phone number
+// instead of a QR code. Reach it through Client.RequestPairingCode.
+type PhonePairer interface {
+	// RequestPairingCode asks the page for a pairing code for phone (E.164,
+	// with a leading '+') and returns it. The session reports
+	// ContextAvailable as usual once the code is typed on the phone.
+	RequestPairingCode(ctx context.Context, phone string) (string, error)
+}
+
 // SentFinder is implemented by sessions that can look in a chat for an
 // outgoing message. The Client uses it before it does anything else with a
 // message whose earlier attempt has an unknown outcome (MessageUnconfirmed):

@@ -116,6 +116,9 @@ var (
 	ErrConsuming = errors.New("wasend: browser context already consumed")
 	// ErrQueue wraps a failure of the Queue's back end.
 	ErrQueue = errors.New("wasend: queue failure")
+	// ErrNotSupported means a back end does not offer what was asked of
+	// it (for example, a session that cannot pair by phone number).
+	ErrNotSupported = errors.New("wasend: not supported")
 )
 
 // ErrorKind is the stable, storable name of an error's class. It is what the
@@ -166,6 +169,7 @@ const (
 	ErrorKindInvalidStep           ErrorKind = "invalid_step"
 	ErrorKindStore                 ErrorKind = "store"
 	ErrorKindQueue                 ErrorKind = "queue"
+	ErrorKindNotSupported          ErrorKind = "not_supported"
 	ErrorKindOther                 ErrorKind = "other"
 )
 
@@ -221,6 +225,7 @@ var errorClasses = []errorClass{
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},
+	{ErrNotSupported, ErrorKindNotSupported, false, ""},
 	{context.DeadlineExceeded, ErrorKindTimeout, true, ""},
 	{context.Canceled, ErrorKindCanceled, true, ""},
 }

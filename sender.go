@@ -12,8 +12,11 @@ import (
 	"time"
 )
 
-// Sender is what host code calls to send messages and follow them. *Client
-// implements it; hosts that want to fake it in their own tests can.
+// Sender is the whole surface that host code calls: sending, following and
+// controlling jobs, and managing browser contexts. *Client implements it;
+// hosts that want to fake it in their own tests can. Per-call options
+// (SendOption) let the library add a setting without changing the
+// interface.
 //
 // Implementations must be safe for concurrent use.
 type Sender interface {
@@ -36,6 +39,25 @@ type Sender interface {
 	Stats(ctx context.Context) (Stats, error)
 	// Clean deletes the finished jobs older than olderThan.
 	Clean(ctx context.Context, olderThan time.Duration) (int64, error)
+
+	// CreateContext launches and records a new browser context; its QR
+	// codes arrive as session events.
+	CreateContext(ctx context.Context) (BrowserContext, error)
+	// OpenContext launches, in this process, the session of a browser
+	// context that exists already.
+	OpenContext(ctx context.Context, id int64) (BrowserContext, error)
+	// CloseContext closes a browser context for good and fails its
+	// waiting jobs.
+	CloseContext(ctx context.Context, id int64) error
+	// Context returns a browser context.
+	Context(ctx context.Context, id int64) (BrowserContext, error)
+	// Contexts returns every browser context.
+	Contexts(ctx context.Context) ([]BrowserContext, error)
+	// RequestPairingCode starts a login by phone number on a browser
+	// context this process holds, and returns the code to type on the
+	// phone.
+	RequestPairingCode(ctx context.Context, contextID int64, phone string) (string, error)
+
 	// Run runs the workers until ctx is done.
 	Run(ctx context.Context) error
 	// Close stops the workers and closes the sessions this process holds.
@@ -726,6 +748,37 @@ func (c *Client) Contexts(ctx context.Context) ([]BrowserContext, error) {
 	}
 	c.mu.Unlock()
 	return list, nil
+}
+
+// RequestPairingCode starts a login by phone number instead of a QR code,
+// on a browser context whose session this process holds and which waits
+// for a login. phone is the account's number in international form. The
+// code also reaches the host as an EventPairingCode. It fails with
+// ErrContextNotAvailable when this process does not hold the context, and
+// with ErrNotSupported when the pool's sessions cannot pair by phone (they
+// do not implement PhonePairer).
+func (c *Client) RequestPairingCode(ctx context.Context, contextID int64, phone string) (string, error) {
+	if err := c.checkOpen(); err != nil {
+		return "", err
+	}
+	norm, err := NormalizePhone(phone)
+	if err != nil {
+		return "", &ValidationError{Index: -1, Field: "phone", Err: err}
+	}
+	c.mu.Lock()
+	lc := c.live[contextID]
+	c.mu.Unlock()
+	if lc == nil {
+		if _, err := c.store.Context(ctx, contextID); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%w: context %d is not held by this process", ErrContextNotAvailable, contextID)
+	}
+	p, ok := lc.session.(PhonePairer)
+	if !ok {
+		return "", fmt.Errorf("%w: the session of context %d cannot pair by phone number", ErrNotSupported, contextID)
+	}
+	return p.RequestPairingCode(ctx, norm)
 }
 
 // register makes a launched session live in this process, replays the

@@ -834,3 +834,30 @@ func TestLogsNeverShowBodiesOrNumbers(t *testing.T) {
 	}
 	assert.Contains(t, logs, "4455", "masked numbers keep their last 4 digits")
 }
+
+func TestRequestPairingCode(t *testing.T) {
+	h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithAutoLogin(false)}})
+	bc, err := h.client.CreateContext(bg)
+	require.NoError(t, err)
+
+	_, err = h.client.RequestPairingCode(bg, bc.ID, "12")
+	require.ErrorIs(t, err, wasend.ErrInvalidPhone)
+	var ve *wasend.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "phone", ve.Field)
+
+	_, err = h.client.RequestPairingCode(bg, bc.ID+100, "+447700900123")
+	require.ErrorIs(t, err, wasend.ErrContextNotFound)
+
+	_, err = h.client.RequestPairingCode(bg, bc.ID, "+447700900123")
+	require.ErrorIs(t, err, wasend.ErrNotSupported, "the scripted session cannot pair")
+	assert.False(t, wasend.Retryable(err))
+
+	other := newHarness(t, harnessOpt{store: h.store})
+	_, err = other.client.RequestPairingCode(bg, bc.ID, "+447700900123")
+	require.ErrorIs(t, err, wasend.ErrContextNotAvailable, "another process does not hold the context")
+
+	require.NoError(t, h.client.Close())
+	_, err = h.client.RequestPairingCode(bg, bc.ID, "+447700900123")
+	require.ErrorIs(t, err, wasend.ErrClosed)
+}
