@@ -12,8 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // The regression tests of issue 10's defects, one per defect, each written
@@ -25,10 +24,10 @@ import (
 func TestDefect1LookupSearchesFromTheFirstUnknownAttempt(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		act  scripted.Action
+		act  wasendtest.Action
 	}{
-		{"hang past the deadline", scripted.Action{Deliver: true, After: time.Minute}},
-		{"unconfirmed after a delay", scripted.Action{Deliver: true, After: 2500 * time.Millisecond,
+		{"hang past the deadline", wasendtest.Action{Deliver: true, After: time.Minute}},
+		{"unconfirmed after a delay", wasendtest.Action{Deliver: true, After: 2500 * time.Millisecond,
 			Err: wasend.Unconfirmed(wasend.ErrTimeout)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,7 +39,7 @@ func TestDefect1LookupSearchesFromTheFirstUnknownAttempt(t *testing.T) {
 			sess.SetMarks(false)
 			sess.Script(tc.act)
 			// The first lookup cannot answer; the window must not move.
-			sess.ScriptFind(scripted.Find{Err: errors.New("chat did not load")})
+			sess.ScriptFind(wasendtest.Find{Err: errors.New("chat did not load")})
 			job, err := h.client.Send(bg, bc.ID, "+5491122334455", "late failure")
 			require.NoError(t, err)
 			j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -81,7 +80,7 @@ func TestDefect2AnEarlierIdenticalMessageIsNotThisOne(t *testing.T) {
 	first, err := h.client.Send(bg, bc.ID, "+5491122334455", "Your code is 1234")
 	require.NoError(t, err)
 	h.waitJob(first.ID, wasend.JobCompleted)
-	sess.Script(scripted.Action{Lost: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+	sess.Script(wasendtest.Action{Lost: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
 	second, err := h.client.Send(bg, bc.ID, "+5491122334455", "Your code is 1234")
 	require.NoError(t, err)
 	j := h.waitJob(second.ID, wasend.JobCompleted)
@@ -99,9 +98,9 @@ func TestDefect3AFailedLookupIsNotAFailedSend(t *testing.T) {
 	t.Run("lookups fail, then answer", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
-		sess.ScriptFind(scripted.Find{Err: fmt.Errorf("chat: %w", wasend.ErrTimeout)}, scripted.Find{Panic: "boom"},
-			scripted.Find{Err: errors.New("chat did not load")})
+		sess.Script(wasendtest.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+		sess.ScriptFind(wasendtest.Find{Err: fmt.Errorf("chat: %w", wasend.ErrTimeout)}, wasendtest.Find{Panic: "boom"},
+			wasendtest.Find{Err: errors.New("chat did not load")})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "reached WhatsApp")
 		require.NoError(t, err)
 		j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -113,9 +112,9 @@ func TestDefect3AFailedLookupIsNotAFailedSend(t *testing.T) {
 	t.Run("lookups keep failing", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithMaxLookups(4)}})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+		sess.Script(wasendtest.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
 		for range 10 {
-			sess.ScriptFind(scripted.Find{Err: errors.New("chat did not load")}, scripted.Find{Panic: "boom"})
+			sess.ScriptFind(wasendtest.Find{Err: errors.New("chat did not load")}, wasendtest.Find{Panic: "boom"})
 		}
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "reached WhatsApp")
 		require.NoError(t, err)
@@ -147,7 +146,7 @@ func TestDefect4OneAttemptPerCall(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.SetMarks(false)
-	sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout)}, scripted.Action{Block: true})
+	sess.Script(wasendtest.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout)}, wasendtest.Action{Block: true})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "counted once")
 	require.NoError(t, err)
 	eventually(t, func() bool { return sess.Active() == 1 && sess.Calls() == 2 }, "the second attempt to run")
@@ -167,7 +166,7 @@ func TestDefect4OneAttemptPerCall(t *testing.T) {
 func TestDefect4FoundLookupIsNoAttempt(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+	sess.Script(wasendtest.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "one call")
 	require.NoError(t, err)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -180,11 +179,11 @@ func TestDefect4FoundLookupIsNoAttempt(t *testing.T) {
 // error parks its context's jobs, as its status event would: no more
 // calls and no attempt spent until it is back, then one send.
 func TestDefect5GoneByErrorParksLikeTheEvent(t *testing.T) {
-	leaser := mem.NewLeaser()
+	leaser := wasendtest.NewLeaser()
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithLeaser(leaser), wasend.WithLeaseTTL(150 * time.Millisecond)}})
 	bc, sess := h.newContext()
 	for range 10 {
-		sess.Script(scripted.Action{Err: fmt.Errorf("page: %w", wasend.ErrLoggedOut)})
+		sess.Script(wasendtest.Action{Err: fmt.Errorf("page: %w", wasend.ErrLoggedOut)})
 	}
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "after the login")
 	require.NoError(t, err)
@@ -223,7 +222,7 @@ func TestDefect5GoneByErrorParksLikeTheEvent(t *testing.T) {
 // The holder keeps the session, takes the lease again when the leaser is
 // back, and its jobs go out; no other process took the context.
 func TestDefect6LeaserOutageLongerThanTheLease(t *testing.T) {
-	leaser := &switchLeaser{Leaser: mem.NewLeaser()}
+	leaser := &switchLeaser{Leaser: wasendtest.NewLeaser()}
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithLeaser(leaser), wasend.WithLeaseTTL(testTTL)}})
 	bc, sess := h.newContext()
 	leaser.off.Store(true)
@@ -316,7 +315,7 @@ func TestHungSessionIsNotUsedUntilItReturns(t *testing.T) {
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithSendTimeout(100 * time.Millisecond),
 		wasend.WithHangGrace(50 * time.Millisecond)}})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Deliver: true, Block: true, IgnoreCtx: true})
+	sess.Script(wasendtest.Action{Deliver: true, Block: true, IgnoreCtx: true})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "hung after the click")
 	require.NoError(t, err)
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
@@ -344,7 +343,7 @@ func TestHungBeforeTheClickIsRefusedItsLateClick(t *testing.T) {
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithSendTimeout(100 * time.Millisecond),
 		wasend.WithHangGrace(50 * time.Millisecond)}})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Delay: 400 * time.Millisecond, IgnoreCtx: true})
+	sess.Script(wasendtest.Action{Delay: 400 * time.Millisecond, IgnoreCtx: true})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "late click")
 	require.NoError(t, err)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -408,11 +407,11 @@ func TestIdempotentSend(t *testing.T) {
 // for a slot, on any context.
 func TestBulkConcurrencyCap(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
-	var sessions []*scripted.Session
+	var sessions []*wasendtest.Session
 	var jobs []int64
 	for range wasend.DefaultBulkConcurrency + 2 {
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Block: true})
+		sess.Script(wasendtest.Action{Block: true})
 		sessions = append(sessions, sess)
 		j, err := h.client.SendBulk(bg, bc.ID, bulkOf(1))
 		require.NoError(t, err)

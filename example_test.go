@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // waitFinal polls a job until it reaches a final status.
@@ -29,7 +28,7 @@ func waitFinal(ctx context.Context, c *wasend.Client, id int64) wasend.Job {
 func Example() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, err := wasend.New(scripted.NewPool(), mem.NewQueue(), mem.NewStore(), wasend.WithLogger(quiet))
+	client, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
 	if err != nil {
 		panic(err)
 	}
@@ -56,7 +55,7 @@ func Example() {
 func ExampleClient_Send_validation() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, _ := wasend.New(scripted.NewPool(), mem.NewQueue(), mem.NewStore(), wasend.WithLogger(quiet))
+	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
 	defer client.Close()
 	bc, _ := client.CreateContext(ctx)
 
@@ -74,7 +73,7 @@ func ExampleClient_Send_validation() {
 func ExampleClient_SendBulk() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, _ := wasend.New(scripted.NewPool(), mem.NewQueue(), mem.NewStore(), wasend.WithLogger(quiet))
+	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
 	defer client.Close()
 	bc, _ := client.CreateContext(ctx)
 	runCtx, stop := context.WithCancel(ctx)

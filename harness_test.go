@@ -11,17 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // harness runs a Client on the in-memory store and queue and the scripted
 // pool.
 type harness struct {
 	t      *testing.T
-	store  *mem.Store
-	queue  *mem.Queue
-	pool   *scripted.Pool
+	store  *wasendtest.Store
+	queue  *wasendtest.Queue
+	pool   *wasendtest.Pool
 	client *wasend.Client
 	logs   *syncBuffer
 	events *eventLog
@@ -77,15 +76,15 @@ func fastOptions() []wasend.Option {
 }
 
 type harnessOpt struct {
-	pool  []scripted.Option
-	queue []mem.QueueOption
+	pool  []wasendtest.Option
+	queue []wasendtest.QueueOption
 	// sharedQueue and sharedPool, when set, are used instead of new ones:
 	// two harnesses on them act as two processes on one Redis and one
 	// WhatsApp account per profile.
-	sharedQueue *mem.Queue
-	sharedPool  *scripted.Pool
+	sharedQueue *wasendtest.Queue
+	sharedPool  *wasendtest.Pool
 	opts        []wasend.Option
-	store       *mem.Store
+	store       *wasendtest.Store
 	wrap        func(wasend.Store) wasend.Store
 	noRun       bool
 }
@@ -95,13 +94,13 @@ func newHarness(t *testing.T, ho harnessOpt) *harness {
 	h := &harness{t: t, store: ho.store, queue: ho.sharedQueue, pool: ho.sharedPool,
 		logs: &syncBuffer{}, events: &eventLog{}}
 	if h.queue == nil {
-		h.queue = mem.NewQueue(ho.queue...)
+		h.queue = wasendtest.NewQueue(ho.queue...)
 	}
 	if h.pool == nil {
-		h.pool = scripted.NewPool(ho.pool...)
+		h.pool = wasendtest.NewPool(ho.pool...)
 	}
 	if h.store == nil {
-		h.store = mem.NewStore()
+		h.store = wasendtest.NewStore()
 	}
 	var store wasend.Store = h.store
 	if ho.wrap != nil {
@@ -149,7 +148,7 @@ func (h *harness) stop() {
 }
 
 // newContext creates a browser context and waits until it is available.
-func (h *harness) newContext() (wasend.BrowserContext, *scripted.Session) {
+func (h *harness) newContext() (wasend.BrowserContext, *wasendtest.Session) {
 	h.t.Helper()
 	bc, err := h.client.CreateContext(context.Background())
 	require.NoError(h.t, err)

@@ -18,9 +18,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // The model-based test of exactly-once: rapid generates scripts of hostile
@@ -76,7 +75,7 @@ func TestExactlyOnceModel(t *testing.T) {
 
 func modelStores(t *testing.T) []namedStore {
 	return []namedStore{
-		{"mem", func(rt *rapid.T) (wasend.Store, func()) { return mem.NewStore(), func() {} }},
+		{"mem", func(rt *rapid.T) (wasend.Store, func()) { return wasendtest.NewStore(), func() {} }},
 		{"sqlite", func(rt *rapid.T) (wasend.Store, func()) {
 			dir, err := os.MkdirTemp("", "wasend-model-")
 			if err != nil {
@@ -108,9 +107,9 @@ type namedStore struct {
 
 // The scripted behaviours, by name, so that a shrunk script reads well.
 var (
-	modelActions = map[string]scripted.Action{
+	modelActions = map[string]wasendtest.Action{
 		"ok":                              {},
-		"retryable error":                 {Err: scripted.ErrScripted},
+		"retryable error":                 {Err: wasendtest.ErrScripted},
 		"permanent error":                 {Err: fmt.Errorf("scripted: %w", wasend.ErrNotOnWhatsApp)},
 		"unconfirmed, not clicked":        {Err: wasend.Unconfirmed(wasend.ErrTimeout)},
 		"unconfirmed after click":         {Deliver: true, After: 20 * time.Millisecond, Err: wasend.Unconfirmed(wasend.ErrTimeout)},
@@ -125,7 +124,7 @@ var (
 		"logged out with its event":       {Logout: true},
 		"selectors fail after click":      {Deliver: true, Err: fmt.Errorf("scripted: out_row: %w", wasend.ErrSelectors)},
 	}
-	modelFinds = map[string]scripted.Find{
+	modelFinds = map[string]wasendtest.Find{
 		"truth":                 {},
 		"error":                 {Err: fmt.Errorf("scripted: chat did not load: %w", wasend.ErrTimeout)},
 		"selectors error":       {Err: fmt.Errorf("scripted: rows: %w", wasend.ErrSelectors)},
@@ -246,8 +245,8 @@ func runModel(rt *rapid.T, newStore modelStore) {
 type modelRun struct {
 	rt     *rapid.T
 	store  wasend.Store
-	queue  *mem.Queue
-	pool   *scripted.Pool
+	queue  *wasendtest.Queue
+	pool   *wasendtest.Pool
 	logger *slog.Logger
 	client *wasend.Client
 	cancel context.CancelFunc
@@ -259,7 +258,7 @@ type modelRun struct {
 var bgm = context.Background()
 
 func newModelRun(rt *rapid.T, store wasend.Store) *modelRun {
-	m := &modelRun{rt: rt, store: store, queue: mem.NewQueue(mem.WithWorkers(3)), pool: scripted.NewPool(),
+	m := &modelRun{rt: rt, store: store, queue: wasendtest.NewQueue(wasendtest.WithWorkers(3)), pool: wasendtest.NewPool(),
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if os.Getenv("WASEND_MODEL_LOG") != "" {
 		m.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -276,7 +275,7 @@ func (m *modelRun) newClient() {
 	m.client = c
 }
 
-func (m *modelRun) addContext() *scripted.Session {
+func (m *modelRun) addContext() *wasendtest.Session {
 	bc, err := m.client.CreateContext(bgm)
 	if err != nil {
 		m.rt.Fatalf("CreateContext: %v", err)

@@ -12,8 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // switchLeaser is a process's view of a shared Leaser that can be cut off,
@@ -49,10 +48,10 @@ func (s *switchLeaser) Holders(ctx context.Context, ids []int64) (map[int64]stri
 // cluster is two processes (A and B) on one store, one queue, one leaser
 // and one WhatsApp (the scripted pool).
 type cluster struct {
-	store   *mem.Store
-	queue   *mem.Queue
-	pool    *scripted.Pool
-	leaser  *mem.Leaser
+	store   *wasendtest.Store
+	queue   *wasendtest.Queue
+	pool    *wasendtest.Pool
+	leaser  *wasendtest.Leaser
 	a, b    *harness
 	aLeaser *switchLeaser
 }
@@ -62,7 +61,7 @@ type cluster struct {
 const testTTL = time.Second
 
 func newCluster(t *testing.T, bOpts ...wasend.Option) *cluster {
-	c := &cluster{store: mem.NewStore(), queue: mem.NewQueue(), pool: scripted.NewPool(), leaser: mem.NewLeaser()}
+	c := &cluster{store: wasendtest.NewStore(), queue: wasendtest.NewQueue(), pool: wasendtest.NewPool(), leaser: wasendtest.NewLeaser()}
 	t.Cleanup(func() { _ = c.queue.Close() })
 	c.aLeaser = &switchLeaser{Leaser: c.leaser}
 	common := []wasend.Option{wasend.WithLeaseTTL(testTTL), wasend.WithSendTimeout(time.Second)}
@@ -107,7 +106,7 @@ func TestTakeoverAfterTheHolderDies(t *testing.T) {
 	bc, sess := c.a.newContext()
 	// A sends a message and hangs right after the click: WhatsApp has it,
 	// the store says sending.
-	sess.Script(scripted.Action{Deliver: true, Block: true})
+	sess.Script(wasendtest.Action{Deliver: true, Block: true})
 	job, err := c.a.client.Send(bg, bc.ID, "+5491122334455", "sent once")
 	require.NoError(t, err)
 	c.a.waitJob(job.ID, wasend.JobRunning)
@@ -175,8 +174,8 @@ func TestRedisRestartLosesLeasesAndDeliveries(t *testing.T) {
 }
 
 func TestRecoverRunningJobOfAPreviousRun(t *testing.T) {
-	store := mem.NewStore()
-	pool := scripted.NewPool()
+	store := wasendtest.NewStore()
+	pool := wasendtest.NewPool()
 	h1 := newHarness(t, harnessOpt{store: store, sharedPool: pool, noRun: true})
 	bc, sess := h1.newContext()
 	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "crash after the click")
@@ -227,7 +226,7 @@ func TestSweepReleasesBusyContextWithNoSend(t *testing.T) {
 func TestStoreOutageDuringSendIsRecordedOnceBack(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Delay: 100 * time.Millisecond})
+	sess.Script(wasendtest.Action{Delay: 100 * time.Millisecond})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "db blinks")
 	require.NoError(t, err)
 	h.waitJob(job.ID, wasend.JobRunning)
@@ -246,7 +245,7 @@ func TestShutdownMidBulkThenResumeElsewhere(t *testing.T) {
 	c := newCluster(t)
 	bc, sess := c.a.newContext()
 	for range 10 {
-		sess.Script(scripted.Action{Delay: 20 * time.Millisecond})
+		sess.Script(wasendtest.Action{Delay: 20 * time.Millisecond})
 	}
 	job, err := c.a.client.SendBulk(bg, bc.ID, bulkOf(10), wasend.Delay(30*time.Millisecond))
 	require.NoError(t, err)

@@ -12,8 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/mem"
-	"github.com/wasend/wasend/internal/scripted"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 var bg = context.Background()
@@ -136,7 +135,7 @@ func TestSendCompletes(t *testing.T) {
 func TestRetryableErrorIsRetriedWithBackoff(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: scripted.ErrScripted})
+	sess.Script(wasendtest.Action{Err: wasend.ErrTimeout}, wasendtest.Action{Err: wasendtest.ErrScripted})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "retry me")
 	require.NoError(t, err)
 	job = h.waitJob(job.ID, wasend.JobCompleted)
@@ -150,7 +149,7 @@ func TestRetryableErrorIsRetriedWithBackoff(t *testing.T) {
 func TestRetryableErrorExhaustsAttempts(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout})
+	sess.Script(wasendtest.Action{Err: wasend.ErrTimeout}, wasendtest.Action{Err: wasend.ErrTimeout}, wasendtest.Action{Err: wasend.ErrTimeout})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "never")
 	require.NoError(t, err)
 	job = h.waitJob(job.ID, wasend.JobFailed)
@@ -196,7 +195,7 @@ func TestLogoutParksJobsUntilLogin(t *testing.T) {
 func TestSessionErrorDuringSendDisconnectsContext(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Err: fmt.Errorf("page says: %w", wasend.ErrLoggedOut)})
+	sess.Script(wasendtest.Action{Err: fmt.Errorf("page says: %w", wasend.ErrLoggedOut)})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "interrupted")
 	require.NoError(t, err)
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
@@ -212,7 +211,7 @@ func TestPanicInTransportIsRecovered(t *testing.T) {
 	t.Run("delivered before the panic: the guard finds it", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Panic: "boom", Deliver: true})
+		sess.Script(wasendtest.Action{Panic: "boom", Deliver: true})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic after click")
 		require.NoError(t, err)
 		j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -224,7 +223,7 @@ func TestPanicInTransportIsRecovered(t *testing.T) {
 	t.Run("not delivered: sent on the next attempt", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Panic: errors.New("boom")})
+		sess.Script(wasendtest.Action{Panic: errors.New("boom")})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "panic before click")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
@@ -237,16 +236,16 @@ func TestUnconfirmedSendIsNeverRepeated(t *testing.T) {
 	t.Run("with a finder", func(t *testing.T) {
 		h := newHarness(t, harnessOpt{})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
+		sess.Script(wasendtest.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
 		assert.Equal(t, 1, sess.Count("+5491122334455", "tick lost"))
 	})
 	t.Run("without a finder, unknown", func(t *testing.T) {
-		h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithoutFinder()}})
+		h := newHarness(t, harnessOpt{pool: []wasendtest.Option{wasendtest.WithoutFinder()}})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
+		sess.Script(wasendtest.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout), Deliver: true})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
 		j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -255,10 +254,10 @@ func TestUnconfirmedSendIsNeverRepeated(t *testing.T) {
 		assert.Equal(t, 1, sess.Count("+5491122334455", "tick lost"))
 	})
 	t.Run("without a finder, resend by policy", func(t *testing.T) {
-		h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithoutFinder()},
+		h := newHarness(t, harnessOpt{pool: []wasendtest.Option{wasendtest.WithoutFinder()},
 			opts: []wasend.Option{wasend.WithUnknownOutcome(wasend.ResendUnknown)}})
 		bc, sess := h.newContext()
-		sess.Script(scripted.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+		sess.Script(wasendtest.Action{Err: wasend.Unconfirmed(wasend.ErrTimeout)})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", "tick lost")
 		require.NoError(t, err)
 		h.waitJob(job.ID, wasend.JobCompleted)
@@ -270,7 +269,7 @@ func TestShutdownCancelsBlockedSendAndReturnsJobToPending(t *testing.T) {
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithShutdownTimeout(100 * time.Millisecond),
 		wasend.WithSendTimeout(time.Minute)}})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{Block: true})
+	sess.Script(wasendtest.Action{Block: true})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "blocked")
 	require.NoError(t, err)
 	h.waitJob(job.ID, wasend.JobRunning)
@@ -307,11 +306,11 @@ func TestDuplicateDeliveriesSendOnce(t *testing.T) {
 }
 
 func TestBusyContextSerializesSends(t *testing.T) {
-	h := newHarness(t, harnessOpt{queue: []mem.QueueOption{mem.WithWorkers(4)}})
+	h := newHarness(t, harnessOpt{queue: []wasendtest.QueueOption{wasendtest.WithWorkers(4)}})
 	bc, sess := h.newContext()
 	var ids []int64
 	for i := range 8 {
-		sess.Script(scripted.Action{Delay: 20 * time.Millisecond})
+		sess.Script(wasendtest.Action{Delay: 20 * time.Millisecond})
 		job, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprintf("msg %d", i))
 		require.NoError(t, err)
 		ids = append(ids, job.ID)
@@ -327,13 +326,13 @@ func TestBusyContextSerializesSends(t *testing.T) {
 
 func TestConcurrencyLimitAcrossContexts(t *testing.T) {
 	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithSingleConcurrency(2)}})
-	var sessions []*scripted.Session
+	var sessions []*wasendtest.Session
 	var jobs []int64
 	for range 4 {
 		bc, sess := h.newContext()
 		sessions = append(sessions, sess)
 		for range 3 {
-			sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
+			sess.Script(wasendtest.Action{Delay: 30 * time.Millisecond})
 		}
 		for i := range 3 {
 			j, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprint(i))
@@ -407,7 +406,7 @@ func bulkOf(n int) []wasend.BulkMessage {
 	return msgs
 }
 
-func assertSentOnce(t *testing.T, sess *scripted.Session) {
+func assertSentOnce(t *testing.T, sess *wasendtest.Session) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, s := range sess.Sent() {
@@ -423,7 +422,7 @@ func TestBulkPauseAndResume(t *testing.T) {
 	bc, sess := h.newContext()
 	msgs := bulkOf(6)
 	for range 6 {
-		sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
+		sess.Script(wasendtest.Action{Delay: 30 * time.Millisecond})
 	}
 	job, err := h.client.SendBulk(bg, bc.ID, msgs, wasend.Delay(20*time.Millisecond))
 	require.NoError(t, err)
@@ -460,7 +459,7 @@ func TestBulkCancelMarksUnsentCancelled(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	for range 6 {
-		sess.Script(scripted.Action{Delay: 30 * time.Millisecond})
+		sess.Script(wasendtest.Action{Delay: 30 * time.Millisecond})
 	}
 	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(6), wasend.Delay(20*time.Millisecond))
 	require.NoError(t, err)
@@ -491,7 +490,7 @@ func TestBulkCancelMarksUnsentCancelled(t *testing.T) {
 func TestBulkRetryNeverResendsSentMessages(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{}, scripted.Action{}, scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Err: wasend.ErrTimeout})
+	sess.Script(wasendtest.Action{}, wasendtest.Action{}, wasendtest.Action{Err: wasend.ErrTimeout}, wasendtest.Action{Err: wasend.ErrTimeout})
 	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(4), wasend.Delay(0))
 	require.NoError(t, err)
 	j := h.waitJob(job.ID, wasend.JobCompleted)
@@ -537,7 +536,7 @@ func TestBulkYieldsSoSinglesInterleave(t *testing.T) {
 func TestLogoutMidBulkKeepsSentMessages(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	sess.Script(scripted.Action{}, scripted.Action{}, scripted.Action{Err: wasend.ErrLoggedOut})
+	sess.Script(wasendtest.Action{}, wasendtest.Action{}, wasendtest.Action{Err: wasend.ErrLoggedOut})
 	job, err := h.client.SendBulk(bg, bc.ID, bulkOf(5), wasend.Delay(0))
 	require.NoError(t, err)
 	h.waitContext(bc.ID, wasend.ContextDisconnected)
@@ -614,7 +613,7 @@ func (f *flakyJobs) Job(ctx context.Context, id int64) (wasend.Job, error) {
 
 func TestDeadLetterMarksJobFailed(t *testing.T) {
 	var fj *flakyJobs
-	h := newHarness(t, harnessOpt{queue: []mem.QueueOption{mem.WithRetry(3, time.Millisecond)},
+	h := newHarness(t, harnessOpt{queue: []wasendtest.QueueOption{wasendtest.WithRetry(3, time.Millisecond)},
 		wrap: func(s wasend.Store) wasend.Store { fj = &flakyJobs{Store: s, on: make(chan struct{})}; return fj }})
 	bc, sess := h.newContext()
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "dead")
@@ -685,7 +684,7 @@ func TestStatsAndClean(t *testing.T) {
 	assert.Equal(t, int64(1), st.Messages[wasend.MessageFailed])
 	require.Len(t, st.Contexts, 1)
 	assert.True(t, st.Contexts[0].Live)
-	assert.Equal(t, int64(scripted.FakePSS), st.Contexts[0].MemoryPSS)
+	assert.Equal(t, int64(wasendtest.FakePSS), st.Contexts[0].MemoryPSS)
 	assert.Equal(t, int64(2), st.Contexts[0].Jobs[wasend.JobCompleted])
 	assert.Positive(t, st.Queue.Processed)
 	assert.Equal(t, 1, st.Queue.Consumers)
@@ -720,7 +719,7 @@ func TestCloseContextFailsItsJobs(t *testing.T) {
 }
 
 func TestOpenContextResumesSession(t *testing.T) {
-	store := mem.NewStore()
+	store := wasendtest.NewStore()
 	h1 := newHarness(t, harnessOpt{store: store})
 	bc, _ := h1.newContext()
 	job, err := h1.client.Send(bg, bc.ID, "+5491122334455", "first")
@@ -747,7 +746,7 @@ func TestOpenContextResumesSession(t *testing.T) {
 }
 
 func TestEventsReachTheHostWithContextID(t *testing.T) {
-	h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithAutoLogin(false)}})
+	h := newHarness(t, harnessOpt{pool: []wasendtest.Option{wasendtest.WithAutoLogin(false)}})
 	bc, err := h.client.CreateContext(bg)
 	require.NoError(t, err)
 	assert.Equal(t, wasend.ContextDisconnected, bc.Status)
@@ -782,7 +781,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestNewValidatesOptions(t *testing.T) {
-	pool, queue, store := scripted.NewPool(), mem.NewQueue(), mem.NewStore()
+	pool, queue, store := wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore()
 	_, err := wasend.New(nil, queue, store)
 	require.ErrorIs(t, err, wasend.ErrInvalidOption)
 	bad := []wasend.Option{
@@ -816,7 +815,7 @@ func TestLogsNeverShowBodiesOrNumbers(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	sess.SetNotOnWhatsApp("+5491177776666")
-	sess.Script(scripted.Action{Err: wasend.ErrTimeout}, scripted.Action{Panic: "secret-panic", Deliver: true})
+	sess.Script(wasendtest.Action{Err: wasend.ErrTimeout}, wasendtest.Action{Panic: "secret-panic", Deliver: true})
 	a, err := h.client.Send(bg, bc.ID, "+5491122334455", "TOP-SECRET-BODY-1")
 	require.NoError(t, err)
 	b, err := h.client.Send(bg, bc.ID, "+5491177776666", "TOP-SECRET-BODY-2")
@@ -836,7 +835,7 @@ func TestLogsNeverShowBodiesOrNumbers(t *testing.T) {
 }
 
 func TestRequestPairingCode(t *testing.T) {
-	h := newHarness(t, harnessOpt{pool: []scripted.Option{scripted.WithAutoLogin(false)}})
+	h := newHarness(t, harnessOpt{pool: []wasendtest.Option{wasendtest.WithAutoLogin(false)}})
 	bc, err := h.client.CreateContext(bg)
 	require.NoError(t, err)
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/fakewa"
-	"github.com/wasend/wasend/internal/mem"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // clientHarness runs the real workflow: a wasend.Client on the in-memory
@@ -22,15 +22,15 @@ type clientHarness struct {
 	t      *testing.T
 	f      *fakewa.Server
 	pool   *Pool
-	store  *mem.Store
+	store  *wasendtest.Store
 	client *wasend.Client
 	events *recorder
 }
 
 func newClientHarness(t *testing.T, f *fakewa.Server, p *Pool) *clientHarness {
 	t.Helper()
-	h := &clientHarness{t: t, f: f, pool: p, store: mem.NewStore(), events: newRecorder()}
-	queue := mem.NewQueue()
+	h := &clientHarness{t: t, f: f, pool: p, store: wasendtest.NewStore(), events: newRecorder()}
+	queue := wasendtest.NewQueue()
 	log, _ := testLogger(t)
 	c, err := wasend.New(p, queue, h.store,
 		wasend.WithLogger(log),

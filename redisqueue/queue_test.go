@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/queuetest"
+	"github.com/wasend/wasend/queuetest"
 )
 
 // conformanceOptions make retries fast enough for the suite.

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/storetest"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/storetest"
 )
 
 var _ wasend.Store = (*sqlstore.Store)(nil)

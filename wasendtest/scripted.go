@@ -1,8 +1,4 @@
-// Package scripted is an in-memory wasend.BrowserPool whose sessions follow
-// a script: each send takes a scripted time and ends with a scripted result.
-// Every message that "reaches WhatsApp" is recorded, so tests can prove
-// that it arrived exactly once. It is for tests of the send workflow.
-package scripted
+package wasendtest
 
 import (
 	"context"
@@ -69,7 +65,10 @@ type Sent struct {
 	At                 time.Time
 }
 
-// Pool is a scripted wasend.BrowserPool. It is safe for concurrent use.
+// Pool is an in-memory wasend.BrowserPool whose sessions follow a script:
+// each send takes a scripted time and ends with a scripted result. Every
+// message that "reaches WhatsApp" is recorded, so tests can prove that it
+// arrived exactly once. It is safe for concurrent use.
 type Pool struct {
 	mu        sync.Mutex
 	n         int

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/queuetest"
+	"github.com/wasend/wasend/queuetest"
 )
 
 // TestMemQueue runs the suite on a minimal in-memory queue, which checks the

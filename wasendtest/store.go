@@ -1,8 +1,4 @@
-// Package mem holds in-memory implementations of wasend.Store and
-// wasend.Queue, for fast unit tests and examples. They follow the same
-// contracts as the SQL store and the Redis queue, and run the same
-// conformance suites.
-package mem
+package wasendtest
 
 import (
 	"context"
