@@ -856,6 +856,7 @@ func TestRequestPairingCode(t *testing.T) {
 	_, err = other.client.RequestPairingCode(bg, bc.ID, "+447700900123")
 	require.ErrorIs(t, err, wasend.ErrContextNotAvailable, "another process does not hold the context")
 
+	h.stop()
 	require.NoError(t, h.client.Close())
 	_, err = h.client.RequestPairingCode(bg, bc.ID, "+447700900123")
 	require.ErrorIs(t, err, wasend.ErrClosed)
