@@ -453,6 +453,9 @@ func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool)
 
 // SendText implements wasend.Session.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return wasend.Receipt{}, err // a real session does not start a send whose ctx ended
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
