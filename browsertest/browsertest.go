@@ -102,6 +102,7 @@ func Run(t *testing.T, newPool func(t *testing.T) wasend.BrowserPool, opts Optio
 		{"NotOnWhatsApp", (*suite).testNotOnWhatsApp},
 		{"EndedContext", (*suite).testEndedContext},
 		{"Close", (*suite).testClose},
+		{"CloseWhileSending", (*suite).testCloseWhileSending},
 		{"Relaunch", (*suite).testRelaunch},
 		{"SentFinder", (*suite).testSentFinder},
 		{"Marker", (*suite).testMarker},
@@ -331,6 +332,11 @@ func (s *suite) testLaunch() {
 	if b.SystemID() == a.SystemID() {
 		t.Errorf("two launches without a SystemID gave the same one, %q", a.SystemID())
 	}
+	if rr, ok := a.Session.(wasend.ResourceReporter); ok {
+		if n, err := rr.MemoryPSS(); err == nil && n <= 0 {
+			t.Errorf("MemoryPSS of a live session reports %d bytes and no error", n)
+		}
+	}
 	evs, _ := a.rec.snapshot()
 	for _, ev := range evs {
 		if ev.SystemID != a.SystemID() {
@@ -471,6 +477,43 @@ func (s *suite) testClose() {
 		if _, found, err := f.FindSent(s.ctx(), wasend.SentQuery{To: to, Text: "after Close", Since: time.Now().Add(-time.Hour)}); err == nil {
 			t.Errorf("FindSent after Close answered (found %v) instead of failing", found)
 		}
+	}
+}
+
+func (s *suite) testCloseWhileSending() {
+	t := s.t
+	ss := s.launchLoggedIn()
+	to := s.opts.Recipient(350)
+	const text = "racing Close"
+	sent := make(chan error, 1)
+	go func() {
+		_, err := ss.SendText(s.ctx(), to, text)
+		sent <- err
+	}()
+	closed := make(chan error, 1)
+	go func() {
+		_ = ss.SystemID() // may be called at any time, from any goroutine
+		closed <- ss.Close(s.ctx())
+	}()
+	var sendErr, closeErr error
+	for range 2 {
+		select {
+		case sendErr = <-sent:
+		case closeErr = <-closed:
+		case <-time.After(s.opts.Timeout):
+			t.Fatalf("SendText and a concurrent Close did not both return within %v", s.opts.Timeout)
+		}
+	}
+	if closeErr != nil {
+		t.Errorf("Close during a send: %v", closeErr)
+	}
+	want := 0
+	if sendErr == nil {
+		want = 1 // it said it sent: the message must be there
+	}
+	if got := s.waitReceived(ss, to, want); len(got) > 1 || len(got) < want {
+		t.Errorf("SendText racing Close returned %v, and %s received %q: want the message at most once, and once if SendText succeeded",
+			sendErr, wasend.MaskPhone(to), got)
 	}
 }
 

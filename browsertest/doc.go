@@ -29,7 +29,8 @@
 //   - Launch returns a session with a SystemID, a new one each time, and
 //     its events (QR codes, status changes, pairing codes) reach
 //     LaunchRequest.OnEvent with the session's SystemID and a time; the
-//     session logs in (Options.Login) and reports ContextAvailable.
+//     session logs in (Options.Login) and reports ContextAvailable. A
+//     wasend.ResourceReporter reports a positive size, or an error.
 //   - SendText delivers each message exactly once, with its exact text:
 //     new lines, emoji, accents, right-to-left scripts, markup-like text,
 //     and spaces at both ends; two messages to one chat arrive in order.
@@ -44,6 +45,9 @@
 //     promptly and send nothing.
 //   - Close is idempotent; after it, SendText fails with an error that
 //     wraps wasend.ErrDisconnected and sends nothing, and FindSent fails.
+//   - Close while a send is in flight (and SystemID meanwhile, from another
+//     goroutine): both return, and the message arrives at most once, and
+//     once if SendText reported success. Run the suite with -race.
 //   - Launch by SystemID relaunches the same browser context: same
 //     SystemID, same account.
 //   - SentFinder (when implemented) finds a message that was sent, with
