@@ -41,7 +41,9 @@
 // # Scripted faults
 //
 // Session.Script queues one Action per coming call of SendText; a call
-// with no Action left succeeds. The parts of an Action happen in this
+// with no Action left succeeds, and a call whose ctx has ended before it
+// starts fails with the ctx's error and sends nothing, as a real session
+// does. The parts of an Action happen in this
 // order: the wait before the click (Delay), the click, the wait after it
 // (After), then Panic or Err. The faults a real session shows are spelled
 // as follows.

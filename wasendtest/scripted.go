@@ -451,7 +451,9 @@ func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool)
 	}
 }
 
-// SendText implements wasend.Session.
+// SendText implements wasend.Session. It follows the next Action of the
+// script (see Script); a call whose ctx has already ended returns the ctx's
+// error and sends nothing.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return wasend.Receipt{}, err // a real session does not start a send whose ctx ended
