@@ -62,7 +62,11 @@ type Options struct {
 	// suite moves on as soon as what it waits for happens. Default: 60 s.
 	Timeout time.Duration
 
-	// Parallel runs the subtests in parallel.
+	// Parallel runs the subtests in parallel. The functions above are then
+	// called from several subtests at once, on sessions of different
+	// pools: they must find what they need from the session they are
+	// given (its SystemID), not from the pool newPool built last.
+	// Default: false.
 	Parallel bool
 }
 

@@ -12,7 +12,7 @@ const notOnWhatsApp = "+15559990000"
 
 // scripted runs the suite against the scripted pool of wasendtest, built
 // with opts.
-func scripted(t *testing.T, login bool, opts ...wasendtest.Option) {
+func scripted(t *testing.T, login, finder bool, opts ...wasendtest.Option) {
 	var pool *wasendtest.Pool
 	o := browsertest.Options{
 		Received: func(t *testing.T, s wasend.Session, to string) []string {
@@ -30,8 +30,8 @@ func scripted(t *testing.T, login bool, opts ...wasendtest.Option) {
 				t.Fatal(err)
 			}
 		},
-		SentFinder: true,
-		Marker:     true,
+		SentFinder: finder,
+		Marker:     finder,
 	}
 	if login {
 		// The sessions wait for a scan: the test plays the phone.
@@ -49,9 +49,13 @@ func scripted(t *testing.T, login bool, opts ...wasendtest.Option) {
 }
 
 func TestScriptedPool(t *testing.T) {
-	scripted(t, false)
+	scripted(t, false, true)
+}
+
+func TestScriptedPoolWithoutFinder(t *testing.T) {
+	scripted(t, false, false, wasendtest.WithoutFinder())
 }
 
 func TestScriptedPoolWithLogin(t *testing.T) {
-	scripted(t, true, wasendtest.WithAutoLogin(false), wasendtest.WithPairing(true))
+	scripted(t, true, true, wasendtest.WithAutoLogin(false), wasendtest.WithPairing(true))
 }
