@@ -76,6 +76,9 @@ type Pool struct {
 	chats     map[string]*chats // per system id: the account's chats
 	autoLogin bool
 	noFinder  bool
+	pairing   bool
+	notOnWA   []string
+	all       *sentLog // every message that reached WhatsApp, from any account
 	launchErr error
 	attempts  int
 	launches  int
@@ -94,9 +97,23 @@ func WithAutoLogin(b bool) Option { return func(p *Pool) { p.autoLogin = b } }
 // implement wasend.SentFinder). Default: they can.
 func WithoutFinder() Option { return func(p *Pool) { p.noFinder = true } }
 
+// WithPairing makes the sessions implement wasend.PhonePairer, so that
+// Client.RequestPairingCode works on them: a session that is not logged in
+// reports a pairing code (wasend.EventPairingCode), and
+// Session.ConfirmPairingCode plays the phone that types it. Default: false,
+// the sessions cannot pair (the Client returns wasend.ErrNotSupported).
+func WithPairing(on bool) Option { return func(p *Pool) { p.pairing = on } }
+
+// WithNotOnWhatsApp makes sends to these numbers (E.164), from every
+// session of the pool, fail with wasend.ErrNotOnWhatsApp. Default: every
+// number is on WhatsApp.
+func WithNotOnWhatsApp(numbers ...string) Option {
+	return func(p *Pool) { p.notOnWA = append(p.notOnWA, numbers...) }
+}
+
 // NewPool returns a Pool.
 func NewPool(opts ...Option) *Pool {
-	p := &Pool{sessions: map[string]*Session{}, chats: map[string]*chats{}, autoLogin: true}
+	p := &Pool{sessions: map[string]*Session{}, chats: map[string]*chats{}, autoLogin: true, all: &sentLog{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -127,21 +144,57 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 	}
 	ch := p.chats[id]
 	if ch == nil {
-		ch = &chats{}
+		ch = &chats{all: p.all}
 		p.chats[id] = ch
 	}
 	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch}
+	for _, n := range p.notOnWA {
+		s.setNotOnWhatsApp(n)
+	}
 	p.sessions[id] = s
-	auto, noFinder := p.autoLogin, p.noFinder
+	auto, noFinder, pairing := p.autoLogin, p.noFinder, p.pairing
 	p.mu.Unlock()
 	s.emit(wasend.SessionEvent{Type: wasend.EventQR, QR: "2@scripted," + id})
 	if auto {
 		s.Login()
 	}
-	if noFinder {
+	switch {
+	case noFinder && pairing:
+		return plainPairer{plain{s}}, nil
+	case noFinder:
 		return plain{s}, nil
+	case pairing:
+		return pairer{s}, nil
 	}
 	return s, nil
+}
+
+// Sent returns every message that reached WhatsApp from any session of the
+// pool, in the order they arrived.
+func (p *Pool) Sent() []Sent {
+	p.all.mu.Lock()
+	defer p.all.mu.Unlock()
+	return append([]Sent(nil), p.all.sent...)
+}
+
+// Count returns how many times a message with this text reached to, from
+// any session of the pool.
+func (p *Pool) Count(to, text string) int {
+	p.all.mu.Lock()
+	defer p.all.mu.Unlock()
+	n := 0
+	for _, m := range p.all.sent {
+		if m.To == to && m.Text == text {
+			n++
+		}
+	}
+	return n
+}
+
+// sentLog is every message that reached WhatsApp through a pool.
+type sentLog struct {
+	mu   sync.Mutex
+	sent []Sent
 }
 
 // Session returns the session of a system id, or nil.
@@ -172,6 +225,7 @@ type chats struct {
 	mu   sync.Mutex
 	sent []Sent
 	seq  int
+	all  *sentLog
 }
 
 // Session is a scripted wasend.Session.
@@ -188,7 +242,10 @@ type Session struct {
 	noMarks   bool
 	notOnWA   map[string]bool
 	loggedOut bool
+	loggedIn  bool   // Login was called since launch or the last Logout
+	pairCode  string // the pairing code shown, if any
 	calls     int
+	pairs     int
 	active    int
 	maxActive int
 	closed    bool
@@ -199,6 +256,69 @@ var (
 	_ wasend.SentFinder = (*Session)(nil)
 	_ wasend.Marker     = (*Session)(nil)
 )
+
+// pairer adds wasend.PhonePairer (WithPairing).
+type pairer struct{ *Session }
+
+func (p pairer) RequestPairingCode(ctx context.Context, phone string) (string, error) {
+	return p.Session.requestPairingCode(ctx, phone)
+}
+
+// plainPairer adds wasend.PhonePairer to a session without FindSent.
+type plainPairer struct{ plain }
+
+func (p plainPairer) RequestPairingCode(ctx context.Context, phone string) (string, error) {
+	return p.s.requestPairingCode(ctx, phone)
+}
+
+// ErrLoggedIn is returned by the pairing of a session that is logged in
+// already (WithPairing).
+var ErrLoggedIn = errors.New("wasendtest: session already logged in")
+
+// requestPairingCode shows a pairing code for phone and reports it as a
+// wasend.EventPairingCode. The code is made of the session's name and a
+// counter, so that it is the same from run to run.
+func (s *Session) requestPairingCode(ctx context.Context, phone string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return "", fmt.Errorf("scripted: session closed: %w", wasend.ErrDisconnected)
+	case s.loggedIn:
+		s.mu.Unlock()
+		return "", ErrLoggedIn
+	}
+	s.pairs++
+	code := fmt.Sprintf("PAIR%04d", s.pairs)
+	s.pairCode = code
+	s.mu.Unlock()
+	s.emit(wasend.SessionEvent{Type: wasend.EventPairingCode, Code: code})
+	return code, nil
+}
+
+// PairingCode returns the pairing code the session shows (WithPairing), or
+// "" when it shows none.
+func (s *Session) PairingCode() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pairCode
+}
+
+// ConfirmPairingCode plays the phone that types the pairing code: when code
+// is the one the session shows, the session logs in (see Login).
+func (s *Session) ConfirmPairingCode(code string) error {
+	s.mu.Lock()
+	ok := code != "" && code == s.pairCode
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("wasendtest: pairing code %q is not the one shown", code)
+	}
+	s.Login()
+	return nil
+}
 
 // plain hides FindSent.
 type plain struct{ s *Session }
@@ -224,6 +344,8 @@ func (s *Session) emit(ev wasend.SessionEvent) {
 func (s *Session) Login() {
 	s.mu.Lock()
 	s.loggedOut = false
+	s.loggedIn = true
+	s.pairCode = ""
 	s.mu.Unlock()
 	s.emit(wasend.SessionEvent{Type: wasend.EventStatus, Status: wasend.ContextAvailable})
 }
@@ -233,6 +355,7 @@ func (s *Session) Login() {
 func (s *Session) Logout() {
 	s.mu.Lock()
 	s.loggedOut = true
+	s.loggedIn = false
 	s.mu.Unlock()
 	s.emit(wasend.SessionEvent{Type: wasend.EventStatus, Status: wasend.ContextDisconnected, Err: wasend.ErrLoggedOut})
 }
@@ -277,11 +400,15 @@ func (s *Session) Script(actions ...Action) {
 // SetNotOnWhatsApp makes sends to the number fail with ErrNotOnWhatsApp.
 func (s *Session) SetNotOnWhatsApp(to string) {
 	s.mu.Lock()
+	s.setNotOnWhatsApp(to)
+	s.mu.Unlock()
+}
+
+func (s *Session) setNotOnWhatsApp(to string) {
 	if s.notOnWA == nil {
 		s.notOnWA = map[string]bool{}
 	}
 	s.notOnWA[to] = true
-	s.mu.Unlock()
 }
 
 // Release unblocks the sends scripted with Block, and every wait of
@@ -324,8 +451,13 @@ func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool)
 	}
 }
 
-// SendText implements wasend.Session.
+// SendText implements wasend.Session. It follows the next Action of the
+// script (see Script); a call whose ctx has already ended returns the ctx's
+// error and sends nothing.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return wasend.Receipt{}, err // a real session does not start a send whose ctx ended
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -419,6 +551,9 @@ func (s *Session) deliver(to, text string) wasend.Receipt {
 	c.seq++
 	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC()}
 	c.sent = append(c.sent, m)
+	c.all.mu.Lock()
+	c.all.sent = append(c.all.sent, m)
+	c.all.mu.Unlock()
 	return wasend.Receipt{MessageID: m.ID, SentAt: m.At}
 }
 
