@@ -19,8 +19,8 @@ import (
 )
 
 // ErrConsuming is returned by Consume when the Queue already consumes the
-// browser context.
-var ErrConsuming = wasend.ErrConsuming
+// browser context. It wraps wasend.ErrConsuming.
+var ErrConsuming = fmt.Errorf("redisqueue: queue already consumed in this process (%w)", wasend.ErrConsuming)
 
 // Queue is a wasend.Queue, a wasend.DepthReporter and a wasend.Purger on
 // Redis streams, through taskq v3, and a wasend.Leaser. Its methods are safe
@@ -237,7 +237,7 @@ func (q *Queue) register(contextID int64) (*consumer, error) {
 		return nil, q.errClosed("Consume")
 	}
 	if _, ok := q.consumers[contextID]; ok {
-		return nil, fmt.Errorf("redisqueue: Consume %s: %w", q.QueueName(contextID), ErrConsuming)
+		return nil, fmt.Errorf("%w: Consume %s", ErrConsuming, q.QueueName(contextID))
 	}
 	c := &consumer{contextID: contextID, stream: streamKey(q.QueueName(contextID))}
 	q.consumers[contextID] = c

@@ -117,6 +117,7 @@ func TestConsumeTwice(t *testing.T) {
 
 	err := q.Consume(context.Background(), 3, wasend.HandlerFunc(func(context.Context, wasend.Delivery) error { return nil }))
 	require.ErrorIs(t, err, ErrConsuming)
+	require.ErrorIs(t, err, wasend.ErrConsuming)
 	require.NoError(t, stop())
 
 	// Once stopped, the context can be consumed again.

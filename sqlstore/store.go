@@ -40,8 +40,9 @@ var (
 	ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect; pass WithDialect")
 	// ErrInvalidStep means a Step passed to Apply is malformed: a transition
 	// with no From, an unknown status, a change to running without a Claim,
-	// or a value too long for its column. Nothing was changed.
-	ErrInvalidStep = wasend.ErrInvalidStep
+	// or a value too long for its column. Nothing was changed. It wraps
+	// wasend.ErrInvalidStep.
+	ErrInvalidStep = fmt.Errorf("sqlstore: malformed step (%w)", wasend.ErrInvalidStep)
 	// ErrInvalidInput means a record or filter passed to the Store is
 	// malformed: an unknown status or kind, or a value too long for its
 	// column. Nothing was changed.

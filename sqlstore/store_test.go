@@ -316,6 +316,7 @@ func TestInvalidInput(t *testing.T) {
 		for name, st := range steps {
 			ok, err := s.Apply(ctx, st)
 			require.ErrorIs(t, err, sqlstore.ErrInvalidStep, name)
+			require.ErrorIs(t, err, wasend.ErrInvalidStep, name)
 			require.NotErrorIs(t, err, wasend.ErrStore, name)
 			require.False(t, ok, name)
 		}
