@@ -184,9 +184,6 @@ func (s *Session) SystemID() string { return s.id }
 // Mode returns the session's mode.
 func (s *Session) Mode() Mode { return s.mode }
 
-// ProfileDir returns the profile folder of a persistent session, or "".
-func (s *Session) ProfileDir() string { return s.dir }
-
 // State returns what the session's page shows.
 func (s *Session) State() State {
 	s.mu.Lock()
@@ -217,43 +214,6 @@ func (s *Session) WaitReady(ctx context.Context) error {
 			return fmt.Errorf("chromedpdriver: waiting for the session (state %s): %w", st, ctx.Err())
 		}
 	}
-}
-
-// PIDs returns the process ids of the session's browser: the main process
-// first, then its children. An ephemeral session shares its browser with
-// the pool's other ephemeral sessions.
-func (s *Session) PIDs() []int {
-	inc := s.current()
-	if inc == nil {
-		return nil
-	}
-	return processTree(inc.pid)
-}
-
-// MemoryPSS returns the proportional set size, in bytes, of the session's
-// browser: the sum over its process tree of Pss in /proc/<pid>/smaps_rollup
-// (Linux only). For an ephemeral session it is the shared browser's.
-func (s *Session) MemoryPSS() (int64, error) {
-	pids := s.PIDs()
-	if len(pids) == 0 {
-		return 0, fmt.Errorf("%w: no browser process", wasend.ErrDisconnected)
-	}
-	var sum int64
-	var firstErr error
-	for _, pid := range pids {
-		n, err := processPSS(pid)
-		if err != nil {
-			if firstErr == nil && pid == pids[0] {
-				firstErr = err
-			}
-			continue
-		}
-		sum += n
-	}
-	if sum == 0 && firstErr != nil {
-		return 0, firstErr
-	}
-	return sum, nil
 }
 
 // SetSelectors replaces the session's selector set; the self-test runs
