@@ -419,10 +419,12 @@ func TestSmallHelpers(t *testing.T) {
 
 // The pool and its sessions implement the root's contracts.
 var (
-	_ wasend.BrowserPool = (*Pool)(nil)
-	_ wasend.Session     = (*Session)(nil)
-	_ wasend.SentFinder  = (*Session)(nil)
-	_ wasend.Marker      = (*Session)(nil)
+	_ wasend.BrowserPool      = (*Pool)(nil)
+	_ wasend.Session          = (*Session)(nil)
+	_ wasend.SentFinder       = (*Session)(nil)
+	_ wasend.Marker           = (*Session)(nil)
+	_ wasend.PhonePairer      = (*Session)(nil)
+	_ wasend.ResourceReporter = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are
