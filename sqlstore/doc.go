@@ -106,7 +106,7 @@
 // order). The store truncates the times it is given to the microsecond and
 // returns every time in UTC, so that what it returns equals what it reads
 // back. The times it stamps (created_at, updated_at, and any transition's
-// zero At) come from the clock of WithNow, never from the database.
+// zero At) come from the clock of WithClock, never from the database.
 //
 // # Inserts and ids
 //

@@ -137,7 +137,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%w: %w: %q", wasend.ErrInvalidOption, ErrUnknownDialect, string(cfg.dialect))
 	}
 	if cfg.now == nil {
-		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithNow)", wasend.ErrInvalidOption)
+		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithClock)", wasend.ErrInvalidOption)
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
