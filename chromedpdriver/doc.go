@@ -37,7 +37,8 @@
 //     QRPNG or QRTerminal. An expired code is reloaded ("Click to reload QR
 //     code") up to WithQRReloadLimit times in a row;
 //   - wasend.EventPairingCode with the code of a login by phone number
-//     (Session.RequestPairingCode);
+//     (Session.RequestPairingCode: the session is a wasend.PhonePairer, so
+//     a host asks through wasend.Client.RequestPairingCode);
 //   - wasend.EventStatus: ContextAvailable once logged in and the selector
 //     self-test passed; ContextDisconnected with wasend.ErrLoggedOut (the
 //     login page came back), wasend.ErrConflict (WhatsApp Web opened in
