@@ -12,7 +12,7 @@
 //
 // # Wiring
 //
-//	db, _ := sqlstore.OpenSQLite("wasend.db")
+//	db, _ := sqlite.Open("wasend.db")
 //	store, _ := sqlstore.New(db)
 //	_ = store.Migrate(ctx)
 //	queue, _ := redisqueue.New(redisqueue.WithAddr("127.0.0.1:6379"))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 	"github.com/wasend/wasend/wasendtest"
 )
 
@@ -81,7 +82,7 @@ func modelStores(t *testing.T) []namedStore {
 			if err != nil {
 				rt.Fatal(err)
 			}
-			db, err := sqlstore.OpenSQLite(filepath.Join(dir, "model.db"))
+			db, err := sqlite.Open(filepath.Join(dir, "model.db"))
 			if err != nil {
 				rt.Fatal(err)
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/wasend/wasend/internal/chromeflags"
 )
 
 // browserProc is one Chrome process. It hides chromedp's context-bound
@@ -28,93 +30,26 @@ type browserProc struct {
 }
 
 // chromeFlag is one command-line flag; a false bool value omits it.
-type chromeFlag struct {
-	name  string
-	value any
-}
+type chromeFlag = chromeflags.Flag
 
-// chromeFlags returns the browser's flags, in order. dir is the profile
-// folder ("" for a temporary one that chromedp removes), root says whether
-// the process runs as root (the only case that gets --no-sandbox).
+// chromeFlags returns the browser's flags, in order, the host's
+// (WithFlags) last. dir is the profile folder ("" for a temporary one that
+// chromedp removes), root says whether the process runs as root (the only
+// case that gets --no-sandbox).
 func chromeFlags(cfg *config, ua, dir string, root bool) []chromeFlag {
-	f := []chromeFlag{
-		{"no-first-run", true},
-		{"no-default-browser-check", true},
-		{"headless", cfg.headless},
-		{"hide-scrollbars", cfg.headless},
-		{"mute-audio", true},
-		{"disable-blink-features", "AutomationControlled"},
-		{"disable-dev-shm-usage", true},
-		{"disable-background-networking", true},
-		{"disable-component-update", true},
-		{"disable-sync", true},
-		{"disable-gpu", true},
-		{"disable-extensions", true},
-		{"disable-default-apps", true},
-		{"disable-breakpad", true},
-		{"disable-client-side-phishing-detection", true},
-		{"disable-background-timer-throttling", true},
-		{"disable-backgrounding-occluded-windows", true},
-		{"disable-renderer-backgrounding", true},
-		{"disable-hang-monitor", true},
-		{"disable-popup-blocking", true},
-		{"disable-prompt-on-repost", true},
-		{"disable-features", "Translate,MediaRouter,OptimizationHints"},
-		{"metrics-recording-only", true},
-		{"safebrowsing-disable-auto-update", true},
-		{"password-store", "basic"},
-		{"use-mock-keychain", true},
-		{"force-color-profile", "srgb"},
-		{"lang", "en-US"},
-		{"window-size", "1280,900"},
-		{"user-agent", ua},
-		// chromedp adds --no-sandbox as root unless the flag is set; set it
-		// either way, so that it appears only as root.
-		{"no-sandbox", root},
-		// The default options of chromedp turn this on; it would show that
-		// the browser is automated.
-		{"enable-automation", false},
-	}
-	if dir != "" {
-		f = append(f, chromeFlag{"user-data-dir", dir})
-	}
+	var extra []chromeFlag
 	for _, s := range cfg.flags {
 		if name, v, err := parseFlag(s); err == nil {
-			f = append(f, chromeFlag{name, v})
+			extra = append(extra, chromeFlag{Name: name, Value: v})
 		}
 	}
-	return f
-}
-
-// args renders flags as a command line, for tests and logs.
-func args(flags []chromeFlag) []string {
-	var out []string
-	for _, f := range flags {
-		switch v := f.value.(type) {
-		case bool:
-			if v {
-				out = append(out, "--"+f.name)
-			}
-		case string:
-			out = append(out, "--"+f.name+"="+v)
-		}
-	}
-	return out
-}
-
-// allocatorOptions are chromedp's options for a browser with flags.
-func allocatorOptions(execPath string, flags []chromeFlag) []chromedp.ExecAllocatorOption {
-	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(execPath)}
-	for _, f := range flags {
-		opts = append(opts, chromedp.Flag(f.name, f.value))
-	}
-	return opts
+	return chromeflags.Browser(cfg.headless, ua, dir, root, extra...)
 }
 
 // startBrowser starts Chrome with flags. ctx bounds the start only; the
 // browser lives until close or kill.
 func startBrowser(ctx context.Context, execPath string, flags []chromeFlag, dir string, log *slog.Logger) (*browserProc, error) {
-	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocatorOptions(execPath, flags)...)
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), chromeflags.Allocator(execPath, flags)...)
 	logf := func(format string, a ...any) {
 		msg := fmt.Sprintf(format, a...)
 		if strings.Contains(msg, "could not unmarshal event") {

@@ -289,3 +289,28 @@ func TestClientSameTextTwice(t *testing.T) {
 	assert.Equal(t, "true_"+to+"@c.us_"+got[1].ID, m.WAMessageID, "recorded as the second message, not the first")
 	assert.Equal(t, 2, m.Attempts, "the lost attempt and the one that went out")
 }
+
+// A host logs a context in by phone number through the Client, without a
+// type assertion on the session: the session is a wasend.PhonePairer.
+func TestClientPairingCode(t *testing.T) {
+	t.Parallel()
+	f, base := startFake(t)
+	p, _ := testPool(t, base)
+	h := newClientHarness(t, f, p)
+	bc, err := h.client.CreateContext(quickCtx(t, 30*time.Second))
+	require.NoError(t, err)
+	h.events.waitFrom(t, 0, 30*time.Second, "qr", func(ev wasend.SessionEvent) bool { return ev.ContextID == bc.ID && isQR(ev) })
+
+	code, err := h.client.RequestPairingCode(quickCtx(t, 20*time.Second), bc.ID, "+44 7700 900124")
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9A-Z]{8}$`, code)
+	ev := h.events.waitFrom(t, 0, 5*time.Second, "pairing code", func(ev wasend.SessionEvent) bool {
+		return ev.ContextID == bc.ID && ev.Type == wasend.EventPairingCode
+	})
+	assert.Equal(t, code, ev.Code)
+
+	require.NoError(t, f.ConfirmPairingCode(quickCtx(t, 10*time.Second), code, "447700900124"))
+	h.waitContext(bc.ID, wasend.ContextAvailable)
+	_, err = h.client.RequestPairingCode(quickCtx(t, 5*time.Second), bc.ID, "+447700900124")
+	assert.ErrorIs(t, err, ErrLoggedIn, "a logged-in context")
+}

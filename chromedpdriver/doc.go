@@ -37,7 +37,8 @@
 //     QRPNG or QRTerminal. An expired code is reloaded ("Click to reload QR
 //     code") up to WithQRReloadLimit times in a row;
 //   - wasend.EventPairingCode with the code of a login by phone number
-//     (Session.RequestPairingCode);
+//     (Session.RequestPairingCode: the session is a wasend.PhonePairer, so
+//     a host asks through wasend.Client.RequestPairingCode);
 //   - wasend.EventStatus: ContextAvailable once logged in and the selector
 //     self-test passed; ContextDisconnected with wasend.ErrLoggedOut (the
 //     login page came back), wasend.ErrConflict (WhatsApp Web opened in
@@ -130,8 +131,9 @@
 // at once (wrapped with Unconfirmed after the click), and the browser is
 // relaunched with backoff (WithRelaunchBackoff) on the same profile. A
 // killed Chrome may lose what it had not written yet, such as a login a
-// few seconds old; the session then shows a QR code again. Session.PIDs
-// and Session.MemoryPSS expose the browser's processes and their memory.
+// few seconds old; the session then shows a QR code again.
+// Session.Memory reports the memory of the session's browser (PSS, USS
+// and the number of processes, summed over its process tree; Linux only).
 //
 // Browsers run headless (WithHeadless) with a desktop Chrome User-Agent
 // derived from the installed browser's version, never HeadlessChrome, set

@@ -100,19 +100,39 @@ func ExampleParseSelectors() {
 	// #pane-side | div[aria-label='Chat list']
 }
 
-// A session logs in by phone number instead of a QR code.
-func ExampleSession_RequestPairingCode() {
-	pool, err := chromedpdriver.New(chromedpdriver.WithMode(chromedpdriver.Ephemeral))
+// A browser context logs in by phone number instead of a QR code. The
+// Client asks the context's session, which implements wasend.PhonePairer;
+// the code also arrives as an event.
+func Example_pairingCode() {
+	pool, err := chromedpdriver.New(chromedpdriver.WithProfileRoot("profiles"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer pool.Close()
-	ctx := context.Background()
-	ws, err := pool.Launch(ctx, wasend.LaunchRequest{})
+	var queue wasend.Queue // redisqueue.New(...)
+	var store wasend.Store // sqlstore.New(...)
+	client, err := wasend.New(pool, queue, store, wasend.WithEventHandler(func(ev wasend.SessionEvent) {
+		switch ev.Type {
+		case wasend.EventPairingCode:
+			fmt.Printf("context %d: pairing code %s\n", ev.ContextID, ev.Code)
+		case wasend.EventStatus:
+			fmt.Printf("context %d: %s\n", ev.ContextID, ev.Status)
+		}
+	}))
 	if err != nil {
 		log.Fatal(err)
 	}
-	code, err := ws.(*chromedpdriver.Session).RequestPairingCode(ctx, "+447700900123")
+	defer client.Close()
+
+	ctx := context.Background()
+	bc, err := client.CreateContext(ctx) // its session waits for a login
+	if err != nil {
+		log.Fatal(err)
+	}
+	code, err := client.RequestPairingCode(ctx, bc.ID, "+447700900123")
+	if errors.Is(err, wasend.ErrNotSupported) {
+		log.Fatal("this pool's sessions log in by QR code only")
+	}
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestChromeKilledMidSend(t *testing.T) {
 	s, rec := launch(t, p, "")
 	const me, to, text = "15550006001", "15556001111", "killed in flight"
 	login(t, f, s, rec, 0, me)
-	dir := s.ProfileDir()
+	dir := s.dir
 
 	// The message reaches the server but its tick never comes, so the
 	// send waits after its point of no return.
@@ -119,7 +119,7 @@ func TestChromeKilledMidSend(t *testing.T) {
 		done <- result{err, time.Now()}
 	}()
 	require.Eventually(t, func() bool { return len(f.Received(me, to)) == 1 }, 10*time.Second, 10*time.Millisecond)
-	pids := s.PIDs()
+	pids := s.pids()
 	require.NotEmpty(t, pids)
 	from := rec.len()
 	killed := time.Now()
@@ -143,8 +143,8 @@ func TestChromeKilledMidSend(t *testing.T) {
 	// The browser comes back on the same profile.
 	f.SetStuckPending(me, false)
 	comeBack(t, f, s, rec, from, me)
-	assert.Equal(t, dir, s.ProfileDir())
-	assert.NotEqual(t, pids[0], s.PIDs()[0], "a new browser")
+	assert.Equal(t, dir, s.dir)
+	assert.NotEqual(t, pids[0], s.pids()[0], "a new browser")
 	for _, pid := range pids {
 		assert.False(t, processAlive(pid), "process %d of the killed browser is gone", pid)
 	}

@@ -65,13 +65,13 @@ func TestLoginQRRefreshAndRestart(t *testing.T) {
 
 	// A graceful close keeps the login: the restart reaches ready with no
 	// QR code.
-	dir := s.ProfileDir()
-	pid := s.PIDs()[0]
+	dir := s.dir
+	pid := s.pids()[0]
 	require.NoError(t, s.Close(ctx))
 	assert.False(t, processAlive(pid), "the browser exited")
 	assert.Empty(t, dirProcesses(dir), "no process left on the profile")
 	s2, rec2 := launch(t, p, s.SystemID())
-	assert.Equal(t, dir, s2.ProfileDir())
+	assert.Equal(t, dir, s2.dir)
 	require.NoError(t, s2.WaitReady(ctx))
 	for _, ev := range rec2.all() {
 		assert.NotEqual(t, wasend.EventQR, ev.Type, "no QR code after a restart")

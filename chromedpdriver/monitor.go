@@ -313,36 +313,3 @@ func normalizeCode(s string) string {
 	}
 	return strings.ToUpper(b.String())
 }
-
-// debugDump saves a screenshot and the HTML of the page, named after the
-// time, the system id and the step.
-func (s *Session) debugDump(ctx context.Context, step string) {
-	dir := s.pool.cfg.debugDir
-	inc := s.current()
-	if dir == "" || inc == nil || inc.isDead() {
-		return
-	}
-	dctx, cancel := s.opContext(context.WithoutCancel(ctx), inc, 3*time.Second)
-	defer cancel()
-	if d, ok := dctx.Deadline(); !ok || time.Until(d) > 3*time.Second {
-		var c2 context.CancelFunc
-		dctx, c2 = context.WithTimeout(dctx, 3*time.Second)
-		defer c2()
-	}
-	png, err := chromedp.Run(dctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		s.log.Debug("debug screenshot failed", "err", err)
-	}
-	html, err := evalOp[string](dctx, s.selectors(), "dump", nil)
-	if err != nil {
-		s.log.Debug("debug HTML failed", "err", err)
-	}
-	paths, err := writeDebug(dir, debugName(time.Now(), s.id, step), png, html, s.pool.cfg.debugMaxFiles)
-	if err != nil {
-		s.log.Warn("writing debug files", "err", err)
-		return
-	}
-	if len(paths) > 0 {
-		s.log.Info("debug files saved", "step", step, "files", strings.Join(paths, ","))
-	}
-}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/wasend/wasend"
 )
 
@@ -75,9 +73,6 @@ func New(opts ...Option) (*Pool, error) {
 
 // UserAgent returns the User-Agent that the pool's browsers send.
 func (p *Pool) UserAgent() string { return p.ua }
-
-// ExecPath returns the browser program the pool runs.
-func (p *Pool) ExecPath() string { return p.cfg.execPath }
 
 // Launch starts the session of a browser context and returns it (a
 // *Session) once its page is loading, without waiting for a login: QR
@@ -204,15 +199,6 @@ func (p *Pool) Close() error {
 	}
 	p.sharedMu.Unlock()
 	return errors.Join(errs...)
-}
-
-// AllocatorOptions returns chromedp's allocator options for a browser
-// started as this pool starts its own: the same executable and flags
-// (headless or not, user agent, --no-sandbox only as root), with a
-// temporary profile. It is for a host that drives such a browser itself,
-// for diagnostics or as a floor in a benchmark.
-func (p *Pool) AllocatorOptions() []chromedp.ExecAllocatorOption {
-	return allocatorOptions(p.cfg.execPath, p.flags(""))
 }
 
 // flags returns the command line of a browser with profile folder dir.

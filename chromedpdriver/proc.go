@@ -7,10 +7,3 @@ func processAlive(pid int) bool { return procfs.Alive(pid) }
 
 // processTree returns root and its live descendants, root first.
 func processTree(root int) []int { return procfs.Tree(root) }
-
-// processPSS returns the proportional set size of pid in bytes, from
-// /proc/<pid>/smaps_rollup (Linux only).
-func processPSS(pid int) (int64, error) {
-	m, err := procfs.Memory(pid)
-	return m.PSS, err
-}

@@ -234,13 +234,19 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 	})
 
 	t.Run("memory and pids", func(t *testing.T) {
-		pids := s.PIDs()
+		pids := s.pids()
 		require.NotEmpty(t, pids)
 		assert.Greater(t, len(pids), 1, "the browser and its children")
+		m, err := s.Memory()
+		require.NoError(t, err)
+		assert.Greater(t, m.PSS, int64(20<<20))
+		assert.Greater(t, m.USS, int64(0))
+		assert.LessOrEqual(t, m.USS, m.PSS, "private pages are part of the proportional set")
+		assert.Greater(t, m.Processes, 1, "the browser and its children")
 		pss, err := s.MemoryPSS()
 		require.NoError(t, err)
-		assert.Greater(t, pss, int64(20<<20))
-		t.Logf("browser PSS: %d MiB over %d processes", pss>>20, len(pids))
+		assert.InDelta(t, m.PSS, pss, float64(m.PSS)/2, "MemoryPSS is Memory's PSS")
+		t.Logf("browser PSS %d MiB, USS %d MiB, over %d processes", m.PSS>>20, m.USS>>20, m.Processes)
 	})
 
 	// Neither message text nor whole numbers reach the logs.
@@ -260,4 +266,6 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 	assert.Equal(t, StateClosed, s.State())
 	_, err = s.SendText(quickCtx(t, time.Second), "+15551234567", "after close")
 	assert.ErrorIs(t, err, wasend.ErrDisconnected)
+	_, err = s.Memory()
+	assert.ErrorIs(t, err, wasend.ErrDisconnected, "no browser after close")
 }

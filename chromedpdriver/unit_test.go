@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/chromeflags"
 )
 
 func TestSelectorSetJSON(t *testing.T) {
@@ -244,7 +245,7 @@ func TestUserAgent(t *testing.T) {
 	want, err := browserMajor(chrome)
 	require.NoError(t, err)
 	assert.Equal(t, desktopUA(goos(), want), p.UserAgent())
-	assert.Equal(t, chrome, p.ExecPath())
+	assert.Equal(t, chrome, p.cfg.execPath)
 	p, err = New(WithExecPath(chrome), WithProfileRoot(t.TempDir()), WithUserAgent("Mozilla/5.0 custom Chrome/150.0.0.0"))
 	require.NoError(t, err)
 	assert.Equal(t, "Mozilla/5.0 custom Chrome/150.0.0.0", p.UserAgent())
@@ -254,8 +255,8 @@ func TestChromeFlags(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.flags = []string{"--proxy-server=http://127.0.0.1:3128", "disable-something"}
 	ua := desktopUA("linux", 156)
-	root := args(chromeFlags(&cfg, ua, "/profiles/a", true))
-	user := args(chromeFlags(&cfg, ua, "/profiles/a", false))
+	root := chromeflags.Args(chromeFlags(&cfg, ua, "/profiles/a", true))
+	user := chromeflags.Args(chromeFlags(&cfg, ua, "/profiles/a", false))
 	for _, want := range []string{
 		"--headless", "--disable-blink-features=AutomationControlled", "--disable-dev-shm-usage",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -275,8 +276,8 @@ func TestChromeFlags(t *testing.T) {
 	assert.Equal(t, []string{"--proxy-server=http://127.0.0.1:3128", "--disable-something"}, root[len(root)-2:])
 
 	cfg.headless = false
-	assert.NotContains(t, args(chromeFlags(&cfg, ua, "", true)), "--headless")
-	assert.NotContains(t, strings.Join(args(chromeFlags(&cfg, ua, "", true)), " "), "user-data-dir", "a temporary profile")
+	assert.NotContains(t, chromeflags.Args(chromeFlags(&cfg, ua, "", true)), "--headless")
+	assert.NotContains(t, strings.Join(chromeflags.Args(chromeFlags(&cfg, ua, "", true)), " "), "user-data-dir", "a temporary profile")
 }
 
 func TestDebugFiles(t *testing.T) {
@@ -418,10 +419,12 @@ func TestSmallHelpers(t *testing.T) {
 
 // The pool and its sessions implement the root's contracts.
 var (
-	_ wasend.BrowserPool = (*Pool)(nil)
-	_ wasend.Session     = (*Session)(nil)
-	_ wasend.SentFinder  = (*Session)(nil)
-	_ wasend.Marker      = (*Session)(nil)
+	_ wasend.BrowserPool      = (*Pool)(nil)
+	_ wasend.Session          = (*Session)(nil)
+	_ wasend.SentFinder       = (*Session)(nil)
+	_ wasend.Marker           = (*Session)(nil)
+	_ wasend.PhonePairer      = (*Session)(nil)
+	_ wasend.ResourceReporter = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are

@@ -17,9 +17,9 @@
 // # Routing
 //
 // Each browser context has its own taskq queue, named
-// "<prefix>-ctx-<contextID>" (see Queue.QueueName), kept in the stream
-// "taskq:{<name>}:stream" and, for delayed deliveries and retries, the sorted
-// set "taskq:{<name>}:zset". The braces are taskq's hash tags, so both keys
+// "<prefix>-ctx-<contextID>" (the prefix is set by WithPrefix), kept in
+// the stream "taskq:{<name>}:stream" and, for delayed deliveries and
+// retries, the sorted set "taskq:{<name>}:zset". The braces are taskq's hash tags, so both keys
 // of a queue are in one Redis Cluster slot; the prefix may not hold braces.
 //
 // Enqueue writes a message straight into those keys with one command (XADD,

@@ -14,7 +14,7 @@ import (
 // the context's taskq keys, so the lease and the queue of a context are in
 // one Redis Cluster slot.
 func (q *Queue) leaseKey(contextID int64) string {
-	return q.cfg.prefix + ":lease:{" + q.QueueName(contextID) + "}"
+	return q.cfg.prefix + ":lease:{" + q.queueName(contextID) + "}"
 }
 
 // acquireScript takes the lease KEYS[1] for the owner ARGV[1] for ARGV[2]

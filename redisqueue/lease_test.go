@@ -170,9 +170,9 @@ func TestLease(t *testing.T) {
 		t.Run("key", func(t *testing.T) {
 			key := q.leaseKey(42)
 			assert.Equal(t, q.cfg.prefix+":lease:{"+q.cfg.prefix+"-ctx-42}", key)
-			assert.Equal(t, hashTag(streamKey(q.QueueName(42))), hashTag(key),
+			assert.Equal(t, hashTag(streamKey(q.queueName(42))), hashTag(key),
 				"the lease has the hash tag of the context's queue")
-			assert.Equal(t, hashTag(zsetKey(q.QueueName(42))), hashTag(key))
+			assert.Equal(t, hashTag(zsetKey(q.queueName(42))), hashTag(key))
 			ok, err := q.Acquire(ctx, 42, "p1", time.Minute)
 			require.NoError(t, err)
 			require.True(t, ok)

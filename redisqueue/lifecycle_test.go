@@ -17,14 +17,14 @@ import (
 // contextID, by consumer.
 func pendingOf(t testing.TB, rdb *redis.Client, q *Queue, contextID int64) map[string]int64 {
 	t.Helper()
-	p, err := rdb.XPending(context.Background(), streamKey(q.QueueName(contextID)), streamGroup).Result()
+	p, err := rdb.XPending(context.Background(), streamKey(q.queueName(contextID)), streamGroup).Result()
 	require.NoError(t, err)
 	return p.Consumers
 }
 
 func consumerNames(t testing.TB, rdb *redis.Client, q *Queue, contextID int64) []string {
 	t.Helper()
-	cs, err := rdb.XInfoConsumers(context.Background(), streamKey(q.QueueName(contextID)), streamGroup).Result()
+	cs, err := rdb.XInfoConsumers(context.Background(), streamKey(q.queueName(contextID)), streamGroup).Result()
 	require.NoError(t, err)
 	names := make([]string, len(cs))
 	for i, c := range cs {
@@ -206,7 +206,7 @@ func TestZombieCleanupKeepsPending(t *testing.T) {
 			withConfig(func(c *config) { c.consumerIdleTimeout = 200 * time.Millisecond }),
 		)
 		ctx := context.Background()
-		stream := streamKey(q.QueueName(1))
+		stream := streamKey(q.queueName(1))
 		m := wasend.Delivery{JobID: 77, ContextID: 1, Kind: wasend.KindBulk}
 		require.NoError(t, q.Enqueue(ctx, m, 0))
 		enqueued := time.Now()

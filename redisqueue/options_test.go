@@ -85,7 +85,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, DefaultMinBackoff, c.minBackoff)
 	assert.Equal(t, DefaultMaxBackoff, c.maxBackoff)
 	assert.Equal(t, DefaultSchedulerInterval, c.schedulerInterval)
-	assert.Equal(t, "wasend-ctx-42", q.QueueName(42))
+	assert.Equal(t, "wasend-ctx-42", q.queueName(42))
 	assert.True(t, q.ownClient)
 }
 

@@ -23,7 +23,7 @@ func (q *Queue) Purge(ctx context.Context, contextID int64) error {
 		return err
 	}
 	defer q.end()
-	name := q.QueueName(contextID)
+	name := q.queueName(contextID)
 	if err := q.rdb.Del(ctx, streamKey(name), zsetKey(name)).Err(); err != nil {
 		return queueErr("Purge "+name, err)
 	}

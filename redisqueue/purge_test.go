@@ -34,7 +34,7 @@ func drain(ch chan int64) []int64 {
 // queue for contextID; a missing stream or group has none.
 func pendingCount(t testing.TB, rdb *redis.Client, q *Queue, contextID int64) int64 {
 	t.Helper()
-	p, err := rdb.XPending(context.Background(), streamKey(q.QueueName(contextID)), streamGroup).Result()
+	p, err := rdb.XPending(context.Background(), streamKey(q.queueName(contextID)), streamGroup).Result()
 	if isNoGroup(err) {
 		return 0
 	}
@@ -130,7 +130,7 @@ func testPurge(t *testing.T, b backend, other bool, handlerErr error) {
 
 	require.NoError(t, purger.Purge(ctx, id))
 
-	stream, zset := streamKey(q.QueueName(id)), zsetKey(q.QueueName(id))
+	stream, zset := streamKey(q.queueName(id)), zsetKey(q.queueName(id))
 	check := func(when string) {
 		t.Helper()
 		n, err := rdb.XLen(ctx, stream).Result()
@@ -252,14 +252,14 @@ func TestPurgeUnconsumed(t *testing.T) {
 		require.NoError(t, q.Enqueue(ctx, wasend.Delivery{JobID: 1, ContextID: id}, 0))
 		require.NoError(t, q.Enqueue(ctx, wasend.Delivery{JobID: 2, ContextID: id}, time.Hour))
 		// A consumer that stopped leaves the group behind.
-		require.NoError(t, rdb.XGroupCreateMkStream(ctx, streamKey(q.QueueName(id)), streamGroup, "0").Err())
+		require.NoError(t, rdb.XGroupCreateMkStream(ctx, streamKey(q.queueName(id)), streamGroup, "0").Err())
 		require.NoError(t, q.Enqueue(ctx, wasend.Delivery{JobID: 3, ContextID: id}, 0))
 		st, err := q.Stats(ctx)
 		require.NoError(t, err)
 		require.Equal(t, wasend.QueueStats{Waiting: 2, Delayed: 1}, st)
 
 		require.NoError(t, q.Purge(ctx, id))
-		n, err := rdb.Exists(ctx, streamKey(q.QueueName(id)), zsetKey(q.QueueName(id))).Result()
+		n, err := rdb.Exists(ctx, streamKey(q.queueName(id)), zsetKey(q.queueName(id))).Result()
 		require.NoError(t, err)
 		assert.Zero(t, n, "no key is left")
 		st, err = q.Stats(ctx)

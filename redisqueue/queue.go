@@ -19,8 +19,8 @@ import (
 )
 
 // ErrConsuming is returned by Consume when the Queue already consumes the
-// browser context.
-var ErrConsuming = wasend.ErrConsuming
+// browser context. It wraps wasend.ErrConsuming.
+var ErrConsuming = fmt.Errorf("redisqueue: queue already consumed in this process (%w)", wasend.ErrConsuming)
 
 // Queue is a wasend.Queue, a wasend.DepthReporter and a wasend.Purger on
 // Redis streams, through taskq v3, and a wasend.Leaser. Its methods are safe
@@ -98,10 +98,10 @@ func New(opts ...Option) (*Queue, error) {
 	return q, nil
 }
 
-// QueueName returns the name of the taskq queue of a browser context:
+// queueName returns the name of the taskq queue of a browser context:
 // "<prefix>-ctx-<contextID>". Its keys are "taskq:{<name>}:stream" and
-// "taskq:{<name>}:zset".
-func (q *Queue) QueueName(contextID int64) string {
+// "taskq:{<name>}:zset" (see the package doc).
+func (q *Queue) queueName(contextID int64) string {
 	return q.cfg.prefix + "-ctx-" + strconv.FormatInt(contextID, 10)
 }
 
@@ -142,7 +142,7 @@ func (q *Queue) Enqueue(ctx context.Context, d wasend.Delivery, delay time.Durat
 	defer q.end()
 	q.remember(d.ContextID)
 
-	name := q.QueueName(d.ContextID)
+	name := q.queueName(d.ContextID)
 	body, err := messageBody(d, delay > 0)
 	if err != nil {
 		return fmt.Errorf("redisqueue: Enqueue: %w", err)
@@ -179,7 +179,7 @@ func (q *Queue) Consume(ctx context.Context, contextID int64, h wasend.Handler) 
 	}
 	defer q.unregister(c)
 
-	name := q.QueueName(contextID)
+	name := q.queueName(contextID)
 	if err := q.createGroup(ctx, name); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -237,9 +237,9 @@ func (q *Queue) register(contextID int64) (*consumer, error) {
 		return nil, q.errClosed("Consume")
 	}
 	if _, ok := q.consumers[contextID]; ok {
-		return nil, fmt.Errorf("redisqueue: Consume %s: %w", q.QueueName(contextID), ErrConsuming)
+		return nil, fmt.Errorf("%w: Consume %s", ErrConsuming, q.queueName(contextID))
 	}
-	c := &consumer{contextID: contextID, stream: streamKey(q.QueueName(contextID))}
+	c := &consumer{contextID: contextID, stream: streamKey(q.queueName(contextID))}
 	q.consumers[contextID] = c
 	q.known[contextID] = struct{}{}
 	q.consumeWG.Add(1)
@@ -315,7 +315,7 @@ func (q *Queue) taskqHandler(base context.Context, c *consumer, h wasend.Handler
 		d, derr := decodeDelivery(msg.ArgsBin)
 		if msg.Err != nil { // taskq gave up on msg
 			if derr != nil {
-				q.log.Error("dropped an unreadable message", "queue", q.QueueName(c.contextID), "err", msg.Err)
+				q.log.Error("dropped an unreadable message", "queue", q.queueName(c.contextID), "err", msg.Err)
 				return nil
 			}
 			q.deadLetter(base, h, d, msg.Err)
@@ -403,7 +403,7 @@ func (q *Queue) Depth(ctx context.Context, contextID int64) (int64, error) {
 		return 0, err
 	}
 	defer q.end()
-	name := q.QueueName(contextID)
+	name := q.queueName(contextID)
 	pipe := q.rdb.Pipeline()
 	xlen := pipe.XLen(ctx, streamKey(name))
 	zcard := pipe.ZCard(ctx, zsetKey(name))
@@ -446,7 +446,7 @@ func (q *Queue) Stats(ctx context.Context) (wasend.QueueStats, error) {
 	}
 	names := make([]string, 0, len(q.known))
 	for id := range q.known {
-		names = append(names, q.QueueName(id))
+		names = append(names, q.queueName(id))
 	}
 	q.mu.Unlock()
 

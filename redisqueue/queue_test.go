@@ -117,6 +117,7 @@ func TestConsumeTwice(t *testing.T) {
 
 	err := q.Consume(context.Background(), 3, wasend.HandlerFunc(func(context.Context, wasend.Delivery) error { return nil }))
 	require.ErrorIs(t, err, ErrConsuming)
+	require.ErrorIs(t, err, wasend.ErrConsuming)
 	require.NoError(t, stop())
 
 	// Once stopped, the context can be consumed again.
@@ -265,7 +266,7 @@ func TestQueueKeys(t *testing.T) {
 	q := newTestQueue(t, b)
 	rdb := client(t, b)
 	ctx := context.Background()
-	name := q.QueueName(42)
+	name := q.queueName(42)
 	assert.Regexp(t, `^wqt[0-9a-z]+-ctx-42$`, name)
 	require.NoError(t, q.Enqueue(ctx, wasend.Delivery{JobID: 1, ContextID: 42}, 0))
 	require.NoError(t, q.Enqueue(ctx, wasend.Delivery{JobID: 1, ContextID: 42}, time.Hour))

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 // The environment variables that name the test databases. Each names an
@@ -233,7 +234,7 @@ func openSQLite(t testing.TB, variant string) *sql.DB {
 	if variant != "" {
 		t.Fatalf("unknown variant %q", variant)
 	}
-	db, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "wasend.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "wasend.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db

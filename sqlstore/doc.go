@@ -14,8 +14,10 @@
 // github.com/jackc/pgx/v5/stdlib (Postgres), github.com/go-sql-driver/mysql
 // (MySQL) and modernc.org/sqlite (SQLite). For any other driver, pass
 // WithDialect; New fails with ErrUnknownDialect otherwise. Only these three
-// drivers are tested. The package links the MySQL and SQLite drivers, not
-// pgx: a program that uses PostgreSQL imports pgx's stdlib itself.
+// drivers are tested. The package links none of them: it recognises them by
+// the package path of their types and reads their error codes without
+// importing them, so a program links only the driver it imports itself
+// (pgx's stdlib, go-sql-driver/mysql, or the sub-package sqlstore/sqlite).
 //
 // # DSNs
 //
@@ -38,8 +40,9 @@
 // saves a round trip per statement. The store does not depend on
 // clientFoundRows.
 //
-// SQLite, with modernc.org/sqlite: use OpenSQLite, or SQLiteDSN with your
-// own pool settings:
+// SQLite, with modernc.org/sqlite: use the sub-package sqlstore/sqlite,
+// whose Open opens a database file with this DSN (sqlite.DSN), or pass the
+// DSN to sql.Open("sqlite", ...) with your own pool settings:
 //
 //	file:/var/lib/app/wasend.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate
 //
@@ -103,7 +106,7 @@
 // order). The store truncates the times it is given to the microsecond and
 // returns every time in UTC, so that what it returns equals what it reads
 // back. The times it stamps (created_at, updated_at, and any transition's
-// zero At) come from the clock of WithNow, never from the database.
+// zero At) come from the clock of WithClock, never from the database.
 //
 // # Inserts and ids
 //
@@ -145,10 +148,10 @@
 // browser_context has an index of its own, so that InnoDB locks no row of
 // another job or context.
 //
-// SQLite runs one writer at a time. OpenSQLite gives its pool a single
+// SQLite runs one writer at a time. sqlite.Open gives its pool a single
 // connection, so that the writers of one process queue in Go rather than
 // poll in SQLite's busy handler; other processes wait up to
-// SQLiteBusyTimeout.
+// sqlite.BusyTimeout.
 //
 // # Errors
 //

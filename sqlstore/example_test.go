@@ -9,6 +9,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 // Example opens a SQLite database in a temporary folder, migrates it, and
@@ -21,7 +22,7 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := sqlstore.OpenSQLite(filepath.Join(dir, "wasend.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "wasend.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"database/sql"
+)
 
 // MigrateTo is Migrate up to the given version, for the tests of upgrades.
 func (s *Store) MigrateTo(ctx context.Context, version int) error {
@@ -21,3 +24,12 @@ func (s *Store) MigrationStatements(version int) ([]string, error) {
 	}
 	return nil, nil
 }
+
+// DB returns the *sql.DB the store was given.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// The readers of driver errors, for tests against real databases.
+var (
+	SQLiteBusy          = sqliteBusy
+	MySQLAlreadyApplied = mysqlAlreadyApplied
+)

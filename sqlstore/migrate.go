@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -13,9 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	"modernc.org/sqlite"
 )
 
 // SchemaVersion is the version of the newest migration this package holds:
@@ -255,26 +251,6 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn, ms []migratio
 		s.log.Info("sqlstore: migration applied", "version", m.version, "name", m.name, "dialect", string(s.d.name))
 	}
 	return nil
-}
-
-// sqliteBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
-func sqliteBusy(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	c := se.Code() & 0xff
-	return c == 5 || c == 6
-}
-
-// mysqlAlreadyApplied reports whether err says that what a MySQL DDL
-// statement adds exists already: a duplicate column (1060) or key name
-// (1061). MySQL commits DDL statement by statement and MySQL 8.0 has no
-// ADD COLUMN IF NOT EXISTS, so a migration interrupted midway leaves such
-// statements behind it, and the next run finds them applied.
-func mysqlAlreadyApplied(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1060 || me.Number == 1061)
 }
 
 func (s *Store) versionTableDDL() string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 // openN opens n separate *sql.DB on one new database, as n processes would.
@@ -54,7 +55,7 @@ func openN(t *testing.T, b backend, n int) []*sql.DB {
 	case sqlstore.SQLite:
 		path := filepath.Join(t.TempDir(), "wasend.db")
 		for i := range dbs {
-			db, err := sqlstore.OpenSQLite(path)
+			db, err := sqlite.Open(path)
 			require.NoError(t, err)
 			dbs[i] = db
 		}

@@ -6,12 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
-	"strings"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
-	"modernc.org/sqlite"
 
 	"github.com/wasend/wasend"
 )
@@ -27,7 +22,8 @@ const (
 	// MySQL is MySQL (8.0 or later) or MariaDB (10.5 or later), through
 	// github.com/go-sql-driver/mysql.
 	MySQL Dialect = "mysql"
-	// SQLite is SQLite (3.35 or later), through modernc.org/sqlite.
+	// SQLite is SQLite (3.35 or later), through modernc.org/sqlite: see
+	// the sub-package sqlstore/sqlite.
 	SQLite Dialect = "sqlite"
 )
 
@@ -44,8 +40,9 @@ var (
 	ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect; pass WithDialect")
 	// ErrInvalidStep means a Step passed to Apply is malformed: a transition
 	// with no From, an unknown status, a change to running without a Claim,
-	// or a value too long for its column. Nothing was changed.
-	ErrInvalidStep = wasend.ErrInvalidStep
+	// or a value too long for its column. Nothing was changed. It wraps
+	// wasend.ErrInvalidStep.
+	ErrInvalidStep = fmt.Errorf("sqlstore: malformed step (%w)", wasend.ErrInvalidStep)
 	// ErrInvalidInput means a record or filter passed to the Store is
 	// malformed: an unknown status or kind, or a value too long for its
 	// column. Nothing was changed.
@@ -140,7 +137,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%w: %w: %q", wasend.ErrInvalidOption, ErrUnknownDialect, string(cfg.dialect))
 	}
 	if cfg.now == nil {
-		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithNow)", wasend.ErrInvalidOption)
+		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithClock)", wasend.ErrInvalidOption)
 	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
@@ -150,33 +147,6 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 
 // Dialect returns the store's SQL dialect.
 func (s *Store) Dialect() Dialect { return s.d.name }
-
-// DB returns the *sql.DB the store was given.
-func (s *Store) DB() *sql.DB { return s.db }
-
-// detect tells the dialect from the driver's type. PostgreSQL drivers are
-// recognised by package path, so that this package does not link one.
-func detect(db *sql.DB) (Dialect, bool) {
-	switch drv := db.Driver().(type) {
-	case *mysql.MySQLDriver:
-		return MySQL, true
-	case *sqlite.Driver:
-		return SQLite, true
-	default:
-		t := reflect.TypeOf(drv)
-		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t == nil {
-			return "", false
-		}
-		p := t.PkgPath()
-		if strings.HasPrefix(p, "github.com/jackc/pgx/") || p == "github.com/lib/pq" {
-			return Postgres, true
-		}
-	}
-	return "", false
-}
 
 // clock returns at, or now when at is zero, in UTC with microsecond
 // precision: what the database keeps.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 // fakeDriver is a database/sql driver that New cannot recognise.
@@ -44,6 +45,9 @@ func TestNewDialect(t *testing.T) {
 	require.NoError(t, err)
 	pgConnector := stdlib.OpenDB(*pgCfg)
 	t.Cleanup(func() { _ = pgConnector.Close() })
+	sqliteConnector, err := sqlite.Open(filepath.Join(t.TempDir(), "c.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sqliteConnector.Close() })
 
 	cases := []struct {
 		name string
@@ -56,6 +60,7 @@ func TestNewDialect(t *testing.T) {
 		{"pgx connector", pgConnector, nil, sqlstore.Postgres, nil},
 		{"mysql", open("mysql", "nobody@tcp(127.0.0.1:1)/none"), nil, sqlstore.MySQL, nil},
 		{"sqlite", open("sqlite", filepath.Join(t.TempDir(), "x.db")), nil, sqlstore.SQLite, nil},
+		{"sqlite connector", sqliteConnector, nil, sqlstore.SQLite, nil},
 		{"unknown driver", open("wasend-fake", ""), nil, "", sqlstore.ErrUnknownDialect},
 		{"unknown driver, dialect given", open("wasend-fake", ""), []sqlstore.Option{sqlstore.WithDialect(sqlstore.SQLite)}, sqlstore.SQLite, nil},
 		{"dialect overrides detection", open("mysql", "nobody@tcp(127.0.0.1:1)/none"), []sqlstore.Option{sqlstore.WithDialect(sqlstore.Postgres)}, sqlstore.Postgres, nil},
@@ -311,6 +316,7 @@ func TestInvalidInput(t *testing.T) {
 		for name, st := range steps {
 			ok, err := s.Apply(ctx, st)
 			require.ErrorIs(t, err, sqlstore.ErrInvalidStep, name)
+			require.ErrorIs(t, err, wasend.ErrInvalidStep, name)
 			require.NotErrorIs(t, err, wasend.ErrStore, name)
 			require.False(t, ok, name)
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/wasend/wasend/internal/fakewa"
 	"github.com/wasend/wasend/redisqueue"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 // The phones of the two simulated WhatsApp accounts, one per context.
@@ -108,7 +109,7 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 	defer queue.Close()
 
 	// The store, in a SQLite file.
-	db, err := sqlstore.OpenSQLite(filepath.Join(dir, "wasend.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "wasend.db"))
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/wasend/wasend/chromedpdriver"
 	"github.com/wasend/wasend/redisqueue"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 )
 
 func main() {
@@ -88,7 +89,7 @@ func run(ctx context.Context, profiles, dbPath, redisAddr string, visible bool, 
 	}
 	defer queue.Close()
 
-	db, err := sqlstore.OpenSQLite(dbPath)
+	db, err := sqlite.Open(dbPath)
 	if err != nil {
 		return err
 	}

@@ -497,7 +497,7 @@ func reportMem(b *testing.B, what string, at1, at5 memPoint) {
 //
 //   - floor: bare Chromium processes with the driver's flags on about:blank
 //     (checked against a driver browser's command line);
-//   - persistent: one Chrome per session (PSS: Session.MemoryPSS);
+//   - persistent: one Chrome per session (Session.Memory);
 //   - ephemeral: browser contexts of one shared Chrome; its totals are
 //     divided by the number of sessions.
 //
@@ -544,10 +544,10 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		idle1, sent1 := m.measure(b)
 		m.add(b, 4)
 		idle5, sent5 := m.measure(b)
-		checkFlags(b, p, m.ss[0])
+		checkFlags(b, p)
 		reportMem(b, "idle", idle1, idle5)
 		reportMem(b, "sent", sent1, sent5)
-		b.ReportMetric(float64(len(m.ss[0].PIDs())), "procs/session")
+		b.ReportMetric(float64(m.processes(b)), "procs/session")
 		b.ReportMetric(0, "ns/op")
 	})
 
@@ -563,7 +563,7 @@ func BenchmarkBrowserMemory(b *testing.B) {
 		reportMem(b, "idle", idle1, idle5)
 		reportMem(b, "sent", sent1, sent5)
 		b.ReportMetric(mib(sent5.pss), "pss-sent-total-MiB@5")
-		b.ReportMetric(float64(len(m.ss[0].PIDs())), "procs@5")
+		b.ReportMetric(float64(m.processes(b)), "procs@5")
 		b.ReportMetric(0, "ns/op")
 	})
 }
@@ -588,9 +588,8 @@ func (m *memRun) add(b *testing.B, n int) {
 	m.phones = append(m.phones, add...)
 }
 
-// read returns the memory of the sessions' browsers: their sum
-// (persistent), or the shared browser's (ephemeral). The PSS is
-// Session.MemoryPSS; the USS comes from the same processes (Session.PIDs).
+// read returns the memory of the sessions' browsers (Session.Memory):
+// their sum (persistent), or the shared browser's (ephemeral).
 func (m *memRun) read(b *testing.B) memPoint {
 	b.Helper()
 	ss := m.ss
@@ -598,17 +597,26 @@ func (m *memRun) read(b *testing.B) memPoint {
 		ss = ss[:1]
 	}
 	var pt memPoint
-	var pids []int
 	for _, s := range ss {
-		v, err := s.MemoryPSS()
+		v, err := s.Memory()
 		if err != nil {
 			b.Fatal(err)
 		}
-		pt.pss += v
-		pids = append(pids, s.PIDs()...)
+		pt.pss += v.PSS
+		pt.uss += v.USS
 	}
-	_, pt.uss = memOf(pids)
 	return pt
+}
+
+// processes returns the number of processes of the first session's
+// browser.
+func (m *memRun) processes(b *testing.B) int {
+	b.Helper()
+	v, err := m.ss[0].Memory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v.Processes
 }
 
 // measure reads the memory after memSettle, then sends memSends messages
@@ -645,13 +653,18 @@ func (m *memRun) measure(b *testing.B) (idle, sent memPoint) {
 	return idle, m.read(b)
 }
 
-// checkFlags compares the command line of a driver's browser with the
-// floor's flags, so that the floor runs the same binary the same way.
-func checkFlags(b *testing.B, p *chromedpdriver.Pool, s *chromedpdriver.Session) {
+// checkFlags compares the command line of the browsers of p, the only
+// browsers running, with the floor's flags, so that the floor runs the
+// same binary the same way.
+func checkFlags(b *testing.B, p *chromedpdriver.Pool) {
 	b.Helper()
+	drivers := mainBrowsers()
+	if len(drivers) == 0 {
+		b.Fatal("checkFlags: no browser of the pool runs")
+	}
 	bc := startBare(b, p)
 	defer bc.cancel()
-	want, got := cmdFlags(s.PIDs()[0]), cmdFlags(bc.pid)
+	want, got := cmdFlags(drivers[0]), cmdFlags(bc.pid)
 	delete(want, "user-data-dir")
 	delete(got, "user-data-dir")
 	if !maps.Equal(want, got) {

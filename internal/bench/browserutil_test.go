@@ -24,6 +24,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/chromedpdriver"
+	"github.com/wasend/wasend/internal/chromeflags"
 	"github.com/wasend/wasend/internal/fakewa"
 	"github.com/wasend/wasend/internal/procfs"
 	"github.com/wasend/wasend/internal/testenv"
@@ -255,16 +256,22 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 // ---------------------------------------------------------- bare Chromium
 
 // bareChrome is a Chromium started with the driver's flags and a temporary
-// profile, driven by plain chromedp.
+// profile, driven by plain chromedp. The flags come from
+// internal/chromeflags, which the driver uses too; checkFlags compares the
+// command lines.
 type bareChrome struct {
 	ctx    context.Context // the first tab
 	pid    int
 	cancel func()
 }
 
+// startBare starts a bare Chromium as p starts its own: the same program
+// (testenv.Chromium, which the benchmarks' pools run) and flags, headless
+// (the pools' default), with p's User-Agent and a temporary profile.
 func startBare(b *testing.B, p *chromedpdriver.Pool) *bareChrome {
 	b.Helper()
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), p.AllocatorOptions()...)
+	flags := chromeflags.Browser(chromedpdriver.DefaultHeadless, p.UserAgent(), "", os.Geteuid() == 0)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), chromeflags.Allocator(testenv.Chromium(b), flags)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
@@ -283,7 +290,7 @@ func startBare(b *testing.B, p *chromedpdriver.Pool) *bareChrome {
 
 // memOf returns the PSS and the USS (Private_Clean + Private_Dirty) of
 // pids in bytes, summed, from /proc/<pid>/smaps_rollup: the PSS is the same
-// reading as Session.MemoryPSS. PSS splits the shared pages (the Chromium
+// reading as Session.Memory. PSS splits the shared pages (the Chromium
 // binary, fonts, ...) among every process on the machine that maps them,
 // other Chromium browsers included; USS counts only what is private to the
 // process, and does not depend on what else runs.
@@ -328,6 +335,24 @@ func chromeChildren() []int {
 				}
 				break
 			}
+		}
+	}
+	return out
+}
+
+// mainBrowsers lists the main processes of the Chromium browsers under
+// this test process: those that chromedp started (with a profile folder
+// and a debugging pipe or port), not their children (--type=...).
+func mainBrowsers() []int {
+	var out []int
+	for _, pid := range chromeChildren() {
+		f := cmdFlags(pid)
+		_, child := f["type"]
+		_, dir := f["user-data-dir"]
+		_, pipe := f["remote-debugging-pipe"]
+		_, port := f["remote-debugging-port"]
+		if !child && dir && (pipe || port) {
+			out = append(out, pid)
 		}
 	}
 	return out

@@ -107,6 +107,10 @@ import (
 	"github.com/wasend/wasend/sqlstore"
 )
 
+// queuePrefix is the prefix of the queues of the run, in this process and
+// in the workers.
+const queuePrefix = "chaos"
+
 type options struct {
 	workers   int
 	contexts  int
@@ -317,7 +321,7 @@ func (s *suite) setup(ctx context.Context) error {
 	s.onCleanup(func() { olog.Close() })
 	logger := slog.New(slog.NewTextHandler(olog, &slog.HandlerOptions{Level: slog.LevelInfo})).With("proc", "orchestrator")
 	redisqueue.SetTaskqLogger(logger)
-	s.queue, err = redisqueue.New(redisqueue.WithAddr(s.redis.addr()), redisqueue.WithPrefix("chaos"),
+	s.queue, err = redisqueue.New(redisqueue.WithAddr(s.redis.addr()), redisqueue.WithPrefix(queuePrefix),
 		redisqueue.WithLogger(logger))
 	if err != nil {
 		return err
@@ -355,7 +359,7 @@ func (s *suite) setup(ctx context.Context) error {
 			}
 		}
 		name := fmt.Sprintf("w%d", i+1)
-		args := []string{"-name", name, "-redis", s.redis.addr(), "-prefix", "chaos", "-pg", proxied,
+		args := []string{"-name", name, "-redis", s.redis.addr(), "-prefix", queuePrefix, "-pg", proxied,
 			"-wa", s.waURL, "-hook-token", s.fake.HookToken(), "-profiles", s.profiles,
 			"-debug", filepath.Join(dir, "debug"), "-open", strings.Join(open, ","),
 			"-takeover", strconv.Itoa(takeover), "-lease-ttl", "3s"}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -190,7 +191,9 @@ func (s *suite) check(ctx context.Context, subs []submitted, stuck []wasend.Brow
 // consumer (taskq's consumer names are host-pid based, so a dead worker's
 // consumer shows with its pending entries).
 func (s *suite) queueView(ctx context.Context, contextID int64) string {
-	name := s.queue.QueueName(contextID)
+	// The key layout of redisqueue's package doc, with the prefix that
+	// setup gives the queue.
+	name := queuePrefix + "-ctx-" + strconv.FormatInt(contextID, 10)
 	stream, zset := "taskq:{"+name+"}:stream", "taskq:{"+name+"}:zset"
 	rdb := redis.NewClient(&redis.Options{Addr: s.redis.addr()})
 	defer rdb.Close()

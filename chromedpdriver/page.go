@@ -1,0 +1,120 @@
+package chromedpdriver
+
+// This file holds the page primitives: running an operation of the page
+// code, clicking, typing and pressing keys through the DevTools protocol,
+// and telling a lost browser from a navigation that cut an evaluation
+// short. They take a chromedp context and know nothing of sessions.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// evalOp runs an operation of pageJS in the tab of ctx and decodes its
+// result into T.
+func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg any) (T, error) {
+	if arg == nil {
+		arg = struct{}{}
+	}
+	a, err := json.Marshal(arg)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	o, _ := json.Marshal(op)
+	expr := pageJS + "(" + string(o) + "," + sel.json + "," + string(a) + ")"
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+}
+
+// lostConnection reports whether err says that the browser or the tab is
+// gone.
+func lostConnection(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, chromedp.ErrTargetDetached) || errors.Is(err, chromedp.ErrChannelClosed) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "lost the connection") || strings.Contains(msg, "Target closed") ||
+		strings.Contains(msg, "target crashed") || strings.Contains(msg, "No target with given id")
+}
+
+// transient reports whether err is an evaluation that a navigation cut
+// short; the next read works.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find default execution context") ||
+		strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
+}
+
+// click clicks the first element of a selector key: a trusted mouse click
+// at its center when it is on top there, else a JavaScript click. It
+// reports whether an element was found.
+func click(ctx context.Context, sel *compiledSelectors, key string) (bool, error) {
+	type rect struct {
+		X, Y, W, H float64
+		Hit        bool
+	}
+	loc, err := evalOp[*rect](ctx, sel, "locate", map[string]string{"key": key})
+	if err != nil || loc == nil {
+		return false, err
+	}
+	if loc.Hit && loc.W > 0 && loc.H > 0 {
+		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			steps := []input.DispatchMouseEventParams{
+				{Type: input.DispatchMouseEventTypeMouseMoved, X: loc.X, Y: loc.Y},
+				{Type: input.DispatchMouseEventTypeMousePressed, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1},
+				{Type: input.DispatchMouseEventTypeMouseReleased, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, ClickCount: 1},
+			}
+			for _, p := range steps {
+				if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		return true, err
+	}
+	ok, err := evalOp[bool](ctx, sel, "jsclick", map[string]string{"key": key})
+	return ok, err
+}
+
+// pressEnter sends Enter (or Shift+Enter) as a rawKeyDown and a keyUp with
+// no text: a "char" event would be one more key press for the editor.
+func pressEnter(shift bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		var mods int64
+		if shift {
+			mods = 8
+		}
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+				Type: typ, Key: "Enter", Code: "Enter", Modifiers: mods,
+				WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// insertText types s as an IME commit (Input.insertText).
+func insertText(s string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: s})
+		return err
+	})
+}
