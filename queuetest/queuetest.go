@@ -1,30 +1,3 @@
-// Package queuetest is the conformance suite of wasend.Queue: Run checks that
-// an implementation keeps the contract documented on the interface.
-//
-// # Use
-//
-//	func TestConformance(t *testing.T) {
-//		queuetest.Run(t, func(t *testing.T) wasend.Queue {
-//			q := newMyQueue(t) // a fresh, isolated queue; close it in t.Cleanup
-//			return q
-//		}, queuetest.Options{DeadLetter: true})
-//	}
-//
-// newQueue is called once per subtest and must return a queue that shares
-// nothing with the others (a fresh namespace or server), so that subtests can
-// run in parallel. The suite picks random browser context ids, so a shared
-// back end is tolerated too.
-//
-// # What it checks
-//
-// Delivery of the exact Delivery, delays, routing by browser context (also
-// of a delivery enqueued before Consume started), redelivery after a handler
-// error, the dead letter, shutdown (Consume returns only after the handlers
-// in flight returned, and their ctx is not canceled), volume, at-least-once
-// with concurrent workers, Depth (if the queue is a wasend.DepthReporter) and
-// Stats.
-//
-// The package imports only the standard library and wasend.
 package queuetest
 
 import (
@@ -66,8 +39,10 @@ type Options struct {
 	// for one browser context; the suite checks that it reaches it. Default:
 	// 0 (not checked).
 	MinConcurrency int
-	// Parallel runs the subtests in parallel.
-	Parallel bool
+	// Serial runs the subtests one after another, for a newQueue whose
+	// queues cannot run side by side. Default: false (the subtests run in
+	// parallel, with t.Parallel).
+	Serial bool
 }
 
 func (o *Options) defaults() {
@@ -111,7 +86,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) wasend.Queue, opts Options) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if opts.Parallel {
+			if !opts.Serial {
 				t.Parallel()
 			}
 			tc.fn(t)

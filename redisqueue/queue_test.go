@@ -28,7 +28,6 @@ func TestConformance(t *testing.T) {
 		}, queuetest.Options{
 			DeadLetter:     true,
 			MinConcurrency: DefaultWorkers,
-			Parallel:       true,
 		})
 	})
 }

@@ -17,7 +17,7 @@ var (
 )
 
 func TestStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) wasend.Store { return wasendtest.NewStore() })
+	storetest.Run(t, func(t *testing.T) wasend.Store { return wasendtest.NewStore() }, storetest.Options{})
 }
 
 func TestQueueConformance(t *testing.T) {
@@ -26,5 +26,5 @@ func TestQueueConformance(t *testing.T) {
 		t.Cleanup(func() { _ = q.Close() })
 		return q
 	}, queuetest.Options{Delay: 200 * time.Millisecond, DelayTolerance: time.Second, DeadLetter: true,
-		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2, Parallel: true})
+		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2})
 }
