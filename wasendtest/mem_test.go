@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/leasetest"
 	"github.com/wasend/wasend/queuetest"
 	"github.com/wasend/wasend/storetest"
 	"github.com/wasend/wasend/wasendtest"
@@ -14,6 +15,7 @@ var (
 	_ wasend.Store         = (*wasendtest.Store)(nil)
 	_ wasend.Queue         = (*wasendtest.Queue)(nil)
 	_ wasend.DepthReporter = (*wasendtest.Queue)(nil)
+	_ wasend.Leaser        = (*wasendtest.Leaser)(nil)
 )
 
 func TestStoreConformance(t *testing.T) {
@@ -27,4 +29,8 @@ func TestQueueConformance(t *testing.T) {
 		return q
 	}, queuetest.Options{Delay: 200 * time.Millisecond, DelayTolerance: time.Second, DeadLetter: true,
 		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2})
+}
+
+func TestLeaserConformance(t *testing.T) {
+	leasetest.Run(t, func(t *testing.T) wasend.Leaser { return wasendtest.NewLeaser() }, leasetest.Options{})
 }
