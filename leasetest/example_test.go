@@ -12,7 +12,7 @@ import (
 // in-memory Leaser stands in for the implementation under test. The suite
 // needs the test's *testing.T, so the example compiles but does not run:
 // its body is what goes in the test function.
-func Example() {
+func ExampleRun() {
 	var t *testing.T // func TestConformance(t *testing.T) {
 	leasetest.Run(t, func(t *testing.T) wasend.Leaser {
 		// A new leaser for each subtest; one on Redis would be closed in
