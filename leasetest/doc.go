@@ -9,18 +9,18 @@
 //	func TestConformance(t *testing.T) {
 //		leasetest.Run(t, func(t *testing.T) wasend.Leaser {
 //			return newMyLeaser(t) // closed in t.Cleanup
-//		}, leasetest.Options{})
+//		}, leasetest.Options{Parallel: true})
 //	}
 //
-// Run, queuetest.Run and storetest.Run share that shape: the test, a
-// function that builds one implementation for a subtest, and Options whose
-// zero value means the defaults.
+// The public suites (storetest, queuetest, leasetest and browsertest)
+// share that shape: the test, a function that builds one implementation
+// for a subtest, and Options whose zero value means the defaults.
 //
 // # Isolation
 //
 // newLeaser is called once per subtest. The suite picks random browser
-// context ids, so the leasers may share a back end (one Redis), and the
-// subtests run in parallel unless Options.Serial.
+// context ids, so the leasers may share a back end (one Redis), also when
+// the subtests run in parallel (Options.Parallel).
 //
 // # What it checks
 //

@@ -18,5 +18,5 @@ func ExampleRun() {
 		// A new leaser for each subtest; one on Redis would be closed in
 		// t.Cleanup.
 		return wasendtest.NewLeaser()
-	}, leasetest.Options{})
+	}, leasetest.Options{Parallel: true})
 }

@@ -16,12 +16,15 @@ import (
 // returns. The zero value is valid: each field has a default.
 type Options struct {
 	// TTL is the time to live of the leases that the suite lets expire. The
-	// leaser must accept it. Default: 200 ms.
+	// leaser must accept it. Default: DefaultTTL.
 	TTL time.Duration
-	// ExpiryTimeout bounds the wait for a lease of TTL to expire, and for
-	// the race checks. It only limits a failure: the suite polls, and goes
-	// on as soon as the lease is free. Default: 10 s.
+	// ExpiryTimeout bounds the wait for a lease of TTL to expire. It only
+	// limits a failure: the suite polls, and goes on as soon as the lease
+	// is free. Default: DefaultExpiryTimeout.
 	ExpiryTimeout time.Duration
+	// RaceTimeout bounds each race check, in which owners contend for one
+	// lease. It only limits a failure. Default: DefaultRaceTimeout.
+	RaceTimeout time.Duration
 	// Advance makes d pass on the leaser's clock, for a leaser whose clock
 	// does not run by itself (miniredis's: pass its FastForward). While it
 	// waits for a lease to expire, the suite calls Advance instead of
@@ -29,23 +32,34 @@ type Options struct {
 	// clock).
 	Advance func(d time.Duration)
 	// Concurrency is the number of goroutines, each with an owner of its
-	// own, of the race checks. Default: 8.
+	// own, of the race checks; less than 2 means the default. Default:
+	// DefaultConcurrency.
 	Concurrency int
-	// Serial runs the subtests one after another, for a newLeaser whose
-	// leasers cannot run side by side. Default: false (the subtests run in
-	// parallel, with t.Parallel).
-	Serial bool
+	// Parallel runs the subtests in parallel (t.Parallel). Default: false
+	// (one after another).
+	Parallel bool
 }
+
+// The defaults of Options.
+const (
+	DefaultTTL           = 200 * time.Millisecond
+	DefaultExpiryTimeout = 10 * time.Second
+	DefaultRaceTimeout   = time.Minute
+	DefaultConcurrency   = 8
+)
 
 func (o *Options) defaults() {
 	if o.TTL <= 0 {
-		o.TTL = 200 * time.Millisecond
+		o.TTL = DefaultTTL
 	}
 	if o.ExpiryTimeout <= 0 {
-		o.ExpiryTimeout = 10 * time.Second
+		o.ExpiryTimeout = DefaultExpiryTimeout
+	}
+	if o.RaceTimeout <= 0 {
+		o.RaceTimeout = DefaultRaceTimeout
 	}
 	if o.Concurrency <= 1 {
-		o.Concurrency = 8
+		o.Concurrency = DefaultConcurrency
 	}
 }
 
@@ -80,7 +94,7 @@ func Run(t *testing.T, newLeaser func(t *testing.T) wasend.Leaser, opts Options)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if !opts.Serial {
+			if opts.Parallel {
 				t.Parallel()
 			}
 			tc.fn(t, newLeaser(t))
@@ -399,7 +413,7 @@ func (s *suite) testRaceExclusion(t *testing.T, l wasend.Leaser) {
 		failed atomic.Bool
 		wg     sync.WaitGroup
 	)
-	deadline := time.Now().Add(s.opts.ExpiryTimeout)
+	deadline := time.Now().Add(s.opts.RaceTimeout)
 	ctx := context.Background()
 	fail := func(format string, args ...any) {
 		t.Errorf(format, args...)
@@ -410,7 +424,7 @@ func (s *suite) testRaceExclusion(t *testing.T, l wasend.Leaser) {
 			me := owner(g)
 			for taken.Load() < total && !failed.Load() {
 				if time.Now().After(deadline) {
-					fail("the lease of %d was taken %d times in %s, want %d", id, taken.Load(), s.opts.ExpiryTimeout, total)
+					fail("the lease of %d was taken %d times in %s, want %d", id, taken.Load(), s.opts.RaceTimeout, total)
 					return
 				}
 				ok, err := l.Acquire(ctx, id, me, long)
@@ -419,7 +433,9 @@ func (s *suite) testRaceExclusion(t *testing.T, l wasend.Leaser) {
 					return
 				}
 				if !ok {
-					time.Sleep(time.Millisecond)
+					// Back off, so that the losers do not crowd out the
+					// holder's calls.
+					time.Sleep(time.Duration(1+rand.IntN(5)) * time.Millisecond)
 					continue
 				}
 				if in := inside.Add(1); in != 1 {

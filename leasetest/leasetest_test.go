@@ -17,7 +17,7 @@ import (
 // TestMemLeaser runs the suite on a leaser with no bug, which checks the
 // suite itself without Redis.
 func TestMemLeaser(t *testing.T) {
-	leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newMemLeaser("") }, leasetest.Options{})
+	leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newMemLeaser("") }, leasetest.Options{Parallel: true})
 }
 
 // envBug names the bug of the leaser that TestSuiteCatchesBugs runs the
@@ -30,10 +30,10 @@ const envBug = "LEASETEST_BUG"
 // rule.
 func TestSuiteCatchesBugs(t *testing.T) {
 	if bug := os.Getenv(envBug); bug != "" {
-		// The bugs that keep a lease make the suite wait for its expiry
-		// until ExpiryTimeout: keep that short.
+		// The bugs that keep a lease make the suite wait until
+		// ExpiryTimeout or RaceTimeout: keep them short.
 		leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newMemLeaser(bug) },
-			leasetest.Options{ExpiryTimeout: 2 * time.Second})
+			leasetest.Options{ExpiryTimeout: 2 * time.Second, RaceTimeout: 2 * time.Second, Parallel: true})
 		return
 	}
 	for _, tc := range []struct {

@@ -9,21 +9,21 @@
 //		queuetest.Run(t, func(t *testing.T) wasend.Queue {
 //			q := newMyQueue(t) // a fresh, isolated queue; closed in t.Cleanup
 //			return q
-//		}, queuetest.Options{DeadLetter: true})
+//		}, queuetest.Options{DeadLetter: true, Parallel: true})
 //	}
 //
-// Run, leasetest.Run and storetest.Run share that shape: the test, a
-// function that builds one implementation for a subtest, and Options whose
-// zero value means the defaults. Options says what the suite may expect of
+// The public suites (storetest, queuetest, leasetest and browsertest)
+// share that shape: the test, a function that builds one implementation
+// for a subtest, and Options whose zero value means the defaults. Options says what the suite may expect of
 // the queue (a dead letter, a number of handlers at once) and bounds its
 // waits.
 //
 // # Isolation
 //
 // newQueue is called once per subtest and should return a queue that shares
-// nothing with the others (a fresh namespace or server): the subtests run in
-// parallel unless Options.Serial. The suite picks random browser context
-// ids, so a shared back end is tolerated too.
+// nothing with the others (a fresh namespace or server), so that the
+// subtests can run in parallel (Options.Parallel). The suite picks random
+// browser context ids, so a shared back end is tolerated too.
 //
 // # What it checks
 //

@@ -24,5 +24,6 @@ func ExampleRun() {
 	}, queuetest.Options{
 		DeadLetter:     true, // the queue gives up after 3 attempts
 		MinConcurrency: 2,    // and runs 2 handlers at once per context
+		Parallel:       true, // each subtest has a queue of its own
 	})
 }

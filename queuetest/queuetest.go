@@ -17,33 +17,44 @@ import (
 // The zero value is valid: each field has a default.
 type Options struct {
 	// DeliveryTimeout bounds the wait for a delivery that is due. Default:
-	// 10 s.
+	// DefaultDeliveryTimeout.
 	DeliveryTimeout time.Duration
-	// Delay is the delay of the delayed deliveries. Default: 1.5 s.
+	// Delay is the delay of the delayed deliveries. Default: DefaultDelay.
 	Delay time.Duration
 	// DelayTolerance is how late after Delay a delayed delivery may arrive.
-	// Default: 5 s.
+	// Default: DefaultDelayTolerance.
 	DelayTolerance time.Duration
 	// RedeliveryTimeout bounds the wait for a delivery whose handler
-	// returned an error to come again. Default: 15 s.
+	// returned an error to come again. Default: DefaultRedeliveryTimeout.
 	RedeliveryTimeout time.Duration
 	// DeadLetter says that the queues give up on a delivery whose handler
 	// keeps failing within DeadLetterTimeout, and then call
 	// HandleDeadLetter. Default: false (the dead letter is not checked).
 	DeadLetter bool
-	// DeadLetterTimeout bounds the wait for the dead letter. Default: 30 s.
+	// DeadLetterTimeout bounds the wait for the dead letter. Default:
+	// DefaultDeadLetterTimeout.
 	DeadLetterTimeout time.Duration
-	// Many is the number of deliveries of the volume check. Default: 500.
+	// Many is the number of deliveries of the volume check. Default:
+	// DefaultMany.
 	Many int
 	// MinConcurrency is the number of handlers that the queues run at once
 	// for one browser context; the suite checks that it reaches it. Default:
 	// 0 (not checked).
 	MinConcurrency int
-	// Serial runs the subtests one after another, for a newQueue whose
-	// queues cannot run side by side. Default: false (the subtests run in
-	// parallel, with t.Parallel).
-	Serial bool
+	// Parallel runs the subtests in parallel (t.Parallel). Default: false
+	// (one after another).
+	Parallel bool
 }
+
+// The defaults of Options.
+const (
+	DefaultDeliveryTimeout   = 10 * time.Second
+	DefaultDelay             = 1500 * time.Millisecond
+	DefaultDelayTolerance    = 5 * time.Second
+	DefaultRedeliveryTimeout = 15 * time.Second
+	DefaultDeadLetterTimeout = 30 * time.Second
+	DefaultMany              = 500
+)
 
 func (o *Options) defaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -51,13 +62,13 @@ func (o *Options) defaults() {
 			*d = v
 		}
 	}
-	def(&o.DeliveryTimeout, 10*time.Second)
-	def(&o.Delay, 1500*time.Millisecond)
-	def(&o.DelayTolerance, 5*time.Second)
-	def(&o.RedeliveryTimeout, 15*time.Second)
-	def(&o.DeadLetterTimeout, 30*time.Second)
+	def(&o.DeliveryTimeout, DefaultDeliveryTimeout)
+	def(&o.Delay, DefaultDelay)
+	def(&o.DelayTolerance, DefaultDelayTolerance)
+	def(&o.RedeliveryTimeout, DefaultRedeliveryTimeout)
+	def(&o.DeadLetterTimeout, DefaultDeadLetterTimeout)
 	if o.Many <= 0 {
-		o.Many = 500
+		o.Many = DefaultMany
 	}
 }
 
@@ -86,7 +97,7 @@ func Run(t *testing.T, newQueue func(t *testing.T) wasend.Queue, opts Options) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if !opts.Serial {
+			if opts.Parallel {
 				t.Parallel()
 			}
 			tc.fn(t)

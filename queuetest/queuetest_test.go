@@ -16,7 +16,7 @@ import (
 func TestMemQueue(t *testing.T) {
 	queuetest.Run(t, func(t *testing.T) wasend.Queue {
 		return newMemQueue(2, 3)
-	}, queuetest.Options{DeadLetter: true, MinConcurrency: 2})
+	}, queuetest.Options{DeadLetter: true, MinConcurrency: 2, Parallel: true})
 }
 
 // memQueue is a Queue in memory: one list of items per browser context,

@@ -18,11 +18,11 @@ func TestLeaserConformance(t *testing.T) {
 		// move.
 		b := miniBackend(t)
 		leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newTestQueue(t, b) },
-			leasetest.Options{Advance: b.advance})
+			leasetest.Options{Advance: b.advance, Parallel: true})
 	})
 	t.Run("redis", func(t *testing.T) {
 		t.Parallel()
 		b := realBackend(t)
-		leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newTestQueue(t, b) }, leasetest.Options{})
+		leasetest.Run(t, func(t *testing.T) wasend.Leaser { return newTestQueue(t, b) }, leasetest.Options{Parallel: true})
 	})
 }

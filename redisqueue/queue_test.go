@@ -28,6 +28,7 @@ func TestConformance(t *testing.T) {
 		}, queuetest.Options{
 			DeadLetter:     true,
 			MinConcurrency: DefaultWorkers,
+			Parallel:       true,
 		})
 	})
 }

@@ -20,16 +20,16 @@ func conformance(b backend, variant string, o storetest.Options, opts ...sqlstor
 
 func TestConformance(t *testing.T) {
 	for _, b := range backends {
-		t.Run(string(b.dialect), conformance(b, "", storetest.Options{}))
+		t.Run(string(b.dialect), conformance(b, "", storetest.Options{Parallel: true}))
 	}
 	// Connection settings the store must not depend on.
-	t.Run("mysql-parsetime", conformance(backends[1], "parsetime", storetest.Options{}))
-	t.Run("mysql-foundrows", conformance(backends[1], "foundrows", storetest.Options{}))
-	t.Run("postgres-simple", conformance(backends[0], "simple", storetest.Options{}))
+	t.Run("mysql-parsetime", conformance(backends[1], "parsetime", storetest.Options{Parallel: true}))
+	t.Run("mysql-foundrows", conformance(backends[1], "foundrows", storetest.Options{Parallel: true}))
+	t.Run("postgres-simple", conformance(backends[0], "simple", storetest.Options{Parallel: true}))
 	// A store on a clock of its own, 30 days behind the wall clock: every
 	// time it stamps comes from that clock, never from the database's.
 	past := func() time.Time { return time.Now().Add(-30 * 24 * time.Hour) }
-	t.Run("sqlite-clock", conformance(backends[2], "", storetest.Options{Now: past}, sqlstore.WithClock(past)))
+	t.Run("sqlite-clock", conformance(backends[2], "", storetest.Options{Now: past, Parallel: true}, sqlstore.WithClock(past)))
 }
 
 func BenchmarkStore(b *testing.B) {

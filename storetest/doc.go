@@ -9,19 +9,19 @@
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) wasend.Store {
 //			return newEmptyMigratedStore(t) // released in t.Cleanup
-//		}, storetest.Options{})
+//		}, storetest.Options{Parallel: true})
 //	}
 //
-// Run, leasetest.Run and queuetest.Run share that shape: the test, a
-// function that builds one implementation for a subtest, and Options whose
-// zero value means the defaults.
+// The public suites (storetest, queuetest, leasetest and browsertest)
+// share that shape: the test, a function that builds one implementation
+// for a subtest, and Options whose zero value means the defaults.
 //
 // # Isolation
 //
-// Each subtest calls newStore once and expects a fresh, empty store that
-// shares nothing with the stores of the other subtests (its own database,
-// schema or file): the subtests run in parallel (t.Parallel). A newStore
-// that can only empty one shared database sets Options.Serial.
+// Each subtest calls newStore once and expects a fresh, empty store. With
+// Options.Parallel the subtests run in parallel, and each store must share
+// nothing with the others (its own database, schema or file); without it,
+// newStore may empty one shared database instead.
 //
 // # What it checks
 //

@@ -18,7 +18,7 @@ func ExampleRun() {
 		// A fresh, empty, migrated store for each subtest: a database of
 		// its own, dropped in t.Cleanup.
 		return wasendtest.NewStore()
-	}, storetest.Options{})
+	}, storetest.Options{Parallel: true}) // each subtest has a store of its own
 }
 
 // A store's package measures the store's share of a send from a benchmark.

@@ -20,10 +20,10 @@ type Options struct {
 	// of a store built with a fake one (sqlstore.WithClock). Default:
 	// time.Now.
 	Now func() time.Time
-	// Serial runs the subtests one after another, for a newStore that
-	// empties one shared database instead of making a new one. Default:
-	// false (the subtests run in parallel, with t.Parallel).
-	Serial bool
+	// Parallel runs the subtests in parallel (t.Parallel), each on a store
+	// of its own. Default: false (one after another, so that a newStore
+	// may empty one shared database instead of making a new one).
+	Parallel bool
 }
 
 // test is one subtest of the suite.
@@ -39,7 +39,7 @@ type store struct {
 }
 
 // Run runs the conformance suite. newStore must return a fresh, empty,
-// ready-to-use store, isolated from the others (unless opts.Serial), and
+// ready-to-use store, isolated from the others (if opts.Parallel), and
 // release it in t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 	t.Helper()
@@ -60,12 +60,12 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			if !opts.Serial {
+			if opts.Parallel {
 				t.Parallel()
 			}
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
-					if !opts.Serial {
+					if opts.Parallel {
 						t.Parallel()
 					}
 					tc.fn(t, &store{Store: newStore(t), now: opts.Now})

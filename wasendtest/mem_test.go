@@ -19,7 +19,7 @@ var (
 )
 
 func TestStoreConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) wasend.Store { return wasendtest.NewStore() }, storetest.Options{})
+	storetest.Run(t, func(t *testing.T) wasend.Store { return wasendtest.NewStore() }, storetest.Options{Parallel: true})
 }
 
 func TestQueueConformance(t *testing.T) {
@@ -28,9 +28,9 @@ func TestQueueConformance(t *testing.T) {
 		t.Cleanup(func() { _ = q.Close() })
 		return q
 	}, queuetest.Options{Delay: 200 * time.Millisecond, DelayTolerance: time.Second, DeadLetter: true,
-		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2})
+		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2, Parallel: true})
 }
 
 func TestLeaserConformance(t *testing.T) {
-	leasetest.Run(t, func(t *testing.T) wasend.Leaser { return wasendtest.NewLeaser() }, leasetest.Options{})
+	leasetest.Run(t, func(t *testing.T) wasend.Leaser { return wasendtest.NewLeaser() }, leasetest.Options{Parallel: true})
 }
