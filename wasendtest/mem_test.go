@@ -27,7 +27,7 @@ func TestQueueConformance(t *testing.T) {
 		q := wasendtest.NewQueue(wasendtest.WithRetry(3, 10*time.Millisecond))
 		t.Cleanup(func() { _ = q.Close() })
 		return q
-	}, queuetest.Options{Delay: 200 * time.Millisecond, DelayTolerance: time.Second, DeadLetter: true,
+	}, queuetest.Options{Delay: 200 * time.Millisecond, DeadLetter: true,
 		DeadLetterTimeout: 5 * time.Second, MinConcurrency: 2, Parallel: true})
 }
 
