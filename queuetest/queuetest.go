@@ -192,6 +192,7 @@ func (s *suite) consume(t *testing.T, q wasend.Queue, contextID int64, h wasend.
 	// Fail early if Consume cannot start.
 	select {
 	case err := <-done:
+		once.Do(cancel) // stop has nothing left to wait for
 		t.Fatalf("Consume(%d) returned %v at once, want it to run", contextID, err)
 	case <-time.After(20 * time.Millisecond):
 	}
