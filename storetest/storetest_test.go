@@ -3,13 +3,13 @@ package storetest_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/suite"
 	"github.com/wasend/wasend/storetest"
 	"github.com/wasend/wasend/wasendtest"
 )
@@ -43,20 +43,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBugs$", "-test.count=1")
-			cmd.Env = append(os.Environ(), envBug+"="+tc.bug)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("the suite passed a store with bug %q, want it to fail; output:\n%s", tc.bug, out)
-			}
-			if _, ok := err.(*exec.ExitError); !ok {
-				t.Fatalf("running the child: %v", err)
-			}
-			for _, name := range tc.fail {
-				if !strings.Contains(string(out), "--- FAIL: TestSuiteCatchesBugs/"+name+" ") {
-					t.Errorf("bug %q: subtest %s did not fail, want it to; output:\n%s", tc.bug, name, out)
-				}
-			}
+			suite.WantFail(t, "TestSuiteCatchesBugs", envBug, tc.bug, tc.fail)
 		})
 	}
 }
