@@ -16,24 +16,24 @@ import (
 // returns. The zero value is valid: each field has a default.
 type Options struct {
 	// TTL is the time to live of the leases that the suite lets expire. The
-	// leaser must accept it. Default: DefaultTTL.
+	// leaser must accept it. Default: DefaultTTL (200 ms).
 	TTL time.Duration
 	// ExpiryTimeout bounds the wait for a lease of TTL to expire. It only
 	// limits a failure: the suite polls, and goes on as soon as the lease
-	// is free. Default: DefaultExpiryTimeout.
+	// is free. Default: DefaultExpiryTimeout (10 s).
 	ExpiryTimeout time.Duration
 	// RaceTimeout bounds each race check, in which owners contend for one
-	// lease. It only limits a failure. Default: DefaultRaceTimeout.
+	// lease. It only limits a failure. Default: DefaultRaceTimeout (1 min).
 	RaceTimeout time.Duration
 	// Advance makes d pass on the leaser's clock, for a leaser whose clock
-	// does not run by itself (miniredis's: pass its FastForward). While it
-	// waits for a lease to expire, the suite calls Advance instead of
-	// sleeping. Default: nil (the suite sleeps: the leaser runs on the wall
-	// clock).
+	// does not run by itself (miniredis's: pass its FastForward). Whenever
+	// it lets time pass for a lease to expire, the suite calls Advance
+	// instead of sleeping. Default: nil (the suite sleeps: the leaser runs
+	// on the wall clock).
 	Advance func(d time.Duration)
 	// Concurrency is the number of goroutines, each with an owner of its
 	// own, of the race checks; less than 2 means the default. Default:
-	// DefaultConcurrency.
+	// DefaultConcurrency (8).
 	Concurrency int
 	// Parallel runs the subtests in parallel (t.Parallel). Default: false
 	// (one after another).

@@ -17,25 +17,27 @@ import (
 // The zero value is valid: each field has a default.
 type Options struct {
 	// DeliveryTimeout bounds the wait for a delivery that is due. Default:
-	// DefaultDeliveryTimeout.
+	// DefaultDeliveryTimeout (10 s).
 	DeliveryTimeout time.Duration
-	// Delay is the delay of the delayed deliveries. Default: DefaultDelay.
+	// Delay is the delay of the delayed deliveries. Default: DefaultDelay
+	// (1.5 s).
 	Delay time.Duration
 	// DelayTolerance is how late after Delay a delayed delivery may arrive.
-	// Default: DefaultDelayTolerance.
+	// Default: DefaultDelayTolerance (5 s).
 	DelayTolerance time.Duration
 	// RedeliveryTimeout bounds the wait for a delivery whose handler
-	// returned an error to come again. Default: DefaultRedeliveryTimeout.
+	// returned an error to come again. Default: DefaultRedeliveryTimeout
+	// (15 s).
 	RedeliveryTimeout time.Duration
 	// DeadLetter says that the queues give up on a delivery whose handler
 	// keeps failing within DeadLetterTimeout, and then call
 	// HandleDeadLetter. Default: false (the dead letter is not checked).
 	DeadLetter bool
 	// DeadLetterTimeout bounds the wait for the dead letter. Default:
-	// DefaultDeadLetterTimeout.
+	// DefaultDeadLetterTimeout (30 s).
 	DeadLetterTimeout time.Duration
 	// Many is the number of deliveries of the volume check. Default:
-	// DefaultMany.
+	// DefaultMany (500).
 	Many int
 	// MinConcurrency is the number of handlers that the queues run at once
 	// for one browser context; the suite checks that it reaches it. Default:
