@@ -1,30 +1,3 @@
-// Package queuetest is the conformance suite of wasend.Queue: Run checks that
-// an implementation keeps the contract documented on the interface.
-//
-// # Use
-//
-//	func TestConformance(t *testing.T) {
-//		queuetest.Run(t, func(t *testing.T) wasend.Queue {
-//			q := newMyQueue(t) // a fresh, isolated queue; close it in t.Cleanup
-//			return q
-//		}, queuetest.Options{DeadLetter: true})
-//	}
-//
-// newQueue is called once per subtest and must return a queue that shares
-// nothing with the others (a fresh namespace or server), so that subtests can
-// run in parallel. The suite picks random browser context ids, so a shared
-// back end is tolerated too.
-//
-// # What it checks
-//
-// Delivery of the exact Delivery, delays, routing by browser context (also
-// of a delivery enqueued before Consume started), redelivery after a handler
-// error, the dead letter, shutdown (Consume returns only after the handlers
-// in flight returned, and their ctx is not canceled), volume, at-least-once
-// with concurrent workers, Depth (if the queue is a wasend.DepthReporter) and
-// Stats.
-//
-// The package imports only the standard library and wasend.
 package queuetest
 
 import (
@@ -44,31 +17,46 @@ import (
 // The zero value is valid: each field has a default.
 type Options struct {
 	// DeliveryTimeout bounds the wait for a delivery that is due. Default:
-	// 10 s.
+	// DefaultDeliveryTimeout (10 s).
 	DeliveryTimeout time.Duration
-	// Delay is the delay of the delayed deliveries. Default: 1.5 s.
+	// Delay is the delay of the delayed deliveries. Default: DefaultDelay
+	// (1.5 s).
 	Delay time.Duration
 	// DelayTolerance is how late after Delay a delayed delivery may arrive.
-	// Default: 5 s.
+	// Default: DefaultDelayTolerance (5 s).
 	DelayTolerance time.Duration
 	// RedeliveryTimeout bounds the wait for a delivery whose handler
-	// returned an error to come again. Default: 15 s.
+	// returned an error to come again. Default: DefaultRedeliveryTimeout
+	// (15 s).
 	RedeliveryTimeout time.Duration
 	// DeadLetter says that the queues give up on a delivery whose handler
 	// keeps failing within DeadLetterTimeout, and then call
 	// HandleDeadLetter. Default: false (the dead letter is not checked).
 	DeadLetter bool
-	// DeadLetterTimeout bounds the wait for the dead letter. Default: 30 s.
+	// DeadLetterTimeout bounds the wait for the dead letter. Default:
+	// DefaultDeadLetterTimeout (30 s).
 	DeadLetterTimeout time.Duration
-	// Many is the number of deliveries of the volume check. Default: 500.
+	// Many is the number of deliveries of the volume check. Default:
+	// DefaultMany (500).
 	Many int
 	// MinConcurrency is the number of handlers that the queues run at once
 	// for one browser context; the suite checks that it reaches it. Default:
 	// 0 (not checked).
 	MinConcurrency int
-	// Parallel runs the subtests in parallel.
+	// Parallel runs the subtests in parallel (t.Parallel). Default: false
+	// (one after another).
 	Parallel bool
 }
+
+// The defaults of Options.
+const (
+	DefaultDeliveryTimeout   = 10 * time.Second
+	DefaultDelay             = 1500 * time.Millisecond
+	DefaultDelayTolerance    = 5 * time.Second
+	DefaultRedeliveryTimeout = 15 * time.Second
+	DefaultDeadLetterTimeout = 30 * time.Second
+	DefaultMany              = 500
+)
 
 func (o *Options) defaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -76,13 +64,13 @@ func (o *Options) defaults() {
 			*d = v
 		}
 	}
-	def(&o.DeliveryTimeout, 10*time.Second)
-	def(&o.Delay, 1500*time.Millisecond)
-	def(&o.DelayTolerance, 5*time.Second)
-	def(&o.RedeliveryTimeout, 15*time.Second)
-	def(&o.DeadLetterTimeout, 30*time.Second)
+	def(&o.DeliveryTimeout, DefaultDeliveryTimeout)
+	def(&o.Delay, DefaultDelay)
+	def(&o.DelayTolerance, DefaultDelayTolerance)
+	def(&o.RedeliveryTimeout, DefaultRedeliveryTimeout)
+	def(&o.DeadLetterTimeout, DefaultDeadLetterTimeout)
 	if o.Many <= 0 {
-		o.Many = 500
+		o.Many = DefaultMany
 	}
 }
 
@@ -206,6 +194,7 @@ func (s *suite) consume(t *testing.T, q wasend.Queue, contextID int64, h wasend.
 	// Fail early if Consume cannot start.
 	select {
 	case err := <-done:
+		once.Do(cancel) // stop has nothing left to wait for
 		t.Fatalf("Consume(%d) returned %v at once, want it to run", contextID, err)
 	case <-time.After(20 * time.Millisecond):
 	}

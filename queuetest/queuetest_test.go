@@ -3,11 +3,13 @@ package queuetest_test
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/suite"
 	"github.com/wasend/wasend/queuetest"
 )
 
@@ -15,15 +17,52 @@ import (
 // suite itself without Redis.
 func TestMemQueue(t *testing.T) {
 	queuetest.Run(t, func(t *testing.T) wasend.Queue {
-		return newMemQueue(2, 3)
+		return newMemQueue(2, 3, "")
 	}, queuetest.Options{DeadLetter: true, MinConcurrency: 2, Parallel: true})
 }
 
+// envBug names the bug of the queue that TestSuiteCatchesBugs runs the
+// suite on, in a child process.
+const envBug = "QUEUETEST_BUG"
+
+// TestSuiteCatchesBugs runs the suite on queues that each break one rule of
+// the contract, each in a child process (a failing suite fails its test),
+// and checks that the suite fails, in the subtests that own the rule.
+func TestSuiteCatchesBugs(t *testing.T) {
+	if bug := os.Getenv(envBug); bug != "" {
+		workers, attempts := 2, 3
+		if bug == "no-retry" {
+			attempts = 1
+		}
+		queuetest.Run(t, func(t *testing.T) wasend.Queue {
+			return newMemQueue(workers, attempts, bug)
+		}, queuetest.Options{DeadLetter: true, MinConcurrency: 2, Parallel: true,
+			DeliveryTimeout: 2 * time.Second, RedeliveryTimeout: 2 * time.Second})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string // subtests that must fail
+	}{
+		{"one-list", []string{"Routing", "TwoContexts"}},
+		{"no-retry", []string{"Redelivery", "ConcurrentWorkers"}},
+		{"cancel-handlers", []string{"Shutdown"}},
+		{"no-wait", []string{"Shutdown"}},
+		{"no-delay", []string{"Delay"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			suite.WantFail(t, "TestSuiteCatchesBugs", envBug, tc.bug, tc.fail)
+		})
+	}
+}
+
 // memQueue is a Queue in memory: one list of items per browser context,
-// polled by the workers of its consumer.
+// polled by the workers of its consumer. bug, if not empty, names a rule it
+// breaks.
 type memQueue struct {
 	workers, attempts int
-	ignoreContext     bool
+	bug               string
 
 	mu        sync.Mutex
 	items     map[int64][]*memItem
@@ -38,15 +77,15 @@ type memItem struct {
 	attempts int
 }
 
-func newMemQueue(workers, attempts int) *memQueue {
+func newMemQueue(workers, attempts int, bug string) *memQueue {
 	return &memQueue{
-		workers: workers, attempts: attempts,
+		workers: workers, attempts: attempts, bug: bug,
 		items: map[int64][]*memItem{}, inflight: map[int64]int64{}, consuming: map[int64]bool{},
 	}
 }
 
 func (q *memQueue) key(id int64) int64 {
-	if q.ignoreContext {
+	if q.bug == "one-list" { // every context shares one list
 		return 0
 	}
 	return id
@@ -56,6 +95,9 @@ func (q *memQueue) Enqueue(_ context.Context, d wasend.Delivery, delay time.Dura
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	k := q.key(d.ContextID)
+	if q.bug == "no-delay" {
+		delay = 0
+	}
 	q.items[k] = append(q.items[k], &memItem{d: d, due: time.Now().Add(delay)})
 	return nil
 }
@@ -120,14 +162,22 @@ func (q *memQueue) Consume(ctx context.Context, contextID int64, h wasend.Handle
 					time.Sleep(2 * time.Millisecond)
 					continue
 				}
-				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				parent := context.WithoutCancel(ctx)
+				if q.bug == "cancel-handlers" {
+					parent = ctx
+				}
+				hctx, cancel := context.WithTimeout(parent, time.Minute)
 				err := h.HandleDelivery(hctx, it.d)
 				cancel()
 				q.done(k, it, err, h)
 			}
 		}()
 	}
-	wg.Wait()
+	if q.bug == "no-wait" { // return with the handlers still running
+		<-ctx.Done()
+	} else {
+		wg.Wait()
+	}
 	q.mu.Lock()
 	delete(q.consuming, contextID)
 	q.stats.Consumers--

@@ -49,7 +49,7 @@ var (
 // testApplyJobVersion checks that a job's version starts at 1, grows with
 // every change of the job (and only then), and that IfVersion holds a
 // change to the version it names, within a step.
-func testApplyJobVersion(t *testing.T, s wasend.Store) {
+func testApplyJobVersion(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
 	if j.Version != 1 {
@@ -97,10 +97,10 @@ func testApplyJobVersion(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyJobLifecycle(t *testing.T, s wasend.Store) {
+func testApplyJobLifecycle(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
-	b := base()
+	b := s.base()
 	t1, t2, t3, t4 := b.Add(time.Second), b.Add(2*time.Second), b.Add(3*time.Second), b.Add(4*time.Second)
 	want := j
 
@@ -139,9 +139,9 @@ func testApplyJobLifecycle(t *testing.T, s wasend.Store) {
 	checkJob(t, "after a refused cancel", mustGetJob(t, s, j.ID), want)
 }
 
-func testApplyJobFinal(t *testing.T, s wasend.Store) {
+func testApplyJobFinal(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	b := base()
+	b := s.base()
 	for i, to := range []wasend.JobStatus{wasend.JobCompleted, wasend.JobFailed, wasend.JobCancelled} {
 		j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
 		at := b.Add(time.Duration(i+1) * time.Second)
@@ -163,10 +163,10 @@ func testApplyJobFinal(t *testing.T, s wasend.Store) {
 	checkTime(t, "StartedAt of a paused job", got.StartedAt, time.Time{})
 }
 
-func testApplyJobTimes(t *testing.T, s wasend.Store) {
+func testApplyJobTimes(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
-	b := base()
+	b := s.base()
 	// NextRunAt and EnqueuedAt are kept when set and left alone when zero.
 	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPending,
 		EnqueuedAt: b.Add(time.Minute), At: b}}, true)
@@ -190,7 +190,7 @@ func testApplyJobTimes(t *testing.T, s wasend.Store) {
 	// A zero At means now.
 	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused}}, true)
 	got = mustGetJob(t, s, j.ID)
-	checkSet(t, "UpdatedAt", got.UpdatedAt)
+	s.checkSet(t, "UpdatedAt", got.UpdatedAt)
 	// The attempts add up.
 	for i := range 3 {
 		wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: []wasend.JobStatus{wasend.JobPaused},
@@ -201,7 +201,7 @@ func testApplyJobTimes(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyJobFromSeveral(t *testing.T, s wasend.Store) {
+func testApplyJobFromSeveral(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	for _, st := range []wasend.JobStatus{wasend.JobPending, wasend.JobPaused} {
 		in := job(bc.ID, wasend.KindSingle, 1)
@@ -217,10 +217,10 @@ func testApplyJobFromSeveral(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyMessages(t *testing.T, s wasend.Store) {
+func testApplyMessages(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindBulk, 3))
-	b := base()
+	b := s.base()
 	at := func(n int) time.Time { return b.Add(time.Duration(n) * time.Second) }
 	m0, m1, m2 := j.Messages[0], j.Messages[1], j.Messages[2]
 	check := func(what string, want wasend.Message) {
@@ -275,10 +275,10 @@ func testApplyMessages(t *testing.T, s wasend.Store) {
 	checkJob(t, "the job after its messages changed", got, j)
 }
 
-func testApplyPendingMessages(t *testing.T, s wasend.Store) {
+func testApplyPendingMessages(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindBulk, 5))
-	b := base()
+	b := s.base()
 	ms := j.Messages
 	step := func(id int64, from []wasend.MessageStatus, to wasend.MessageStatus) {
 		t.Helper()
@@ -327,10 +327,10 @@ func testApplyPendingMessages(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplySameValues(t *testing.T, s wasend.Store) {
+func testApplySameValues(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
-	at := base()
+	at := s.base()
 	// A change that leaves every column as it was still happens: some
 	// databases report such an UPDATE as touching no row.
 	for i := range 3 {
@@ -373,7 +373,7 @@ func checkSnapshot(t *testing.T, what string, got, want snapshot) {
 	checkContext(t, what, got.bc, want.bc)
 }
 
-func testApplyAtomicity(t *testing.T, s wasend.Store) {
+func testApplyAtomicity(t *testing.T, s *store) {
 	type parts struct{ job, msg, ctx, pendingTo, unconfTo bool }
 	cases := []struct {
 		name  string
@@ -405,7 +405,7 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 		bc := newContext(t, s, wasend.ContextAvailable)
 		// Message 0 is the step's message, 1 is pending and 2 unconfirmed.
 		j := mustJob(t, s, job(bc.ID, wasend.KindBulk, 3))
-		b := base()
+		b := s.base()
 		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgPend, To: wasend.MessageSending,
 			AddAttempt: true, StartAttempt: true, Mark: "m", At: b}}, true)
 		wantApply(t, s, wasend.Step{Message: &wasend.MessageTransition{ID: j.Messages[2].ID, From: msgSend, To: wasend.MessageUnconfirmed,
@@ -473,7 +473,7 @@ func testApplyAtomicity(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyInvalid(t *testing.T, s wasend.Store) {
+func testApplyInvalid(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindBulk, 2))
 	mid := j.Messages[0].ID
@@ -517,7 +517,7 @@ func testApplyInvalid(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyMissingRows(t *testing.T, s wasend.Store) {
+func testApplyMissingRows(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
 	before := takeSnapshot(t, s, j.ID, bc.ID)
@@ -583,7 +583,7 @@ func race(t *testing.T, s wasend.Store, n int, step func(i int) wasend.Step) []i
 
 const racers = 20
 
-func testApplyRaceClaim(t *testing.T, s wasend.Store) {
+func testApplyRaceClaim(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	for round := range 3 {
 		j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
@@ -601,7 +601,7 @@ func testApplyRaceClaim(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyRaceContext(t *testing.T, s wasend.Store) {
+func testApplyRaceContext(t *testing.T, s *store) {
 	for round := range 3 {
 		bc := newContext(t, s, wasend.ContextAvailable)
 		won := race(t, s, racers, func(int) wasend.Step {
@@ -616,7 +616,7 @@ func testApplyRaceContext(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testApplyRaceStep(t *testing.T, s wasend.Store) {
+func testApplyRaceStep(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	jobs := make([]wasend.Job, racers)
 	for i := range jobs {

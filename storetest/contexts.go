@@ -18,7 +18,7 @@ var contextTests = []test{
 	{"TransitionAtZeroIsNow", testContextTransitionNow},
 }
 
-func testContextCreateDefaults(t *testing.T, s wasend.Store) {
+func testContextCreateDefaults(t *testing.T, s *store) {
 	c := mustContext(t, s, wasend.BrowserContext{})
 	if c.ID <= 0 {
 		t.Fatalf("ID = %d, want > 0", c.ID)
@@ -29,12 +29,12 @@ func testContextCreateDefaults(t *testing.T, s wasend.Store) {
 	if c.SystemID != "" {
 		t.Fatalf("SystemID = %q, want empty", c.SystemID)
 	}
-	checkSet(t, "CreatedAt", c.CreatedAt)
+	s.checkSet(t, "CreatedAt", c.CreatedAt)
 	checkTime(t, "UpdatedAt", c.UpdatedAt, c.CreatedAt)
 	checkContext(t, "Context after CreateContext", mustGetContext(t, s, c.ID), c)
 }
 
-func testContextCreateEachStatus(t *testing.T, s wasend.Store) {
+func testContextCreateEachStatus(t *testing.T, s *store) {
 	for _, st := range wasend.ContextStatuses() {
 		in := wasend.BrowserContext{Status: st, SystemID: "profile-" + string(st) + "-ñ-😀"}
 		c := mustContext(t, s, in)
@@ -45,7 +45,7 @@ func testContextCreateEachStatus(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testContextList(t *testing.T, s wasend.Store) {
+func testContextList(t *testing.T, s *store) {
 	list, err := s.Contexts(t.Context())
 	if err != nil {
 		t.Fatalf("Contexts on an empty store: %v", err)
@@ -73,7 +73,7 @@ func testContextList(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testContextDuplicateSystemID(t *testing.T, s wasend.Store) {
+func testContextDuplicateSystemID(t *testing.T, s *store) {
 	first := mustContext(t, s, wasend.BrowserContext{SystemID: "profile-1"})
 	_, err := s.CreateContext(t.Context(), wasend.BrowserContext{SystemID: "profile-1", Status: wasend.ContextAvailable})
 	checkErrorIs(t, "CreateContext with a taken system id", err, wasend.ErrDuplicateContext)
@@ -90,15 +90,15 @@ func testContextDuplicateSystemID(t *testing.T, s wasend.Store) {
 	checkContext(t, "first context", list[0], first)
 }
 
-func testContextNotFound(t *testing.T, s wasend.Store) {
+func testContextNotFound(t *testing.T, s *store) {
 	_, err := s.Context(t.Context(), missingID)
 	checkErrorIs(t, "Context of a missing id", err, wasend.ErrContextNotFound)
 	wantApply(t, s, wasend.Step{Context: &wasend.ContextTransition{ID: missingID,
 		From: []wasend.ContextStatus{wasend.ContextAvailable}, To: wasend.ContextBusy}}, false)
 }
 
-func testContextTransitions(t *testing.T, s wasend.Store) {
-	b := base()
+func testContextTransitions(t *testing.T, s *store) {
+	b := s.base()
 	type tc struct {
 		start wasend.ContextStatus
 		from  []wasend.ContextStatus
@@ -139,7 +139,7 @@ func testContextTransitions(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testContextTransitionNow(t *testing.T, s wasend.Store) {
+func testContextTransitionNow(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextDisconnected)
 	wantApply(t, s, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID,
 		From: []wasend.ContextStatus{wasend.ContextDisconnected}, To: wasend.ContextAvailable}}, true)
@@ -147,7 +147,7 @@ func testContextTransitionNow(t *testing.T, s wasend.Store) {
 	if got.Status != wasend.ContextAvailable {
 		t.Fatalf("Status = %q, want %q", got.Status, wasend.ContextAvailable)
 	}
-	checkSet(t, "UpdatedAt", got.UpdatedAt)
+	s.checkSet(t, "UpdatedAt", got.UpdatedAt)
 	if got.UpdatedAt.Before(bc.UpdatedAt) {
 		t.Fatalf("UpdatedAt = %v, before the creation (%v)", got.UpdatedAt, bc.UpdatedAt)
 	}

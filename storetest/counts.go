@@ -72,7 +72,7 @@ func mustCounts(t *testing.T, s wasend.Store) (map[jobKey]int64, map[msgKey]int6
 	return countMaps(t, c)
 }
 
-func testCountsEmpty(t *testing.T, s wasend.Store) {
+func testCountsEmpty(t *testing.T, s *store) {
 	newContext(t, s, wasend.ContextAvailable)
 	jobs, msgs := mustCounts(t, s)
 	if len(jobs) != 0 || len(msgs) != 0 {
@@ -80,7 +80,7 @@ func testCountsEmpty(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testCountsMix(t *testing.T, s wasend.Store) {
+func testCountsMix(t *testing.T, s *store) {
 	a := newContext(t, s, wasend.ContextAvailable)
 	b := newContext(t, s, wasend.ContextAvailable)
 	newContext(t, s, wasend.ContextAvailable) // no jobs
@@ -139,9 +139,9 @@ func testCountsMix(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testClean(t *testing.T, s wasend.Store) {
+func testClean(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	cut := base()
+	cut := s.base()
 	type tc struct {
 		name    string
 		to      wasend.JobStatus // "" leaves the job as created
@@ -223,7 +223,7 @@ func callAll(t *testing.T, s wasend.Store, ctx context.Context, bc wasend.Browse
 	return errs
 }
 
-func testCanceled(t *testing.T, s wasend.Store) {
+func testCanceled(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -238,7 +238,7 @@ func testCanceled(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testDeadline(t *testing.T, s wasend.Store) {
+func testDeadline(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
 	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))

@@ -25,9 +25,9 @@ var jobTests = []test{
 	{"Paging", testJobPaging},
 }
 
-func testJobCreateSingle(t *testing.T, s wasend.Store) {
+func testJobCreateSingle(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	b := base()
+	b := s.base()
 	in := wasend.Job{
 		ContextID:   bc.ID,
 		Kind:        wasend.KindSingle,
@@ -42,7 +42,7 @@ func testJobCreateSingle(t *testing.T, s wasend.Store) {
 	if j.ID <= 0 {
 		t.Fatalf("ID = %d, want > 0", j.ID)
 	}
-	checkSet(t, "CreatedAt", j.CreatedAt)
+	s.checkSet(t, "CreatedAt", j.CreatedAt)
 	want := wasend.Job{
 		ID: j.ID, ContextID: bc.ID, Kind: wasend.KindSingle, Status: wasend.JobPending,
 		Delay: in.Delay, Metadata: in.Metadata, MaxAttempts: 5,
@@ -56,14 +56,14 @@ func testJobCreateSingle(t *testing.T, s wasend.Store) {
 	if m.ID <= 0 {
 		t.Fatalf("Messages[0].ID = %d, want > 0", m.ID)
 	}
-	checkSet(t, "Messages[0].UpdatedAt", m.UpdatedAt)
+	s.checkSet(t, "Messages[0].UpdatedAt", m.UpdatedAt)
 	want.Messages = []wasend.Message{{ID: m.ID, JobID: j.ID, Position: 0, To: "+34600000001", Text: "hola",
 		Status: wasend.MessagePending, UpdatedAt: m.UpdatedAt}}
 	checkJob(t, "CreateJob", j, want)
 	checkJob(t, "Job after CreateJob", mustGetJob(t, s, j.ID), want)
 }
 
-func testJobCreateDefaults(t *testing.T, s wasend.Store) {
+func testJobCreateDefaults(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	// The job's status is pending whatever the messages say, and each
 	// message is pending.
@@ -73,9 +73,9 @@ func testJobCreateDefaults(t *testing.T, s wasend.Store) {
 	if j.Status != wasend.JobPending {
 		t.Fatalf("Status = %q, want %q", j.Status, wasend.JobPending)
 	}
-	checkSet(t, "NextRunAt", j.NextRunAt)
-	checkSet(t, "EnqueuedAt", j.EnqueuedAt)
-	checkSet(t, "CreatedAt", j.CreatedAt)
+	s.checkSet(t, "NextRunAt", j.NextRunAt)
+	s.checkSet(t, "EnqueuedAt", j.EnqueuedAt)
+	s.checkSet(t, "CreatedAt", j.CreatedAt)
 	checkTime(t, "UpdatedAt", j.UpdatedAt, j.CreatedAt)
 	checkTime(t, "StartedAt", j.StartedAt, time.Time{})
 	checkTime(t, "FinishedAt", j.FinishedAt, time.Time{})
@@ -90,7 +90,7 @@ func testJobCreateDefaults(t *testing.T, s wasend.Store) {
 	checkJob(t, "Job after CreateJob", mustGetJob(t, s, j.ID), j)
 }
 
-func testJobCreateWithStatus(t *testing.T, s wasend.Store) {
+func testJobCreateWithStatus(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	for _, st := range []wasend.JobStatus{wasend.JobPending, wasend.JobPaused} {
 		in := job(bc.ID, wasend.KindSingle, 1)
@@ -103,7 +103,7 @@ func testJobCreateWithStatus(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testJobCreateBulk(t *testing.T, s wasend.Store) {
+func testJobCreateBulk(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	in := job(bc.ID, wasend.KindBulk, 500)
 	in.Delay = 2 * time.Second
@@ -125,36 +125,41 @@ func testJobCreateBulk(t *testing.T, s wasend.Store) {
 	checkJob(t, "Job after CreateJob", mustGetJob(t, s, j.ID), j)
 }
 
-// Texts are the message bodies every store must keep byte for byte.
-var Texts = map[string]string{
-	"ascii":       "Hello, world!",
-	"accents":     "Canción de ñandú: ¿qué tal? àéîõü ÀÉÎÕÜ ç",
-	"emoji":       "👋🏽 Hola 😀🎉 👨‍👩‍👧‍👦 🏳️‍🌈 1️⃣",
-	"rtl":         "مرحبا بالعالم \u200f שלום עולם \u202eevil\u202c",
-	"cjk":         "你好，世界。こんにちは世界。안녕하세요 세계",
-	"indic":       "नमस्ते दुनिया · வணக்கம் உலகம்",
-	"combining":   "e\u0301 a\u0308 Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇",
-	"html":        `<script>alert('x')</script> <b>bold</b> &amp; &lt; "quotes" <a href="https://example.com/?a=1&b=2">link</a>`,
-	"sql":         `'); DROP TABLE send_messages_jobs; -- \' \" \\ % _ ? $1 :name @x`,
-	"newlines":    "line 1\nline 2\r\nline 3\rline 4\n\n\ttabbed\v\f",
-	"spaces":      "   leading and trailing   ",
-	"one space":   " ",
-	"controls":    "bell\a back\b esc\x1b del\x7f",
-	"big 4-byte":  strings.Repeat("😀", wasend.MaxTextLength),
-	"big mixed":   strings.Repeat("a😀ñ€", wasend.MaxTextLength/4),
-	"surrogates?": "\U0001F600\U00010000\U0010FFFF\uFFFD\uFEFF",
+// Texts returns, by name, the message bodies every store must keep byte for
+// byte: scripts, emoji, markup, SQL, control characters, and texts of
+// wasend.MaxTextLength characters. The map is new at each call.
+func Texts() map[string]string {
+	return map[string]string{
+		"ascii":       "Hello, world!",
+		"accents":     "Canción de ñandú: ¿qué tal? àéîõü ÀÉÎÕÜ ç",
+		"emoji":       "👋🏽 Hola 😀🎉 👨‍👩‍👧‍👦 🏳️‍🌈 1️⃣",
+		"rtl":         "مرحبا بالعالم \u200f שלום עולם \u202eevil\u202c",
+		"cjk":         "你好，世界。こんにちは世界。안녕하세요 세계",
+		"indic":       "नमस्ते दुनिया · வணக்கம் உலகம்",
+		"combining":   "e\u0301 a\u0308 Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇",
+		"html":        `<script>alert('x')</script> <b>bold</b> &amp; &lt; "quotes" <a href="https://example.com/?a=1&b=2">link</a>`,
+		"sql":         `'); DROP TABLE send_messages_jobs; -- \' \" \\ % _ ? $1 :name @x`,
+		"newlines":    "line 1\nline 2\r\nline 3\rline 4\n\n\ttabbed\v\f",
+		"spaces":      "   leading and trailing   ",
+		"one space":   " ",
+		"controls":    "bell\a back\b esc\x1b del\x7f",
+		"big 4-byte":  strings.Repeat("😀", wasend.MaxTextLength),
+		"big mixed":   strings.Repeat("a😀ñ€", wasend.MaxTextLength/4),
+		"surrogates?": "\U0001F600\U00010000\U0010FFFF\uFFFD\uFEFF",
+	}
 }
 
-func testJobTexts(t *testing.T, s wasend.Store) {
+func testJobTexts(t *testing.T, s *store) {
+	texts := Texts()
 	bc := newContext(t, s, wasend.ContextAvailable)
-	names := make([]string, 0, len(Texts))
-	for name := range Texts {
+	names := make([]string, 0, len(texts))
+	for name := range texts {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	in := wasend.Job{ContextID: bc.ID, Kind: wasend.KindBulk}
 	for i, name := range names {
-		in.Messages = append(in.Messages, wasend.Message{To: fmt.Sprintf("+1555000%04d", i), Text: Texts[name]})
+		in.Messages = append(in.Messages, wasend.Message{To: fmt.Sprintf("+1555000%04d", i), Text: texts[name]})
 	}
 	j := mustJob(t, s, in)
 	got := mustGetJob(t, s, j.ID)
@@ -162,25 +167,25 @@ func testJobTexts(t *testing.T, s wasend.Store) {
 		t.Fatalf("len(Messages) = %d, want %d", len(got.Messages), len(names))
 	}
 	for i, name := range names {
-		if got.Messages[i].Text != Texts[name] {
+		if got.Messages[i].Text != texts[name] {
 			t.Errorf("text %q: got %d bytes, want %d bytes (first difference at byte %d)",
-				name, len(got.Messages[i].Text), len(Texts[name]), firstDiff(got.Messages[i].Text, Texts[name]))
+				name, len(got.Messages[i].Text), len(texts[name]), firstDiff(got.Messages[i].Text, texts[name]))
 		}
-		if j.Messages[i].Text != Texts[name] {
-			t.Errorf("text %q: CreateJob returned %d bytes, want %d", name, len(j.Messages[i].Text), len(Texts[name]))
+		if j.Messages[i].Text != texts[name] {
+			t.Errorf("text %q: CreateJob returned %d bytes, want %d", name, len(j.Messages[i].Text), len(texts[name]))
 		}
 	}
 	// Each text alone in a single job, too.
 	for _, name := range names {
 		sj := mustJob(t, s, wasend.Job{ContextID: bc.ID, Kind: wasend.KindSingle,
-			Messages: []wasend.Message{{To: "+15550000000", Text: Texts[name]}}})
-		if got := mustGetJob(t, s, sj.ID).Messages[0].Text; got != Texts[name] {
-			t.Errorf("single job, text %q: got %d bytes, want %d", name, len(got), len(Texts[name]))
+			Messages: []wasend.Message{{To: "+15550000000", Text: texts[name]}}})
+		if got := mustGetJob(t, s, sj.ID).Messages[0].Text; got != texts[name] {
+			t.Errorf("single job, text %q: got %d bytes, want %d", name, len(got), len(texts[name]))
 		}
 	}
 }
 
-func testJobMetadata(t *testing.T, s wasend.Store) {
+func testJobMetadata(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	cases := []struct {
 		name string
@@ -239,7 +244,7 @@ func nested(depth int, lists bool) map[string]any {
 	return map[string]any{"level1": v, "n": 1.0}
 }
 
-func testJobMissingContext(t *testing.T, s wasend.Store) {
+func testJobMissingContext(t *testing.T, s *store) {
 	_, err := s.CreateJob(t.Context(), job(missingID, wasend.KindBulk, 3))
 	checkErrorIs(t, "CreateJob for a missing context", err, wasend.ErrContextNotFound)
 	list, err := s.Jobs(t.Context(), wasend.JobFilter{})
@@ -258,7 +263,7 @@ func testJobMissingContext(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testJobRefusingContext(t *testing.T, s wasend.Store) {
+func testJobRefusingContext(t *testing.T, s *store) {
 	for _, st := range []wasend.ContextStatus{wasend.ContextError, wasend.ContextClosed} {
 		bc := newContext(t, s, st)
 		for _, n := range []int{1, 3} {
@@ -293,13 +298,13 @@ func total(c wasend.StoreCounts) int64 {
 	return n
 }
 
-func testJobNotFound(t *testing.T, s wasend.Store) {
+func testJobNotFound(t *testing.T, s *store) {
 	_, err := s.Job(t.Context(), missingID)
 	checkErrorIs(t, "Job of a missing id", err, wasend.ErrJobNotFound)
 }
 
-func testJobFilter(t *testing.T, s wasend.Store) {
-	b := base()
+func testJobFilter(t *testing.T, s *store) {
+	b := s.base()
 	ca := newContext(t, s, wasend.ContextAvailable)
 	cb := newContext(t, s, wasend.ContextAvailable)
 	mk := func(c wasend.BrowserContext, kind wasend.JobKind, st wasend.JobStatus, next, enq time.Time) wasend.Job {
@@ -367,7 +372,7 @@ func testJobFilter(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testJobPaging(t *testing.T, s wasend.Store) {
+func testJobPaging(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	const n = wasend.DefaultJobsLimit + 5
 	var want []int64

@@ -29,7 +29,7 @@ func keyedJob(contextID int64, key string, n int) wasend.Job {
 	return j
 }
 
-func testKeyReturned(t *testing.T, s wasend.Store) {
+func testKeyReturned(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, keyedJob(bc.ID, "order-42", 2))
 	if j.IdempotencyKey != "order-42" {
@@ -66,7 +66,7 @@ func checkExists(t *testing.T, what string, got wasend.Job, err error, want wase
 	checkJob(t, what+": the job returned", got, want)
 }
 
-func testKeyRepeated(t *testing.T, s wasend.Store) {
+func testKeyRepeated(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	other := newContext(t, s, wasend.ContextAvailable)
 	first := mustJob(t, s, keyedJob(bc.ID, "k", 3))
@@ -98,7 +98,7 @@ func testKeyRepeated(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testKeyRepeatedBeatsContext(t *testing.T, s wasend.Store) {
+func testKeyRepeatedBeatsContext(t *testing.T, s *store) {
 	// A repeat finds its job even when the job's context takes no more
 	// jobs: the request was recorded before.
 	for _, st := range []wasend.ContextStatus{wasend.ContextError, wasend.ContextClosed} {
@@ -114,7 +114,7 @@ func testKeyRepeatedBeatsContext(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testKeyExact(t *testing.T, s wasend.Store) {
+func testKeyExact(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	// Keys are compared byte for byte: no case folding, no padding, no
 	// normalisation.
@@ -139,7 +139,7 @@ func testKeyExact(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testKeyRace(t *testing.T, s wasend.Store) {
+func testKeyRace(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	const n = 8
 	for round := range 3 {
@@ -192,7 +192,7 @@ func testKeyRace(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testKeyInvalid(t *testing.T, s wasend.Store) {
+func testKeyInvalid(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
 	bad := map[string]string{
 		"one byte too long": strings.Repeat("x", wasend.MaxIdempotencyKeyLength+1),
@@ -211,9 +211,9 @@ func testKeyInvalid(t *testing.T, s wasend.Store) {
 	}
 }
 
-func testCleanFreesKeys(t *testing.T, s wasend.Store) {
+func testCleanFreesKeys(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	cut := base()
+	cut := s.base()
 	old := mustJob(t, s, keyedJob(bc.ID, "done", 2))
 	kept := mustJob(t, s, keyedJob(bc.ID, "running", 2))
 	wantApply(t, s, wasend.Step{Job: &wasend.JobTransition{ID: old.ID, From: pending, To: wasend.JobCompleted,

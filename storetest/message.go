@@ -22,11 +22,11 @@ type messageStepper struct {
 	b     time.Time
 }
 
-func newMessageStepper(t *testing.T, s wasend.Store) *messageStepper {
+func newMessageStepper(t *testing.T, s *store) *messageStepper {
 	t.Helper()
 	bc := newContext(t, s, wasend.ContextAvailable)
 	j := mustJob(t, s, job(bc.ID, wasend.KindSingle, 1))
-	return &messageStepper{t: t, s: s, jobID: j.ID, want: j.Messages[0], b: base()}
+	return &messageStepper{t: t, s: s, jobID: j.ID, want: j.Messages[0], b: s.base()}
 }
 
 // at is the time of step n.
@@ -54,7 +54,7 @@ func (m *messageStepper) check(what string) {
 
 var msgAny = wasend.MessageStatuses()
 
-func testApplyNoImplicitColumns(t *testing.T, s wasend.Store) {
+func testApplyNoImplicitColumns(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	// A change to sending that names nothing else counts no attempt and
 	// starts no guard: the store has no implicit rule.
@@ -81,7 +81,7 @@ func testApplyNoImplicitColumns(t *testing.T, s wasend.Store) {
 	m.check("to sent")
 }
 
-func testApplyAddAttempt(t *testing.T, s wasend.Store) {
+func testApplyAddAttempt(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, AddAttempt: true})
 	m.want.Attempts = 1
@@ -96,7 +96,7 @@ func testApplyAddAttempt(t *testing.T, s wasend.Store) {
 	m.check("a refused AddAttempt")
 }
 
-func testApplyStartAttempt(t *testing.T, s wasend.Store) {
+func testApplyStartAttempt(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, StartAttempt: true})
 	m.want.AttemptedAt, m.want.GuardSince = m.at(1), m.at(1)
@@ -119,7 +119,7 @@ func testApplyStartAttempt(t *testing.T, s wasend.Store) {
 	m.check("StartAttempt after ClearGuard")
 }
 
-func testApplyMark(t *testing.T, s wasend.Store) {
+func testApplyMark(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, StartAttempt: true})
 	m.want.AttemptedAt, m.want.GuardSince = m.at(1), m.at(1)
@@ -143,7 +143,7 @@ func testApplyMark(t *testing.T, s wasend.Store) {
 	m.check("Mark after ClearGuard")
 }
 
-func testApplyAddLookup(t *testing.T, s wasend.Store) {
+func testApplyAddLookup(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true, Mark: "x"})
 	m.want.Attempts, m.want.AttemptedAt, m.want.GuardSince, m.want.GuardMark = 1, m.at(1), m.at(1), "x"
@@ -159,7 +159,7 @@ func testApplyAddLookup(t *testing.T, s wasend.Store) {
 	m.check("unknown after the last lookup")
 }
 
-func testApplyClearGuard(t *testing.T, s wasend.Store) {
+func testApplyClearGuard(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true, Mark: "x"})
 	m.step(2, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed, AddLookup: true})
@@ -176,7 +176,7 @@ func testApplyClearGuard(t *testing.T, s wasend.Store) {
 	m.check("a second ClearGuard")
 }
 
-func testApplyClearGuardFirst(t *testing.T, s wasend.Store) {
+func testApplyClearGuardFirst(t *testing.T, s *store) {
 	m := newMessageStepper(t, s)
 	m.step(1, wasend.MessageTransition{From: msgPend, To: wasend.MessageSending, AddAttempt: true, StartAttempt: true, Mark: "old"})
 	m.step(2, wasend.MessageTransition{From: msgSend, To: wasend.MessageUnconfirmed, AddLookup: true})
@@ -214,9 +214,9 @@ func unconfirmedJob(t *testing.T, s wasend.Store, contextID int64, b time.Time) 
 	return mustGetJob(t, s, j.ID)
 }
 
-func testApplyUnconfirmedMessages(t *testing.T, s wasend.Store) {
+func testApplyUnconfirmedMessages(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	b := base()
+	b := s.base()
 	j := unconfirmedJob(t, s, bc.ID, b)
 	other := unconfirmedJob(t, s, bc.ID, b)
 
@@ -247,9 +247,9 @@ func testApplyUnconfirmedMessages(t *testing.T, s wasend.Store) {
 	checkJob(t, "with no unconfirmed message", mustGetJob(t, s, j.ID), want)
 }
 
-func testApplyMessagesToTogether(t *testing.T, s wasend.Store) {
+func testApplyMessagesToTogether(t *testing.T, s *store) {
 	bc := newContext(t, s, wasend.ContextAvailable)
-	b := base()
+	b := s.base()
 
 	// A cancel: the step's message (sending) becomes unconfirmed, then
 	// the pending messages cancelled and the unconfirmed ones, the step's

@@ -1,29 +1,3 @@
-// Package storetest is the conformance suite of wasend.Store: every
-// implementation, ours and a user's, runs it.
-//
-// # Use
-//
-//	func TestStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) wasend.Store {
-//			return newEmptyMigratedStore(t) // closed in t.Cleanup
-//		})
-//	}
-//
-// # Isolation
-//
-// Each subtest calls newStore once and expects a fresh, empty store that
-// shares nothing with the stores of the other subtests (its own database,
-// schema or file): the subtests run in parallel (t.Parallel).
-//
-// # What it assumes
-//
-// The store keeps times to the millisecond or better and returns them in
-// UTC; the suite's times are whole milliseconds. Metadata comes back as
-// encoding/json decodes it into a map[string]any (numbers as float64). Ids
-// grow in creation order. The store stamps what the caller leaves zero with
-// the wall clock.
-//
-// The package imports only the standard library and wasend.
 package storetest
 
 import (
@@ -37,17 +11,41 @@ import (
 	"github.com/wasend/wasend"
 )
 
+// Options says what the suite may expect of the stores that newStore
+// returns. The zero value is valid: each field has a default.
+type Options struct {
+	// Now is the clock of the stores: the times a store stamps on what the
+	// caller leaves zero (CreatedAt, UpdatedAt, NextRunAt, …) must be within
+	// an hour of it, and the suite's own times are near it. Give the clock
+	// of a store built with a fake one (sqlstore.WithClock). Default:
+	// time.Now.
+	Now func() time.Time
+	// Parallel runs the subtests in parallel (t.Parallel), each on a store
+	// of its own. Default: false (one after another, so that a newStore
+	// may empty one shared database instead of making a new one).
+	Parallel bool
+}
+
 // test is one subtest of the suite.
 type test struct {
 	name string
-	fn   func(t *testing.T, s wasend.Store)
+	fn   func(t *testing.T, s *store)
+}
+
+// store is the store under test, with the clock it is checked against.
+type store struct {
+	wasend.Store
+	now func() time.Time
 }
 
 // Run runs the conformance suite. newStore must return a fresh, empty,
-// ready-to-use store, isolated from the others, and release it in
-// t.Cleanup.
-func Run(t *testing.T, newStore func(t *testing.T) wasend.Store) {
+// ready-to-use store, isolated from the others (if opts.Parallel), and
+// release it in t.Cleanup.
+func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 	t.Helper()
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	groups := []struct {
 		name  string
 		tests []test
@@ -62,11 +60,15 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
+			if opts.Parallel {
+				t.Parallel()
+			}
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
-					t.Parallel()
-					tc.fn(t, newStore(t))
+					if opts.Parallel {
+						t.Parallel()
+					}
+					tc.fn(t, &store{Store: newStore(t), now: opts.Now})
 				})
 			}
 		})
@@ -76,8 +78,8 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store) {
 // missingID is an id no fresh store has given.
 const missingID = 987654321
 
-// base returns a time in whole milliseconds, in UTC, near now.
-func base() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+// base returns a time in whole milliseconds, in UTC, near the store's now.
+func (s *store) base() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 func mustContext(t *testing.T, s wasend.Store, c wasend.BrowserContext) wasend.BrowserContext {
 	t.Helper()
@@ -175,8 +177,9 @@ func checkTime(t *testing.T, what string, got, want time.Time) {
 	}
 }
 
-// checkSet fails unless got is a time set by the store: not zero, in UTC.
-func checkSet(t *testing.T, what string, got time.Time) {
+// checkSet fails unless got is a time set by the store: not zero, in UTC,
+// near the store's now.
+func (s *store) checkSet(t *testing.T, what string, got time.Time) {
 	t.Helper()
 	if got.IsZero() {
 		t.Fatalf("%s is zero, want it set", what)
@@ -184,8 +187,9 @@ func checkSet(t *testing.T, what string, got time.Time) {
 	if got.Location() != time.UTC {
 		t.Fatalf("%s = %v, want a time in UTC", what, got)
 	}
-	if d := time.Since(got); d > time.Hour || d < -time.Hour {
-		t.Fatalf("%s = %v, want about now (%v)", what, got, time.Now().UTC())
+	now := s.now().UTC()
+	if d := now.Sub(got); d > time.Hour || d < -time.Hour {
+		t.Fatalf("%s = %v, want about now (%v, Options.Now)", what, got, now)
 	}
 }
 

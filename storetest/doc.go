@@ -1,0 +1,51 @@
+// Package storetest is the conformance suite of wasend.Store: every
+// implementation, ours and a user's, runs it, as every slog.Handler can run
+// testing/slogtest.
+//
+// # Use
+//
+// A store's package runs the suite from one of its tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) wasend.Store {
+//			return newEmptyMigratedStore(t) // released in t.Cleanup
+//		}, storetest.Options{Parallel: true})
+//	}
+//
+// The public suites (storetest, queuetest, leasetest and browsertest)
+// share that shape: the test, a function that builds one implementation
+// for a subtest, and Options whose zero value means the defaults.
+//
+// # Isolation
+//
+// Each subtest calls newStore once and expects a fresh, empty store. With
+// Options.Parallel the subtests run in parallel, and each store must share
+// nothing with the others (its own database, schema or file); without it,
+// newStore may empty one shared database instead.
+//
+// # What it checks
+//
+// Browser contexts (creation, listing, transitions, unique system ids),
+// jobs (creation with their messages, defaults, filters and paging, texts
+// kept byte for byte: see Texts, metadata), idempotency keys (also under
+// concurrent creation), Apply (each field of each transition, its
+// conditions, its atomicity across job, message and context, and races
+// between claimers), Counts, Clean, and the context errors of every method.
+//
+// # What it assumes
+//
+// The store keeps times to the millisecond or better and returns them in
+// UTC; the suite's times are whole milliseconds. Metadata comes back as
+// encoding/json decodes it into a map[string]any (numbers as float64). Ids
+// grow in creation order. The store stamps what the caller leaves zero with
+// its clock, which Options.Now gives (default: the wall clock).
+//
+// # Benchmarks
+//
+// Bench measures the calls on the hot path of a send, for comparing stores.
+//
+// # Dependencies
+//
+// The package imports only the standard library and wasend, so that an
+// implementation's tests pull in nothing else.
+package storetest

@@ -1,0 +1,132 @@
+package storetest_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wasend/wasend"
+	"github.com/wasend/wasend/internal/suite"
+	"github.com/wasend/wasend/storetest"
+	"github.com/wasend/wasend/wasendtest"
+)
+
+// envBug names the bug of the store that TestSuiteCatchesBugs runs the
+// suite on, in a child process.
+const envBug = "STORETEST_BUG"
+
+// TestSuiteCatchesBugs runs the suite on stores that each break one rule of
+// the contract (wasendtest's Store behind a wrapper that breaks it), each in
+// a child process (a failing suite fails its test), and checks that the
+// suite fails, in the subtests that own the rule.
+func TestSuiteCatchesBugs(t *testing.T) {
+	if bug := os.Getenv(envBug); bug != "" {
+		storetest.Run(t, func(t *testing.T) wasend.Store {
+			return &buggyStore{Store: wasendtest.NewStore(), bug: bug}
+		}, storetest.Options{Parallel: true})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string // subtests that must fail
+	}{
+		{"trim-texts", []string{"Jobs/Texts"}},
+		{"ignore-ctx", []string{"Errors/Canceled", "Errors/DeadlineExceeded"}},
+		{"local-times", []string{"Jobs/CreateSingle", "Contexts/CreateDefaults"}},
+		{"jobs-newest-first", []string{"Jobs/Filter", "Jobs/Paging"}},
+		{"apply-always", []string{"Apply/RaceClaim"}},
+		{"no-keys", []string{"Keys/Returned", "Keys/Race"}},
+		{"stale-clock", []string{"Jobs/CreateSingle"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			suite.WantFail(t, "TestSuiteCatchesBugs", envBug, tc.bug, tc.fail)
+		})
+	}
+}
+
+// buggyStore breaks one rule of the Store contract.
+type buggyStore struct {
+	wasend.Store
+	bug string
+}
+
+func (s *buggyStore) ctx(ctx context.Context) context.Context {
+	if s.bug == "ignore-ctx" {
+		return context.Background()
+	}
+	return ctx
+}
+
+// times gives the job times out of UTC, or a CreatedAt 2 hours stale.
+func (s *buggyStore) times(j wasend.Job) wasend.Job {
+	switch s.bug {
+	case "local-times":
+		j.CreatedAt, j.UpdatedAt = j.CreatedAt.In(time.FixedZone("UTC+2", 2*3600)), j.UpdatedAt.In(time.FixedZone("UTC+2", 2*3600))
+	case "stale-clock":
+		j.CreatedAt = j.CreatedAt.Add(-2 * time.Hour)
+	}
+	return j
+}
+
+func (s *buggyStore) CreateContext(ctx context.Context, c wasend.BrowserContext) (wasend.BrowserContext, error) {
+	c, err := s.Store.CreateContext(s.ctx(ctx), c)
+	if s.bug == "local-times" {
+		c.CreatedAt = c.CreatedAt.In(time.FixedZone("UTC+2", 2*3600))
+	}
+	return c, err
+}
+
+func (s *buggyStore) Context(ctx context.Context, id int64) (wasend.BrowserContext, error) {
+	return s.Store.Context(s.ctx(ctx), id)
+}
+
+func (s *buggyStore) Contexts(ctx context.Context) ([]wasend.BrowserContext, error) {
+	return s.Store.Contexts(s.ctx(ctx))
+}
+
+func (s *buggyStore) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
+	switch s.bug {
+	case "trim-texts":
+		j.Messages = slices.Clone(j.Messages)
+		for i := range j.Messages {
+			j.Messages[i].Text = strings.TrimSpace(j.Messages[i].Text)
+		}
+	case "no-keys":
+		j.IdempotencyKey = ""
+	}
+	got, err := s.Store.CreateJob(s.ctx(ctx), j)
+	return s.times(got), err
+}
+
+func (s *buggyStore) Job(ctx context.Context, id int64) (wasend.Job, error) {
+	j, err := s.Store.Job(s.ctx(ctx), id)
+	return s.times(j), err
+}
+
+func (s *buggyStore) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, error) {
+	jobs, err := s.Store.Jobs(s.ctx(ctx), f)
+	if s.bug == "jobs-newest-first" {
+		slices.Reverse(jobs)
+	}
+	return jobs, err
+}
+
+func (s *buggyStore) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	ok, err := s.Store.Apply(s.ctx(ctx), st)
+	if s.bug == "apply-always" && err == nil {
+		return true, nil
+	}
+	return ok, err
+}
+
+func (s *buggyStore) Counts(ctx context.Context) (wasend.StoreCounts, error) {
+	return s.Store.Counts(s.ctx(ctx))
+}
+
+func (s *buggyStore) Clean(ctx context.Context, before time.Time) (int64, error) {
+	return s.Store.Clean(s.ctx(ctx), before)
+}
