@@ -201,3 +201,5 @@ func eventually(t *testing.T, cond func() bool, format string, args ...any) {
 	}
 	t.Fatalf("timed out waiting for "+format, args...)
 }
+
+var bg = context.Background()

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -64,42 +63,6 @@ type Sender interface {
 	Close() error
 }
 
-// BulkMessage is one message of a bulk send.
-type BulkMessage struct {
-	// To is the recipient's phone number in international form.
-	To string
-	// Text is the message body.
-	Text string
-}
-
-// Stats are counts of jobs and messages, and the queue's counters.
-type Stats struct {
-	// Jobs counts jobs by kind and status. Every kind and status is present.
-	Jobs map[JobKind]map[JobStatus]int64
-	// Messages counts messages by status. Every status is present.
-	Messages map[MessageStatus]int64
-	// Contexts has one entry for each browser context, by id.
-	Contexts []ContextStats
-	// Queue holds the queue's counters; they are -1 when the queue could
-	// not be asked.
-	Queue QueueStats
-}
-
-// ContextStats are the counts of one browser context.
-type ContextStats struct {
-	ID     int64
-	Status ContextStatus
-	// Live reports whether this process holds the context's session.
-	Live bool
-	// MemoryPSS is the memory of the session's browser (see
-	// ResourceReporter), in bytes, or -1 when it is not known here.
-	MemoryPSS int64
-	// Jobs counts the context's jobs by status, all kinds together.
-	Jobs map[JobStatus]int64
-	// Messages counts the context's messages by status.
-	Messages map[MessageStatus]int64
-}
-
 // Client is wasend's front end: it validates and records send requests,
 // runs the workers that send them through live sessions, and manages the
 // browser contexts this process holds. Build it with New.
@@ -140,48 +103,6 @@ type Client struct {
 	// freeSince records, for the sweep, since when a context's lease was
 	// seen free. Only Run's goroutine uses it.
 	freeSince map[int64]time.Time
-}
-
-var _ Sender = (*Client)(nil)
-
-// liveContext is a browser context whose session this process holds.
-type liveContext struct {
-	id       int64
-	systemID string
-	session  Session
-	// lock is held while a message is being sent; waiters counts the
-	// workers waiting for it.
-	lock    chan struct{}
-	waiters atomic.Int32
-	// storeBusy, read and written only by the holder of lock, says that
-	// the store shows the context busy because of this process. It stays
-	// so from one send to the next while workers wait, which saves two
-	// writes per message under load.
-	storeBusy bool
-	// stale says that a session event changed the stored status, so the
-	// next send must check it again.
-	stale atomic.Bool
-	// sessionUp is the session's last reported state: logged in or not.
-	sessionUp atomic.Bool
-	// statusMu orders the writes of the stored status that come from the
-	// session's events and from the heartbeat's reconciliation, so that
-	// the heartbeat never overwrites a newer event.
-	statusMu sync.Mutex
-	// statusGen counts the session's status events, so that a worker can
-	// tell whether one arrived during its send.
-	statusGen atomic.Uint64
-	// wedged says that a call into the session ignored its deadline and
-	// has not returned: the session is not used until it does.
-	wedged atomic.Bool
-	// leaseUntil is when this process's lease on the context runs out
-	// (Unix nanoseconds), as of its last renewal.
-	leaseUntil atomic.Int64
-	// leaseLapsed says that the lease ran out while the leaser could not
-	// be reached.
-	leaseLapsed atomic.Bool
-
-	mu          sync.Mutex
-	stopConsume context.CancelFunc
 }
 
 // New builds a Client on a browser pool, a queue and a store. None of them
@@ -452,6 +373,34 @@ func (c *Client) control(ctx context.Context, id int64, build func(Job) *JobTran
 	return Job{}, fmt.Errorf("%w: job %d keeps changing", ErrJobState, id)
 }
 
+// Stats are counts of jobs and messages, and the queue's counters.
+type Stats struct {
+	// Jobs counts jobs by kind and status. Every kind and status is present.
+	Jobs map[JobKind]map[JobStatus]int64
+	// Messages counts messages by status. Every status is present.
+	Messages map[MessageStatus]int64
+	// Contexts has one entry for each browser context, by id.
+	Contexts []ContextStats
+	// Queue holds the queue's counters; they are -1 when the queue could
+	// not be asked.
+	Queue QueueStats
+}
+
+// ContextStats are the counts of one browser context.
+type ContextStats struct {
+	ID     int64
+	Status ContextStatus
+	// Live reports whether this process holds the context's session.
+	Live bool
+	// MemoryPSS is the memory of the session's browser (see
+	// ResourceReporter), in bytes, or -1 when it is not known here.
+	MemoryPSS int64
+	// Jobs counts the context's jobs by status, all kinds together.
+	Jobs map[JobStatus]int64
+	// Messages counts the context's messages by status.
+	Messages map[MessageStatus]int64
+}
+
 // Stats counts jobs and messages by kind, status and browser context, and
 // asks the queue for its counters. When the queue cannot answer, Stats
 // returns the store's counts, queue counters of -1, and an error wrapping
@@ -584,41 +533,6 @@ func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
 	bc.Session = sess
 	c.log.Info("browser context created", "context", bc.ID)
 	return bc, nil
-}
-
-// acquire takes the lease of a context for this process and returns when
-// it runs out; without a leaser it never does.
-func (c *Client) acquire(ctx context.Context, id int64) (time.Time, error) {
-	if c.leaser == nil {
-		return time.Time{}, nil
-	}
-	start := time.Now()
-	ok, err := c.leaser.Acquire(ctx, id, c.owner, c.cfg.leaseTTL)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: context %d", ErrContextHeld, id)
-	}
-	return start.Add(c.cfg.leaseTTL), nil
-}
-
-func (c *Client) release(id int64) {
-	if c.leaser == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.leaser.Release(ctx, id, c.owner); err != nil {
-		c.log.Warn("releasing a lease", "context", id, "err", err)
-	}
-}
-
-func defaultOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = crand.Read(b[:])
-	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
 }
 
 // OpenContext launches, in this process, the session of a browser context
@@ -814,4 +728,11 @@ func (c *Client) closeSession(s Session) {
 	if err := s.Close(ctx); err != nil {
 		c.log.Warn("closing session", "err", err)
 	}
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
 }

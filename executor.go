@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -31,8 +30,6 @@ func (w worker) HandleDelivery(ctx context.Context, d Delivery) error { return w
 func (w worker) HandleDeadLetter(ctx context.Context, d Delivery, err error) {
 	w.c.deadLetter(ctx, d, err)
 }
-
-func deliveryOf(j Job) Delivery { return Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind} }
 
 // handle runs one delivery: it claims its job in the store and sends it.
 // It returns an error only when the store cannot be read or written, so
@@ -102,104 +99,6 @@ func (c *Client) requeue(ctx context.Context, d Delivery, delay time.Duration) {
 	if err := c.queue.Enqueue(ctx, d, delay); err != nil {
 		c.log.Warn("requeue failed; the sweep will find the job", "job", d.JobID, "err", err)
 	}
-}
-
-// hold is a worker's hold of a live context's send lock. When a call into
-// the session hangs, the hold is handed over to the hung call, which
-// releases the lock when it returns.
-type hold struct {
-	lc *liveContext
-	// hung, when set, is closed when the hung call returns; the worker
-	// must not release the lock itself.
-	hung chan struct{}
-	// upBefore and genBefore are the session's state when the hung call
-	// was abandoned.
-	upBefore  bool
-	genBefore uint64
-}
-
-// lockContext waits for the context's send lock, unless Run is stopping or
-// the session is wedged by a hung call. It returns nil when it did not get
-// the lock.
-func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext) *hold {
-	if lc.wedged.Load() {
-		return nil
-	}
-	lc.waiters.Add(1)
-	select {
-	case lc.lock <- struct{}{}:
-		lc.waiters.Add(-1)
-		return &hold{lc: lc}
-	case <-rs.stopping:
-	case <-ctx.Done():
-	}
-	lc.waiters.Add(-1)
-	// The holder may have kept the context busy for this waiter: take the
-	// lock if it is free, so that the release below marks it available.
-	select {
-	case lc.lock <- struct{}{}:
-		c.unlockContext(ctx, &hold{lc: lc})
-	default:
-	}
-	return nil
-}
-
-// lockRetry is how long a job waits before it tries a context whose lock
-// it could not take.
-func (c *Client) lockRetry(lc *liveContext) time.Duration {
-	if lc.wedged.Load() {
-		return c.cfg.contextWait
-	}
-	return 0
-}
-
-// unlockContext releases the context's send lock. If the store still shows
-// the context busy and no worker waits, it marks it available first. A
-// hold handed over to a hung call is released by that call.
-func (c *Client) unlockContext(ctx context.Context, h *hold) {
-	if h.hung != nil {
-		return
-	}
-	lc := h.lc
-	if lc.storeBusy && lc.waiters.Load() == 0 && c.holds(lc) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		_, _ = c.mustApply(rctx, Step{Context: ctxFree.context(lc.id, c.now())})
-		cancel()
-		lc.storeBusy = false
-	}
-	<-lc.lock
-}
-
-// holds reports whether this process still holds the live context: it was
-// not dropped, and its lease is valid.
-func (c *Client) holds(lc *liveContext) bool {
-	return c.liveContext(lc.id) == lc && c.leaseValid(lc)
-}
-
-// busyTransition is the context's part of a step that starts a send: none
-// when the store shows it busy because of this process already.
-func (c *Client) busyTransition(lc *liveContext, at time.Time) *ContextTransition {
-	stale := lc.stale.Swap(false)
-	if lc.storeBusy && !stale {
-		return nil
-	}
-	lc.storeBusy = false
-	return ctxBusy.context(lc.id, at)
-}
-
-// freeTransition is the context's part of a step that ends a send: none
-// when other workers wait for the context (it stays busy for the next
-// send), when another process holds it now, or when a session event
-// changed its status during the send (settleContext applies it alone).
-func (c *Client) freeTransition(lc *liveContext, at time.Time) *ContextTransition {
-	if lc.waiters.Load() > 0 {
-		return nil
-	}
-	lc.storeBusy = false
-	if !c.holds(lc) {
-		return nil
-	}
-	return ctxFree.context(lc.id, at)
 }
 
 func newClaim() string {
@@ -670,19 +569,6 @@ func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found 
 	return f.FindSent(ctx, q)
 }
 
-// backoff returns the wait before the attempt after the n-th.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.cfg.backoffBase
-	for i := 1; i < n && d < c.cfg.backoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.backoffMax)
-	if c.cfg.backoffJitter > 0 {
-		d += time.Duration(rand.Float64() * c.cfg.backoffJitter * float64(d))
-	}
-	return d
-}
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -973,24 +859,6 @@ func (c *Client) bulkBlocked(ctx context.Context, job Job, claim string, yield f
 	return yield(now.Add(time.Second), nil)
 }
 
-// sleepUntil waits d unless Run stops or ctx ends; it reports whether it
-// waited the whole time.
-func sleepUntil(ctx context.Context, rs *runState, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-rs.stopping:
-		return false
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // deadLetter is called when the queue gives up on a delivery: the store
 // failed every time. The job, if still pending, is marked failed; failed
 // jobs stay in the store, which is the dead letter. Its unconfirmed
@@ -1009,4 +877,24 @@ func (c *Client) deadLetter(ctx context.Context, d Delivery, cause error) {
 	case ok:
 		c.log.Error("dead letter: job failed", "job", d.JobID, "cause", cause)
 	}
+}
+
+// claimed reports whether a worker of this process holds the claim.
+func (c *Client) claimed(claim string) bool {
+	c.claimsMu.Lock()
+	defer c.claimsMu.Unlock()
+	_, ok := c.claims[claim]
+	return ok
+}
+
+func (c *Client) addClaim(claim string) {
+	c.claimsMu.Lock()
+	c.claims[claim] = struct{}{}
+	c.claimsMu.Unlock()
+}
+
+func (c *Client) dropClaim(claim string) {
+	c.claimsMu.Lock()
+	delete(c.claims, claim)
+	c.claimsMu.Unlock()
 }
