@@ -2,6 +2,7 @@ package wasend
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -14,6 +15,10 @@ type runState struct {
 	stopping chan struct{}
 	hard     chan struct{}
 	hardOnce sync.Once
+}
+
+func newRunState() *runState {
+	return &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
 }
 
 func (rs *runState) isStopping() bool {
@@ -36,47 +41,124 @@ func (rs *runState) isHard() bool {
 
 func (rs *runState) stopHard() { rs.hardOnce.Do(func() { close(rs.hard) }) }
 
-// startConsumer starts consuming a live context's queue, once.
-func (c *Client) startConsumer(ctx context.Context, wg *sync.WaitGroup, lc *liveContext) {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	if lc.stopConsume != nil || ctx.Err() != nil || lc.leaseLapsed.Load() {
+// consumerRestart is the wait before a queue consumer that stopped on its
+// own is started again, after its n-th stop.
+var consumerRestart = backoff{base: 100 * time.Millisecond, max: 10 * time.Second}
+
+// dispatcher runs, while Run runs, one queue consumer per live context,
+// each handing its deliveries to the handler of the run. It starts the
+// consumers of the contexts that become live meanwhile (offer), and looks
+// for those it missed every rescan interval.
+type dispatcher struct {
+	queue    Queue
+	contexts *registry
+	rescan   time.Duration
+	log      *slog.Logger
+
+	opened chan *liveContext // contexts offered while running
+
+	mu      sync.Mutex
+	running bool
+
+	wg sync.WaitGroup // the consumers
+}
+
+func newDispatcher(queue Queue, contexts *registry, rescan time.Duration, log *slog.Logger) *dispatcher {
+	return &dispatcher{queue: queue, contexts: contexts, rescan: rescan, log: log,
+		opened: make(chan *liveContext, 64)}
+}
+
+// offer asks a running dispatcher to consume a context that became live,
+// or whose lease is back. It never blocks: the rescan finds what it drops.
+func (d *dispatcher) offer(lc *liveContext) {
+	d.mu.Lock()
+	running := d.running
+	d.mu.Unlock()
+	if !running {
 		return
 	}
-	c.mu.Lock()
-	current := c.live[lc.id] == lc
-	c.mu.Unlock()
-	if !current {
-		return
+	select {
+	case d.opened <- lc:
+	default:
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	lc.stopConsume = cancel
-	wg.Add(1)
+}
+
+// run consumes the queues of the live contexts until ctx ends, handing
+// deliveries to h. It returns with the consumers stopping; wait waits for
+// them.
+func (d *dispatcher) run(ctx context.Context, h Handler) {
+	d.mu.Lock()
+	d.running = true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.running = false
+		d.mu.Unlock()
+		for _, lc := range d.contexts.all() {
+			lc.stopConsumer()
+		}
+	}()
+	for _, lc := range d.contexts.all() {
+		d.start(ctx, lc, h)
+	}
+	d.log.Info("workers running", "contexts", d.contexts.len())
+	ticker := time.NewTicker(d.rescan)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case lc := <-d.opened:
+			d.start(ctx, lc, h)
+		case <-ticker.C:
+			for _, lc := range d.contexts.all() {
+				d.start(ctx, lc, h)
+			}
+		}
+	}
+}
+
+// wait waits for the consumers of the last run to return, at most
+// timeout; when they did not, it runs onTimeout and then waits for them
+// without limit.
+func (d *dispatcher) wait(timeout time.Duration, onTimeout func()) {
+	waited := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		d.wg.Wait()
+		close(waited)
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-waited:
+	case <-timer.C:
+		onTimeout()
+		<-waited
+	}
+}
+
+// start starts consuming a live context's queue, once.
+func (d *dispatcher) start(ctx context.Context, lc *liveContext, h Handler) {
+	cctx, cancel := lc.beginConsuming(ctx)
+	if cctx == nil {
+		return
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
 		defer func() {
 			cancel()
-			lc.mu.Lock()
-			lc.stopConsume = nil
-			lc.mu.Unlock()
+			lc.doneConsuming()
 		}()
-		backoff := 100 * time.Millisecond
-		for cctx.Err() == nil {
-			err := c.queue.Consume(cctx, lc.id, worker{c})
+		for n := 1; cctx.Err() == nil; n++ {
+			err := d.queue.Consume(cctx, lc.id, h)
 			if cctx.Err() != nil {
 				return
 			}
-			c.log.Warn("queue consumer stopped; restarting", "context", lc.id, "err", err)
-			if !sleepCtx(cctx, backoff) {
+			d.log.Warn("queue consumer stopped; restarting", "context", lc.id, "err", err)
+			if !sleepCtx(cctx, consumerRestart.after(n), nil) {
 				return
 			}
-			backoff = min(backoff*2, 10*time.Second)
 		}
 	}()
-}
-
-func (c *Client) currentRun() *runState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.run
 }

@@ -3,62 +3,97 @@ package wasend
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
 
-// hostEvent hands the host an event about what the Client recorded itself.
-func (c *Client) hostEvent(ev SessionEvent) {
-	if ev.At.IsZero() {
-		ev.At = c.now()
-	}
-	c.events.push(queuedEvent{ev: ev, hostOnly: true})
+// eventPump applies the sessions' status events to the store and hands
+// every event to the host's handler, in order, on one goroutine of its
+// own, so that a pool's callback never blocks. Its owner starts it before
+// the first session launches and shuts it down last.
+type eventPump struct {
+	queue    *eventQueue
+	contexts *registry
+	store    Store
+	enq      *enqueuer
+	handler  func(SessionEvent) // the host's (WithEventHandler), or nil
+	now      func() time.Time
+	log      *slog.Logger
+	wg       sync.WaitGroup
+}
+
+// start starts the pump's goroutine.
+func (p *eventPump) start() {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.loop()
+	}()
+}
+
+// shutdown stops the pump once the events queued so far are handled, and
+// waits for it. Later events are dropped.
+func (p *eventPump) shutdown() {
+	p.queue.close()
+	p.wg.Wait()
 }
 
 // onEvent receives the pool's events. It never blocks.
-func (c *Client) onEvent(ev SessionEvent) {
+func (p *eventPump) onEvent(ev SessionEvent) {
 	if ev.At.IsZero() {
-		ev.At = c.now()
+		ev.At = p.now()
 	}
-	c.mu.Lock()
-	lc := c.bySystem[ev.SystemID]
+	lc := p.contexts.route(ev)
 	if lc == nil {
-		if len(c.early[ev.SystemID]) < 64 {
-			c.early[ev.SystemID] = append(c.early[ev.SystemID], ev)
-		}
-		c.mu.Unlock()
-		return
+		return // kept until the session is registered (see replay)
 	}
-	c.mu.Unlock()
 	ev.ContextID = lc.id
-	c.events.push(queuedEvent{ev: ev})
+	p.queue.push(queuedEvent{ev: ev})
 }
 
-// eventLoop applies session events to the store and hands them to the host.
-func (c *Client) eventLoop() {
+// replay queues the events that a session sent before it was registered
+// as context id.
+func (p *eventPump) replay(id int64, evs []SessionEvent) {
+	for _, ev := range evs {
+		ev.ContextID = id
+		p.queue.push(queuedEvent{ev: ev})
+	}
+}
+
+// hostEvent hands the host an event about what the Client recorded itself.
+func (p *eventPump) hostEvent(ev SessionEvent) {
+	if ev.At.IsZero() {
+		ev.At = p.now()
+	}
+	p.queue.push(queuedEvent{ev: ev, hostOnly: true})
+}
+
+// loop applies session events to the store and hands them to the host.
+func (p *eventPump) loop() {
 	for {
-		qe, ok := c.events.pop()
+		qe, ok := p.queue.pop()
 		if !ok {
 			return
 		}
 		ev := qe.ev
 		if ev.Type == EventStatus && !qe.hostOnly {
-			c.applyStatus(ev)
+			p.applyStatus(ev)
 		}
-		if c.cfg.onEvent != nil {
+		if p.handler != nil {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
-						c.log.Error("event handler panicked", "panic", fmt.Sprint(r))
+						p.log.Error("event handler panicked", "panic", fmt.Sprint(r))
 					}
 				}()
-				c.cfg.onEvent(ev)
+				p.handler(ev)
 			}()
 		}
 	}
 }
 
-func (c *Client) applyStatus(ev SessionEvent) {
+func (p *eventPump) applyStatus(ev SessionEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var e edge[ContextStatus]
@@ -70,59 +105,30 @@ func (c *Client) applyStatus(ev SessionEvent) {
 	case ContextError:
 		e = ctxFault
 	default:
-		c.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
+		p.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
 		return
 	}
-	lc := c.liveContext(ev.ContextID)
-	if lc != nil {
-		lc.statusMu.Lock()
-		lc.sessionUp.Store(ev.Status == ContextAvailable)
-		lc.statusGen.Add(1)
-	}
-	ok, err := c.store.Apply(ctx, Step{Context: e.context(ev.ContextID, ev.At)})
-	if lc != nil {
-		lc.stale.Store(true)
-		lc.statusMu.Unlock()
+	var (
+		ok  bool
+		err error
+	)
+	record := func() { ok, err = p.store.Apply(ctx, Step{Context: e.context(ev.ContextID, ev.At)}) }
+	if lc := p.contexts.get(ev.ContextID); lc != nil {
+		lc.reportStatus(ev.Status == ContextAvailable, record)
+	} else {
+		record()
 	}
 	if err != nil {
-		c.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)
+		p.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)
 		return
 	}
 	attrs := []any{"context", ev.ContextID, "status", ev.Status}
 	if ev.Err != nil {
 		attrs = append(attrs, "cause", ev.Err)
 	}
-	c.log.Info("session status", attrs...)
+	p.log.Info("session status", attrs...)
 	if ok && ev.Status == ContextAvailable {
-		c.wakeJobs(ctx, ev.ContextID)
-	}
-}
-
-// wakeJobs enqueues at once the pending jobs of a context that were waiting
-// for it to come back.
-func (c *Client) wakeJobs(ctx context.Context, contextID int64) {
-	now := c.now()
-	var after int64
-	for {
-		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending}, AfterID: after})
-		if err != nil {
-			c.log.Warn("waking jobs", "context", contextID, "err", err)
-			return
-		}
-		for _, j := range jobs {
-			after = j.ID
-			if !j.NextRunAt.After(now) {
-				continue // due already: its delivery is in the queue
-			}
-			ok, err := c.store.Apply(ctx, Step{Job: wakeJob(j.ID, now)})
-			if err != nil || !ok {
-				continue
-			}
-			_ = c.queue.Enqueue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0)
-		}
-		if len(jobs) < DefaultJobsLimit {
-			return
-		}
+		p.enq.wakeJobs(ctx, ev.ContextID)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -22,28 +23,87 @@ const (
 	guardSkew = 2 * time.Second
 )
 
-// worker is the Client's queue handler.
-type worker struct{ c *Client }
+// recordRetry is the wait before the store is asked again to record an
+// outcome, after its n-th failure.
+var recordRetry = backoff{base: 50 * time.Millisecond, max: 5 * time.Second}
 
-func (w worker) HandleDelivery(ctx context.Context, d Delivery) error { return w.c.handle(ctx, d) }
+// executor runs the deliveries of the queue: it claims a job in the
+// store, takes its context's send lock, delivers the message through the
+// session (or looks for it in the chat), judges the outcome and records it
+// with the context's status, in one step. It holds the store, the queue
+// and its settings, and reaches the rest of the runtime through the live
+// context, the registry, the enqueuer and the event pump; it never calls
+// back into the Client.
+type executor struct {
+	store    Store
+	queue    Queue
+	cfg      config
+	retry    backoff // the wait before an attempt after a failed one
+	contexts *registry
+	enq      *enqueuer
+	events   *eventPump
+	now      func() time.Time
+	log      *slog.Logger
+
+	singleSem chan struct{}
+	bulkSem   chan struct{}
+	// claims are the claims of the jobs running in this process.
+	claims claimSet
+	// hung counts the calls into sessions that ignored their deadline
+	// and have not returned yet (see watchHung).
+	hung sync.WaitGroup
+}
+
+func newExecutor(store Store, queue Queue, cfg config, contexts *registry, enq *enqueuer, events *eventPump,
+	now func() time.Time, log *slog.Logger) *executor {
+	return &executor{store: store, queue: queue, cfg: cfg, contexts: contexts, enq: enq, events: events, now: now, log: log,
+		retry:     cfg.retryBackoff(),
+		singleSem: make(chan struct{}, cfg.singleConcurrency),
+		bulkSem:   make(chan struct{}, cfg.bulkConcurrency),
+		claims:    claimSet{m: make(map[string]struct{})},
+	}
+}
+
+// waitHung waits, at most timeout, for the calls into sessions that
+// ignored their deadline to return, and reports whether they did.
+func (e *executor) waitHung(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		e.hung.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// worker is the queue handler of one call of Run: the executor, with the
+// run's signals.
+type worker struct {
+	e  *executor
+	rs *runState
+}
+
+func (w worker) HandleDelivery(ctx context.Context, d Delivery) error {
+	return w.e.handle(ctx, w.rs, d)
+}
 
 func (w worker) HandleDeadLetter(ctx context.Context, d Delivery, err error) {
-	w.c.deadLetter(ctx, d, err)
+	w.e.deadLetter(ctx, d, err)
 }
 
 // handle runs one delivery: it claims its job in the store and sends it.
 // It returns an error only when the store cannot be read or written, so
 // that the queue delivers again later.
-func (c *Client) handle(qctx context.Context, d Delivery) error {
-	rs := c.currentRun()
-	if rs == nil {
-		// Not running: leave the job for a later delivery.
-		c.requeue(qctx, d, 0)
-		return nil
-	}
-	lc := c.liveContext(d.ContextID)
+func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error {
+	lc := e.contexts.get(d.ContextID)
 	if lc == nil {
-		c.log.Debug("delivery for a context this process does not hold", "job", d.JobID, "context", d.ContextID)
+		e.log.Debug("delivery for a context this process does not hold", "job", d.JobID, "context", d.ContextID)
 		return nil
 	}
 	ctx, cancel := context.WithCancel(qctx)
@@ -56,7 +116,7 @@ func (c *Client) handle(qctx context.Context, d Delivery) error {
 		}
 	}()
 
-	job, err := c.store.Job(ctx, d.JobID)
+	job, err := e.store.Job(ctx, d.JobID)
 	if errors.Is(err, ErrJobNotFound) {
 		return nil
 	}
@@ -66,38 +126,38 @@ func (c *Client) handle(qctx context.Context, d Delivery) error {
 	if job.Status != JobPending || job.ContextID != d.ContextID || len(job.Messages) == 0 {
 		return nil // duplicate delivery, or paused, cancelled, finished
 	}
-	if wait := job.NextRunAt.Sub(c.now()); wait > earlyTolerance {
+	if wait := job.NextRunAt.Sub(e.now()); wait > earlyTolerance {
 		// An early (duplicate) delivery: keep one for the due time.
-		c.requeue(ctx, d, wait)
+		e.enq.requeue(ctx, d, wait)
 		return nil
 	}
-	sem := c.singleSem
+	sem := e.singleSem
 	if job.Kind == KindBulk {
-		sem = c.bulkSem
+		sem = e.bulkSem
 	}
 	select {
 	case sem <- struct{}{}:
 	case <-rs.stopping:
-		c.requeue(ctx, d, 0)
+		e.enq.requeue(ctx, d, 0)
 		return nil
 	case <-ctx.Done():
-		c.requeue(ctx, d, 0)
+		e.enq.requeue(ctx, d, 0)
 		return nil
 	}
 	defer func() { <-sem }()
 	if job.Kind == KindBulk {
-		return c.runBulk(ctx, rs, lc, job)
+		return e.runBulk(ctx, rs, lc, job)
 	}
-	return c.runSingle(ctx, rs, lc, job)
+	return e.runSingle(ctx, rs, lc, job)
 }
 
 // requeue hands a delivery back to the queue; if that fails, the sweep
 // finds the job later.
-func (c *Client) requeue(ctx context.Context, d Delivery, delay time.Duration) {
+func (e *executor) requeue(ctx context.Context, d Delivery, delay time.Duration) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := c.queue.Enqueue(ctx, d, delay); err != nil {
-		c.log.Warn("requeue failed; the sweep will find the job", "job", d.JobID, "err", err)
+	if err := e.queue.Enqueue(ctx, d, delay); err != nil {
+		e.log.Warn("requeue failed; the sweep will find the job", "job", d.JobID, "err", err)
 	}
 }
 
@@ -113,8 +173,8 @@ func newClaim() string {
 // sending by a worker that is gone becomes unconfirmed, and the attempt
 // counts; an unconfirmed one is left for its lookup. It returns the
 // message as the step leaves it.
-func (c *Client) startStep(jt *JobTransition, lc *liveContext, m Message, at time.Time) (Step, Message) {
-	s := Step{Job: jt, Context: c.busyTransition(lc, at)}
+func (e *executor) startStep(jt *JobTransition, lc *liveContext, m Message, at time.Time) (Step, Message) {
+	s := Step{Job: jt, Context: lc.busyTransition(at)}
 	switch m.Status {
 	case MessagePending:
 		s.Message = beginMessage(m, at)
@@ -132,49 +192,49 @@ func (c *Client) startStep(jt *JobTransition, lc *liveContext, m Message, at tim
 }
 
 // runSingle runs a single job's message.
-func (c *Client) runSingle(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
+func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
 	d := deliveryOf(job)
 	m := job.Messages[0]
 	if m.Status.Final() {
 		// The message has its outcome; only the job's record is missing.
-		c.settle(ctx, job.ID)
+		e.settle(ctx, job.ID)
 		return nil
 	}
-	h := c.lockContext(ctx, rs, lc)
+	h := e.lockContext(ctx, rs, lc)
 	if h == nil {
-		c.requeue(ctx, d, c.lockRetry(lc))
+		e.enq.requeue(ctx, d, e.lockRetry(lc))
 		return nil
 	}
-	defer c.unlockContext(ctx, h)
-	if !c.leaseValid(lc) {
+	defer e.unlockContext(ctx, h)
+	if !lc.leaseValid() {
 		// The lease could not be renewed: another process may take the
 		// context over, so this one must not send through it.
-		c.requeue(ctx, d, time.Second)
+		e.enq.requeue(ctx, d, time.Second)
 		return nil
 	}
 	claim := newClaim()
-	c.addClaim(claim)
-	defer c.dropClaim(claim)
-	now := c.now()
+	e.claims.add(claim)
+	defer e.claims.drop(claim)
+	now := e.now()
 	// The claim holds only if nothing changed the job since it was read
 	// (IfVersion): another worker may have run it meanwhile.
-	step, m := c.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, now)
-	ok, err := c.store.Apply(ctx, step)
+	step, m := e.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, now)
+	ok, err := e.store.Apply(ctx, step)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return c.notClaimed(ctx, job, d)
+		return e.notClaimed(ctx, job, d)
 	}
 	lc.storeBusy = true
 	gen := lc.statusGen.Load()
-	t := c.turn(ctx, rs, h, job, claim, m)
-	return c.recordSingle(ctx, h, job, claim, m, t, gen)
+	t := e.turn(ctx, rs, h, job, claim, m)
+	return e.recordSingle(ctx, h, job, claim, m, t, gen)
 }
 
 // notClaimed works out why a pending job could not be claimed, and acts.
-func (c *Client) notClaimed(ctx context.Context, job Job, d Delivery) error {
-	fresh, err := c.store.Job(ctx, job.ID)
+func (e *executor) notClaimed(ctx context.Context, job Job, d Delivery) error {
+	fresh, err := e.store.Job(ctx, job.ID)
 	if errors.Is(err, ErrJobNotFound) {
 		return nil
 	}
@@ -188,33 +248,33 @@ func (c *Client) notClaimed(ctx context.Context, job Job, d Delivery) error {
 		// Another worker ran it since it was read, and enqueued it again
 		// when it handed it back (or the sweep will): this delivery is a
 		// duplicate.
-		c.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
+		e.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
 		return nil
 	}
-	bc, err := c.store.Context(ctx, job.ContextID)
+	bc, err := e.store.Context(ctx, job.ContextID)
 	if err != nil {
 		return err
 	}
-	now := c.now()
+	now := e.now()
 	switch bc.Status {
 	case ContextClosed:
-		_, err := c.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
+		_, err := e.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
 		return err
 	case ContextDisconnected, ContextError:
 		// Wait for the context without spending an attempt; it wakes the
 		// job when it comes back.
-		ok, err := c.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(c.cfg.contextWait), now)})
+		ok, err := e.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(e.cfg.contextWait), now)})
 		if err != nil {
 			return err
 		}
 		if ok {
-			c.requeue(ctx, d, c.cfg.contextWait)
+			e.enq.requeue(ctx, d, e.cfg.contextWait)
 		}
 		return nil
 	}
 	// The message changed under us; look again shortly.
-	c.log.Warn("job could not be claimed; retrying", "job", job.ID)
-	c.requeue(ctx, d, time.Second)
+	e.log.Warn("job could not be claimed; retrying", "job", job.ID)
+	e.enq.requeue(ctx, d, time.Second)
 	return nil
 }
 
@@ -240,14 +300,14 @@ func (t turn) final() bool { return t.status.Final() }
 
 // turn runs a message's turn once startStep is applied: the lookup of an
 // unconfirmed message, then, when the message may be sent, an attempt.
-func (c *Client) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message) turn {
+func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message) turn {
 	if m.Status == MessageUnconfirmed {
-		t, again := c.lookup(ctx, h, job, m)
+		t, again := e.lookup(ctx, h, job, m)
 		if !again {
 			return t
 		}
-		now := c.now()
-		ok, err := c.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)})
+		now := e.now()
+		ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)})
 		if err != nil || !ok {
 			// The job was paused or cancelled meanwhile, or the store
 			// failed: the message stays unconfirmed, for a later turn.
@@ -255,17 +315,17 @@ func (c *Client) turn(ctx context.Context, rs *runState, h *hold, job Job, claim
 		}
 		m.Status, m.AttemptedAt = MessageSending, now
 	}
-	return c.attempt(ctx, rs, h, job, m)
+	return e.attempt(ctx, rs, h, job, m)
 }
 
 // lookup looks in the chat for an unconfirmed message. again reports that
 // the message was not found and may be sent again.
-func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t turn, again bool) {
-	now := c.now()
+func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t turn, again bool) {
+	now := e.now()
 	t = turn{status: MessageUnconfirmed, ctxTo: ContextAvailable}
 	f, ok := h.lc.session.(SentFinder)
 	if !ok {
-		if c.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
+		if e.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
 			return t, true
 		}
 		t.err = fmt.Errorf("%w: the session cannot look in the chat", ErrUnknownOutcome)
@@ -276,7 +336,7 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 		// The session marks every click and this message has no mark:
 		// no attempt of it clicked. Looking for it could only find an
 		// identical message sent since.
-		c.log.Info("guard: no attempt of the message reached its click; it may be sent", "message", m.ID)
+		e.log.Info("guard: no attempt of the message reached its click; it may be sent", "message", m.ID)
 		if m.Attempts >= job.MaxAttempts {
 			t.err = fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts)
 			t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
@@ -303,16 +363,16 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 		found bool
 		err   error
 	)
-	if c.call(ctx, h, func(cctx context.Context) { res.r, res.found, res.err = safeFind(cctx, f, q) }) {
+	if e.call(ctx, h, func(cctx context.Context) { res.r, res.found, res.err = safeFind(cctx, f, q) }) {
 		err = fmt.Errorf("%w: FindSent", ErrSessionHung)
 		t.ctxTo = ContextDisconnected
 	} else {
 		r, found, err = res.r, res.found, res.err
 	}
-	now = c.now()
+	now = e.now()
 	switch {
 	case err == nil && found:
-		c.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
+		e.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
 			"message", m.ID, "to", MaskPhone(m.To))
 		if r.SentAt.IsZero() {
 			r.SentAt = now
@@ -330,28 +390,28 @@ func (c *Client) lookup(ctx context.Context, h *hold, job Job, m Message) (t tur
 	t.err = err
 	if status, gone := SessionStatus(err); gone && t.ctxTo == ContextAvailable {
 		// The session cannot look now: wait for it, and spend no lookup.
-		t.ctxTo, t.retryIn = status, c.cfg.contextWait
+		t.ctxTo, t.retryIn = status, e.cfg.contextWait
 		return t, false
 	}
-	e := msgLookupFail
-	if m.Lookups+1 >= c.cfg.maxLookups {
-		e = msgUnknown
+	ed := msgLookupFail
+	if m.Lookups+1 >= e.cfg.maxLookups {
+		ed = msgUnknown
 		t.status = MessageUnknown
 	}
-	t.msg = lookupFailed(e, m.ID, err, now)
-	t.retryIn = c.backoff(m.Lookups + 1)
+	t.msg = lookupFailed(ed, m.ID, err, now)
+	t.retryIn = e.retry.after(m.Lookups + 1)
 	if t.ctxTo != ContextAvailable {
-		t.retryIn = c.cfg.contextWait
+		t.retryIn = e.cfg.contextWait
 	}
 	return t, false
 }
 
 // attempt sends a message that is sending, and judges the outcome.
-func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m Message) turn {
+func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, m Message) turn {
 	lc := h.lc
 	tr := &attemptTrace{}
 	trace := &SendTrace{BeforeSend: func(mark string) error {
-		return tr.before(func() error { return c.noteMark(ctx, m, mark) })
+		return tr.before(func() error { return e.noteMark(ctx, m, mark) })
 	}}
 	// The call's results are read only once it has returned: a hung call
 	// may write them after it was abandoned.
@@ -363,7 +423,7 @@ func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m 
 		r   Receipt
 		err error
 	)
-	hung := c.call(ctx, h, func(cctx context.Context) {
+	hung := e.call(ctx, h, func(cctx context.Context) {
 		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
 	})
 	if hung {
@@ -372,7 +432,7 @@ func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m 
 		r, err = res.r, res.err
 	}
 	clicked := tr.end()
-	now := c.now()
+	now := e.now()
 	if err == nil {
 		if r.SentAt.IsZero() {
 			r.SentAt = now
@@ -406,23 +466,23 @@ func (c *Client) attempt(ctx context.Context, rs *runState, h *hold, job Job, m 
 		// The session is gone: the job waits for it, like after the
 		// session's own status event. Only an attempt that may have sent
 		// the message counts.
-		t.ctxTo, t.retryIn, t.attempt = status, c.cfg.contextWait, unconfirmed
+		t.ctxTo, t.retryIn, t.attempt = status, e.cfg.contextWait, unconfirmed
 		t.msg = endAttempt(after, m.ID, err, now)
 	case rs.isHard() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		// Our own shutdown: not the message's fault.
 		t.attempt = unconfirmed
 		t.msg = endAttempt(after, m.ID, err, now)
 	case unconfirmed:
-		t.retryIn = c.backoff(attempts)
+		t.retryIn = e.retry.after(attempts)
 		t.msg = endAttempt(msgUnconfirmed, m.ID, err, now)
 	case !Retryable(err) || attempts >= job.MaxAttempts:
 		t.msg = endAttempt(msgFail, m.ID, err, now)
 	default:
-		t.retryIn = c.backoff(attempts)
+		t.retryIn = e.retry.after(attempts)
 		t.msg = endAttempt(msgRetry, m.ID, err, now)
 	}
 	if hung {
-		t.retryIn = c.cfg.contextWait
+		t.retryIn = e.cfg.contextWait
 	}
 	t.status = t.msg.To
 	return t
@@ -461,11 +521,11 @@ func (a *attemptTrace) end() bool {
 // noteMark records, before the session's click, what the session saw in
 // the chat. The first attempt of an unconfirmed run keeps its mark. If the
 // mark cannot be recorded, the session must not click.
-func (c *Client) noteMark(ctx context.Context, m Message, mark string) error {
+func (e *executor) noteMark(ctx context.Context, m Message, mark string) error {
 	if mark == "" || m.GuardMark != "" {
 		return nil
 	}
-	ok, err := c.store.Apply(ctx, Step{Message: markMessage(m.ID, mark, c.now())})
+	ok, err := e.store.Apply(ctx, Step{Message: markMessage(m.ID, mark, e.now())})
 	if err != nil {
 		return err
 	}
@@ -480,8 +540,8 @@ func (c *Client) noteMark(ctx context.Context, m Message, mark string) error {
 // its deadline is abandoned: call reports true and hands the hold over to
 // it, so that nothing else uses the session until it returns (see
 // watchHung).
-func (c *Client) call(ctx context.Context, h *hold, f func(context.Context)) (hung bool) {
-	cctx, cancel := context.WithTimeout(ctx, c.cfg.sendTimeout)
+func (e *executor) call(ctx context.Context, h *hold, f func(context.Context)) (hung bool) {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.sendTimeout)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -493,7 +553,7 @@ func (c *Client) call(ctx context.Context, h *hold, f func(context.Context)) (hu
 		return false
 	case <-cctx.Done():
 	}
-	grace := time.NewTimer(c.cfg.hangGrace)
+	grace := time.NewTimer(e.cfg.hangGrace)
 	defer grace.Stop()
 	select {
 	case <-done:
@@ -506,8 +566,8 @@ func (c *Client) call(ctx context.Context, h *hold, f func(context.Context)) (hu
 	lc.wedged.Store(true)
 	h.hung = done
 	h.upBefore, h.genBefore = lc.sessionUp.Load(), lc.statusGen.Load()
-	c.log.Error("a session call ignored its deadline; the session is not used until it returns",
-		"context", lc.id, "grace", c.cfg.hangGrace)
+	e.log.Error("a session call ignored its deadline; the session is not used until it returns",
+		"context", lc.id, "grace", e.cfg.hangGrace)
 	return true
 }
 
@@ -515,13 +575,13 @@ func (c *Client) call(ctx context.Context, h *hold, f func(context.Context)) (hu
 // return; then the session may be used again: the context gets back the
 // status it had, unless a session event changed it meanwhile, and the
 // lock is released.
-func (c *Client) watchHung(h *hold) {
+func (e *executor) watchHung(h *hold) {
 	lc := h.lc
-	c.hungWG.Add(1)
+	e.hung.Add(1)
 	go func() {
-		defer c.hungWG.Done()
+		defer e.hung.Done()
 		<-h.hung
-		c.log.Warn("a hung session call returned; the session is used again", "context", lc.id)
+		e.log.Warn("a hung session call returned; the session is used again", "context", lc.id)
 		lc.statusMu.Lock()
 		up := false
 		if lc.statusGen.Load() == h.genBefore {
@@ -529,23 +589,23 @@ func (c *Client) watchHung(h *hold) {
 			up = h.upBefore
 		}
 		lc.wedged.Store(false)
-		if up && c.holds(lc) {
+		if up && lc.holds() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			ok, err := c.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, c.now())})
+			ok, err := e.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, e.now())})
 			if err == nil && ok {
 				lc.stale.Store(true)
-				c.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+				e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
 					Status: ContextAvailable})
 				lc.statusMu.Unlock()
-				c.wakeJobs(ctx, lc.id)
+				e.enq.wakeJobs(ctx, lc.id)
 				cancel()
-				<-lc.lock
+				lc.unlock()
 				return
 			}
 			cancel()
 		}
 		lc.statusMu.Unlock()
-		<-lc.lock
+		lc.unlock()
 	}()
 }
 
@@ -577,8 +637,8 @@ func truncate(s string, n int) string {
 }
 
 // recordSingle records a single job's turn.
-func (c *Client) recordSingle(ctx context.Context, h *hold, job Job, claim string, m Message, t turn, gen uint64) error {
-	now := c.now()
+func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim string, m Message, t turn, gen uint64) error {
+	now := e.now()
 	var jt *JobTransition
 	switch t.status {
 	case MessageSent:
@@ -593,37 +653,37 @@ func (c *Client) recordSingle(ctx context.Context, h *hold, job Job, claim strin
 		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.err, now)
 	}
 	jt.AddAttempt = t.attempt
-	c.logTurn(job, h.lc, m, t)
-	jobDone, err := c.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
+	e.logTurn(job, h.lc, m, t)
+	jobDone, err := e.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
 	if err != nil {
 		return nil // logged by record; the recovery sweep takes it from here
 	}
 	if jobDone && jt.To == JobPending {
-		c.requeue(ctx, deliveryOf(job), t.retryIn)
+		e.enq.requeue(ctx, deliveryOf(job), t.retryIn)
 	}
 	if !jobDone {
-		c.settle(ctx, job.ID)
+		e.settle(ctx, job.ID)
 	}
 	return nil
 }
 
 // recordTurn records a turn's step and the context's status after it.
-func (c *Client) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen uint64) (bool, error) {
+func (e *executor) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen uint64) (bool, error) {
 	lc := h.lc
 	if t.status == MessageUnknown && s.Message != nil {
-		defer c.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
+		defer e.events.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
 			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.err})
 	}
 	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
-		s.Context = c.freeTransition(lc, s.Job.At)
-		return c.record(ctx, s)
+		s.Context = lc.freeTransition(s.Job.At)
+		return e.record(ctx, s)
 	}
-	done, err := c.record(ctx, s)
+	done, err := e.record(ctx, s)
 	if err == nil {
-		c.settleContext(ctx, lc, t, gen)
+		e.settleContext(ctx, lc, t, gen)
 	}
 	if h.hung != nil {
-		c.watchHung(h)
+		e.watchHung(h)
 	}
 	return done, err
 }
@@ -632,19 +692,19 @@ func (c *Client) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen ui
 // session gone or hung, or during which a session event changed it. The
 // session's own events have the last word: when one arrived during the
 // turn, the context is only freed if the session says it is up.
-func (c *Client) settleContext(ctx context.Context, lc *liveContext, t turn, gen uint64) {
+func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, gen uint64) {
 	lc.storeBusy = false
-	if !c.holds(lc) {
+	if !lc.holds() {
 		return
 	}
 	lc.statusMu.Lock()
 	defer lc.statusMu.Unlock()
-	e := ctxFree
+	ed := ctxFree
 	if t.ctxTo != ContextAvailable {
 		if lc.statusGen.Load() == gen {
 			lc.sessionUp.Store(false)
-			e = sessionDown(t.ctxTo)
-			defer c.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+			ed = sessionDown(t.ctxTo)
+			defer e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
 				Status: t.ctxTo, Err: t.err})
 		} else if !lc.sessionUp.Load() {
 			return
@@ -652,27 +712,27 @@ func (c *Client) settleContext(ctx context.Context, lc *liveContext, t turn, gen
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	ok, err := c.mustApply(rctx, Step{Context: e.context(lc.id, c.now())})
-	if err == nil && ok && e.to != ContextAvailable {
+	ok, err := e.mustApply(rctx, Step{Context: ed.context(lc.id, e.now())})
+	if err == nil && ok && ed.to != ContextAvailable {
 		lc.stale.Store(true)
-		c.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", e.to, "err", t.err)
+		e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.err)
 	}
 }
 
-func (c *Client) logTurn(job Job, lc *liveContext, m Message, t turn) {
+func (e *executor) logTurn(job Job, lc *liveContext, m Message, t turn) {
 	attrs := []any{"job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To)}
 	if t.msg != nil {
 		attrs = append(attrs, "status", t.msg.To)
 	}
 	switch {
 	case t.err == nil && t.status == MessageSent:
-		c.log.Info("message sent", attrs...)
+		e.log.Info("message sent", attrs...)
 	case t.err == nil:
-		c.log.Debug("message turn", attrs...)
+		e.log.Debug("message turn", attrs...)
 	case t.final():
-		c.log.Warn("message has its outcome", append(attrs, "kind", KindOf(t.err), "err", t.err)...)
+		e.log.Warn("message has its outcome", append(attrs, "kind", KindOf(t.err), "err", t.err)...)
 	default:
-		c.log.Warn("message turn failed; will retry", append(attrs, "kind", KindOf(t.err),
+		e.log.Warn("message turn failed; will retry", append(attrs, "kind", KindOf(t.err),
 			"retry_in", t.retryIn.Round(time.Millisecond), "err", t.err)...)
 	}
 }
@@ -681,55 +741,53 @@ func (c *Client) logTurn(job Job, lc *liveContext, m Message, t turn) {
 // outcome must not be lost. When the step does not match as a whole (the
 // job was paused or cancelled meanwhile), the message's and the context's
 // changes are applied alone, and jobDone reports false.
-func (c *Client) record(ctx context.Context, s Step) (jobDone bool, err error) {
+func (e *executor) record(ctx context.Context, s Step) (jobDone bool, err error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	ok, err := c.mustApply(rctx, s)
+	ok, err := e.mustApply(rctx, s)
 	if err != nil || ok {
 		return ok, err
 	}
 	if s.Message != nil {
-		if _, err := c.mustApply(rctx, Step{Message: s.Message}); err != nil {
+		if _, err := e.mustApply(rctx, Step{Message: s.Message}); err != nil {
 			return false, err
 		}
 	}
 	if s.Context != nil {
-		if _, err := c.mustApply(rctx, Step{Context: s.Context}); err != nil {
+		if _, err := e.mustApply(rctx, Step{Context: s.Context}); err != nil {
 			return false, err
 		}
 	}
 	return false, nil
 }
 
-func (c *Client) mustApply(ctx context.Context, s Step) (bool, error) {
-	wait := 50 * time.Millisecond
-	for {
-		ok, err := c.store.Apply(ctx, s)
+func (e *executor) mustApply(ctx context.Context, s Step) (bool, error) {
+	for n := 1; ; n++ {
+		ok, err := e.store.Apply(ctx, s)
 		if err == nil {
 			return ok, nil
 		}
 		if !Retryable(err) {
-			c.log.Error("could not record an outcome", "err", err)
+			e.log.Error("could not record an outcome", "err", err)
 			return false, err
 		}
 		if ctx.Err() != nil {
-			c.log.Error("could not record an outcome; recovery will take it", "err", err)
+			e.log.Error("could not record an outcome; recovery will take it", "err", err)
 			return false, err
 		}
-		c.log.Warn("recording an outcome failed; retrying", "err", err)
-		if !sleepCtx(ctx, wait) {
+		e.log.Warn("recording an outcome failed; retrying", "err", err)
+		if !sleepCtx(ctx, recordRetry.after(n), nil) {
 			return false, err
 		}
-		wait = min(wait*2, 5*time.Second)
 	}
 }
 
 // settle completes a paused job whose messages all reached a final status,
 // and a pending one likewise (a record that was cut short).
-func (c *Client) settle(ctx context.Context, id int64) {
+func (e *executor) settle(ctx context.Context, id int64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	job, err := c.store.Job(ctx, id)
+	job, err := e.store.Job(ctx, id)
 	if err != nil || (job.Status != JobPaused && job.Status != JobPending) {
 		return
 	}
@@ -738,38 +796,38 @@ func (c *Client) settle(ctx context.Context, id int64) {
 			return
 		}
 	}
-	_, _ = c.store.Apply(ctx, Step{Job: settleJob(id, job.Status, c.now())})
+	_, _ = e.store.Apply(ctx, Step{Job: settleJob(id, job.Status, e.now())})
 }
 
 // runBulk sends a bulk job's unsent messages in order, for one slice.
-func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
+func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
 	d := deliveryOf(job)
-	if !c.leaseValid(lc) {
-		c.requeue(ctx, d, time.Second)
+	if !lc.leaseValid() {
+		e.enq.requeue(ctx, d, time.Second)
 		return nil
 	}
 	claim := newClaim()
-	c.addClaim(claim)
-	defer c.dropClaim(claim)
-	now := c.now()
-	ok, err := c.store.Apply(ctx, Step{Job: claimJob(job.ID, job.Version, claim, now)})
+	e.claims.add(claim)
+	defer e.claims.drop(claim)
+	now := e.now()
+	ok, err := e.store.Apply(ctx, Step{Job: claimJob(job.ID, job.Version, claim, now)})
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return nil
 	}
-	sliceEnd := now.Add(c.cfg.bulkSlice)
+	sliceEnd := now.Add(e.cfg.bulkSlice)
 	var lastSent time.Time
 	// yield hands the job back to the queue, to continue at next.
 	yield := func(next time.Time, cause error) error {
-		n := c.now()
+		n := e.now()
 		if next.Before(n) {
 			next = n
 		}
-		done, err := c.record(ctx, Step{Job: retryJob(job.ID, claim, next, cause, n)})
+		done, err := e.record(ctx, Step{Job: retryJob(job.ID, claim, next, cause, n)})
 		if err == nil && done {
-			c.requeue(ctx, d, next.Sub(n))
+			e.enq.requeue(ctx, d, next.Sub(n))
 		}
 		return nil
 	}
@@ -783,37 +841,37 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 			if due.After(sliceEnd) || rs.isStopping() {
 				return yield(due, nil)
 			}
-			if !sleepUntil(ctx, rs, due.Sub(c.now())) {
+			if !sleepCtx(ctx, due.Sub(e.now()), rs.stopping) {
 				return yield(due, nil)
 			}
 		}
-		if rs.isStopping() || c.now().After(sliceEnd) || !c.leaseValid(lc) {
-			return yield(c.now(), nil)
+		if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
+			return yield(e.now(), nil)
 		}
-		h := c.lockContext(ctx, rs, lc)
+		h := e.lockContext(ctx, rs, lc)
 		if h == nil {
-			return yield(c.now().Add(c.lockRetry(lc)), nil)
+			return yield(e.now().Add(e.lockRetry(lc)), nil)
 		}
-		now := c.now()
-		step, m := c.startStep(nextMessage(job.ID, claim, now), lc, m, now)
-		ok, err := c.store.Apply(ctx, step)
+		now := e.now()
+		step, m := e.startStep(nextMessage(job.ID, claim, now), lc, m, now)
+		ok, err := e.store.Apply(ctx, step)
 		if err != nil || !ok {
-			c.unlockContext(ctx, h)
+			e.unlockContext(ctx, h)
 			if err != nil {
-				c.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
-				return yield(c.now().Add(time.Second), err)
+				e.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
+				return yield(e.now().Add(time.Second), err)
 			}
-			return c.bulkBlocked(ctx, job, claim, yield)
+			return e.bulkBlocked(ctx, job, claim, yield)
 		}
 		lc.storeBusy = true
 		gen := lc.statusGen.Load()
-		t := c.turn(ctx, rs, h, job, claim, m)
-		c.logTurn(job, lc, m, t)
-		now = c.now()
+		t := e.turn(ctx, rs, h, job, claim, m)
+		e.logTurn(job, lc, m, t)
+		now = e.now()
 		jt := nextMessage(job.ID, claim, now)
 		jt.AddAttempt = t.attempt
-		_, recErr := c.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
-		c.unlockContext(ctx, h)
+		_, recErr := e.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
+		e.unlockContext(ctx, h)
 		if recErr != nil {
 			return nil // the recovery sweep takes it from here
 		}
@@ -824,36 +882,36 @@ func (c *Client) runBulk(ctx context.Context, rs *runState, lc *liveContext, job
 			return yield(now.Add(t.retryIn), t.err)
 		}
 	}
-	done, err := c.record(ctx, Step{Job: completeJob(job.ID, claim, nil, c.now())})
+	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, nil, e.now())})
 	if err == nil && !done {
-		c.settle(ctx, job.ID)
+		e.settle(ctx, job.ID)
 	}
 	if err == nil && done {
-		c.log.Info("bulk job completed", "job", job.ID, "messages", len(job.Messages))
+		e.log.Info("bulk job completed", "job", job.ID, "messages", len(job.Messages))
 	}
 	return nil
 }
 
 // bulkBlocked works out why a bulk job's next message could not start.
-func (c *Client) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, error) error) error {
-	fresh, err := c.store.Job(ctx, job.ID)
+func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, error) error) error {
+	fresh, err := e.store.Job(ctx, job.ID)
 	if err != nil {
-		return yield(c.now().Add(time.Second), err)
+		return yield(e.now().Add(time.Second), err)
 	}
 	if fresh.Status != JobRunning || fresh.Claim != claim {
 		return nil // paused or cancelled: stop here
 	}
-	bc, err := c.store.Context(ctx, job.ContextID)
+	bc, err := e.store.Context(ctx, job.ContextID)
 	if err != nil {
-		return yield(c.now().Add(time.Second), err)
+		return yield(e.now().Add(time.Second), err)
 	}
-	now := c.now()
+	now := e.now()
 	switch bc.Status {
 	case ContextClosed:
-		_, _ = c.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
+		_, _ = e.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
 		return nil
 	case ContextDisconnected, ContextError:
-		return yield(now.Add(c.cfg.contextWait), fmt.Errorf("%w: context %s", ErrContextNotAvailable, bc.Status))
+		return yield(now.Add(e.cfg.contextWait), fmt.Errorf("%w: context %s", ErrContextNotAvailable, bc.Status))
 	}
 	// A message changed under us: run again and read it afresh.
 	return yield(now.Add(time.Second), nil)
@@ -863,38 +921,89 @@ func (c *Client) bulkBlocked(ctx context.Context, job Job, claim string, yield f
 // failed every time. The job, if still pending, is marked failed; failed
 // jobs stay in the store, which is the dead letter. Its unconfirmed
 // messages become unknown, never failed: they may have been sent.
-func (c *Client) deadLetter(ctx context.Context, d Delivery, cause error) {
+func (e *executor) deadLetter(ctx context.Context, d Delivery, cause error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	msg := "queue gave up"
 	if cause != nil {
 		msg += ": " + truncate(cause.Error(), 900)
 	}
-	ok, err := c.store.Apply(ctx, Step{Job: deadLetterJob(d.JobID, msg, c.now())})
+	ok, err := e.store.Apply(ctx, Step{Job: deadLetterJob(d.JobID, msg, e.now())})
 	switch {
 	case err != nil:
-		c.log.Error("dead letter: could not mark the job failed; the sweep will retry it", "job", d.JobID, "err", err)
+		e.log.Error("dead letter: could not mark the job failed; the sweep will retry it", "job", d.JobID, "err", err)
 	case ok:
-		c.log.Error("dead letter: job failed", "job", d.JobID, "cause", cause)
+		e.log.Error("dead letter: job failed", "job", d.JobID, "cause", cause)
 	}
 }
 
-// claimed reports whether a worker of this process holds the claim.
-func (c *Client) claimed(claim string) bool {
-	c.claimsMu.Lock()
-	defer c.claimsMu.Unlock()
-	_, ok := c.claims[claim]
+// claimSet is the set of the claims of the jobs running in this process:
+// the sweeper rescues a running job only when its claim is not here.
+type claimSet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// has reports whether a worker of this process holds the claim.
+func (s *claimSet) has(claim string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[claim]
 	return ok
 }
 
-func (c *Client) addClaim(claim string) {
-	c.claimsMu.Lock()
-	c.claims[claim] = struct{}{}
-	c.claimsMu.Unlock()
+func (s *claimSet) add(claim string) {
+	s.mu.Lock()
+	s.m[claim] = struct{}{}
+	s.mu.Unlock()
 }
 
-func (c *Client) dropClaim(claim string) {
-	c.claimsMu.Lock()
-	delete(c.claims, claim)
-	c.claimsMu.Unlock()
+func (s *claimSet) drop(claim string) {
+	s.mu.Lock()
+	delete(s.m, claim)
+	s.mu.Unlock()
+}
+
+// lockContext waits for the context's send lock, unless Run is stopping or
+// the session is wedged by a hung call. It returns nil when it did not get
+// the lock.
+func (e *executor) lockContext(ctx context.Context, rs *runState, lc *liveContext) *hold {
+	if lc.wedged.Load() {
+		return nil
+	}
+	if lc.waitLock(ctx, rs.stopping) {
+		return &hold{lc: lc}
+	}
+	// The holder may have kept the context busy for this waiter: take the
+	// lock if it is free, so that the release below marks it available.
+	if lc.tryLock() {
+		e.unlockContext(ctx, &hold{lc: lc})
+	}
+	return nil
+}
+
+// lockRetry is how long a job waits before it tries a context whose lock
+// it could not take.
+func (e *executor) lockRetry(lc *liveContext) time.Duration {
+	if lc.wedged.Load() {
+		return e.cfg.contextWait
+	}
+	return 0
+}
+
+// unlockContext releases the context's send lock. If the store still shows
+// the context busy and no worker waits, it marks it available first. A
+// hold handed over to a hung call is released by that call.
+func (e *executor) unlockContext(ctx context.Context, h *hold) {
+	if h.hung != nil {
+		return
+	}
+	lc := h.lc
+	if lc.needsFree() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		_, _ = e.mustApply(rctx, Step{Context: ctxFree.context(lc.id, e.now())})
+		cancel()
+		lc.storeBusy = false
+	}
+	lc.unlock()
 }

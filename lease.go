@@ -3,6 +3,8 @@ package wasend
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -23,31 +25,78 @@ type Leaser interface {
 	Holders(ctx context.Context, contextIDs []int64) (map[int64]string, error)
 }
 
+// leaseKeeper holds this process's leases on its live contexts: it takes
+// a context's lease before the context goes live (acquire), renews every
+// lease every third of the lease TTL on a goroutine of its own (the
+// heartbeat), takes a lease back after an outage of the leaser, drops from
+// this process a context whose lease is lost, and releases a lease when
+// its context leaves. Without a Leaser (a single process) it holds nothing
+// and runs nothing.
+type leaseKeeper struct {
+	leaser   Leaser // nil: a single process
+	owner    string
+	ttl      time.Duration
+	contexts *registry
+	store    Store
+	enq      *enqueuer
+	// consumers is offered the contexts whose lease is back.
+	consumers *dispatcher
+	// closeTimeout bounds the close of a dropped context's session.
+	closeTimeout time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+
+	done    chan struct{}
+	wg      sync.WaitGroup // the heartbeat
+	closing sync.WaitGroup // the sessions of dropped contexts, closing
+}
+
+// start starts the heartbeat, when there is a Leaser.
+func (k *leaseKeeper) start() {
+	if k.leaser == nil {
+		return
+	}
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		k.heartbeat()
+	}()
+}
+
+// shutdown stops the heartbeat and waits for it, and for the sessions of
+// the contexts it dropped to close. It is called once.
+func (k *leaseKeeper) shutdown() {
+	close(k.done)
+	k.wg.Wait()
+	k.closing.Wait()
+}
+
 // acquire takes the lease of a context for this process and returns when
 // it runs out; without a leaser it never does.
-func (c *Client) acquire(ctx context.Context, id int64) (time.Time, error) {
-	if c.leaser == nil {
+func (k *leaseKeeper) acquire(ctx context.Context, id int64) (time.Time, error) {
+	if k.leaser == nil {
 		return time.Time{}, nil
 	}
 	start := time.Now()
-	ok, err := c.leaser.Acquire(ctx, id, c.owner, c.cfg.leaseTTL)
+	ok, err := k.leaser.Acquire(ctx, id, k.owner, k.ttl)
 	if err != nil {
 		return time.Time{}, err
 	}
 	if !ok {
 		return time.Time{}, fmt.Errorf("%w: context %d", ErrContextHeld, id)
 	}
-	return start.Add(c.cfg.leaseTTL), nil
+	return start.Add(k.ttl), nil
 }
 
-func (c *Client) release(id int64) {
-	if c.leaser == nil {
+// release frees the lease of a context that leaves this process.
+func (k *leaseKeeper) release(id int64) {
+	if k.leaser == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.leaser.Release(ctx, id, c.owner); err != nil {
-		c.log.Warn("releasing a lease", "context", id, "err", err)
+	if err := k.leaser.Release(ctx, id, k.owner); err != nil {
+		k.log.Warn("releasing a lease", "context", id, "err", err)
 	}
 }
 
@@ -56,47 +105,39 @@ func (c *Client) release(id int64) {
 // be renewed before it ran out, is dropped from this process: its consumer
 // stops and its session closes, so that two processes never drive one
 // profile.
-func (c *Client) heartbeat() {
-	t := time.NewTicker(c.cfg.leaseTTL / 3)
+func (k *leaseKeeper) heartbeat() {
+	t := time.NewTicker(k.ttl / 3)
 	defer t.Stop()
 	for {
 		select {
-		case <-c.hbStop:
+		case <-k.done:
 			return
 		case <-t.C:
 		}
-		for _, lc := range c.liveContexts() {
-			c.renew(lc)
+		for _, lc := range k.contexts.all() {
+			k.renew(lc)
 		}
 	}
 }
 
-func (c *Client) renew(lc *liveContext) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.leaseTTL/3)
+func (k *leaseKeeper) renew(lc *liveContext) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.ttl/3)
 	defer cancel()
 	start := time.Now()
-	ok, err := c.leaser.Acquire(ctx, lc.id, c.owner, c.cfg.leaseTTL)
+	ok, err := k.leaser.Acquire(ctx, lc.id, k.owner, k.ttl)
 	switch {
 	case err == nil && ok:
-		lc.leaseUntil.Store(start.Add(c.cfg.leaseTTL).UnixNano())
+		lc.leaseUntil.Store(start.Add(k.ttl).UnixNano())
 		if lc.leaseLapsed.Swap(false) {
-			c.log.Info("the lease of a browser context is back after an outage of the leaser", "context", lc.id)
-			c.mu.Lock()
-			running := c.running
-			c.mu.Unlock()
-			if running {
-				select {
-				case c.opened <- lc:
-				default: // Run's sweep starts its consumer
-				}
-			}
+			k.log.Info("the lease of a browser context is back after an outage of the leaser", "context", lc.id)
+			k.consumers.offer(lc)
 		}
-		c.reconcile(ctx, lc)
+		k.reconcile(ctx, lc)
 		return
 	case err == nil && !ok:
-		c.log.Error("lost the lease of a browser context to another process; closing its session here", "context", lc.id)
-	case time.Since(time.Unix(0, lc.leaseUntil.Load())) > lapsedKeep(c.cfg.leaseTTL):
-		c.log.Error("the leaser has been out of reach for long; closing the session of a browser context, so that another process can take it over",
+		k.log.Error("lost the lease of a browser context to another process; closing its session here", "context", lc.id)
+	case time.Since(time.Unix(0, lc.leaseUntil.Load())) > lapsedKeep(k.ttl):
+		k.log.Error("the leaser has been out of reach for long; closing the session of a browser context, so that another process can take it over",
 			"context", lc.id, "err", err)
 	case time.Now().UnixNano() > lc.leaseUntil.Load():
 		// The leaser cannot be reached and the lease ran out: the context
@@ -106,15 +147,15 @@ func (c *Client) renew(lc *liveContext) {
 		// by then.
 		if !lc.leaseLapsed.Swap(true) {
 			lc.stopConsumer()
-			c.log.Error("could not renew the lease of a browser context before it ran out; it sends nothing until the lease is back",
+			k.log.Error("could not renew the lease of a browser context before it ran out; it sends nothing until the lease is back",
 				"context", lc.id, "err", err)
 		}
 		return
 	default:
-		c.log.Warn("renewing a lease failed; will retry", "context", lc.id, "err", err)
+		k.log.Warn("renewing a lease failed; will retry", "context", lc.id, "err", err)
 		return
 	}
-	c.drop(lc)
+	k.drop(lc)
 }
 
 // lapsedKeep is how long after its lease ran out a process keeps the
@@ -131,37 +172,29 @@ func lapsedKeep(ttl time.Duration) time.Duration { return max(10*ttl, time.Minut
 // could not launch the session may have marked it error before this
 // process's session reported ErrContextHeld. Without this, jobs would wait
 // for a context that never comes back.
-func (c *Client) reconcile(ctx context.Context, lc *liveContext) {
+func (k *leaseKeeper) reconcile(ctx context.Context, lc *liveContext) {
 	lc.statusMu.Lock()
 	defer lc.statusMu.Unlock()
 	if !lc.sessionUp.Load() {
 		return
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, c.now())})
+	ok, err := k.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, k.now())})
 	if err == nil && ok {
 		lc.stale.Store(true)
-		c.log.Info("the session is logged in here; its context is available again", "context", lc.id)
-		c.wakeJobs(ctx, lc.id)
+		k.log.Info("the session is logged in here; its context is available again", "context", lc.id)
+		k.enq.wakeJobs(ctx, lc.id)
 	}
 }
 
 // drop removes a live context from this process without changing its
-// stored status: another process holds it, or will.
-func (c *Client) drop(lc *liveContext) {
-	c.mu.Lock()
-	if c.live[lc.id] == lc {
-		delete(c.live, lc.id)
-		delete(c.bySystem, lc.systemID)
-	}
-	c.mu.Unlock()
+// stored status: another process holds it, or will. Its session closes on
+// a goroutine that shutdown waits for.
+func (k *leaseKeeper) drop(lc *liveContext) {
+	k.contexts.remove(lc)
 	lc.stopConsumer()
-	go c.closeSession(lc.session)
-}
-
-// leaseValid reports whether this process may still use the context.
-func (c *Client) leaseValid(lc *liveContext) bool {
-	if c.leaser == nil {
-		return true
-	}
-	return time.Now().UnixNano() < lc.leaseUntil.Load()
+	k.closing.Add(1)
+	go func() {
+		defer k.closing.Done()
+		closeSession(k.log, k.closeTimeout, lc.session)
+	}()
 }

@@ -2,16 +2,26 @@ package wasend
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// liveContext is a browser context whose session this process holds.
+// liveContext is a browser context whose session this process holds. It
+// owns its send lock, its lease checks and the transitions of its stored
+// status that a send implies; the components that use it (the executor,
+// the lease keeper, the event pump, the sweeper) go through its methods.
 type liveContext struct {
 	id       int64
 	systemID string
 	session  Session
+	// leased says that a Leaser grants the context to this process: its
+	// lease must then be valid for the process to use it.
+	leased bool
+	// dropped says that the context left the registry: this process no
+	// longer holds it.
+	dropped atomic.Bool
 	// lock is held while a message is being sent; waiters counts the
 	// workers waiting for it.
 	lock    chan struct{}
@@ -47,12 +57,129 @@ type liveContext struct {
 	stopConsume context.CancelFunc
 }
 
+// newLiveContext makes a launched session live. leaseUntil is when its
+// lease runs out; zero when no Leaser is in use.
+func newLiveContext(id int64, sess Session, leaseUntil time.Time) *liveContext {
+	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
+	if !leaseUntil.IsZero() {
+		lc.leased = true
+		lc.leaseUntil.Store(leaseUntil.UnixNano())
+	}
+	return lc
+}
+
+// leaseValid reports whether this process may still use the context as far
+// as its lease goes.
+func (lc *liveContext) leaseValid() bool {
+	return !lc.leased || time.Now().UnixNano() < lc.leaseUntil.Load()
+}
+
+// holds reports whether this process still holds the live context: it was
+// not dropped, and its lease is valid.
+func (lc *liveContext) holds() bool {
+	return !lc.dropped.Load() && lc.leaseValid()
+}
+
+// beginConsuming marks the context consumed and returns the context of its
+// consumer, unless it is consumed already, its lease lapsed, or it was
+// dropped; then it returns nil. doneConsuming undoes it.
+func (lc *liveContext) beginConsuming(parent context.Context) (context.Context, context.CancelFunc) {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.stopConsume != nil || parent.Err() != nil || lc.leaseLapsed.Load() || lc.dropped.Load() {
+		return nil, nil
+	}
+	ctx, cancel := context.WithCancel(parent)
+	lc.stopConsume = cancel
+	return ctx, cancel
+}
+
+func (lc *liveContext) doneConsuming() {
+	lc.mu.Lock()
+	lc.stopConsume = nil
+	lc.mu.Unlock()
+}
+
+// stopConsumer stops the context's queue consumer, if it runs.
 func (lc *liveContext) stopConsumer() {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if lc.stopConsume != nil {
 		lc.stopConsume()
 	}
+}
+
+// waitLock waits for the send lock unless stop is closed or ctx ends, and
+// reports whether it got it. Waiting counts in waiters, which keeps the
+// context busy in the store from one send to the next.
+func (lc *liveContext) waitLock(ctx context.Context, stop <-chan struct{}) bool {
+	lc.waiters.Add(1)
+	defer lc.waiters.Add(-1)
+	select {
+	case lc.lock <- struct{}{}:
+		return true
+	case <-stop:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// tryLock takes the send lock if it is free.
+func (lc *liveContext) tryLock() bool {
+	select {
+	case lc.lock <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// unlock releases the send lock.
+func (lc *liveContext) unlock() { <-lc.lock }
+
+// needsFree reports, to the holder of the send lock, whether the store
+// still shows the context busy because of this process while no worker
+// waits for it: the holder must mark it available before it unlocks.
+func (lc *liveContext) needsFree() bool {
+	return lc.storeBusy && lc.waiters.Load() == 0 && lc.holds()
+}
+
+// busyTransition is the context's part of a step that starts a send: none
+// when the store shows it busy because of this process already.
+func (lc *liveContext) busyTransition(at time.Time) *ContextTransition {
+	stale := lc.stale.Swap(false)
+	if lc.storeBusy && !stale {
+		return nil
+	}
+	lc.storeBusy = false
+	return ctxBusy.context(lc.id, at)
+}
+
+// freeTransition is the context's part of a step that ends a send: none
+// when other workers wait for the context (it stays busy for the next
+// send), when another process holds it now, or when a session event
+// changed its status during the send (settleContext applies it alone).
+func (lc *liveContext) freeTransition(at time.Time) *ContextTransition {
+	if lc.waiters.Load() > 0 {
+		return nil
+	}
+	lc.storeBusy = false
+	if !lc.holds() {
+		return nil
+	}
+	return ctxFree.context(lc.id, at)
+}
+
+// reportStatus records a status that the session reported: record writes
+// it to the store while no other write of the status runs, and the next
+// send reads the status again.
+func (lc *liveContext) reportStatus(up bool, record func()) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	lc.sessionUp.Store(up)
+	lc.statusGen.Add(1)
+	record()
+	lc.stale.Store(true)
 }
 
 // hold is a worker's hold of a live context's send lock. When a call into
@@ -69,86 +196,11 @@ type hold struct {
 	genBefore uint64
 }
 
-// lockContext waits for the context's send lock, unless Run is stopping or
-// the session is wedged by a hung call. It returns nil when it did not get
-// the lock.
-func (c *Client) lockContext(ctx context.Context, rs *runState, lc *liveContext) *hold {
-	if lc.wedged.Load() {
-		return nil
+// closeSession closes a session, waiting at most timeout.
+func closeSession(log *slog.Logger, timeout time.Duration, s Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		log.Warn("closing session", "err", err)
 	}
-	lc.waiters.Add(1)
-	select {
-	case lc.lock <- struct{}{}:
-		lc.waiters.Add(-1)
-		return &hold{lc: lc}
-	case <-rs.stopping:
-	case <-ctx.Done():
-	}
-	lc.waiters.Add(-1)
-	// The holder may have kept the context busy for this waiter: take the
-	// lock if it is free, so that the release below marks it available.
-	select {
-	case lc.lock <- struct{}{}:
-		c.unlockContext(ctx, &hold{lc: lc})
-	default:
-	}
-	return nil
-}
-
-// lockRetry is how long a job waits before it tries a context whose lock
-// it could not take.
-func (c *Client) lockRetry(lc *liveContext) time.Duration {
-	if lc.wedged.Load() {
-		return c.cfg.contextWait
-	}
-	return 0
-}
-
-// unlockContext releases the context's send lock. If the store still shows
-// the context busy and no worker waits, it marks it available first. A
-// hold handed over to a hung call is released by that call.
-func (c *Client) unlockContext(ctx context.Context, h *hold) {
-	if h.hung != nil {
-		return
-	}
-	lc := h.lc
-	if lc.storeBusy && lc.waiters.Load() == 0 && c.holds(lc) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		_, _ = c.mustApply(rctx, Step{Context: ctxFree.context(lc.id, c.now())})
-		cancel()
-		lc.storeBusy = false
-	}
-	<-lc.lock
-}
-
-// holds reports whether this process still holds the live context: it was
-// not dropped, and its lease is valid.
-func (c *Client) holds(lc *liveContext) bool {
-	return c.liveContext(lc.id) == lc && c.leaseValid(lc)
-}
-
-// busyTransition is the context's part of a step that starts a send: none
-// when the store shows it busy because of this process already.
-func (c *Client) busyTransition(lc *liveContext, at time.Time) *ContextTransition {
-	stale := lc.stale.Swap(false)
-	if lc.storeBusy && !stale {
-		return nil
-	}
-	lc.storeBusy = false
-	return ctxBusy.context(lc.id, at)
-}
-
-// freeTransition is the context's part of a step that ends a send: none
-// when other workers wait for the context (it stays busy for the next
-// send), when another process holds it now, or when a session event
-// changed its status during the send (settleContext applies it alone).
-func (c *Client) freeTransition(lc *liveContext, at time.Time) *ContextTransition {
-	if lc.waiters.Load() > 0 {
-		return nil
-	}
-	lc.storeBusy = false
-	if !c.holds(lc) {
-		return nil
-	}
-	return ctxFree.context(lc.id, at)
 }

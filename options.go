@@ -378,3 +378,8 @@ func jsonDepth(b []byte) int {
 	}
 	return deepest
 }
+
+// retryBackoff is the wait between the attempts of a message (WithBackoff).
+func (c config) retryBackoff() backoff {
+	return backoff{base: c.backoffBase, max: c.backoffMax, jitter: c.backoffJitter}
+}

@@ -19,82 +19,46 @@ import (
 // after Close.
 func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	if c.running {
+	if c.runDone != nil {
 		c.mu.Unlock()
 		return ErrRunning
 	}
-	rs := &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
+	if err := c.startLocked(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	runCtx, stop := context.WithCancel(ctx)
-	c.running = true
-	c.run = rs
-	c.stopRun = stop
-	c.runDone = make(chan struct{})
-	done := c.runDone
+	done := make(chan struct{})
+	c.stopRun, c.runDone = stop, done
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.running = false
-		c.run = nil
-		c.stopRun = nil
+		c.stopRun, c.runDone = nil, nil
 		c.mu.Unlock()
 		close(done)
 	}()
 	defer stop()
 
-	var consumers sync.WaitGroup
-	for _, lc := range c.liveContexts() {
-		c.startConsumer(runCtx, &consumers, lc)
-	}
-	c.log.Info("workers running", "contexts", len(c.liveContexts()))
-
-	ticker := time.NewTicker(c.cfg.sweepInterval)
-	defer ticker.Stop()
-loop:
-	for {
-		select {
-		case <-runCtx.Done():
-			break loop
-		case lc := <-c.opened:
-			c.startConsumer(runCtx, &consumers, lc)
-		case <-ticker.C:
-			for _, lc := range c.liveContexts() {
-				c.startConsumer(runCtx, &consumers, lc)
-			}
-			c.sweep(runCtx)
-		}
-	}
+	rs := newRunState()
+	c.sweeper.start(runCtx)
+	c.consumers.run(runCtx, worker{e: c.exec, rs: rs})
+	c.sweeper.shutdown()
 
 	// Shutdown: stop taking work, then wait for the work in flight.
 	close(rs.stopping)
-	for _, lc := range c.liveContexts() {
-		lc.stopConsumer()
-	}
-	waited := make(chan struct{})
-	go func() {
-		consumers.Wait()
-		close(waited)
-	}()
-	timer := time.NewTimer(c.cfg.shutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-waited:
-	case <-timer.C:
+	c.consumers.wait(c.cfg.shutdownTimeout, func() {
 		c.log.Warn("shutdown timeout: canceling jobs in flight; they go back to pending")
 		rs.stopHard()
-		<-waited
-	}
+	})
 	c.log.Info("workers stopped")
 	return nil
 }
 
 // Close stops Run (waiting for it to return), closes the sessions this
-// process holds, releases their leases, and stops the event loop. It
-// closes neither the pool, nor the queue, nor the store. Close is
-// idempotent.
+// process holds, releases their leases, and stops the runtime's
+// components, waiting for every goroutine the Client started. It closes
+// neither the pool, nor the queue, nor the store. Close without Run is
+// fine, and Close is idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -108,44 +72,27 @@ func (c *Client) Close() error {
 		stop()
 		<-done
 	}
-	c.mu.Lock()
-	lives := make([]*liveContext, 0, len(c.live))
-	for _, lc := range c.live {
-		lives = append(lives, lc)
-	}
-	c.live = map[int64]*liveContext{}
-	c.bySystem = map[string]*liveContext{}
-	c.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, lc := range lives {
+	for _, lc := range c.contexts.removeAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.closeSession(lc.session)
+			closeSession(c.log, c.cfg.shutdownTimeout, lc.session)
 			// The session is gone from this process: its context can no
 			// longer send until a process opens it again.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_, _ = c.store.Apply(ctx, Step{Context: ctxLeave.context(lc.id, c.now())})
-			c.release(lc.id)
+			c.leases.release(lc.id)
 		}()
 	}
 	wg.Wait()
-	close(c.hbStop)
-	c.hbWG.Wait()
+	c.leases.shutdown()
 	// Calls into sessions that ignored their deadline: wait for them a
 	// while, since each still holds its session.
-	hungDone := make(chan struct{})
-	go func() {
-		c.hungWG.Wait()
-		close(hungDone)
-	}()
-	select {
-	case <-hungDone:
-	case <-time.After(c.cfg.shutdownTimeout):
+	if !c.exec.waitHung(c.cfg.shutdownTimeout) {
 		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
 	}
-	c.events.close()
-	c.eventsWG.Wait()
+	c.events.shutdown()
 	return nil
 }

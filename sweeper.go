@@ -3,8 +3,67 @@ package wasend
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"time"
 )
+
+// sweeper runs, while Run runs, the recovery sweeps every sweep interval
+// (WithSweep) on a goroutine of its own: it rescues the running jobs whose
+// worker is gone, enqueues again the pending jobs the queue lost, releases
+// a context left busy with no send in flight, and, with a Leaser, marks
+// disconnected the contexts nobody holds and takes some over.
+type sweeper struct {
+	store    Store
+	queue    Queue
+	leaser   Leaser // nil: a single process
+	contexts *registry
+	claims   *claimSet
+	enq      *enqueuer
+	// launcher opens the contexts taken over.
+	launcher *launcher
+
+	interval  time.Duration
+	lostAfter time.Duration
+	leaseTTL  time.Duration
+	takeover  int
+	now       func() time.Time
+	log       *slog.Logger
+
+	// freeSince records since when a context's lease was seen free. Only
+	// the sweeper's goroutine uses it.
+	freeSince map[int64]time.Time
+
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// start starts sweeping until ctx ends or shutdown.
+func (s *sweeper) start(ctx context.Context) {
+	s.done = make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.done:
+				return
+			case <-t.C:
+				s.sweep(ctx)
+			}
+		}
+	}()
+}
+
+// shutdown stops the sweeper and waits for it.
+func (s *sweeper) shutdown() {
+	close(s.done)
+	s.wg.Wait()
+}
 
 // sweep runs the recovery sweeps. Each is cheap, and safe with several
 // processes sharing the store: a process acts only on the contexts it
@@ -19,28 +78,28 @@ import (
 //     runs goes back to available.
 //   - With a Leaser: contexts that no process has held for a lease TTL show
 //     as disconnected, and, with WithTakeover, this process opens some.
-func (c *Client) sweep(ctx context.Context) {
-	lives := c.liveContexts()
+func (s *sweeper) sweep(ctx context.Context) {
+	lives := s.contexts.all()
 	for _, lc := range lives {
-		if err := c.recoverRunning(ctx, lc); err != nil && ctx.Err() == nil {
-			c.log.Warn("sweep: running jobs", "context", lc.id, "err", err)
+		if err := s.recoverRunning(ctx, lc); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweep: running jobs", "context", lc.id, "err", err)
 		}
-		c.releaseIdleBusy(ctx, lc)
+		s.releaseIdleBusy(ctx, lc)
 	}
-	if c.leaser != nil {
-		if err := c.sweepUnheld(ctx); err != nil && ctx.Err() == nil {
-			c.log.Warn("sweep: unheld contexts", "err", err)
+	if s.leaser != nil {
+		if err := s.sweepUnheld(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweep: unheld contexts", "err", err)
 		}
 	}
 	if len(lives) == 0 {
 		return
 	}
 	var expected map[int64]int64
-	depther, canCount := c.queue.(DepthReporter)
+	depther, canCount := s.queue.(DepthReporter)
 	if canCount {
-		counts, err := c.store.Counts(ctx)
+		counts, err := s.store.Counts(ctx)
 		if err != nil {
-			c.log.Warn("sweep: counting jobs", "err", err)
+			s.log.Warn("sweep: counting jobs", "err", err)
 			return
 		}
 		expected = make(map[int64]int64)
@@ -51,16 +110,16 @@ func (c *Client) sweep(ctx context.Context) {
 		}
 	}
 	for _, lc := range lives {
-		if err := c.requeueLost(ctx, lc.id, depther, expected[lc.id]); err != nil && ctx.Err() == nil {
-			c.log.Warn("sweep", "context", lc.id, "err", err)
+		if err := s.requeueLost(ctx, lc.id, depther, expected[lc.id]); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweep", "context", lc.id, "err", err)
 		}
 	}
 }
 
-func (c *Client) requeueLost(ctx context.Context, contextID int64, depther DepthReporter, expected int64) error {
-	now := c.now()
-	cutoff := now.Add(-c.cfg.lostAfter)
-	jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending},
+func (s *sweeper) requeueLost(ctx context.Context, contextID int64, depther DepthReporter, expected int64) error {
+	now := s.now()
+	cutoff := now.Add(-s.lostAfter)
+	jobs, err := s.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending},
 		NextRunBefore: cutoff, EnqueuedBefore: cutoff, Limit: 1000})
 	if err != nil || len(jobs) == 0 {
 		return err
@@ -74,43 +133,43 @@ func (c *Client) requeueLost(ctx context.Context, contextID int64, depther Depth
 		n = min(n, expected-depth)
 	}
 	for _, j := range jobs[:max(n, 0)] {
-		ok, err := c.store.Apply(ctx, Step{Job: requeueJob(j.ID, now)})
+		ok, err := s.store.Apply(ctx, Step{Job: requeueJob(j.ID, now)})
 		if err != nil {
 			return err
 		}
 		if !ok {
 			continue
 		}
-		if err := c.queue.Enqueue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0); err != nil {
+		if err := s.queue.Enqueue(ctx, deliveryOf(j), 0); err != nil {
 			return err
 		}
-		c.log.Info("sweep: enqueued a job the queue lost", "job", j.ID, "context", contextID)
+		s.log.Info("sweep: enqueued a job the queue lost", "job", j.ID, "context", contextID)
 	}
 	return nil
 }
 
 // recoverRunning sends back to pending the running jobs of a context this
 // process holds whose claim no worker of this process has.
-func (c *Client) recoverRunning(ctx context.Context, lc *liveContext) error {
-	now := c.now()
+func (s *sweeper) recoverRunning(ctx context.Context, lc *liveContext) error {
+	now := s.now()
 	var after int64
 	for {
-		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: lc.id, Statuses: []JobStatus{JobRunning}, AfterID: after})
+		jobs, err := s.store.Jobs(ctx, JobFilter{ContextID: lc.id, Statuses: []JobStatus{JobRunning}, AfterID: after})
 		if err != nil {
 			return err
 		}
 		for _, j := range jobs {
 			after = j.ID
-			if c.claimed(j.Claim) {
+			if s.claims.has(j.Claim) {
 				continue
 			}
-			ok, err := c.store.Apply(ctx, Step{Job: rescueJob(j.ID, j.Claim, now)})
+			ok, err := s.store.Apply(ctx, Step{Job: rescueJob(j.ID, j.Claim, now)})
 			if err != nil {
 				return err
 			}
 			if ok {
-				c.log.Warn("sweep: a job whose worker is gone goes back to the queue", "job", j.ID, "context", lc.id)
-				c.requeue(ctx, Delivery{JobID: j.ID, ContextID: j.ContextID, Kind: j.Kind}, 0)
+				s.log.Warn("sweep: a job whose worker is gone goes back to the queue", "job", j.ID, "context", lc.id)
+				s.enq.requeue(ctx, deliveryOf(j), 0)
 			}
 		}
 		if len(jobs) < DefaultJobsLimit {
@@ -121,28 +180,26 @@ func (c *Client) recoverRunning(ctx context.Context, lc *liveContext) error {
 
 // releaseIdleBusy marks available a context of this process that the
 // store shows busy although no send runs.
-func (c *Client) releaseIdleBusy(ctx context.Context, lc *liveContext) {
-	select {
-	case lc.lock <- struct{}{}:
-	default:
+func (s *sweeper) releaseIdleBusy(ctx context.Context, lc *liveContext) {
+	if !lc.tryLock() {
 		return // a send runs
 	}
-	defer func() { <-lc.lock }()
-	bc, err := c.store.Context(ctx, lc.id)
+	defer lc.unlock()
+	bc, err := s.store.Context(ctx, lc.id)
 	if err != nil || bc.Status != ContextBusy {
 		return
 	}
-	ok, err := c.store.Apply(ctx, Step{Context: ctxFree.context(lc.id, c.now())})
+	ok, err := s.store.Apply(ctx, Step{Context: ctxFree.context(lc.id, s.now())})
 	if err == nil && ok {
 		lc.storeBusy = false
-		c.log.Info("sweep: a busy context with no send in flight is available again", "context", lc.id)
+		s.log.Info("sweep: a busy context with no send in flight is available again", "context", lc.id)
 	}
 }
 
 // sweepUnheld marks disconnected the contexts that no process has held for
 // a lease TTL, and takes some over when WithTakeover allows.
-func (c *Client) sweepUnheld(ctx context.Context) error {
-	list, err := c.store.Contexts(ctx)
+func (s *sweeper) sweepUnheld(ctx context.Context) error {
+	list, err := s.store.Contexts(ctx)
 	if err != nil {
 		return err
 	}
@@ -152,43 +209,43 @@ func (c *Client) sweepUnheld(ctx context.Context) error {
 			ids = append(ids, bc.ID)
 		}
 	}
-	holders, err := c.leaser.Holders(ctx, ids)
+	holders, err := s.leaser.Holders(ctx, ids)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	live := c.liveContexts()
-	room := c.cfg.takeover - len(live)
+	live := s.contexts.all()
+	room := s.takeover - len(live)
 	for _, bc := range list {
 		_, held := holders[bc.ID]
-		if held || bc.Status == ContextClosed || c.liveContext(bc.ID) != nil {
-			delete(c.freeSince, bc.ID)
+		if held || bc.Status == ContextClosed || s.contexts.get(bc.ID) != nil {
+			delete(s.freeSince, bc.ID)
 			continue
 		}
-		since, seen := c.freeSince[bc.ID]
+		since, seen := s.freeSince[bc.ID]
 		if !seen {
-			c.freeSince[bc.ID] = now
+			s.freeSince[bc.ID] = now
 			continue
 		}
-		if now.Sub(since) < c.cfg.leaseTTL {
+		if now.Sub(since) < s.leaseTTL {
 			continue
 		}
 		if bc.Status == ContextAvailable || bc.Status == ContextBusy {
-			ok, err := c.store.Apply(ctx, Step{Context: ctxLeave.context(bc.ID, c.now())})
+			ok, err := s.store.Apply(ctx, Step{Context: ctxLeave.context(bc.ID, s.now())})
 			if err == nil && ok {
-				c.log.Warn("sweep: no process holds the context; it shows as disconnected", "context", bc.ID)
+				s.log.Warn("sweep: no process holds the context; it shows as disconnected", "context", bc.ID)
 			}
 		}
 		if room > 0 {
-			if _, err := c.OpenContext(ctx, bc.ID); err != nil {
+			if _, err := s.launcher.open(ctx, bc.ID); err != nil {
 				if !errors.Is(err, ErrContextHeld) {
-					c.log.Warn("takeover failed", "context", bc.ID, "err", err)
+					s.log.Warn("takeover failed", "context", bc.ID, "err", err)
 				}
 				continue
 			}
 			room--
-			delete(c.freeSince, bc.ID)
-			c.log.Info("took over a browser context no process held", "context", bc.ID)
+			delete(s.freeSince, bc.ID)
+			s.log.Info("took over a browser context no process held", "context", bc.ID)
 		}
 	}
 	return nil
