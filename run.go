@@ -19,14 +19,15 @@ import (
 // after Close.
 func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
 	if c.runDone != nil {
 		c.mu.Unlock()
 		return ErrRunning
 	}
-	if err := c.startLocked(); err != nil {
-		c.mu.Unlock()
-		return err
-	}
+	_ = c.startLocked() // not closed: it cannot fail
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	c.stopRun, c.runDone = stop, done
