@@ -234,33 +234,16 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 
 // notClaimed works out why a pending job could not be claimed, and acts.
 func (e *executor) notClaimed(ctx context.Context, job Job, d Delivery) error {
-	fresh, err := e.store.Job(ctx, job.ID)
-	if errors.Is(err, ErrJobNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fresh.Status != JobPending {
-		return nil // claimed by a duplicate delivery, paused or cancelled
-	}
-	if fresh.Version != job.Version {
-		// Another worker ran it since it was read, and enqueued it again
-		// when it handed it back (or the sweep will): this delivery is a
-		// duplicate.
-		e.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
-		return nil
-	}
-	bc, err := e.store.Context(ctx, job.ContextID)
+	why, status, err := e.whyBlocked(ctx, job, "")
 	if err != nil {
 		return err
 	}
 	now := e.now()
-	switch bc.Status {
-	case ContextClosed:
+	switch why {
+	case blockClosed:
 		_, err := e.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
 		return err
-	case ContextDisconnected, ContextError:
+	case blockAway:
 		// Wait for the context without spending an attempt; it wakes the
 		// job when it comes back.
 		ok, err := e.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(e.cfg.contextWait), now)})
@@ -270,12 +253,70 @@ func (e *executor) notClaimed(ctx context.Context, job Job, d Delivery) error {
 		if ok {
 			e.enq.requeue(ctx, d, e.cfg.contextWait)
 		}
-		return nil
+	case blockChanged:
+		e.log.Warn("job could not be claimed; retrying", "job", job.ID, "context_status", status)
+		e.enq.requeue(ctx, d, time.Second)
 	}
-	// The message changed under us; look again shortly.
-	e.log.Warn("job could not be claimed; retrying", "job", job.ID)
-	e.enq.requeue(ctx, d, time.Second)
 	return nil
+}
+
+// blockage says why the step that starts a job's turn did not apply: the
+// claim of a pending job, or a running bulk job's next message. It is the
+// one table of the reasons, for both.
+type blockage int
+
+const (
+	// blockGone: the job moved on (gone, claimed by a duplicate delivery,
+	// run by another worker since it was read, paused, cancelled): this
+	// worker leaves it.
+	blockGone blockage = iota
+	// blockClosed: its context is closed for good; the job fails.
+	blockClosed
+	// blockAway: its context is disconnected or in error; the job waits
+	// for it without spending an attempt.
+	blockAway
+	// blockChanged: a message changed under the step; the job runs again
+	// shortly and reads it afresh.
+	blockChanged
+)
+
+// whyBlocked reads a job and its context again and says why the step that
+// starts the job's turn did not apply, with the context's status. claim is
+// a running bulk job's claim; "" for a pending job, which must still be at
+// the version read.
+func (e *executor) whyBlocked(ctx context.Context, job Job, claim string) (blockage, ContextStatus, error) {
+	fresh, err := e.store.Job(ctx, job.ID)
+	if errors.Is(err, ErrJobNotFound) {
+		return blockGone, "", nil
+	}
+	if err != nil {
+		return blockGone, "", err
+	}
+	if claim == "" {
+		if fresh.Status != JobPending {
+			return blockGone, "", nil // claimed by a duplicate delivery, paused or cancelled
+		}
+		if fresh.Version != job.Version {
+			// Another worker ran it since it was read, and enqueued it
+			// again when it handed it back (or the sweep will): this
+			// delivery is a duplicate.
+			e.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
+			return blockGone, "", nil
+		}
+	} else if fresh.Status != JobRunning || fresh.Claim != claim {
+		return blockGone, "", nil // paused or cancelled: stop here
+	}
+	bc, err := e.store.Context(ctx, job.ContextID)
+	if err != nil {
+		return blockGone, "", err
+	}
+	switch bc.Status {
+	case ContextClosed:
+		return blockClosed, bc.Status, nil
+	case ContextDisconnected, ContextError:
+		return blockAway, bc.Status, nil
+	}
+	return blockChanged, bc.Status, nil
 }
 
 // turn is what one message's turn ended with.
@@ -292,8 +333,9 @@ type turn struct {
 	retryIn time.Duration
 	// attempt says that the turn spent an attempt (the job counts it too).
 	attempt bool
-	// err is the failure, for the record and the logs.
-	err error
+	// fail is the turn's error, classified once, for the decisions, the
+	// record and the logs.
+	fail failure
 }
 
 func (t turn) final() bool { return t.status.Final() }
@@ -311,7 +353,7 @@ func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, cla
 		if err != nil || !ok {
 			// The job was paused or cancelled meanwhile, or the store
 			// failed: the message stays unconfirmed, for a later turn.
-			return turn{status: MessageUnconfirmed, ctxTo: ContextAvailable, retryIn: time.Second, err: err}
+			return turn{status: MessageUnconfirmed, ctxTo: ContextAvailable, retryIn: time.Second, fail: failureOf(err)}
 		}
 		m.Status, m.AttemptedAt = MessageSending, now
 	}
@@ -328,8 +370,8 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		if e.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
 			return t, true
 		}
-		t.err = fmt.Errorf("%w: the session cannot look in the chat", ErrUnknownOutcome)
-		t.msg, t.status = msgUnknown.message(m.ID, now).withError(t.err), MessageUnknown
+		t.fail = failureOf(fmt.Errorf("%w: the session cannot look in the chat", ErrUnknownOutcome))
+		t.msg, t.status = msgUnknown.message(m.ID, now).withError(t.fail), MessageUnknown
 		return t, false
 	}
 	if mk, ok := h.lc.session.(Marker); ok && mk.MarksSends() && m.GuardMark == "" {
@@ -338,9 +380,9 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		// identical message sent since.
 		e.log.Info("guard: no attempt of the message reached its click; it may be sent", "message", m.ID)
 		if m.Attempts >= job.MaxAttempts {
-			t.err = fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts)
+			t.fail = failureOf(fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts))
 			t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
-			t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.err.Error()
+			t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.fail.err.Error()
 			return t, false
 		}
 		return t, true
@@ -380,15 +422,15 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		t.msg, t.status = sentMessage(msgFound, m.ID, r, false, now), MessageSent
 		return t, false
 	case err == nil && m.Attempts >= job.MaxAttempts:
-		t.err = fmt.Errorf("not found in the chat after %d attempts", m.Attempts)
+		t.fail = failureOf(fmt.Errorf("not found in the chat after %d attempts", m.Attempts))
 		t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
-		t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.err.Error()
+		t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.fail.err.Error()
 		return t, false
 	case err == nil:
 		return t, true
 	}
-	t.err = err
-	if status, gone := SessionStatus(err); gone && t.ctxTo == ContextAvailable {
+	t.fail = failureOf(err)
+	if status := t.fail.class.session; status != "" && t.ctxTo == ContextAvailable {
 		// The session cannot look now: wait for it, and spend no lookup.
 		t.ctxTo, t.retryIn = status, e.cfg.contextWait
 		return t, false
@@ -398,7 +440,7 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		ed = msgUnknown
 		t.status = MessageUnknown
 	}
-	t.msg = lookupFailed(ed, m.ID, err, now)
+	t.msg = lookupFailed(ed, m.ID, t.fail, now)
 	t.retryIn = e.retry.after(m.Lookups + 1)
 	if t.ctxTo != ContextAvailable {
 		t.retryIn = e.cfg.contextWait
@@ -448,13 +490,14 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		err = ue.Err
 	}
 	unconfirmed := errors.Is(err, ErrUnconfirmed)
-	t := turn{ctxTo: ContextAvailable, err: err, attempt: true}
+	f := failureOf(err)
+	t := turn{ctxTo: ContextAvailable, fail: f, attempt: true}
 	after := msgPark // a failure that spends no attempt
 	if unconfirmed {
 		after = msgUnconfirmed
 	}
 	attempts := m.Attempts + 1
-	status, gone := SessionStatus(err)
+	status, gone := f.class.session, f.class.session != ""
 	if hung {
 		// The session is wedged until the call returns: the context shows
 		// disconnected meanwhile, and the job waits for it.
@@ -467,19 +510,19 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		// session's own status event. Only an attempt that may have sent
 		// the message counts.
 		t.ctxTo, t.retryIn, t.attempt = status, e.cfg.contextWait, unconfirmed
-		t.msg = endAttempt(after, m.ID, err, now)
+		t.msg = endAttempt(after, m.ID, f, now)
 	case rs.isHard() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		// Our own shutdown: not the message's fault.
 		t.attempt = unconfirmed
-		t.msg = endAttempt(after, m.ID, err, now)
+		t.msg = endAttempt(after, m.ID, f, now)
 	case unconfirmed:
 		t.retryIn = e.retry.after(attempts)
-		t.msg = endAttempt(msgUnconfirmed, m.ID, err, now)
-	case !Retryable(err) || attempts >= job.MaxAttempts:
-		t.msg = endAttempt(msgFail, m.ID, err, now)
+		t.msg = endAttempt(msgUnconfirmed, m.ID, f, now)
+	case !f.class.retryable || attempts >= job.MaxAttempts:
+		t.msg = endAttempt(msgFail, m.ID, f, now)
 	default:
 		t.retryIn = e.retry.after(attempts)
-		t.msg = endAttempt(msgRetry, m.ID, err, now)
+		t.msg = endAttempt(msgRetry, m.ID, f, now)
 	}
 	if hung {
 		t.retryIn = e.cfg.contextWait
@@ -642,15 +685,15 @@ func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim str
 	var jt *JobTransition
 	switch t.status {
 	case MessageSent:
-		jt = completeJob(job.ID, claim, nil, now)
+		jt = completeJob(job.ID, claim, failure{}, now)
 	case MessageFailed:
-		jt = failJob(job.ID, claim, t.err, now)
+		jt = failJob(job.ID, claim, t.fail, now)
 	case MessageUnknown:
 		// Not failed: the message may have been sent.
-		jt = completeJob(job.ID, claim, t.err, now)
+		jt = completeJob(job.ID, claim, t.fail, now)
 		jt.ErrorKind = ErrorKindUnknownOutcome
 	default:
-		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.err, now)
+		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.fail, now)
 	}
 	jt.AddAttempt = t.attempt
 	e.logTurn(job, h.lc, m, t)
@@ -672,7 +715,7 @@ func (e *executor) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen 
 	lc := h.lc
 	if t.status == MessageUnknown && s.Message != nil {
 		defer e.events.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
-			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.err})
+			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.fail.err})
 	}
 	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
 		s.Context = lc.freeTransition(s.Job.At)
@@ -705,7 +748,7 @@ func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, g
 			lc.sessionUp.Store(false)
 			ed = sessionDown(t.ctxTo)
 			defer e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
-				Status: t.ctxTo, Err: t.err})
+				Status: t.ctxTo, Err: t.fail.err})
 		} else if !lc.sessionUp.Load() {
 			return
 		}
@@ -715,7 +758,7 @@ func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, g
 	ok, err := e.mustApply(rctx, Step{Context: ed.context(lc.id, e.now())})
 	if err == nil && ok && ed.to != ContextAvailable {
 		lc.stale.Store(true)
-		e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.err)
+		e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.fail.err)
 	}
 }
 
@@ -725,15 +768,15 @@ func (e *executor) logTurn(job Job, lc *liveContext, m Message, t turn) {
 		attrs = append(attrs, "status", t.msg.To)
 	}
 	switch {
-	case t.err == nil && t.status == MessageSent:
+	case t.fail.err == nil && t.status == MessageSent:
 		e.log.Info("message sent", attrs...)
-	case t.err == nil:
+	case t.fail.err == nil:
 		e.log.Debug("message turn", attrs...)
 	case t.final():
-		e.log.Warn("message has its outcome", append(attrs, "kind", KindOf(t.err), "err", t.err)...)
+		e.log.Warn("message has its outcome", append(attrs, "kind", t.fail.class.kind, "err", t.fail.err)...)
 	default:
-		e.log.Warn("message turn failed; will retry", append(attrs, "kind", KindOf(t.err),
-			"retry_in", t.retryIn.Round(time.Millisecond), "err", t.err)...)
+		e.log.Warn("message turn failed; will retry", append(attrs, "kind", t.fail.class.kind,
+			"retry_in", t.retryIn.Round(time.Millisecond), "err", t.fail.err)...)
 	}
 }
 
@@ -820,7 +863,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 	sliceEnd := now.Add(e.cfg.bulkSlice)
 	var lastSent time.Time
 	// yield hands the job back to the queue, to continue at next.
-	yield := func(next time.Time, cause error) error {
+	yield := func(next time.Time, cause failure) error {
 		n := e.now()
 		if next.Before(n) {
 			next = n
@@ -839,18 +882,18 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		if !lastSent.IsZero() && job.Delay > 0 {
 			due := lastSent.Add(job.Delay)
 			if due.After(sliceEnd) || rs.isStopping() {
-				return yield(due, nil)
+				return yield(due, failure{})
 			}
 			if !sleepCtx(ctx, due.Sub(e.now()), rs.stopping) {
-				return yield(due, nil)
+				return yield(due, failure{})
 			}
 		}
 		if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
-			return yield(e.now(), nil)
+			return yield(e.now(), failure{})
 		}
 		h := e.lockContext(ctx, rs, lc)
 		if h == nil {
-			return yield(e.now().Add(e.lockRetry(lc)), nil)
+			return yield(e.now().Add(e.lockRetry(lc)), failure{})
 		}
 		now := e.now()
 		step, m := e.startStep(nextMessage(job.ID, claim, now), lc, m, now)
@@ -859,7 +902,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 			e.unlockContext(ctx, h)
 			if err != nil {
 				e.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
-				return yield(e.now().Add(time.Second), err)
+				return yield(e.now().Add(time.Second), failureOf(err))
 			}
 			return e.bulkBlocked(ctx, job, claim, yield)
 		}
@@ -879,10 +922,10 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 			lastSent = now
 		}
 		if !t.final() {
-			return yield(now.Add(t.retryIn), t.err)
+			return yield(now.Add(t.retryIn), t.fail)
 		}
 	}
-	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, nil, e.now())})
+	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, failure{}, e.now())})
 	if err == nil && !done {
 		e.settle(ctx, job.ID)
 	}
@@ -892,29 +935,23 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 	return nil
 }
 
-// bulkBlocked works out why a bulk job's next message could not start.
-func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, error) error) error {
-	fresh, err := e.store.Job(ctx, job.ID)
+// bulkBlocked works out why a bulk job's next message could not start,
+// and acts.
+func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, failure) error) error {
+	why, status, err := e.whyBlocked(ctx, job, claim)
 	if err != nil {
-		return yield(e.now().Add(time.Second), err)
-	}
-	if fresh.Status != JobRunning || fresh.Claim != claim {
-		return nil // paused or cancelled: stop here
-	}
-	bc, err := e.store.Context(ctx, job.ContextID)
-	if err != nil {
-		return yield(e.now().Add(time.Second), err)
+		return yield(e.now().Add(time.Second), failureOf(err))
 	}
 	now := e.now()
-	switch bc.Status {
-	case ContextClosed:
+	switch why {
+	case blockClosed:
 		_, _ = e.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
-		return nil
-	case ContextDisconnected, ContextError:
-		return yield(now.Add(e.cfg.contextWait), fmt.Errorf("%w: context %s", ErrContextNotAvailable, bc.Status))
+	case blockAway:
+		return yield(now.Add(e.cfg.contextWait), failureOf(fmt.Errorf("%w: context %s", ErrContextNotAvailable, status)))
+	case blockChanged:
+		return yield(now.Add(time.Second), failure{})
 	}
-	// A message changed under us: run again and read it afresh.
-	return yield(now.Add(time.Second), nil)
+	return nil
 }
 
 // deadLetter is called when the queue gives up on a delivery: the store
