@@ -7,40 +7,6 @@ import (
 	"time"
 )
 
-// runState holds the signals of one call of Run. stopping is closed when
-// Run's ctx is done: no new work starts, and bulk jobs stop after the
-// message in flight. hard is closed when the shutdown deadline passes: work
-// in flight is canceled.
-type runState struct {
-	stopping chan struct{}
-	hard     chan struct{}
-	hardOnce sync.Once
-}
-
-func newRunState() *runState {
-	return &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
-}
-
-func (rs *runState) isStopping() bool {
-	select {
-	case <-rs.stopping:
-		return true
-	default:
-		return false
-	}
-}
-
-func (rs *runState) isHard() bool {
-	select {
-	case <-rs.hard:
-		return true
-	default:
-		return false
-	}
-}
-
-func (rs *runState) stopHard() { rs.hardOnce.Do(func() { close(rs.hard) }) }
-
 // consumerRestart is the wait before a queue consumer that stopped on its
 // own is started again, after its n-th stop.
 var consumerRestart = backoff{base: 100 * time.Millisecond, max: 10 * time.Second}

@@ -672,13 +672,6 @@ func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found 
 	return f.FindSent(ctx, q)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
 // recordSingle records a single job's turn.
 func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim string, m Message, t turn, gen uint64) error {
 	now := e.now()
@@ -1044,3 +1037,37 @@ func (e *executor) unlockContext(ctx context.Context, h *hold) {
 	}
 	lc.unlock()
 }
+
+// runState holds the signals of one call of Run. stopping is closed when
+// Run's ctx is done: no new work starts, and bulk jobs stop after the
+// message in flight. hard is closed when the shutdown deadline passes: work
+// in flight is canceled.
+type runState struct {
+	stopping chan struct{}
+	hard     chan struct{}
+	hardOnce sync.Once
+}
+
+func newRunState() *runState {
+	return &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
+}
+
+func (rs *runState) isStopping() bool {
+	select {
+	case <-rs.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) isHard() bool {
+	select {
+	case <-rs.hard:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) stopHard() { rs.hardOnce.Do(func() { close(rs.hard) }) }

@@ -295,3 +295,11 @@ func sessionDown(status ContextStatus) edge[ContextStatus] {
 	}
 	return ctxGone
 }
+
+// truncate cuts s to at most n bytes, for the stored error texts.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
