@@ -606,9 +606,7 @@ func (e *executor) call(ctx context.Context, h *hold, f func(context.Context)) (
 	}
 	cancel()
 	lc := h.lc
-	lc.wedged.Store(true)
-	h.hung = done
-	h.upBefore, h.genBefore = lc.sessionUp.Load(), lc.statusGen.Load()
+	lc.wedge(h, done)
 	e.log.Error("a session call ignored its deadline; the session is not used until it returns",
 		"context", lc.id, "grace", e.cfg.hangGrace)
 	return true
@@ -625,29 +623,21 @@ func (e *executor) watchHung(h *hold) {
 		defer e.hung.Done()
 		<-h.hung
 		e.log.Warn("a hung session call returned; the session is used again", "context", lc.id)
-		lc.statusMu.Lock()
-		up := false
-		if lc.statusGen.Load() == h.genBefore {
-			lc.sessionUp.Store(h.upBefore)
-			up = h.upBefore
-		}
-		lc.wedged.Store(false)
-		if up && lc.holds() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		woke := false
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lc.unwedge(h, func() {
 			ok, err := e.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, e.now())})
 			if err == nil && ok {
 				lc.stale.Store(true)
 				e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
 					Status: ContextAvailable})
-				lc.statusMu.Unlock()
-				e.enq.wakeJobs(ctx, lc.id)
-				cancel()
-				lc.unlock()
-				return
+				woke = true
 			}
-			cancel()
+		})
+		if woke {
+			e.enq.wakeJobs(ctx, lc.id)
 		}
-		lc.statusMu.Unlock()
 		lc.unlock()
 	}()
 }
@@ -733,26 +723,19 @@ func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, g
 	if !lc.holds() {
 		return
 	}
-	lc.statusMu.Lock()
-	defer lc.statusMu.Unlock()
-	ed := ctxFree
-	if t.ctxTo != ContextAvailable {
-		if lc.statusGen.Load() == gen {
-			lc.sessionUp.Store(false)
-			ed = sessionDown(t.ctxTo)
-			defer e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
-				Status: t.ctxTo, Err: t.fail.err})
-		} else if !lc.sessionUp.Load() {
-			return
-		}
-	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	ok, err := e.mustApply(rctx, Step{Context: ed.context(lc.id, e.now())})
-	if err == nil && ok && ed.to != ContextAvailable {
-		lc.stale.Store(true)
-		e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.fail.err)
-	}
+	lc.afterTurn(t.ctxTo, gen, func(ed edge[ContextStatus], seen bool) {
+		ok, err := e.mustApply(rctx, Step{Context: ed.context(lc.id, e.now())})
+		if err == nil && ok && ed.to != ContextAvailable {
+			lc.stale.Store(true)
+			e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.fail.err)
+		}
+		if seen {
+			e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+				Status: t.ctxTo, Err: t.fail.err})
+		}
+	})
 }
 
 func (e *executor) logTurn(job Job, lc *liveContext, m Message, t turn) {

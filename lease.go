@@ -173,17 +173,14 @@ func lapsedKeep(ttl time.Duration) time.Duration { return max(10*ttl, time.Minut
 // process's session reported ErrContextHeld. Without this, jobs would wait
 // for a context that never comes back.
 func (k *leaseKeeper) reconcile(ctx context.Context, lc *liveContext) {
-	lc.statusMu.Lock()
-	defer lc.statusMu.Unlock()
-	if !lc.sessionUp.Load() {
-		return
-	}
-	ok, err := k.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, k.now())})
-	if err == nil && ok {
-		lc.stale.Store(true)
-		k.log.Info("the session is logged in here; its context is available again", "context", lc.id)
-		k.enq.wakeJobs(ctx, lc.id)
-	}
+	lc.ifUp(func() {
+		ok, err := k.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, k.now())})
+		if err == nil && ok {
+			lc.stale.Store(true)
+			k.log.Info("the session is logged in here; its context is available again", "context", lc.id)
+			k.enq.wakeJobs(ctx, lc.id)
+		}
+	})
 }
 
 // drop removes a live context from this process without changing its

@@ -182,6 +182,69 @@ func (lc *liveContext) reportStatus(up bool, record func()) {
 	lc.stale.Store(true)
 }
 
+// ifUp runs f, which puts back the stored status of a session that is
+// logged in, if the session is up, in order with the writes of the
+// session's events.
+func (lc *liveContext) ifUp(f func()) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	if lc.sessionUp.Load() {
+		f()
+	}
+}
+
+// wedge hands h over to a call into the session that ignored its
+// deadline: the session is not used until unwedge.
+func (lc *liveContext) wedge(h *hold, done chan struct{}) {
+	lc.wedged.Store(true)
+	h.hung = done
+	h.upBefore, h.genBefore = lc.sessionUp.Load(), lc.statusGen.Load()
+}
+
+// unwedge ends the hold of a hung call that returned: the session gets back
+// the state it had when the call was abandoned, unless one of its events
+// changed it meanwhile. When the session is up and this process still
+// holds the context, f runs, in order with the writes of the session's
+// events, to put its stored status back.
+func (lc *liveContext) unwedge(h *hold, f func()) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	up := false
+	if lc.statusGen.Load() == h.genBefore {
+		lc.sessionUp.Store(h.upBefore)
+		up = h.upBefore
+	}
+	lc.wedged.Store(false)
+	if up && lc.holds() {
+		f()
+	}
+}
+
+// afterTurn decides the stored status after a turn that found the session
+// gone or hung (to is then the status that implies), or during which a
+// session event changed it (gen is the count of the session's events when
+// the turn began), and runs f to write it, in order with the writes of the
+// session's events. The session's own events have the last word: when one
+// arrived during the turn, the context is only freed if the session says it
+// is up, and f does not run otherwise. seen says that the turn itself saw
+// the session go: the host is to hear of it.
+func (lc *liveContext) afterTurn(to ContextStatus, gen uint64, f func(e edge[ContextStatus], seen bool)) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	if to == ContextAvailable {
+		f(ctxFree, false)
+		return
+	}
+	if lc.statusGen.Load() == gen {
+		lc.sessionUp.Store(false)
+		f(sessionDown(to), true)
+		return
+	}
+	if lc.sessionUp.Load() {
+		f(ctxFree, false)
+	}
+}
+
 // hold is a worker's hold of a live context's send lock. When a call into
 // the session hangs, the hold is handed over to the hung call, which
 // releases the lock when it returns.
