@@ -12,6 +12,7 @@ type registry struct {
 	byID     map[int64]*liveContext
 	bySystem map[string]*liveContext
 	early    map[string][]SessionEvent // events of sessions not registered yet
+	closed   bool                      // the Client closed: no context goes live any more
 }
 
 // maxEarlyEvents bounds the events kept for a session not registered yet.
@@ -51,10 +52,14 @@ func (r *registry) len() int {
 }
 
 // add makes lc the live context of its id, and returns the events that its
-// session sent before it had one.
-func (r *registry) add(lc *liveContext) []SessionEvent {
+// session sent before it had one. It refuses, and reports false, once the
+// registry is closed.
+func (r *registry) add(lc *liveContext) ([]SessionEvent, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return nil, false
+	}
 	if old := r.byID[lc.id]; old != nil && old != lc {
 		old.dropped.Store(true)
 	}
@@ -62,7 +67,7 @@ func (r *registry) add(lc *liveContext) []SessionEvent {
 	r.bySystem[lc.systemID] = lc
 	early := r.early[lc.systemID]
 	delete(r.early, lc.systemID)
-	return early
+	return early, true
 }
 
 // remove removes lc if it is still the live context of its id, and reports
@@ -88,10 +93,12 @@ func (r *registry) removeID(id int64) *liveContext {
 	return lc
 }
 
-// removeAll removes every live context and returns them.
-func (r *registry) removeAll() []*liveContext {
+// close removes every live context and returns them; no context is added
+// after it.
+func (r *registry) close() []*liveContext {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	out := make([]*liveContext, 0, len(r.byID))
 	for _, lc := range r.byID {
 		out = append(out, lc)

@@ -28,12 +28,14 @@ func TestRegistry(t *testing.T) {
 	}
 
 	a := newLiveContext(1, stubSession{"s1"}, time.Time{})
-	got := r.add(a)
+	got, ok := r.add(a)
+	require.True(t, ok)
 	require.Len(t, got, 1, "add returns the events its session sent before")
 	assert.Equal(t, early, got[0])
-	assert.Empty(t, r.add(a), "the early events are handed over once")
-	assert.Len(t, r.add(newLiveContext(2, stubSession{"s2"}, time.Time{})), maxEarlyEvents,
-		"early events are kept up to a bound")
+	got, _ = r.add(a)
+	assert.Empty(t, got, "the early events are handed over once")
+	got, _ = r.add(newLiveContext(2, stubSession{"s2"}, time.Time{}))
+	assert.Len(t, got, maxEarlyEvents, "early events are kept up to a bound")
 	assert.Same(t, a, r.route(SessionEvent{SystemID: "s1"}))
 	assert.Same(t, a, r.get(1))
 	assert.Equal(t, 2, r.len())
@@ -58,7 +60,10 @@ func TestRegistry(t *testing.T) {
 	c, d := newLiveContext(3, stubSession{"s3"}, time.Time{}), newLiveContext(4, stubSession{"s4"}, time.Time{})
 	r.add(c)
 	r.add(d)
-	assert.ElementsMatch(t, []*liveContext{c, d}, r.removeAll())
-	assert.True(t, c.dropped.Load() && d.dropped.Load(), "removeAll drops every context")
+	assert.ElementsMatch(t, []*liveContext{c, d}, r.close())
+	assert.True(t, c.dropped.Load() && d.dropped.Load(), "close drops every context")
 	assert.Zero(t, r.len())
+	_, ok = r.add(newLiveContext(5, stubSession{"s5"}, time.Time{}))
+	assert.False(t, ok, "no context goes live after close")
+	assert.Nil(t, r.get(5))
 }

@@ -44,7 +44,9 @@ func (l *launcher) create(ctx context.Context) (BrowserContext, error) {
 		_, _ = l.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxAbandon.context(bc.ID, l.now())})
 		return BrowserContext{}, err
 	}
-	l.register(bc.ID, sess, until)
+	if err := l.register(bc.ID, sess, until); err != nil {
+		return BrowserContext{}, err
+	}
 	bc.Session = sess
 	l.log.Info("browser context created", "context", bc.ID)
 	return bc, nil
@@ -85,7 +87,9 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 		l.leases.release(id)
 		return bc, err
 	}
-	l.register(id, sess, until)
+	if err := l.register(id, sess, until); err != nil {
+		return bc, err
+	}
 	bc, err = l.store.Context(ctx, id)
 	bc.Session = sess
 	return bc, err
@@ -93,8 +97,17 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 
 // register makes a launched session live in this process, replays the
 // events it sent before it had an id, and offers it to the dispatcher.
-func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) {
+// When the Client closed meanwhile, it closes the session, releases the
+// lease and returns ErrClosed.
+func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) error {
 	lc := newLiveContext(id, sess, leaseUntil)
-	l.events.replay(id, l.contexts.add(lc))
+	early, ok := l.contexts.add(lc)
+	if !ok {
+		closeSession(l.log, l.closeTimeout, sess)
+		l.leases.release(id)
+		return ErrClosed
+	}
+	l.events.replay(id, early)
 	l.consumers.offer(lc)
+	return nil
 }

@@ -57,9 +57,11 @@ func (c *Client) Run(ctx context.Context) error {
 
 // Close stops Run (waiting for it to return), closes the sessions this
 // process holds, releases their leases, and stops the runtime's
-// components, waiting for every goroutine the Client started. It closes
-// neither the pool, nor the queue, nor the store. Close without Run is
-// fine, and Close is idempotent.
+// components, waiting for every goroutine the Client started. A
+// CreateContext or OpenContext that launches its session while Close runs
+// closes it again and returns ErrClosed. Close closes neither the pool, nor
+// the queue, nor the store. Close without Run is fine, and Close is
+// idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -74,7 +76,7 @@ func (c *Client) Close() error {
 		<-done
 	}
 	var wg sync.WaitGroup
-	for _, lc := range c.contexts.removeAll() {
+	for _, lc := range c.contexts.close() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -35,6 +35,9 @@ func TestShutdownCancelsBlockedSendAndReturnsJobToPending(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
+	// Registered first, so it runs last: after the harness's Close and the
+	// queue's.
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
 	eventually(t, func() bool {
