@@ -72,7 +72,6 @@ type Sender interface {
 // from Run) until Close, and the dispatcher, its executor and the sweeper
 // while Run runs. The components never call back into the Client.
 type Client struct {
-	pool  BrowserPool
 	queue Queue
 	store Store
 	cfg   config
@@ -111,7 +110,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{pool: pool, queue: queue, store: store, cfg: cfg, owner: cfg.owner,
+	c := &Client{queue: queue, store: store, cfg: cfg, owner: cfg.owner,
 		log: cfg.logger.With("component", "wasend")}
 	leaser := cfg.leaser
 	if !cfg.leaserSet {
@@ -120,20 +119,23 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	if c.owner == "" {
 		c.owner = defaultOwner()
 	}
+	// The components' clock is the option's, not a method of the Client:
+	// they never call back into it.
+	now := func() time.Time { return cfg.now().UTC() }
 	c.contexts = newRegistry()
-	c.enq = &enqueuer{store: store, queue: queue, now: c.now, log: c.log}
+	c.enq = &enqueuer{store: store, queue: queue, now: now, log: c.log}
 	c.events = &eventPump{queue: newEventQueue(), contexts: c.contexts, store: store, enq: c.enq,
-		handler: cfg.onEvent, now: c.now, log: c.log}
+		handler: cfg.onEvent, now: now, log: c.log}
 	c.consumers = newDispatcher(queue, c.contexts, cfg.sweepInterval, c.log)
 	c.leases = &leaseKeeper{leaser: leaser, owner: c.owner, ttl: cfg.leaseTTL, contexts: c.contexts, store: store,
-		enq: c.enq, consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: c.now, log: c.log,
+		enq: c.enq, consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log,
 		done: make(chan struct{})}
 	c.launcher = &launcher{pool: pool, store: store, contexts: c.contexts, leases: c.leases, events: c.events,
-		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: c.now, log: c.log}
-	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.now, c.log)
+		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log}
+	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, now, c.log)
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
-		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: c.now, log: c.log, freeSince: make(map[int64]time.Time)}
+		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
 	return c, nil
 }
 
