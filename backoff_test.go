@@ -1,6 +1,7 @@
 package wasend
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -35,5 +36,33 @@ func TestBackoffCurve(t *testing.T) {
 		if len(seen) < 50 {
 			t.Errorf("after(%d): only %d distinct waits in 200: no jitter", n, len(seen))
 		}
+	}
+}
+
+// sleepCtx waits the whole time unless ctx ends or stop closes first.
+func TestSleepCtx(t *testing.T) {
+	stopped := make(chan struct{})
+	close(stopped)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		d    time.Duration
+		stop <-chan struct{}
+		want bool
+	}{
+		{"elapsed", context.Background(), time.Millisecond, nil, true},
+		{"nothing to wait", context.Background(), 0, nil, true},
+		{"stopped", context.Background(), time.Hour, stopped, false},
+		{"ctx done", done, time.Hour, nil, false},
+		{"ctx done, nothing to wait", done, 0, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sleepCtx(tt.ctx, tt.d, tt.stop); got != tt.want {
+				t.Errorf("sleepCtx(%v) = %v, want %v", tt.d, got, tt.want)
+			}
+		})
 	}
 }
