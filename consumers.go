@@ -26,7 +26,8 @@ type dispatcher struct {
 	mu      sync.Mutex
 	running bool
 
-	wg sync.WaitGroup // the consumers
+	loop sync.WaitGroup // the goroutine of start
+	wg   sync.WaitGroup // the consumers
 }
 
 func newDispatcher(queue Queue, contexts *registry, rescan time.Duration, log *slog.Logger) *dispatcher {
@@ -49,45 +50,49 @@ func (d *dispatcher) offer(lc *liveContext) {
 	}
 }
 
-// run consumes the queues of the live contexts until ctx ends, handing
-// deliveries to h. It returns with the consumers stopping; wait waits for
-// them.
-func (d *dispatcher) run(ctx context.Context, h Handler) {
+// start consumes the queues of the live contexts until ctx ends, handing
+// deliveries to h: it starts their consumers, and a goroutine that starts
+// the consumers of the contexts offered meanwhile and rescans the live
+// contexts every rescan interval. shutdown stops it all.
+func (d *dispatcher) start(ctx context.Context, h Handler) {
 	d.mu.Lock()
 	d.running = true
 	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.running = false
-		d.mu.Unlock()
-		for _, lc := range d.contexts.all() {
-			lc.stopConsumer()
-		}
-	}()
 	for _, lc := range d.contexts.all() {
-		d.start(ctx, lc, h)
+		d.consume(ctx, lc, h)
 	}
 	d.log.Info("workers running", "contexts", d.contexts.len())
-	ticker := time.NewTicker(d.rescan)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case lc := <-d.opened:
-			d.start(ctx, lc, h)
-		case <-ticker.C:
-			for _, lc := range d.contexts.all() {
-				d.start(ctx, lc, h)
+	d.loop.Add(1)
+	go func() {
+		defer d.loop.Done()
+		ticker := time.NewTicker(d.rescan)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case lc := <-d.opened:
+				d.consume(ctx, lc, h)
+			case <-ticker.C:
+				for _, lc := range d.contexts.all() {
+					d.consume(ctx, lc, h)
+				}
 			}
 		}
-	}
+	}()
 }
 
-// wait waits for the consumers of the last run to return, at most
-// timeout; when they did not, it runs onTimeout and then waits for them
-// without limit.
-func (d *dispatcher) wait(timeout time.Duration, onTimeout func()) {
+// shutdown, once the ctx of start has ended, stops the consumers and waits
+// for them, at most timeout; when they have not returned by then, it runs
+// onTimeout and then waits for them without limit.
+func (d *dispatcher) shutdown(timeout time.Duration, onTimeout func()) {
+	d.loop.Wait()
+	d.mu.Lock()
+	d.running = false
+	d.mu.Unlock()
+	for _, lc := range d.contexts.all() {
+		lc.stopConsumer()
+	}
 	waited := make(chan struct{})
 	go func() {
 		d.wg.Wait()
@@ -103,8 +108,8 @@ func (d *dispatcher) wait(timeout time.Duration, onTimeout func()) {
 	}
 }
 
-// start starts consuming a live context's queue, once.
-func (d *dispatcher) start(ctx context.Context, lc *liveContext, h Handler) {
+// consume starts consuming a live context's queue, once.
+func (d *dispatcher) consume(ctx context.Context, lc *liveContext, h Handler) {
 	cctx, cancel := lc.beginConsuming(ctx)
 	if cctx == nil {
 		return

@@ -42,12 +42,13 @@ func (c *Client) Run(ctx context.Context) error {
 
 	rs := newRunState()
 	c.sweeper.start(runCtx)
-	c.consumers.run(runCtx, worker{e: c.exec, rs: rs})
+	c.consumers.start(runCtx, worker{e: c.exec, rs: rs})
+	<-runCtx.Done()
 	c.sweeper.shutdown()
 
 	// Shutdown: stop taking work, then wait for the work in flight.
 	close(rs.stopping)
-	c.consumers.wait(c.cfg.shutdownTimeout, func() {
+	c.consumers.shutdown(c.cfg.shutdownTimeout, func() {
 		c.log.Warn("shutdown timeout: canceling jobs in flight; they go back to pending")
 		rs.stopHard()
 	})
