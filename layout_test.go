@@ -64,8 +64,8 @@ func fileGraph(t *testing.T) map[string]map[string]string {
 }
 
 // The root's files form a DAG: no file uses, even through others, what
-// uses it. The runtime goes client.go and run.go, then the components, then
-// the live context and the registry, then the contracts (see "Package
+// uses it. The runtime goes down from run.go and client.go to the
+// components, then the live state, then the contracts (see "Package
 // layout" in doc.go); a component never calls back into the Client.
 func TestRootFilesHaveNoCycle(t *testing.T) {
 	graph := fileGraph(t)
