@@ -191,4 +191,62 @@
 //
 // The Client logs with log/slog. Message bodies never reach a log line, and
 // phone numbers are masked to their last 4 digits (MaskPhone).
+//
+// # Package layout
+//
+// Each file of the package holds one thing. They are listed here from the
+// top down: a file uses only files listed after it, never one before, so
+// that no file calls back up (TestPackageLayout checks this list against
+// the code).
+//
+// The front end:
+//
+//   - run.go: Run and Close, which start and stop the components.
+//   - client.go: Client, New and the host API (Send, SendBulk, Job, Cancel,
+//     Pause, Resume, Stats, Clean, the contexts, RequestPairingCode). The
+//     Client owns the components and wires them; they never call it.
+//
+// The components that act on jobs and contexts, each a type whose owner
+// starts it and waits for it:
+//
+//   - sweeper.go: the sweeper, on its own goroutine while Run runs: it
+//     rescues the jobs whose worker is gone, enqueues again those the queue
+//     lost, frees a context left busy, marks unheld contexts disconnected
+//     and takes some over.
+//   - launcher.go: the launcher makes a context live here (create, open,
+//     register), for CreateContext, OpenContext and the takeover.
+//   - executor.go: the executor runs a delivery: claim, deliver, judge,
+//     record. Its worker is the queue handler of one Run, with the run's
+//     signals (runState).
+//
+// The settings: phone.go (phone numbers and texts), env.go (the
+// environment), options.go (the options and their defaults).
+//
+// The components they share:
+//
+//   - lease.go: the Leaser interface, and the lease keeper: acquire, the
+//     heartbeat (renew, re-acquire after an outage, reconcile), drop and
+//     release.
+//   - consumers.go: the dispatcher, one queue consumer per live context
+//     while Run runs.
+//   - events.go: the event pump, on its own goroutine: session events to
+//     the store and to the host's handler.
+//   - enqueue.go: the enqueuer (requeue, wakeJobs).
+//
+// The live state:
+//
+//   - contexts.go: the registry of the live contexts, with its own lock.
+//   - livecontext.go: a live context, which owns its send lock, its lease
+//     checks and the transitions that a send implies.
+//
+// The contracts, used everywhere:
+//
+//   - states.go: the state machine's named edges and their transitions.
+//   - store.go, queue.go: the Store and Queue interfaces, their optional
+//     ones, and their types.
+//   - job.go: jobs, messages, deliveries and their statuses.
+//   - errors.go: the sentinels and the one table that classifies errors.
+//   - browser.go: the BrowserPool and Session interfaces, their optional
+//     ones, and their types.
+//   - backoff.go: the one backoff, and sleepCtx.
 package wasend

@@ -243,45 +243,45 @@ func classify(err error) (errorClass, bool) {
 	return errorClass{}, false
 }
 
+// classOf classifies err: nil has ErrorKindNone, and an error that wraps
+// none of the package's sentinels is retryable, of ErrorKindOther.
+func classOf(err error) errorClass {
+	if err == nil {
+		return errorClass{kind: ErrorKindNone}
+	}
+	if c, ok := classify(err); ok {
+		return c
+	}
+	return errorClass{kind: ErrorKindOther, retryable: true}
+}
+
+// failure is an outcome's error with its class, worked out once by
+// failureOf and carried to every decision, record and log of the outcome.
+// The zero failure is no error.
+type failure struct {
+	err   error
+	class errorClass
+}
+
+func failureOf(err error) failure { return failure{err: err, class: classOf(err)} }
+
 // Retryable reports whether another attempt of the operation that returned
 // err may succeed. Errors that wrap none of the package's sentinels are
 // treated as retryable, so that an unknown transport failure is retried
 // rather than dropped; permanent failures must say so by wrapping a
 // permanent sentinel such as ErrNotOnWhatsApp.
-func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if c, ok := classify(err); ok {
-		return c.retryable
-	}
-	return true
-}
+func Retryable(err error) bool { return classOf(err).retryable }
 
 // KindOf returns the storable kind of err: ErrorKindNone for nil and ErrorKindOther for
 // an error that wraps none of the package's sentinels.
-func KindOf(err error) ErrorKind {
-	if err == nil {
-		return ErrorKindNone
-	}
-	if c, ok := classify(err); ok {
-		return c.kind
-	}
-	return ErrorKindOther
-}
+func KindOf(err error) ErrorKind { return classOf(err).kind }
 
 // SessionStatus reports whether err says that the session behind a browser
 // context is unusable, and which status the context takes because of it
 // (ContextDisconnected or ContextError).
 func SessionStatus(err error) (ContextStatus, bool) {
-	if err == nil {
-		return "", false
-	}
-	c, ok := classify(err)
-	if !ok || c.session == "" {
-		return "", false
-	}
-	return c.session, true
+	s := classOf(err).session
+	return s, s != ""
 }
 
 // UnconfirmedError wraps the cause of a send whose outcome is unknown: the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/wasendtest"
@@ -16,6 +17,10 @@ import (
 
 // harness runs a Client on the in-memory store and queue and the scripted
 // pool.
+// TestMain fails the package's tests if a goroutine outlives them: every
+// goroutine of the Client has an owner that waits for it.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 type harness struct {
 	t      *testing.T
 	store  *wasendtest.Store
@@ -201,3 +206,5 @@ func eventually(t *testing.T, cond func() bool, format string, args ...any) {
 	}
 	t.Fatalf("timed out waiting for "+format, args...)
 }
+
+var bg = context.Background()

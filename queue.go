@@ -5,71 +5,6 @@ import (
 	"time"
 )
 
-// JobKind is the kind of a send job.
-type JobKind string
-
-// The job kinds.
-const (
-	// KindSingle is a job that sends one message.
-	KindSingle JobKind = "single"
-	// KindBulk is a job that sends several messages in order, with a delay
-	// between them.
-	KindBulk JobKind = "bulk"
-)
-
-// JobKinds returns the job kinds, in a new slice.
-func JobKinds() []JobKind { return []JobKind{KindSingle, KindBulk} }
-
-// Valid reports whether k is a job kind.
-func (k JobKind) Valid() bool { return k == KindSingle || k == KindBulk }
-
-// JobStatus is the status of a send job, as stored in the
-// send_messages_jobs_status table. The values are the table's slugs.
-type JobStatus string
-
-// The job statuses.
-const (
-	JobPending   JobStatus = "pending"
-	JobRunning   JobStatus = "running"
-	JobCompleted JobStatus = "completed"
-	JobFailed    JobStatus = "failed"
-	JobPaused    JobStatus = "paused"
-	JobCancelled JobStatus = "cancelled"
-)
-
-// JobStatuses returns every job status, in the order of the status table,
-// in a new slice.
-func JobStatuses() []JobStatus {
-	return []JobStatus{JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled}
-}
-
-// Valid reports whether s is one of the job statuses.
-func (s JobStatus) Valid() bool {
-	switch s {
-	case JobPending, JobRunning, JobCompleted, JobFailed, JobPaused, JobCancelled:
-		return true
-	}
-	return false
-}
-
-// Final reports whether s is a status a job never leaves: completed, failed
-// or cancelled.
-func (s JobStatus) Final() bool {
-	return s == JobCompleted || s == JobFailed || s == JobCancelled
-}
-
-// Delivery is what the queue carries: a wake-up for one job. It holds no
-// message data; the store is the source of truth.
-type Delivery struct {
-	// JobID is the job to run.
-	JobID int64
-	// ContextID is the browser context the job sends through; it routes the
-	// delivery to the process that holds the context.
-	ContextID int64
-	// Kind is the job's kind.
-	Kind JobKind
-}
-
 // Handler handles deliveries. Returning nil acknowledges the delivery.
 // Returning an error asks the queue to deliver it again later; after the
 // queue's own attempts run out, it calls HandleDeadLetter if the handler is
@@ -139,23 +74,6 @@ type QueueStats struct {
 	Failed    int64
 	// Consumers counts the browser contexts consumed in this process.
 	Consumers int
-}
-
-// Leaser grants each browser context to one process at a time, through a
-// lease that its holder renews. The Client uses it to decide which process
-// holds a context's live session (and so consumes its queue), and to let
-// another process take a context over when its holder dies. Implementations
-// must be safe for concurrent use. A redisqueue.Queue is a Leaser.
-type Leaser interface {
-	// Acquire takes the lease of contextID for owner, for ttl, if it is
-	// free or owner's already (then it is extended). It reports whether
-	// owner holds the lease.
-	Acquire(ctx context.Context, contextID int64, owner string, ttl time.Duration) (bool, error)
-	// Release frees the lease of contextID if owner holds it.
-	Release(ctx context.Context, contextID int64, owner string) error
-	// Holders returns the holder of each of the contexts whose lease is
-	// held; free contexts are absent.
-	Holders(ctx context.Context, contextIDs []int64) (map[int64]string, error)
 }
 
 // Purger is implemented by queues that can drop every delivery they hold

@@ -114,22 +114,23 @@ func (e edge[S]) context(id int64, at time.Time) *ContextTransition {
 	return &ContextTransition{ID: id, From: from, To: ContextStatus(e.to), At: at}
 }
 
-// withError sets a transition's error from err.
-func (t *JobTransition) withError(err error) *JobTransition {
-	if err == nil {
+// withError sets a transition's error from f, or clears it when f is no
+// error.
+func (t *JobTransition) withError(f failure) *JobTransition {
+	if f.err == nil {
 		t.ClearError = true
 		return t
 	}
-	t.ErrorKind, t.Error = KindOf(err), truncate(err.Error(), 1000)
+	t.ErrorKind, t.Error = f.class.kind, truncate(f.err.Error(), 1000)
 	return t
 }
 
-func (t *MessageTransition) withError(err error) *MessageTransition {
-	if err == nil {
+func (t *MessageTransition) withError(f failure) *MessageTransition {
+	if f.err == nil {
 		t.ClearError = true
 		return t
 	}
-	t.ErrorKind, t.Error = KindOf(err), truncate(err.Error(), 1000)
+	t.ErrorKind, t.Error = f.class.kind, truncate(f.err.Error(), 1000)
 	return t
 }
 
@@ -149,23 +150,23 @@ func nextMessage(id int64, claim string, at time.Time) *JobTransition {
 	return t
 }
 
-func completeJob(id int64, claim string, err error, at time.Time) *JobTransition {
-	t := jobComplete.job(id, at).withError(err)
+func completeJob(id int64, claim string, f failure, at time.Time) *JobTransition {
+	t := jobComplete.job(id, at).withError(f)
 	t.IfClaim = claim
 	return t
 }
 
-func failJob(id int64, claim string, err error, at time.Time) *JobTransition {
-	t := jobFail.job(id, at).withError(err)
+func failJob(id int64, claim string, f failure, at time.Time) *JobTransition {
+	t := jobFail.job(id, at).withError(f)
 	t.IfClaim = claim
 	return t
 }
 
 // retryJob hands a running job back to pending, to run at next.
-func retryJob(id int64, claim string, next time.Time, err error, at time.Time) *JobTransition {
+func retryJob(id int64, claim string, next time.Time, f failure, at time.Time) *JobTransition {
 	t := jobRetry.job(id, at)
-	if err != nil {
-		t.withError(err)
+	if f.err != nil {
+		t.withError(f)
 	}
 	t.IfClaim, t.NextRunAt, t.EnqueuedAt = claim, next, at
 	return t
@@ -258,14 +259,14 @@ func markMessage(id int64, mark string, at time.Time) *MessageTransition {
 }
 
 func sentMessage(e edge[MessageStatus], id int64, r Receipt, attempt bool, at time.Time) *MessageTransition {
-	t := e.message(id, at).withError(nil)
+	t := e.message(id, at).withError(failure{})
 	t.SentAt, t.WAMessageID, t.AddAttempt = r.SentAt, r.MessageID, attempt
 	return t
 }
 
 // endAttempt records a failed attempt's outcome along edge e.
-func endAttempt(e edge[MessageStatus], id int64, err error, at time.Time) *MessageTransition {
-	t := e.message(id, at).withError(err)
+func endAttempt(e edge[MessageStatus], id int64, f failure, at time.Time) *MessageTransition {
+	t := e.message(id, at).withError(f)
 	t.AddAttempt = e.name != msgPark.name
 	t.ClearGuard = e.to == MessagePending
 	return t
@@ -278,8 +279,8 @@ func rescueMessage(id int64, at time.Time) *MessageTransition {
 	return t
 }
 
-func lookupFailed(e edge[MessageStatus], id int64, err error, at time.Time) *MessageTransition {
-	t := e.message(id, at).withError(err)
+func lookupFailed(e edge[MessageStatus], id int64, f failure, at time.Time) *MessageTransition {
+	t := e.message(id, at).withError(f)
 	t.AddLookup = true
 	return t
 }
@@ -293,4 +294,12 @@ func sessionDown(status ContextStatus) edge[ContextStatus] {
 		return ctxBroken
 	}
 	return ctxGone
+}
+
+// truncate cuts s to at most n bytes, for the stored error texts.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -64,129 +63,40 @@ type Sender interface {
 	Close() error
 }
 
-// BulkMessage is one message of a bulk send.
-type BulkMessage struct {
-	// To is the recipient's phone number in international form.
-	To string
-	// Text is the message body.
-	Text string
-}
-
-// Stats are counts of jobs and messages, and the queue's counters.
-type Stats struct {
-	// Jobs counts jobs by kind and status. Every kind and status is present.
-	Jobs map[JobKind]map[JobStatus]int64
-	// Messages counts messages by status. Every status is present.
-	Messages map[MessageStatus]int64
-	// Contexts has one entry for each browser context, by id.
-	Contexts []ContextStats
-	// Queue holds the queue's counters; they are -1 when the queue could
-	// not be asked.
-	Queue QueueStats
-}
-
-// ContextStats are the counts of one browser context.
-type ContextStats struct {
-	ID     int64
-	Status ContextStatus
-	// Live reports whether this process holds the context's session.
-	Live bool
-	// MemoryPSS is the memory of the session's browser (see
-	// ResourceReporter), in bytes, or -1 when it is not known here.
-	MemoryPSS int64
-	// Jobs counts the context's jobs by status, all kinds together.
-	Jobs map[JobStatus]int64
-	// Messages counts the context's messages by status.
-	Messages map[MessageStatus]int64
-}
-
 // Client is wasend's front end: it validates and records send requests,
 // runs the workers that send them through live sessions, and manages the
 // browser contexts this process holds. Build it with New.
+//
+// The Client owns the runtime's components and starts and stops them: the
+// event pump and the lease keeper from the first context it launches (or
+// from Run) until Close, and the dispatcher, its executor and the sweeper
+// while Run runs. The components never call back into the Client.
 type Client struct {
-	pool  BrowserPool
 	queue Queue
 	store Store
 	cfg   config
 	log   *slog.Logger
+	owner string
 
-	singleSem chan struct{}
-	bulkSem   chan struct{}
+	contexts  *registry
+	enq       *enqueuer
+	events    *eventPump
+	leases    *leaseKeeper
+	consumers *dispatcher
+	launcher  *launcher
+	exec      *executor
+	sweeper   *sweeper
 
-	mu       sync.Mutex
-	live     map[int64]*liveContext
-	bySystem map[string]*liveContext
-	early    map[string][]SessionEvent // events of sessions not registered yet
-	closed   bool
-	running  bool
-	opened   chan *liveContext // contexts for Run to start consuming
-	run      *runState
-	stopRun  context.CancelFunc
-	runDone  chan struct{}
-
-	events   *eventQueue
-	eventsWG sync.WaitGroup
-	// hungWG counts the calls into sessions that ignored their deadline
-	// and have not returned yet (see watchHung).
-	hungWG sync.WaitGroup
-
-	// Ownership across processes (nil leaser: a single process).
-	leaser   Leaser
-	owner    string
-	hbStop   chan struct{}
-	hbWG     sync.WaitGroup
-	claimsMu sync.Mutex
-	claims   map[string]struct{} // claims of the jobs running in this process
-	// freeSince records, for the sweep, since when a context's lease was
-	// seen free. Only Run's goroutine uses it.
-	freeSince map[int64]time.Time
-}
-
-var _ Sender = (*Client)(nil)
-
-// liveContext is a browser context whose session this process holds.
-type liveContext struct {
-	id       int64
-	systemID string
-	session  Session
-	// lock is held while a message is being sent; waiters counts the
-	// workers waiting for it.
-	lock    chan struct{}
-	waiters atomic.Int32
-	// storeBusy, read and written only by the holder of lock, says that
-	// the store shows the context busy because of this process. It stays
-	// so from one send to the next while workers wait, which saves two
-	// writes per message under load.
-	storeBusy bool
-	// stale says that a session event changed the stored status, so the
-	// next send must check it again.
-	stale atomic.Bool
-	// sessionUp is the session's last reported state: logged in or not.
-	sessionUp atomic.Bool
-	// statusMu orders the writes of the stored status that come from the
-	// session's events and from the heartbeat's reconciliation, so that
-	// the heartbeat never overwrites a newer event.
-	statusMu sync.Mutex
-	// statusGen counts the session's status events, so that a worker can
-	// tell whether one arrived during its send.
-	statusGen atomic.Uint64
-	// wedged says that a call into the session ignored its deadline and
-	// has not returned: the session is not used until it does.
-	wedged atomic.Bool
-	// leaseUntil is when this process's lease on the context runs out
-	// (Unix nanoseconds), as of its last renewal.
-	leaseUntil atomic.Int64
-	// leaseLapsed says that the lease ran out while the leaser could not
-	// be reached.
-	leaseLapsed atomic.Bool
-
-	mu          sync.Mutex
-	stopConsume context.CancelFunc
+	mu      sync.Mutex
+	closed  bool
+	started bool               // the event pump and the lease keeper run
+	stopRun context.CancelFunc // while Run runs
+	runDone chan struct{}      // closed when Run returns
 }
 
 // New builds a Client on a browser pool, a queue and a store. None of them
 // is closed by the Client. It validates the options and returns an error
-// wrapping ErrInvalidOption when one is wrong.
+// wrapping ErrInvalidOption when one is wrong. New starts no goroutine.
 func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, error) {
 	if pool == nil || queue == nil || store == nil {
 		return nil, fmt.Errorf("%w: pool, queue and store are required", ErrInvalidOption)
@@ -200,44 +110,54 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{
-		pool:      pool,
-		queue:     queue,
-		store:     store,
-		cfg:       cfg,
-		log:       cfg.logger.With("component", "wasend"),
-		singleSem: make(chan struct{}, cfg.singleConcurrency),
-		bulkSem:   make(chan struct{}, cfg.bulkConcurrency),
-		live:      make(map[int64]*liveContext),
-		bySystem:  make(map[string]*liveContext),
-		early:     make(map[string][]SessionEvent),
-		opened:    make(chan *liveContext, 64),
-		events:    newEventQueue(),
-		claims:    make(map[string]struct{}),
-		freeSince: make(map[int64]time.Time),
-		hbStop:    make(chan struct{}),
-		owner:     cfg.owner,
-	}
-	c.leaser = cfg.leaser
+	c := &Client{queue: queue, store: store, cfg: cfg, owner: cfg.owner,
+		log: cfg.logger.With("component", "wasend")}
+	leaser := cfg.leaser
 	if !cfg.leaserSet {
-		c.leaser, _ = queue.(Leaser)
+		leaser, _ = queue.(Leaser)
 	}
 	if c.owner == "" {
 		c.owner = defaultOwner()
 	}
-	c.eventsWG.Add(1)
-	go func() {
-		defer c.eventsWG.Done()
-		c.eventLoop()
-	}()
-	if c.leaser != nil {
-		c.hbWG.Add(1)
-		go func() {
-			defer c.hbWG.Done()
-			c.heartbeat()
-		}()
-	}
+	// The components' clock is the option's, not a method of the Client:
+	// they never call back into it.
+	now := func() time.Time { return cfg.now().UTC() }
+	c.contexts = newRegistry()
+	c.enq = &enqueuer{store: store, queue: queue, now: now, log: c.log}
+	c.events = &eventPump{queue: newEventQueue(), contexts: c.contexts, store: store, enq: c.enq,
+		handler: cfg.onEvent, now: now, log: c.log}
+	c.consumers = newDispatcher(queue, c.contexts, cfg.sweepInterval, c.log)
+	c.leases = &leaseKeeper{leaser: leaser, owner: c.owner, ttl: cfg.leaseTTL, contexts: c.contexts, store: store,
+		enq: c.enq, consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log,
+		done: make(chan struct{})}
+	c.launcher = &launcher{pool: pool, store: store, contexts: c.contexts, leases: c.leases, events: c.events,
+		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log}
+	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, now, c.log)
+	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
+		enq: c.enq, launcher: c.launcher, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
+		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
 	return c, nil
+}
+
+// startLocked starts the event pump and the lease keeper, once, unless the
+// Client is closed. The caller holds c.mu.
+func (c *Client) startLocked() error {
+	if c.closed {
+		return ErrClosed
+	}
+	if !c.started {
+		c.started = true
+		c.events.start()
+		c.leases.start()
+	}
+	return nil
+}
+
+// start is startLocked for a caller that does not hold c.mu.
+func (c *Client) start() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.startLocked()
 }
 
 // Owner returns the name of this process in leases (WithOwnerID).
@@ -452,6 +372,34 @@ func (c *Client) control(ctx context.Context, id int64, build func(Job) *JobTran
 	return Job{}, fmt.Errorf("%w: job %d keeps changing", ErrJobState, id)
 }
 
+// Stats are counts of jobs and messages, and the queue's counters.
+type Stats struct {
+	// Jobs counts jobs by kind and status. Every kind and status is present.
+	Jobs map[JobKind]map[JobStatus]int64
+	// Messages counts messages by status. Every status is present.
+	Messages map[MessageStatus]int64
+	// Contexts has one entry for each browser context, by id.
+	Contexts []ContextStats
+	// Queue holds the queue's counters; they are -1 when the queue could
+	// not be asked.
+	Queue QueueStats
+}
+
+// ContextStats are the counts of one browser context.
+type ContextStats struct {
+	ID     int64
+	Status ContextStatus
+	// Live reports whether this process holds the context's session.
+	Live bool
+	// MemoryPSS is the memory of the session's browser (see
+	// ResourceReporter), in bytes, or -1 when it is not known here.
+	MemoryPSS int64
+	// Jobs counts the context's jobs by status, all kinds together.
+	Jobs map[JobStatus]int64
+	// Messages counts the context's messages by status.
+	Messages map[MessageStatus]int64
+}
+
 // Stats counts jobs and messages by kind, status and browser context, and
 // asks the queue for its counters. When the queue cannot answer, Stats
 // returns the store's counts, queue counters of -1, and an error wrapping
@@ -474,12 +422,7 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	}
 	byID := make(map[int64]*ContextStats, len(contexts))
 	st.Contexts = make([]ContextStats, len(contexts))
-	c.mu.Lock()
-	sessions := make(map[int64]Session, len(c.live))
-	for id, lc := range c.live {
-		sessions[id] = lc.session
-	}
-	c.mu.Unlock()
+	sessions := c.contexts.sessions()
 	for i, bc := range contexts {
 		sess, live := sessions[bc.ID]
 		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live, MemoryPSS: -1,
@@ -560,58 +503,10 @@ func (c *Client) checkOpen() error {
 // and records it, with status disconnected until the session reports that
 // it is logged in. Its QR codes arrive through WithEventHandler.
 func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
-	if err := c.checkOpen(); err != nil {
+	if err := c.start(); err != nil {
 		return BrowserContext{}, err
 	}
-	sess, err := c.pool.Launch(ctx, LaunchRequest{OnEvent: c.onEvent})
-	if err != nil {
-		return BrowserContext{}, err
-	}
-	bc, err := c.store.CreateContext(ctx, BrowserContext{SystemID: sess.SystemID(), Status: ContextDisconnected})
-	if err != nil {
-		c.closeSession(sess)
-		return BrowserContext{}, err
-	}
-	until, err := c.acquire(ctx, bc.ID)
-	if err != nil {
-		// Without the lease another process could open the same profile:
-		// give the new context up.
-		c.closeSession(sess)
-		_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxAbandon.context(bc.ID, c.now())})
-		return BrowserContext{}, err
-	}
-	c.register(bc.ID, sess, until)
-	bc.Session = sess
-	c.log.Info("browser context created", "context", bc.ID)
-	return bc, nil
-}
-
-// acquire takes the lease of a context for this process and returns when
-// it runs out; without a leaser it never does.
-func (c *Client) acquire(ctx context.Context, id int64) (time.Time, error) {
-	if c.leaser == nil {
-		return time.Time{}, nil
-	}
-	start := time.Now()
-	ok, err := c.leaser.Acquire(ctx, id, c.owner, c.cfg.leaseTTL)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: context %d", ErrContextHeld, id)
-	}
-	return start.Add(c.cfg.leaseTTL), nil
-}
-
-func (c *Client) release(id int64) {
-	if c.leaser == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.leaser.Release(ctx, id, c.owner); err != nil {
-		c.log.Warn("releasing a lease", "context", id, "err", err)
-	}
+	return c.launcher.create(ctx)
 }
 
 func defaultOwner() string {
@@ -626,48 +521,10 @@ func defaultOwner() string {
 // keeps its login). Opening a context this process holds already returns
 // it. A closed context gives ErrContextClosed.
 func (c *Client) OpenContext(ctx context.Context, id int64) (BrowserContext, error) {
-	if err := c.checkOpen(); err != nil {
+	if err := c.start(); err != nil {
 		return BrowserContext{}, err
 	}
-	bc, err := c.store.Context(ctx, id)
-	if err != nil {
-		return BrowserContext{}, err
-	}
-	if bc.Status == ContextClosed {
-		return bc, ErrContextClosed
-	}
-	c.mu.Lock()
-	lc := c.live[id]
-	c.mu.Unlock()
-	if lc != nil {
-		bc.Session = lc.session
-		return bc, nil
-	}
-	until, err := c.acquire(ctx, id)
-	if err != nil {
-		return bc, err
-	}
-	// Until the session says it is logged in, the context cannot send.
-	if _, err := c.store.Apply(ctx, Step{Context: ctxOpen.context(id, c.now())}); err != nil {
-		c.release(id)
-		return bc, err
-	}
-	sess, err := c.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, OnEvent: c.onEvent})
-	if err != nil {
-		// A session that is still open elsewhere (a holder that stalled
-		// past its lease, and whose browser keeps the profile) leaves the
-		// context disconnected: the holder takes it back when it wakes,
-		// and jobs can still be sent to it meanwhile.
-		if !errors.Is(err, ErrContextHeld) {
-			_, _ = c.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxLaunchErr.context(id, c.now())})
-		}
-		c.release(id)
-		return bc, err
-	}
-	c.register(id, sess, until)
-	bc, err = c.store.Context(ctx, id)
-	bc.Session = sess
-	return bc, err
+	return c.launcher.open(ctx, id)
 }
 
 // CloseContext closes a browser context for good: it stops its worker in
@@ -678,20 +535,14 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 	if _, err := c.store.Context(ctx, id); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	lc := c.live[id]
-	if lc != nil {
-		delete(c.live, id)
-		delete(c.bySystem, lc.systemID)
-	}
-	c.mu.Unlock()
+	lc := c.contexts.removeID(id)
 	if _, err := c.store.Apply(ctx, Step{Context: ctxClose.context(id, c.now())}); err != nil {
 		return err
 	}
 	if lc != nil {
 		lc.stopConsumer()
-		c.closeSession(lc.session)
-		c.release(id)
+		closeSession(c.log, c.cfg.shutdownTimeout, lc.session)
+		c.leases.release(id)
 	}
 	if p, ok := c.queue.(Purger); ok {
 		if err := p.Purge(ctx, id); err != nil {
@@ -725,11 +576,9 @@ func (c *Client) Context(ctx context.Context, id int64) (BrowserContext, error) 
 	if err != nil {
 		return bc, err
 	}
-	c.mu.Lock()
-	if lc := c.live[id]; lc != nil {
+	if lc := c.contexts.get(id); lc != nil {
 		bc.Session = lc.session
 	}
-	c.mu.Unlock()
 	return bc, nil
 }
 
@@ -740,13 +589,12 @@ func (c *Client) Contexts(ctx context.Context) ([]BrowserContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
+	sessions := c.contexts.sessions()
 	for i := range list {
-		if lc := c.live[list[i].ID]; lc != nil {
-			list[i].Session = lc.session
+		if sess, ok := sessions[list[i].ID]; ok {
+			list[i].Session = sess
 		}
 	}
-	c.mu.Unlock()
 	return list, nil
 }
 
@@ -765,9 +613,7 @@ func (c *Client) RequestPairingCode(ctx context.Context, contextID int64, phone 
 	if err != nil {
 		return "", &ValidationError{Index: -1, Field: "phone", Err: err}
 	}
-	c.mu.Lock()
-	lc := c.live[contextID]
-	c.mu.Unlock()
+	lc := c.contexts.get(contextID)
 	if lc == nil {
 		if _, err := c.store.Context(ctx, contextID); err != nil {
 			return "", err
@@ -779,39 +625,4 @@ func (c *Client) RequestPairingCode(ctx context.Context, contextID int64, phone 
 		return "", fmt.Errorf("%w: the session of context %d cannot pair by phone number", ErrNotSupported, contextID)
 	}
 	return p.RequestPairingCode(ctx, norm)
-}
-
-// register makes a launched session live in this process, replays the
-// events it sent before it had an id, and hands it to Run.
-func (c *Client) register(id int64, sess Session, leaseUntil time.Time) {
-	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
-	if !leaseUntil.IsZero() {
-		lc.leaseUntil.Store(leaseUntil.UnixNano())
-	}
-	c.mu.Lock()
-	c.live[id] = lc
-	c.bySystem[lc.systemID] = lc
-	early := c.early[lc.systemID]
-	delete(c.early, lc.systemID)
-	running := c.running
-	c.mu.Unlock()
-	for _, ev := range early {
-		ev.ContextID = id
-		c.events.push(queuedEvent{ev: ev})
-	}
-	if running {
-		select {
-		case c.opened <- lc:
-		default:
-			// Run also rescans the live contexts on every sweep.
-		}
-	}
-}
-
-func (c *Client) closeSession(s Session) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.shutdownTimeout)
-	defer cancel()
-	if err := s.Close(ctx); err != nil {
-		c.log.Warn("closing session", "err", err)
-	}
 }

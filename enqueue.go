@@ -1,0 +1,55 @@
+package wasend
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// enqueuer hands jobs back to the queue: a delivery the executor or the
+// sweeper leaves for later, and the pending jobs that waited for a context
+// that came back. It holds no state of its own.
+type enqueuer struct {
+	store Store
+	queue Queue
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// requeue hands a delivery back to the queue; if that fails, the sweep
+// finds the job later.
+func (q *enqueuer) requeue(ctx context.Context, d Delivery, delay time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := q.queue.Enqueue(ctx, d, delay); err != nil {
+		q.log.Warn("requeue failed; the sweep will find the job", "job", d.JobID, "err", err)
+	}
+}
+
+// wakeJobs enqueues at once the pending jobs of a context that were waiting
+// for it to come back.
+func (q *enqueuer) wakeJobs(ctx context.Context, contextID int64) {
+	now := q.now()
+	var after int64
+	for {
+		jobs, err := q.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending}, AfterID: after})
+		if err != nil {
+			q.log.Warn("waking jobs", "context", contextID, "err", err)
+			return
+		}
+		for _, j := range jobs {
+			after = j.ID
+			if !j.NextRunAt.After(now) {
+				continue // due already: its delivery is in the queue
+			}
+			ok, err := q.store.Apply(ctx, Step{Job: wakeJob(j.ID, now)})
+			if err != nil || !ok {
+				continue
+			}
+			_ = q.queue.Enqueue(ctx, deliveryOf(j), 0)
+		}
+		if len(jobs) < DefaultJobsLimit {
+			return
+		}
+	}
+}

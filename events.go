@@ -1,0 +1,194 @@
+package wasend
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// eventPump applies the sessions' status events to the store and hands
+// every event to the host's handler, in order, on one goroutine of its
+// own, so that a pool's callback never blocks. Its owner starts it before
+// the first session launches and shuts it down last.
+type eventPump struct {
+	queue    *eventQueue
+	contexts *registry
+	store    Store
+	enq      *enqueuer
+	handler  func(SessionEvent) // the host's (WithEventHandler), or nil
+	now      func() time.Time
+	log      *slog.Logger
+	wg       sync.WaitGroup
+}
+
+// start starts the pump's goroutine.
+func (p *eventPump) start() {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.loop()
+	}()
+}
+
+// shutdown stops the pump once the events queued so far are handled, and
+// waits for it. Later events are dropped.
+func (p *eventPump) shutdown() {
+	p.queue.close()
+	p.wg.Wait()
+}
+
+// onEvent receives the pool's events. It never blocks.
+func (p *eventPump) onEvent(ev SessionEvent) {
+	if ev.At.IsZero() {
+		ev.At = p.now()
+	}
+	lc := p.contexts.route(ev)
+	if lc == nil {
+		return // kept until the session is registered (see replay)
+	}
+	ev.ContextID = lc.id
+	p.queue.push(queuedEvent{ev: ev})
+}
+
+// replay queues the events that a session sent before it was registered
+// as context id.
+func (p *eventPump) replay(id int64, evs []SessionEvent) {
+	for _, ev := range evs {
+		ev.ContextID = id
+		p.queue.push(queuedEvent{ev: ev})
+	}
+}
+
+// hostEvent hands the host an event about what the Client recorded itself.
+func (p *eventPump) hostEvent(ev SessionEvent) {
+	if ev.At.IsZero() {
+		ev.At = p.now()
+	}
+	p.queue.push(queuedEvent{ev: ev, hostOnly: true})
+}
+
+// loop applies session events to the store and hands them to the host.
+func (p *eventPump) loop() {
+	for {
+		qe, ok := p.queue.pop()
+		if !ok {
+			return
+		}
+		ev := qe.ev
+		if ev.Type == EventStatus && !qe.hostOnly {
+			p.applyStatus(ev)
+		}
+		if p.handler != nil {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						p.log.Error("event handler panicked", "panic", fmt.Sprint(r))
+					}
+				}()
+				p.handler(ev)
+			}()
+		}
+	}
+}
+
+func (p *eventPump) applyStatus(ev SessionEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var e edge[ContextStatus]
+	switch ev.Status {
+	case ContextAvailable:
+		e = ctxUp
+	case ContextDisconnected:
+		e = ctxDown
+	case ContextError:
+		e = ctxFault
+	default:
+		p.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
+		return
+	}
+	var (
+		ok  bool
+		err error
+	)
+	record := func() { ok, err = p.store.Apply(ctx, Step{Context: e.context(ev.ContextID, ev.At)}) }
+	if lc := p.contexts.get(ev.ContextID); lc != nil {
+		lc.reportStatus(ev.Status == ContextAvailable, record)
+	} else {
+		record()
+	}
+	if err != nil {
+		p.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)
+		return
+	}
+	attrs := []any{"context", ev.ContextID, "status", ev.Status}
+	if ev.Err != nil {
+		attrs = append(attrs, "cause", ev.Err)
+	}
+	p.log.Info("session status", attrs...)
+	if ok && ev.Status == ContextAvailable {
+		p.enq.wakeJobs(ctx, ev.ContextID)
+	}
+}
+
+// queuedEvent is an event on its way to the store and the host. A
+// hostOnly event reports what the Client itself recorded already (a
+// session found gone by a send): it goes to the host only.
+type queuedEvent struct {
+	ev       SessionEvent
+	hostOnly bool
+}
+
+// eventQueue is an unbounded FIFO of session events, so that a pool's
+// callback never blocks.
+type eventQueue struct {
+	mu     sync.Mutex
+	buf    []queuedEvent
+	signal chan struct{}
+	closed bool
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{signal: make(chan struct{}, 1)} }
+
+func (q *eventQueue) push(ev queuedEvent) {
+	q.mu.Lock()
+	if !q.closed {
+		q.buf = append(q.buf, ev)
+	}
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next event, waiting for one; false once closed and empty.
+func (q *eventQueue) pop() (queuedEvent, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.buf) > 0 {
+			ev := q.buf[0]
+			q.buf[0] = queuedEvent{}
+			q.buf = q.buf[1:]
+			q.mu.Unlock()
+			return ev, true
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return queuedEvent{}, false
+		}
+		q.mu.Unlock()
+		<-q.signal
+	}
+}
+
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,1056 @@
+package wasend
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+const (
+	// earlyTolerance is how early a delivery may arrive before its job's
+	// next_run_at and still run.
+	earlyTolerance = 500 * time.Millisecond
+	// recordTimeout bounds how long a worker keeps trying to record an
+	// outcome while the store fails.
+	recordTimeout = 2 * time.Minute
+	// guardSkew widens the duplicate-send guard's window for clock skew
+	// between the process and the page.
+	guardSkew = 2 * time.Second
+)
+
+// recordRetry is the wait before the store is asked again to record an
+// outcome, after its n-th failure.
+var recordRetry = backoff{base: 50 * time.Millisecond, max: 5 * time.Second}
+
+// executor runs the deliveries of the queue: it claims a job in the
+// store, takes its context's send lock, delivers the message through the
+// session (or looks for it in the chat), judges the outcome and records it
+// with the context's status, in one step. It holds the store, the queue
+// and its settings, and reaches the rest of the runtime through the live
+// context, the registry, the enqueuer and the event pump; it never calls
+// back into the Client.
+type executor struct {
+	store    Store
+	queue    Queue
+	cfg      config
+	retry    backoff // the wait before an attempt after a failed one
+	contexts *registry
+	enq      *enqueuer
+	events   *eventPump
+	now      func() time.Time
+	log      *slog.Logger
+
+	singleSem chan struct{}
+	bulkSem   chan struct{}
+	// claims are the claims of the jobs running in this process.
+	claims claimSet
+	// hung counts the calls into sessions that ignored their deadline
+	// and have not returned yet (see watchHung).
+	hung sync.WaitGroup
+}
+
+func newExecutor(store Store, queue Queue, cfg config, contexts *registry, enq *enqueuer, events *eventPump,
+	now func() time.Time, log *slog.Logger) *executor {
+	return &executor{store: store, queue: queue, cfg: cfg, contexts: contexts, enq: enq, events: events, now: now, log: log,
+		retry:     cfg.retryBackoff(),
+		singleSem: make(chan struct{}, cfg.singleConcurrency),
+		bulkSem:   make(chan struct{}, cfg.bulkConcurrency),
+		claims:    claimSet{m: make(map[string]struct{})},
+	}
+}
+
+// waitHung waits, at most timeout, for the calls into sessions that
+// ignored their deadline to return, and reports whether they did.
+func (e *executor) waitHung(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		e.hung.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// worker is the queue handler of one call of Run: the executor, with the
+// run's signals.
+type worker struct {
+	e  *executor
+	rs *runState
+}
+
+func (w worker) HandleDelivery(ctx context.Context, d Delivery) error {
+	return w.e.handle(ctx, w.rs, d)
+}
+
+func (w worker) HandleDeadLetter(ctx context.Context, d Delivery, err error) {
+	w.e.deadLetter(ctx, d, err)
+}
+
+// handle runs one delivery: it claims its job in the store and sends it.
+// It returns an error only when the store cannot be read or written, so
+// that the queue delivers again later.
+func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error {
+	lc := e.contexts.get(d.ContextID)
+	if lc == nil {
+		e.log.Debug("delivery for a context this process does not hold", "job", d.JobID, "context", d.ContextID)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(qctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-rs.hard:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	job, err := e.store.Job(ctx, d.JobID)
+	if errors.Is(err, ErrJobNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if job.Status != JobPending || job.ContextID != d.ContextID || len(job.Messages) == 0 {
+		return nil // duplicate delivery, or paused, cancelled, finished
+	}
+	if wait := job.NextRunAt.Sub(e.now()); wait > earlyTolerance {
+		// An early (duplicate) delivery: keep one for the due time.
+		e.enq.requeue(ctx, d, wait)
+		return nil
+	}
+	sem := e.singleSem
+	if job.Kind == KindBulk {
+		sem = e.bulkSem
+	}
+	select {
+	case sem <- struct{}{}:
+	case <-rs.stopping:
+		e.enq.requeue(ctx, d, 0)
+		return nil
+	case <-ctx.Done():
+		e.enq.requeue(ctx, d, 0)
+		return nil
+	}
+	defer func() { <-sem }()
+	if job.Kind == KindBulk {
+		return e.runBulk(ctx, rs, lc, job)
+	}
+	return e.runSingle(ctx, rs, lc, job)
+}
+
+// requeue hands a delivery back to the queue; if that fails, the sweep
+// finds the job later.
+func (e *executor) requeue(ctx context.Context, d Delivery, delay time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.queue.Enqueue(ctx, d, delay); err != nil {
+		e.log.Warn("requeue failed; the sweep will find the job", "job", d.JobID, "err", err)
+	}
+}
+
+func newClaim() string {
+	var b [12]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// startStep builds the step that starts a message's turn: the job's part
+// (its claim, or a bulk job's next message), the context's part (busy),
+// and the message's: a pending message begins an attempt; a message left
+// sending by a worker that is gone becomes unconfirmed, and the attempt
+// counts; an unconfirmed one is left for its lookup. It returns the
+// message as the step leaves it.
+func (e *executor) startStep(jt *JobTransition, lc *liveContext, m Message, at time.Time) (Step, Message) {
+	s := Step{Job: jt, Context: lc.busyTransition(at)}
+	switch m.Status {
+	case MessagePending:
+		s.Message = beginMessage(m, at)
+		m.Status, m.AttemptedAt = MessageSending, at
+		if m.GuardSince.IsZero() {
+			m.GuardSince = at
+		}
+	case MessageSending:
+		s.Message = rescueMessage(m.ID, at)
+		jt.AddAttempt = true
+		m.Status = MessageUnconfirmed
+		m.Attempts++
+	}
+	return s, m
+}
+
+// runSingle runs a single job's message.
+func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
+	d := deliveryOf(job)
+	m := job.Messages[0]
+	if m.Status.Final() {
+		// The message has its outcome; only the job's record is missing.
+		e.settle(ctx, job.ID)
+		return nil
+	}
+	h := e.lockContext(ctx, rs, lc)
+	if h == nil {
+		e.enq.requeue(ctx, d, e.lockRetry(lc))
+		return nil
+	}
+	defer e.unlockContext(ctx, h)
+	if !lc.leaseValid() {
+		// The lease could not be renewed: another process may take the
+		// context over, so this one must not send through it.
+		e.enq.requeue(ctx, d, time.Second)
+		return nil
+	}
+	claim := newClaim()
+	e.claims.add(claim)
+	defer e.claims.drop(claim)
+	now := e.now()
+	// The claim holds only if nothing changed the job since it was read
+	// (IfVersion): another worker may have run it meanwhile.
+	step, m := e.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, now)
+	ok, err := e.store.Apply(ctx, step)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return e.notClaimed(ctx, job, d)
+	}
+	lc.storeBusy = true
+	gen := lc.statusGen.Load()
+	t := e.turn(ctx, rs, h, job, claim, m)
+	return e.recordSingle(ctx, h, job, claim, m, t, gen)
+}
+
+// notClaimed works out why a pending job could not be claimed, and acts.
+func (e *executor) notClaimed(ctx context.Context, job Job, d Delivery) error {
+	why, status, err := e.whyBlocked(ctx, job, "")
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	switch why {
+	case blockClosed:
+		_, err := e.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
+		return err
+	case blockAway:
+		// Wait for the context without spending an attempt; it wakes the
+		// job when it comes back.
+		ok, err := e.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(e.cfg.contextWait), now)})
+		if err != nil {
+			return err
+		}
+		if ok {
+			e.enq.requeue(ctx, d, e.cfg.contextWait)
+		}
+	case blockChanged:
+		e.log.Warn("job could not be claimed; retrying", "job", job.ID, "context_status", status)
+		e.enq.requeue(ctx, d, time.Second)
+	}
+	return nil
+}
+
+// blockage says why the step that starts a job's turn did not apply: the
+// claim of a pending job, or a running bulk job's next message. It is the
+// one table of the reasons, for both.
+type blockage int
+
+const (
+	// blockGone: the job moved on (gone, claimed by a duplicate delivery,
+	// run by another worker since it was read, paused, cancelled): this
+	// worker leaves it.
+	blockGone blockage = iota
+	// blockClosed: its context is closed for good; the job fails.
+	blockClosed
+	// blockAway: its context is disconnected or in error; the job waits
+	// for it without spending an attempt.
+	blockAway
+	// blockChanged: a message changed under the step; the job runs again
+	// shortly and reads it afresh.
+	blockChanged
+)
+
+// whyBlocked reads a job and its context again and says why the step that
+// starts the job's turn did not apply, with the context's status. claim is
+// a running bulk job's claim; "" for a pending job, which must still be at
+// the version read.
+func (e *executor) whyBlocked(ctx context.Context, job Job, claim string) (blockage, ContextStatus, error) {
+	fresh, err := e.store.Job(ctx, job.ID)
+	if errors.Is(err, ErrJobNotFound) {
+		return blockGone, "", nil
+	}
+	if err != nil {
+		return blockGone, "", err
+	}
+	if claim == "" {
+		if fresh.Status != JobPending {
+			return blockGone, "", nil // claimed by a duplicate delivery, paused or cancelled
+		}
+		if fresh.Version != job.Version {
+			// Another worker ran it since it was read, and enqueued it
+			// again when it handed it back (or the sweep will): this
+			// delivery is a duplicate.
+			e.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
+			return blockGone, "", nil
+		}
+	} else if fresh.Status != JobRunning || fresh.Claim != claim {
+		return blockGone, "", nil // paused or cancelled: stop here
+	}
+	bc, err := e.store.Context(ctx, job.ContextID)
+	if err != nil {
+		return blockGone, "", err
+	}
+	switch bc.Status {
+	case ContextClosed:
+		return blockClosed, bc.Status, nil
+	case ContextDisconnected, ContextError:
+		return blockAway, bc.Status, nil
+	}
+	return blockChanged, bc.Status, nil
+}
+
+// turn is what one message's turn ended with.
+type turn struct {
+	// msg is the message's change, or nil.
+	msg *MessageTransition
+	// status is the message's status after msg.
+	status MessageStatus
+	// ctxTo is the context's status after the turn: ContextAvailable, or
+	// the status a gone session or a hung call implies.
+	ctxTo ContextStatus
+	// retryIn is how long the job waits before its next turn, when the
+	// message has no outcome yet.
+	retryIn time.Duration
+	// attempt says that the turn spent an attempt (the job counts it too).
+	attempt bool
+	// fail is the turn's error, classified once, for the decisions, the
+	// record and the logs.
+	fail failure
+}
+
+func (t turn) final() bool { return t.status.Final() }
+
+// turn runs a message's turn once startStep is applied: the lookup of an
+// unconfirmed message, then, when the message may be sent, an attempt.
+func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message) turn {
+	if m.Status == MessageUnconfirmed {
+		t, again := e.lookup(ctx, h, job, m)
+		if !again {
+			return t
+		}
+		now := e.now()
+		ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)})
+		if err != nil || !ok {
+			// The job was paused or cancelled meanwhile, or the store
+			// failed: the message stays unconfirmed, for a later turn.
+			return turn{status: MessageUnconfirmed, ctxTo: ContextAvailable, retryIn: time.Second, fail: failureOf(err)}
+		}
+		m.Status, m.AttemptedAt = MessageSending, now
+	}
+	return e.attempt(ctx, rs, h, job, m)
+}
+
+// lookup looks in the chat for an unconfirmed message. again reports that
+// the message was not found and may be sent again.
+func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t turn, again bool) {
+	now := e.now()
+	t = turn{status: MessageUnconfirmed, ctxTo: ContextAvailable}
+	f, ok := h.lc.session.(SentFinder)
+	if !ok {
+		if e.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
+			return t, true
+		}
+		t.fail = failureOf(fmt.Errorf("%w: the session cannot look in the chat", ErrUnknownOutcome))
+		t.msg, t.status = msgUnknown.message(m.ID, now).withError(t.fail), MessageUnknown
+		return t, false
+	}
+	if mk, ok := h.lc.session.(Marker); ok && mk.MarksSends() && m.GuardMark == "" {
+		// The session marks every click and this message has no mark:
+		// no attempt of it clicked. Looking for it could only find an
+		// identical message sent since.
+		e.log.Info("guard: no attempt of the message reached its click; it may be sent", "message", m.ID)
+		if m.Attempts >= job.MaxAttempts {
+			t.fail = failureOf(fmt.Errorf("no attempt reached its click in %d attempts", m.Attempts))
+			t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
+			t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.fail.err.Error()
+			return t, false
+		}
+		return t, true
+	}
+	since := m.GuardSince
+	if since.IsZero() {
+		since = m.AttemptedAt
+	}
+	if !since.IsZero() {
+		since = since.Add(-guardSkew)
+	}
+	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark}
+	var (
+		res struct {
+			r     Receipt
+			found bool
+			err   error
+		}
+		r     Receipt
+		found bool
+		err   error
+	)
+	if e.call(ctx, h, func(cctx context.Context) { res.r, res.found, res.err = safeFind(cctx, f, q) }) {
+		err = fmt.Errorf("%w: FindSent", ErrSessionHung)
+		t.ctxTo = ContextDisconnected
+	} else {
+		r, found, err = res.r, res.found, res.err
+	}
+	now = e.now()
+	switch {
+	case err == nil && found:
+		e.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
+			"message", m.ID, "to", MaskPhone(m.To))
+		if r.SentAt.IsZero() {
+			r.SentAt = now
+		}
+		t.msg, t.status = sentMessage(msgFound, m.ID, r, false, now), MessageSent
+		return t, false
+	case err == nil && m.Attempts >= job.MaxAttempts:
+		t.fail = failureOf(fmt.Errorf("not found in the chat after %d attempts", m.Attempts))
+		t.msg, t.status = msgNotFound.message(m.ID, now), MessageFailed
+		t.msg.ErrorKind, t.msg.Error = ErrorKindAttemptsExhausted, t.fail.err.Error()
+		return t, false
+	case err == nil:
+		return t, true
+	}
+	t.fail = failureOf(err)
+	if status := t.fail.class.session; status != "" && t.ctxTo == ContextAvailable {
+		// The session cannot look now: wait for it, and spend no lookup.
+		t.ctxTo, t.retryIn = status, e.cfg.contextWait
+		return t, false
+	}
+	ed := msgLookupFail
+	if m.Lookups+1 >= e.cfg.maxLookups {
+		ed = msgUnknown
+		t.status = MessageUnknown
+	}
+	t.msg = lookupFailed(ed, m.ID, t.fail, now)
+	t.retryIn = e.retry.after(m.Lookups + 1)
+	if t.ctxTo != ContextAvailable {
+		t.retryIn = e.cfg.contextWait
+	}
+	return t, false
+}
+
+// attempt sends a message that is sending, and judges the outcome.
+func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, m Message) turn {
+	lc := h.lc
+	tr := &attemptTrace{}
+	trace := &SendTrace{BeforeSend: func(mark string) error {
+		return tr.before(func() error { return e.noteMark(ctx, m, mark) })
+	}}
+	// The call's results are read only once it has returned: a hung call
+	// may write them after it was abandoned.
+	var (
+		res struct {
+			r   Receipt
+			err error
+		}
+		r   Receipt
+		err error
+	)
+	hung := e.call(ctx, h, func(cctx context.Context) {
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
+	})
+	if hung {
+		err = Unconfirmed(fmt.Errorf("%w: SendText", ErrSessionHung))
+	} else {
+		r, err = res.r, res.err
+	}
+	clicked := tr.end()
+	now := e.now()
+	if err == nil {
+		if r.SentAt.IsZero() {
+			r.SentAt = now
+		}
+		return turn{msg: sentMessage(msgSent, m.ID, r, true, now), status: MessageSent,
+			ctxTo: ContextAvailable, attempt: true}
+	}
+	var ue *UnconfirmedError
+	if mk, ok := lc.session.(Marker); ok && mk.MarksSends() && !clicked && errors.As(err, &ue) {
+		// A session that reports its marks before every click did not
+		// report one: it did not click, whatever its error says, and it
+		// cannot click any more (a late BeforeSend is refused).
+		err = ue.Err
+	}
+	unconfirmed := errors.Is(err, ErrUnconfirmed)
+	f := failureOf(err)
+	t := turn{ctxTo: ContextAvailable, fail: f, attempt: true}
+	after := msgPark // a failure that spends no attempt
+	if unconfirmed {
+		after = msgUnconfirmed
+	}
+	attempts := m.Attempts + 1
+	status, gone := f.class.session, f.class.session != ""
+	if hung {
+		// The session is wedged until the call returns: the context shows
+		// disconnected meanwhile, and the job waits for it.
+		gone = false
+		t.ctxTo = ContextDisconnected
+	}
+	switch {
+	case gone:
+		// The session is gone: the job waits for it, like after the
+		// session's own status event. Only an attempt that may have sent
+		// the message counts.
+		t.ctxTo, t.retryIn, t.attempt = status, e.cfg.contextWait, unconfirmed
+		t.msg = endAttempt(after, m.ID, f, now)
+	case rs.isHard() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		// Our own shutdown: not the message's fault.
+		t.attempt = unconfirmed
+		t.msg = endAttempt(after, m.ID, f, now)
+	case unconfirmed:
+		t.retryIn = e.retry.after(attempts)
+		t.msg = endAttempt(msgUnconfirmed, m.ID, f, now)
+	case !f.class.retryable || attempts >= job.MaxAttempts:
+		t.msg = endAttempt(msgFail, m.ID, f, now)
+	default:
+		t.retryIn = e.retry.after(attempts)
+		t.msg = endAttempt(msgRetry, m.ID, f, now)
+	}
+	if hung {
+		t.retryIn = e.cfg.contextWait
+	}
+	t.status = t.msg.To
+	return t
+}
+
+// attemptTrace tells whether an attempt's session reported its mark before
+// a click, and refuses a report that comes after the attempt was judged.
+type attemptTrace struct {
+	mu     sync.Mutex
+	called bool
+	ended  bool
+}
+
+// errAttemptOver is what a session's BeforeSend gets once the Client has
+// judged the attempt (a hung call that wakes up): it must not click.
+var errAttemptOver = errors.New("wasend: the attempt is over; do not send")
+
+func (a *attemptTrace) before(f func() error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return errAttemptOver
+	}
+	a.called = true
+	return f()
+}
+
+// end ends the attempt and reports whether the session reported a mark.
+func (a *attemptTrace) end() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = true
+	return a.called
+}
+
+// noteMark records, before the session's click, what the session saw in
+// the chat. The first attempt of an unconfirmed run keeps its mark. If the
+// mark cannot be recorded, the session must not click.
+func (e *executor) noteMark(ctx context.Context, m Message, mark string) error {
+	if mark == "" || m.GuardMark != "" {
+		return nil
+	}
+	ok, err := e.store.Apply(ctx, Step{Message: markMessage(m.ID, mark, e.now())})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: message %d is no longer sending", ErrJobState, m.ID)
+	}
+	return nil
+}
+
+// call runs f, a call into the hold's session, with the send timeout, and
+// waits for it to return. A call that has not returned WithHangGrace after
+// its deadline is abandoned: call reports true and hands the hold over to
+// it, so that nothing else uses the session until it returns (see
+// watchHung).
+func (e *executor) call(ctx context.Context, h *hold, f func(context.Context)) (hung bool) {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.sendTimeout)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(cctx)
+	}()
+	select {
+	case <-done:
+		cancel()
+		return false
+	case <-cctx.Done():
+	}
+	grace := time.NewTimer(e.cfg.hangGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+		cancel()
+		return false
+	case <-grace.C:
+	}
+	cancel()
+	lc := h.lc
+	lc.wedge(h, done)
+	e.log.Error("a session call ignored its deadline; the session is not used until it returns",
+		"context", lc.id, "grace", e.cfg.hangGrace)
+	return true
+}
+
+// watchHung waits, in a goroutine that Close waits for, for a hung call to
+// return; then the session may be used again: the context gets back the
+// status it had, unless a session event changed it meanwhile, and the
+// lock is released.
+func (e *executor) watchHung(h *hold) {
+	lc := h.lc
+	e.hung.Add(1)
+	go func() {
+		defer e.hung.Done()
+		<-h.hung
+		e.log.Warn("a hung session call returned; the session is used again", "context", lc.id)
+		woke := false
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lc.unwedge(h, func() {
+			ok, err := e.store.Apply(ctx, Step{Context: ctxUp.context(lc.id, e.now())})
+			if err == nil && ok {
+				lc.stale.Store(true)
+				e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+					Status: ContextAvailable})
+				woke = true
+			}
+		})
+		if woke {
+			e.enq.wakeJobs(ctx, lc.id)
+		}
+		lc.unlock()
+	}()
+}
+
+func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			// A panic may come after the message left: its outcome is
+			// unknown.
+			r, err = Receipt{}, Unconfirmed(&PanicError{Value: v})
+		}
+	}()
+	return s.SendText(ctx, to, text)
+}
+
+func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r, found, err = Receipt{}, false, &PanicError{Value: v}
+		}
+	}()
+	return f.FindSent(ctx, q)
+}
+
+// recordSingle records a single job's turn.
+func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim string, m Message, t turn, gen uint64) error {
+	now := e.now()
+	var jt *JobTransition
+	switch t.status {
+	case MessageSent:
+		jt = completeJob(job.ID, claim, failure{}, now)
+	case MessageFailed:
+		jt = failJob(job.ID, claim, t.fail, now)
+	case MessageUnknown:
+		// Not failed: the message may have been sent.
+		jt = completeJob(job.ID, claim, t.fail, now)
+		jt.ErrorKind = ErrorKindUnknownOutcome
+	default:
+		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.fail, now)
+	}
+	jt.AddAttempt = t.attempt
+	e.logTurn(job, h.lc, m, t)
+	jobDone, err := e.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
+	if err != nil {
+		return nil // logged by record; the recovery sweep takes it from here
+	}
+	if jobDone && jt.To == JobPending {
+		e.enq.requeue(ctx, deliveryOf(job), t.retryIn)
+	}
+	if !jobDone {
+		e.settle(ctx, job.ID)
+	}
+	return nil
+}
+
+// recordTurn records a turn's step and the context's status after it.
+func (e *executor) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen uint64) (bool, error) {
+	lc := h.lc
+	if t.status == MessageUnknown && s.Message != nil {
+		defer e.events.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
+			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.fail.err})
+	}
+	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
+		s.Context = lc.freeTransition(s.Job.At)
+		return e.record(ctx, s)
+	}
+	done, err := e.record(ctx, s)
+	if err == nil {
+		e.settleContext(ctx, lc, t, gen)
+	}
+	if h.hung != nil {
+		e.watchHung(h)
+	}
+	return done, err
+}
+
+// settleContext sets the context's status after a turn that found the
+// session gone or hung, or during which a session event changed it. The
+// session's own events have the last word: when one arrived during the
+// turn, the context is only freed if the session says it is up.
+func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, gen uint64) {
+	lc.storeBusy = false
+	if !lc.holds() {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	lc.afterTurn(t.ctxTo, gen, func(ed edge[ContextStatus], seen bool) {
+		ok, err := e.mustApply(rctx, Step{Context: ed.context(lc.id, e.now())})
+		if err == nil && ok && ed.to != ContextAvailable {
+			lc.stale.Store(true)
+			e.log.Warn("the session is unusable; its jobs wait for it", "context", lc.id, "status", ed.to, "err", t.fail.err)
+		}
+		if seen {
+			e.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
+				Status: t.ctxTo, Err: t.fail.err})
+		}
+	})
+}
+
+func (e *executor) logTurn(job Job, lc *liveContext, m Message, t turn) {
+	attrs := []any{"job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To)}
+	if t.msg != nil {
+		attrs = append(attrs, "status", t.msg.To)
+	}
+	switch {
+	case t.fail.err == nil && t.status == MessageSent:
+		e.log.Info("message sent", attrs...)
+	case t.fail.err == nil:
+		e.log.Debug("message turn", attrs...)
+	case t.final():
+		e.log.Warn("message has its outcome", append(attrs, "kind", t.fail.class.kind, "err", t.fail.err)...)
+	default:
+		e.log.Warn("message turn failed; will retry", append(attrs, "kind", t.fail.class.kind,
+			"retry_in", t.retryIn.Round(time.Millisecond), "err", t.fail.err)...)
+	}
+}
+
+// record applies an outcome's step, retrying while the store fails: an
+// outcome must not be lost. When the step does not match as a whole (the
+// job was paused or cancelled meanwhile), the message's and the context's
+// changes are applied alone, and jobDone reports false.
+func (e *executor) record(ctx context.Context, s Step) (jobDone bool, err error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	ok, err := e.mustApply(rctx, s)
+	if err != nil || ok {
+		return ok, err
+	}
+	if s.Message != nil {
+		if _, err := e.mustApply(rctx, Step{Message: s.Message}); err != nil {
+			return false, err
+		}
+	}
+	if s.Context != nil {
+		if _, err := e.mustApply(rctx, Step{Context: s.Context}); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+func (e *executor) mustApply(ctx context.Context, s Step) (bool, error) {
+	for n := 1; ; n++ {
+		ok, err := e.store.Apply(ctx, s)
+		if err == nil {
+			return ok, nil
+		}
+		if !Retryable(err) {
+			e.log.Error("could not record an outcome", "err", err)
+			return false, err
+		}
+		if ctx.Err() != nil {
+			e.log.Error("could not record an outcome; recovery will take it", "err", err)
+			return false, err
+		}
+		e.log.Warn("recording an outcome failed; retrying", "err", err)
+		if !sleepCtx(ctx, recordRetry.after(n), nil) {
+			return false, err
+		}
+	}
+}
+
+// settle completes a paused job whose messages all reached a final status,
+// and a pending one likewise (a record that was cut short).
+func (e *executor) settle(ctx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	job, err := e.store.Job(ctx, id)
+	if err != nil || (job.Status != JobPaused && job.Status != JobPending) {
+		return
+	}
+	for _, m := range job.Messages {
+		if !m.Status.Final() {
+			return
+		}
+	}
+	_, _ = e.store.Apply(ctx, Step{Job: settleJob(id, job.Status, e.now())})
+}
+
+// runBulk sends a bulk job's unsent messages in order, for one slice.
+func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, job Job) error {
+	d := deliveryOf(job)
+	if !lc.leaseValid() {
+		e.enq.requeue(ctx, d, time.Second)
+		return nil
+	}
+	claim := newClaim()
+	e.claims.add(claim)
+	defer e.claims.drop(claim)
+	now := e.now()
+	ok, err := e.store.Apply(ctx, Step{Job: claimJob(job.ID, job.Version, claim, now)})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	sliceEnd := now.Add(e.cfg.bulkSlice)
+	var lastSent time.Time
+	// yield hands the job back to the queue, to continue at next.
+	yield := func(next time.Time, cause failure) error {
+		n := e.now()
+		if next.Before(n) {
+			next = n
+		}
+		done, err := e.record(ctx, Step{Job: retryJob(job.ID, claim, next, cause, n)})
+		if err == nil && done {
+			e.enq.requeue(ctx, d, next.Sub(n))
+		}
+		return nil
+	}
+	for i := range job.Messages {
+		m := job.Messages[i]
+		if m.Status.Final() {
+			continue
+		}
+		if !lastSent.IsZero() && job.Delay > 0 {
+			due := lastSent.Add(job.Delay)
+			if due.After(sliceEnd) || rs.isStopping() {
+				return yield(due, failure{})
+			}
+			if !sleepCtx(ctx, due.Sub(e.now()), rs.stopping) {
+				return yield(due, failure{})
+			}
+		}
+		if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
+			return yield(e.now(), failure{})
+		}
+		h := e.lockContext(ctx, rs, lc)
+		if h == nil {
+			return yield(e.now().Add(e.lockRetry(lc)), failure{})
+		}
+		now := e.now()
+		step, m := e.startStep(nextMessage(job.ID, claim, now), lc, m, now)
+		ok, err := e.store.Apply(ctx, step)
+		if err != nil || !ok {
+			e.unlockContext(ctx, h)
+			if err != nil {
+				e.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
+				return yield(e.now().Add(time.Second), failureOf(err))
+			}
+			return e.bulkBlocked(ctx, job, claim, yield)
+		}
+		lc.storeBusy = true
+		gen := lc.statusGen.Load()
+		t := e.turn(ctx, rs, h, job, claim, m)
+		e.logTurn(job, lc, m, t)
+		now = e.now()
+		jt := nextMessage(job.ID, claim, now)
+		jt.AddAttempt = t.attempt
+		_, recErr := e.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
+		e.unlockContext(ctx, h)
+		if recErr != nil {
+			return nil // the recovery sweep takes it from here
+		}
+		if t.status == MessageSent {
+			lastSent = now
+		}
+		if !t.final() {
+			return yield(now.Add(t.retryIn), t.fail)
+		}
+	}
+	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, failure{}, e.now())})
+	if err == nil && !done {
+		e.settle(ctx, job.ID)
+	}
+	if err == nil && done {
+		e.log.Info("bulk job completed", "job", job.ID, "messages", len(job.Messages))
+	}
+	return nil
+}
+
+// bulkBlocked works out why a bulk job's next message could not start,
+// and acts.
+func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, failure) error) error {
+	why, status, err := e.whyBlocked(ctx, job, claim)
+	if err != nil {
+		return yield(e.now().Add(time.Second), failureOf(err))
+	}
+	now := e.now()
+	switch why {
+	case blockClosed:
+		_, _ = e.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
+	case blockAway:
+		return yield(now.Add(e.cfg.contextWait), failureOf(fmt.Errorf("%w: context %s", ErrContextNotAvailable, status)))
+	case blockChanged:
+		return yield(now.Add(time.Second), failure{})
+	}
+	return nil
+}
+
+// deadLetter is called when the queue gives up on a delivery: the store
+// failed every time. The job, if still pending, is marked failed; failed
+// jobs stay in the store, which is the dead letter. Its unconfirmed
+// messages become unknown, never failed: they may have been sent.
+func (e *executor) deadLetter(ctx context.Context, d Delivery, cause error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	msg := "queue gave up"
+	if cause != nil {
+		msg += ": " + truncate(cause.Error(), 900)
+	}
+	ok, err := e.store.Apply(ctx, Step{Job: deadLetterJob(d.JobID, msg, e.now())})
+	switch {
+	case err != nil:
+		e.log.Error("dead letter: could not mark the job failed; the sweep will retry it", "job", d.JobID, "err", err)
+	case ok:
+		e.log.Error("dead letter: job failed", "job", d.JobID, "cause", cause)
+	}
+}
+
+// claimSet is the set of the claims of the jobs running in this process:
+// the sweeper rescues a running job only when its claim is not here.
+type claimSet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+// has reports whether a worker of this process holds the claim.
+func (s *claimSet) has(claim string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[claim]
+	return ok
+}
+
+func (s *claimSet) add(claim string) {
+	s.mu.Lock()
+	s.m[claim] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *claimSet) drop(claim string) {
+	s.mu.Lock()
+	delete(s.m, claim)
+	s.mu.Unlock()
+}
+
+// lockContext waits for the context's send lock, unless Run is stopping or
+// the session is wedged by a hung call. It returns nil when it did not get
+// the lock.
+func (e *executor) lockContext(ctx context.Context, rs *runState, lc *liveContext) *hold {
+	if lc.wedged.Load() {
+		return nil
+	}
+	if lc.waitLock(ctx, rs.stopping) {
+		return &hold{lc: lc}
+	}
+	// The holder may have kept the context busy for this waiter: take the
+	// lock if it is free, so that the release below marks it available.
+	if lc.tryLock() {
+		e.unlockContext(ctx, &hold{lc: lc})
+	}
+	return nil
+}
+
+// lockRetry is how long a job waits before it tries a context whose lock
+// it could not take.
+func (e *executor) lockRetry(lc *liveContext) time.Duration {
+	if lc.wedged.Load() {
+		return e.cfg.contextWait
+	}
+	return 0
+}
+
+// unlockContext releases the context's send lock. If the store still shows
+// the context busy and no worker waits, it marks it available first. A
+// hold handed over to a hung call is released by that call.
+func (e *executor) unlockContext(ctx context.Context, h *hold) {
+	if h.hung != nil {
+		return
+	}
+	lc := h.lc
+	if lc.needsFree() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		_, _ = e.mustApply(rctx, Step{Context: ctxFree.context(lc.id, e.now())})
+		cancel()
+		lc.storeBusy = false
+	}
+	lc.unlock()
+}
+
+// runState holds the signals of one call of Run. stopping is closed when
+// Run's ctx is done: no new work starts, and bulk jobs stop after the
+// message in flight. hard is closed when the shutdown deadline passes: work
+// in flight is canceled.
+type runState struct {
+	stopping chan struct{}
+	hard     chan struct{}
+	hardOnce sync.Once
+}
+
+func newRunState() *runState {
+	return &runState{stopping: make(chan struct{}), hard: make(chan struct{})}
+}
+
+func (rs *runState) isStopping() bool {
+	select {
+	case <-rs.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) isHard() bool {
+	select {
+	case <-rs.hard:
+		return true
+	default:
+		return false
+	}
+}
+
+func (rs *runState) stopHard() { rs.hardOnce.Do(func() { close(rs.hard) }) }
