@@ -116,6 +116,9 @@ var (
 	ErrConsuming = errors.New("wasend: browser context already consumed")
 	// ErrQueue wraps a failure of the Queue's back end.
 	ErrQueue = errors.New("wasend: queue failure")
+	// ErrLoggedIn means a login (a QR scan or a pairing code) was asked of
+	// a session that is logged in already.
+	ErrLoggedIn = errors.New("wasend: session already logged in")
 	// ErrNotSupported means a back end does not offer what was asked of
 	// it (for example, a session that cannot pair by phone number).
 	ErrNotSupported = errors.New("wasend: not supported")
@@ -170,6 +173,7 @@ const (
 	ErrorKindStore                 ErrorKind = "store"
 	ErrorKindQueue                 ErrorKind = "queue"
 	ErrorKindNotSupported          ErrorKind = "not_supported"
+	ErrorKindLoggedIn              ErrorKind = "logged_in"
 	ErrorKindOther                 ErrorKind = "other"
 )
 
@@ -226,6 +230,7 @@ var errorClasses = []errorClass{
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},
 	{ErrNotSupported, ErrorKindNotSupported, false, ""},
+	{ErrLoggedIn, ErrorKindLoggedIn, false, ""},
 	{context.DeadlineExceeded, ErrorKindTimeout, true, ""},
 	{context.Canceled, ErrorKindCanceled, true, ""},
 }

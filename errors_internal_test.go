@@ -91,7 +91,7 @@ func sentinelName(err error) string {
 		"ErrJobExists": ErrJobExists, "ErrIdempotencyConflict": ErrIdempotencyConflict,
 		"ErrInvalidIdempotencyKey": ErrInvalidIdempotencyKey, "ErrRunning": ErrRunning, "ErrClosed": ErrClosed,
 		"ErrInvalidOption": ErrInvalidOption, "ErrInvalidEnv": ErrInvalidEnv, "ErrInvalidStep": ErrInvalidStep,
-		"ErrStore": ErrStore, "ErrConsuming": ErrConsuming, "ErrQueue": ErrQueue, "ErrNotSupported": ErrNotSupported,
+		"ErrStore": ErrStore, "ErrConsuming": ErrConsuming, "ErrQueue": ErrQueue, "ErrNotSupported": ErrNotSupported, "ErrLoggedIn": ErrLoggedIn,
 	} {
 		if e == err {
 			return name

@@ -313,4 +313,5 @@ func TestClientPairingCode(t *testing.T) {
 	h.waitContext(bc.ID, wasend.ContextAvailable)
 	_, err = h.client.RequestPairingCode(quickCtx(t, 5*time.Second), bc.ID, "+447700900124")
 	assert.ErrorIs(t, err, ErrLoggedIn, "a logged-in context")
+	assert.ErrorIs(t, err, wasend.ErrLoggedIn, "the driver's error wraps the root's")
 }

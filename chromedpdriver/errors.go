@@ -27,5 +27,6 @@ var (
 	ErrInvalidSystemID = errors.New("chromedpdriver: invalid system id")
 	// ErrLoggedIn means a login was requested for a session that is already
 	// logged in.
-	ErrLoggedIn = errors.New("chromedpdriver: session already logged in")
+	// It wraps wasend.ErrLoggedIn.
+	ErrLoggedIn = fmt.Errorf("chromedpdriver: session already logged in (%w)", wasend.ErrLoggedIn)
 )

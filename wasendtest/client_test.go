@@ -110,6 +110,8 @@ func TestPoolPairing(t *testing.T) {
 		require.NoError(t, sess.ConfirmPairingCode(code))
 		_, err = pp.RequestPairingCode(ctx, "+447700900123")
 		assert.ErrorIs(t, err, wasendtest.ErrLoggedIn)
+		assert.ErrorIs(t, err, wasend.ErrLoggedIn)
+		assert.False(t, wasend.Retryable(err), "pairing a logged-in session again cannot help")
 	}
 }
 

@@ -273,7 +273,8 @@ func (p plainPairer) RequestPairingCode(ctx context.Context, phone string) (stri
 
 // ErrLoggedIn is returned by the pairing of a session that is logged in
 // already (WithPairing).
-var ErrLoggedIn = errors.New("wasendtest: session already logged in")
+// It wraps wasend.ErrLoggedIn.
+var ErrLoggedIn = fmt.Errorf("wasendtest: session already logged in (%w)", wasend.ErrLoggedIn)
 
 // requestPairingCode shows a pairing code for phone and reports it as a
 // wasend.EventPairingCode. The code is made of the session's name and a
