@@ -10,6 +10,22 @@
 //   - redisqueue: a Queue on Redis, with taskq v3;
 //   - sqlstore: a Store on database/sql (PostgreSQL, MySQL/MariaDB, SQLite).
 //
+// # Words
+//
+// "Context" could mean three things here, so each has one name:
+//
+//   - A browser context is the record of one WhatsApp account's session:
+//     BrowserContext, its ContextStatus, and the contextID parameters. The
+//     name comes from the original design, and so do the SQL table and
+//     column names (browser_context, browser_context_id), which stay. In
+//     prose it is always "browser context", never "context" alone where
+//     the next sentence could mean the other two.
+//   - ctx is always a context.Context: the first parameter of every
+//     blocking call, never stored in a struct.
+//   - What Chrome calls a browser context (an incognito-like profile inside
+//     one Chrome) is an "in-memory profile" in chromedpdriver, which uses it
+//     for ephemeral sessions; it never appears in this package.
+//
 // # Wiring
 //
 //	db, _ := sqlite.Open("wasend.db")

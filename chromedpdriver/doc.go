@@ -19,8 +19,9 @@
 // own profile folder under the profile root (WithProfileRoot), so the login
 // survives restarts: the session's system id is "persistent:<name>" and
 // the folder is <root>/<name>. Ephemeral runs each session in its own
-// browser context (incognito-like, in memory) of one Chrome that the pool
-// shares: cheaper, but the login is lost when the session or the process
+// in-memory profile (Chrome calls it a "browser context"; this package
+// says "in-memory profile" so as not to mix it with wasend's browser
+// contexts) of one Chrome that the pool shares: cheaper, but the login is lost when the session or the process
 // ends; its system id is "ephemeral:<name>". A LaunchRequest with a system
 // id resumes that session in the mode it names. A profile folder is opened
 // by one session at a time: a second Launch gets ErrProfileInUse, and a

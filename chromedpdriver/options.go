@@ -18,8 +18,8 @@ const (
 	// Persistent runs one Chrome process per session, with its own profile
 	// folder under the profile root, so that the login survives restarts.
 	Persistent Mode = iota
-	// Ephemeral runs each session in its own browser context (an
-	// incognito-like profile in memory) of one Chrome shared by the pool: it
+	// Ephemeral runs each session in its own in-memory profile (an
+	// incognito-like Chrome browser context) of one Chrome shared by the pool: it
 	// costs less, but the login is lost when the session ends.
 	Ephemeral
 )
@@ -253,8 +253,8 @@ func WithExecPath(path string) Option {
 }
 
 // WithMode sets how sessions run: Persistent (a Chrome with its own profile
-// folder per session, so the login survives restarts) or Ephemeral (a
-// browser context in one shared Chrome; the login is lost). A resumed
+// folder per session, so the login survives restarts) or Ephemeral (an
+// in-memory profile in one shared Chrome; the login is lost). A resumed
 // session keeps the mode of its system id. Default: DefaultMode (Persistent).
 func WithMode(m Mode) Option { return func(c *config) { c.mode = m } }
 

@@ -34,8 +34,6 @@ type Pool struct {
 	typeOnly bool
 }
 
-var _ wasend.BrowserPool = (*Pool)(nil)
-
 // New returns a Pool. It validates the options (errors wrap
 // wasend.ErrInvalidOption, or ErrNoBrowser when no browser is found) and
 // reads the browser's version for the User-Agent; it starts no browser.

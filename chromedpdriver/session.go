@@ -107,12 +107,6 @@ type Session struct {
 	lastEvent string
 }
 
-var (
-	_ wasend.Session    = (*Session)(nil)
-	_ wasend.SentFinder = (*Session)(nil)
-	_ wasend.Marker     = (*Session)(nil)
-)
-
 func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {
 	life, cancel := context.WithCancel(context.Background())
 	s := &Session{
@@ -364,8 +358,8 @@ func (s *Session) open(ctx context.Context) error {
 	return nil
 }
 
-// start launches the browser (persistent) or a tab in a new browser context
-// of the shared browser (ephemeral), sets the User-Agent and opens
+// start launches the browser (persistent) or a tab in a new in-memory
+// profile of the shared browser (ephemeral), sets the User-Agent and opens
 // WhatsApp Web.
 func (s *Session) start(ctx context.Context) (*incarnation, error) {
 	cfg := &s.pool.cfg
@@ -596,7 +590,7 @@ func (s *Session) opContext(ctx context.Context, inc *incarnation, def time.Dura
 
 // Close ends the session: it closes the browser gracefully (persistent:
 // Browser.close, then a wait for the process until ctx's deadline or the
-// close timeout, then a kill) or the tab and its browser context
+// close timeout, then a kill) or the tab and its in-memory profile
 // (ephemeral). A persistent login survives it. Close is idempotent; after
 // it, SendText returns wasend.ErrDisconnected.
 func (s *Session) Close(ctx context.Context) error {
