@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -250,6 +251,69 @@ func TestOpenContextResumesSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, got.Session, again.Session, "opening a held context returns it")
 	assert.Equal(t, 1, h2.pool.Launches())
+}
+
+// racingPool holds every Launch until two have begun, so that two
+// OpenContext calls of one id both launch a session, and it keeps every
+// session it launched.
+type racingPool struct {
+	*wasendtest.Pool
+	mu       sync.Mutex
+	sessions []wasend.Session
+	begun    chan struct{}
+}
+
+func (p *racingPool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Session, error) {
+	p.begun <- struct{}{}
+	for len(p.begun) < cap(p.begun) {
+		time.Sleep(time.Millisecond) // the other Launch has not begun yet
+	}
+	s, err := p.Pool.Launch(ctx, req)
+	if err == nil {
+		p.mu.Lock()
+		p.sessions = append(p.sessions, s)
+		p.mu.Unlock()
+	}
+	return s, err
+}
+
+// Two OpenContext calls of one id that race both launch a session: the
+// first to go live stays, both calls return it, and the other session is
+// closed rather than left open.
+func TestConcurrentOpenContextKeepsOneSession(t *testing.T) {
+	store := wasendtest.NewStore()
+	h1 := newHarness(t, harnessOpt{store: store})
+	bc, _ := h1.newContext()
+	h1.stop()
+	require.NoError(t, h1.client.Close())
+
+	pool := &racingPool{Pool: wasendtest.NewPool(), begun: make(chan struct{}, 2)}
+	c, err := wasend.New(pool, wasendtest.NewQueue(), store, fastOptions()...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	got := make([]wasend.BrowserContext, 2)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			got[i], err = c.OpenContext(bg, bc.ID)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, pool.sessions, 2, "both calls launched")
+	require.NotNil(t, got[0].Session)
+	assert.Same(t, got[0].Session, got[1].Session, "both calls return the session that went live")
+	open := 0
+	for _, s := range pool.sessions {
+		if !s.(*wasendtest.Session).Closed() {
+			open++
+			assert.Same(t, got[0].Session, s)
+		}
+	}
+	assert.Equal(t, 1, open, "the session that lost the race is closed")
 }
 
 func TestNewValidatesOptions(t *testing.T) {

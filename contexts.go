@@ -52,22 +52,24 @@ func (r *registry) len() int {
 }
 
 // add makes lc the live context of its id, and returns the events that its
-// session sent before it had one. It refuses, and reports false, once the
-// registry is closed.
-func (r *registry) add(lc *liveContext) ([]SessionEvent, bool) {
+// session sent before it had one, and lc. When its id has a live context
+// already (two OpenContext calls raced), that one stays and add returns it
+// instead: the caller closes lc's session. It refuses, and reports false,
+// once the registry is closed.
+func (r *registry) add(lc *liveContext) ([]SessionEvent, *liveContext, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, false
+		return nil, nil, false
 	}
-	if old := r.byID[lc.id]; old != nil && old != lc {
-		old.dropped.Store(true)
+	if live := r.byID[lc.id]; live != nil {
+		return nil, live, true
 	}
 	r.byID[lc.id] = lc
 	r.bySystem[lc.systemID] = lc
 	early := r.early[lc.systemID]
 	delete(r.early, lc.systemID)
-	return early, true
+	return early, lc, true
 }
 
 // remove removes lc if it is still the live context of its id, and reports

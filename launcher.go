@@ -44,7 +44,7 @@ func (l *launcher) create(ctx context.Context) (BrowserContext, error) {
 		_, _ = l.store.Apply(context.WithoutCancel(ctx), Step{Context: ctxAbandon.context(bc.ID, l.now())})
 		return BrowserContext{}, err
 	}
-	if err := l.register(bc.ID, sess, until); err != nil {
+	if _, err := l.register(bc.ID, sess, until); err != nil {
 		return BrowserContext{}, err
 	}
 	bc.Session = sess
@@ -87,7 +87,7 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 		l.leases.release(id)
 		return bc, err
 	}
-	if err := l.register(id, sess, until); err != nil {
+	if sess, err = l.register(id, sess, until); err != nil {
 		return bc, err
 	}
 	bc, err = l.store.Context(ctx, id)
@@ -99,15 +99,21 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 // events it sent before it had an id, and offers it to the dispatcher.
 // When the Client closed meanwhile, it closes the session, releases the
 // lease and returns ErrClosed.
-func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) error {
+func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) (Session, error) {
 	lc := newLiveContext(id, sess, leaseUntil)
-	early, ok := l.contexts.add(lc)
+	early, live, ok := l.contexts.add(lc)
 	if !ok {
 		closeSession(l.log, l.closeTimeout, sess)
 		l.leases.release(id)
-		return ErrClosed
+		return nil, ErrClosed
+	}
+	if live != lc {
+		// Another OpenContext of this id went live first: it keeps the
+		// lease (the same owner's), and this launch's session is closed.
+		closeSession(l.log, l.closeTimeout, sess)
+		return live.session, nil
 	}
 	l.events.replay(id, early)
 	l.consumers.offer(lc)
-	return nil
+	return sess, nil
 }
