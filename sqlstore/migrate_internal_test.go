@@ -8,7 +8,7 @@ import (
 
 func TestMigrationFiles(t *testing.T) {
 	var names []string
-	for i, d := range Dialects {
+	for i, d := range Dialects() {
 		ms, err := dialects[d].migrations()
 		require.NoError(t, err, d)
 		require.NotEmpty(t, ms, d)

@@ -27,8 +27,8 @@ const (
 	SQLite Dialect = "sqlite"
 )
 
-// Dialects lists the supported dialects.
-var Dialects = []Dialect{Postgres, MySQL, SQLite}
+// Dialects returns the supported dialects, in a new slice each time.
+func Dialects() []Dialect { return []Dialect{Postgres, MySQL, SQLite} }
 
 // Valid reports whether d is one of the supported dialects.
 func (d Dialect) Valid() bool { return d == Postgres || d == MySQL || d == SQLite }
@@ -36,7 +36,7 @@ func (d Dialect) Valid() bool { return d == Postgres || d == MySQL || d == SQLit
 // Errors returned by New and the validation of a Store's input.
 var (
 	// ErrUnknownDialect means New could not tell the dialect from the
-	// *sql.DB's driver, or WithDialect named none of Dialects.
+	// *sql.DB's driver, or WithDialect named none of Dialects().
 	ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect; pass WithDialect")
 	// ErrInvalidStep means a Step passed to Apply is malformed: a transition
 	// with no From, an unknown status, a change to running without a Claim,

@@ -84,7 +84,7 @@ func TestNewDialect(t *testing.T) {
 			require.Same(t, c.db, s.DB())
 		})
 	}
-	for _, d := range sqlstore.Dialects {
+	for _, d := range sqlstore.Dialects() {
 		require.True(t, d.Valid(), d)
 	}
 	require.False(t, sqlstore.Dialect("").Valid())
