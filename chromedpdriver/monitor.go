@@ -217,7 +217,7 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 			return
 		}
 		if s.isBroken(sel) {
-			s.keepBroken()
+			s.keepBroken(sel)
 			return
 		}
 		s.setState(StateStarting, nil)
@@ -243,7 +243,7 @@ func (s *Session) noteLoggedOut(p pageFlags) {
 // and selector set, and reports the session available when it passes.
 func (s *Session) readyTick(ctx context.Context, inc *incarnation, sel *compiledSelectors, now time.Time) {
 	if s.isBroken(sel) {
-		s.keepBroken()
+		s.keepBroken(sel)
 		return
 	}
 	if s.mainGen != sel.gen {
@@ -296,11 +296,18 @@ func (s *Session) isBroken(sel *compiledSelectors) bool {
 	return s.brokenGen == sel.gen
 }
 
-func (s *Session) keepBroken() {
+// keepBroken keeps the session broken while sel, which failed its
+// self-test, is still the session's set. A set replaced since the monitor
+// read sel (SetSelectors, which makes the state loading) is tested at the
+// next reading instead: a stale reading must not undo the replacement, or
+// WaitReady returns the old set's error.
+func (s *Session) keepBroken(sel *compiledSelectors) {
 	s.mu.Lock()
-	err := s.brokenErr
-	s.mu.Unlock()
-	s.setState(StateBroken, err)
+	defer s.mu.Unlock()
+	if s.sel != sel || s.brokenGen != sel.gen {
+		return
+	}
+	s.setStateLocked(StateBroken, s.brokenErr)
 }
 
 // normalizeCode turns "A,B,C,D,E,F,G,H" or "ABCD-EFGH" into "ABCDEFGH".

@@ -252,6 +252,11 @@ func (s *Session) isClosed() bool {
 func (s *Session) setState(st State, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setStateLocked(st, err)
+}
+
+// setStateLocked is setState with s.mu held.
+func (s *Session) setStateLocked(st State, err error) {
 	if s.state == StateClosed {
 		return
 	}

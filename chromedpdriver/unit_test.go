@@ -447,3 +447,23 @@ func TestDebugDumpsAreOptIn(t *testing.T) {
 		t.Fatal("WithDebugDir did not turn them on")
 	}
 }
+
+// A monitor reading that began before SetSelectors replaced a broken set
+// must not put the session back in broken with the old set's error: the
+// replacement made it loading, and WaitReady waits for the new set's
+// self-test (a race seen in TestMarkups under load).
+func TestKeepBrokenIgnoresAReplacedSet(t *testing.T) {
+	old, replaced := &compiledSelectors{gen: 1}, &compiledSelectors{gen: 2}
+	oldErr := &SelectorError{Set: "old", Step: "send", Keys: []string{"out_row"}}
+	s := &Session{log: slog.New(slog.DiscardHandler), changed: make(chan struct{}),
+		sel: replaced, state: StateLoading, brokenGen: old.gen, brokenErr: oldErr}
+
+	s.keepBroken(old)
+	assert.Equal(t, StateLoading, s.state, "a stale reading keeps the replacement's state")
+	assert.NoError(t, s.stateErr)
+
+	s.sel = old
+	s.keepBroken(old)
+	assert.Equal(t, StateBroken, s.state, "the broken set, still current, stays broken")
+	assert.ErrorIs(t, s.stateErr, oldErr)
+}
