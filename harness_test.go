@@ -1,7 +1,6 @@
 package wasend_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -27,28 +26,11 @@ type harness struct {
 	queue  *wasendtest.Queue
 	pool   *wasendtest.Pool
 	client *wasend.Client
-	logs   *syncBuffer
+	logs   *wasendtest.LogBuffer
 	events *eventLog
 
 	runCancel context.CancelFunc
 	runDone   chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type eventLog struct {
@@ -97,7 +79,7 @@ type harnessOpt struct {
 func newHarness(t *testing.T, ho harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, store: ho.store, queue: ho.sharedQueue, pool: ho.sharedPool,
-		logs: &syncBuffer{}, events: &eventLog{}}
+		logs: &wasendtest.LogBuffer{}, events: &eventLog{}}
 	if h.queue == nil {
 		h.queue = wasendtest.NewQueue(ho.queue...)
 	}

@@ -1,7 +1,6 @@
 package chromedpdriver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/fakewa"
+	"github.com/wasend/wasend/wasendtest"
 )
 
 // requireChromium returns the browser, or skips the test when there is none;
@@ -52,26 +52,8 @@ func startFake(t testing.TB, opts ...fakewa.Option) (*fakewa.Server, string) {
 	return s, base
 }
 
-// logBuffer collects the driver's logs; the test prints them when it fails.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func testLogger(t testing.TB) (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func testLogger(t testing.TB) (*slog.Logger, *wasendtest.LogBuffer) {
+	buf := &wasendtest.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("DRIVER_LOGS") != "" {
 			out := buf.String()
@@ -85,7 +67,7 @@ func testLogger(t testing.TB) (*slog.Logger, *logBuffer) {
 }
 
 // testPool returns a Pool for the fake at base, closed with the test.
-func testPool(t testing.TB, base string, opts ...Option) (*Pool, *logBuffer) {
+func testPool(t testing.TB, base string, opts ...Option) (*Pool, *wasendtest.LogBuffer) {
 	t.Helper()
 	requireChromium(t)
 	log, buf := testLogger(t)

@@ -40,7 +40,7 @@ type Client struct {
 	t       TB
 	wait    time.Duration
 	changes *changes
-	logs    *logBuffer
+	logs    *LogBuffer
 
 	evMu   sync.Mutex
 	events []wasend.SessionEvent
@@ -134,7 +134,7 @@ func NewClient(t TB, opts ...ClientOption) *Client {
 		t:       t,
 		wait:    cfg.wait,
 		changes: newChanges(),
-		logs:    &logBuffer{},
+		logs:    &LogBuffer{},
 	}
 	logger := slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	all := append(kitOptions(), wasend.WithLogger(logger), wasend.WithEventHandler(c.addEvent),
@@ -359,19 +359,24 @@ func (c *changes) notify() {
 	c.mu.Unlock()
 }
 
-// logBuffer keeps the Client's logs for a failed test.
-type logBuffer struct {
+// LogBuffer is an io.Writer that goroutines may share: give it to a
+// slog handler (slog.NewTextHandler(buf, nil)) to keep a Client's or a
+// pool's logs, and print them when a test fails. Its zero value is ready
+// to use.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+// Write implements io.Writer.
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuffer) String() string {
+// String returns what was written so far.
+func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
