@@ -22,20 +22,26 @@ const (
 	// ContextError means the session cannot work without a fix: the browser
 	// was refused, or the selector set does not match the page.
 	ContextError ContextStatus = "error"
-	// ContextClosed means the context was closed for good.
+	// ContextClosed means the context was closed for good: by the host,
+	// or because WhatsApp banned its account (Restriction says so).
 	ContextClosed ContextStatus = "closed"
+	// ContextRestricted means WhatsApp stopped the account from sending
+	// for a while (a temporary ban), or the Client's circuit breaker did:
+	// the context sends nothing until Restriction.Until, and its jobs
+	// wait. It becomes available again by itself.
+	ContextRestricted ContextStatus = "restricted"
 )
 
 // ContextStatuses returns every browser context status, in the order of the
 // status table.
 func ContextStatuses() []ContextStatus {
-	return []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed}
+	return []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed, ContextRestricted}
 }
 
 // Valid reports whether s is one of the browser context statuses.
 func (s ContextStatus) Valid() bool {
 	switch s {
-	case ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed:
+	case ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextClosed, ContextRestricted:
 		return true
 	}
 	return false
@@ -56,6 +62,21 @@ type BrowserContext struct {
 	// CreatedAt and UpdatedAt are the record's timestamps.
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Restriction is the restriction in force, or the last one, with its
+	// end (RestrictionNone when there never was one). A restriction whose
+	// Until has passed no longer holds.
+	Restriction Restriction
+	// FirstLoginAt is when the context's session first reported a login,
+	// or zero. Pacing's warm-up counts days from it.
+	FirstLoginAt time.Time
+	// Pacing is the context's own pacing policy; nil means the Client's
+	// default (WithPacing).
+	Pacing *Pacing
+	// Proxy is the proxy the context's browser goes through, as a URL
+	// (http://, https:// or socks5://, with optional user:password@), or
+	// empty for none. It is stored with the context; it never reaches a
+	// log (see MaskProxy).
+	Proxy string
 	// Session is the live session: the browser and its WhatsApp Web page. It
 	// is set only in the process that holds the context, and is never
 	// stored.
@@ -189,6 +210,10 @@ type LaunchRequest struct {
 	// resumed (for a persistent session, with its saved login). When it is
 	// empty, the pool creates a new browser context and names it.
 	SystemID string
+	// Proxy is the browser context's proxy (BrowserContext.Proxy), or
+	// empty. A pool that cannot apply it must fail with ErrProxy, never
+	// launch without it.
+	Proxy string
 	// OnEvent receives the session's events (QR codes, status changes). It
 	// may be nil. It is called from the pool's goroutines and must not block.
 	OnEvent func(SessionEvent)
@@ -218,6 +243,13 @@ const (
 	// attempt may have sent it, and the Client could not find out. JobID
 	// and MessageID say which; Err says why.
 	EventUnknownOutcome EventType = "unknown_outcome"
+	// EventWait reports that a job waits, without spending an attempt,
+	// until Until: Wait says why and Until until when (pacing, a sending
+	// window, a restriction, NotBefore). JobID names the job.
+	EventWait EventType = "wait"
+	// EventRestriction reports a restriction of the context that begins or
+	// ends: Restriction holds it (Kind RestrictionNone when it ended).
+	EventRestriction EventType = "restriction"
 )
 
 // SessionEvent is something that happened to a live session.
@@ -238,6 +270,12 @@ type SessionEvent struct {
 	Code string
 	// JobID and MessageID name the message, for EventUnknownOutcome.
 	JobID, MessageID int64
+	// Wait and Until say why and until when a job waits, for EventWait.
+	Wait  WaitReason
+	Until time.Time
+	// Restriction is the restriction that begins (or, when its Kind is
+	// RestrictionNone, ends), for EventRestriction.
+	Restriction Restriction
 	// Err is the cause of a change to disconnected or error.
 	Err error
 	// At is when it happened.

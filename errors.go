@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Errors returned by the library. Adapters (stores, queues, browser pools)
@@ -122,6 +123,33 @@ var (
 	// ErrNotSupported means a back end does not offer what was asked of
 	// it (for example, a session that cannot pair by phone number).
 	ErrNotSupported = errors.New("wasend: not supported")
+
+	// ErrBanned means WhatsApp banned the account: the context stops for
+	// good. Sessions return a *RestrictionError of RestrictionBanned.
+	ErrBanned = errors.New("wasend: account banned")
+	// ErrRestricted means WhatsApp stopped the account from sending for a
+	// while (a temporary ban): the context sends nothing until it ends.
+	// Sessions return a *RestrictionError of RestrictionTemporary.
+	ErrRestricted = errors.New("wasend: account restricted")
+	// ErrNewChatsLocked means WhatsApp stopped the account from starting
+	// new chats for a while (the reach-out timelock, or the monthly cap on
+	// new chats): chats that exist go on. Sessions return a
+	// *RestrictionError of RestrictionNewChats.
+	ErrNewChatsLocked = errors.New("wasend: new chats locked")
+	// ErrMessageRejected means WhatsApp rejected a message after the page
+	// had accepted it (the message's failure icon): it was not delivered,
+	// and is not sent again.
+	ErrMessageRejected = errors.New("wasend: message rejected by WhatsApp")
+	// ErrPasskeyRequired means linking the device needs a passkey on the
+	// phone, a step the session cannot complete by itself.
+	ErrPasskeyRequired = errors.New("wasend: passkey required to link")
+	// ErrProxy means the browser context's proxy is invalid or cannot be
+	// reached.
+	ErrProxy = errors.New("wasend: proxy failure")
+	// ErrInvalidPacing means a pacing policy is invalid.
+	ErrInvalidPacing = errors.New("wasend: invalid pacing policy")
+	// ErrInvalidNotBefore means a send's NotBefore time is invalid.
+	ErrInvalidNotBefore = errors.New("wasend: invalid not-before time")
 )
 
 // ErrorKind is the stable, storable name of an error's class. It is what the
@@ -174,6 +202,14 @@ const (
 	ErrorKindQueue                 ErrorKind = "queue"
 	ErrorKindNotSupported          ErrorKind = "not_supported"
 	ErrorKindLoggedIn              ErrorKind = "logged_in"
+	ErrorKindBanned                ErrorKind = "banned"
+	ErrorKindRestricted            ErrorKind = "restricted"
+	ErrorKindNewChatsLocked        ErrorKind = "new_chats_locked"
+	ErrorKindMessageRejected       ErrorKind = "message_rejected"
+	ErrorKindPasskeyRequired       ErrorKind = "passkey_required"
+	ErrorKindProxy                 ErrorKind = "proxy"
+	ErrorKindInvalidPacing         ErrorKind = "invalid_pacing"
+	ErrorKindInvalidNotBefore      ErrorKind = "invalid_not_before"
 	ErrorKindOther                 ErrorKind = "other"
 )
 
@@ -190,6 +226,10 @@ type errorClass struct {
 var errorClasses = []errorClass{
 	// Order matters: the first match wins, and Unconfirmed wraps a cause, so
 	// the more specific session errors come before it.
+	{ErrBanned, ErrorKindBanned, false, ContextClosed},
+	{ErrRestricted, ErrorKindRestricted, true, ContextRestricted},
+	{ErrPasskeyRequired, ErrorKindPasskeyRequired, true, ContextError},
+	{ErrProxy, ErrorKindProxy, true, ContextError},
 	{ErrLoggedOut, ErrorKindLoggedOut, true, ContextDisconnected},
 	{ErrConflict, ErrorKindConflict, true, ContextDisconnected},
 	{ErrDisconnected, ErrorKindDisconnected, true, ContextDisconnected},
@@ -226,6 +266,13 @@ var errorClasses = []errorClass{
 	{ErrInvalidIdempotencyKey, ErrorKindInvalidIdempotencyKey, false, ""},
 	{ErrIdempotencyConflict, ErrorKindIdempotencyConflict, false, ""},
 	{ErrNotOnWhatsApp, ErrorKindNotOnWhatsApp, false, ""},
+	// A rejection may come with the restriction behind it: the message's
+	// fate (rejected, final) wins over the new-chats lock, which the
+	// Client reads from the error as well.
+	{ErrMessageRejected, ErrorKindMessageRejected, false, ""},
+	{ErrNewChatsLocked, ErrorKindNewChatsLocked, true, ""},
+	{ErrInvalidPacing, ErrorKindInvalidPacing, false, ""},
+	{ErrInvalidNotBefore, ErrorKindInvalidNotBefore, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},
@@ -287,6 +334,106 @@ func KindOf(err error) ErrorKind { return classOf(err).kind }
 func SessionStatus(err error) (ContextStatus, bool) {
 	s := classOf(err).session
 	return s, s != ""
+}
+
+// RestrictionKind names what WhatsApp restricted.
+type RestrictionKind string
+
+// The restriction kinds.
+const (
+	// RestrictionNone is no restriction.
+	RestrictionNone RestrictionKind = ""
+	// RestrictionTemporary is a temporary ban: the account sends nothing
+	// until it ends (the page's full-screen "You're temporarily banned"
+	// dialog, failure 402).
+	RestrictionTemporary RestrictionKind = "temporary"
+	// RestrictionNewChats stops the account from starting new chats until
+	// it ends: the reach-out timelock of 2026, or the monthly cap on new
+	// chats. Messages to contacts the account already has go on.
+	RestrictionNewChats RestrictionKind = "new_chats"
+	// RestrictionBreaker is the Client's own circuit breaker: too many
+	// sends failed in a row, or too many were rejected; the context
+	// cools down, then one send probes.
+	RestrictionBreaker RestrictionKind = "breaker"
+	// RestrictionBanned is a ban: the context stops for good.
+	RestrictionBanned RestrictionKind = "banned"
+)
+
+// RestrictionKinds returns the restriction kinds other than none, in a new
+// slice.
+func RestrictionKinds() []RestrictionKind {
+	return []RestrictionKind{RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned}
+}
+
+// Valid reports whether k is a restriction kind, or none.
+func (k RestrictionKind) Valid() bool {
+	switch k {
+	case RestrictionNone, RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned:
+		return true
+	}
+	return false
+}
+
+// RestrictionError is a restriction that a session found on the page, or
+// that the Client's breaker imposed. It wraps ErrBanned, ErrRestricted or
+// ErrNewChatsLocked, by kind (a breaker's wraps ErrRestricted), and Err
+// when set (for example ErrMessageRejected, for a rejection that revealed
+// the restriction).
+type RestrictionError struct {
+	Kind RestrictionKind
+	// Until is when the restriction ends, when the page says; zero when it
+	// does not, or for a ban.
+	Until time.Time
+	// Code is WhatsApp's reason code when the page gives one (101 to 106
+	// for a temporary ban: see the package doc), or 0.
+	Code int
+	// Reason is what the page says, with phone numbers masked.
+	Reason string
+	// Err is a further cause, or nil.
+	Err error
+}
+
+// Error implements error.
+func (e *RestrictionError) Error() string {
+	s := e.sentinel().Error()
+	if e.Code != 0 {
+		s += " (code " + strconv.Itoa(e.Code) + ")"
+	}
+	if !e.Until.IsZero() {
+		s += " until " + e.Until.UTC().Format(time.RFC3339)
+	}
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *RestrictionError) sentinel() error {
+	switch e.Kind {
+	case RestrictionBanned:
+		return ErrBanned
+	case RestrictionNewChats:
+		return ErrNewChatsLocked
+	}
+	return ErrRestricted
+}
+
+// Is reports whether target is the sentinel of the restriction's kind.
+func (e *RestrictionError) Is(target error) bool { return target == e.sentinel() }
+
+// Unwrap returns Err.
+func (e *RestrictionError) Unwrap() error { return e.Err }
+
+// RestrictionOf returns the restriction that err carries, if any.
+func RestrictionOf(err error) (*RestrictionError, bool) {
+	var re *RestrictionError
+	if errors.As(err, &re) {
+		return re, true
+	}
+	return nil, false
 }
 
 // UnconfirmedError wraps the cause of a send whose outcome is unknown: the

@@ -144,8 +144,16 @@ type Job struct {
 	// change of the job (JobTransition), so that a change can be made on
 	// the condition that nothing changed the job since it was read.
 	Version int64
-	// NextRunAt is when the job may run (next attempt after a backoff).
+	// NextRunAt is when the job may run (next attempt after a backoff, or
+	// the end of a wait).
 	NextRunAt time.Time
+	// Wait says why the pending job waits until NextRunAt without
+	// spending an attempt (pacing, a window, a restriction, NotBefore), or
+	// WaitNone.
+	Wait WaitReason
+	// NotBefore is the earliest time the job may send (the NotBefore send
+	// option), or zero.
+	NotBefore time.Time
 	// EnqueuedAt is when the job was last handed to the queue.
 	EnqueuedAt time.Time
 	// ErrorKind and Error describe the last failure.

@@ -11,6 +11,11 @@ type ContextTransition struct {
 	ID   int64
 	From []ContextStatus
 	To   ContextStatus
+	// Restriction, when set, is stored as the context's restriction (a
+	// pointer to the zero Restriction clears it).
+	Restriction *Restriction
+	// LoggedIn stores At as first_login_at unless it is set already.
+	LoggedIn bool
 	// At is the time of the change; zero means now.
 	At time.Time
 }
@@ -44,6 +49,9 @@ type JobTransition struct {
 	ErrorKind  ErrorKind
 	Error      string
 	ClearError bool
+	// Wait is stored as the job's wait reason; every transition stores
+	// it, so any change that does not set it clears it.
+	Wait WaitReason
 	// PendingMessagesTo, when set, moves every message of the job that is
 	// pending to this status, in the same transaction, and
 	// UnconfirmedMessagesTo every message that is unconfirmed. Any number
@@ -100,6 +108,20 @@ type Step struct {
 	Job     *JobTransition
 	Message *MessageTransition
 	Context *ContextTransition
+	// Send, when set, is appended to its context's send ledger in the same
+	// transaction, and its recipient recorded as a contact of the context.
+	// It is not a condition: it applies when the transitions do.
+	Send *SendRecord
+}
+
+// ContextSettings are the settings of a browser context that the host
+// changes (Store.UpdateContext). Nil fields are left as they are.
+type ContextSettings struct {
+	// Pacing, when set, is stored as the context's policy; a pointer to a
+	// nil *Pacing clears it (the Client's default applies).
+	Pacing **Pacing
+	// Proxy, when set, is stored as the context's proxy ("" for none).
+	Proxy *string
 }
 
 // JobFilter selects jobs. Zero fields select everything.
@@ -154,8 +176,9 @@ type StoreCounts struct {
 //
 // Implementations must be safe for concurrent use.
 type Store interface {
-	// CreateContext records a new browser context and returns it with its
-	// id and timestamps.
+	// CreateContext records a new browser context (with its status,
+	// system id, Pacing and Proxy) and returns it with its id and
+	// timestamps.
 	CreateContext(ctx context.Context, c BrowserContext) (BrowserContext, error)
 	// Context returns one browser context.
 	Context(ctx context.Context, id int64) (BrowserContext, error)
@@ -165,7 +188,8 @@ type Store interface {
 	// CreateJob records a new job and its messages, in one transaction, and
 	// returns it with the ids, positions and timestamps filled in. The
 	// job's status is taken from j (pending when empty), and each message's
-	// status is pending. NextRunAt and EnqueuedAt default to now. A missing
+	// status is pending. NextRunAt and EnqueuedAt default to now; NotBefore
+	// and Wait are stored as given. A missing
 	// browser context gives ErrContextNotFound; one that is closed or in
 	// error takes no job and gives ErrContextNotAvailable (also wrapping
 	// ErrContextClosed when it is closed).
@@ -194,4 +218,18 @@ type Store interface {
 	// Clean deletes the jobs (and their messages) that reached a final
 	// status before the given time, and returns how many jobs it deleted.
 	Clean(ctx context.Context, finishedBefore time.Time) (int64, error)
+
+	// UpdateContext changes a browser context's settings and returns it.
+	// A missing context gives ErrContextNotFound.
+	UpdateContext(ctx context.Context, id int64, s ContextSettings) (BrowserContext, error)
+	// Sends returns the entries of a context's send ledger at or after
+	// since, oldest first.
+	Sends(ctx context.Context, contextID int64, since time.Time) ([]SendRecord, error)
+	// Contacted reports whether the context's ledger ever recorded a send
+	// to recipient (a hash, as in SendRecord). PruneSends does not forget
+	// contacts.
+	Contacted(ctx context.Context, contextID int64, recipient string) (bool, error)
+	// PruneSends deletes the ledger entries before the given time, and
+	// returns how many it deleted.
+	PruneSends(ctx context.Context, before time.Time) (int64, error)
 }

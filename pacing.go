@@ -1,0 +1,273 @@
+package wasend
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Pacing is how fast one browser context may send: what keeps its number
+// from looking like a bulk sender. Every limit applies to the attempts
+// that begin (an attempt that fails before its click counts too, so that
+// pacing errs on the slow side), of single and bulk jobs alike. A job
+// that must wait for its context's budget waits: it does not fail, spends
+// no attempt, and shows why on Job.Wait, in Stats and through EventWait.
+//
+// The zero value of a field turns its limit off; Pacing{} turns pacing
+// off entirely (see NoPacing). DefaultPacing returns the defaults.
+//
+// WhatsApp publishes no limits. The defaults follow the community's
+// figures (see the README, "Keeping numbers safe"): random gaps of 30 to
+// 60 s (WAHA's guide), 60 an hour and 500 a day (well under
+// baileys-antiban's 200 and 1,500), 25 new contacts a day (restrictions
+// were reported after 30 to 40 messages to new users), a 7-day warm-up
+// from 20 a day growing 1.8 times a day (baileys-antiban), sending from
+// 08:00 to 21:00 in the context's time zone, and the same text to at most
+// 3 recipients an hour (baileys-antiban; whatsmeow's ban code 104 is "the
+// same message to too many people").
+type Pacing struct {
+	// MinGap and MaxGap bound the random gap between two consecutive
+	// sends of the context; each gap is drawn anew, uniformly.
+	MinGap time.Duration `json:"min_gap,omitempty"`
+	MaxGap time.Duration `json:"max_gap,omitempty"`
+	// PerHour caps the sends in any 60 minutes.
+	PerHour int `json:"per_hour,omitempty"`
+	// PerDay caps the sends of a calendar day in Location.
+	PerDay int `json:"per_day,omitempty"`
+	// NewContactsPerDay caps, within PerDay, the sends of a day to
+	// numbers the context never sent to before.
+	NewContactsPerDay int `json:"new_contacts_per_day,omitempty"`
+	// WarmupDays, WarmupStart and WarmupGrowth set the warm-up of a new
+	// account: on day d (0 is the day of its first login, in Location),
+	// for d < WarmupDays, the daily caps are at most
+	// WarmupStart × WarmupGrowth^d.
+	WarmupDays   int     `json:"warmup_days,omitempty"`
+	WarmupStart  int     `json:"warmup_start,omitempty"`
+	WarmupGrowth float64 `json:"warmup_growth,omitempty"`
+	// WindowStart and WindowEnd are the sending window, as offsets from
+	// midnight in Location: sends begin only within [WindowStart,
+	// WindowEnd). A window that ends before it starts spans midnight.
+	// Equal values (both zero) mean no window.
+	WindowStart time.Duration `json:"window_start,omitempty"`
+	WindowEnd   time.Duration `json:"window_end,omitempty"`
+	// SameTextPerWindow caps the sends of one text (byte for byte) within
+	// any SameTextWindow.
+	SameTextPerWindow int           `json:"same_text_per_window,omitempty"`
+	SameTextWindow    time.Duration `json:"same_text_window,omitempty"`
+	// Location is the context's time zone, an IANA name such as
+	// "America/Sao_Paulo"; empty means UTC.
+	Location string `json:"location,omitempty"`
+}
+
+// The default pacing policy's figures (see Pacing).
+const (
+	DefaultMinGap            = 30 * time.Second
+	DefaultMaxGap            = 60 * time.Second
+	DefaultPerHour           = 60
+	DefaultPerDay            = 500
+	DefaultNewContactsPerDay = 25
+	DefaultWarmupDays        = 7
+	DefaultWarmupStart       = 20
+	DefaultWarmupGrowth      = 1.8
+	DefaultWindowStart       = 8 * time.Hour
+	DefaultWindowEnd         = 21 * time.Hour
+	DefaultSameTextPerWindow = 3
+	DefaultSameTextWindow    = time.Hour
+)
+
+// DefaultPacing returns the default pacing policy: conservative, and on
+// unless the host turns it off (WithPacing(NoPacing())).
+func DefaultPacing() Pacing {
+	return Pacing{
+		MinGap: DefaultMinGap, MaxGap: DefaultMaxGap,
+		PerHour: DefaultPerHour, PerDay: DefaultPerDay, NewContactsPerDay: DefaultNewContactsPerDay,
+		WarmupDays: DefaultWarmupDays, WarmupStart: DefaultWarmupStart, WarmupGrowth: DefaultWarmupGrowth,
+		WindowStart: DefaultWindowStart, WindowEnd: DefaultWindowEnd,
+		SameTextPerWindow: DefaultSameTextPerWindow, SameTextWindow: DefaultSameTextWindow,
+	}
+}
+
+// NoPacing returns a policy that paces nothing. Restrictions that WhatsApp
+// imposes, and the circuit breaker, still apply.
+func NoPacing() Pacing { return Pacing{} }
+
+// Off reports whether p paces nothing.
+func (p Pacing) Off() bool { return p == Pacing{} }
+
+// Validate reports whether p is a valid policy, with an error wrapping
+// ErrInvalidPacing that names the bad field.
+func (p Pacing) Validate() error {
+	bad := func(field string) error { return fmt.Errorf("%w: %s", ErrInvalidPacing, field) }
+	switch {
+	case p.MinGap < 0 || p.MaxGap < 0 || p.MaxGap < p.MinGap:
+		return bad("gap (0 <= MinGap <= MaxGap)")
+	case p.PerHour < 0:
+		return bad("PerHour")
+	case p.PerDay < 0:
+		return bad("PerDay")
+	case p.NewContactsPerDay < 0:
+		return bad("NewContactsPerDay")
+	case p.WarmupDays < 0 || p.WarmupStart < 0 || (p.WarmupDays > 0 && (p.WarmupStart == 0 || p.WarmupGrowth < 1)):
+		return bad("warm-up (WarmupStart > 0 and WarmupGrowth >= 1 when WarmupDays > 0)")
+	case p.WindowStart < 0 || p.WindowStart >= 24*time.Hour || p.WindowEnd < 0 || p.WindowEnd > 24*time.Hour:
+		return bad("window (offsets within a day)")
+	case p.SameTextPerWindow < 0 || p.SameTextWindow < 0 || (p.SameTextPerWindow > 0 && p.SameTextWindow == 0):
+		return bad("same text (SameTextWindow > 0 when SameTextPerWindow is set)")
+	}
+	if _, err := p.location(); err != nil {
+		return bad("Location: " + err.Error())
+	}
+	return nil
+}
+
+func (p Pacing) location() (*time.Location, error) {
+	if p.Location == "" {
+		return time.UTC, nil
+	}
+	return time.LoadLocation(p.Location)
+}
+
+// Restriction is a restriction of a browser context, as stored with it.
+type Restriction struct {
+	// Kind is what is restricted; RestrictionNone for nothing.
+	Kind RestrictionKind
+	// Until is when it ends; zero for a ban, or when the page did not say
+	// (the Client then assumes a day and looks again).
+	Until time.Time
+	// Reason is what the page said, masked, or what tripped the breaker.
+	Reason string
+}
+
+// Active reports whether r holds at now.
+func (r Restriction) Active(now time.Time) bool {
+	if r.Kind == RestrictionNone {
+		return false
+	}
+	return r.Kind == RestrictionBanned || r.Until.After(now)
+}
+
+// WaitReason says why a pending job waits without spending an attempt.
+type WaitReason string
+
+// The wait reasons.
+const (
+	// WaitNone: the job does not wait for a reason of its own.
+	WaitNone WaitReason = ""
+	// WaitNotBefore: the job's NotBefore has not come.
+	WaitNotBefore WaitReason = "not_before"
+	// WaitGap: the context's gap since its last send.
+	WaitGap WaitReason = "gap"
+	// WaitHourlyCap: the context reached its sends for the hour.
+	WaitHourlyCap WaitReason = "hourly_cap"
+	// WaitDailyCap: the context reached its sends for the day (warm-up
+	// included).
+	WaitDailyCap WaitReason = "daily_cap"
+	// WaitNewContactCap: the recipient is a new contact and the context
+	// reached its new contacts for the day.
+	WaitNewContactCap WaitReason = "new_contact_cap"
+	// WaitSameText: the context sent the same text to enough recipients
+	// within the window.
+	WaitSameText WaitReason = "same_text"
+	// WaitWindow: outside the context's sending window.
+	WaitWindow WaitReason = "window"
+	// WaitRestricted: WhatsApp restricted the context (a temporary ban).
+	WaitRestricted WaitReason = "restricted"
+	// WaitNewChatsLocked: the recipient is a new contact and WhatsApp
+	// locked the context's new chats.
+	WaitNewChatsLocked WaitReason = "new_chats_locked"
+	// WaitBreaker: the context's circuit breaker is open.
+	WaitBreaker WaitReason = "breaker"
+	// WaitContext: the context cannot send (disconnected, error).
+	WaitContext WaitReason = "context"
+)
+
+// WaitReasons returns the wait reasons other than none, in a new slice.
+func WaitReasons() []WaitReason {
+	return []WaitReason{WaitNotBefore, WaitGap, WaitHourlyCap, WaitDailyCap, WaitNewContactCap, WaitSameText,
+		WaitWindow, WaitRestricted, WaitNewChatsLocked, WaitBreaker, WaitContext}
+}
+
+// Valid reports whether w is a wait reason, or none.
+func (w WaitReason) Valid() bool {
+	if w == WaitNone {
+		return true
+	}
+	for _, r := range WaitReasons() {
+		if r == w {
+			return true
+		}
+	}
+	return false
+}
+
+// SendRecord is one entry of a browser context's send ledger: an attempt
+// that began. Pacing counts them. The ledger keeps no number and no text,
+// only their hashes (see HashRecipient and HashText).
+type SendRecord struct {
+	ContextID int64
+	// At is when the attempt began.
+	At time.Time
+	// Recipient and TextHash are hashes of the recipient and of the text.
+	Recipient string
+	TextHash  string
+	// NewContact reports that the context had never sent to the recipient
+	// before.
+	NewContact bool
+}
+
+// HashRecipient returns the hash under which the send ledger keeps a
+// recipient (E.164): the ledger holds no phone number.
+func HashRecipient(to string) string { return ledgerHash("to\x00" + to) }
+
+// HashText returns the hash under which the send ledger keeps a text.
+func HashText(text string) string { return ledgerHash("text\x00" + text) }
+
+func ledgerHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
+}
+
+// MaskProxy returns a proxy URL without its credentials, for logs and
+// errors: "socks5://user:secret@host:1080" gives "socks5://***@host:1080".
+// What does not parse as a URL gives "***".
+func MaskProxy(proxy string) string {
+	if proxy == "" {
+		return ""
+	}
+	u, err := url.Parse(proxy)
+	if err != nil || u.Host == "" {
+		return "***"
+	}
+	out := u.Scheme + "://"
+	if u.User != nil {
+		out += "***@"
+	}
+	return out + u.Host
+}
+
+// CheckProxy reports whether proxy is a URL a browser can use: empty, or
+// http, https or socks5 with a host and a port, and nothing else. Its error
+// wraps ErrProxy and never holds the credentials.
+func CheckProxy(proxy string) error {
+	if proxy == "" {
+		return nil
+	}
+	u, err := url.Parse(proxy)
+	if err != nil {
+		return fmt.Errorf("%w: not a URL", ErrProxy)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5":
+	default:
+		return fmt.Errorf("%w: scheme %q (want http, https or socks5)", ErrProxy, u.Scheme)
+	}
+	if u.Hostname() == "" || u.Port() == "" {
+		return fmt.Errorf("%w: %s needs a host and a port", ErrProxy, MaskProxy(proxy))
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: %s has a path or a query", ErrProxy, MaskProxy(proxy))
+	}
+	return nil
+}
