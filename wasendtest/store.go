@@ -24,6 +24,8 @@ type Store struct {
 	jobs     map[int64]*wasend.Job
 	msgJob   map[int64]int64  // message id -> job id
 	keys     map[string]int64 // idempotency key -> job id
+	sends    []wasend.SendRecord
+	contacts map[int64]map[string]bool // context id -> recipient hashes
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -33,7 +35,7 @@ var _ wasend.Store = (*Store)(nil)
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
-		msgJob: map[int64]int64{}, keys: map[string]int64{}}
+		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).
@@ -80,11 +82,113 @@ func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (was
 			}
 		}
 	}
+	if err := checkSettings(c.Pacing, c.Proxy); err != nil {
+		return wasend.BrowserContext{}, err
+	}
 	s.nextCtx++
 	now := s.ts(time.Time{})
-	rec := wasend.BrowserContext{ID: s.nextCtx, Status: c.Status, SystemID: c.SystemID, CreatedAt: now, UpdatedAt: now}
+	rec := wasend.BrowserContext{ID: s.nextCtx, Status: c.Status, SystemID: c.SystemID, CreatedAt: now, UpdatedAt: now,
+		Pacing: clonePacing(c.Pacing), Proxy: c.Proxy}
 	s.contexts[rec.ID] = &rec
-	return rec, nil
+	return cloneContext(&rec), nil
+}
+
+func checkSettings(p *wasend.Pacing, proxy string) error {
+	if p != nil {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+	}
+	return wasend.CheckProxy(proxy)
+}
+
+func clonePacing(p *wasend.Pacing) *wasend.Pacing {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
+func cloneContext(c *wasend.BrowserContext) wasend.BrowserContext {
+	out := *c
+	out.Pacing = clonePacing(c.Pacing)
+	return out
+}
+
+// UpdateContext implements wasend.Store.
+func (s *Store) UpdateContext(ctx context.Context, id int64, set wasend.ContextSettings) (wasend.BrowserContext, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.BrowserContext{}, err
+	}
+	c, ok := s.contexts[id]
+	if !ok {
+		return wasend.BrowserContext{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
+	}
+	var p *wasend.Pacing
+	if set.Pacing != nil {
+		p = *set.Pacing
+	}
+	proxy := c.Proxy
+	if set.Proxy != nil {
+		proxy = *set.Proxy
+	}
+	if err := checkSettings(p, proxy); err != nil {
+		return wasend.BrowserContext{}, err
+	}
+	if set.Pacing != nil {
+		c.Pacing = clonePacing(p)
+	}
+	c.Proxy = proxy
+	c.UpdatedAt = s.ts(time.Time{})
+	return cloneContext(c), nil
+}
+
+// Sends implements wasend.Store.
+func (s *Store) Sends(ctx context.Context, contextID int64, since time.Time) ([]wasend.SendRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	var out []wasend.SendRecord
+	for _, r := range s.sends {
+		if r.ContextID == contextID && !r.At.Before(since) {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, nil
+}
+
+// Contacted implements wasend.Store.
+func (s *Store) Contacted(ctx context.Context, contextID int64, recipient string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return false, err
+	}
+	return s.contacts[contextID][recipient], nil
+}
+
+// PruneSends implements wasend.Store.
+func (s *Store) PruneSends(ctx context.Context, before time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return 0, err
+	}
+	kept := s.sends[:0]
+	for _, r := range s.sends {
+		if !r.At.Before(before) {
+			kept = append(kept, r)
+		}
+	}
+	n := int64(len(s.sends) - len(kept))
+	s.sends = kept
+	return n, nil
 }
 
 // Context implements wasend.Store.
@@ -98,7 +202,7 @@ func (s *Store) Context(ctx context.Context, id int64) (wasend.BrowserContext, e
 	if !ok {
 		return wasend.BrowserContext{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
 	}
-	return *c, nil
+	return cloneContext(c), nil
 }
 
 // Contexts implements wasend.Store.
@@ -110,7 +214,7 @@ func (s *Store) Contexts(ctx context.Context) ([]wasend.BrowserContext, error) {
 	}
 	out := make([]wasend.BrowserContext, 0, len(s.contexts))
 	for _, c := range s.contexts {
-		out = append(out, *c)
+		out = append(out, cloneContext(c))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -155,6 +259,9 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	job.CreatedAt, job.UpdatedAt = now, now
 	job.NextRunAt = s.ts(j.NextRunAt)
 	job.EnqueuedAt = s.ts(j.EnqueuedAt)
+	if !j.NotBefore.IsZero() {
+		job.NotBefore = s.ts(j.NotBefore)
+	}
 	job.StartedAt, job.FinishedAt = time.Time{}, time.Time{}
 	job.Messages = make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
@@ -310,6 +417,7 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		case t.ClearError:
 			job.ErrorKind, job.Error = "", ""
 		}
+		job.Wait = t.Wait
 		job.Status = t.To
 		job.UpdatedAt = at
 		job.Version++
@@ -367,8 +475,27 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 	}
 	if t := st.Context; t != nil {
+		at := s.ts(t.At)
 		bc.Status = t.To
-		bc.UpdatedAt = s.ts(t.At)
+		bc.UpdatedAt = at
+		if r := t.Restriction; r != nil {
+			bc.Restriction = *r
+			if !r.Until.IsZero() {
+				bc.Restriction.Until = s.ts(r.Until)
+			}
+		}
+		if t.LoggedIn && bc.FirstLoginAt.IsZero() {
+			bc.FirstLoginAt = at
+		}
+	}
+	if r := st.Send; r != nil {
+		rec := *r
+		rec.At = s.ts(r.At)
+		s.sends = append(s.sends, rec)
+		if s.contacts[rec.ContextID] == nil {
+			s.contacts[rec.ContextID] = map[string]bool{}
+		}
+		s.contacts[rec.ContextID][rec.Recipient] = true
 	}
 	return true, nil
 }
@@ -390,8 +517,11 @@ func validateStep(st wasend.Step) error {
 	if st.Job == nil && st.Message == nil && st.Context == nil {
 		return fmt.Errorf("%w: empty step", wasend.ErrInvalidStep)
 	}
+	if r := st.Send; r != nil && (r.ContextID == 0 || r.Recipient == "") {
+		return fmt.Errorf("%w: send record without a context or a recipient", wasend.ErrInvalidStep)
+	}
 	if t := st.Job; t != nil {
-		if len(t.From) == 0 || !t.To.Valid() || (t.To == wasend.JobRunning && t.Claim == "") ||
+		if len(t.From) == 0 || !t.To.Valid() || (t.To == wasend.JobRunning && t.Claim == "") || !t.Wait.Valid() ||
 			(t.PendingMessagesTo != "" && !t.PendingMessagesTo.Valid()) ||
 			(t.UnconfirmedMessagesTo != "" && !t.UnconfirmedMessagesTo.Valid()) {
 			return fmt.Errorf("%w: job transition %+v", wasend.ErrInvalidStep, *t)
@@ -413,7 +543,7 @@ func validateStep(st wasend.Step) error {
 		}
 	}
 	if t := st.Context; t != nil {
-		if len(t.From) == 0 || !t.To.Valid() {
+		if len(t.From) == 0 || !t.To.Valid() || (t.Restriction != nil && !t.Restriction.Kind.Valid()) {
 			return fmt.Errorf("%w: context transition %+v", wasend.ErrInvalidStep, *t)
 		}
 		for _, f := range t.From {
