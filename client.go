@@ -85,6 +85,7 @@ type Client struct {
 	consumers *dispatcher
 	launcher  *launcher
 	exec      *executor
+	gov       *governor
 	sweeper   *sweeper
 
 	mu      sync.Mutex
@@ -132,7 +133,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		done: make(chan struct{})}
 	c.launcher = &launcher{pool: pool, store: store, contexts: c.contexts, leases: c.leases, events: c.events,
 		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log}
-	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, now, c.log)
+	c.gov = &governor{store: store, policy: cfg.pacing, breaker: cfg.breaker, enq: c.enq, events: c.events, now: now, log: c.log}
+	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
@@ -204,6 +206,7 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 		Kind:           KindSingle,
 		Metadata:       o.metadata,
 		IdempotencyKey: o.key,
+		NotBefore:      o.notBefore,
 		Messages:       []Message{{To: phone, Text: text}},
 	})
 }
@@ -248,6 +251,7 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 		Delay:          delay,
 		Metadata:       o.metadata,
 		IdempotencyKey: o.key,
+		NotBefore:      o.notBefore,
 		Messages:       msgs,
 	})
 }
@@ -258,6 +262,12 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	j.MaxAttempts = c.cfg.maxAttempts
 	j.NextRunAt = now
 	j.EnqueuedAt = now
+	var delay time.Duration
+	if j.NotBefore.After(now) {
+		j.NextRunAt, j.Wait, delay = j.NotBefore, WaitNotBefore, j.NotBefore.Sub(now)
+	} else {
+		j.NotBefore = time.Time{}
+	}
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
 	job, err := c.store.CreateJob(ctx, j)
@@ -272,7 +282,7 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 		return Job{}, err
 	}
 	d := deliveryOf(job)
-	if err := c.queue.Enqueue(ctx, d, 0); err != nil {
+	if err := c.queue.Enqueue(ctx, d, delay); err != nil {
 		c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
 			"job", job.ID, "context", job.ContextID, "err", err)
 	}
@@ -549,21 +559,8 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 			c.log.Warn("purging the queue of a closed context", "context", id, "err", err)
 		}
 	}
-	var after int64
-	for {
-		jobs, err := c.store.Jobs(ctx, JobFilter{ContextID: id, Statuses: []JobStatus{JobPending, JobPaused}, AfterID: after})
-		if err != nil {
-			return err
-		}
-		for _, j := range jobs {
-			after = j.ID
-			if _, err := c.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", c.now())}); err != nil {
-				return err
-			}
-		}
-		if len(jobs) < DefaultJobsLimit {
-			break
-		}
+	if err := c.enq.failJobs(ctx, id, false); err != nil {
+		return err
 	}
 	c.log.Info("browser context closed", "context", id)
 	return nil

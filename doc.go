@@ -185,13 +185,16 @@
 //	context  gone                   available|busy -> disconnected       a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline
 //	context  broken                 available|busy -> error              a send or a lookup finds the page unusable (selectors, browser refused)
 //	context  up                     disconnected|error -> available      the session reports it is logged in, or its holder sees it is
-//	context  down                   available|busy|disconnected|error -> disconnected the session reports it is not logged in
-//	context  fault                  available|busy|disconnected|error -> error the session reports an error
-//	context  open                   available|busy|error -> disconnected a process opens the context; it waits for its login
+//	context  down                   available|busy|disconnected|error|restricted -> disconnected the session reports it is not logged in
+//	context  fault                  available|busy|disconnected|error|restricted -> error the session reports an error
+//	context  open                   available|busy|error|restricted -> disconnected a process opens the context; it waits for its login
 //	context  launch-failed          disconnected -> error                its session could not be launched
 //	context  abandon                disconnected -> closed               a new context whose lease could not be taken
-//	context  leave                  available|busy -> disconnected       its process closes, or no process holds it
-//	context  close                  available|busy|disconnected|error -> closed the host closes it (CloseContext)
+//	context  leave                  available|busy|restricted -> disconnected its process closes, or no process holds it
+//	context  close                  available|busy|disconnected|error|restricted -> closed the host closes it (CloseContext)
+//	context  restrict               available|busy|disconnected|error|restricted -> restricted WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), or the circuit breaker opens
+//	context  lift                   restricted -> available              the restriction's time is over; with the breaker's, the next send probes
+//	context  ban                    available|busy|disconnected|error|restricted -> closed a send or the session finds the account banned: it stops for good
 //
 // End of the table.
 //
@@ -245,6 +248,9 @@
 //     release.
 //   - consumers.go: the dispatcher, one queue consumer per live context
 //     while Run runs.
+//   - governor.go: the governor keeps the live contexts' sends within
+//     their pacing, restrictions and breakers (gate, outcome), and keeps
+//     the durable part in the store.
 //   - events.go: the event pump, on its own goroutine: session events to
 //     the store and to the host's handler.
 //   - enqueue.go: the enqueuer (requeue, wakeJobs).
@@ -254,6 +260,8 @@
 //   - contexts.go: the registry of the live contexts, with its own lock.
 //   - livecontext.go: a live context, which owns its send lock, its lease
 //     checks and the transitions that a send implies.
+//   - pacer.go: a live context's pacing state and its decisions, pure
+//     functions of the time (tested on a fake clock), and the Breaker.
 //
 // The contracts, used everywhere:
 //
@@ -264,5 +272,7 @@
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional
 //     ones, and their types.
+//   - pacing.go: the Pacing policy and its defaults, restrictions, wait
+//     reasons, the send ledger's records, and proxy URLs.
 //   - backoff.go: the one backoff, and sleepCtx.
 package wasend

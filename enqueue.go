@@ -39,8 +39,8 @@ func (q *enqueuer) wakeJobs(ctx context.Context, contextID int64) {
 		}
 		for _, j := range jobs {
 			after = j.ID
-			if !j.NextRunAt.After(now) {
-				continue // due already: its delivery is in the queue
+			if !j.NextRunAt.After(now) || j.NotBefore.After(now) {
+				continue // due already (its delivery is in the queue), or not before its time
 			}
 			ok, err := q.store.Apply(ctx, Step{Job: wakeJob(j.ID, now)})
 			if err != nil || !ok {
@@ -50,6 +50,31 @@ func (q *enqueuer) wakeJobs(ctx context.Context, contextID int64) {
 		}
 		if len(jobs) < DefaultJobsLimit {
 			return
+		}
+	}
+}
+
+// failJobs fails the pending and paused jobs of a context that is closed
+// for good (banned says why: WhatsApp banned its account); their unsent
+// messages are cancelled, and unconfirmed ones end unknown.
+func (q *enqueuer) failJobs(ctx context.Context, contextID int64, banned bool) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	var after int64
+	for {
+		jobs, err := q.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending, JobPaused}, AfterID: after})
+		if err != nil {
+			q.log.Warn("failing the jobs of a closed context", "context", contextID, "err", err)
+			return err
+		}
+		for _, j := range jobs {
+			after = j.ID
+			if _, err := q.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", banned, q.now())}); err != nil {
+				return err
+			}
+		}
+		if len(jobs) < DefaultJobsLimit {
+			return nil
 		}
 	}
 }

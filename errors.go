@@ -336,44 +336,6 @@ func SessionStatus(err error) (ContextStatus, bool) {
 	return s, s != ""
 }
 
-// RestrictionKind names what WhatsApp restricted.
-type RestrictionKind string
-
-// The restriction kinds.
-const (
-	// RestrictionNone is no restriction.
-	RestrictionNone RestrictionKind = ""
-	// RestrictionTemporary is a temporary ban: the account sends nothing
-	// until it ends (the page's full-screen "You're temporarily banned"
-	// dialog, failure 402).
-	RestrictionTemporary RestrictionKind = "temporary"
-	// RestrictionNewChats stops the account from starting new chats until
-	// it ends: the reach-out timelock of 2026, or the monthly cap on new
-	// chats. Messages to contacts the account already has go on.
-	RestrictionNewChats RestrictionKind = "new_chats"
-	// RestrictionBreaker is the Client's own circuit breaker: too many
-	// sends failed in a row, or too many were rejected; the context
-	// cools down, then one send probes.
-	RestrictionBreaker RestrictionKind = "breaker"
-	// RestrictionBanned is a ban: the context stops for good.
-	RestrictionBanned RestrictionKind = "banned"
-)
-
-// RestrictionKinds returns the restriction kinds other than none, in a new
-// slice.
-func RestrictionKinds() []RestrictionKind {
-	return []RestrictionKind{RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned}
-}
-
-// Valid reports whether k is a restriction kind, or none.
-func (k RestrictionKind) Valid() bool {
-	switch k {
-	case RestrictionNone, RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned:
-		return true
-	}
-	return false
-}
-
 // RestrictionError is a restriction that a session found on the page, or
 // that the Client's breaker imposed. It wraps ErrBanned, ErrRestricted or
 // ErrNewChatsLocked, by kind (a breaker's wraps ErrRestricted), and Err

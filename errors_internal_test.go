@@ -92,6 +92,9 @@ func sentinelName(err error) string {
 		"ErrInvalidIdempotencyKey": ErrInvalidIdempotencyKey, "ErrRunning": ErrRunning, "ErrClosed": ErrClosed,
 		"ErrInvalidOption": ErrInvalidOption, "ErrInvalidEnv": ErrInvalidEnv, "ErrInvalidStep": ErrInvalidStep,
 		"ErrStore": ErrStore, "ErrConsuming": ErrConsuming, "ErrQueue": ErrQueue, "ErrNotSupported": ErrNotSupported, "ErrLoggedIn": ErrLoggedIn,
+		"ErrBanned": ErrBanned, "ErrRestricted": ErrRestricted, "ErrNewChatsLocked": ErrNewChatsLocked,
+		"ErrMessageRejected": ErrMessageRejected, "ErrPasskeyRequired": ErrPasskeyRequired, "ErrProxy": ErrProxy,
+		"ErrInvalidPacing": ErrInvalidPacing, "ErrInvalidNotBefore": ErrInvalidNotBefore,
 	} {
 		if e == err {
 			return name

@@ -28,7 +28,7 @@ func waitFinal(ctx context.Context, c *wasend.Client, id int64) wasend.Job {
 func Example() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
+	client, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()))
 	if err != nil {
 		panic(err)
 	}
@@ -55,7 +55,7 @@ func Example() {
 func ExampleClient_Send_validation() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
+	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()))
 	defer client.Close()
 	bc, _ := client.CreateContext(ctx)
 
@@ -73,7 +73,7 @@ func ExampleClient_Send_validation() {
 func ExampleClient_SendBulk() {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet))
+	client, _ := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()))
 	defer client.Close()
 	bc, _ := client.CreateContext(ctx)
 	runCtx, stop := context.WithCancel(ctx)

@@ -42,6 +42,7 @@ type executor struct {
 	contexts *registry
 	enq      *enqueuer
 	events   *eventPump
+	gov      *governor
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -55,8 +56,8 @@ type executor struct {
 }
 
 func newExecutor(store Store, queue Queue, cfg config, contexts *registry, enq *enqueuer, events *eventPump,
-	now func() time.Time, log *slog.Logger) *executor {
-	return &executor{store: store, queue: queue, cfg: cfg, contexts: contexts, enq: enq, events: events, now: now, log: log,
+	gov *governor, now func() time.Time, log *slog.Logger) *executor {
+	return &executor{store: store, queue: queue, cfg: cfg, contexts: contexts, enq: enq, events: events, gov: gov, now: now, log: log,
 		retry:     cfg.retryBackoff(),
 		singleSem: make(chan struct{}, cfg.singleConcurrency),
 		bulkSem:   make(chan struct{}, cfg.bulkConcurrency),
@@ -126,7 +127,11 @@ func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error 
 	if job.Status != JobPending || job.ContextID != d.ContextID || len(job.Messages) == 0 {
 		return nil // duplicate delivery, or paused, cancelled, finished
 	}
-	if wait := job.NextRunAt.Sub(e.now()); wait > earlyTolerance {
+	due := job.NextRunAt
+	if job.NotBefore.After(due) {
+		due = job.NotBefore // a wake-up never runs a job before its NotBefore
+	}
+	if wait := due.Sub(e.now()); wait > earlyTolerance {
 		// An early (duplicate) delivery: keep one for the due time.
 		e.enq.requeue(ctx, d, wait)
 		return nil
@@ -173,11 +178,12 @@ func newClaim() string {
 // sending by a worker that is gone becomes unconfirmed, and the attempt
 // counts; an unconfirmed one is left for its lookup. It returns the
 // message as the step leaves it.
-func (e *executor) startStep(jt *JobTransition, lc *liveContext, m Message, at time.Time) (Step, Message) {
+func (e *executor) startStep(jt *JobTransition, lc *liveContext, m Message, rec *SendRecord, at time.Time) (Step, Message) {
 	s := Step{Job: jt, Context: lc.busyTransition(at)}
 	switch m.Status {
 	case MessagePending:
 		s.Message = beginMessage(m, at)
+		s.Send = rec
 		m.Status, m.AttemptedAt = MessageSending, at
 		if m.GuardSince.IsZero() {
 			m.GuardSince = at
@@ -212,13 +218,20 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 		e.enq.requeue(ctx, d, time.Second)
 		return nil
 	}
+	pd, rec, err := e.gov.gate(ctx, lc, m)
+	if err != nil {
+		return err
+	}
+	if !pd.send() {
+		return e.wait(ctx, lc, job, pd)
+	}
 	claim := newClaim()
 	e.claims.add(claim)
 	defer e.claims.drop(claim)
 	now := e.now()
 	// The claim holds only if nothing changed the job since it was read
 	// (IfVersion): another worker may have run it meanwhile.
-	step, m := e.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, now)
+	step, m := e.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, rec, now)
 	ok, err := e.store.Apply(ctx, step)
 	if err != nil {
 		return err
@@ -226,32 +239,50 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 	if !ok {
 		return e.notClaimed(ctx, job, d)
 	}
+	e.gov.noted(lc, step.Send)
 	lc.storeBusy = true
 	gen := lc.statusGen.Load()
-	t := e.turn(ctx, rs, h, job, claim, m)
+	t := e.turn(ctx, rs, h, job, claim, m, rec)
 	return e.recordSingle(ctx, h, job, claim, m, t, gen)
+}
+
+// wait makes a pending job wait, without spending an attempt, for what
+// pacing decided, and hands its delivery back for then.
+func (e *executor) wait(ctx context.Context, lc *liveContext, job Job, pd decision) error {
+	now := e.now()
+	t := waitJob(job.ID, pd.until, pd.wait, now)
+	t.IfVersion = job.Version
+	ok, err := e.store.Apply(ctx, Step{Job: t})
+	if err != nil || !ok {
+		return err // changed meanwhile: its own delivery runs it
+	}
+	e.gov.waiting(lc, job.ID, pd)
+	e.enq.requeue(ctx, deliveryOf(job), pd.until.Sub(now))
+	return nil
 }
 
 // notClaimed works out why a pending job could not be claimed, and acts.
 func (e *executor) notClaimed(ctx context.Context, job Job, d Delivery) error {
-	why, status, err := e.whyBlocked(ctx, job, "")
+	why, bc, err := e.whyBlocked(ctx, job, "")
 	if err != nil {
 		return err
 	}
+	status := bc.Status
 	now := e.now()
 	switch why {
 	case blockClosed:
-		_, err := e.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", now)})
+		_, err := e.store.Apply(ctx, Step{Job: closedJob(jobClosed, job.ID, "", bc.Restriction.Kind == RestrictionBanned, now)})
 		return err
 	case blockAway:
 		// Wait for the context without spending an attempt; it wakes the
 		// job when it comes back.
-		ok, err := e.store.Apply(ctx, Step{Job: waitJob(job.ID, now.Add(e.cfg.contextWait), now)})
+		next, why := awayUntil(bc, now, e.cfg.contextWait)
+		ok, err := e.store.Apply(ctx, Step{Job: waitJob(job.ID, next, why, now)})
 		if err != nil {
 			return err
 		}
 		if ok {
-			e.enq.requeue(ctx, d, e.cfg.contextWait)
+			e.enq.requeue(ctx, d, next.Sub(now))
 		}
 	case blockChanged:
 		e.log.Warn("job could not be claimed; retrying", "job", job.ID, "context_status", status)
@@ -272,8 +303,8 @@ const (
 	blockGone blockage = iota
 	// blockClosed: its context is closed for good; the job fails.
 	blockClosed
-	// blockAway: its context is disconnected or in error; the job waits
-	// for it without spending an attempt.
+	// blockAway: its context is disconnected, in error or restricted;
+	// the job waits for it without spending an attempt.
 	blockAway
 	// blockChanged: a message changed under the step; the job runs again
 	// shortly and reads it afresh.
@@ -281,42 +312,58 @@ const (
 )
 
 // whyBlocked reads a job and its context again and says why the step that
-// starts the job's turn did not apply, with the context's status. claim is
+// starts the job's turn did not apply, with the context as read. claim is
 // a running bulk job's claim; "" for a pending job, which must still be at
 // the version read.
-func (e *executor) whyBlocked(ctx context.Context, job Job, claim string) (blockage, ContextStatus, error) {
+func (e *executor) whyBlocked(ctx context.Context, job Job, claim string) (blockage, BrowserContext, error) {
 	fresh, err := e.store.Job(ctx, job.ID)
 	if errors.Is(err, ErrJobNotFound) {
-		return blockGone, "", nil
+		return blockGone, BrowserContext{}, nil
 	}
 	if err != nil {
-		return blockGone, "", err
+		return blockGone, BrowserContext{}, err
 	}
 	if claim == "" {
 		if fresh.Status != JobPending {
-			return blockGone, "", nil // claimed by a duplicate delivery, paused or cancelled
+			return blockGone, BrowserContext{}, nil // claimed by a duplicate delivery, paused or cancelled
 		}
 		if fresh.Version != job.Version {
 			// Another worker ran it since it was read, and enqueued it
 			// again when it handed it back (or the sweep will): this
 			// delivery is a duplicate.
 			e.log.Debug("job changed since it was read; leaving it to its own delivery", "job", job.ID)
-			return blockGone, "", nil
+			return blockGone, BrowserContext{}, nil
 		}
 	} else if fresh.Status != JobRunning || fresh.Claim != claim {
-		return blockGone, "", nil // paused or cancelled: stop here
+		return blockGone, BrowserContext{}, nil // paused or cancelled: stop here
 	}
 	bc, err := e.store.Context(ctx, job.ContextID)
 	if err != nil {
-		return blockGone, "", err
+		return blockGone, BrowserContext{}, err
 	}
 	switch bc.Status {
 	case ContextClosed:
-		return blockClosed, bc.Status, nil
-	case ContextDisconnected, ContextError:
-		return blockAway, bc.Status, nil
+		return blockClosed, bc, nil
+	case ContextDisconnected, ContextError, ContextRestricted:
+		return blockAway, bc, nil
 	}
-	return blockChanged, bc.Status, nil
+	return blockChanged, bc, nil
+}
+
+// awayUntil is how long a job waits for a context that cannot send, and
+// why: a restricted one until its restriction ends, others for wait.
+func awayUntil(bc BrowserContext, now time.Time, wait time.Duration) (time.Time, WaitReason) {
+	if bc.Status == ContextRestricted {
+		why := WaitRestricted
+		if bc.Restriction.Kind == RestrictionBreaker {
+			why = WaitBreaker
+		}
+		if bc.Restriction.Until.After(now) {
+			return bc.Restriction.Until, why
+		}
+		return now.Add(time.Second), why
+	}
+	return now.Add(wait), WaitContext
 }
 
 // turn is what one message's turn ended with.
@@ -336,25 +383,39 @@ type turn struct {
 	// fail is the turn's error, classified once, for the decisions, the
 	// record and the logs.
 	fail failure
+	// restrict is a restriction of the context that the turn revealed (or
+	// the breaker imposed), to record with it; nil for none.
+	restrict *Restriction
+	// wait says why the job waits after the turn, when it is for a
+	// reason of its own (a lock on new chats).
+	wait WaitReason
 }
 
 func (t turn) final() bool { return t.status.Final() }
 
 // turn runs a message's turn once startStep is applied: the lookup of an
 // unconfirmed message, then, when the message may be sent, an attempt.
-func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message) turn {
+// rec is the send ledger's entry for a new attempt, or nil.
+func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, claim string, m Message, rec *SendRecord) turn {
 	if m.Status == MessageUnconfirmed {
 		t, again := e.lookup(ctx, h, job, m)
 		if !again {
 			return t
 		}
 		now := e.now()
-		ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)})
+		s := Step{Job: nextMessage(job.ID, claim, now), Message: beginMessage(m, now)}
+		if rec != nil {
+			r := *rec
+			r.At = now
+			s.Send = &r
+		}
+		ok, err := e.store.Apply(ctx, s)
 		if err != nil || !ok {
 			// The job was paused or cancelled meanwhile, or the store
 			// failed: the message stays unconfirmed, for a later turn.
 			return turn{status: MessageUnconfirmed, ctxTo: ContextAvailable, retryIn: time.Second, fail: failureOf(err)}
 		}
+		e.gov.noted(h.lc, s.Send)
 		m.Status, m.AttemptedAt = MessageSending, now
 	}
 	return e.attempt(ctx, rs, h, job, m)
@@ -479,6 +540,7 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		if r.SentAt.IsZero() {
 			r.SentAt = now
 		}
+		e.gov.outcome(lc, true, false)
 		return turn{msg: sentMessage(msgSent, m.ID, r, true, now), status: MessageSent,
 			ctxTo: ContextAvailable, attempt: true}
 	}
@@ -498,6 +560,9 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 	}
 	attempts := m.Attempts + 1
 	status, gone := f.class.session, f.class.session != ""
+	t.restrict = restrictionOf(err, now)
+	rejected := errors.Is(err, ErrMessageRejected)
+	locked := t.restrict != nil && t.restrict.Kind == RestrictionNewChats && !unconfirmed && !rejected
 	if hung {
 		// The session is wedged until the call returns: the context shows
 		// disconnected meanwhile, and the job waits for it.
@@ -505,6 +570,12 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		t.ctxTo = ContextDisconnected
 	}
 	switch {
+	case locked:
+		// WhatsApp locked new chats and nothing was sent: the message
+		// waits for the lock's end, without spending an attempt; pacing
+		// keeps the context's other new contacts waiting too.
+		t.attempt, t.wait, t.retryIn = false, WaitNewChatsLocked, t.restrict.Until.Sub(now)
+		t.msg = endAttempt(msgPark, m.ID, f, now)
 	case gone:
 		// The session is gone: the job waits for it, like after the
 		// session's own status event. Only an attempt that may have sent
@@ -527,7 +598,18 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 	if hung {
 		t.retryIn = e.cfg.contextWait
 	}
+	if r := t.restrict; r != nil && r.Kind != RestrictionNewChats {
+		// Restricted or banned: the job waits for the restriction's end
+		// (a ban fails it, when its context is seen closed).
+		t.ctxTo, t.retryIn, t.wait = ContextAvailable, max(r.Until.Sub(now), time.Second), WaitRestricted
+	}
 	t.status = t.msg.To
+	if t.attempt && t.ctxTo == ContextAvailable && !hung && (t.restrict == nil || rejected) &&
+		!(rs.isHard() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))) {
+		if br := e.gov.outcome(lc, false, rejected); br != nil {
+			t.restrict = br
+		}
+	}
 	return t
 }
 
@@ -677,6 +759,7 @@ func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim str
 		jt.ErrorKind = ErrorKindUnknownOutcome
 	default:
 		jt = retryJob(job.ID, claim, now.Add(t.retryIn), t.fail, now)
+		jt.Wait = t.wait
 	}
 	jt.AddAttempt = t.attempt
 	e.logTurn(job, h.lc, m, t)
@@ -700,9 +783,39 @@ func (e *executor) recordTurn(ctx context.Context, h *hold, s Step, t turn, gen 
 		defer e.events.hostEvent(SessionEvent{Type: EventUnknownOutcome, SystemID: lc.systemID, ContextID: lc.id,
 			JobID: s.Job.ID, MessageID: s.Message.ID, Err: t.fail.err})
 	}
+	if r := t.restrict; r != nil && r.Kind != RestrictionNewChats {
+		// A ban or a temporary restriction: the context changes status
+		// with the turn's record.
+		s.Context = restrictContext(lc.id, *r, s.Job.At)
+		lc.storeBusy = false
+		done, err := e.record(ctx, s)
+		if err == nil {
+			lc.stale.Store(true)
+			e.gov.restricted(lc, *r)
+			if r.Kind == RestrictionBanned {
+				e.enq.failJobs(ctx, lc.id, true)
+			}
+		}
+		if h.hung != nil {
+			e.watchHung(h)
+		}
+		return done, err
+	}
 	if t.ctxTo == ContextAvailable && !lc.stale.Load() {
 		s.Context = lc.freeTransition(s.Job.At)
-		return e.record(ctx, s)
+		if r := t.restrict; r != nil {
+			// A lock on new chats is kept with the context, whose status
+			// stays as it is.
+			if s.Context == nil {
+				s.Context = ctxBusy.context(lc.id, s.Job.At)
+			}
+			s.Context.Restriction = r
+		}
+		done, err := e.record(ctx, s)
+		if err == nil && t.restrict != nil {
+			e.gov.restricted(lc, *t.restrict)
+		}
+		return done, err
 	}
 	done, err := e.record(ctx, s)
 	if err == nil {
@@ -838,13 +951,16 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 	}
 	sliceEnd := now.Add(e.cfg.bulkSlice)
 	var lastSent time.Time
-	// yield hands the job back to the queue, to continue at next.
-	yield := func(next time.Time, cause failure) error {
+	// yield hands the job back to the queue, to continue at next; why
+	// says why it waits, when it is for pacing or a restriction.
+	yield := func(next time.Time, cause failure, why WaitReason) error {
 		n := e.now()
 		if next.Before(n) {
 			next = n
 		}
-		done, err := e.record(ctx, Step{Job: retryJob(job.ID, claim, next, cause, n)})
+		jt := retryJob(job.ID, claim, next, cause, n)
+		jt.Wait = why
+		done, err := e.record(ctx, Step{Job: jt})
 		if err == nil && done {
 			e.enq.requeue(ctx, d, next.Sub(n))
 		}
@@ -858,33 +974,54 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		if !lastSent.IsZero() && job.Delay > 0 {
 			due := lastSent.Add(job.Delay)
 			if due.After(sliceEnd) || rs.isStopping() {
-				return yield(due, failure{})
+				return yield(due, failure{}, WaitNone)
 			}
 			if !sleepCtx(ctx, due.Sub(e.now()), rs.stopping) {
-				return yield(due, failure{})
+				return yield(due, failure{}, WaitNone)
 			}
 		}
-		if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
-			return yield(e.now(), failure{})
-		}
-		h := e.lockContext(ctx, rs, lc)
-		if h == nil {
-			return yield(e.now().Add(e.lockRetry(lc)), failure{})
+		var (
+			h   *hold
+			rec *SendRecord
+		)
+		for {
+			if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
+				return yield(e.now(), failure{}, WaitNone)
+			}
+			if h = e.lockContext(ctx, rs, lc); h == nil {
+				return yield(e.now().Add(e.lockRetry(lc)), failure{}, WaitNone)
+			}
+			pd, r, err := e.gov.gate(ctx, lc, m)
+			if err != nil {
+				e.unlockContext(ctx, h)
+				return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+			}
+			if pd.send() {
+				rec = r
+				break
+			}
+			e.unlockContext(ctx, h)
+			// Wait within the slice; beyond it, hand the job back.
+			if pd.until.After(sliceEnd) || !sleepCtx(ctx, pd.until.Sub(e.now()), rs.stopping) {
+				e.gov.waiting(lc, job.ID, pd)
+				return yield(pd.until, failure{}, pd.wait)
+			}
 		}
 		now := e.now()
-		step, m := e.startStep(nextMessage(job.ID, claim, now), lc, m, now)
+		step, m := e.startStep(nextMessage(job.ID, claim, now), lc, m, rec, now)
 		ok, err := e.store.Apply(ctx, step)
 		if err != nil || !ok {
 			e.unlockContext(ctx, h)
 			if err != nil {
 				e.log.Warn("bulk step failed; yielding", "job", job.ID, "err", err)
-				return yield(e.now().Add(time.Second), failureOf(err))
+				return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
 			}
 			return e.bulkBlocked(ctx, job, claim, yield)
 		}
+		e.gov.noted(lc, step.Send)
 		lc.storeBusy = true
 		gen := lc.statusGen.Load()
-		t := e.turn(ctx, rs, h, job, claim, m)
+		t := e.turn(ctx, rs, h, job, claim, m, rec)
 		e.logTurn(job, lc, m, t)
 		now = e.now()
 		jt := nextMessage(job.ID, claim, now)
@@ -898,7 +1035,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 			lastSent = now
 		}
 		if !t.final() {
-			return yield(now.Add(t.retryIn), t.fail)
+			return yield(now.Add(t.retryIn), t.fail, t.wait)
 		}
 	}
 	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, failure{}, e.now())})
@@ -913,19 +1050,20 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 
 // bulkBlocked works out why a bulk job's next message could not start,
 // and acts.
-func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, failure) error) error {
-	why, status, err := e.whyBlocked(ctx, job, claim)
+func (e *executor) bulkBlocked(ctx context.Context, job Job, claim string, yield func(time.Time, failure, WaitReason) error) error {
+	why, bc, err := e.whyBlocked(ctx, job, claim)
 	if err != nil {
-		return yield(e.now().Add(time.Second), failureOf(err))
+		return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
 	}
 	now := e.now()
 	switch why {
 	case blockClosed:
-		_, _ = e.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, now)})
+		_, _ = e.record(ctx, Step{Job: closedJob(jobRunClosed, job.ID, claim, bc.Restriction.Kind == RestrictionBanned, now)})
 	case blockAway:
-		return yield(now.Add(e.cfg.contextWait), failureOf(fmt.Errorf("%w: context %s", ErrContextNotAvailable, status)))
+		next, wait := awayUntil(bc, now, e.cfg.contextWait)
+		return yield(next, failureOf(fmt.Errorf("%w: context %s", ErrContextNotAvailable, bc.Status)), wait)
 	case blockChanged:
-		return yield(now.Add(time.Second), failure{})
+		return yield(now.Add(time.Second), failure{}, WaitNone)
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ func fastOptions() []wasend.Option {
 		wasend.WithShutdownTimeout(2 * time.Second),
 		wasend.WithSendTimeout(2 * time.Second),
 		wasend.WithBulkDelay(10 * time.Millisecond),
+		// Pacing and the breaker are tested on their own (pacing_test.go).
+		wasend.WithPacing(wasend.NoPacing()),
+		wasend.WithBreaker(wasend.Breaker{}),
 	}
 }
 

@@ -3,6 +3,7 @@ package wasend
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,10 @@ type liveContext struct {
 	// be reached.
 	leaseLapsed atomic.Bool
 
+	// pacer is the context's pacing, restriction and breaker state (see
+	// governor).
+	pacer pacer
+
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
 }
@@ -61,6 +66,7 @@ type liveContext struct {
 // lease runs out; zero when no Leaser is in use.
 func newLiveContext(id int64, sess Session, leaseUntil time.Time) *liveContext {
 	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
+	lc.pacer.rand = rand.Float64
 	if !leaseUntil.IsZero() {
 		lc.leased = true
 		lc.leaseUntil.Store(leaseUntil.UnixNano())

@@ -179,6 +179,8 @@ func modelOptions(logger *slog.Logger) []wasend.Option {
 		wasend.WithShutdownTimeout(500 * time.Millisecond),
 		wasend.WithBulkDelay(0),
 		wasend.WithBulkSlice(200 * time.Millisecond),
+		wasend.WithPacing(wasend.NoPacing()),
+		wasend.WithBreaker(wasend.Breaker{}),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -115,6 +116,8 @@ type config struct {
 	owner             string
 	leaseTTL          time.Duration
 	takeover          int
+	pacing            Pacing
+	breaker           Breaker
 }
 
 func defaultConfig() config {
@@ -138,6 +141,8 @@ func defaultConfig() config {
 		hangGrace:         DefaultHangGrace,
 		now:               time.Now,
 		leaseTTL:          DefaultLeaseTTL,
+		pacing:            DefaultPacing(),
+		breaker:           DefaultBreaker(),
 	}
 }
 
@@ -172,6 +177,12 @@ func (c *config) validate() error {
 		if !ch.ok {
 			return fmt.Errorf("%w: %s", ErrInvalidOption, ch.name)
 		}
+	}
+	if err := c.pacing.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	if !c.breaker.valid() {
+		return fmt.Errorf("%w: breaker", ErrInvalidOption)
 	}
 	return nil
 }
@@ -287,16 +298,35 @@ func WithLeaseTTL(d time.Duration) Option { return func(c *config) { c.leaseTTL 
 // Default: 0.
 func WithTakeover(max int) Option { return func(c *config) { c.takeover = max } }
 
+// WithPacing sets the default pacing policy of the browser contexts: each
+// context without a policy of its own (SetPacing) follows it. Pacing
+// holds across processes: the sends it counts are in the store's send
+// ledger. WithPacing(NoPacing()) turns it off. Default: DefaultPacing().
+func WithPacing(p Pacing) Option { return func(c *config) { c.pacing = p } }
+
+// WithBreaker sets the circuit breaker of every browser context (see
+// Breaker); Breaker{} turns it off. Default: DefaultBreaker().
+func WithBreaker(b Breaker) Option { return func(c *config) { c.breaker = b } }
+
 // SendOption configures one call of Send or SendBulk.
 type SendOption func(*sendOptions)
 
 type sendOptions struct {
-	metadata map[string]any
-	key      string
-	delay    time.Duration
-	delaySet bool
-	err      error
+	metadata  map[string]any
+	key       string
+	delay     time.Duration
+	delaySet  bool
+	notBefore time.Time
+	err       error
 }
+
+// MaxNotBefore is how far ahead NotBefore may be.
+const MaxNotBefore = 366 * 24 * time.Hour
+
+// NotBefore makes the job wait until t before it sends anything: it is
+// pending meanwhile, with Wait WaitNotBefore. A time in the past sends at
+// once. It must be at most MaxNotBefore ahead. Default: none.
+func NotBefore(t time.Time) SendOption { return func(o *sendOptions) { o.notBefore = t } }
 
 // Metadata attaches the host's data to the job, stored as JSON and given
 // back by Job. It must encode as JSON, nest at most MaxMetadataDepth deep
@@ -329,6 +359,9 @@ func sendOptionsOf(opts []SendOption) (sendOptions, error) {
 	}
 	if len(o.key) > MaxIdempotencyKeyLength || !utf8.ValidString(o.key) || strings.ContainsRune(o.key, 0) {
 		return o, &ValidationError{Index: -1, Field: "idempotency_key", Err: ErrInvalidIdempotencyKey}
+	}
+	if !o.notBefore.IsZero() && time.Until(o.notBefore) > MaxNotBefore {
+		return o, &ValidationError{Index: -1, Field: "not_before", Err: fmt.Errorf("%w: more than %v ahead", ErrInvalidNotBefore, MaxNotBefore)}
 	}
 	if o.metadata != nil {
 		if err := checkMetadata(o.metadata); err != nil {
@@ -382,4 +415,55 @@ func jsonDepth(b []byte) int {
 // retryBackoff is the wait between the attempts of a message (WithBackoff).
 func (c config) retryBackoff() backoff {
 	return backoff{base: c.backoffBase, max: c.backoffMax, jitter: c.backoffJitter}
+}
+
+// Validate reports whether p is a valid policy, with an error wrapping
+// ErrInvalidPacing that names the bad field.
+func (p Pacing) Validate() error {
+	bad := func(field string) error { return fmt.Errorf("%w: %s", ErrInvalidPacing, field) }
+	switch {
+	case p.MinGap < 0 || p.MaxGap < 0 || p.MaxGap < p.MinGap:
+		return bad("gap (0 <= MinGap <= MaxGap)")
+	case p.PerHour < 0:
+		return bad("PerHour")
+	case p.PerDay < 0:
+		return bad("PerDay")
+	case p.NewContactsPerDay < 0:
+		return bad("NewContactsPerDay")
+	case p.WarmupDays < 0 || p.WarmupStart < 0 || (p.WarmupDays > 0 && (p.WarmupStart == 0 || p.WarmupGrowth < 1)):
+		return bad("warm-up (WarmupStart > 0 and WarmupGrowth >= 1 when WarmupDays > 0)")
+	case p.WindowStart < 0 || p.WindowStart >= 24*time.Hour || p.WindowEnd < 0 || p.WindowEnd > 24*time.Hour:
+		return bad("window (offsets within a day)")
+	case p.SameTextPerWindow < 0 || p.SameTextWindow < 0 || (p.SameTextPerWindow > 0 && p.SameTextWindow == 0):
+		return bad("same text (SameTextWindow > 0 when SameTextPerWindow is set)")
+	}
+	if _, err := p.location(); err != nil {
+		return bad("Location: " + err.Error())
+	}
+	return nil
+}
+
+// CheckProxy reports whether proxy is a URL a browser can use: empty, or
+// http, https or socks5 with a host and a port, and nothing else. Its error
+// wraps ErrProxy and never holds the credentials.
+func CheckProxy(proxy string) error {
+	if proxy == "" {
+		return nil
+	}
+	u, err := url.Parse(proxy)
+	if err != nil {
+		return fmt.Errorf("%w: not a URL", ErrProxy)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5":
+	default:
+		return fmt.Errorf("%w: scheme %q (want http, https or socks5)", ErrProxy, u.Scheme)
+	}
+	if u.Hostname() == "" || u.Port() == "" {
+		return fmt.Errorf("%w: %s needs a host and a port", ErrProxy, MaskProxy(proxy))
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%w: %s has a path or a query", ErrProxy, MaskProxy(proxy))
+	}
+	return nil
 }

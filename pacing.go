@@ -3,7 +3,6 @@ package wasend
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"time"
 )
@@ -96,37 +95,49 @@ func NoPacing() Pacing { return Pacing{} }
 // Off reports whether p paces nothing.
 func (p Pacing) Off() bool { return p == Pacing{} }
 
-// Validate reports whether p is a valid policy, with an error wrapping
-// ErrInvalidPacing that names the bad field.
-func (p Pacing) Validate() error {
-	bad := func(field string) error { return fmt.Errorf("%w: %s", ErrInvalidPacing, field) }
-	switch {
-	case p.MinGap < 0 || p.MaxGap < 0 || p.MaxGap < p.MinGap:
-		return bad("gap (0 <= MinGap <= MaxGap)")
-	case p.PerHour < 0:
-		return bad("PerHour")
-	case p.PerDay < 0:
-		return bad("PerDay")
-	case p.NewContactsPerDay < 0:
-		return bad("NewContactsPerDay")
-	case p.WarmupDays < 0 || p.WarmupStart < 0 || (p.WarmupDays > 0 && (p.WarmupStart == 0 || p.WarmupGrowth < 1)):
-		return bad("warm-up (WarmupStart > 0 and WarmupGrowth >= 1 when WarmupDays > 0)")
-	case p.WindowStart < 0 || p.WindowStart >= 24*time.Hour || p.WindowEnd < 0 || p.WindowEnd > 24*time.Hour:
-		return bad("window (offsets within a day)")
-	case p.SameTextPerWindow < 0 || p.SameTextWindow < 0 || (p.SameTextPerWindow > 0 && p.SameTextWindow == 0):
-		return bad("same text (SameTextWindow > 0 when SameTextPerWindow is set)")
-	}
-	if _, err := p.location(); err != nil {
-		return bad("Location: " + err.Error())
-	}
-	return nil
-}
-
 func (p Pacing) location() (*time.Location, error) {
 	if p.Location == "" {
 		return time.UTC, nil
 	}
 	return time.LoadLocation(p.Location)
+}
+
+// RestrictionKind names what WhatsApp restricted.
+type RestrictionKind string
+
+// The restriction kinds.
+const (
+	// RestrictionNone is no restriction.
+	RestrictionNone RestrictionKind = ""
+	// RestrictionTemporary is a temporary ban: the account sends nothing
+	// until it ends (the page's full-screen "You're temporarily banned"
+	// dialog, failure 402).
+	RestrictionTemporary RestrictionKind = "temporary"
+	// RestrictionNewChats stops the account from starting new chats until
+	// it ends: the reach-out timelock of 2026, or the monthly cap on new
+	// chats. Messages to contacts the account already has go on.
+	RestrictionNewChats RestrictionKind = "new_chats"
+	// RestrictionBreaker is the Client's own circuit breaker: too many
+	// sends failed in a row, or too many were rejected; the context
+	// cools down, then one send probes.
+	RestrictionBreaker RestrictionKind = "breaker"
+	// RestrictionBanned is a ban: the context stops for good.
+	RestrictionBanned RestrictionKind = "banned"
+)
+
+// RestrictionKinds returns the restriction kinds other than none, in a new
+// slice.
+func RestrictionKinds() []RestrictionKind {
+	return []RestrictionKind{RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned}
+}
+
+// Valid reports whether k is a restriction kind, or none.
+func (k RestrictionKind) Valid() bool {
+	switch k {
+	case RestrictionNone, RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned:
+		return true
+	}
+	return false
 }
 
 // Restriction is a restriction of a browser context, as stored with it.
@@ -245,29 +256,4 @@ func MaskProxy(proxy string) string {
 		out += "***@"
 	}
 	return out + u.Host
-}
-
-// CheckProxy reports whether proxy is a URL a browser can use: empty, or
-// http, https or socks5 with a host and a port, and nothing else. Its error
-// wraps ErrProxy and never holds the credentials.
-func CheckProxy(proxy string) error {
-	if proxy == "" {
-		return nil
-	}
-	u, err := url.Parse(proxy)
-	if err != nil {
-		return fmt.Errorf("%w: not a URL", ErrProxy)
-	}
-	switch u.Scheme {
-	case "http", "https", "socks5":
-	default:
-		return fmt.Errorf("%w: scheme %q (want http, https or socks5)", ErrProxy, u.Scheme)
-	}
-	if u.Hostname() == "" || u.Port() == "" {
-		return fmt.Errorf("%w: %s needs a host and a port", ErrProxy, MaskProxy(proxy))
-	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: %s has a path or a query", ErrProxy, MaskProxy(proxy))
-	}
-	return nil
 }

@@ -63,7 +63,7 @@ func TestCloseWithoutRun(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	defer func() { require.NoError(t, queue.Close()) }()
 	before := goleak.IgnoreCurrent()
-	c, err := wasend.New(pool, queue, store, wasend.WithLeaser(wasendtest.NewLeaser()))
+	c, err := wasend.New(pool, queue, store, wasend.WithLeaser(wasendtest.NewLeaser()), wasend.WithPacing(wasend.NoPacing()))
 	require.NoError(t, err)
 	goleak.VerifyNone(t, before) // New started nothing
 	require.NoError(t, c.Close())

@@ -63,13 +63,16 @@ var (
 	ctxGone      = edge[ContextStatus]{"gone", []ContextStatus{ContextAvailable, ContextBusy}, ContextDisconnected, "a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline"}
 	ctxBroken    = edge[ContextStatus]{"broken", []ContextStatus{ContextAvailable, ContextBusy}, ContextError, "a send or a lookup finds the page unusable (selectors, browser refused)"}
 	ctxUp        = edge[ContextStatus]{"up", []ContextStatus{ContextDisconnected, ContextError}, ContextAvailable, "the session reports it is logged in, or its holder sees it is"}
-	ctxDown      = edge[ContextStatus]{"down", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, ContextDisconnected, "the session reports it is not logged in"}
-	ctxFault     = edge[ContextStatus]{"fault", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, ContextError, "the session reports an error"}
-	ctxOpen      = edge[ContextStatus]{"open", []ContextStatus{ContextAvailable, ContextBusy, ContextError}, ContextDisconnected, "a process opens the context; it waits for its login"}
+	ctxDown      = edge[ContextStatus]{"down", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextDisconnected, "the session reports it is not logged in"}
+	ctxFault     = edge[ContextStatus]{"fault", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextError, "the session reports an error"}
+	ctxOpen      = edge[ContextStatus]{"open", []ContextStatus{ContextAvailable, ContextBusy, ContextError, ContextRestricted}, ContextDisconnected, "a process opens the context; it waits for its login"}
 	ctxLaunchErr = edge[ContextStatus]{"launch-failed", []ContextStatus{ContextDisconnected}, ContextError, "its session could not be launched"}
 	ctxAbandon   = edge[ContextStatus]{"abandon", []ContextStatus{ContextDisconnected}, ContextClosed, "a new context whose lease could not be taken"}
-	ctxLeave     = edge[ContextStatus]{"leave", []ContextStatus{ContextAvailable, ContextBusy}, ContextDisconnected, "its process closes, or no process holds it"}
-	ctxClose     = edge[ContextStatus]{"close", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError}, ContextClosed, "the host closes it (CloseContext)"}
+	ctxLeave     = edge[ContextStatus]{"leave", []ContextStatus{ContextAvailable, ContextBusy, ContextRestricted}, ContextDisconnected, "its process closes, or no process holds it"}
+	ctxClose     = edge[ContextStatus]{"close", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextClosed, "the host closes it (CloseContext)"}
+	ctxRestrict  = edge[ContextStatus]{"restrict", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextRestricted, "WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), or the circuit breaker opens"}
+	ctxLift      = edge[ContextStatus]{"lift", []ContextStatus{ContextRestricted}, ContextAvailable, "the restriction's time is over; with the breaker's, the next send probes"}
+	ctxBan       = edge[ContextStatus]{"ban", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextClosed, "a send or the session finds the account banned: it stops for good"}
 )
 
 // jobEdges, messageEdges and contextEdges are the tables of the state
@@ -80,7 +83,7 @@ var (
 	messageEdges = []edge[MessageStatus]{msgBegin, msgBeginAgain, msgMark, msgSent, msgRetry, msgPark, msgFail,
 		msgUnconfirmed, msgRescue, msgFound, msgNotFound, msgLookupFail, msgUnknown, msgCancel, msgDrop, msgGiveUp}
 	contextEdges = []edge[ContextStatus]{ctxBusy, ctxFree, ctxGone, ctxBroken, ctxUp, ctxDown, ctxFault, ctxOpen,
-		ctxLaunchErr, ctxAbandon, ctxLeave, ctxClose}
+		ctxLaunchErr, ctxAbandon, ctxLeave, ctxClose, ctxRestrict, ctxLift, ctxBan}
 )
 
 // job builds the edge's transition of job id at at.
@@ -179,10 +182,28 @@ func rescueJob(id int64, claim string, at time.Time) *JobTransition {
 	return t
 }
 
-// waitJob makes a pending job wait until next for its context.
-func waitJob(id int64, next time.Time, at time.Time) *JobTransition {
+// waitJob makes a pending job wait until next for its context, for the
+// reason why.
+func waitJob(id int64, next time.Time, why WaitReason, at time.Time) *JobTransition {
 	t := jobWait.job(id, at)
-	t.NextRunAt, t.EnqueuedAt = next, at
+	t.NextRunAt, t.EnqueuedAt, t.Wait = next, at, why
+	return t
+}
+
+// restrictContext is the change of a context that a restriction implies:
+// a ban closes it, a temporary one or the breaker's restricts it, and a
+// lock on new chats leaves its status as it is (nil).
+func restrictContext(id int64, r Restriction, at time.Time) *ContextTransition {
+	var t *ContextTransition
+	switch r.Kind {
+	case RestrictionBanned:
+		t = ctxBan.context(id, at)
+	case RestrictionTemporary, RestrictionBreaker:
+		t = ctxRestrict.context(id, at)
+	default:
+		return nil
+	}
+	t.Restriction = &r
 	return t
 }
 
@@ -226,10 +247,15 @@ func cancelJob(id int64, at time.Time) *JobTransition {
 	return jobCancel.job(id, at).giveUp(msgCancel.to)
 }
 
-func closedJob(e edge[JobStatus], id int64, claim string, at time.Time) *JobTransition {
+// closedJob fails a job whose context is closed; banned says WhatsApp
+// banned its account.
+func closedJob(e edge[JobStatus], id int64, claim string, banned bool, at time.Time) *JobTransition {
 	t := e.job(id, at).giveUp(msgCancel.to)
 	t.IfClaim = claim
 	t.ErrorKind, t.Error = ErrorKindContextClosed, ErrContextClosed.Error()
+	if banned {
+		t.ErrorKind, t.Error = ErrorKindBanned, ErrBanned.Error()
+	}
 	return t
 }
 

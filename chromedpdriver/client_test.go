@@ -34,6 +34,8 @@ func newClientHarness(t *testing.T, f *fakewa.Server, p *Pool) *clientHarness {
 	log, _ := testLogger(t)
 	c, err := wasend.New(p, queue, h.store,
 		wasend.WithLogger(log),
+		wasend.WithPacing(wasend.NoPacing()),
+		wasend.WithBreaker(wasend.Breaker{}),
 		wasend.WithEventHandler(h.events.add),
 		wasend.WithSendTimeout(10*time.Second),
 		wasend.WithBackoff(50*time.Millisecond, 500*time.Millisecond, 0.1),

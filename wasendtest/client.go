@@ -108,6 +108,9 @@ func kitOptions() []wasend.Option {
 		wasend.WithShutdownTimeout(5 * time.Second),
 		wasend.WithSendTimeout(5 * time.Second),
 		wasend.WithBulkDelay(10 * time.Millisecond),
+		// A test opts in to pacing and the breaker with WithClientOptions.
+		wasend.WithPacing(wasend.NoPacing()),
+		wasend.WithBreaker(wasend.Breaker{}),
 	}
 }
 

@@ -92,7 +92,8 @@ func runPipeline(b *testing.B, addr string, n int) float64 {
 	}
 	defer queue.Close()
 	var sent atomic.Int64
-	client, err := wasend.New(noopPool{&sent}, queue, store, wasend.WithLogger(quiet))
+	client, err := wasend.New(noopPool{&sent}, queue, store, wasend.WithLogger(quiet),
+		wasend.WithPacing(wasend.NoPacing()))
 	if err != nil {
 		b.Fatal(err)
 	}

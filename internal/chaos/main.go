@@ -328,7 +328,7 @@ func (s *suite) setup(ctx context.Context) error {
 	}
 	s.onCleanup(func() { _ = s.queue.Close() })
 	s.client, err = wasend.New(noPool{}, s.queue, s.store, wasend.WithLogger(logger),
-		wasend.WithLeaser(nil), wasend.WithMaxAttempts(10))
+		wasend.WithLeaser(nil), wasend.WithMaxAttempts(10), wasend.WithPacing(wasend.NoPacing()), wasend.WithBreaker(wasend.Breaker{}))
 	if err != nil {
 		return err
 	}

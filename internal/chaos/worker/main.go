@@ -150,6 +150,10 @@ func run(cfg config) error {
 		wasend.WithLeaseTTL(cfg.leaseTTL),
 		wasend.WithSweep(time.Second, 5*time.Second),
 		wasend.WithMaxAttempts(10),
+		// Chaos measures delivery under faults, not pacing: the faults
+		// would open the breaker.
+		wasend.WithPacing(wasend.NoPacing()),
+		wasend.WithBreaker(wasend.Breaker{}),
 		wasend.WithBackoff(200*time.Millisecond, 3*time.Second, 0.25),
 		wasend.WithSendTimeout(30*time.Second),
 		wasend.WithContextWait(3*time.Second),

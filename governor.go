@@ -1,0 +1,185 @@
+package wasend
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// pacerRefresh is how often a live context's record (its policy and its
+// restriction, which the host or another process may change) is read
+// again.
+const pacerRefresh = time.Minute
+
+// governor keeps the live contexts' sends within their pacing, their
+// restrictions and their breakers. The executor asks it before each
+// message's turn (gate) and tells it each attempt's outcome; it keeps
+// each context's state in the context's pacer and the durable part in
+// the store: the policy and the restriction with the context, and the
+// sends in its ledger, written in the same step as the attempt.
+type governor struct {
+	store   Store
+	policy  Pacing // the default policy (WithPacing)
+	breaker Breaker
+	enq     *enqueuer
+	events  *eventPump
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// gate decides whether message m may begin its turn through lc now. When
+// it may, rec is the ledger entry to write with the step that begins the
+// attempt (nil when the context is not paced). The caller holds lc's send
+// lock.
+func (g *governor) gate(ctx context.Context, lc *liveContext, m Message) (d decision, rec *SendRecord, err error) {
+	p := &lc.pacer
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := g.now()
+	if err := g.refresh(ctx, lc, now); err != nil {
+		return decision{}, nil, err
+	}
+	r := p.restriction
+	if r.Kind != RestrictionNone && !r.Active(now) && r.Kind != RestrictionNewChats {
+		g.lift(ctx, lc, r, now)
+	}
+	if p.policy.Off() && !p.restriction.Active(now) {
+		return decision{}, nil, nil
+	}
+	e := SendRecord{ContextID: lc.id, At: now, Recipient: HashRecipient(m.To), TextHash: HashText(m.Text)}
+	contacted, err := g.store.Contacted(ctx, lc.id, e.Recipient)
+	if err != nil {
+		return decision{}, nil, err
+	}
+	e.NewContact = !contacted
+	d = p.decide(now, e.NewContact, e.TextHash)
+	if !d.send() {
+		if d.until.IsZero() {
+			d.until = now.Add(time.Hour) // a ban: the job fails when its context is seen closed
+		}
+		d.until = p.slot(now, d)
+		return d, nil, nil
+	}
+	if p.policy.Off() {
+		return d, nil, nil
+	}
+	return d, &e, nil
+}
+
+// refresh loads the context's record and ledger when lc's pacer has not
+// yet, or reads the record again after pacerRefresh. It runs under the
+// pacer's lock.
+func (g *governor) refresh(ctx context.Context, lc *liveContext, now time.Time) error {
+	p := &lc.pacer
+	if p.loaded && now.Before(p.refreshAt) {
+		return nil
+	}
+	bc, err := g.store.Context(ctx, lc.id)
+	if err != nil {
+		return err
+	}
+	pol := g.policy
+	if bc.Pacing != nil {
+		pol = *bc.Pacing
+	}
+	p.setPolicy(pol)
+	p.firstLogin, p.restriction = bc.FirstLoginAt, bc.Restriction
+	if !p.loaded && !pol.Off() {
+		recs, err := g.store.Sends(ctx, lc.id, p.retention(now))
+		if err != nil {
+			return err
+		}
+		p.load(now, recs)
+	}
+	p.loaded = true
+	p.refreshAt = now.Add(pacerRefresh)
+	return nil
+}
+
+// lift ends a restriction whose time is over: a restricted context is
+// available again, and after the breaker's cool-down the next send is a
+// probe. It runs under the pacer's lock.
+func (g *governor) lift(ctx context.Context, lc *liveContext, r Restriction, now time.Time) {
+	p := &lc.pacer
+	if r.Kind == RestrictionBreaker {
+		p.breaker.probing = true
+	}
+	ok, err := g.store.Apply(ctx, Step{Context: ctxLift.context(lc.id, now)})
+	if err != nil {
+		g.log.Warn("lifting a restriction", "context", lc.id, "err", err)
+		return
+	}
+	p.restriction = Restriction{}
+	if ok {
+		lc.stale.Store(true)
+		g.log.Info("restriction over; the context sends again", "context", lc.id, "kind", r.Kind)
+		g.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: lc.id})
+		g.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id, Status: ContextAvailable})
+	}
+}
+
+// noted records, in lc's pacer, a ledger entry that the store wrote.
+func (g *governor) noted(lc *liveContext, rec *SendRecord) {
+	if rec == nil {
+		return
+	}
+	p := &lc.pacer
+	p.mu.Lock()
+	p.note(*rec)
+	p.mu.Unlock()
+}
+
+// outcome feeds an attempt's outcome to lc's breaker, and returns the
+// restriction to impose when it opens, or nil.
+func (g *governor) outcome(lc *liveContext, ok, rejected bool) *Restriction {
+	if g.breaker.Failures == 0 && g.breaker.Rejects == 0 {
+		return nil
+	}
+	p := &lc.pacer
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.outcome(g.breaker, g.now(), ok, rejected)
+}
+
+// restricted records, in lc's pacer, a restriction that the store holds
+// now, and tells the host.
+func (g *governor) restricted(lc *liveContext, r Restriction) {
+	p := &lc.pacer
+	p.mu.Lock()
+	p.restriction = r
+	p.mu.Unlock()
+	g.log.Warn("browser context restricted", "context", lc.id, "kind", r.Kind, "until", r.Until, "reason", r.Reason)
+	g.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: lc.id, Restriction: r})
+}
+
+// waiting tells the host that a job waits.
+func (g *governor) waiting(lc *liveContext, jobID int64, d decision) {
+	g.log.Debug("job waits", "job", jobID, "context", lc.id, "why", d.wait, "until", d.until)
+	g.events.hostEvent(SessionEvent{Type: EventWait, SystemID: lc.systemID, ContextID: lc.id, JobID: jobID,
+		Wait: d.wait, Until: d.until})
+}
+
+// restrictionOf returns the restriction that an attempt's error reveals,
+// with an end filled in when the page gave none, or nil.
+// A temporary ban without an end is assumed to last an hour, and a lock
+// on new chats a day: the Client then tries again.
+func restrictionOf(err error, now time.Time) *Restriction {
+	re, ok := RestrictionOf(err)
+	if !ok {
+		return nil
+	}
+	r := Restriction{Kind: re.Kind, Until: re.Until, Reason: truncate(re.Reason, 500)}
+	if r.Kind == RestrictionNone {
+		r.Kind = RestrictionTemporary
+	}
+	if r.Kind != RestrictionBanned && !r.Until.After(now) {
+		r.Until = now.Add(time.Hour)
+		if r.Kind == RestrictionNewChats {
+			r.Until = now.Add(24 * time.Hour)
+		}
+	}
+	if r.Kind == RestrictionBanned {
+		r.Until = time.Time{}
+	}
+	return &r
+}
