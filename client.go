@@ -41,7 +41,9 @@ type Sender interface {
 
 	// CreateContext launches and records a new browser context; its QR
 	// codes arrive as session events.
-	CreateContext(ctx context.Context) (BrowserContext, error)
+	CreateContext(ctx context.Context, opts ...ContextOption) (BrowserContext, error)
+	// UpdateContext changes a browser context's pacing policy or proxy.
+	UpdateContext(ctx context.Context, id int64, opts ...ContextOption) (BrowserContext, error)
 	// OpenContext launches, in this process, the session of a browser
 	// context that exists already.
 	OpenContext(ctx context.Context, id int64) (BrowserContext, error)
@@ -408,6 +410,10 @@ type ContextStats struct {
 	Jobs map[JobStatus]int64
 	// Messages counts the context's messages by status.
 	Messages map[MessageStatus]int64
+	// Pacing is what is left of the context's pacing budget and what its
+	// next send waits for, or nil when it is neither paced nor
+	// restricted.
+	Pacing *PacingStats
 }
 
 // Stats counts jobs and messages by kind, status and browser context, and
@@ -441,6 +447,13 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 			if pss, err := rr.MemoryPSS(); err == nil {
 				st.Contexts[i].MemoryPSS = pss
 			}
+		}
+		if bc.Status != ContextClosed || bc.Restriction.Kind == RestrictionBanned {
+			ps, err := c.gov.stats(ctx, bc, c.contexts.get(bc.ID))
+			if err != nil {
+				return Stats{}, err
+			}
+			st.Contexts[i].Pacing = ps
 		}
 		byID[bc.ID] = &st.Contexts[i]
 	}
@@ -488,6 +501,8 @@ func newMessageCounts() map[MessageStatus]int64 {
 
 // Clean deletes the jobs that finished (completed, failed or cancelled) more
 // than olderThan ago, with their messages, and returns how many it deleted.
+// It also prunes the send ledger of the entries older than two days (and
+// the default policy's same-text window): pacing never looks further back.
 // A negative olderThan is invalid.
 func (c *Client) Clean(ctx context.Context, olderThan time.Duration) (int64, error) {
 	if olderThan < 0 {
@@ -496,6 +511,19 @@ func (c *Client) Clean(ctx context.Context, olderThan time.Duration) (int64, err
 	n, err := c.store.Clean(ctx, c.now().Add(-olderThan))
 	if err == nil && n > 0 {
 		c.log.Info("cleaned finished jobs", "jobs", n)
+	}
+	if err == nil {
+		// Pacing looks back a day at most (in the context's zone) and
+		// over its same-text window; two days and that window are kept.
+		keep := 48 * time.Hour
+		if w := c.cfg.pacing.SameTextWindow; w > 0 {
+			keep += w
+		}
+		if pruned, perr := c.store.PruneSends(ctx, c.now().Add(-keep)); perr != nil {
+			c.log.Warn("pruning the send ledger", "err", perr)
+		} else if pruned > 0 {
+			c.log.Info("pruned the send ledger", "entries", pruned)
+		}
 	}
 	return n, err
 }
@@ -512,11 +540,47 @@ func (c *Client) checkOpen() error {
 // CreateContext launches a new browser context's session in this process
 // and records it, with status disconnected until the session reports that
 // it is logged in. Its QR codes arrive through WithEventHandler.
-func (c *Client) CreateContext(ctx context.Context) (BrowserContext, error) {
+//
+// ContextPacing and ContextProxy set its pacing policy and its proxy;
+// invalid ones give a *ValidationError before anything is launched.
+func (c *Client) CreateContext(ctx context.Context, opts ...ContextOption) (BrowserContext, error) {
+	set, err := ContextSettingsOf(opts...)
+	if err != nil {
+		return BrowserContext{}, err
+	}
 	if err := c.start(); err != nil {
 		return BrowserContext{}, err
 	}
-	return c.launcher.create(ctx)
+	var bc BrowserContext
+	if set.Pacing != nil {
+		bc.Pacing = *set.Pacing
+	}
+	if set.Proxy != nil {
+		bc.Proxy = *set.Proxy
+	}
+	return c.launcher.create(ctx, bc)
+}
+
+// UpdateContext changes a browser context's settings: ContextPacing takes
+// effect within a minute in the process that holds it (at once in this
+// one), ContextProxy at the next launch of its session.
+func (c *Client) UpdateContext(ctx context.Context, id int64, opts ...ContextOption) (BrowserContext, error) {
+	set, err := ContextSettingsOf(opts...)
+	if err != nil {
+		return BrowserContext{}, err
+	}
+	bc, err := c.store.UpdateContext(ctx, id, set)
+	if err != nil {
+		return bc, err
+	}
+	if lc := c.contexts.get(id); lc != nil {
+		lc.pacer.mu.Lock()
+		lc.pacer.refreshAt = time.Time{}
+		lc.pacer.mu.Unlock()
+		bc.Session = lc.session
+	}
+	c.log.Info("browser context updated", "context", id, "proxy", MaskProxy(bc.Proxy))
+	return bc, nil
 }
 
 func defaultOwner() string {

@@ -96,27 +96,55 @@ func (p *eventPump) loop() {
 func (p *eventPump) applyStatus(ev SessionEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var e edge[ContextStatus]
+	var t *ContextTransition
 	switch ev.Status {
 	case ContextAvailable:
-		e = ctxUp
+		t = ctxUp.context(ev.ContextID, ev.At)
+		t.LoggedIn = true
 	case ContextDisconnected:
-		e = ctxDown
+		t = ctxDown.context(ev.ContextID, ev.At)
 	case ContextError:
-		e = ctxFault
+		t = ctxFault.context(ev.ContextID, ev.At)
+	case ContextRestricted:
+		// The page shows a temporary ban.
+		t = restrictContext(ev.ContextID, Restriction{Kind: RestrictionTemporary, Until: ev.At.Add(time.Hour)}, ev.At)
 	default:
 		p.log.Warn("session event with an unexpected status", "context", ev.ContextID, "status", ev.Status)
 		return
+	}
+	// A restriction that the page shows says more than the status.
+	r := restrictionOf(ev.Err, ev.At)
+	if r != nil && r.Kind != RestrictionNewChats {
+		t = restrictContext(ev.ContextID, *r, ev.At)
+	} else if r != nil {
+		t.Restriction = r
 	}
 	var (
 		ok  bool
 		err error
 	)
-	record := func() { ok, err = p.store.Apply(ctx, Step{Context: e.context(ev.ContextID, ev.At)}) }
-	if lc := p.contexts.get(ev.ContextID); lc != nil {
+	record := func() { ok, err = p.store.Apply(ctx, Step{Context: t}) }
+	lc := p.contexts.get(ev.ContextID)
+	if lc != nil {
 		lc.reportStatus(ev.Status == ContextAvailable, record)
 	} else {
 		record()
+	}
+	if err == nil && ok && t.Restriction != nil {
+		if lc != nil {
+			lc.pacer.mu.Lock()
+			lc.pacer.restriction = *t.Restriction
+			lc.pacer.mu.Unlock()
+		}
+		p.log.Warn("browser context restricted", "context", ev.ContextID, "kind", t.Restriction.Kind,
+			"until", t.Restriction.Until)
+		if p.handler != nil {
+			p.queue.push(queuedEvent{ev: SessionEvent{Type: EventRestriction, SystemID: ev.SystemID,
+				ContextID: ev.ContextID, Restriction: *t.Restriction, At: ev.At}, hostOnly: true})
+		}
+		if t.Restriction.Kind == RestrictionBanned {
+			_ = p.enq.failJobs(ctx, ev.ContextID, true)
+		}
 	}
 	if err != nil {
 		p.log.Error("recording a session status", "context", ev.ContextID, "status", ev.Status, "err", err)

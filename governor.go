@@ -183,3 +183,47 @@ func restrictionOf(err error, now time.Time) *Restriction {
 	}
 	return &r
 }
+
+// stats returns a context's pacing figures at now, or nil when it is
+// neither paced nor restricted. lc is its live context here, or nil: the
+// ledger is then read from the store.
+func (g *governor) stats(ctx context.Context, bc BrowserContext, lc *liveContext) (*PacingStats, error) {
+	now := g.now()
+	var p pacer
+	pol := g.policy
+	if bc.Pacing != nil {
+		pol = *bc.Pacing
+	}
+	p.setPolicy(pol)
+	p.firstLogin, p.restriction = bc.FirstLoginAt, bc.Restriction
+	if pol.Off() && !p.restriction.Active(now) {
+		return nil, nil
+	}
+	live := false
+	if lc != nil {
+		lc.pacer.mu.Lock()
+		if lc.pacer.loaded && !lc.pacer.policy.Off() {
+			p.sends = append([]SendRecord(nil), lc.pacer.sends...)
+			p.nextAt, live = lc.pacer.nextAt, true
+		}
+		lc.pacer.mu.Unlock()
+	}
+	if !live && !pol.Off() {
+		recs, err := g.store.Sends(ctx, bc.ID, p.retention(now))
+		if err != nil {
+			return nil, err
+		}
+		p.load(now, recs)
+		p.nextAt = time.Time{}
+		if n := len(recs); n > 0 {
+			p.nextAt = recs[n-1].At.Add(pol.MinGap)
+		}
+	}
+	b := p.budget(now)
+	d := p.decide(now, false, "\x00stats")
+	st := &PacingStats{HourLeft: b.hour, DayLeft: b.day, NewContactsLeft: b.newContacts, Wait: d.wait, Until: d.until}
+	if p.restriction.Active(now) {
+		st.Restriction = p.restriction
+	}
+	return st, nil
+}

@@ -26,12 +26,14 @@ type launcher struct {
 
 // create launches a new browser context's session and records it, with
 // status disconnected until the session reports that it is logged in.
-func (l *launcher) create(ctx context.Context) (BrowserContext, error) {
-	sess, err := l.pool.Launch(ctx, LaunchRequest{OnEvent: l.events.onEvent})
+// want holds its settings (Pacing, Proxy).
+func (l *launcher) create(ctx context.Context, want BrowserContext) (BrowserContext, error) {
+	sess, err := l.pool.Launch(ctx, LaunchRequest{Proxy: want.Proxy, OnEvent: l.events.onEvent})
 	if err != nil {
 		return BrowserContext{}, err
 	}
-	bc, err := l.store.CreateContext(ctx, BrowserContext{SystemID: sess.SystemID(), Status: ContextDisconnected})
+	bc, err := l.store.CreateContext(ctx, BrowserContext{SystemID: sess.SystemID(), Status: ContextDisconnected,
+		Pacing: want.Pacing, Proxy: want.Proxy})
 	if err != nil {
 		closeSession(l.log, l.closeTimeout, sess)
 		return BrowserContext{}, err
@@ -75,7 +77,7 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 		l.leases.release(id)
 		return bc, err
 	}
-	sess, err := l.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, OnEvent: l.events.onEvent})
+	sess, err := l.pool.Launch(ctx, LaunchRequest{SystemID: bc.SystemID, Proxy: bc.Proxy, OnEvent: l.events.onEvent})
 	if err != nil {
 		// A session that is still open elsewhere (a holder that stalled
 		// past its lease, and whose browser keeps the profile) leaves the

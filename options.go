@@ -308,6 +308,65 @@ func WithPacing(p Pacing) Option { return func(c *config) { c.pacing = p } }
 // Breaker); Breaker{} turns it off. Default: DefaultBreaker().
 func WithBreaker(b Breaker) Option { return func(c *config) { c.breaker = b } }
 
+// ContextOption configures a browser context, in CreateContext and
+// UpdateContext.
+type ContextOption func(*contextOptions)
+
+type contextOptions struct {
+	pacing    *Pacing
+	pacingSet bool
+	proxy     *string
+}
+
+// ContextPacing gives the context a pacing policy of its own, instead of
+// the Client's default (WithPacing). It is stored with the context. nil
+// puts the default back. Default: none.
+func ContextPacing(p *Pacing) ContextOption {
+	return func(o *contextOptions) {
+		o.pacingSet = true
+		o.pacing = nil
+		if p != nil {
+			c := *p
+			o.pacing = &c
+		}
+	}
+}
+
+// ContextProxy sends the context's browser through a proxy: a URL with
+// scheme http, https or socks5, a host and a port, and optional
+// credentials (socks5://user:password@host:1080). It is stored with the
+// context, and applies from the next launch of its session; "" removes
+// it. Credentials never reach a log. Default: none.
+func ContextProxy(url string) ContextOption { return func(o *contextOptions) { o.proxy = &url } }
+
+// ContextSettingsOf applies opts and returns the settings they make, for
+// Store.UpdateContext: an invalid policy or proxy gives a
+// *ValidationError (field "pacing" or "proxy").
+func ContextSettingsOf(opts ...ContextOption) (ContextSettings, error) {
+	var o contextOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	var set ContextSettings
+	if o.pacing != nil {
+		if err := o.pacing.Validate(); err != nil {
+			return set, &ValidationError{Index: -1, Field: "pacing", Err: err}
+		}
+	}
+	if o.pacingSet {
+		set.Pacing = &o.pacing
+	}
+	if o.proxy != nil {
+		if err := CheckProxy(*o.proxy); err != nil {
+			return set, &ValidationError{Index: -1, Field: "proxy", Err: err}
+		}
+		set.Proxy = o.proxy
+	}
+	return set, nil
+}
+
 // SendOption configures one call of Send or SendBulk.
 type SendOption func(*sendOptions)
 

@@ -257,3 +257,19 @@ func MaskProxy(proxy string) string {
 	}
 	return out + u.Host
 }
+
+// PacingStats is what is left of a browser context's pacing budget, and
+// what its next send waits for.
+type PacingStats struct {
+	// HourLeft, DayLeft and NewContactsLeft are the sends left in the
+	// last 60 minutes, today (warm-up included) and to new contacts
+	// today; -1 means no limit.
+	HourLeft, DayLeft, NewContactsLeft int
+	// Wait and Until say why and until when the context's next send (to a
+	// contact it knows, of a new text) would wait now; WaitNone when it
+	// would not.
+	Wait  WaitReason
+	Until time.Time
+	// Restriction is the context's restriction, when one holds.
+	Restriction Restriction
+}

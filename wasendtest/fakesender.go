@@ -65,7 +65,7 @@ type Call struct {
 
 // senderMethods are the methods of wasend.Sender, for Fail.
 var senderMethods = []string{"Send", "SendBulk", "Job", "Cancel", "Pause", "Resume", "Stats", "Clean",
-	"CreateContext", "OpenContext", "CloseContext", "Context", "Contexts", "RequestPairingCode", "Run", "Close"}
+	"CreateContext", "UpdateContext", "OpenContext", "CloseContext", "Context", "Contexts", "RequestPairingCode", "Run", "Close"}
 
 // NewFakeSender returns a FakeSender with no job and no context.
 func NewFakeSender() *FakeSender {
@@ -351,17 +351,53 @@ func (f *FakeSender) Clean(ctx context.Context, olderThan time.Duration) (int64,
 
 // CreateContext implements wasend.Sender: it returns a new context,
 // available at once, named "fake-<id>".
-func (f *FakeSender) CreateContext(ctx context.Context) (wasend.BrowserContext, error) {
+// Its options are validated as the Client validates them.
+func (f *FakeSender) CreateContext(ctx context.Context, opts ...wasend.ContextOption) (wasend.BrowserContext, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record(Call{Method: "CreateContext"}); err != nil {
 		return wasend.BrowserContext{}, err
 	}
+	bc, err := applyContextOptions(wasend.BrowserContext{}, opts)
+	if err != nil {
+		return bc, err
+	}
 	f.nextCtx++
 	now := time.Now().UTC()
-	bc := wasend.BrowserContext{ID: f.nextCtx, Status: wasend.ContextAvailable,
-		SystemID: fmt.Sprintf("fake-%d", f.nextCtx), CreatedAt: now, UpdatedAt: now}
+	bc.ID, bc.Status, bc.SystemID, bc.CreatedAt, bc.UpdatedAt = f.nextCtx, wasend.ContextAvailable,
+		fmt.Sprintf("fake-%d", f.nextCtx), now, now
 	f.contexts[bc.ID] = bc
+	return bc, nil
+}
+
+// UpdateContext implements wasend.Sender.
+func (f *FakeSender) UpdateContext(ctx context.Context, id int64, opts ...wasend.ContextOption) (wasend.BrowserContext, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	bc, err := f.contextCall(Call{Method: "UpdateContext", ContextID: id})
+	if err != nil {
+		return bc, err
+	}
+	if bc, err = applyContextOptions(bc, opts); err != nil {
+		return bc, err
+	}
+	bc.UpdatedAt = time.Now().UTC()
+	f.contexts[id] = bc
+	return bc, nil
+}
+
+// applyContextOptions applies opts to bc, validated as the Client does.
+func applyContextOptions(bc wasend.BrowserContext, opts []wasend.ContextOption) (wasend.BrowserContext, error) {
+	set, err := wasend.ContextSettingsOf(opts...)
+	if err != nil {
+		return bc, err
+	}
+	if set.Pacing != nil {
+		bc.Pacing = *set.Pacing
+	}
+	if set.Proxy != nil {
+		bc.Proxy = *set.Proxy
+	}
 	return bc, nil
 }
 
