@@ -147,7 +147,7 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		ch = &chats{all: p.all}
 		p.chats[id] = ch
 	}
-	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch}
+	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch, proxy: req.Proxy}
 	for _, n := range p.notOnWA {
 		s.setNotOnWhatsApp(n)
 	}
@@ -230,6 +230,8 @@ type chats struct {
 
 // Session is a scripted wasend.Session.
 type Session struct {
+	// proxy is the LaunchRequest's Proxy.
+	proxy string
 	id      string
 	onEvent func(wasend.SessionEvent)
 	release chan struct{}
@@ -682,3 +684,7 @@ func (s *Session) MaxConcurrent() int {
 
 // ErrScripted is a retryable error for scripts.
 var ErrScripted = errors.New("scripted: transient failure")
+
+// Proxy returns the proxy the session was launched with
+// (wasend.LaunchRequest.Proxy), or "".
+func (s *Session) Proxy() string { return s.proxy }
