@@ -518,7 +518,9 @@ func testLedgerPrune(t *testing.T, s *store) {
 func testLedgerInvalid(t *testing.T, s *store) {
 	b := s.base()
 	bc := newContext(t, s, wasend.ContextAvailable)
-	okCtx := func() *wasend.ContextTransition { return ctxStep(bc.ID, wasend.ContextAvailable, wasend.ContextBusy, b) }
+	okCtx := func() *wasend.ContextTransition {
+		return ctxStep(bc.ID, wasend.ContextAvailable, wasend.ContextBusy, b)
+	}
 	for _, c := range []struct {
 		name string
 		st   wasend.Step
