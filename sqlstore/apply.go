@@ -56,7 +56,14 @@ func (u update) stmt(q *query) *query {
 // guard_mark Mark, lookups 1, for those given). Error messages are cut to MaxErrorLength
 // bytes and WhatsApp message ids to MaxWAMessageIDLength; a Mark longer
 // than MaxGuardMarkLength, or that is not UTF-8 text without NUL, is
-// refused. A malformed step gives an error wrapping ErrInvalidStep.
+// refused. A JobTransition stores its Wait (NULL for none), so a change
+// without one clears the job's. A ContextTransition's Restriction sets the
+// three restriction columns (a zero Restriction sets them NULL), and its
+// LoggedIn sets first_login_at unless it is set. A Send is inserted into
+// the ledger, and its recipient into the contacts unless there already,
+// only when the UPDATEs all matched; a restriction reason is cut to
+// MaxErrorLength bytes, and a ledger hash longer than MaxLedgerHashLength
+// is refused. A malformed step gives an error wrapping ErrInvalidStep.
 func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	ups, ins, err := s.buildStep(st)
 	if err != nil {

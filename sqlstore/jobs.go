@@ -140,7 +140,8 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // StartedAt now for a running job; FinishedAt now for a final one.
 // Metadata is stored as JSON and comes back as encoding/json decodes it
 // into a map[string]any: numbers as float64. Delay is kept to the
-// millisecond.
+// millisecond. Wait and NotBefore are stored as given (NULL for none); an
+// unknown wait reason gives ErrInvalidInput.
 func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
 	nj, err := s.prepareJob(j)
 	if err != nil {
