@@ -24,8 +24,7 @@ func TestLedgerRows(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		s := newStore(t, b, "")
 		ctx := t.Context()
-		c, err := s.CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
-		require.NoError(t, err)
+		c := wasend.BrowserContext{ID: mustAvailable(t, s)}
 		j, err := s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindBulk,
 			Messages: []wasend.Message{{To: "+34600000001", Text: "hola"}, {To: "+34600000002", Text: "hola"}}})
 		require.NoError(t, err)
@@ -93,8 +92,7 @@ func TestLedgerConcurrentContacts(t *testing.T) {
 			require.NoError(t, err)
 			ids = append(ids, j.ID)
 		}
-		c, err := s.CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
-		require.NoError(t, err)
+		c := wasend.BrowserContext{ID: mustAvailable(t, s)}
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i, id := range ids {

@@ -67,6 +67,21 @@ func v1Rows(t *testing.T, s *sqlstore.Store, at time.Time) (contextID, jobID int
 	return 7, 11
 }
 
+// olderStore returns a store on a new database of an older schema version,
+// holding v1Rows written at the time it returns.
+func olderStore(t *testing.T, b backend, version int) (s *sqlstore.Store, at time.Time, contextID, jobID int64) {
+	t.Helper()
+	s, err := sqlstore.New(b.open(t, ""))
+	require.NoError(t, err)
+	require.NoError(t, s.MigrateTo(t.Context(), version))
+	v, err := s.MigrationVersion(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, version, v)
+	at = time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	contextID, jobID = v1Rows(t, s, at)
+	return s, at, contextID, jobID
+}
+
 // TestMigrateFromV1: a database of version 1 that holds jobs migrates to
 // the current version, and keeps every row and column as it was; the new
 // columns start empty.
@@ -74,14 +89,7 @@ func TestMigrateFromV1(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
-		s, err := sqlstore.New(b.open(t, ""))
-		require.NoError(t, err)
-		require.NoError(t, s.MigrateTo(ctx, 1))
-		v, err := s.MigrationVersion(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 1, v)
-		at := time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
-		contextID, jobID := v1Rows(t, s, at)
+		s, at, contextID, jobID := olderStore(t, b, 1)
 
 		require.NoError(t, s.Migrate(ctx))
 		checkSchema(t, s)
@@ -221,19 +229,12 @@ func TestMigrateFromV2(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
-		s, err := sqlstore.New(b.open(t, ""))
-		require.NoError(t, err)
-		require.NoError(t, s.MigrateTo(ctx, 2))
-		v, err := s.MigrationVersion(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 2, v)
-		at := time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
-		contextID, jobID := v1Rows(t, s, at)
+		s, at, contextID, jobID := olderStore(t, b, 2)
 		q := "UPDATE send_messages_jobs SET idempotency_key = 'before-v3', version = 4 WHERE id = ?"
 		if s.Dialect() == sqlstore.Postgres {
 			q = strings.Replace(q, "?", "$1", 1)
 		}
-		_, err = s.DB().ExecContext(ctx, q, jobID)
+		_, err := s.DB().ExecContext(ctx, q, jobID)
 		require.NoError(t, err)
 
 		require.NoError(t, s.Migrate(ctx))

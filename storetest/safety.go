@@ -67,13 +67,7 @@ func testSettingsCreate(t *testing.T, s *store) {
 	if off.Pacing == nil || !off.Pacing.Off() {
 		t.Fatalf("CreateContext with NoPacing: Pacing = %+v, want a policy that is off (not nil)", off.Pacing)
 	}
-	list, err := s.Contexts(t.Context())
-	if err != nil {
-		t.Fatalf("Contexts: %v", err)
-	}
-	if len(list) != 3 {
-		t.Fatalf("Contexts = %d contexts, want 3", len(list))
-	}
+	list := mustContexts(t, s, 3)
 	checkContext(t, "Contexts()[0]", list[0], plain)
 	checkContext(t, "Contexts()[1]", list[1], want)
 	checkContext(t, "Contexts()[2]", list[2], off)
@@ -115,43 +109,33 @@ func testSettingsUpdate(t *testing.T, s *store) {
 }
 
 func testSettingsInvalid(t *testing.T, s *store) {
-	badPacing := wasend.Pacing{MinGap: time.Minute, MaxGap: time.Second}
-	badZone := wasend.Pacing{Location: "Nowhere/Atlantis"}
-	for _, in := range []struct {
+	cases := []struct {
 		name   string
-		c      wasend.BrowserContext
+		pacing *wasend.Pacing
+		proxy  string
 		target error
 	}{
-		{"gap", wasend.BrowserContext{Pacing: &badPacing}, wasend.ErrInvalidPacing},
-		{"location", wasend.BrowserContext{Pacing: &badZone}, wasend.ErrInvalidPacing},
-		{"proxy scheme", wasend.BrowserContext{Proxy: "ftp://proxy.example:21"}, wasend.ErrProxy},
-		{"proxy port", wasend.BrowserContext{Proxy: "http://proxy.example"}, wasend.ErrProxy},
-	} {
-		_, err := s.CreateContext(t.Context(), in.c)
+		{"gap", &wasend.Pacing{MinGap: time.Minute, MaxGap: time.Second}, "", wasend.ErrInvalidPacing},
+		{"location", &wasend.Pacing{Location: "Nowhere/Atlantis"}, "", wasend.ErrInvalidPacing},
+		{"proxy scheme", nil, "ftp://proxy.example:21", wasend.ErrProxy},
+		{"proxy port", nil, "http://proxy.example", wasend.ErrProxy},
+		{"proxy, with a valid pacing", pacingOf(), "socks4://proxy.example:1080", wasend.ErrProxy},
+	}
+	for _, in := range cases {
+		_, err := s.CreateContext(t.Context(), wasend.BrowserContext{Pacing: in.pacing, Proxy: in.proxy})
 		checkErrorIs(t, "CreateContext with an invalid "+in.name, err, in.target)
 	}
-	list, err := s.Contexts(t.Context())
-	if err != nil {
-		t.Fatalf("Contexts: %v", err)
-	}
-	if len(list) != 0 {
-		t.Fatalf("Contexts = %d contexts after refused creations, want 0", len(list))
-	}
-	p := pacingOf()
-	c := mustContext(t, s, wasend.BrowserContext{Pacing: p, Proxy: testProxy})
-	bp, bz := &badPacing, &badZone
-	badProxy := "socks4://proxy.example:1080"
-	for _, in := range []struct {
-		name   string
-		set    wasend.ContextSettings
-		target error
-	}{
-		{"gap", wasend.ContextSettings{Pacing: &bp}, wasend.ErrInvalidPacing},
-		{"location", wasend.ContextSettings{Pacing: &bz}, wasend.ErrInvalidPacing},
-		{"proxy", wasend.ContextSettings{Proxy: &badProxy}, wasend.ErrProxy},
-		{"proxy, with a valid pacing", wasend.ContextSettings{Pacing: &p, Proxy: &badProxy}, wasend.ErrProxy},
-	} {
-		_, err := s.UpdateContext(t.Context(), c.ID, in.set)
+	mustContexts(t, s, 0)
+	c := mustContext(t, s, wasend.BrowserContext{Pacing: pacingOf(), Proxy: testProxy})
+	for _, in := range cases {
+		var set wasend.ContextSettings
+		if in.pacing != nil {
+			set.Pacing = &in.pacing
+		}
+		if in.proxy != "" {
+			set.Proxy = &in.proxy
+		}
+		_, err := s.UpdateContext(t.Context(), c.ID, set)
 		checkErrorIs(t, "UpdateContext with an invalid "+in.name, err, in.target)
 		checkContext(t, "UpdateContext with an invalid "+in.name+": nothing may change", mustGetContext(t, s, c.ID), c)
 	}

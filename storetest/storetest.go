@@ -102,6 +102,19 @@ func mustGetContext(t *testing.T, s wasend.Store, id int64) wasend.BrowserContex
 	return got
 }
 
+// mustContexts lists the contexts and fails unless there are n.
+func mustContexts(t *testing.T, s wasend.Store, n int) []wasend.BrowserContext {
+	t.Helper()
+	list, err := s.Contexts(t.Context())
+	if err != nil {
+		t.Fatalf("Contexts: %v", err)
+	}
+	if len(list) != n {
+		t.Fatalf("Contexts = %d contexts, want %d", len(list), n)
+	}
+	return list
+}
+
 func mustJob(t *testing.T, s wasend.Store, j wasend.Job) wasend.Job {
 	t.Helper()
 	got, err := s.CreateJob(t.Context(), j)
