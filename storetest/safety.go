@@ -413,8 +413,8 @@ func testLedgerOrder(t *testing.T, s *store) {
 	b := s.base()
 	c1 := newContext(t, s, wasend.ContextAvailable)
 	c2 := newContext(t, s, wasend.ContextAvailable)
-	// Appended out of order, in both contexts; an At with microseconds.
-	offsets := []time.Duration{3 * time.Second, time.Second, 5*time.Second + 123*time.Microsecond, 2 * time.Second, 4 * time.Second}
+	// Appended out of order, in both contexts; an At with milliseconds.
+	offsets := []time.Duration{3 * time.Second, time.Second, 5*time.Second + 123*time.Millisecond, 2 * time.Second, 4 * time.Second}
 	var recs []wasend.SendRecord
 	for i, d := range offsets {
 		bc := c1
@@ -432,8 +432,8 @@ func testLedgerOrder(t *testing.T, s *store) {
 	checkSends(t, s, "context 1, all", c1.ID, time.Time{}, []wasend.SendRecord{recs[0], recs[4], recs[2]})
 	checkSends(t, s, "context 1, from before the first", c1.ID, b, []wasend.SendRecord{recs[0], recs[4], recs[2]})
 	checkSends(t, s, "context 1, since is inclusive", c1.ID, b.Add(4*time.Second), []wasend.SendRecord{recs[4], recs[2]})
-	checkSends(t, s, "context 1, since a microsecond after", c1.ID, b.Add(4*time.Second+time.Microsecond), []wasend.SendRecord{recs[2]})
-	checkSends(t, s, "context 1, since the last, to the microsecond", c1.ID, b.Add(5*time.Second+123*time.Microsecond), []wasend.SendRecord{recs[2]})
+	checkSends(t, s, "context 1, since a millisecond after", c1.ID, b.Add(4*time.Second+time.Millisecond), []wasend.SendRecord{recs[2]})
+	checkSends(t, s, "context 1, since the last, to the millisecond", c1.ID, b.Add(5*time.Second+123*time.Millisecond), []wasend.SendRecord{recs[2]})
 	checkSends(t, s, "context 1, after the last", c1.ID, b.Add(6*time.Second), nil)
 	checkSends(t, s, "context 2, all", c2.ID, time.Time{}, []wasend.SendRecord{recs[1], recs[3]})
 	checkSends(t, s, "context 2, since in another zone", c2.ID, b.Add(2*time.Second).In(time.FixedZone("UTC-3", -3*3600)), []wasend.SendRecord{recs[3]})
