@@ -56,14 +56,21 @@ func (u update) stmt(q *query) *query {
 // guard_mark Mark, lookups 1, for those given). Error messages are cut to MaxErrorLength
 // bytes and WhatsApp message ids to MaxWAMessageIDLength; a Mark longer
 // than MaxGuardMarkLength, or that is not UTF-8 text without NUL, is
-// refused. A malformed step gives an error wrapping ErrInvalidStep.
+// refused. A JobTransition stores its Wait (NULL for none), so a change
+// without one clears the job's. A ContextTransition's Restriction sets the
+// three restriction columns (a zero Restriction sets them NULL), and its
+// LoggedIn sets first_login_at unless it is set. A Send is inserted into
+// the ledger, and its recipient into the contacts unless there already,
+// only when the UPDATEs all matched; a restriction reason is cut to
+// MaxErrorLength bytes, and a ledger hash longer than MaxLedgerHashLength
+// is refused. A malformed step gives an error wrapping ErrInvalidStep.
 func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
-	ups, err := s.buildStep(st)
+	ups, ins, err := s.buildStep(st)
 	if err != nil {
 		return false, err
 	}
 	switch {
-	case len(ups) == 1 && !ups[0].any:
+	case len(ups) == 1 && !ups[0].any && len(ins) == 0:
 		n, err := s.exec(ctx, s.db, ups[0].stmt(s.d.query()))
 		if err != nil {
 			return false, fail(ctx, "apply", err)
@@ -74,9 +81,9 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
 	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)):
-		return s.applyOne(ctx, ups)
+		return s.applyOne(ctx, ups, ins)
 	}
-	return s.applyTx(ctx, ups)
+	return s.applyTx(ctx, ups, ins)
 }
 
 // movesMessages reports whether a job transition moves its job's messages
@@ -85,8 +92,9 @@ func movesMessages(t *wasend.JobTransition) bool {
 	return t != nil && (t.PendingMessagesTo != "" || t.UnconfirmedMessagesTo != "")
 }
 
-// applyTx runs a step's UPDATEs in a transaction.
-func (s *Store) applyTx(ctx context.Context, ups []update) (bool, error) {
+// applyTx runs a step's UPDATEs in a transaction, and then, if they all
+// matched, its INSERTs.
+func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fail(ctx, "apply", err)
@@ -111,6 +119,11 @@ func (s *Store) applyTx(ctx context.Context, ups []update) (bool, error) {
 		}
 		return false, nil
 	}
+	for _, in := range ins {
+		if _, err := s.exec(ctx, tx, in.stmt(s.d.query(), "")); err != nil {
+			return false, fail(ctx, "apply", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fail(ctx, "apply: commit", err)
 	}
@@ -121,8 +134,9 @@ func (s *Store) applyTx(ctx context.Context, ups []update) (bool, error) {
 // first WITH queries lock the rows that match their conditions, and the
 // UPDATEs run only if each found its row. A statement is atomic, so it
 // needs no transaction: one round trip instead of one per UPDATE plus
-// BEGIN and COMMIT.
-func (s *Store) applyOne(ctx context.Context, ups []update) (bool, error) {
+// BEGIN and COMMIT. Its INSERTs are WITH queries too, that insert only if
+// each UPDATE found its row.
+func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert) (bool, error) {
 	// The rows are locked in the order of ups, as in applyTx, so that the
 	// two never deadlock each other: AND evaluates its terms in order, and
 	// stops at the first false one.
@@ -146,6 +160,11 @@ func (s *Store) applyOne(ctx context.Context, ups []update) (bool, error) {
 		q.w(" WHERE ")
 		u.where(q)
 		q.w(" AND (SELECT v FROM ok) RETURNING 1)")
+	}
+	for i, in := range ins {
+		q.w(fmt.Sprintf(", i%d AS (", i))
+		in.stmt(q, "(SELECT v FROM ok)")
+		q.w(")")
 	}
 	q.w(" SELECT (SELECT v FROM ok)")
 	for i := range ups {
@@ -201,10 +220,11 @@ func (s *Store) matches(ctx context.Context, tx *sql.Tx, u update) (bool, error)
 	return n == 1, nil
 }
 
-// buildStep validates a step and builds its UPDATEs, in the order they run.
-func (s *Store) buildStep(st wasend.Step) ([]update, error) {
+// buildStep validates a step and builds its UPDATEs, in the order they run,
+// and the INSERTs of its send record.
+func (s *Store) buildStep(st wasend.Step) ([]update, []insert, error) {
 	if st.Job == nil && st.Message == nil && st.Context == nil {
-		return nil, badStep("no transition")
+		return nil, nil, badStep("no transition")
 	}
 	now := s.clock(time.Time{})
 	at := func(t time.Time) time.Time {
@@ -217,14 +237,14 @@ func (s *Store) buildStep(st wasend.Step) ([]update, error) {
 	if t := st.Job; t != nil {
 		u, err := s.jobUpdate(t, at(t.At))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ups = append(ups, u)
 	}
 	if t := st.Message; t != nil {
 		u, err := s.messageUpdate(t, at(t.At))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ups = append(ups, u)
 	}
@@ -234,11 +254,18 @@ func (s *Store) buildStep(st wasend.Step) ([]update, error) {
 	if t := st.Context; t != nil {
 		u, err := s.contextUpdate(t, at(t.At))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ups = append(ups, u)
 	}
-	return ups, nil
+	var ins []insert
+	if r := st.Send; r != nil {
+		var err error
+		if ins, err = s.sendInserts(r, at(r.At)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ups, ins, nil
 }
 
 func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error) {
@@ -273,6 +300,8 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 		return update{}, badStep("message status %q", t.PendingMessagesTo)
 	case t.UnconfirmedMessagesTo != "" && !t.UnconfirmedMessagesTo.Valid():
 		return update{}, badStep("message status %q", t.UnconfirmedMessagesTo)
+	case !t.Wait.Valid():
+		return update{}, badStep("wait reason %q", t.Wait)
 	}
 	set := func(q *query) {
 		q.w("UPDATE ", s.d.byID("send_messages_jobs"), " SET send_messages_jobs_status_id = ").a(to)
@@ -290,6 +319,8 @@ func (s *Store) jobUpdate(t *wasend.JobTransition, at time.Time) (update, error)
 			q.w(", finished_at = NULL")
 		}
 		q.w(", version = version + 1")
+		// Every change stores the wait reason: one without it clears it.
+		q.w(", wait_reason = ").a(nullString(string(t.Wait)))
 		if t.AddAttempt {
 			q.w(", attempts = attempts + 1")
 		}
@@ -455,9 +486,21 @@ func (s *Store) contextUpdate(t *wasend.ContextTransition, at time.Time) (update
 	if !ok {
 		return update{}, badStep("context status %q", t.To)
 	}
+	if r := t.Restriction; r != nil && !r.Kind.Valid() {
+		return update{}, badStep("restriction kind %q", r.Kind)
+	}
 	set := func(q *query) {
 		q.w("UPDATE ", s.d.byID("browser_context"), " SET browser_context_status_id = ").a(to)
-		q.w(", updated_at = ").a(s.d.timeArg(at))
+		ts := q.shared(s.d.timeArg(at))
+		q.w(", updated_at = ", ts())
+		if r := t.Restriction; r != nil {
+			q.w(", restriction_kind = ").a(nullString(string(r.Kind)))
+			q.w(", restricted_until = ").a(s.d.nullTimeArg(r.Until))
+			q.w(", restriction_reason = ").a(nullString(cleanText(r.Reason, MaxErrorLength)))
+		}
+		if t.LoggedIn {
+			q.w(", first_login_at = COALESCE(first_login_at, ", ts(), ")")
+		}
 	}
 	where := func(q *query) {
 		q.w("id = ").a(t.ID).w(" AND ").in("browser_context_status_id", from)

@@ -3,19 +3,26 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wasend/wasend"
 )
 
-const contextColumns = "id, browser_context_status_id, browser_system_id, created_at, updated_at"
+const contextColumns = "id, browser_context_status_id, browser_system_id, created_at, updated_at, " +
+	"restriction_kind, restricted_until, restriction_reason, first_login_at, pacing, proxy"
 
 // CreateContext implements wasend.Store. The status defaults to
 // disconnected, CreatedAt (and so UpdatedAt) to now, and an empty SystemID
 // is stored as NULL. A SystemID already taken gives an error wrapping
-// wasend.ErrDuplicateContext.
+// wasend.ErrDuplicateContext. Pacing is stored as JSON (NULL when nil) and
+// Proxy as text (NULL when empty); an invalid policy gives an error
+// wrapping wasend.ErrInvalidPacing, an invalid proxy one wrapping
+// wasend.ErrProxy. The restriction and FirstLoginAt start empty: only
+// Apply sets them.
 func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (wasend.BrowserContext, error) {
 	if c.Status == "" {
 		c.Status = wasend.ContextDisconnected
@@ -27,11 +34,18 @@ func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (was
 	if !utf8.ValidString(c.SystemID) || utf8.RuneCountInString(c.SystemID) > MaxSystemIDLength {
 		return wasend.BrowserContext{}, invalid("browser system id: not UTF-8 or longer than %d characters", MaxSystemIDLength)
 	}
+	pacing, err := pacingArg(c.Pacing)
+	if err != nil {
+		return wasend.BrowserContext{}, err
+	}
+	if err := wasend.CheckProxy(c.Proxy); err != nil {
+		return wasend.BrowserContext{}, err
+	}
 	now := s.clock(c.CreatedAt)
-	q := s.d.query().w("INSERT INTO browser_context (browser_context_status_id, browser_system_id, created_at, updated_at) VALUES (")
+	q := s.d.query().w("INSERT INTO browser_context (browser_context_status_id, browser_system_id, created_at, updated_at, pacing, proxy) VALUES (")
 	q.a(sid).w(", ").a(nullString(c.SystemID)).w(", ")
 	ts := q.shared(s.d.timeArg(now))
-	q.w(ts(), ", ", ts(), ")")
+	q.w(ts(), ", ", ts(), ", ").a(pacing).w(", ").a(nullString(c.Proxy)).w(")")
 	id, err := s.insertID(ctx, s.db, q)
 	if err != nil {
 		if c.SystemID != "" && ctx.Err() == nil && s.systemIDTaken(ctx, c.SystemID) {
@@ -39,7 +53,59 @@ func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (was
 		}
 		return wasend.BrowserContext{}, fail(ctx, "create context", err)
 	}
-	return wasend.BrowserContext{ID: id, Status: c.Status, SystemID: c.SystemID, CreatedAt: now, UpdatedAt: now}, nil
+	return wasend.BrowserContext{ID: id, Status: c.Status, SystemID: c.SystemID, CreatedAt: now, UpdatedAt: now,
+		Pacing: clonePacing(c.Pacing), Proxy: c.Proxy}, nil
+}
+
+// pacingArg validates a pacing policy and returns it as the argument of
+// the pacing column: JSON text, or NULL for nil.
+func pacingArg(p *wasend.Pacing) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", wasend.ErrInvalidPacing, err)
+	}
+	return string(b), nil
+}
+
+func clonePacing(p *wasend.Pacing) *wasend.Pacing {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
+// UpdateContext implements wasend.Store. It validates the settings as
+// CreateContext does, changes those given and updated_at, and returns the
+// context as it reads it back.
+func (s *Store) UpdateContext(ctx context.Context, id int64, set wasend.ContextSettings) (wasend.BrowserContext, error) {
+	q := s.d.query().w("UPDATE ", s.d.byID("browser_context"), " SET updated_at = ").a(s.d.timeArg(s.clock(time.Time{})))
+	if set.Pacing != nil {
+		pacing, err := pacingArg(*set.Pacing)
+		if err != nil {
+			return wasend.BrowserContext{}, err
+		}
+		q.w(", pacing = ").a(pacing)
+	}
+	if set.Proxy != nil {
+		if err := wasend.CheckProxy(*set.Proxy); err != nil {
+			return wasend.BrowserContext{}, err
+		}
+		q.w(", proxy = ").a(nullString(*set.Proxy))
+	}
+	q.w(" WHERE id = ").a(id)
+	// A missing id changes no row, and neither does, on MySQL, a change
+	// to the values the row has: Context tells the two apart.
+	if _, err := s.exec(ctx, s.db, q); err != nil {
+		return wasend.BrowserContext{}, fail(ctx, "update context", err)
+	}
+	return s.Context(ctx, id)
 }
 
 // systemIDTaken tells, after a failed insert, whether the failure was the
@@ -137,8 +203,11 @@ func (s *Store) scanContext(rows *sql.Rows) (wasend.BrowserContext, error) {
 		c   wasend.BrowserContext
 		sid int64
 		sys sql.NullString
+		// The restriction's kind and reason, the pacing and the proxy.
+		kind, reason, pacing, proxy sql.NullString
 	)
-	if err := rows.Scan(&c.ID, &sid, &sys, s.d.scanTime(&c.CreatedAt), s.d.scanTime(&c.UpdatedAt)); err != nil {
+	if err := rows.Scan(&c.ID, &sid, &sys, s.d.scanTime(&c.CreatedAt), s.d.scanTime(&c.UpdatedAt),
+		&kind, s.d.scanTime(&c.Restriction.Until), &reason, s.d.scanTime(&c.FirstLoginAt), &pacing, &proxy); err != nil {
 		return c, err
 	}
 	st, err := contextStatusOf(sid)
@@ -146,5 +215,13 @@ func (s *Store) scanContext(rows *sql.Rows) (wasend.BrowserContext, error) {
 		return c, err
 	}
 	c.Status, c.SystemID = st, sys.String
+	c.Restriction.Kind, c.Restriction.Reason = wasend.RestrictionKind(kind.String), reason.String
+	c.Proxy = proxy.String
+	if pacing.Valid {
+		c.Pacing = new(wasend.Pacing)
+		if err := json.Unmarshal([]byte(pacing.String), c.Pacing); err != nil {
+			return c, fmt.Errorf("context %d: pacing: %w", c.ID, err)
+		}
+	}
 	return c, nil
 }

@@ -64,7 +64,11 @@
 //
 // Version 1 created the tables. Version 2 added the columns of
 // exactly-once sending: lookups, guard_since and guard_mark on messages,
-// and idempotency_key, with its unique index, on jobs. Rows of version 1
+// and idempotency_key, with its unique index, on jobs. Version 3 added
+// what keeps an account safe: the context status restricted (id 6), the
+// restriction, first login, pacing and proxy columns of browser_context,
+// wait_reason and not_before on jobs, and the tables browser_context_sends
+// (the send ledger) and browser_context_contacts. Rows of older versions
 // keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
@@ -73,18 +77,24 @@
 //
 //   - browser_context_status and send_messages_jobs_status: the statuses,
 //     with fixed ids (available 1, busy 2, disconnected 3, error 4, closed
-//     5; pending 1, running 2, completed 3, failed 4, paused 5, cancelled
-//     6), a unique slug and a description. Migrate seeds them.
+//     5, restricted 6; pending 1, running 2, completed 3, failed 4, paused
+//     5, cancelled 6), a unique slug and a description. Migrate seeds them.
 //   - browser_context: id, browser_context_status_id, browser_system_id
-//     (unique, NULL when empty), created_at, updated_at.
+//     (unique, NULL when empty), created_at, updated_at, restriction_kind,
+//     restricted_until and restriction_reason (the restriction in force or
+//     the last one, all NULL for none; the reason is cut to MaxErrorLength
+//     bytes), first_login_at, pacing (the wasend.Pacing as JSON text, NULL
+//     for the Client's default) and proxy (text, NULL when empty).
 //   - send_messages_jobs: id, browser_context_id, send_messages_jobs_status_id,
 //     kind ('single' or 'bulk'), delay_ms, metadata (JSON, NULL when nil),
 //     attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind,
 //     error_message, created_at, updated_at, started_at, finished_at,
 //     idempotency_key (up to 255 bytes, NULL when empty; VARBINARY on MySQL,
-//     whose utf8mb4_bin would pad 'k' to equal 'k '); indexed on (status,
-//     next_run_at), (browser_context_id, status) and finished_at, and
-//     unique on idempotency_key (NULLs repeat).
+//     whose utf8mb4_bin would pad 'k' to equal 'k '), version, wait_reason
+//     (the wasend.WaitReason, NULL for none) and not_before (NULL for
+//     none); indexed on (status, next_run_at), (browser_context_id,
+//     status) and finished_at, and unique on idempotency_key (NULLs
+//     repeat).
 //   - send_messages_jobs_messages: id, send_messages_job_id (deleted with its
 //     job), position (unique per job), to_phone, body (up to 65,536
 //     characters of any size: MEDIUMTEXT on MySQL), status (the slug:
@@ -92,6 +102,15 @@
 //     attempts, attempted_at, sent_at, wa_message_id, error_kind,
 //     error_message, created_at, updated_at, lookups, guard_since and
 //     guard_mark (up to MaxGuardMarkLength bytes: TEXT on MySQL).
+//   - browser_context_sends, the send ledger: id, browser_context_id,
+//     sent_at, recipient_hash and text_hash (up to MaxLedgerHashLength
+//     bytes; text_hash NULL when empty), new_contact; indexed on
+//     (browser_context_id, sent_at), which Sends reads, and on sent_at,
+//     which PruneSends deletes by. It holds no phone number and no text.
+//   - browser_context_contacts: browser_context_id, recipient_hash and
+//     first_sent_at, keyed on (browser_context_id, recipient_hash). Apply
+//     inserts a contact with its send (INSERT ... ON CONFLICT DO NOTHING,
+//     INSERT IGNORE, INSERT OR IGNORE); PruneSends never deletes one.
 //
 // MySQL tables are InnoDB, utf8mb4 with a binary collation, so that
 // browser_system_id compares exactly as on the other databases. Tables of
@@ -140,7 +159,11 @@
 // UPDATEs, in one statement too) and checks that each matched its row.
 // PendingMessagesTo and UnconfirmedMessagesTo are one UPDATE with a CASE
 // on the status, so that both read the statuses as the step's Message
-// left them.
+// left them. A step's Send adds two INSERTs (the ledger entry and the
+// contact) that run only when every UPDATE matched: after them in the
+// transaction, or, in PostgreSQL's one statement, as WITH queries on the
+// same check. A step without a Send runs no statement more than before;
+// Restriction and LoggedIn are columns of the context's UPDATE.
 // MySQL reports an UPDATE that changed no value as touching no row; the
 // store then checks the condition with SELECT ... FOR UPDATE in the same
 // transaction, so such a step still reports true. UPDATEs by id force the

@@ -30,7 +30,7 @@ func jobColumns(metadata string) string {
 }
 
 const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.enqueued_at, j.error_kind, j.error_message, " +
-	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version"
+	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version, j.wait_reason, j.not_before"
 
 const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
 	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark"
@@ -53,6 +53,9 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	sid, ok := jobStatusID(j.Status)
 	if !ok {
 		return newJob{}, invalid("job status %q", j.Status)
+	}
+	if !j.Wait.Valid() {
+		return newJob{}, invalid("wait reason %q", j.Wait)
 	}
 	if j.Attempts < 0 || j.MaxAttempts < 0 {
 		return newJob{}, invalid("negative attempts")
@@ -96,6 +99,7 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	}
 	j.NextRunAt, j.EnqueuedAt = norm(j.NextRunAt), norm(j.EnqueuedAt)
 	j.StartedAt, j.FinishedAt = norm(j.StartedAt), norm(j.FinishedAt)
+	j.NotBefore = norm(j.NotBefore)
 	j.Delay = j.Delay.Truncate(time.Millisecond)
 	j.Error = cleanText(j.Error, MaxErrorLength)
 	if j.Metadata != nil {
@@ -136,7 +140,8 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // StartedAt now for a running job; FinishedAt now for a final one.
 // Metadata is stored as JSON and comes back as encoding/json decodes it
 // into a map[string]any: numbers as float64. Delay is kept to the
-// millisecond.
+// millisecond. Wait and NotBefore are stored as given (NULL for none); an
+// unknown wait reason gives ErrInvalidInput.
 func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
 	nj, err := s.prepareJob(j)
 	if err != nil {
@@ -210,7 +215,7 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 	q := s.d.query()
 	q.w("INSERT INTO send_messages_jobs (browser_context_id, send_messages_jobs_status_id, kind, delay_ms, metadata, ",
 		"attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind, error_message, created_at, updated_at, ",
-		"started_at, finished_at, idempotency_key) SELECT c.id, ")
+		"started_at, finished_at, idempotency_key, wait_reason, not_before) SELECT c.id, ")
 	cast := func(v any, typ string) {
 		q.a(v)
 		if s.d.name == Postgres {
@@ -239,9 +244,11 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 	}
 	cast(s.d.nullTimeArg(j.StartedAt), "timestamptz")
 	cast(s.d.nullTimeArg(j.FinishedAt), "timestamptz")
-	q.a(nullString(j.IdempotencyKey))
+	cast(nullString(j.IdempotencyKey), "varchar")
+	cast(nullString(string(j.Wait)), "varchar")
+	q.a(s.d.nullTimeArg(j.NotBefore))
 	if s.d.name == Postgres {
-		q.w("::varchar")
+		q.w("::timestamptz")
 	}
 	q.w(" FROM browser_context c WHERE c.id = ").a(j.ContextID)
 	q.w(" AND c.browser_context_status_id NOT IN (").a(refusedStatuses[0]).w(", ").a(refusedStatuses[1]).w(")")
@@ -562,6 +569,7 @@ type jobRow struct {
 	errorKind sql.NullString
 	errorMsg  sql.NullString
 	key       sql.NullString
+	wait      sql.NullString
 }
 
 func (s *Store) jobDest(r *jobRow) []any {
@@ -569,7 +577,7 @@ func (s *Store) jobDest(r *jobRow) []any {
 	return []any{&j.ID, &j.ContextID, &r.statusID, &r.kind, &r.delayMS, &r.metadata,
 		&j.Attempts, &j.MaxAttempts, &r.claim, s.d.scanTime(&j.NextRunAt), s.d.scanTime(&j.EnqueuedAt),
 		&r.errorKind, &r.errorMsg, s.d.scanTime(&j.CreatedAt), s.d.scanTime(&j.UpdatedAt),
-		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key, &j.Version}
+		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key, &j.Version, &r.wait, s.d.scanTime(&j.NotBefore)}
 }
 
 func (r *jobRow) job() (wasend.Job, error) {
@@ -581,7 +589,7 @@ func (r *jobRow) job() (wasend.Job, error) {
 	j.Status, j.Kind = st, wasend.JobKind(r.kind)
 	j.Delay = time.Duration(r.delayMS) * time.Millisecond
 	j.Claim, j.ErrorKind, j.Error = r.claim.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
-	j.IdempotencyKey = r.key.String
+	j.IdempotencyKey, j.Wait = r.key.String, wasend.WaitReason(r.wait.String)
 	if r.metadata != nil {
 		if err := json.Unmarshal(r.metadata, &j.Metadata); err != nil {
 			return j, fmt.Errorf("job %d: metadata: %w", j.ID, err)

@@ -70,7 +70,7 @@ func openN(t *testing.T, b backend, n int) []*sql.DB {
 }
 
 var (
-	wantContextStatuses = []string{"available", "busy", "disconnected", "error", "closed"}
+	wantContextStatuses = []string{"available", "busy", "disconnected", "error", "closed", "restricted"}
 	wantJobStatuses     = []string{"pending", "running", "completed", "failed", "paused", "cancelled"}
 )
 

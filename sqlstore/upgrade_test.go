@@ -67,6 +67,21 @@ func v1Rows(t *testing.T, s *sqlstore.Store, at time.Time) (contextID, jobID int
 	return 7, 11
 }
 
+// olderStore returns a store on a new database of an older schema version,
+// holding v1Rows written at the time it returns.
+func olderStore(t *testing.T, b backend, version int) (s *sqlstore.Store, at time.Time, contextID, jobID int64) {
+	t.Helper()
+	s, err := sqlstore.New(b.open(t, ""))
+	require.NoError(t, err)
+	require.NoError(t, s.MigrateTo(t.Context(), version))
+	v, err := s.MigrationVersion(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, version, v)
+	at = time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	contextID, jobID = v1Rows(t, s, at)
+	return s, at, contextID, jobID
+}
+
 // TestMigrateFromV1: a database of version 1 that holds jobs migrates to
 // the current version, and keeps every row and column as it was; the new
 // columns start empty.
@@ -74,14 +89,7 @@ func TestMigrateFromV1(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
-		s, err := sqlstore.New(b.open(t, ""))
-		require.NoError(t, err)
-		require.NoError(t, s.MigrateTo(ctx, 1))
-		v, err := s.MigrationVersion(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 1, v)
-		at := time.Date(2026, 5, 6, 7, 8, 9, 123456000, time.UTC)
-		contextID, jobID := v1Rows(t, s, at)
+		s, at, contextID, jobID := olderStore(t, b, 1)
 
 		require.NoError(t, s.Migrate(ctx))
 		checkSchema(t, s)
@@ -144,34 +152,37 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 	t.Parallel()
 	b := backends[1]
 	require.Equal(t, sqlstore.MySQL, b.dialect)
-	stmts := func(s *sqlstore.Store) []string {
-		st, err := s.MigrationStatements(2)
+	stmts := func(s *sqlstore.Store, version int) []string {
+		st, err := s.MigrationStatements(version)
 		require.NoError(t, err)
 		require.NotEmpty(t, st)
 		return st
 	}
-	for _, applied := range []int{1, len(stmts(newStore(t, b, "")))} {
-		t.Run(fmt.Sprintf("%d statements applied", applied), func(t *testing.T) {
-			t.Parallel()
-			ctx := t.Context()
-			s, err := sqlstore.New(b.open(t, ""))
-			require.NoError(t, err)
-			require.NoError(t, s.MigrateTo(ctx, 1))
-			for _, st := range stmts(s)[:applied] {
-				_, err := s.DB().ExecContext(ctx, st)
-				require.NoError(t, err, st)
-			}
-			v, err := s.MigrationVersion(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, v)
-			require.NoError(t, s.Migrate(ctx))
-			checkSchema(t, s)
-			c, err := s.CreateContext(ctx, wasend.BrowserContext{})
-			require.NoError(t, err)
-			_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
-				Messages: []wasend.Message{{To: "+1", Text: "x"}}})
-			require.NoError(t, err)
-		})
+	for version := 2; version <= sqlstore.SchemaVersion; version++ {
+		for _, applied := range []int{1, len(stmts(newStore(t, b, ""), version))} {
+			t.Run(fmt.Sprintf("version %d, %d statements applied", version, applied), func(t *testing.T) {
+				t.Parallel()
+				ctx := t.Context()
+				s, err := sqlstore.New(b.open(t, ""))
+				require.NoError(t, err)
+				require.NoError(t, s.MigrateTo(ctx, version-1))
+				for _, st := range stmts(s, version)[:applied] {
+					_, err := s.DB().ExecContext(ctx, st)
+					require.NoError(t, err, st)
+				}
+				v, err := s.MigrationVersion(ctx)
+				require.NoError(t, err)
+				require.Equal(t, version-1, v)
+				require.NoError(t, s.Migrate(ctx))
+				checkSchema(t, s)
+				c, err := s.CreateContext(ctx, wasend.BrowserContext{Proxy: "http://proxy.example:3128"})
+				require.NoError(t, err)
+				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
+					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+				require.NoError(t, err)
+				useV3(t, s, c.ID)
+			})
+		}
 	}
 	// Other errors still stop Migrate.
 	s, err := sqlstore.New(b.open(t, ""))
@@ -180,4 +191,78 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 	_, err = s.DB().ExecContext(t.Context(), "DROP TABLE send_messages_jobs_messages")
 	require.NoError(t, err)
 	require.ErrorIs(t, s.Migrate(t.Context()), wasend.ErrStore)
+}
+
+// useV3 uses what version 3 added on a context of a migrated database: the
+// restricted status, the restriction and first login, the send ledger and
+// the contacts.
+func useV3(t *testing.T, s *sqlstore.Store, contextID int64) {
+	t.Helper()
+	ctx := t.Context()
+	bc, err := s.Context(ctx, contextID)
+	require.NoError(t, err)
+	at := time.Date(2026, 7, 8, 9, 10, 11, 0, time.UTC)
+	r := wasend.Restriction{Kind: wasend.RestrictionTemporary, Until: at.Add(24 * time.Hour), Reason: "code 101"}
+	send := wasend.SendRecord{ContextID: contextID, At: at, Recipient: wasend.HashRecipient("+1"), TextHash: wasend.HashText("x"), NewContact: true}
+	ok, err := s.Apply(ctx, wasend.Step{Context: &wasend.ContextTransition{ID: contextID, From: []wasend.ContextStatus{bc.Status},
+		To: wasend.ContextRestricted, Restriction: &r, LoggedIn: true, At: at}, Send: &send})
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := s.Context(ctx, contextID)
+	require.NoError(t, err)
+	require.Equal(t, wasend.ContextRestricted, got.Status)
+	require.Equal(t, r, got.Restriction)
+	require.Equal(t, at, got.FirstLoginAt)
+	sends, err := s.Sends(ctx, contextID, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, []wasend.SendRecord{send}, sends)
+	contacted, err := s.Contacted(ctx, contextID, send.Recipient)
+	require.NoError(t, err)
+	require.True(t, contacted)
+}
+
+// TestMigrateFromV2: a database of version 2 that holds a context and jobs
+// (one with an idempotency key) migrates to the current version and keeps
+// them; the new columns start empty (no restriction, login, pacing, proxy,
+// wait or NotBefore), and what version 3 added works on the old rows.
+func TestMigrateFromV2(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, at, contextID, jobID := olderStore(t, b, 2)
+		q := "UPDATE send_messages_jobs SET idempotency_key = 'before-v3', version = 4 WHERE id = ?"
+		if s.Dialect() == sqlstore.Postgres {
+			q = strings.Replace(q, "?", "$1", 1)
+		}
+		_, err := s.DB().ExecContext(ctx, q, jobID)
+		require.NoError(t, err)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		bc, err := s.Context(ctx, contextID)
+		require.NoError(t, err)
+		require.Equal(t, wasend.BrowserContext{ID: contextID, Status: wasend.ContextAvailable, SystemID: "profile-7",
+			CreatedAt: at, UpdatedAt: at}, bc)
+		j, err := s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, "before-v3", j.IdempotencyKey)
+		require.Equal(t, int64(4), j.Version)
+		require.Equal(t, wasend.WaitNone, j.Wait)
+		require.True(t, j.NotBefore.IsZero())
+		require.Len(t, j.Messages, 4)
+		_, err = s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle, IdempotencyKey: "before-v3",
+			Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+		require.ErrorIs(t, err, wasend.ErrJobExists)
+
+		ok, err := s.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: jobID, From: []wasend.JobStatus{wasend.JobRunning},
+			To: wasend.JobPending, Wait: wasend.WaitDailyCap, NextRunAt: at.Add(time.Hour), At: at.Add(time.Minute)}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		j, err = s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, wasend.WaitDailyCap, j.Wait)
+		require.Equal(t, int64(5), j.Version)
+		useV3(t, s, contextID)
+	})
 }

@@ -500,6 +500,10 @@ func testApplyInvalid(t *testing.T, s *store) {
 		{"context: unknown To", wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: "bogus"}}},
 		{"valid job, invalid message", wasend.Step{Job: okJob(), Message: &wasend.MessageTransition{ID: mid, To: wasend.MessageSending}}},
 		{"valid job, invalid context", wasend.Step{Job: okJob(), Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: "bogus"}}},
+		{"job: unknown Wait", wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused, Wait: "bogus"}}},
+		{"context: unknown restriction kind", wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: wasend.ContextRestricted,
+			Restriction: &wasend.Restriction{Kind: "bogus"}}}},
+		{"valid job, send without a recipient", wasend.Step{Job: okJob(), Send: &wasend.SendRecord{ContextID: bc.ID}}},
 	}
 	before := takeSnapshot(t, s, j.ID, bc.ID)
 	for _, c := range cases {

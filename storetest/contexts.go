@@ -61,13 +61,7 @@ func testContextList(t *testing.T, s *store) {
 		}
 		want = append(want, c)
 	}
-	list, err = s.Contexts(t.Context())
-	if err != nil {
-		t.Fatalf("Contexts: %v", err)
-	}
-	if len(list) != len(want) {
-		t.Fatalf("Contexts = %d contexts, want %d", len(list), len(want))
-	}
+	list = mustContexts(t, s, len(want))
 	for i := range want {
 		checkContext(t, fmt.Sprintf("Contexts()[%d]", i), list[i], want[i])
 	}
@@ -80,13 +74,7 @@ func testContextDuplicateSystemID(t *testing.T, s *store) {
 	// Contexts without a system id never collide.
 	mustContext(t, s, wasend.BrowserContext{})
 	mustContext(t, s, wasend.BrowserContext{})
-	list, err := s.Contexts(t.Context())
-	if err != nil {
-		t.Fatalf("Contexts: %v", err)
-	}
-	if len(list) != 3 {
-		t.Fatalf("Contexts = %d contexts, want 3", len(list))
-	}
+	list := mustContexts(t, s, 3)
 	checkContext(t, "first context", list[0], first)
 }
 

@@ -220,6 +220,13 @@ func callAll(t *testing.T, s wasend.Store, ctx context.Context, bc wasend.Browse
 	_, errs["Apply"] = s.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: j.ID, From: pending, To: wasend.JobPaused}})
 	_, errs["Counts"] = s.Counts(ctx)
 	_, errs["Clean"] = s.Clean(ctx, time.Now())
+	proxy := ""
+	_, errs["UpdateContext"] = s.UpdateContext(ctx, bc.ID, wasend.ContextSettings{Proxy: &proxy})
+	_, errs["Apply with a Send"] = s.Apply(ctx, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID, From: available, To: wasend.ContextBusy},
+		Send: send(bc.ID, "+1", time.Time{}, true)})
+	_, errs["Sends"] = s.Sends(ctx, bc.ID, time.Time{})
+	_, errs["Contacted"] = s.Contacted(ctx, bc.ID, wasend.HashRecipient("+1"))
+	_, errs["PruneSends"] = s.PruneSends(ctx, time.Now())
 	return errs
 }
 

@@ -30,7 +30,13 @@
 // kept byte for byte: see Texts, metadata), idempotency keys (also under
 // concurrent creation), Apply (each field of each transition, its
 // conditions, its atomicity across job, message and context, and races
-// between claimers), Counts, Clean, and the context errors of every method.
+// between claimers), Counts, Clean, the context errors of every method, and
+// account safety: context settings (Pacing and Proxy through CreateContext,
+// UpdateContext, Context and Contexts, and their validation), the
+// restriction and first login that context transitions store, the
+// restricted status, a job's Wait (cleared by a change without it) and
+// NotBefore, and the send ledger (a Send is recorded only when its step
+// applies; Sends' order and bound; PruneSends, which keeps the contacts).
 //
 // # What it assumes
 //

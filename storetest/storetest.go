@@ -57,6 +57,9 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 		{"Counts", countTests},
 		{"Clean", cleanTests},
 		{"Errors", errorTests},
+		{"Settings", settingsTests},
+		{"Safety", safetyTests},
+		{"Ledger", ledgerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -97,6 +100,19 @@ func mustGetContext(t *testing.T, s wasend.Store, id int64) wasend.BrowserContex
 		t.Fatalf("Context(%d): %v", id, err)
 	}
 	return got
+}
+
+// mustContexts lists the contexts and fails unless there are n.
+func mustContexts(t *testing.T, s wasend.Store, n int) []wasend.BrowserContext {
+	t.Helper()
+	list, err := s.Contexts(t.Context())
+	if err != nil {
+		t.Fatalf("Contexts: %v", err)
+	}
+	if len(list) != n {
+		t.Fatalf("Contexts = %d contexts, want %d", len(list), n)
+	}
+	return list
 }
 
 func mustJob(t *testing.T, s wasend.Store, j wasend.Job) wasend.Job {
@@ -144,6 +160,9 @@ func describe(st wasend.Step) string {
 	}
 	if c := st.Context; c != nil {
 		parts = append(parts, fmt.Sprintf("context %d %v->%s", c.ID, c.From, c.To))
+	}
+	if r := st.Send; r != nil {
+		parts = append(parts, fmt.Sprintf("send of context %d", r.ContextID))
 	}
 	if len(parts) == 0 {
 		return "empty step"
@@ -207,6 +226,19 @@ func diffContext(got, want wasend.BrowserContext) []string {
 	}
 	d = diffTime(d, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	d = diffTime(d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	if got.Restriction.Kind != want.Restriction.Kind || got.Restriction.Reason != want.Restriction.Reason {
+		d = append(d, fmt.Sprintf("Restriction = %q (%q), want %q (%q)", got.Restriction.Kind, got.Restriction.Reason,
+			want.Restriction.Kind, want.Restriction.Reason))
+	}
+	d = diffTime(d, "Restriction.Until", got.Restriction.Until, want.Restriction.Until)
+	d = diffTime(d, "FirstLoginAt", got.FirstLoginAt, want.FirstLoginAt)
+	if (got.Pacing == nil) != (want.Pacing == nil) || (got.Pacing != nil && *got.Pacing != *want.Pacing) {
+		d = append(d, fmt.Sprintf("Pacing = %+v, want %+v", got.Pacing, want.Pacing))
+	}
+	if got.Proxy != want.Proxy {
+		// The proxy holds credentials: say only that it differs.
+		d = append(d, fmt.Sprintf("Proxy = %s, want %s", wasend.MaskProxy(got.Proxy), wasend.MaskProxy(want.Proxy)))
+	}
 	return d
 }
 
@@ -237,6 +269,8 @@ func diffJob(got, want wasend.Job) []string {
 	f("Attempts", got.Attempts, want.Attempts)
 	f("MaxAttempts", got.MaxAttempts, want.MaxAttempts)
 	f("Claim", got.Claim, want.Claim)
+	f("Wait", got.Wait, want.Wait)
+	d = diffTime(d, "NotBefore", got.NotBefore, want.NotBefore)
 	d = diffTime(d, "NextRunAt", got.NextRunAt, want.NextRunAt)
 	d = diffTime(d, "EnqueuedAt", got.EnqueuedAt, want.EnqueuedAt)
 	f("ErrorKind", got.ErrorKind, want.ErrorKind)

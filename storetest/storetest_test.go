@@ -40,6 +40,10 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"apply-always", []string{"Apply/RaceClaim"}},
 		{"no-keys", []string{"Keys/Returned", "Keys/Race"}},
 		{"stale-clock", []string{"Jobs/CreateSingle"}},
+		{"ledger-always", []string{"Ledger/AppendWhenApplied"}},
+		{"wait-kept", []string{"Safety/Wait"}},
+		{"contacts-pruned", []string{"Ledger/Prune"}},
+		{"pacing-dropped", []string{"Settings/Create", "Settings/Update"}},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			t.Parallel()
@@ -73,7 +77,7 @@ func (s *buggyStore) times(j wasend.Job) wasend.Job {
 }
 
 func (s *buggyStore) CreateContext(ctx context.Context, c wasend.BrowserContext) (wasend.BrowserContext, error) {
-	c, err := s.Store.CreateContext(s.ctx(ctx), c)
+	c, err := s.Store.CreateContext(s.ctx(ctx), s.dropPacing(c))
 	if s.bug == "local-times" {
 		c.CreatedAt = c.CreatedAt.In(time.FixedZone("UTC+2", 2*3600))
 	}
@@ -116,11 +120,55 @@ func (s *buggyStore) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job
 }
 
 func (s *buggyStore) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	if t := st.Job; s.bug == "wait-kept" && t != nil && t.Wait == wasend.WaitNone {
+		// A change that does not set the wait keeps the job's.
+		if j, err := s.Store.Job(ctx, t.ID); err == nil {
+			c := *t
+			c.Wait = j.Wait
+			st.Job = &c
+		}
+	}
 	ok, err := s.Store.Apply(s.ctx(ctx), st)
 	if s.bug == "apply-always" && err == nil {
 		return true, nil
 	}
+	if r := st.Send; s.bug == "ledger-always" && !ok && err == nil && r != nil {
+		// The ledger entry is written although the step did not apply:
+		// through a step that changes nothing of the context.
+		if bc, err := s.Store.Context(ctx, r.ContextID); err == nil {
+			_, _ = s.Store.Apply(ctx, wasend.Step{Send: r, Context: &wasend.ContextTransition{ID: bc.ID,
+				From: wasend.ContextStatuses(), To: bc.Status, At: bc.UpdatedAt}})
+		}
+	}
 	return ok, err
+}
+
+// Contacted forgets, for "contacts-pruned", the contacts whose ledger
+// entries PruneSends deleted.
+func (s *buggyStore) Contacted(ctx context.Context, contextID int64, recipient string) (bool, error) {
+	if s.bug != "contacts-pruned" {
+		return s.Store.Contacted(ctx, contextID, recipient)
+	}
+	sends, err := s.Store.Sends(ctx, contextID, time.Time{})
+	for _, r := range sends {
+		if r.Recipient == recipient {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// dropPacing loses the context's pacing, for "pacing-dropped".
+func (s *buggyStore) dropPacing(c wasend.BrowserContext) wasend.BrowserContext {
+	if s.bug == "pacing-dropped" {
+		c.Pacing = nil
+	}
+	return c
+}
+
+func (s *buggyStore) UpdateContext(ctx context.Context, id int64, set wasend.ContextSettings) (wasend.BrowserContext, error) {
+	c, err := s.Store.UpdateContext(s.ctx(ctx), id, set)
+	return s.dropPacing(c), err
 }
 
 func (s *buggyStore) Counts(ctx context.Context) (wasend.StoreCounts, error) {
