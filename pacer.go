@@ -427,3 +427,28 @@ func (p *pacer) outcome(b Breaker, now time.Time, ok, rejected bool) *Restrictio
 	s.failures, s.rejects, s.probing = 0, nil, false
 	return &Restriction{Kind: RestrictionBreaker, Until: now.Add(s.cooldown), Reason: why}
 }
+
+// restrictionOf returns the restriction that an attempt's error reveals,
+// with an end filled in when the page gave none, or nil.
+// A temporary ban without an end is assumed to last an hour, and a lock
+// on new chats a day: the Client then tries again.
+func restrictionOf(err error, now time.Time) *Restriction {
+	re, ok := RestrictionOf(err)
+	if !ok {
+		return nil
+	}
+	r := Restriction{Kind: re.Kind, Until: re.Until, Reason: truncate(re.Reason, 500)}
+	if r.Kind == RestrictionNone {
+		r.Kind = RestrictionTemporary
+	}
+	if r.Kind != RestrictionBanned && !r.Until.After(now) {
+		r.Until = now.Add(time.Hour)
+		if r.Kind == RestrictionNewChats {
+			r.Until = now.Add(24 * time.Hour)
+		}
+	}
+	if r.Kind == RestrictionBanned {
+		r.Until = time.Time{}
+	}
+	return &r
+}
