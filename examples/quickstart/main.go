@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -126,10 +127,25 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 
 	// Each new QR is shown, then "scanned" by the phone of its context.
 	logins := newLogins()
+	// Pacing is on by default: 30 to 60 s between two sends of a number,
+	// caps per hour, per day and on new contacts, a warm-up, a window
+	// from 08:00 to 21:00 (see "Keeping numbers safe" in the README). The
+	// demo keeps every limit but the gap, shortened so that it runs in
+	// seconds, and the warm-up and the window, so that it runs at any hour.
+	demo := wasend.DefaultPacing()
+	demo.MinGap, demo.MaxGap = time.Second, 2*time.Second
+	demo.WarmupDays, demo.WindowStart, demo.WindowEnd = 0, 0, 0
+	var waits atomic.Int64
 	client, err := wasend.New(pool, queue, store,
 		wasend.WithLogger(logger),
 		wasend.WithBulkDelay(300*time.Millisecond),
-		wasend.WithEventHandler(func(ev wasend.SessionEvent) { logins.event(ctx, fake, ev, drawQR) }))
+		wasend.WithPacing(demo),
+		wasend.WithEventHandler(func(ev wasend.SessionEvent) {
+			if ev.Type == wasend.EventWait {
+				waits.Add(1)
+			}
+			logins.event(ctx, fake, ev, drawQR)
+		}))
 	if err != nil {
 		return err
 	}
@@ -219,6 +235,17 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		}
 	}
 	printJobs(final)
+	closest := time.Duration(0)
+	for _, j := range final {
+		for i := 1; i < len(j.Messages); i++ {
+			if d := j.Messages[i].SentAt.Sub(j.Messages[i-1].SentAt); closest == 0 || d < closest {
+				closest = d
+			}
+		}
+	}
+	fmt.Printf("Pacing: random gaps of %v to %v per number. Jobs held back for it, spending no attempt: %d;\n"+
+		"the bulk job's messages went out at least %v apart.\n\n", demo.MinGap, demo.MaxGap, waits.Load(),
+		closest.Round(time.Millisecond))
 	stats, err := client.Stats(ctx)
 	if err != nil {
 		return err
@@ -396,14 +423,18 @@ func printStats(st wasend.Stats) {
 	w.Flush()
 	fmt.Println()
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "CONTEXT\tSTATUS\tLIVE\tMEMORY\tMSGS SENT\tMSGS FAILED")
+	fmt.Fprintln(w, "CONTEXT\tSTATUS\tLIVE\tMEMORY\tMSGS SENT\tMSGS FAILED\tLEFT THIS HOUR\tTODAY\tNEW CONTACTS")
 	for _, c := range st.Contexts {
 		mem := "-"
 		if c.MemoryPSS >= 0 {
 			mem = fmt.Sprintf("%d MiB", c.MemoryPSS>>20)
 		}
-		fmt.Fprintf(w, "%d\t%s\t%v\t%s\t%d\t%d\n", c.ID, c.Status, c.Live, mem,
-			c.Messages[wasend.MessageSent], c.Messages[wasend.MessageFailed])
+		hour, day, fresh := -1, -1, -1
+		if p := c.Pacing; p != nil {
+			hour, day, fresh = p.HourLeft, p.DayLeft, p.NewContactsLeft
+		}
+		fmt.Fprintf(w, "%d\t%s\t%v\t%s\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Status, c.Live, mem,
+			c.Messages[wasend.MessageSent], c.Messages[wasend.MessageFailed], hour, day, fresh)
 	}
 	w.Flush()
 	fmt.Printf("\nqueue: waiting %d, delayed %d, in flight %d, processed %d, retried %d, failed %d\n",
