@@ -39,9 +39,11 @@ func (g *governor) gate(ctx context.Context, lc *liveContext, m Message) (d deci
 	if err := g.refresh(ctx, lc, now); err != nil {
 		return decision{}, nil, err
 	}
-	r := p.restriction
-	if r.Kind != RestrictionNone && !r.Active(now) && r.Kind != RestrictionNewChats {
-		g.lift(ctx, lc, r, now)
+	if r := p.restriction; r.Kind != RestrictionNone && !r.Active(now) {
+		p.restriction = Restriction{}
+		if r.Kind != RestrictionNewChats {
+			g.lift(ctx, lc, r, now)
+		}
 	}
 	if p.policy.Off() && !p.restriction.Active(now) {
 		return decision{}, nil, nil
@@ -83,7 +85,15 @@ func (g *governor) refresh(ctx context.Context, lc *liveContext, now time.Time) 
 		pol = *bc.Pacing
 	}
 	p.setPolicy(pol)
-	p.firstLogin, p.restriction = bc.FirstLoginAt, bc.Restriction
+	p.firstLogin = bc.FirstLoginAt
+	switch {
+	case bc.Restriction.Active(now):
+		p.restriction = bc.Restriction
+	case p.restriction.Kind == RestrictionNone && bc.Status == ContextRestricted:
+		// Its restriction ended while no process held it (or the lift
+		// could not be written): lift it now.
+		g.lift(ctx, lc, bc.Restriction, now)
+	}
 	if !p.loaded && !pol.Off() {
 		recs, err := g.store.Sends(ctx, lc.id, p.retention(now))
 		if err != nil {
@@ -101,16 +111,15 @@ func (g *governor) refresh(ctx context.Context, lc *liveContext, now time.Time) 
 // probe. It runs under the pacer's lock.
 func (g *governor) lift(ctx context.Context, lc *liveContext, r Restriction, now time.Time) {
 	p := &lc.pacer
-	if r.Kind == RestrictionBreaker {
-		p.breaker.probing = true
-	}
 	ok, err := g.store.Apply(ctx, Step{Context: ctxLift.context(lc.id, now)})
 	if err != nil {
 		g.log.Warn("lifting a restriction", "context", lc.id, "err", err)
 		return
 	}
-	p.restriction = Restriction{}
 	if ok {
+		if r.Kind == RestrictionBreaker {
+			p.breaker.probing = true
+		}
 		lc.stale.Store(true)
 		g.log.Info("restriction over; the context sends again", "context", lc.id, "kind", r.Kind)
 		g.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: lc.id})
