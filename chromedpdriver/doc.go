@@ -50,6 +50,40 @@
 // Session.State and Session.WaitReady expose the same to tests and
 // quickstarts.
 //
+// # Restrictions
+//
+// The screens of whatsapp-web.md §10 have their own keys in the selector
+// set, and give the root's typed errors:
+//
+//   - the full-screen temporary-ban dialog (temp_ban): StateRestricted and
+//     EventStatus ContextRestricted with a *wasend.RestrictionError of
+//     RestrictionTemporary: Code from the reason line (101–106, else 0),
+//     Until now plus the time left it shows ("2 hours", "a day"), Reason
+//     its first line with numbers masked. SendText returns it before
+//     anything is clicked. When the dialog goes, ContextAvailable follows.
+//   - the login page with the 403 banner "You have been logged out. To log
+//     back in, you will need to verify your phone number."
+//     (logged_out_banner): EventStatus ContextDisconnected with a
+//     RestrictionBanned error whose Reason is the banner; SendText returns
+//     it. The driver reports a ban as disconnected, not closed: closing the
+//     context is the host's call.
+//   - the Shortcake passkey overlay (passkey, by testid): StatePasskey and
+//     ContextError with wasend.ErrPasskeyRequired; WaitReady returns it.
+//   - the compose bar of the reach-out timelock or of the monthly cap on
+//     new chats in the target chat (new_chat_block, new_chat_capped):
+//     SendText returns a RestrictionNewChats error and sends nothing. It
+//     clicks "Show details" / "See details" (restriction_details), reads
+//     the end (the countdown "HH:MM:SS" or "N days", restriction_countdown;
+//     the cap's "until {date}", restriction_modal) and closes the modal
+//     (restriction_close); Until stays zero when it cannot. It is never
+//     Unconfirmed. FindSent still reads such a chat.
+//   - the fail icon on the sent row (send_failed, send_failed_capped),
+//     seen while waiting for the tick or during WithRejectWatch after it:
+//     an error wrapping wasend.ErrMessageRejected, not Unconfirmed, since
+//     the message is known not delivered; the capped icon gives a
+//     RestrictionNewChats error whose Err is ErrMessageRejected. FindSent
+//     returns that error for a row with the fail icon instead of "found".
+//
 // # Sending
 //
 // SendText opens the chat inside the running app (history.pushState and a

@@ -187,7 +187,8 @@ const pageJS = `(function (op, S, A) {
       text: t ? textOf(t) : null,
       id: value('message_id', r, true) || '',
       pre: value('message_meta', r, true) || '',
-      status: status(r)
+      status: status(r),
+      failed: first('send_failed_capped', r, false) ? 'capped' : (first('send_failed', r, false) ? 'failed' : '')
     };
   }
 
@@ -213,7 +214,10 @@ const pageJS = `(function (op, S, A) {
       loading: !!first('loading'),
       starting: !!first('starting'),
       invalid: !!first('invalid'),
-      phoneOffline: !!first('phone_offline')
+      phoneOffline: !!first('phone_offline'),
+      tempBan: value('temp_ban') || '',
+      banner: q.shown ? (value('logged_out_banner') || '') : '',
+      passkey: !!first('passkey')
     };
   }
 
@@ -263,6 +267,9 @@ const pageJS = `(function (op, S, A) {
       res.fresh = !!m && !G.stale.has(m);
       res.chat = value('chat_title') || '';
       res.compose = !!first('compose');
+      var nb = value('new_chat_block'), nc = nb ? null : value('new_chat_capped');
+      res.newChats = nb ? 'timelock' : (nc ? 'capped' : '');
+      res.barText = nb || nc || '';
       break;
     }
     case 'nav': {

@@ -83,6 +83,9 @@ const (
 	// DefaultCloseTimeout bounds a graceful close when Close's ctx has no
 	// deadline; the browser is killed after it.
 	DefaultCloseTimeout = 10 * time.Second
+	// DefaultRejectWatch is how long SendText keeps watching a message's
+	// row after its tick for the fail icon of a rejection.
+	DefaultRejectWatch = 1500 * time.Millisecond
 	// DefaultChromeMajor is the Chrome version of the default User-Agent
 	// when the browser's own version cannot be read.
 	DefaultChromeMajor = 156
@@ -112,6 +115,7 @@ type config struct {
 	relaunchMax      time.Duration
 	pollInterval     time.Duration
 	closeTimeout     time.Duration
+	rejectWatch      time.Duration
 	flags            []string
 	logger           *slog.Logger
 }
@@ -135,6 +139,7 @@ func defaultConfig() config {
 		relaunchMax:      DefaultRelaunchMax,
 		pollInterval:     DefaultPollInterval,
 		closeTimeout:     DefaultCloseTimeout,
+		rejectWatch:      DefaultRejectWatch,
 		logger:           slog.Default(),
 	}
 }
@@ -191,6 +196,9 @@ func (c *config) validate() error {
 	}
 	if c.relaunchMax < c.relaunchMin {
 		return bad("relaunch backoff max %v is below min %v", c.relaunchMax, c.relaunchMin)
+	}
+	if c.rejectWatch < 0 {
+		return bad("negative reject watch (%v)", c.rejectWatch)
 	}
 	if c.qrReloadLimit < 0 {
 		return bad("negative QR reload limit")
@@ -328,6 +336,14 @@ func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollI
 // WithCloseTimeout bounds a session's graceful close when Close's ctx has
 // no deadline. Default: DefaultCloseTimeout (10 s).
 func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.closeTimeout = d } }
+
+// WithRejectWatch sets how long SendText keeps watching a message's row
+// after its tick (sent) for the fail icon of a message that WhatsApp
+// rejects a moment later; such a send returns an error wrapping
+// wasend.ErrMessageRejected instead of a receipt. Zero turns the watch
+// off: the fail icon is then seen only while waiting for the tick.
+// Default: DefaultRejectWatch (1.5 s).
+func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
 
 // WithFlags adds Chrome command-line flags ("--name=value" or "--name"),
 // after the driver's own. Flags that the driver manages (--user-data-dir,

@@ -37,9 +37,11 @@ const (
 // chatFlags is what the "chat" operation reads.
 type chatFlags struct {
 	pageFlags
-	Panel   bool `json:"panel"`
-	Fresh   bool `json:"fresh"`
-	Compose bool `json:"compose"`
+	Panel    bool   `json:"panel"`
+	Fresh    bool   `json:"fresh"`
+	Compose  bool   `json:"compose"`
+	NewChats string `json:"newChats"`
+	BarText  string `json:"barText"`
 }
 
 // rowInfo describes an outgoing row.
@@ -48,6 +50,7 @@ type rowInfo struct {
 	ID     string  `json:"id"`
 	Pre    string  `json:"pre"`
 	Status string  `json:"status"`
+	Failed string  `json:"failed"` // "failed" or "capped": the fail icon
 }
 
 type confirmFlags struct {
@@ -90,7 +93,8 @@ func titleMatches(title, digits string) bool {
 // (pushState and popstate) when it is loaded, or by loading /send?phone=
 // when it is not. It returns once the chat's header shows the number and
 // its compose box is there, or wasend.ErrNotOnWhatsApp after dismissing the
-// invalid-number dialog.
+// invalid-number dialog, or a *newChatBar when a restriction's compose bar
+// replaces the compose box (the chat is open, but cannot be started).
 func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
@@ -185,6 +189,9 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 		if c.Compose {
 			return nil
 		}
+		if c.NewChats != "" {
+			return &newChatBar{kind: c.NewChats, text: c.BarText}
+		}
 		if panelSince.IsZero() {
 			panelSince = now
 		}
@@ -209,8 +216,17 @@ type sendTx struct {
 // message's row shows a tick (sent, delivered or read), with the row's
 // data-id as the message id. The text goes in through a paste, is read
 // back from the compose box and compared before the send. Every failure
-// after the click on the send button is wrapped with wasend.Unconfirmed.
-// It never puts the text in a URL, and never logs it.
+// after the click on the send button is wrapped with wasend.Unconfirmed,
+// except a rejection that the page shows (the fail icon on the row, within
+// the wait for the tick or WithRejectWatch after it): that error wraps
+// wasend.ErrMessageRejected, as the message is known not to have been
+// delivered. A restriction found before the click returns a
+// *wasend.RestrictionError and sends nothing: the temporary-ban screen
+// (RestrictionTemporary), the login page with the 403 banner
+// (RestrictionBanned), or the compose bar of the timelock or of the
+// new-chat cap in the target chat (RestrictionNewChats, with the end read
+// from its modal when it can be). It never puts the text in a URL, and
+// never logs it.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
 	digits, err := phoneDigits(to)
 	if err != nil {
@@ -231,7 +247,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	tx := &sendTx{s: s, inc: inc, sel: s.selectors(), digits: digits, want: normText(text)}
 	r, err := tx.run(ctx)
 	if err != nil {
-		if tx.clicked && !errors.Is(err, wasend.ErrUnconfirmed) {
+		if tx.clicked && !errors.Is(err, wasend.ErrUnconfirmed) && !errors.Is(err, wasend.ErrMessageRejected) {
 			err = wasend.Unconfirmed(err)
 		}
 		s.noteFailure(err)
@@ -249,11 +265,16 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 	s := tx.s
 	tx.step = "open-chat"
-	if err := s.openChat(ctx, tx.inc, tx.sel, tx.digits); err != nil {
-		return wasend.Receipt{}, err
-	}
+	err := s.openChat(ctx, tx.inc, tx.sel, tx.digits)
 	octx, cancel := s.opContext(ctx, tx.inc, s.pool.cfg.actionTimeout)
 	defer cancel()
+	var bar *newChatBar
+	if errors.As(err, &bar) {
+		return wasend.Receipt{}, s.newChatsError(octx, tx.sel, bar)
+	}
+	if err != nil {
+		return wasend.Receipt{}, err
+	}
 	tx.step = "fill"
 	if err := tx.fill(octx); err != nil {
 		return wasend.Receipt{}, err
@@ -416,8 +437,14 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 			}
 			row := lastRow(c.Rows, tx.want)
 			switch {
+			case row != nil && row.Failed != "":
+				return wasend.Receipt{}, rejectedError(row.Failed)
 			case row != nil && row.Status == "sent":
-				return wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}, nil
+				r := wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}
+				if err := tx.watchReject(ctx); err != nil {
+					return wasend.Receipt{}, err
+				}
+				return r, nil
 			case row != nil && row.Status == "none":
 				if noStatusSince.IsZero() {
 					noStatusSince = now
@@ -459,6 +486,22 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 			wasend.ErrPhoneOffline, waited, wasend.ErrTimeout))
 	}
 	return wasend.Receipt{}, wasend.Unconfirmed(fmt.Errorf("%w: no tick after %v", wasend.ErrTimeout, waited))
+}
+
+// watchReject watches the sent row for WithRejectWatch: WhatsApp may take
+// a message and show its fail icon a moment later (a 463 or 475 ack).
+func (tx *sendTx) watchReject(ctx context.Context) error {
+	end := time.Now().Add(tx.s.pool.cfg.rejectWatch)
+	for time.Now().Before(end) && sleepCtx(ctx, pollStep) {
+		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
+		if err != nil {
+			continue // a navigation or a lost tab: the tick was seen
+		}
+		if row := lastRow(c.Rows, tx.want); row != nil && row.Failed != "" {
+			return rejectedError(row.Failed)
+		}
+	}
+	return nil
 }
 
 // lastRow returns the last row whose text is want.

@@ -42,6 +42,12 @@ const (
 	StateUnsupported State = "unsupported"
 	// StateBroken: the selector set does not match the page.
 	StateBroken State = "broken"
+	// StateRestricted: WhatsApp Web shows the full-screen temporary-ban
+	// dialog; the session sends nothing until it goes away.
+	StateRestricted State = "restricted"
+	// StatePasskey: WhatsApp Web asks for a passkey to link the device
+	// (the Shortcake overlay), a step the session cannot take.
+	StatePasskey State = "passkey"
 	// StateDisconnected: the browser died; it is being relaunched.
 	StateDisconnected State = "disconnected"
 	// StateClosed: Close was called.
@@ -196,7 +202,7 @@ func (s *Session) WaitReady(ctx context.Context) error {
 			return nil
 		case StateClosed:
 			return fmt.Errorf("%w: session closed", wasend.ErrDisconnected)
-		case StateUnsupported, StateBroken:
+		case StateUnsupported, StateBroken, StatePasskey:
 			return err
 		}
 		select {
@@ -306,9 +312,14 @@ func (s *Session) setStatus(st wasend.ContextStatus, cause error) {
 }
 
 // noteFailure makes the session's status agree with an error that a call
-// returns, so that the host hears of it even before the monitor does.
+// returns, so that the host hears of it even before the monitor does. A
+// ban reports the session disconnected, as the monitor does: closing the
+// context is the host's decision, not the page's.
 func (s *Session) noteFailure(err error) {
 	if st, gone := wasend.SessionStatus(err); gone {
+		if st == wasend.ContextClosed {
+			st = wasend.ContextDisconnected
+		}
 		var cause error = err
 		var ue *wasend.UnconfirmedError
 		if errors.As(err, &ue) {
