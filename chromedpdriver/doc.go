@@ -157,6 +157,34 @@
 // unknown-number dialog are recognized: "Phone number shared via url is
 // invalid." and "The number … isn't on WhatsApp.".
 //
+// # Proxy
+//
+// A LaunchRequest's Proxy (http://, https:// or socks5://, with an optional
+// user:password@) sends the session's browser through that proxy: a
+// persistent session's Chrome gets --proxy-server, an ephemeral session's
+// browser context gets its own proxyServer, and both the bypass list
+// "<-loopback>", so that even 127.0.0.1 goes through the proxy. The proxy
+// is checked with wasend.CheckProxy and reached once before the browser
+// starts (a TCP dial, or TLS for https, bounded to 5 s; with credentials,
+// a CONNECT to WhatsApp Web's host for an http(s) proxy and the RFC 1929
+// sub-negotiation for SOCKS5), so that a dead proxy or a wrong password
+// fails Launch at once with an error wrapping wasend.ErrProxy, never a
+// hang; a first page load that fails with a proxy's net error
+// (ERR_PROXY_CONNECTION_FAILED, ERR_TUNNEL_CONNECTION_FAILED,
+// ERR_SOCKS_CONNECTION_FAILED, …) does too.
+//
+// An http(s) proxy's credentials answer its auth challenges through the
+// DevTools Fetch domain (Fetch.enable with handleAuthRequests, then
+// Fetch.continueWithAuth), once per request: a second challenge cancels
+// the request. They are answered on the session's page; other targets of
+// the browser (a service worker) rely on Chrome's proxy auth cache, which
+// the page fills. Chrome cannot authenticate to a SOCKS5 proxy, so for
+// socks5:// with credentials the session runs a relay on 127.0.0.1 that
+// takes the browser's SOCKS5 without auth and speaks SOCKS5 with username
+// and password to the proxy; it closes with the session. Logs and errors
+// name the proxy as wasend.MaskProxy writes it, never with its
+// credentials.
+//
 // # Health
 //
 // A lost connection to the browser, a renderer crash, or a hang (the

@@ -79,6 +79,8 @@ type Session struct {
 	resumed bool
 	onEvent func(wasend.SessionEvent)
 	log     *slog.Logger
+	proxy   string      // LaunchRequest.Proxy; never logged (wasend.MaskProxy)
+	px      *proxySetup // set by open
 
 	sem        chan struct{} // the page lock
 	life       context.Context
@@ -357,8 +359,19 @@ func (s *Session) open(ctx context.Context) error {
 			return err
 		}
 	}
+	px, err := prepareProxy(ctx, s.proxy, s.pool.cfg.url, s.log)
+	if err != nil {
+		if s.dir != "" {
+			releaseProfile(s.dir)
+		}
+		s.lifeCancel()
+		close(s.done)
+		return err
+	}
+	s.px = px
 	inc, err := s.start(ctx)
 	if err != nil {
+		px.close()
 		if s.dir != "" {
 			releaseProfile(s.dir)
 		}
@@ -385,7 +398,7 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if err := unlockProfile(s.dir, s.log); err != nil {
 			return nil, err
 		}
-		br, err := startBrowser(ctx, cfg.execPath, s.pool.flags(s.dir), s.dir, s.log)
+		br, err := startBrowser(ctx, cfg.execPath, append(s.pool.flags(s.dir), s.px.flags()...), s.dir, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -395,7 +408,11 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if err != nil {
 			return nil, err
 		}
-		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+		var bcOpts []chromedp.CreateBrowserContextOption
+		if s.px != nil {
+			bcOpts = append(bcOpts, s.px.contextOption)
+		}
+		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext(bcOpts...))
 		done := make(chan error, 1)
 		go func() { done <- chromedp.Do(tctx) }()
 		select {
@@ -413,6 +430,10 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 	}
 	inc.wg.Go(func() { s.watchDeath(inc) })
 
+	if err := s.px.proxyAuth(inc.ctx, s.log); err != nil {
+		s.teardown(inc, errors.New("start failed"))
+		return nil, fmt.Errorf("chromedpdriver: proxy authentication: %w", err)
+	}
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
 	defer cancel()
 	override := uaOverride(goos(), s.pool.ua)
@@ -428,12 +449,20 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 			return err
 		}
 		if res.ErrorText != "" {
+			if s.px != nil {
+				if err := proxyLoadError(res.ErrorText, s.px.masked); err != nil {
+					return err
+				}
+			}
 			s.log.Warn("WhatsApp Web did not load; the monitor retries", "err", res.ErrorText)
 		}
 		return nil
 	}))
 	if err != nil {
 		s.teardown(inc, errors.New("start failed"))
+		if errors.Is(err, wasend.ErrProxy) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("chromedpdriver: opening WhatsApp Web: %w", err)
 	}
 	return inc, nil
@@ -630,6 +659,7 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.dir != "" {
 			releaseProfile(s.dir)
 		}
+		s.px.close()
 		s.pool.forget(s)
 		s.setState(StateClosed, nil)
 		s.log.Info("session closed")
