@@ -97,6 +97,13 @@
 // a second disagreement fails the send before anything left. The text is
 // never put in a URL and never logged.
 //
+// With WithTyping (off by default) the text is typed instead, a few
+// characters at a time at perChar each and within max in all, so that the
+// contact sees "typing…" (the "composing" presence) for a time about
+// proportional to the text's length before the click; a typed text that
+// does not read back is pasted after all. It paces one message; the
+// Client's pacing between messages is separate.
+//
 // The click on the send button (Enter, as a key down and up with no
 // character, when there is no button or the click did nothing) is the
 // point of no return: every failure after it is wrapped with

@@ -86,6 +86,12 @@ const (
 	// DefaultRejectWatch is how long SendText keeps watching a message's
 	// row after its tick for the fail icon of a rejection.
 	DefaultRejectWatch = 1500 * time.Millisecond
+	// DefaultTypingPerChar is how long typing one character takes before a
+	// send: 0, typing simulation off (the text is pasted at once).
+	DefaultTypingPerChar = time.Duration(0)
+	// DefaultTypingMax bounds the typing of one message when the
+	// simulation is on.
+	DefaultTypingMax = 8 * time.Second
 	// DefaultChromeMajor is the Chrome version of the default User-Agent
 	// when the browser's own version cannot be read.
 	DefaultChromeMajor = 156
@@ -116,6 +122,8 @@ type config struct {
 	pollInterval     time.Duration
 	closeTimeout     time.Duration
 	rejectWatch      time.Duration
+	typingPerChar    time.Duration
+	typingMax        time.Duration
 	flags            []string
 	logger           *slog.Logger
 }
@@ -140,6 +148,8 @@ func defaultConfig() config {
 		pollInterval:     DefaultPollInterval,
 		closeTimeout:     DefaultCloseTimeout,
 		rejectWatch:      DefaultRejectWatch,
+		typingPerChar:    DefaultTypingPerChar,
+		typingMax:        DefaultTypingMax,
 		logger:           slog.Default(),
 	}
 }
@@ -196,6 +206,9 @@ func (c *config) validate() error {
 	}
 	if c.relaunchMax < c.relaunchMin {
 		return bad("relaunch backoff max %v is below min %v", c.relaunchMax, c.relaunchMin)
+	}
+	if c.typingPerChar < 0 || c.typingMax < 0 || (c.typingPerChar > 0 && c.typingMax == 0) {
+		return bad("typing needs a non-negative time per character and a positive bound (%v, %v)", c.typingPerChar, c.typingMax)
 	}
 	if c.rejectWatch < 0 {
 		return bad("negative reject watch (%v)", c.rejectWatch)
@@ -344,6 +357,22 @@ func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.close
 // off: the fail icon is then seen only while waiting for the tick.
 // Default: DefaultRejectWatch (1.5 s).
 func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
+
+// WithTyping turns on the typing simulation: before the click, SendText
+// types the text into the compose box a few characters at a time, as IME
+// commits (line breaks as Shift+Enter), taking perChar per character but
+// no more than max in all (longer texts are typed in bigger pieces). The
+// page sees keystrokes for that long, so the contact sees "typing…"
+// (WhatsApp's "composing" presence) for a time about proportional to the
+// text's length, as with a person. The text is read back and compared as
+// after a paste; if the box disagrees it is cleared and pasted instead.
+// Keep perChar well below a few seconds: WhatsApp Web sends "paused"
+// after a pause in the typing. This is the driver's own, per-message
+// behaviour; the Client's pacing between messages is separate.
+// Default: DefaultTypingPerChar (0, off) and DefaultTypingMax (8 s).
+func WithTyping(perChar, max time.Duration) Option {
+	return func(c *config) { c.typingPerChar, c.typingMax = perChar, max }
+}
 
 // WithFlags adds Chrome command-line flags ("--name=value" or "--name"),
 // after the driver's own. Flags that the driver manages (--user-data-dir,

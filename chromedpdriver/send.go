@@ -333,6 +333,16 @@ func (tx *sendTx) waitCompose(ctx context.Context, want string, d time.Duration)
 // IME commits with Shift+Enter between lines; then it gives up.
 func (tx *sendTx) fill(ctx context.Context) error {
 	s := tx.s
+	if s.pool.cfg.typingPerChar > 0 {
+		ok, err := tx.typeSlowly(ctx)
+		if err != nil {
+			return s.fail(ctx, tx.inc, tx.step, err)
+		}
+		if ok {
+			return nil
+		}
+		s.log.Info("the typed text does not read back; pasting it")
+	}
 	if !s.pool.typeOnly {
 		if _, err := evalOp[bool](ctx, tx.sel, "paste", map[string]string{"text": tx.want}); err != nil {
 			return s.fail(ctx, tx.inc, tx.step, err)
@@ -355,17 +365,8 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
-	for i, line := range strings.Split(tx.want, "\n") {
-		var acts []chromedp.Action[chromedp.Void]
-		if i > 0 {
-			acts = append(acts, pressEnter(true))
-		}
-		if line != "" {
-			acts = append(acts, insertText(line))
-		}
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			return s.fail(ctx, tx.inc, tx.step, err)
-		}
+	if err := chromedp.Do(ctx, typeLines(tx.want)...); err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
 	}
 	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
 	if err != nil {
@@ -376,6 +377,70 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	}
 	_, _ = evalOp[bool](ctx, tx.sel, "clear", nil)
 	return errors.New("chromedpdriver: the compose box does not read back the message text")
+}
+
+// typeLines types s as IME commits, with Shift+Enter between its lines.
+func typeLines(s string) []chromedp.Action[chromedp.Void] {
+	var acts []chromedp.Action[chromedp.Void]
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			acts = append(acts, pressEnter(true))
+		}
+		if line != "" {
+			acts = append(acts, insertText(line))
+		}
+	}
+	return acts
+}
+
+// typingPieces splits text into the pieces that the typing simulation
+// types, one per step, and returns the pause after each: perChar per
+// character, and no more than max in all.
+func typingPieces(text string, perChar, limit time.Duration) ([]string, time.Duration) {
+	runes := []rune(text)
+	if len(runes) == 0 {
+		return nil, 0
+	}
+	steps := len(runes)
+	if total := time.Duration(len(runes)) * perChar; total > limit {
+		steps = max(1, int(limit/perChar))
+	}
+	size := (len(runes) + steps - 1) / steps
+	var out []string
+	for i := 0; i < len(runes); i += size {
+		out = append(out, string(runes[i:min(i+size, len(runes))]))
+	}
+	return out, min(time.Duration(size)*perChar, limit/time.Duration(len(out)))
+}
+
+// typeSlowly types the text into the emptied compose box at the pace of
+// WithTyping, and reports whether the box then reads back the text.
+func (tx *sendTx) typeSlowly(ctx context.Context) (bool, error) {
+	cfg := &tx.s.pool.cfg
+	if _, err := evalOp[bool](ctx, tx.sel, "clear", nil); err != nil {
+		return false, err
+	}
+	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
+		return false, err
+	}
+	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
+		return false, err
+	}
+	pieces, pause := typingPieces(tx.want, cfg.typingPerChar, cfg.typingMax)
+	for _, p := range pieces {
+		if err := chromedp.Do(ctx, typeLines(p)...); err != nil {
+			return false, err
+		}
+		if !sleepCtx(ctx, pause) {
+			return false, ctx.Err()
+		}
+	}
+	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
+	if err != nil || ok {
+		return ok, err
+	}
+	_, err = evalOp[bool](ctx, tx.sel, "clear", nil)
+	return false, err
 }
 
 // send clicks the send button, or presses Enter when there is none or the
