@@ -95,6 +95,19 @@ func writeHookError(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error(), "code": "internal"})
 }
 
+// listHook serves a list of a pair of numbers ("from" and "to"), as JSON,
+// [] when empty.
+func listHook[T any](list func(from, to string) []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		out := list(q.Get("from"), q.Get("to"))
+		if out == nil {
+			out = []T{}
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
 // hookTimeout is how long a blocking hook waits when the request gives no
 // timeout.
 const hookTimeout = 30 * time.Second
@@ -246,22 +259,8 @@ func (s *Server) hooksHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("GET /__fake/rejected", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		ms := s.Rejected(q.Get("from"), q.Get("to"))
-		if ms == nil {
-			ms = []Message{}
-		}
-		writeJSON(w, http.StatusOK, ms)
-	})
-	mux.HandleFunc("GET /__fake/typing", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		ts := s.TypingSpans(q.Get("from"), q.Get("to"))
-		if ts == nil {
-			ts = []Typing{}
-		}
-		writeJSON(w, http.StatusOK, ts)
-	})
+	mux.HandleFunc("GET /__fake/rejected", listHook(s.Rejected))
+	mux.HandleFunc("GET /__fake/typing", listHook(s.TypingSpans))
 	mux.HandleFunc("GET /__fake/received", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		var ms []Message

@@ -88,29 +88,29 @@ func humanize(d time.Duration) string {
 	days := round(d.Hours() / 24)
 	months := round(d.Hours() / 24 * 4800 / 146097)
 	years := round(d.Hours() / 24 / 365.2425)
-	switch {
-	case sec < 45:
+	if sec < 45 {
 		return "a few seconds"
-	case minutes <= 1:
-		return "a minute"
-	case minutes < 45:
-		return fmt.Sprintf("%d minutes", minutes)
-	case hours <= 1:
-		return "an hour"
-	case hours < 22:
-		return fmt.Sprintf("%d hours", hours)
-	case days <= 1:
-		return "a day"
-	case days < 26:
-		return fmt.Sprintf("%d days", days)
-	case months <= 1:
-		return "a month"
-	case months < 11:
-		return fmt.Sprintf("%d months", months)
-	case years <= 1:
-		return "a year"
 	}
-	return fmt.Sprintf("%d years", years)
+	// moment's thresholds: each unit up to the point where the next one
+	// takes over.
+	for _, u := range []struct {
+		n, below  int
+		one, many string
+	}{
+		{minutes, 45, "a minute", "%d minutes"},
+		{hours, 22, "an hour", "%d hours"},
+		{days, 26, "a day", "%d days"},
+		{months, 11, "a month", "%d months"},
+		{years, math.MaxInt, "a year", "%d years"},
+	} {
+		if u.n <= 1 {
+			return u.one
+		}
+		if u.n < u.below {
+			return fmt.Sprintf(u.many, u.n)
+		}
+	}
+	return ""
 }
 
 // timelockTexts returns the compose bar's text (without "Show details")
@@ -225,21 +225,23 @@ func (s *Server) rejectionLocked(a *account, to string) rejectKind {
 // "2 hours", "a day") and the buttons "Log out" and "Learn more". Nothing
 // can be sent while it shows. LiftTemporaryBan ends it.
 func (s *Server) TemporaryBan(phone string, code int, d time.Duration) {
+	s.restrict(phone, func(a *account) { a.tempBan = &tempBan{code: code, until: time.Now().Add(d)} })
+}
+
+// restrict changes the restrictions of account phone with set and tells
+// its pages.
+func (s *Server) restrict(phone string, set func(a *account)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accountLocked(phone)
-	a.tempBan = &tempBan{code: code, until: time.Now().Add(d)}
+	set(a)
 	s.pushRestrictLocked(a)
 }
 
 // LiftTemporaryBan ends the temporary ban of phone; the pages go back to
 // the app.
 func (s *Server) LiftTemporaryBan(phone string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.accountLocked(phone)
-	a.tempBan = nil
-	s.pushRestrictLocked(a)
+	s.restrict(phone, func(a *account) { a.tempBan = nil })
 }
 
 // Timelock plays the reach-out timelock of account phone until until, of
@@ -254,20 +256,12 @@ func (s *Server) Timelock(phone string, until time.Time, enforcement string) {
 	if enforcement == "" {
 		enforcement = EnforcementDefault
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.accountLocked(phone)
-	a.timelock = &timelock{until: until, enforcement: enforcement}
-	s.pushRestrictLocked(a)
+	s.restrict(phone, func(a *account) { a.timelock = &timelock{until: until, enforcement: enforcement} })
 }
 
 // LiftTimelock ends the timelock of phone.
 func (s *Server) LiftTimelock(phone string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.accountLocked(phone)
-	a.timelock = nil
-	s.pushRestrictLocked(a)
+	s.restrict(phone, func(a *account) { a.timelock = nil })
 }
 
 // CapNewChats plays the CAPPED level of the monthly quota of new chats of
@@ -277,15 +271,12 @@ func (s *Server) LiftTimelock(phone string) {
 // with "You can't start any more new chats until {date}." (date as
 // "January 2, 2006"). Zero total lifts the cap.
 func (s *Server) CapNewChats(phone string, used, total int, until time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.accountLocked(phone)
-	if total <= 0 {
+	s.restrict(phone, func(a *account) {
 		a.capped = nil
-	} else {
-		a.capped = &capping{used: used, total: total, until: until}
-	}
-	s.pushRestrictLocked(a)
+		if total > 0 {
+			a.capped = &capping{used: used, total: total, until: until}
+		}
+	})
 }
 
 // RejectNext makes the server reject the next message that account phone
@@ -314,14 +305,22 @@ func (s *Server) rejectNext(phone, to string, k rejectKind) {
 func (s *Server) Rejected(from, to string) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Message
-	for _, m := range s.rejected {
-		if m.From == from && m.To == to {
-			out = append(out, m)
+	return between(s.rejected, from, to, Message.pair)
+}
+
+// between returns the items of all from account from to to, in order.
+func between[T any](all []T, from, to string, pair func(T) (string, string)) []T {
+	var out []T
+	for _, v := range all {
+		if f, t := pair(v); f == from && t == to {
+			out = append(out, v)
 		}
 	}
 	return out
 }
+
+func (m Message) pair() (string, string) { return m.From, m.To }
+func (t Typing) pair() (string, string)  { return t.From, t.To }
 
 // Ban plays the ban of account phone as WhatsApp Web shows a 403
 // (LOCKED) failure: every login of the account ends, and every page
@@ -392,11 +391,5 @@ func (s *Server) endTypingLocked(c *client, chat string, sent bool) {
 func (s *Server) TypingSpans(from, to string) []Typing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Typing
-	for _, t := range s.typing {
-		if t.From == from && t.To == to {
-			out = append(out, t)
-		}
-	}
-	return out
+	return between(s.typing, from, to, Typing.pair)
 }

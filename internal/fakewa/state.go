@@ -627,13 +627,7 @@ func (s *Server) stuckLocked(a *account) bool { return s.stuckAll || a.stuck }
 func (s *Server) Received(from, to string) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Message
-	for _, m := range s.received {
-		if m.From == from && m.To == to {
-			out = append(out, m)
-		}
-	}
-	return out
+	return between(s.received, from, to, Message.pair)
 }
 
 // AllReceived returns every message the server received, oldest first.
