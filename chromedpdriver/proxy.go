@@ -190,19 +190,19 @@ func httpProxyCheck(ctx context.Context, u *url.URL, user, pass, target string) 
 // proxyAuth answers the auth challenges of the proxy on the tab of ctx
 // with the credentials, once per request; a second challenge for the same
 // request (a wrong password) cancels it. The tab's other requests go on
-// unchanged.
-func (px *proxySetup) proxyAuth(ctx context.Context, log *slog.Logger) error {
+// unchanged. The answers run in goroutines of wg, which end with ctx.
+func (px *proxySetup) proxyAuth(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger) error {
 	if px == nil || px.user == "" {
 		return nil
 	}
 	var mu sync.Mutex
 	tried := map[fetch.RequestID]bool{}
 	answer := func(f func(context.Context, *chromedp.Target) error) {
-		go func() {
+		wg.Go(func() {
 			if err := chromedp.Do(ctx, chromedp.Func(f)); err != nil && ctx.Err() == nil {
 				log.Debug("answering a paused request", "err", err)
 			}
-		}()
+		})
 	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {

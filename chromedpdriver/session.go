@@ -143,7 +143,7 @@ type incarnation struct {
 	lost     <-chan struct{}
 	born     time.Time
 	ready    atomic.Bool
-	wg       sync.WaitGroup // the goroutines of watchDeath
+	wg       sync.WaitGroup // the goroutines of watchDeath and of the proxy's auth answers
 
 	dead  chan struct{}
 	once  sync.Once
@@ -430,7 +430,7 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 	}
 	inc.wg.Go(func() { s.watchDeath(inc) })
 
-	if err := s.px.proxyAuth(inc.ctx, s.log); err != nil {
+	if err := s.px.proxyAuth(inc.ctx, &inc.wg, s.log); err != nil {
 		s.teardown(inc, errors.New("start failed"))
 		return nil, fmt.Errorf("chromedpdriver: proxy authentication: %w", err)
 	}
