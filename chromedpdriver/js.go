@@ -205,6 +205,7 @@ const pageJS = `(function (op, S, A) {
     return {
       url: location.href,
       errorPage: location.protocol === 'chrome-error:',
+      netError: location.protocol === 'chrome-error:' ? ((document.body ? document.body.innerText : '').match(/ERR_[A-Z_]+/) || [''])[0] : '',
       unsupported: !!first('unsupported'),
       conflict: !!first('conflict'),
       qrShown: q.shown, qr: q.ref, qrExpired: q.shown && !!first('qr_reload'),

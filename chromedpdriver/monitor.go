@@ -18,6 +18,7 @@ import (
 type pageFlags struct {
 	URL          string              `json:"url"`
 	ErrorPage    bool                `json:"errorPage"`
+	NetError     string              `json:"netError"`
 	Unsupported  bool                `json:"unsupported"`
 	Conflict     bool                `json:"conflict"`
 	QRShown      bool                `json:"qrShown"`
@@ -221,8 +222,12 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 	case StateStarting:
 		if p.ErrorPage || !sameOrigin(p.URL, cfg.url) {
 			if p.ErrorPage {
-				err := fmt.Errorf("%w: WhatsApp Web did not load", wasend.ErrDisconnected)
-				s.setStatus(wasend.ContextDisconnected, err)
+				if perr := s.px.loadError(p.NetError); perr != nil {
+					s.setStatus(wasend.ContextError, perr)
+				} else {
+					err := fmt.Errorf("%w: WhatsApp Web did not load", wasend.ErrDisconnected)
+					s.setStatus(wasend.ContextDisconnected, err)
+				}
 			}
 			if now.Sub(s.lastReload) > min(cfg.navTimeout, 5*time.Second) {
 				s.lastReload = now

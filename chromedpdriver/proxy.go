@@ -45,11 +45,16 @@ var proxyErrors = []string{
 	"ERR_INVALID_AUTH_CREDENTIALS",
 }
 
-// proxyLoadError maps the error text of a page load to ErrProxy, or nil.
-func proxyLoadError(errorText, masked string) error {
+// loadError maps the net error of a page load ("net::ERR_…") to an error
+// wrapping ErrProxy when the session has a proxy and the error is one of
+// a proxy's, or returns nil.
+func (px *proxySetup) loadError(errorText string) error {
+	if px == nil {
+		return nil
+	}
 	for _, e := range proxyErrors {
 		if strings.Contains(errorText, e) {
-			return fmt.Errorf("%w: %s: the page did not load through it (net::%s)", wasend.ErrProxy, masked, e)
+			return fmt.Errorf("%w: %s: the page did not load through it (net::%s)", wasend.ErrProxy, px.masked, e)
 		}
 	}
 	return nil

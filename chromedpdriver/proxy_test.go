@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,6 +29,20 @@ type testProxy struct {
 	ln   net.Listener
 	used atomic.Int64
 	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+// stop closes the proxy and its connections, and waits for them.
+func (p *testProxy) stop() {
+	p.ln.Close()
+	p.mu.Lock()
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
 }
 
 func (p *testProxy) addr() string { return p.ln.Addr().String() }
@@ -36,33 +51,23 @@ func startTestProxy(t *testing.T, serve func(p *testProxy, c net.Conn)) *testPro
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p := &testProxy{ln: ln}
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
+	p := &testProxy{ln: ln, conns: map[net.Conn]bool{}}
 	p.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
+			p.mu.Lock()
+			p.conns[c] = true
+			p.mu.Unlock()
 			p.wg.Go(func() {
 				defer c.Close()
 				serve(p, c)
 			})
 		}
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		p.wg.Wait()
-	})
+	t.Cleanup(p.stop)
 	return p
 }
 
@@ -233,6 +238,19 @@ func TestProxy(t *testing.T) {
 					assert.NotContains(t, err.Error(), proxyPass)
 				})
 			}
+			t.Run("proxy lost", func(t *testing.T) {
+				// The proxy goes away under a running session: its next page
+				// load fails, and the session reports ErrProxy.
+				tp := startTestProxy(t, serveHTTPProxy)
+				s, rec, err := launchProxied(t, p, "http://"+proxyUser+":"+proxyPass+"@"+tp.addr(), 30*time.Second)
+				require.NoError(t, err)
+				defer s.Close(context.Background())
+				rec.waitFrom(t, 0, 20*time.Second, "qr", isQR)
+				tp.stop()
+				_, err = chromedp.Run(s.current().ctx, chromedp.Evaluate[bool]("location.reload(), true"))
+				require.NoError(t, err)
+				rec.waitFrom(t, 0, 20*time.Second, "error", isStatus(wasend.ContextError, wasend.ErrProxy))
+			})
 			assert.NotContains(t, logs.String(), proxyPass, "no log line holds the password")
 			assert.Contains(t, logs.String(), "***@", "the masked proxy is logged")
 		})

@@ -449,10 +449,8 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 			return err
 		}
 		if res.ErrorText != "" {
-			if s.px != nil {
-				if err := proxyLoadError(res.ErrorText, s.px.masked); err != nil {
-					return err
-				}
+			if err := s.px.loadError(res.ErrorText); err != nil {
+				return err
 			}
 			s.log.Warn("WhatsApp Web did not load; the monitor retries", "err", res.ErrorText)
 		}
