@@ -178,7 +178,10 @@
 // fails Launch at once with an error wrapping wasend.ErrProxy, never a
 // hang; a first page load that fails with a proxy's net error
 // (ERR_PROXY_CONNECTION_FAILED, ERR_TUNNEL_CONNECTION_FAILED,
-// ERR_SOCKS_CONNECTION_FAILED, …) does too.
+// ERR_SOCKS_CONNECTION_FAILED, …) does too. Later, a page load that ends
+// on the browser's error page with such an error reports ContextError
+// with ErrProxy (the monitor keeps reloading); other load errors report
+// ContextDisconnected.
 //
 // An http(s) proxy's credentials answer its auth challenges through the
 // DevTools Fetch domain (Fetch.enable with handleAuthRequests, then
