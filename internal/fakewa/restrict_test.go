@@ -3,6 +3,8 @@ package fakewa
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -267,4 +269,83 @@ func TestBrowserTyping(t *testing.T) {
 	// Twenty more keys at 20 ms or more each; the click after the last key
 	// adds about the same to both.
 	assert.Greater(t, spans[1].Duration-spans[0].Duration, 300*time.Millisecond, "about proportional to the length")
+}
+
+// TestHookClientRestrictions drives the restriction hooks over HTTP and
+// plays the page in Go: the pushed states, the server's own checks (a
+// banned account cannot send; a message pushed into a new chat under a
+// timelock, as injected JavaScript could, is rejected, not delivered) and
+// the presence the page sends over its socket.
+func TestHookClientRestrictions(t *testing.T) {
+	s, base := newTestServer(t, WithRejectDelay(10*time.Millisecond))
+	h := NewHookClient(base, s.HookToken(), nil)
+	ctx := t.Context()
+	const me, old, fresh = "15550003501", "15557775000", "15557775001"
+	p, _ := loggedInPage(t, s, base, me)
+	assert.Empty(t, p.next("restrict")["restrict"], "no restriction at the login")
+	_, err := s.Incoming(me, old, "hi")
+	require.NoError(t, err)
+
+	require.NoError(t, h.TemporaryBan(ctx, me, 102, 30*time.Minute))
+	tb := p.next("restrict")["restrict"].(map[string]any)["tempBan"].(map[string]any)
+	assert.Equal(t, "You're temporarily banned from WhatsApp because too many people blocked you.", tb["reason"])
+	assert.Equal(t, "You'll be able to use WhatsApp again in 30 minutes", tb["again"])
+	code, _ := p.sendText(old, "during the ban")
+	assert.Equal(t, http.StatusForbidden, code)
+	require.NoError(t, h.LiftTemporaryBan(ctx, me))
+	assert.NotContains(t, p.next("restrict")["restrict"], "tempBan")
+
+	require.NoError(t, h.Timelock(ctx, me, time.Now().Add(time.Hour), EnforcementWebCompanionOnly))
+	tl := p.next("restrict")["restrict"].(map[string]any)["timelock"].(map[string]any)
+	assert.Equal(t, "Your WhatsApp Web is restricted. You can't start new chats right now.", tl["bar"])
+	_, chat := p.get("/__wa/chat", url.Values{"phone": {fresh}})
+	assert.Equal(t, true, chat["new"])
+	_, chat = p.get("/__wa/chat", url.Values{"phone": {old}})
+	assert.Equal(t, false, chat["new"])
+	code, v := p.sendText(fresh, "pushed past the bar")
+	require.Equal(t, http.StatusOK, code)
+	require.Eventually(t, func() bool { st, _ := s.MessageStatus(v["id"].(string)); return st == StatusFailed }, 5*time.Second, 10*time.Millisecond)
+	rej, err := h.Rejected(ctx, me, fresh)
+	require.NoError(t, err)
+	require.Len(t, rej, 1)
+	assert.Empty(t, s.Received(me, fresh))
+	code, _ = p.sendText(old, "an old chat")
+	require.Equal(t, http.StatusOK, code)
+	assert.Len(t, s.Received(me, old), 1)
+	require.NoError(t, h.LiftTimelock(ctx, me))
+
+	require.NoError(t, h.CapNewChats(ctx, me, 2, 2, time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)))
+	p.next("restrict")
+	require.NoError(t, h.RejectNextCapped(ctx, me, old))
+	require.NoError(t, h.RejectNext(ctx, me, old))
+	for _, want := range []string{"capped", "generic"} {
+		_, v := p.sendText(old, "rejected "+want)
+		for {
+			ack := p.next("ack")
+			if ack["id"] == v["id"] && ack["status"] == "failed" {
+				assert.Equal(t, want, ack["fail"])
+				break
+			}
+		}
+	}
+	require.NoError(t, h.CapNewChats(ctx, me, 0, 0, time.Time{}))
+
+	// Presence: composing, then a send ends the span.
+	require.NoError(t, writeClientFrame(p.conn, opText, true, []byte(`{"type":"presence","chat":"`+old+`","state":"composing"}`)))
+	time.Sleep(100 * time.Millisecond)
+	p.sendText(old, "typed")
+	spans, err := h.TypingSpans(ctx, me, old)
+	require.NoError(t, err)
+	require.Len(t, spans, 1)
+	assert.True(t, spans[0].Sent)
+	assert.GreaterOrEqual(t, spans[0].Duration, 100*time.Millisecond)
+
+	require.NoError(t, h.RequirePasskey(ctx, me, true))
+	require.NoError(t, h.Ban(ctx, me))
+	lo := p.next("logout")
+	assert.Equal(t, true, lo["banner"])
+	ref := p.next("qr")["ref"].(string)
+	assert.ErrorIs(t, h.Scan(ctx, ref, me), ErrPasskeyRequired)
+	p.next("passkey")
+	assert.ErrorIs(t, h.restrict(ctx, restrictRequest{Action: "nope"}), errUnknownAction)
 }
