@@ -50,8 +50,13 @@ func (s *Session) acquire(ctx context.Context, login bool) (*incarnation, error)
 			}
 		case StateQR, StatePairing:
 			if !login {
+				if stErr != nil {
+					return nil, stErr // banned
+				}
 				return nil, fmt.Errorf("%w: the session shows the login page", wasend.ErrLoggedOut)
 			}
+		case StateRestricted, StatePasskey:
+			return nil, stErr
 		case StateConflict:
 			if !s.pool.cfg.takeover {
 				return nil, stErr
@@ -119,6 +124,8 @@ func (s *Session) fail(ctx context.Context, inc *incarnation, step string, err e
 // conflict, login page.
 func (s *Session) blocker(ctx context.Context, sel *compiledSelectors, f pageFlags) error {
 	switch {
+	case f.TempBan != "":
+		return tempBanError(f.TempBan, time.Now())
 	case f.Unsupported:
 		return fmt.Errorf("%w: WhatsApp Web refused the browser", wasend.ErrUnsupportedBrowser)
 	case f.Conflict:
@@ -131,6 +138,10 @@ func (s *Session) blocker(ctx context.Context, sel *compiledSelectors, f pageFla
 			return nil
 		}
 		return fmt.Errorf("%w: WhatsApp Web is open in another window", wasend.ErrConflict)
+	case f.Passkey:
+		return errPasskey
+	case f.Banner != "":
+		return bannedError(f.Banner)
 	case f.QRShown || f.PairingForm || f.PairingCode != "":
 		return fmt.Errorf("%w: WhatsApp Web shows the login page", wasend.ErrLoggedOut)
 	}

@@ -50,6 +50,40 @@
 // Session.State and Session.WaitReady expose the same to tests and
 // quickstarts.
 //
+// # Restrictions
+//
+// The screens of whatsapp-web.md §10 have their own keys in the selector
+// set, and give the root's typed errors:
+//
+//   - the full-screen temporary-ban dialog (temp_ban): StateRestricted and
+//     EventStatus ContextRestricted with a *wasend.RestrictionError of
+//     RestrictionTemporary: Code from the reason line (101–106, else 0),
+//     Until now plus the time left it shows ("2 hours", "a day"), Reason
+//     its first line with numbers masked. SendText returns it before
+//     anything is clicked. When the dialog goes, ContextAvailable follows.
+//   - the login page with the 403 banner "You have been logged out. To log
+//     back in, you will need to verify your phone number."
+//     (logged_out_banner): EventStatus ContextDisconnected with a
+//     RestrictionBanned error whose Reason is the banner; SendText returns
+//     it. The driver reports a ban as disconnected, not closed: closing the
+//     context is the host's call.
+//   - the Shortcake passkey overlay (passkey, by testid): StatePasskey and
+//     ContextError with wasend.ErrPasskeyRequired; WaitReady returns it.
+//   - the compose bar of the reach-out timelock or of the monthly cap on
+//     new chats in the target chat (new_chat_block, new_chat_capped):
+//     SendText returns a RestrictionNewChats error and sends nothing. It
+//     clicks "Show details" / "See details" (restriction_details), reads
+//     the end (the countdown "HH:MM:SS" or "N days", restriction_countdown;
+//     the cap's "until {date}", restriction_modal) and closes the modal
+//     (restriction_close); Until stays zero when it cannot. It is never
+//     Unconfirmed. FindSent still reads such a chat.
+//   - the fail icon on the sent row (send_failed, send_failed_capped),
+//     seen while waiting for the tick or during WithRejectWatch after it:
+//     an error wrapping wasend.ErrMessageRejected, not Unconfirmed, since
+//     the message is known not delivered; the capped icon gives a
+//     RestrictionNewChats error whose Err is ErrMessageRejected. FindSent
+//     returns that error for a row with the fail icon instead of "found".
+//
 // # Sending
 //
 // SendText opens the chat inside the running app (history.pushState and a
@@ -62,6 +96,13 @@
 // cleared and the text typed as IME commits with Shift+Enter between lines;
 // a second disagreement fails the send before anything left. The text is
 // never put in a URL and never logged.
+//
+// With WithTyping (off by default) the text is typed instead, a few
+// characters at a time at perChar each and within max in all, so that the
+// contact sees "typing…" (the "composing" presence) for a time about
+// proportional to the text's length before the click; a typed text that
+// does not read back is pasted after all. It paces one message; the
+// Client's pacing between messages is separate.
 //
 // The click on the send button (Enter, as a key down and up with no
 // character, when there is no button or the click did nothing) is the
@@ -122,6 +163,37 @@
 // when the label is unknown, such as a localized one. Both texts of the
 // unknown-number dialog are recognized: "Phone number shared via url is
 // invalid." and "The number … isn't on WhatsApp.".
+//
+// # Proxy
+//
+// A LaunchRequest's Proxy (http://, https:// or socks5://, with an optional
+// user:password@) sends the session's browser through that proxy: a
+// persistent session's Chrome gets --proxy-server, an ephemeral session's
+// browser context gets its own proxyServer, and both the bypass list
+// "<-loopback>", so that even 127.0.0.1 goes through the proxy. The proxy
+// is checked with wasend.CheckProxy and reached once before the browser
+// starts (a TCP dial, or TLS for https, bounded to 5 s; with credentials,
+// a CONNECT to WhatsApp Web's host for an http(s) proxy and the RFC 1929
+// sub-negotiation for SOCKS5), so that a dead proxy or a wrong password
+// fails Launch at once with an error wrapping wasend.ErrProxy, never a
+// hang; a first page load that fails with a proxy's net error
+// (ERR_PROXY_CONNECTION_FAILED, ERR_TUNNEL_CONNECTION_FAILED,
+// ERR_SOCKS_CONNECTION_FAILED, …) does too. Later, a page load that ends
+// on the browser's error page with such an error reports ContextError
+// with ErrProxy (the monitor keeps reloading); other load errors report
+// ContextDisconnected.
+//
+// An http(s) proxy's credentials answer its auth challenges through the
+// DevTools Fetch domain (Fetch.enable with handleAuthRequests, then
+// Fetch.continueWithAuth), once per request: a second challenge cancels
+// the request. They are answered on the session's page; other targets of
+// the browser (a service worker) rely on Chrome's proxy auth cache, which
+// the page fills. Chrome cannot authenticate to a SOCKS5 proxy, so for
+// socks5:// with credentials the session runs a relay on 127.0.0.1 that
+// takes the browser's SOCKS5 without auth and speaks SOCKS5 with username
+// and password to the proxy; it closes with the session. Logs and errors
+// name the proxy as wasend.MaskProxy writes it, never with its
+// credentials.
 //
 // # Health
 //

@@ -271,7 +271,9 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	}
 	defer s.unlock()
 	sel := s.selectors()
-	if err := s.openChat(ctx, inc, sel, digits); err != nil {
+	var bar *newChatBar
+	if err := s.openChat(ctx, inc, sel, digits); err != nil && !errors.As(err, &bar) {
+		// A restriction's bar leaves the chat open: its rows are read.
 		if errors.Is(err, wasend.ErrNotOnWhatsApp) {
 			return wasend.Receipt{}, false, nil
 		}
@@ -295,6 +297,10 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 		return wasend.Receipt{}, false, nil
 	}
 	r := res.Rows[i]
+	if r.Failed != "" {
+		s.log.Info("the message is in the chat with the fail icon", "to", wasend.MaskPhone(q.To))
+		return wasend.Receipt{}, false, rejectedError(r.Failed)
+	}
 	at, _ := parsePrePlain(r.Pre, pageLocation(res.TZ, res.Offset))
 	s.log.Info("found the message in the chat", "to", wasend.MaskPhone(q.To), "status", r.Status, "marked", mark != nil)
 	return wasend.Receipt{MessageID: r.ID, SentAt: at}, true, nil

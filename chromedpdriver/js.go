@@ -187,7 +187,8 @@ const pageJS = `(function (op, S, A) {
       text: t ? textOf(t) : null,
       id: value('message_id', r, true) || '',
       pre: value('message_meta', r, true) || '',
-      status: status(r)
+      status: status(r),
+      failed: first('send_failed_capped', r, false) ? 'capped' : (first('send_failed', r, false) ? 'failed' : '')
     };
   }
 
@@ -204,6 +205,7 @@ const pageJS = `(function (op, S, A) {
     return {
       url: location.href,
       errorPage: location.protocol === 'chrome-error:',
+      netError: location.protocol === 'chrome-error:' ? ((document.body ? document.body.innerText : '').match(/ERR_[A-Z_]+/) || [''])[0] : '',
       unsupported: !!first('unsupported'),
       conflict: !!first('conflict'),
       qrShown: q.shown, qr: q.ref, qrExpired: q.shown && !!first('qr_reload'),
@@ -213,7 +215,10 @@ const pageJS = `(function (op, S, A) {
       loading: !!first('loading'),
       starting: !!first('starting'),
       invalid: !!first('invalid'),
-      phoneOffline: !!first('phone_offline')
+      phoneOffline: !!first('phone_offline'),
+      tempBan: value('temp_ban') || '',
+      banner: q.shown ? (value('logged_out_banner') || '') : '',
+      passkey: !!first('passkey')
     };
   }
 
@@ -263,6 +268,9 @@ const pageJS = `(function (op, S, A) {
       res.fresh = !!m && !G.stale.has(m);
       res.chat = value('chat_title') || '';
       res.compose = !!first('compose');
+      var nb = value('new_chat_block'), nc = nb ? null : value('new_chat_capped');
+      res.newChats = nb ? 'timelock' : (nc ? 'capped' : '');
+      res.barText = nb || nc || '';
       break;
     }
     case 'nav': {

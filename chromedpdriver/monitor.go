@@ -18,6 +18,7 @@ import (
 type pageFlags struct {
 	URL          string              `json:"url"`
 	ErrorPage    bool                `json:"errorPage"`
+	NetError     string              `json:"netError"`
 	Unsupported  bool                `json:"unsupported"`
 	Conflict     bool                `json:"conflict"`
 	QRShown      bool                `json:"qrShown"`
@@ -30,6 +31,9 @@ type pageFlags struct {
 	Starting     bool                `json:"starting"`
 	Invalid      bool                `json:"invalid"`
 	PhoneOffline bool                `json:"phoneOffline"`
+	TempBan      string              `json:"tempBan"`
+	Banner       string              `json:"banner"`
+	Passkey      bool                `json:"passkey"`
 	Chat         string              `json:"chat"`
 	Bad          map[string][]string `json:"bad"`
 }
@@ -37,10 +41,14 @@ type pageFlags struct {
 // state derives the page's state from its flags, the most specific first.
 func (p pageFlags) state() State {
 	switch {
+	case p.TempBan != "":
+		return StateRestricted // checked before every other screen, as the app does
 	case p.Unsupported:
 		return StateUnsupported
 	case p.Conflict:
 		return StateConflict
+	case p.Passkey:
+		return StatePasskey
 	case p.PairingCode != "" || p.PairingForm:
 		return StatePairing
 	case p.QRShown:
@@ -143,6 +151,16 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 		s.setState(StateUnsupported, err)
 		s.setStatus(wasend.ContextError, err)
 
+	case StateRestricted:
+		err := tempBanError(p.TempBan, now)
+		s.setState(StateRestricted, err)
+		s.setStatus(wasend.ContextRestricted, err)
+
+	case StatePasskey:
+		s.mainGen = 0
+		s.setState(StatePasskey, errPasskey)
+		s.setStatus(wasend.ContextError, errPasskey)
+
 	case StateConflict:
 		if cfg.takeover {
 			if now.Sub(s.lastTakeover) > 2*time.Second {
@@ -169,7 +187,11 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 	case StateQR:
 		s.mainGen = 0
 		s.lastCode = ""
-		s.setState(StateQR, nil)
+		var banned error
+		if p.Banner != "" {
+			banned = bannedError(p.Banner)
+		}
+		s.setState(StateQR, banned)
 		if p.QR != "" && p.QR != s.lastQR {
 			s.log.Info("QR code to scan", "refresh", s.lastQR != "")
 			s.lastQR = p.QR
@@ -185,6 +207,10 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 				s.log.Warn("QR code expired and the reload limit is reached; waiting for the host", "limit", cfg.qrReloadLimit)
 			}
 		}
+		if banned != nil {
+			s.setStatus(wasend.ContextDisconnected, banned)
+			return
+		}
 		s.noteLoggedOut(p)
 
 	case StateReady:
@@ -196,8 +222,12 @@ func (s *Session) apply(ctx context.Context, inc *incarnation, sel *compiledSele
 	case StateStarting:
 		if p.ErrorPage || !sameOrigin(p.URL, cfg.url) {
 			if p.ErrorPage {
-				err := fmt.Errorf("%w: WhatsApp Web did not load", wasend.ErrDisconnected)
-				s.setStatus(wasend.ContextDisconnected, err)
+				if perr := s.px.loadError(p.NetError); perr != nil {
+					s.setStatus(wasend.ContextError, perr)
+				} else {
+					err := fmt.Errorf("%w: WhatsApp Web did not load", wasend.ErrDisconnected)
+					s.setStatus(wasend.ContextDisconnected, err)
+				}
 			}
 			if now.Sub(s.lastReload) > min(cfg.navTimeout, 5*time.Second) {
 				s.lastReload = now

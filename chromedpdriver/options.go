@@ -83,6 +83,15 @@ const (
 	// DefaultCloseTimeout bounds a graceful close when Close's ctx has no
 	// deadline; the browser is killed after it.
 	DefaultCloseTimeout = 10 * time.Second
+	// DefaultRejectWatch is how long SendText keeps watching a message's
+	// row after its tick for the fail icon of a rejection.
+	DefaultRejectWatch = 1500 * time.Millisecond
+	// DefaultTypingPerChar is how long typing one character takes before a
+	// send: 0, typing simulation off (the text is pasted at once).
+	DefaultTypingPerChar = time.Duration(0)
+	// DefaultTypingMax bounds the typing of one message when the
+	// simulation is on.
+	DefaultTypingMax = 8 * time.Second
 	// DefaultChromeMajor is the Chrome version of the default User-Agent
 	// when the browser's own version cannot be read.
 	DefaultChromeMajor = 156
@@ -112,6 +121,9 @@ type config struct {
 	relaunchMax      time.Duration
 	pollInterval     time.Duration
 	closeTimeout     time.Duration
+	rejectWatch      time.Duration
+	typingPerChar    time.Duration
+	typingMax        time.Duration
 	flags            []string
 	logger           *slog.Logger
 }
@@ -135,6 +147,9 @@ func defaultConfig() config {
 		relaunchMax:      DefaultRelaunchMax,
 		pollInterval:     DefaultPollInterval,
 		closeTimeout:     DefaultCloseTimeout,
+		rejectWatch:      DefaultRejectWatch,
+		typingPerChar:    DefaultTypingPerChar,
+		typingMax:        DefaultTypingMax,
 		logger:           slog.Default(),
 	}
 }
@@ -191,6 +206,12 @@ func (c *config) validate() error {
 	}
 	if c.relaunchMax < c.relaunchMin {
 		return bad("relaunch backoff max %v is below min %v", c.relaunchMax, c.relaunchMin)
+	}
+	if c.typingPerChar < 0 || c.typingMax < 0 || (c.typingPerChar > 0 && c.typingMax == 0) {
+		return bad("typing needs a non-negative time per character and a positive bound (%v, %v)", c.typingPerChar, c.typingMax)
+	}
+	if c.rejectWatch < 0 {
+		return bad("negative reject watch (%v)", c.rejectWatch)
 	}
 	if c.qrReloadLimit < 0 {
 		return bad("negative QR reload limit")
@@ -328,6 +349,30 @@ func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollI
 // WithCloseTimeout bounds a session's graceful close when Close's ctx has
 // no deadline. Default: DefaultCloseTimeout (10 s).
 func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.closeTimeout = d } }
+
+// WithRejectWatch sets how long SendText keeps watching a message's row
+// after its tick (sent) for the fail icon of a message that WhatsApp
+// rejects a moment later; such a send returns an error wrapping
+// wasend.ErrMessageRejected instead of a receipt. Zero turns the watch
+// off: the fail icon is then seen only while waiting for the tick.
+// Default: DefaultRejectWatch (1.5 s).
+func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
+
+// WithTyping turns on the typing simulation: before the click, SendText
+// types the text into the compose box a few characters at a time, as IME
+// commits (line breaks as Shift+Enter), taking perChar per character but
+// no more than max in all (longer texts are typed in bigger pieces). The
+// page sees keystrokes for that long, so the contact sees "typing…"
+// (WhatsApp's "composing" presence) for a time about proportional to the
+// text's length, as with a person. The text is read back and compared as
+// after a paste; if the box disagrees it is cleared and pasted instead.
+// Keep perChar well below a few seconds: WhatsApp Web sends "paused"
+// after a pause in the typing. This is the driver's own, per-message
+// behaviour; the Client's pacing between messages is separate.
+// Default: DefaultTypingPerChar (0, off) and DefaultTypingMax (8 s).
+func WithTyping(perChar, max time.Duration) Option {
+	return func(c *config) { c.typingPerChar, c.typingMax = perChar, max }
+}
 
 // WithFlags adds Chrome command-line flags ("--name=value" or "--name"),
 // after the driver's own. Flags that the driver manages (--user-data-dir,

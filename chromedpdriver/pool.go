@@ -97,6 +97,9 @@ func (p *Pool) launch(ctx context.Context, req wasend.LaunchRequest) (*Session, 
 	if err != nil {
 		return nil, err
 	}
+	if err := wasend.CheckProxy(req.Proxy); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -108,6 +111,7 @@ func (p *Pool) launch(ctx context.Context, req wasend.LaunchRequest) (*Session, 
 	}
 	sel := p.sel
 	s := newSession(p, id, mode, name, resumed, req.OnEvent, sel)
+	s.proxy = req.Proxy
 	p.sessions[id] = s
 	p.mu.Unlock()
 

@@ -87,6 +87,23 @@ type SelectorSet struct {
 	Status        []string `json:"status"`
 	StatusPending []string `json:"status_pending"`
 	StatusSent    []string `json:"status_sent"`
+
+	// Restrictions (whatsapp-web.md §10). TempBan, LoggedOutBanner,
+	// NewChatBlock, NewChatCapped, RestrictionCountdown and
+	// RestrictionModal are value selectors: the driver reads their text.
+	// SendFailed and SendFailedCapped are looked for inside an outgoing
+	// row.
+	TempBan              []string `json:"temp_ban"`
+	LoggedOutBanner      []string `json:"logged_out_banner"`
+	Passkey              []string `json:"passkey"`
+	NewChatBlock         []string `json:"new_chat_block"`
+	NewChatCapped        []string `json:"new_chat_capped"`
+	RestrictionDetails   []string `json:"restriction_details"`
+	RestrictionCountdown []string `json:"restriction_countdown"`
+	RestrictionModal     []string `json:"restriction_modal"`
+	RestrictionClose     []string `json:"restriction_close"`
+	SendFailed           []string `json:"send_failed"`
+	SendFailedCapped     []string `json:"send_failed_capped"`
 }
 
 // The keys of the self-tests.
@@ -96,7 +113,7 @@ var (
 	// chatKeys must match once a chat is open.
 	chatKeys = []string{"chat_panel", "chat_title", "compose"}
 	// stateKeys are the keys that recognize a page state.
-	stateKeys = []string{"logged_in", "loading", "qr_canvas", "qr_code", "unsupported", "conflict", "phone_input", "pairing_code"}
+	stateKeys = []string{"logged_in", "loading", "qr_canvas", "qr_code", "unsupported", "conflict", "phone_input", "pairing_code", "temp_ban", "passkey"}
 	// tokenKeys hold tokens, not selectors.
 	tokenKeys = []string{"status_pending", "status_sent"}
 )
@@ -107,7 +124,7 @@ var (
 func DefaultSelectors() SelectorSet {
 	return SelectorSet{
 		Name:    "whatsapp-web",
-		Version: "2026.2",
+		Version: "2026.3",
 
 		LoggedIn:     []string{"#pane-side", "div[aria-label='Chat list']", "[data-testid='chat-list']", "#side"},
 		Loading:      []string{"progress", "div[role='progressbar']", "[aria-label^='Loading your chats']", "#initial_startup"},
@@ -151,6 +168,29 @@ func DefaultSelectors() SelectorSet {
 		Status:        []string{"[aria-label=' Pending ']", "[aria-label=' Sent ']", "[aria-label=' Delivered ']", "[aria-label=' Read ']", "[data-icon^='msg-']", "svg title"},
 		StatusPending: []string{"Pending", "msg-time", "status-time", "wds-ic-status-pending", "ic-schedule"},
 		StatusSent:    []string{"Sent", "Delivered", "Read", "msg-check", "msg-dblcheck", "msg-dblcheck-ack", "status-check", "status-dblcheck", "wds-ic-delivered", "wds-ic-read"},
+
+		// WAWebTempBanScreen, a ConfirmPopup: the body holds the reason
+		// and "You'll be able to use WhatsApp again in {duration}".
+		TempBan: []string{"div[role='dialog'] [data-animate-modal-body='true'] >> text=/temporarily banned from WhatsApp/",
+			"div[role='dialog'] >> text=/temporarily banned from WhatsApp/", "text=/temporarily banned from WhatsApp/"},
+		// WAWebLoggedOutBanner's default text of a 403 (LOCKED) logout.
+		LoggedOutBanner: []string{"text=/You have been logged out\\. To log back in, you will need to verify your phone number/",
+			"text=/To log back in, you will need to verify your phone number/"},
+		// The Shortcake passkey overlay; its English strings are unknown.
+		Passkey: []string{"[data-testid='shortcake_passkey_screen']", "[data-testid='shortcake_passkey_prompt_card']", "[data-testid='shortcake_passkey_continue_button']"},
+		// The compose bars that replace the composer of a new chat.
+		NewChatBlock: []string{"#main footer [data-testid='reachout-timelock-compose-bar']", "[data-testid='reachout-timelock-compose-bar']",
+			"#main footer >> text=/restricted\\. You can['’]t start new chats right now/"},
+		NewChatCapped:      []string{"#main footer >> text=/reached the monthly limit on new chats you can start/"},
+		RestrictionDetails: []string{"#main footer [role='button'] >> text=/^(Show|See) details$/", "#main footer button >> text=/^(Show|See) details$/", "#main footer span >> text=/^(Show|See) details$/"},
+		// The timelock modal's countdown: "HH:MM:SS", or "N days".
+		RestrictionCountdown: []string{"div[role='dialog'] div >> text=/^(\\d{1,2}:\\d{2}:\\d{2}|\\d+ days?|a day)$/", "div[role='dialog'] span >> text=/^(\\d{1,2}:\\d{2}:\\d{2}|\\d+ days?|a day)$/"},
+		RestrictionModal:     []string{"div[role='dialog'][aria-modal='true']", "div[role='dialog']"},
+		RestrictionClose:     []string{"div[role='dialog'] button >> text=/^(Close|Not now|OK)$/", "div[role='dialog'] [role='button'] >> text=/^(Close|Not now|OK)$/"},
+		// WAWebMsgSendFailIcon and the capped variant (U+2019 apostrophes).
+		SendFailed: []string{"[role='button'][aria-label='Something went wrong. Click to learn more.']", "[role='button'][aria-label$='Click to learn more.']",
+			"span[data-icon='msg-error']"},
+		SendFailedCapped: []string{"[aria-label*='monthly limit of new chat messages']"},
 	}
 }
 

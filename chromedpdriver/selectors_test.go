@@ -89,7 +89,7 @@ func TestSelectorSetBroken(t *testing.T) {
 		require.True(t, errors.As(ev.Err, &se), "a *SelectorError: %v", ev.Err)
 		assert.Equal(t, []string{"search_box"}, se.Keys)
 		assert.Equal(t, "main", se.Step)
-		assert.Contains(t, ev.Err.Error(), "broken-main@2026.2")
+		assert.Contains(t, ev.Err.Error(), "broken-main@2026.3")
 		for _, e := range rec.all() {
 			assert.NotEqual(t, wasend.ContextAvailable, e.Status, "never available with a broken set")
 		}

@@ -37,9 +37,11 @@ const (
 // chatFlags is what the "chat" operation reads.
 type chatFlags struct {
 	pageFlags
-	Panel   bool `json:"panel"`
-	Fresh   bool `json:"fresh"`
-	Compose bool `json:"compose"`
+	Panel    bool   `json:"panel"`
+	Fresh    bool   `json:"fresh"`
+	Compose  bool   `json:"compose"`
+	NewChats string `json:"newChats"`
+	BarText  string `json:"barText"`
 }
 
 // rowInfo describes an outgoing row.
@@ -48,6 +50,7 @@ type rowInfo struct {
 	ID     string  `json:"id"`
 	Pre    string  `json:"pre"`
 	Status string  `json:"status"`
+	Failed string  `json:"failed"` // "failed" or "capped": the fail icon
 }
 
 type confirmFlags struct {
@@ -90,7 +93,8 @@ func titleMatches(title, digits string) bool {
 // (pushState and popstate) when it is loaded, or by loading /send?phone=
 // when it is not. It returns once the chat's header shows the number and
 // its compose box is there, or wasend.ErrNotOnWhatsApp after dismissing the
-// invalid-number dialog.
+// invalid-number dialog, or a *newChatBar when a restriction's compose bar
+// replaces the compose box (the chat is open, but cannot be started).
 func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
@@ -185,6 +189,9 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 		if c.Compose {
 			return nil
 		}
+		if c.NewChats != "" {
+			return &newChatBar{kind: c.NewChats, text: c.BarText}
+		}
 		if panelSince.IsZero() {
 			panelSince = now
 		}
@@ -209,8 +216,17 @@ type sendTx struct {
 // message's row shows a tick (sent, delivered or read), with the row's
 // data-id as the message id. The text goes in through a paste, is read
 // back from the compose box and compared before the send. Every failure
-// after the click on the send button is wrapped with wasend.Unconfirmed.
-// It never puts the text in a URL, and never logs it.
+// after the click on the send button is wrapped with wasend.Unconfirmed,
+// except a rejection that the page shows (the fail icon on the row, within
+// the wait for the tick or WithRejectWatch after it): that error wraps
+// wasend.ErrMessageRejected, as the message is known not to have been
+// delivered. A restriction found before the click returns a
+// *wasend.RestrictionError and sends nothing: the temporary-ban screen
+// (RestrictionTemporary), the login page with the 403 banner
+// (RestrictionBanned), or the compose bar of the timelock or of the
+// new-chat cap in the target chat (RestrictionNewChats, with the end read
+// from its modal when it can be). It never puts the text in a URL, and
+// never logs it.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
 	digits, err := phoneDigits(to)
 	if err != nil {
@@ -231,7 +247,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	tx := &sendTx{s: s, inc: inc, sel: s.selectors(), digits: digits, want: normText(text)}
 	r, err := tx.run(ctx)
 	if err != nil {
-		if tx.clicked && !errors.Is(err, wasend.ErrUnconfirmed) {
+		if tx.clicked && !errors.Is(err, wasend.ErrUnconfirmed) && !errors.Is(err, wasend.ErrMessageRejected) {
 			err = wasend.Unconfirmed(err)
 		}
 		s.noteFailure(err)
@@ -249,11 +265,16 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 	s := tx.s
 	tx.step = "open-chat"
-	if err := s.openChat(ctx, tx.inc, tx.sel, tx.digits); err != nil {
-		return wasend.Receipt{}, err
-	}
+	err := s.openChat(ctx, tx.inc, tx.sel, tx.digits)
 	octx, cancel := s.opContext(ctx, tx.inc, s.pool.cfg.actionTimeout)
 	defer cancel()
+	var bar *newChatBar
+	if errors.As(err, &bar) {
+		return wasend.Receipt{}, s.newChatsError(octx, tx.sel, bar)
+	}
+	if err != nil {
+		return wasend.Receipt{}, err
+	}
 	tx.step = "fill"
 	if err := tx.fill(octx); err != nil {
 		return wasend.Receipt{}, err
@@ -312,6 +333,16 @@ func (tx *sendTx) waitCompose(ctx context.Context, want string, d time.Duration)
 // IME commits with Shift+Enter between lines; then it gives up.
 func (tx *sendTx) fill(ctx context.Context) error {
 	s := tx.s
+	if s.pool.cfg.typingPerChar > 0 {
+		ok, err := tx.typeSlowly(ctx)
+		if err != nil {
+			return s.fail(ctx, tx.inc, tx.step, err)
+		}
+		if ok {
+			return nil
+		}
+		s.log.Info("the typed text does not read back; pasting it")
+	}
 	if !s.pool.typeOnly {
 		if _, err := evalOp[bool](ctx, tx.sel, "paste", map[string]string{"text": tx.want}); err != nil {
 			return s.fail(ctx, tx.inc, tx.step, err)
@@ -334,17 +365,8 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
-	for i, line := range strings.Split(tx.want, "\n") {
-		var acts []chromedp.Action[chromedp.Void]
-		if i > 0 {
-			acts = append(acts, pressEnter(true))
-		}
-		if line != "" {
-			acts = append(acts, insertText(line))
-		}
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			return s.fail(ctx, tx.inc, tx.step, err)
-		}
+	if err := chromedp.Do(ctx, typeLines(tx.want)...); err != nil {
+		return s.fail(ctx, tx.inc, tx.step, err)
 	}
 	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
 	if err != nil {
@@ -355,6 +377,70 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	}
 	_, _ = evalOp[bool](ctx, tx.sel, "clear", nil)
 	return errors.New("chromedpdriver: the compose box does not read back the message text")
+}
+
+// typeLines types s as IME commits, with Shift+Enter between its lines.
+func typeLines(s string) []chromedp.Action[chromedp.Void] {
+	var acts []chromedp.Action[chromedp.Void]
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			acts = append(acts, pressEnter(true))
+		}
+		if line != "" {
+			acts = append(acts, insertText(line))
+		}
+	}
+	return acts
+}
+
+// typingPieces splits text into the pieces that the typing simulation
+// types, one per step, and returns the pause after each: perChar per
+// character, and no more than max in all.
+func typingPieces(text string, perChar, limit time.Duration) ([]string, time.Duration) {
+	runes := []rune(text)
+	if len(runes) == 0 {
+		return nil, 0
+	}
+	steps := len(runes)
+	if total := time.Duration(len(runes)) * perChar; total > limit {
+		steps = max(1, int(limit/perChar))
+	}
+	size := (len(runes) + steps - 1) / steps
+	var out []string
+	for i := 0; i < len(runes); i += size {
+		out = append(out, string(runes[i:min(i+size, len(runes))]))
+	}
+	return out, min(time.Duration(size)*perChar, limit/time.Duration(len(out)))
+}
+
+// typeSlowly types the text into the emptied compose box at the pace of
+// WithTyping, and reports whether the box then reads back the text.
+func (tx *sendTx) typeSlowly(ctx context.Context) (bool, error) {
+	cfg := &tx.s.pool.cfg
+	if _, err := evalOp[bool](ctx, tx.sel, "clear", nil); err != nil {
+		return false, err
+	}
+	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
+		return false, err
+	}
+	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
+		return false, err
+	}
+	pieces, pause := typingPieces(tx.want, cfg.typingPerChar, cfg.typingMax)
+	for _, p := range pieces {
+		if err := chromedp.Do(ctx, typeLines(p)...); err != nil {
+			return false, err
+		}
+		if !sleepCtx(ctx, pause) {
+			return false, ctx.Err()
+		}
+	}
+	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
+	if err != nil || ok {
+		return ok, err
+	}
+	_, err = evalOp[bool](ctx, tx.sel, "clear", nil)
+	return false, err
 }
 
 // send clicks the send button, or presses Enter when there is none or the
@@ -416,8 +502,14 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 			}
 			row := lastRow(c.Rows, tx.want)
 			switch {
+			case row != nil && row.Failed != "":
+				return wasend.Receipt{}, rejectedError(row.Failed)
 			case row != nil && row.Status == "sent":
-				return wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}, nil
+				r := wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}
+				if err := tx.watchReject(ctx); err != nil {
+					return wasend.Receipt{}, err
+				}
+				return r, nil
 			case row != nil && row.Status == "none":
 				if noStatusSince.IsZero() {
 					noStatusSince = now
@@ -459,6 +551,22 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 			wasend.ErrPhoneOffline, waited, wasend.ErrTimeout))
 	}
 	return wasend.Receipt{}, wasend.Unconfirmed(fmt.Errorf("%w: no tick after %v", wasend.ErrTimeout, waited))
+}
+
+// watchReject watches the sent row for WithRejectWatch: WhatsApp may take
+// a message and show its fail icon a moment later (a 463 or 475 ack).
+func (tx *sendTx) watchReject(ctx context.Context) error {
+	end := time.Now().Add(tx.s.pool.cfg.rejectWatch)
+	for time.Now().Before(end) && sleepCtx(ctx, pollStep) {
+		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
+		if err != nil {
+			continue // a navigation or a lost tab: the tick was seen
+		}
+		if row := lastRow(c.Rows, tx.want); row != nil && row.Failed != "" {
+			return rejectedError(row.Failed)
+		}
+	}
+	return nil
 }
 
 // lastRow returns the last row whose text is want.

@@ -42,6 +42,12 @@ const (
 	StateUnsupported State = "unsupported"
 	// StateBroken: the selector set does not match the page.
 	StateBroken State = "broken"
+	// StateRestricted: WhatsApp Web shows the full-screen temporary-ban
+	// dialog; the session sends nothing until it goes away.
+	StateRestricted State = "restricted"
+	// StatePasskey: WhatsApp Web asks for a passkey to link the device
+	// (the Shortcake overlay), a step the session cannot take.
+	StatePasskey State = "passkey"
 	// StateDisconnected: the browser died; it is being relaunched.
 	StateDisconnected State = "disconnected"
 	// StateClosed: Close was called.
@@ -73,6 +79,8 @@ type Session struct {
 	resumed bool
 	onEvent func(wasend.SessionEvent)
 	log     *slog.Logger
+	proxy   string      // LaunchRequest.Proxy; never logged (wasend.MaskProxy)
+	px      *proxySetup // set by open
 
 	sem        chan struct{} // the page lock
 	life       context.Context
@@ -135,7 +143,7 @@ type incarnation struct {
 	lost     <-chan struct{}
 	born     time.Time
 	ready    atomic.Bool
-	wg       sync.WaitGroup // the goroutines of watchDeath
+	wg       sync.WaitGroup // the goroutines of watchDeath and of the proxy's auth answers
 
 	dead  chan struct{}
 	once  sync.Once
@@ -196,7 +204,7 @@ func (s *Session) WaitReady(ctx context.Context) error {
 			return nil
 		case StateClosed:
 			return fmt.Errorf("%w: session closed", wasend.ErrDisconnected)
-		case StateUnsupported, StateBroken:
+		case StateUnsupported, StateBroken, StatePasskey:
 			return err
 		}
 		select {
@@ -306,9 +314,14 @@ func (s *Session) setStatus(st wasend.ContextStatus, cause error) {
 }
 
 // noteFailure makes the session's status agree with an error that a call
-// returns, so that the host hears of it even before the monitor does.
+// returns, so that the host hears of it even before the monitor does. A
+// ban reports the session disconnected, as the monitor does: closing the
+// context is the host's decision, not the page's.
 func (s *Session) noteFailure(err error) {
 	if st, gone := wasend.SessionStatus(err); gone {
+		if st == wasend.ContextClosed {
+			st = wasend.ContextDisconnected
+		}
 		var cause error = err
 		var ue *wasend.UnconfirmedError
 		if errors.As(err, &ue) {
@@ -346,8 +359,19 @@ func (s *Session) open(ctx context.Context) error {
 			return err
 		}
 	}
+	px, err := prepareProxy(ctx, s.proxy, s.pool.cfg.url, s.log)
+	if err != nil {
+		if s.dir != "" {
+			releaseProfile(s.dir)
+		}
+		s.lifeCancel()
+		close(s.done)
+		return err
+	}
+	s.px = px
 	inc, err := s.start(ctx)
 	if err != nil {
+		px.close()
 		if s.dir != "" {
 			releaseProfile(s.dir)
 		}
@@ -374,7 +398,7 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if err := unlockProfile(s.dir, s.log); err != nil {
 			return nil, err
 		}
-		br, err := startBrowser(ctx, cfg.execPath, s.pool.flags(s.dir), s.dir, s.log)
+		br, err := startBrowser(ctx, cfg.execPath, append(s.pool.flags(s.dir), s.px.flags()...), s.dir, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -384,7 +408,11 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if err != nil {
 			return nil, err
 		}
-		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
+		var bcOpts []chromedp.CreateBrowserContextOption
+		if s.px != nil {
+			bcOpts = append(bcOpts, s.px.contextOption)
+		}
+		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext(bcOpts...))
 		done := make(chan error, 1)
 		go func() { done <- chromedp.Do(tctx) }()
 		select {
@@ -402,6 +430,10 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 	}
 	inc.wg.Go(func() { s.watchDeath(inc) })
 
+	if err := s.px.proxyAuth(inc.ctx, &inc.wg, s.log); err != nil {
+		s.teardown(inc, errors.New("start failed"))
+		return nil, fmt.Errorf("chromedpdriver: proxy authentication: %w", err)
+	}
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
 	defer cancel()
 	override := uaOverride(goos(), s.pool.ua)
@@ -417,12 +449,18 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 			return err
 		}
 		if res.ErrorText != "" {
+			if err := s.px.loadError(res.ErrorText); err != nil {
+				return err
+			}
 			s.log.Warn("WhatsApp Web did not load; the monitor retries", "err", res.ErrorText)
 		}
 		return nil
 	}))
 	if err != nil {
 		s.teardown(inc, errors.New("start failed"))
+		if errors.Is(err, wasend.ErrProxy) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("chromedpdriver: opening WhatsApp Web: %w", err)
 	}
 	return inc, nil
@@ -619,6 +657,7 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.dir != "" {
 			releaseProfile(s.dir)
 		}
+		s.px.close()
 		s.pool.forget(s)
 		s.setState(StateClosed, nil)
 		s.log.Info("session closed")

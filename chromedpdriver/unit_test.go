@@ -24,7 +24,7 @@ import (
 func TestSelectorSetJSON(t *testing.T) {
 	def := DefaultSelectors()
 	require.NoError(t, def.Validate())
-	assert.Equal(t, "whatsapp-web@2026.2", def.ID())
+	assert.Equal(t, "whatsapp-web@2026.3", def.ID())
 
 	// Round trip.
 	b, err := json.Marshal(def)

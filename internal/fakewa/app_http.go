@@ -104,8 +104,17 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer close(readDone)
 		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
+			_, b, err := conn.ReadMessage()
+			if err != nil {
 				return
+			}
+			var m struct {
+				Type  string `json:"type"`
+				Chat  string `json:"chat"`
+				State string `json:"state"`
+			}
+			if json.Unmarshal(b, &m) == nil && m.Type == "presence" {
+				s.presence(c, m.Chat, m.State)
 			}
 		}
 	}()
@@ -165,7 +174,7 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch req.State {
-	case PageBoot, PageUnsupported, PageQR, PagePairing, PageLoading, PageMain, PageConflict:
+	case PageBoot, PageUnsupported, PageQR, PagePairing, PageLoading, PageMain, PageConflict, PageTempBan, PagePasskey:
 	default:
 		writeError(w, http.StatusBadRequest, errors.New("fakewa: unknown state"))
 		return
@@ -349,13 +358,15 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	chat := r.URL.Query().Get("phone")
 	s.mu.Lock()
-	ms := s.accountLocked(phone).chats[chat]
+	a := s.accountLocked(phone)
+	ms := a.chats[chat]
 	out := make([]messageView, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, m.view())
 	}
+	isNew := newChatLocked(a, chat)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out, "new": isNew})
 }
 
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
@@ -416,6 +427,10 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	case s.notOnWA[req.To]:
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, errors.New("fakewa: number not on WhatsApp"))
+		return
+	case s.accountLocked(c.login.phone).tempBan != nil:
+		s.mu.Unlock()
+		writeError(w, http.StatusForbidden, errors.New("fakewa: account temporarily banned"))
 		return
 	}
 	m := s.acceptLocked(c, req.To, req.Text, req.CK)

@@ -251,17 +251,67 @@
 // GET on any other path serves the page. The page's own endpoints, the
 // "WhatsApp servers", live under /__wa/ and need no token: GET /__wa/ws (the
 // WebSocket that pushes auth, qr, qr-expired, linked, logout, conflict,
-// phone, msg and ack events), POST /__wa/state, /__wa/linked,
+// phone, msg, ack, restrict and passkey events, and takes presence), POST /__wa/state, /__wa/linked,
 // /__wa/qr/reload, /__wa/pair, /__wa/takeover and /__wa/send, and GET
 // /__wa/contact, /__wa/chats and /__wa/chat. They act only for a client ID
 // that the server knows from the page's WebSocket, and only for its login.
+//
+// # Restrictions
+//
+// The hooks of restrict.go play the account states of whatsapp-web.md §10:
+//
+//   - TemporaryBan(phone, code, d): the full-screen ConfirmPopup of
+//     WAWebTempBanScreen (div[role=dialog][aria-modal=true] >
+//     [data-animate-modal-popup] > [data-animate-modal-body], with
+//     [data-testid=popup-contents] in the classic markup): the line of
+//     reason code 101–106 (or the default), "You'll be able to use
+//     WhatsApp again in {duration}" humanized as moment does ("2 hours",
+//     "a day"), and "Log out" / "Learn more". Sessions reports
+//     PageTempBan; /__wa/send refuses; LiftTemporaryBan goes back to the
+//     app.
+//   - Timelock(phone, until, enforcement) and CapNewChats(phone, used,
+//     total, until): in a new chat (no message exchanged with the number,
+//     a rejected one not counting) the footer holds the restricted compose
+//     bar and no contenteditable: "Your account is restricted. You can't
+//     start new chats right now. Show details" (testid
+//     reachout-timelock-compose-bar in the 2026 markup only) or "You've
+//     reached the monthly limit on new chats you can start. See details".
+//     The link (span[role=button]) opens the modal, with the countdown
+//     "HH:MM:SS" (up to 24 hours, else "N days") or "You've started {used}
+//     of {total} new chats this month" and "…until {January 2, 2006}.".
+//     Chats that exist keep their composer.
+//   - RejectNext(phone, to) and RejectNextCapped: the next message to to
+//     gets Pending and Sent, then after WithRejectDelay loses its tick and
+//     gets div[role=button][aria-label="Something went wrong. Click to
+//     learn more."] (or the capped label with U+2019 apostrophes); a click
+//     opens "Your message was not sent.". Such a message, or one that a
+//     page pushes into a new chat under a timelock or cap, is listed by
+//     Rejected, not Received, and MessageStatus reports StatusFailed.
+//   - Ban(phone): a logout to the QR screen whose landing shows the amber
+//     403 banner (span[data-icon=warning-outline] and
+//     LoggedOutBannerText).
+//   - RequirePasskey(phone, on): a scan for phone shows the Shortcake
+//     overlay (testids shortcake_passkey_screen,
+//     shortcake_passkey_prompt_card, shortcake_passkey_continue_button,
+//     shortcake_cancel_button) instead of logging in, and returns
+//     ErrPasskeyRequired; Sessions reports PagePasskey.
+//
+// # Presence
+//
+// The page sends {"type":"presence","state":"composing"} over its
+// WebSocket when the compose box of a chat first changes, and "paused"
+// after three seconds without a change or when the chat closes; a send
+// ends the span. TypingSpans(from, to) lists the spans the server saw, with
+// their durations: what the contact saw as "typing…".
 //
 // # Hooks
 //
 // The hooks are methods of Server: Scan, ScanAny, PendingQRs,
 // ConfirmPairingCode, Logout, SetNotOnWhatsApp, Conflict, SetPhoneOnline,
-// SetStuckPending, Incoming, Received, AllReceived, Reset, MessageStatus and
-// Sessions.
+// SetStuckPending, Incoming, Received, AllReceived, Reset, MessageStatus,
+// Sessions, the restriction hooks above, Rejected and TypingSpans
+// (over HTTP: POST /__fake/restrict with an action, GET /__fake/rejected
+// and /__fake/typing).
 // Another process reaches the same hooks over HTTP under /__fake/ with the
 // header "Authorization: Bearer <HookToken>"; HookClient wraps them and
 // returns the same sentinel errors. The page never sees the token, which

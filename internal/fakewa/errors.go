@@ -28,6 +28,10 @@ var (
 	ErrPageGone = errors.New("fakewa: page disconnected")
 	// ErrClosed means the server is closed.
 	ErrClosed = errors.New("fakewa: server closed")
+	// ErrPasskeyRequired means a scan did not log the page in because the
+	// account needs a passkey (RequirePasskey); the page shows the passkey
+	// overlay.
+	ErrPasskeyRequired = errors.New("fakewa: passkey required to link")
 	// ErrUnauthorized means a hook request had no valid token.
 	ErrUnauthorized = errors.New("fakewa: hook token missing or wrong")
 )

@@ -188,3 +188,69 @@ func (h *HookClient) MessageStatus(ctx context.Context, id string) (st Status, o
 	}
 	return out.Status, true, nil
 }
+
+// restrict posts one action of the restrict hook.
+func (h *HookClient) restrict(ctx context.Context, req restrictRequest) error {
+	return h.do(ctx, http.MethodPost, "/__fake/restrict", req, nil)
+}
+
+// TemporaryBan is Server.TemporaryBan.
+func (h *HookClient) TemporaryBan(ctx context.Context, phone string, code int, d time.Duration) error {
+	return h.restrict(ctx, restrictRequest{Action: "temporary-ban", Phone: phone, Code: code, Duration: d})
+}
+
+// LiftTemporaryBan is Server.LiftTemporaryBan.
+func (h *HookClient) LiftTemporaryBan(ctx context.Context, phone string) error {
+	return h.restrict(ctx, restrictRequest{Action: "lift-temporary-ban", Phone: phone})
+}
+
+// Timelock is Server.Timelock.
+func (h *HookClient) Timelock(ctx context.Context, phone string, until time.Time, enforcement string) error {
+	return h.restrict(ctx, restrictRequest{Action: "timelock", Phone: phone, Until: until, Enforcement: enforcement})
+}
+
+// LiftTimelock is Server.LiftTimelock.
+func (h *HookClient) LiftTimelock(ctx context.Context, phone string) error {
+	return h.restrict(ctx, restrictRequest{Action: "lift-timelock", Phone: phone})
+}
+
+// CapNewChats is Server.CapNewChats.
+func (h *HookClient) CapNewChats(ctx context.Context, phone string, used, total int, until time.Time) error {
+	return h.restrict(ctx, restrictRequest{Action: "cap-new-chats", Phone: phone, Used: used, Total: total, Until: until})
+}
+
+// RejectNext is Server.RejectNext.
+func (h *HookClient) RejectNext(ctx context.Context, phone, to string) error {
+	return h.restrict(ctx, restrictRequest{Action: "reject-next", Phone: phone, To: to})
+}
+
+// RejectNextCapped is Server.RejectNextCapped.
+func (h *HookClient) RejectNextCapped(ctx context.Context, phone, to string) error {
+	return h.restrict(ctx, restrictRequest{Action: "reject-next-capped", Phone: phone, To: to})
+}
+
+// Ban is Server.Ban.
+func (h *HookClient) Ban(ctx context.Context, phone string) error {
+	return h.restrict(ctx, restrictRequest{Action: "ban", Phone: phone})
+}
+
+// RequirePasskey is Server.RequirePasskey.
+func (h *HookClient) RequirePasskey(ctx context.Context, phone string, on bool) error {
+	return h.restrict(ctx, restrictRequest{Action: "require-passkey", Phone: phone, On: on})
+}
+
+// Rejected is Server.Rejected.
+func (h *HookClient) Rejected(ctx context.Context, from, to string) ([]Message, error) {
+	var out []Message
+	q := url.Values{"from": {from}, "to": {to}}
+	err := h.do(ctx, http.MethodGet, "/__fake/rejected?"+q.Encode(), nil, &out)
+	return out, err
+}
+
+// TypingSpans is Server.TypingSpans.
+func (h *HookClient) TypingSpans(ctx context.Context, from, to string) ([]Typing, error) {
+	var out []Typing
+	q := url.Values{"from": {from}, "to": {to}}
+	err := h.do(ctx, http.MethodGet, "/__fake/typing?"+q.Encode(), nil, &out)
+	return out, err
+}

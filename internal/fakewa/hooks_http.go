@@ -4,13 +4,61 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 )
 
-// errUnknownMessage is what the status hook answers for an unknown ID.
-var errUnknownMessage = errors.New("fakewa: unknown message")
+var (
+	// errUnknownMessage is what the status hook answers for an unknown ID.
+	errUnknownMessage = errors.New("fakewa: unknown message")
+	// errUnknownAction is what the restrict hook answers for an unknown
+	// action.
+	errUnknownAction = errors.New("fakewa: unknown restrict action")
+)
+
+// restrictRequest is the body of POST /__fake/restrict: one hook of
+// restrict.go by its action.
+type restrictRequest struct {
+	Action      string        `json:"action"`
+	Phone       string        `json:"phone"`
+	To          string        `json:"to,omitempty"`
+	Code        int           `json:"code,omitempty"`
+	Duration    time.Duration `json:"duration,omitempty"`
+	Until       time.Time     `json:"until,omitzero"`
+	Enforcement string        `json:"enforcement,omitempty"`
+	Used        int           `json:"used,omitempty"`
+	Total       int           `json:"total,omitempty"`
+	On          bool          `json:"on,omitempty"`
+}
+
+// applyRestrict runs the hook that req names.
+func (s *Server) applyRestrict(req restrictRequest) error {
+	switch req.Action {
+	case "temporary-ban":
+		s.TemporaryBan(req.Phone, req.Code, req.Duration)
+	case "lift-temporary-ban":
+		s.LiftTemporaryBan(req.Phone)
+	case "timelock":
+		s.Timelock(req.Phone, req.Until, req.Enforcement)
+	case "lift-timelock":
+		s.LiftTimelock(req.Phone)
+	case "cap-new-chats":
+		s.CapNewChats(req.Phone, req.Used, req.Total, req.Until)
+	case "reject-next":
+		s.RejectNext(req.Phone, req.To)
+	case "reject-next-capped":
+		s.RejectNextCapped(req.Phone, req.To)
+	case "ban":
+		s.Ban(req.Phone)
+	case "require-passkey":
+		s.RequirePasskey(req.Phone, req.On)
+	default:
+		return fmt.Errorf("%w: %q", errUnknownAction, req.Action)
+	}
+	return nil
+}
 
 // hookErrors maps the sentinels to the codes of the hook API and to HTTP
 // statuses, so that HookClient can give back the same sentinels.
@@ -28,9 +76,11 @@ var hookErrors = []struct {
 	{ErrPhoneMismatch, "phone_mismatch", http.StatusConflict},
 	{ErrPageGone, "page_gone", http.StatusGone},
 	{ErrClosed, "closed", http.StatusServiceUnavailable},
+	{ErrPasskeyRequired, "passkey_required", http.StatusConflict},
 	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
 	{errUnknownMessage, "unknown_message", http.StatusNotFound},
 	{errEmptyText, "empty_text", http.StatusBadRequest},
+	{errUnknownAction, "unknown_action", http.StatusBadRequest},
 	{context.DeadlineExceeded, "deadline", http.StatusGatewayTimeout},
 	{context.Canceled, "canceled", http.StatusGatewayTimeout},
 }
@@ -43,6 +93,19 @@ func writeHookError(w http.ResponseWriter, err error) {
 		}
 	}
 	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error(), "code": "internal"})
+}
+
+// listHook serves a list of a pair of numbers ("from" and "to"), as JSON,
+// [] when empty.
+func listHook[T any](list func(from, to string) []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		out := list(q.Get("from"), q.Get("to"))
+		if out == nil {
+			out = []T{}
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
 }
 
 // hookTimeout is how long a blocking hook waits when the request gives no
@@ -185,6 +248,19 @@ func (s *Server) hooksHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, m)
 	})
+	mux.HandleFunc("POST /__fake/restrict", func(w http.ResponseWriter, r *http.Request) {
+		var req restrictRequest
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		if err := s.applyRestrict(req); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /__fake/rejected", listHook(s.Rejected))
+	mux.HandleFunc("GET /__fake/typing", listHook(s.TypingSpans))
 	mux.HandleFunc("GET /__fake/received", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		var ms []Message

@@ -27,6 +27,9 @@ const (
 	DefaultSentDelay = time.Second
 	// DefaultDeliveredDelay is how long after Sent a message becomes Delivered.
 	DefaultDeliveredDelay = time.Second
+	// DefaultRejectDelay is how long after Sent a message that the server
+	// rejects (RejectNext) shows the fail icon instead of its tick.
+	DefaultRejectDelay = time.Second
 	// DefaultReadDelay is how long after Delivered a message becomes Read.
 	// Zero means never.
 	DefaultReadDelay = time.Duration(0)
@@ -111,6 +114,7 @@ type config struct {
 	sentDelay      time.Duration
 	deliveredDelay time.Duration
 	readDelay      time.Duration
+	rejectDelay    time.Duration
 	idStyle        IDStyle
 	markup         Markup
 	minChrome      int
@@ -132,6 +136,7 @@ func defaultConfig() config {
 		sentDelay:      DefaultSentDelay,
 		deliveredDelay: DefaultDeliveredDelay,
 		readDelay:      DefaultReadDelay,
+		rejectDelay:    DefaultRejectDelay,
 		idStyle:        DefaultIDStyle,
 		markup:         DefaultMarkup,
 		minChrome:      DefaultMinChromeMajor,
@@ -150,6 +155,7 @@ func (c *config) validate() error {
 		{"starting chat delay", c.startingDelay},
 		{"pending delay", c.pendingDelay}, {"sent delay", c.sentDelay},
 		{"delivered delay", c.deliveredDelay}, {"read delay", c.readDelay},
+		{"reject delay", c.rejectDelay},
 	}
 	for _, d := range durations {
 		if d.d < 0 {
@@ -226,6 +232,14 @@ func WithTickDelays(pending, sent, delivered, read time.Duration) Option {
 	return func(c *config) {
 		c.pendingDelay, c.sentDelay, c.deliveredDelay, c.readDelay = pending, sent, delivered, read
 	}
+}
+
+// WithRejectDelay sets how long after its Sent tick a message that the
+// server rejects (RejectNext, RejectNextCapped, or a new chat under a
+// timelock or the cap) loses its tick and shows the fail icon.
+// Default: DefaultRejectDelay (1 s).
+func WithRejectDelay(d time.Duration) Option {
+	return func(c *config) { c.rejectDelay = d }
 }
 
 // WithIDStyle sets the style of the data-id attribute of message rows with

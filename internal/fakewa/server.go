@@ -35,6 +35,8 @@ type Server struct {
 	notOnWA  map[string]bool
 	stuckAll bool
 	received []Message
+	rejected []Message
+	typing   []Typing
 	msgs     map[string]*message
 	wg       sync.WaitGroup
 
@@ -69,6 +71,8 @@ type client struct {
 	pairCode string
 	pairTel  string
 	linkAck  chan struct{}
+
+	composing map[string]time.Time // chat -> when the page began "composing"
 }
 
 // login is one linked device: a browser profile that scanned a QR code.
@@ -88,6 +92,12 @@ type account struct {
 	devices int
 	chats   map[string][]*message
 	held    []*message
+
+	tempBan  *tempBan
+	timelock *timelock
+	capped   *capping
+	rejects  map[string][]rejectKind // recipient -> the kinds of the next rejections
+	passkey  bool
 }
 
 // message is a message on the server: an outgoing one that a page sent,
@@ -101,6 +111,7 @@ type message struct {
 	held     bool
 	recorded bool
 	waiting  bool
+	reject   rejectKind
 	timer    *time.Timer
 }
 

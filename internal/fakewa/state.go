@@ -189,6 +189,7 @@ func (s *Server) attach(cid, tab, token, ua string) (*client, chan struct{}, err
 	s.pushLocked(c, "auth", map[string]any{
 		"ok": true, "phone": l.phone, "n": l.n, "online": a.online,
 	})
+	s.pushRestrictTo(c, a)
 	holder := s.clients[l.active]
 	if l.elsewhere || (holder != nil && holder != c && holder.connected && holder.login == l && holder.tab != tab) {
 		c.conflict = true
@@ -326,6 +327,7 @@ func (s *Server) linkLocked(c *client, phone string) chan struct{} {
 	s.pushLocked(c, "linked", map[string]any{
 		"token": l.token, "phone": phone, "n": l.n, "online": a.online,
 	})
+	s.pushRestrictTo(c, a)
 	s.log.Info("fakewa: linked", "client", c.id, "phone", phone, "device", l.n)
 	return c.linkAck
 }
@@ -375,6 +377,10 @@ func (s *Server) Scan(ctx context.Context, qrPayload, phone string) error {
 		}
 		return ErrUnknownQR
 	}
+	if s.passkeyLocked(c, phone) {
+		s.mu.Unlock()
+		return ErrPasskeyRequired
+	}
 	ack := s.linkLocked(c, phone)
 	s.mu.Unlock()
 	return s.waitLinked(ctx, c, ack)
@@ -421,6 +427,10 @@ func (s *Server) ScanAny(ctx context.Context, phone string) error {
 		case 0:
 		case 1:
 			c := s.refs[qrs[0].Ref]
+			if s.passkeyLocked(c, phone) {
+				s.mu.Unlock()
+				return ErrPasskeyRequired
+			}
 			ack := s.linkLocked(c, phone)
 			s.mu.Unlock()
 			return s.waitLinked(ctx, c, ack)
@@ -459,6 +469,10 @@ func (s *Server) ConfirmPairingCode(ctx context.Context, code, phone string) err
 		s.mu.Unlock()
 		return fmt.Errorf("%w: code for %s, not %s", ErrPhoneMismatch, c.pairTel, phone)
 	}
+	if s.passkeyLocked(c, phone) {
+		s.mu.Unlock()
+		return ErrPasskeyRequired
+	}
 	ack := s.linkLocked(c, phone)
 	s.mu.Unlock()
 	return s.waitLinked(ctx, c, ack)
@@ -470,6 +484,12 @@ func (s *Server) ConfirmPairingCode(ctx context.Context, code, phone string) err
 func (s *Server) Logout(phone string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.logoutLocked(phone, "0", false)
+}
+
+// logoutLocked ends the logins of phone with a logout reason; banner adds
+// the 403 banner to the QR screen.
+func (s *Server) logoutLocked(phone, reason string, banner bool) {
 	for _, l := range s.logins {
 		if l.phone == phone {
 			l.valid = false
@@ -484,7 +504,7 @@ func (s *Server) Logout(phone string) {
 		c.conflict = false
 		c.loggedOut = true
 		c.chat = ""
-		s.pushLocked(c, "logout", map[string]any{"reason": "0"})
+		s.pushLocked(c, "logout", map[string]any{"reason": reason, "banner": banner})
 		if c.connected {
 			s.startQRLocked(c)
 		} else {
@@ -607,13 +627,7 @@ func (s *Server) stuckLocked(a *account) bool { return s.stuckAll || a.stuck }
 func (s *Server) Received(from, to string) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Message
-	for _, m := range s.received {
-		if m.From == from && m.To == to {
-			out = append(out, m)
-		}
-	}
-	return out
+	return between(s.received, from, to, Message.pair)
 }
 
 // AllReceived returns every message the server received, oldest first.
@@ -675,7 +689,9 @@ func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
 		Message: Message{From: a.phone, To: to, Text: text, ID: id, At: time.Now()},
 		dataID:  s.dataID(true, to, id),
 		ck:      ck,
+		reject:  s.rejectionLocked(a, to),
 	}
+	s.endTypingLocked(c, to, true)
 	s.msgs[id] = m
 	a.chats[to] = append(a.chats[to], m)
 	for _, o := range s.accountClientsLocked(a.phone) {
@@ -697,7 +713,11 @@ func (s *Server) deliverLocked(a *account, m *message) {
 	if !m.recorded {
 		m.recorded = true
 		m.At = time.Now()
-		s.received = append(s.received, m.Message)
+		if m.reject != rejectNone {
+			s.rejected = append(s.rejected, m.Message)
+		} else {
+			s.received = append(s.received, m.Message)
+		}
 	}
 	if m.status == StatusPending && !s.stuckLocked(a) {
 		s.scheduleLocked(m, s.cfg.sentDelay, StatusSent)
@@ -729,12 +749,14 @@ func (s *Server) tick(m *message, next Status) {
 	}
 	m.status = next
 	for _, c := range s.accountClientsLocked(a.phone) {
-		s.pushLocked(c, "ack", map[string]any{"id": m.ID, "chat": m.To, "status": next.String()})
+		s.pushLocked(c, "ack", map[string]any{"id": m.ID, "chat": m.To, "status": next.String(), "fail": m.reject})
 	}
-	switch next {
-	case StatusSent:
+	switch {
+	case next == StatusSent && m.reject != rejectNone:
+		s.scheduleLocked(m, s.cfg.rejectDelay, StatusFailed)
+	case next == StatusSent:
 		s.scheduleLocked(m, s.cfg.deliveredDelay, StatusDelivered)
-	case StatusDelivered:
+	case next == StatusDelivered:
 		if s.cfg.readDelay > 0 {
 			s.scheduleLocked(m, s.cfg.readDelay, StatusRead)
 		}
@@ -751,6 +773,7 @@ type messageView struct {
 	At     int64  `json:"at"`
 	Status string `json:"status"`
 	CK     string `json:"ck,omitempty"`
+	Fail   string `json:"fail,omitempty"`
 }
 
 func (m *message) view() messageView {
@@ -758,10 +781,14 @@ func (m *message) view() messageView {
 	if m.in {
 		chat = m.From
 	}
-	return messageView{
+	v := messageView{
 		ID: m.ID, DataID: m.dataID, Chat: chat, In: m.in, Text: m.Text,
 		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck,
 	}
+	if m.status == StatusFailed {
+		v.Fail = string(m.reject)
+	}
+	return v
 }
 
 // Incoming delivers a message that the contact from writes to the account

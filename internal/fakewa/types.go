@@ -33,11 +33,15 @@ const (
 	StatusSent
 	StatusDelivered
 	StatusRead
+	// StatusFailed is a message that the server rejected after the page
+	// had sent it (RejectNext, a timelock or the new-chat cap): its row
+	// lost its tick and shows the fail icon. No later status follows.
+	StatusFailed
 )
 
-var statusNames = [...]string{"pending", "sent", "delivered", "read"}
+var statusNames = [...]string{"pending", "sent", "delivered", "read", "failed"}
 
-// String returns "pending", "sent", "delivered" or "read".
+// String returns "pending", "sent", "delivered", "read" or "failed".
 func (s Status) String() string {
 	if s >= 0 && int(s) < len(statusNames) {
 		return statusNames[s]
@@ -79,6 +83,11 @@ const (
 	// PageConflict is the logged in app behind the "WhatsApp is open in
 	// another window" dialog.
 	PageConflict PageState = "conflict"
+	// PageTempBan is the full-screen temporary-ban dialog (TemporaryBan).
+	PageTempBan PageState = "temp-ban"
+	// PagePasskey is the Shortcake passkey overlay that a scan of an
+	// account with RequirePasskey shows instead of logging in.
+	PagePasskey PageState = "passkey"
 )
 
 // Session describes one page (one tab load) that talks to the server.
@@ -122,4 +131,19 @@ type QR struct {
 	Issued time.Time `json:"issued"`
 	// UserAgent is the User-Agent of the page.
 	UserAgent string `json:"userAgent,omitempty"`
+}
+
+// Typing is one span of "composing" presence that a page sent for a chat:
+// from the first keystroke (the first change of the compose box) to the
+// send, a pause of the typing, or another chat.
+type Typing struct {
+	// From is the account, To the chat.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Start is when the server got "composing".
+	Start time.Time `json:"start"`
+	// Duration is how long the contact saw "typing…".
+	Duration time.Duration `json:"duration"`
+	// Sent reports whether a send ended the span (not a pause).
+	Sent bool `json:"sent"`
 }

@@ -88,6 +88,9 @@
     'status-time': ['0 0 16 15', 'M9.75 7.71H8.5V5.5a.5.5 0 0 0-1 0v2.71a.5.5 0 0 0 .5.5h1.75a.5.5 0 0 0 0-1zM8 2.25a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11zm0 9.9a4.4 4.4 0 1 1 0-8.8 4.4 4.4 0 0 1 0 8.8z'],
     'status-check': ['0 0 12 11', 'M11.16 1.3 10.28.62a.38.38 0 0 0-.53.06L4.3 7.54 2.14 5.52a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04l6.54-8.12a.38.38 0 0 0-.06-.53z'],
     'status-dblcheck': ['0 0 16 11', 'M11.07.65 10.2 0a.38.38 0 0 0-.53.06L4.3 6.9 2.12 4.9a.38.38 0 0 0-.53.02l-.8.82a.38.38 0 0 0 .02.53l3.3 3.1c.16.15.41.13.55-.04L11.14 1.2a.38.38 0 0 0-.07-.54zm4.3 0L14.5 0a.38.38 0 0 0-.53.06L8.6 6.9l-.63-.6-.74.93 1.4 1.31c.16.15.41.13.55-.04l6.27-7.31a.38.38 0 0 0-.07-.54z'],
+    'ic-error': ['0 0 24 24', 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 15h-2v-2h2zm0-4h-2V7h2z'],
+    'warning-outline': ['0 0 24 24', 'M1 21h22L12 2 1 21zm12-3h-2v-2h2v2zm0-4h-2v-4h2v4z'],
+    'passkey': ['0 0 24 24', 'M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-3 0-8 1.5-8 4.5V20h12v-2.5c0-1 .4-1.9 1-2.6A14 14 0 0 0 9 13zm12-2a3 3 0 1 0-4 2.8V20l1 1 1.5-1.5-1-1 1-1-1-1V13.8A3 3 0 0 0 21 11z'],
     'intro-md-beta-logo-light': ['0 0 64 64', 'M32 4a28 28 0 0 0-24.2 42L4 60l14.4-3.7A28 28 0 1 0 32 4zm0 5a23 23 0 1 1-12 42.6l-.9-.5-8.5 2.2 2.3-8.3-.6-.9A23 23 0 0 1 32 9z']
   };
 
@@ -180,6 +183,7 @@
   var app = {
     cid: rid(12), tab: tab, state: 'boot',
     token: null, phone: null, online: true, conflicted: false, loggedOut: false,
+    restrict: {}, chatNew: false, logoutBanner: false, composing: null, pauseTimer: null,
     ref: null, qrExpired: false,
     bootDone: false, auth: null,
     ws: null, wsTries: 0,
@@ -339,6 +343,8 @@
       case 'phone': app.online = !!m.online; renderAlerts(); break;
       case 'msg': onServerMessage(m.message); break;
       case 'ack': onAck(m); break;
+      case 'restrict': onRestrict(m.restrict || {}); break;
+      case 'passkey': showPasskey(); break;
     }
   }
 
@@ -386,6 +392,7 @@
   }
 
   async function onLinked(m) {
+    app.logoutBanner = false;
     app.token = m.token;
     app.phone = m.phone;
     app.online = m.online !== false;
@@ -409,6 +416,7 @@
     app.token = null;
     app.ed = null;
     app.loggedOut = true;
+    app.logoutBanner = !!m.banner;
     closeOverlays();
     await clearSession();
     history.replaceState(null, '', '/?post_logout=1&logout_reason=' + encodeURIComponent(m.reason || '0'));
@@ -441,6 +449,7 @@
     app.els.qr = qr;
     app.els.canvas = canvas;
     var main = h('div', { 'class': 'landing-main' },
+      app.logoutBanner ? loggedOutBanner() : null,
       h('div', { 'class': 'landing-title' }, 'To use WhatsApp on your computer:'),
       h('div', { 'class': 'landing-body' },
         h('ol', {}, STEPS.map(function (s) { return h('li', {}, s); })),
@@ -587,6 +596,7 @@
   // ----------------------------------------------------------------- main
 
   function enterMain() {
+    if (app.restrict.tempBan) { showTempBan(); return; }
     renderMain();
     app.state = 'main';
     renderAlerts();
@@ -700,7 +710,7 @@
   // listIcon is the status icon of a chat's last message; an incoming one
   // has none.
   function listIcon(status) {
-    if (status === 'in') return null;
+    if (status === 'in' || status === 'failed') return null;
     if (M26) return icon(LIST_ICON_2026[status] || 'ic-schedule', { 'class': status === 'read' ? 'x1rv0e52' : null });
     return icon(LIST_ICON[status] || 'status-time', { fill: status === 'read' ? '#53bdeb' : null });
   }
@@ -871,6 +881,7 @@
   // closeChat shows the intro pane instead of a chat.
   function closeChat() {
     if (!app.chat || !app.els.mainCol) return;
+    endTyping();
     app.chat = null;
     app.ed = null;
     app.els.list = null;
@@ -879,12 +890,18 @@
   }
 
   async function openChat(phone, text) {
-    var hist = [];
-    try { hist = (await get('/__wa/chat', { cid: app.cid, phone: phone })).messages || []; } catch (e) { hist = []; }
+    var hist = [], isNew = false;
+    try {
+      var r = await get('/__wa/chat', { cid: app.cid, phone: phone });
+      hist = r.messages || [];
+      isNew = !!r['new'];
+    } catch (e) { hist = []; }
     if (app.state !== 'main') return;
-    renderChat(phone, hist);
-    if (text != null) app.ed.setText(text);
-    app.ed.focus();
+    renderChat(phone, hist, isNew);
+    if (app.ed) {
+      if (text != null) app.ed.setText(text);
+      app.ed.focus();
+    }
     renderChatList();
     report();
   }
@@ -945,6 +962,7 @@
     var row = h('div', { role: 'row', style: inc ? 'justify-content:flex-start' : null }, idDiv);
     row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc };
     if (v.id) app.rowsById.set(v.id, row);
+    if (!inc && v.status === 'failed') setRowFailed(row, v.fail);
     return row;
   }
 
@@ -955,9 +973,10 @@
     return !last || !last._fakewa || last._fakewa.in !== inc;
   }
 
-  function setRowStatus(row, status) {
+  function setRowStatus(row, status, fail) {
     var meta = row._fakewa;
-    if (meta.in) return;
+    if (meta.in || meta.status === 'failed') return;
+    if (status === 'failed') { setRowFailed(row, fail); return; }
     var order = ['pending', 'sent', 'delivered', 'read'];
     if (order.indexOf(status) < order.indexOf(meta.status)) return;
     meta.status = status;
@@ -968,7 +987,28 @@
     var meta = row._fakewa;
     if (!meta.idDiv.hasAttribute('data-id')) meta.idDiv.setAttribute('data-id', v.dataId);
     app.rowsById.set(v.id, row);
-    setRowStatus(row, v.status);
+    setRowStatus(row, v.status, v.fail);
+  }
+
+  var FAIL_LABEL = 'Something went wrong. Click to learn more.';
+  var CAPPED_FAIL_LABEL = 'Your message couldn\u2019t send because you\u2019ve reached your monthly limit of new chat messages. Click to learn more.';
+
+  // setRowFailed shows a rejected message as WAWebMessageMeta and
+  // WAWebMsgSendFailIcon do: the tick goes, and a round red button with
+  // the error icon sits next to the bubble.
+  function setRowFailed(row, fail) {
+    var meta = row._fakewa;
+    meta.status = 'failed';
+    meta.statusSlot.replaceChildren();
+    var label = fail === 'capped' ? CAPPED_FAIL_LABEL : FAIL_LABEL;
+    var btn = h('div', { role: 'button', tabindex: '0', 'aria-label': label, title: label, 'class': 'fail-icon' }, icon('ic-error'));
+    btn.addEventListener('click', function () {
+      var dlg = confirmPopup([h('div', {}, 'Your message was not sent.')], [
+        modalButton('Cancel', false, function () { dlg.remove(); }),
+        modalButton('Try again', true, function () { dlg.remove(); })]);
+      showOverlay(dlg);
+    });
+    meta.idDiv.firstChild.appendChild(btn);
   }
 
   // appendRow renders v at the end of the open chat and returns the row.
@@ -981,17 +1021,18 @@
     return row;
   }
 
-  function renderChat(phone, hist) {
+  function renderChat(phone, hist, isNew) {
     var name = '+' + phone;
+    endTyping();
     app.chat = phone;
+    app.chatNew = !!isNew;
     app.rowsById = new Map();
     app.rowsByCk = new Map();
     var list = h('div', {
       tabindex: '0', 'data-tab': '8', role: 'application', 'class': 'message-list',
       'aria-label': 'Message list. Press right arrow key on a message to open message context menu.'
     });
-    var sendSlot = h('div', { 'class': 'send-slot' });
-    var ed = makeEditor(function (text) { renderSendSlot(sendSlot, text); }, sendMessage);
+    var conv = h('div', { 'data-testid': 'conversation-panel-wrapper', 'class': 'conversation' }, list);
     var main = h('div', { id: 'main' },
       h('header', { 'class': 'chat-header' },
         h('div', { 'class': 'avatar', title: 'Profile details', role: 'button' }, icon('default-user')),
@@ -999,21 +1040,199 @@
           h('div', {}, h('span', { dir: 'auto', title: name, 'class': 'chat-name' }, name)),
           h('div', { 'class': 'chat-subtitle' }, h('span', {}, 'click here for contact info'))),
         h('div', { 'class': 'header-actions' }, headerButton('Search', 'search-alt'), headerButton('Menu', 'menu'))),
-      h('div', { 'data-testid': 'conversation-panel-wrapper', 'class': 'conversation' },
-        list,
-        h('footer', { 'class': 'compose' },
-          h('div', { 'class': 'attach-slot' },
-            h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'class': 'round-button' }, icon('plus-rounded'))),
-          h('div', { 'class': 'lexical-rich-text-input', exact: true },
-            ed.el,
-            h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Type a message')),
-          sendSlot)));
+      conv);
     app.els.list = list;
+    app.els.conv = conv;
     app.els.mainCol.replaceChildren(main);
-    app.ed = ed;
-    renderSendSlot(sendSlot, '');
+    renderFooter();
     hist.forEach(function (v) { list.appendChild(renderRow(v, startsRun(list, !!v.in))); });
     list.scrollTop = list.scrollHeight;
+  }
+
+  // newChatBlock returns the restriction that replaces the compose box of
+  // the open chat: 'timelock', 'capped' or null. Only new chats (no
+  // message exchanged yet) are blocked.
+  function newChatBlock() {
+    if (!app.chatNew) return null;
+    if (app.restrict.timelock) return 'timelock';
+    if (app.restrict.cap) return 'capped';
+    return null;
+  }
+
+  // renderFooter renders the open chat's footer: the compose box, or the
+  // restricted compose bar of a timelock or of the new-chat cap.
+  function renderFooter() {
+    var conv = app.els.conv;
+    if (!conv || !conv.isConnected) return;
+    var old = conv.querySelector('footer');
+    var block = newChatBlock();
+    if (old && !block && !old._block && app.ed) return; // the composer stays, with its text
+    var footer;
+    if (block) {
+      endTyping();
+      app.ed = null;
+      footer = h('footer', { 'class': 'compose' }, restrictedBar(block));
+    } else {
+      var sendSlot = h('div', { 'class': 'send-slot' });
+      var ed = makeEditor(function (text) { renderSendSlot(sendSlot, text); noteTyping(text); }, sendMessage);
+      footer = h('footer', { 'class': 'compose' },
+        h('div', { 'class': 'attach-slot' },
+          h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'class': 'round-button' }, icon('plus-rounded'))),
+        h('div', { 'class': 'lexical-rich-text-input', exact: true },
+          ed.el,
+          h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Type a message')),
+        sendSlot);
+      app.ed = ed;
+      renderSendSlot(sendSlot, '');
+    }
+    footer._block = block;
+    if (old) old.replaceWith(footer); else conv.appendChild(footer);
+  }
+
+  // restrictedBar is WAWebReachoutTimelockRestrictedComposeBar (testid in
+  // the 2026 builds only) or WAWebIndividualNewChatCappedComposeBar: grey
+  // text and a clickable link, no contenteditable.
+  function restrictedBar(block) {
+    var tl = block === 'timelock';
+    var link = h('span', { role: 'button', tabindex: '0', 'class': 'restricted-link' }, tl ? 'Show details' : 'See details');
+    link.addEventListener('click', function () { if (tl) showTimelockModal(); else showCapModal(); });
+    return h('div', { 'class': 'restricted-bar', 'data-testid': tl && M26 ? 'reachout-timelock-compose-bar' : null },
+      h('span', {}, (tl ? app.restrict.timelock.bar : "You've reached the monthly limit on new chats you can start.") + ' '),
+      link);
+  }
+
+  // confirmPopup is the ConfirmPopup of the real page: role=dialog,
+  // aria-modal, the popup and its body; the testid popup-contents only in
+  // the classic markup.
+  function confirmPopup(kids, buttons, full) {
+    return h('div', { role: 'dialog', 'aria-modal': 'true', 'class': 'overlay' + (full ? ' full' : '') },
+      h('div', { 'data-animate-modal-popup': 'true', 'class': 'popup' },
+        h('div', { 'data-animate-modal-body': 'true', 'class': 'popup-body' },
+          h('div', { 'data-testid': M26 ? null : 'popup-contents', 'class': 'popup-contents' }, kids)),
+        h('div', { 'class': 'popup-controls' }, buttons)));
+  }
+
+  function modalButton(label, primary, onClick) {
+    return h('button', { type: 'button', 'class': 'modal-button' + (primary ? ' primary' : ''), on: { click: onClick } }, label);
+  }
+
+  // countdown writes the time left as WAWebClockDurationFormatters does:
+  // "HH:MM:SS" up to 24 hours, else "N days".
+  function countdown(until) {
+    var ms = Math.max(0, until - Date.now());
+    if (ms > 86400000) return Math.ceil(ms / 86400000) + ' days';
+    var t = Math.floor(ms / 1000);
+    return pad(Math.floor(t / 3600)) + ':' + pad(Math.floor(t / 60) % 60) + ':' + pad(t % 60);
+  }
+
+  function showTimelockModal() {
+    var tl = app.restrict.timelock;
+    if (!tl) return;
+    var clock = h('div', { 'class': 'countdown' }, countdown(tl.until));
+    var timer = setInterval(function () {
+      if (!clock.isConnected) { clearInterval(timer); return; }
+      clock.textContent = countdown(tl.until);
+    }, 1000);
+    var tid = function (n) { return M26 ? 'reachout-timelock-restricted-modal-' + n : null; };
+    var dlg = confirmPopup([
+      clock,
+      h('h1', { 'class': 'popup-title', 'data-testid': tid('title') }, tl.title),
+      h('div', { 'data-testid': tid('subtitle') }, 'Recent activity on your account may be a sign of spam, automated or bulk messaging. Learn more'),
+      h('ul', {},
+        h('li', { 'data-testid': tid('bullet-1') }, tl.allDevices ? 'You can still use WhatsApp on your primary device without restrictions.'
+          : 'You can answer calls, reply to new messages, and keep messaging in your chats and groups.'),
+        h('li', { 'data-testid': tid('bullet-2') }, "You won't be able to start new chats and use some other features for now."),
+        h('li', { 'data-testid': tid('bullet-3') }, "We'll let you know when restrictions are lifted."))
+    ], [modalButton('Close', true, function () { dlg.remove(); })]);
+    showOverlay(dlg);
+  }
+
+  function showCapModal() {
+    var c = app.restrict.cap;
+    if (!c) return;
+    var dlg = confirmPopup([
+      h('h1', { 'class': 'popup-title' }, "You've started " + c.used + ' of ' + c.total + ' new chats this month'),
+      h('div', {}, "To help manage how many messages people get, there's a monthly limit on new chats you can start with people who haven't responded to you. Learn more"),
+      h('ul', {},
+        h('li', {}, "You can't start any more new chats until " + c.until + '. Track in Settings.'),
+        h('li', {}, 'Continue to answer calls and reply to messages in existing chats.'))
+    ], [modalButton('Not now', false, function () { dlg.remove(); }), modalButton('Get WhatsApp Business', true, function () {})]);
+    showOverlay(dlg);
+  }
+
+  // onRestrict applies the account's restrictions pushed by the server.
+  function onRestrict(r) {
+    app.restrict = r;
+    if (r.tempBan) {
+      if (app.state === 'main' || app.state === 'temp-ban') showTempBan();
+      return;
+    }
+    if (app.state === 'temp-ban') { enterMain(); return; }
+    if (app.state === 'main') renderFooter();
+  }
+
+  // showTempBan is WAWebTempBanScreen: a full-screen ConfirmPopup with the
+  // reason, the time left, "Log out" and "Learn more".
+  function showTempBan() {
+    var tb = app.restrict.tempBan;
+    endTyping();
+    app.startSeq++;
+    app.chat = null;
+    app.ed = null;
+    app.els = {};
+    mount(h('div', { 'class': 'app-wrapper-web font-fix' },
+      confirmPopup([h('div', {}, tb.reason), h('div', {}, tb.again)], [
+        modalButton('Log out', false, function () {}),
+        modalButton('Learn more', true, function () {})
+      ], true)));
+    setState('temp-ban');
+  }
+
+  // loggedOutBanner is WAWebLoggedOutBanner with the default text of a 403.
+  function loggedOutBanner() {
+    return h('div', { 'class': 'logged-out-banner' }, icon('warning-outline'),
+      h('div', {}, 'You have been logged out. To log back in, you will need to verify your phone number.'));
+  }
+
+  // showPasskey is the Shortcake passkey overlay in its passkey_prompt
+  // state. Its English strings are unknown (stripped from the sources),
+  // so a driver must rely on the testids only.
+  function showPasskey() {
+    app.els.qr = null;
+    var alert = h('span', { role: 'alert' });
+    mount(landingFrame(h('div', { 'data-testid': 'shortcake_passkey_screen', 'class': 'landing-main passkey' },
+      h('div', { 'data-testid': 'shortcake_passkey_prompt_card', 'class': 'passkey-card' },
+        icon('passkey'), alert,
+        h('button', { type: 'button', 'data-testid': 'shortcake_passkey_continue_button', 'class': 'modal-button primary',
+          on: { click: function () { alert.textContent = 'Passkey not available'; } } }, 'Continue'),
+        h('button', { type: 'button', 'data-testid': 'shortcake_cancel_button', 'class': 'modal-button', on: { click: backToQR } }, 'Cancel')))));
+    setState('passkey');
+  }
+
+  // ------------------------------------------------------------- presence
+
+  function wsSend(obj) {
+    if (app.ws && app.ws.readyState === 1) app.ws.send(JSON.stringify(obj));
+  }
+
+  // noteTyping sends "composing" for the open chat when its compose box
+  // changes, and "paused" after three seconds without a change.
+  function noteTyping(text) {
+    if (!app.chat || !/\S/.test(text)) return;
+    if (app.composing !== app.chat) {
+      endTyping();
+      app.composing = app.chat;
+      wsSend({ type: 'presence', chat: app.chat, state: 'composing' });
+    }
+    clearTimeout(app.pauseTimer);
+    app.pauseTimer = setTimeout(endTyping, 3000);
+  }
+
+  // endTyping sends "paused" for the chat being typed in, if any.
+  function endTyping() {
+    clearTimeout(app.pauseTimer);
+    if (app.composing) wsSend({ type: 'presence', chat: app.composing, state: 'paused' });
+    app.composing = null;
   }
 
   function renderSendSlot(slot, text) {
@@ -1033,6 +1252,8 @@
     if (app.state !== 'main' || app.conflicted || !app.chat || !app.ed) return;
     var text = app.ed.getText();
     if (!/\S/.test(text)) return;
+    clearTimeout(app.pauseTimer);
+    app.composing = null;
     app.ed.setText('');
     var ck = rid(10);
     var at = Date.now();
@@ -1055,7 +1276,7 @@
 
   function onAck(m) {
     var row = app.rowsById.get(m.id);
-    if (row) setRowStatus(row, m.status);
+    if (row) setRowStatus(row, m.status, m.fail);
     var c = app.chats.get(m.chat);
     if (c && c.id === m.id) { c.status = m.status; renderChatList(); }
   }
