@@ -174,7 +174,7 @@
 //	message  unconfirmed            sending -> unconfirmed               the attempt ended after the click without a confirmation
 //	message  rescue                 sending -> unconfirmed               a worker finds the message sending while no worker sends it (its worker died)
 //	message  found                  unconfirmed -> sent                  the lookup finds the message in the chat
-//	message  not-found              unconfirmed -> failed                the lookup does not find it and no attempt is left
+//	message  not-found              unconfirmed -> failed                the lookup does not find it and no attempt is left, or finds it rejected by WhatsApp
 //	message  lookup-failed          unconfirmed -> unconfirmed           the lookup could not answer; it runs again later
 //	message  unknown                unconfirmed -> unknown               the lookups kept failing, or the session cannot look (EndUnknown)
 //	message  cancel                 pending -> cancelled                 its job is cancelled, or its context closed

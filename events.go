@@ -155,9 +155,41 @@ func (p *eventPump) applyStatus(ev SessionEvent) {
 		attrs = append(attrs, "cause", ev.Err)
 	}
 	p.log.Info("session status", attrs...)
+	if ev.Status == ContextAvailable && r == nil && p.liftTemporary(ctx, lc, ev) {
+		ok = true
+	}
 	if ok && ev.Status == ContextAvailable {
 		p.enq.wakeJobs(ctx, ev.ContextID)
 	}
+}
+
+// liftTemporary ends a temporary ban that the page no longer shows: the
+// session says it is up, and WhatsApp is the judge of its own bans (the
+// breaker's cool-down, the Client's own, is not lifted so). It reports
+// whether the context became available.
+func (p *eventPump) liftTemporary(ctx context.Context, lc *liveContext, ev SessionEvent) bool {
+	bc, err := p.store.Context(ctx, ev.ContextID)
+	if err != nil || bc.Status != ContextRestricted || bc.Restriction.Kind != RestrictionTemporary {
+		return false
+	}
+	t := ctxLift.context(ev.ContextID, ev.At)
+	ended := bc.Restriction
+	ended.Until = ev.At
+	t.Restriction = &ended
+	ok, err := p.store.Apply(ctx, Step{Context: t})
+	if err != nil || !ok {
+		return false
+	}
+	if lc != nil {
+		lc.pacer.mu.Lock()
+		lc.pacer.restriction = Restriction{}
+		lc.pacer.mu.Unlock()
+		lc.stale.Store(true)
+	}
+	p.log.Info("the page no longer shows the temporary ban; the context sends again", "context", ev.ContextID)
+	p.queue.push(queuedEvent{ev: SessionEvent{Type: EventRestriction, SystemID: ev.SystemID, ContextID: ev.ContextID,
+		At: ev.At}, hostOnly: true})
+	return true
 }
 
 // queuedEvent is an event on its way to the store and the host. A

@@ -474,6 +474,18 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 	}
 	now = e.now()
 	switch {
+	case errors.Is(err, ErrMessageRejected):
+		// The row is in the chat with its failure icon: WhatsApp
+		// rejected it, and it was not delivered. It is not sent again.
+		e.log.Info("guard: the message of an earlier attempt was rejected by WhatsApp", "message", m.ID,
+			"to", MaskPhone(m.To))
+		t.fail = failureOf(err)
+		t.msg, t.status = msgNotFound.message(m.ID, now).withError(t.fail), MessageFailed
+		t.restrict = restrictionOf(err, now) // the cap on new chats, when it says so
+		if br := e.gov.outcome(h.lc, false, true); br != nil {
+			t.restrict = br
+		}
+		return t, false
 	case err == nil && found:
 		e.log.Info("guard: message of an earlier attempt found in the chat; not sending again",
 			"message", m.ID, "to", MaskPhone(m.To))

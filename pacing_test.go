@@ -336,3 +336,21 @@ func TestPacingIsOnByDefault(t *testing.T) {
 	assert.ErrorIs(t, err, wasend.ErrInvalidOption)
 	assert.True(t, errors.Is(err, wasend.ErrInvalidPacing))
 }
+
+func TestLookupThatFindsTheMessageRejectedEndsItFailed(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	bc, sess := h.newContext()
+	sess.Script(wasendtest.Action{Lost: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+	sess.ScriptFind(wasendtest.Find{Err: &wasend.RestrictionError{Kind: wasend.RestrictionNewChats, Err: wasend.ErrMessageRejected}})
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "rejected")
+	require.NoError(t, err)
+	j := h.waitJob(job.ID, wasend.JobFailed)
+	m := j.Messages[0]
+	assert.Equal(t, wasend.MessageFailed, m.Status)
+	assert.Equal(t, wasend.ErrorKindMessageRejected, m.ErrorKind)
+	assert.Equal(t, 1, m.Attempts, "not sent again")
+	assert.Equal(t, 0, sess.Count("+5491122334455", "rejected"))
+	stored, err := h.client.Context(bg, bc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.RestrictionNewChats, stored.Restriction.Kind, "the rejection said why: the cap on new chats")
+}

@@ -48,7 +48,7 @@ var (
 	msgUnconfirmed = edge[MessageStatus]{"unconfirmed", []MessageStatus{MessageSending}, MessageUnconfirmed, "the attempt ended after the click without a confirmation"}
 	msgRescue      = edge[MessageStatus]{"rescue", []MessageStatus{MessageSending}, MessageUnconfirmed, "a worker finds the message sending while no worker sends it (its worker died)"}
 	msgFound       = edge[MessageStatus]{"found", []MessageStatus{MessageUnconfirmed}, MessageSent, "the lookup finds the message in the chat"}
-	msgNotFound    = edge[MessageStatus]{"not-found", []MessageStatus{MessageUnconfirmed}, MessageFailed, "the lookup does not find it and no attempt is left"}
+	msgNotFound    = edge[MessageStatus]{"not-found", []MessageStatus{MessageUnconfirmed}, MessageFailed, "the lookup does not find it and no attempt is left, or finds it rejected by WhatsApp"}
 	msgLookupFail  = edge[MessageStatus]{"lookup-failed", []MessageStatus{MessageUnconfirmed}, MessageUnconfirmed, "the lookup could not answer; it runs again later"}
 	msgUnknown     = edge[MessageStatus]{"unknown", []MessageStatus{MessageUnconfirmed}, MessageUnknown, "the lookups kept failing, or the session cannot look (EndUnknown)"}
 	msgCancel      = edge[MessageStatus]{"cancel", []MessageStatus{MessagePending}, MessageCancelled, "its job is cancelled, or its context closed"}

@@ -27,23 +27,23 @@ type clientHarness struct {
 	events *recorder
 }
 
-func newClientHarness(t *testing.T, f *fakewa.Server, p *Pool) *clientHarness {
+func newClientHarness(t *testing.T, f *fakewa.Server, p *Pool, opts ...wasend.Option) *clientHarness {
 	t.Helper()
 	h := &clientHarness{t: t, f: f, pool: p, store: wasendtest.NewStore(), events: newRecorder()}
 	queue := wasendtest.NewQueue()
 	log, _ := testLogger(t)
-	c, err := wasend.New(p, queue, h.store,
+	c, err := wasend.New(p, queue, h.store, append([]wasend.Option{
 		wasend.WithLogger(log),
 		wasend.WithPacing(wasend.NoPacing()),
 		wasend.WithBreaker(wasend.Breaker{}),
 		wasend.WithEventHandler(h.events.add),
-		wasend.WithSendTimeout(10*time.Second),
+		wasend.WithSendTimeout(10 * time.Second),
 		wasend.WithBackoff(50*time.Millisecond, 500*time.Millisecond, 0.1),
-		wasend.WithContextWait(3*time.Second),
+		wasend.WithContextWait(3 * time.Second),
 		wasend.WithSweep(200*time.Millisecond, time.Second),
-		wasend.WithShutdownTimeout(5*time.Second),
-		wasend.WithBulkDelay(50*time.Millisecond),
-	)
+		wasend.WithShutdownTimeout(5 * time.Second),
+		wasend.WithBulkDelay(50 * time.Millisecond),
+	}, opts...)...)
 	require.NoError(t, err)
 	h.client = c
 	ctx, cancel := context.WithCancel(context.Background())
