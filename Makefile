@@ -42,7 +42,8 @@ vet:
 bench:
 	@eval "$$(scripts/test-env.sh)" && \
 	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./internal/bench/ && \
-	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 1x -timeout 20m ./internal/bench/
+	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 1x -timeout 20m ./internal/bench/ && \
+	$(GO) test -run '^$$' -bench BenchmarkCampaignSimulated -benchtime 1x .
 
 # chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
 # 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the

@@ -141,6 +141,28 @@
 // unsent message, and Cancel marks the pending messages cancelled. A retried
 // bulk job never sends again a message that was already sent.
 //
+// # Pacing and restrictions
+//
+// Every browser context is paced (Pacing, on by default with conservative
+// figures: WithPacing, ContextPacing): a random gap between two sends,
+// caps per hour, per day and on new contacts, a warm-up for new accounts,
+// a sending window and a cap on one text to many recipients, in the
+// context's time zone. Before each message's turn the Client asks the
+// context's pacing; a job that must wait stays pending with Job.Wait and
+// NextRunAt saying why and until when, spends no attempt, and holds up no
+// other context. Each attempt that begins is written to the context's send
+// ledger (Store.Sends) in the step that begins it, so that a process that
+// takes a context over continues its budget.
+//
+// Sessions report WhatsApp's restrictions as a *RestrictionError: a
+// temporary ban restricts the context (ContextRestricted) until it ends,
+// a lock on new chats holds the messages to new contacts only, and a ban
+// closes the context and fails its jobs with ErrorKindBanned. A circuit
+// breaker (WithBreaker) restricts a context whose sends keep failing or
+// being rejected, for a cool-down, then lets one send probe. Each
+// restriction is stored with the context (BrowserContext.Restriction) and
+// told through EventRestriction.
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges

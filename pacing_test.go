@@ -262,10 +262,7 @@ func TestTakeoverContinuesTheDailyBudget(t *testing.T) {
 	}
 	// A dies (it can renew no lease); B takes the context over mid-day.
 	c.aLeaser.off.Store(true)
-	eventually(t, func() bool {
-		h, err := c.leaser.Holders(bg, []int64{bc.ID})
-		return err == nil && h[bc.ID] == "B"
-	}, "B to take the context over")
+	c.waitHolder(t, bc.ID, "B")
 	third, err := c.b.client.Send(bg, bc.ID, "+5491122334455", "three")
 	require.NoError(t, err)
 	var j wasend.Job

@@ -72,6 +72,15 @@ func newCluster(t *testing.T, bOpts ...wasend.Option) *cluster {
 	return c
 }
 
+// waitHolder waits until owner holds the context's lease.
+func (c *cluster) waitHolder(t *testing.T, id int64, owner string) {
+	t.Helper()
+	eventually(t, func() bool {
+		h, err := c.leaser.Holders(bg, []int64{id})
+		return err == nil && h[id] == owner
+	}, "%s to take context %d over", owner, id)
+}
+
 func TestLeaseKeepsAContextInOneProcess(t *testing.T) {
 	c := newCluster(t)
 	bc, _ := c.a.newContext()
@@ -113,10 +122,7 @@ func TestTakeoverAfterTheHolderDies(t *testing.T) {
 	// A loses Redis: it can renew nothing, and after the TTL it must stop
 	// using the context; B takes it over once it has been free for a TTL.
 	c.aLeaser.off.Store(true)
-	eventually(t, func() bool {
-		h, err := c.leaser.Holders(bg, []int64{bc.ID})
-		return err == nil && h[bc.ID] == "B"
-	}, "B to take the context over")
+	c.waitHolder(t, bc.ID, "B")
 	// B finds the job A left running, and the message A left in sending:
 	// the guard finds it in the chat, so it is not sent again.
 	j := c.b.waitJob(job.ID, wasend.JobCompleted)

@@ -231,7 +231,7 @@ type chats struct {
 // Session is a scripted wasend.Session.
 type Session struct {
 	// proxy is the LaunchRequest's Proxy.
-	proxy string
+	proxy   string
 	id      string
 	onEvent func(wasend.SessionEvent)
 	release chan struct{}

@@ -116,16 +116,25 @@ func cloneContext(c *wasend.BrowserContext) wasend.BrowserContext {
 	return out
 }
 
+// contextLocked returns the record of context id. The caller holds s.mu.
+func (s *Store) contextLocked(ctx context.Context, id int64) (*wasend.BrowserContext, error) {
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	c, ok := s.contexts[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
+	}
+	return c, nil
+}
+
 // UpdateContext implements wasend.Store.
 func (s *Store) UpdateContext(ctx context.Context, id int64, set wasend.ContextSettings) (wasend.BrowserContext, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.fail(ctx); err != nil {
+	c, err := s.contextLocked(ctx, id)
+	if err != nil {
 		return wasend.BrowserContext{}, err
-	}
-	c, ok := s.contexts[id]
-	if !ok {
-		return wasend.BrowserContext{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
 	}
 	var p *wasend.Pacing
 	if set.Pacing != nil {
@@ -195,12 +204,9 @@ func (s *Store) PruneSends(ctx context.Context, before time.Time) (int64, error)
 func (s *Store) Context(ctx context.Context, id int64) (wasend.BrowserContext, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.fail(ctx); err != nil {
+	c, err := s.contextLocked(ctx, id)
+	if err != nil {
 		return wasend.BrowserContext{}, err
-	}
-	c, ok := s.contexts[id]
-	if !ok {
-		return wasend.BrowserContext{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
 	}
 	return cloneContext(c), nil
 }
