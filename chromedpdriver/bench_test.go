@@ -9,10 +9,17 @@ import (
 
 // BenchmarkSendText sends messages through one persistent session against
 // fakewa, each to another chat, and reports the median send time and the
-// browser's memory (PSS summed over its processes).
+// browser's memory (PSS summed over its processes): with the watch for a
+// rejection after the tick (the default) and without it.
 func BenchmarkSendText(b *testing.B) {
+	for _, watch := range []time.Duration{DefaultRejectWatch, 0} {
+		b.Run(fmt.Sprintf("reject-watch=%v", watch), func(b *testing.B) { benchSendText(b, watch) })
+	}
+}
+
+func benchSendText(b *testing.B, watch time.Duration) {
 	f, base := startFake(b)
-	p, _ := testPool(b, base)
+	p, _ := testPool(b, base, WithRejectWatch(watch))
 	s, rec := launch(b, p, "")
 	const me = "15550009001"
 	login(b, f, s, rec, 0, me)

@@ -81,6 +81,10 @@ func testPool(t testing.TB, base string, opts ...Option) (*Pool, *wasendtest.Log
 		WithNavigationTimeout(15 * time.Second),
 		WithActionTimeout(15 * time.Second),
 		WithCloseTimeout(5 * time.Second),
+		// A short watch for a rejection after the tick: the default
+		// (1.5 s) would add that to every send of every test. The tests
+		// of rejections ask for the default.
+		WithRejectWatch(100 * time.Millisecond),
 		WithLogger(log),
 	}, opts...)
 	p, err := New(all...)

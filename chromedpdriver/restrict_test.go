@@ -99,7 +99,7 @@ func TestRestrictions(t *testing.T) {
 		t.Run(mk.markup.String(), func(t *testing.T) {
 			t.Parallel()
 			f, base := startFake(t, fakewa.WithMarkup(mk.markup), fakewa.WithRejectDelay(mk.reject))
-			p, logs := testPool(t, base)
+			p, logs := testPool(t, base, WithRejectWatch(DefaultRejectWatch))
 			s, rec := launch(t, p, "")
 			me := fmt.Sprintf("155500041%02d", i)
 			num := func(n int) string { return fmt.Sprintf("1555410%d%03d", i, n) }
