@@ -41,7 +41,10 @@ func (g *governor) gate(ctx context.Context, lc *liveContext, m Message) (d deci
 	}
 	if r := p.restriction; r.Kind != RestrictionNone && !r.Active(now) {
 		p.restriction = Restriction{}
-		if r.Kind != RestrictionNewChats {
+		if r.Kind == RestrictionNewChats {
+			// The context's status never changed: the host hears it ended.
+			g.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: lc.id})
+		} else {
 			g.lift(ctx, lc, r, now)
 		}
 	}

@@ -351,3 +351,19 @@ func TestLookupThatFindsTheMessageRejectedEndsItFailed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, wasend.RestrictionNewChats, stored.Restriction.Kind, "the rejection said why: the cap on new chats")
 }
+
+func TestNewChatsLockEndsByItself(t *testing.T) {
+	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithPacing(wasend.Pacing{PerDay: 1000})}})
+	bc, sess := h.newContext()
+	until := time.Now().Add(700 * time.Millisecond)
+	sess.Script(wasendtest.Action{Err: &wasend.RestrictionError{Kind: wasend.RestrictionNewChats, Until: until}})
+	job, err := h.client.Send(bg, bc.ID, "+5491199998888", "cold, then warm")
+	require.NoError(t, err)
+	j := h.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, 1, j.Messages[0].Attempts, "the refused attempt did not count")
+	assert.False(t, j.Messages[0].SentAt.Before(until), "nothing went to the new contact before the lock ended")
+	eventually(t, func() bool {
+		rs := h.events.restrictions(bc.ID)
+		return len(rs) >= 2 && rs[len(rs)-1].Kind == wasend.RestrictionNone
+	}, "the host to hear that the lock ended")
+}
