@@ -503,6 +503,13 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		return t, true
 	}
 	t.fail = failureOf(err)
+	if r := restrictionOf(err, now); r != nil && r.Kind != RestrictionNewChats && t.ctxTo == ContextAvailable {
+		// The page shows a ban or a temporary ban: the context is
+		// restricted (or closed), and the lookup waits for the end
+		// without spending anything.
+		t.restrict, t.wait, t.retryIn = r, WaitRestricted, max(r.Until.Sub(now), time.Second)
+		return t, false
+	}
 	if status := t.fail.class.session; status != "" && t.ctxTo == ContextAvailable {
 		// The session cannot look now: wait for it, and spend no lookup.
 		t.ctxTo, t.retryIn = status, e.cfg.contextWait

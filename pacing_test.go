@@ -367,3 +367,21 @@ func TestNewChatsLockEndsByItself(t *testing.T) {
 		return len(rs) >= 2 && rs[len(rs)-1].Kind == wasend.RestrictionNone
 	}, "the host to hear that the lock ended")
 }
+
+func TestLookupDuringATemporaryBanWaitsForItsEnd(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	bc, sess := h.newContext()
+	until := time.Now().Add(700 * time.Millisecond)
+	sess.Script(wasendtest.Action{Deliver: true, Err: wasend.Unconfirmed(wasend.ErrTimeout)})
+	sess.ScriptFind(wasendtest.Find{Err: &wasend.RestrictionError{Kind: wasend.RestrictionTemporary, Until: until}})
+	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "sent, then banned")
+	require.NoError(t, err)
+	got := h.waitContext(bc.ID, wasend.ContextRestricted)
+	assert.Equal(t, wasend.RestrictionTemporary, got.Restriction.Kind, "restricted, not disconnected")
+	j := h.waitJob(job.ID, wasend.JobCompleted)
+	m := j.Messages[0]
+	assert.Equal(t, wasend.MessageSent, m.Status, "found by the lookup after the ban")
+	assert.Equal(t, 0, m.Lookups, "the lookup the ban refused was not spent")
+	assert.Equal(t, 1, sess.Count("+5491122334455", "sent, then banned"), "never twice")
+	h.waitContext(bc.ID, wasend.ContextAvailable)
+}
