@@ -15,15 +15,10 @@ import (
 // them, the driver reads them from the page, and the Client holds, resumes
 // or fails the jobs.
 
-// waitFor polls a job until cond holds.
+// waitFor polls a job for up to a minute until cond holds.
 func (h *clientHarness) waitFor(id int64, what string, cond func(wasend.Job) bool) wasend.Job {
 	h.t.Helper()
-	var j wasend.Job
-	require.Eventually(h.t, func() bool {
-		j = h.job(id)
-		return cond(j)
-	}, 60*time.Second, 20*time.Millisecond, "job %d: %s", id, what)
-	return j
+	return h.waitUntil(id, time.Minute, what, cond)
 }
 
 func TestClientTemporaryBanHoldsJobsUntilThePageLiftsIt(t *testing.T) {

@@ -101,11 +101,17 @@ func (h *clientHarness) job(id int64) wasend.Job {
 
 func (h *clientHarness) waitJob(id int64, want wasend.JobStatus, d time.Duration) wasend.Job {
 	h.t.Helper()
+	return h.waitUntil(id, d, fmt.Sprintf("to be %s", want), func(j wasend.Job) bool { return j.Status == want })
+}
+
+// waitUntil polls a job for up to d until cond holds.
+func (h *clientHarness) waitUntil(id int64, d time.Duration, what string, cond func(wasend.Job) bool) wasend.Job {
+	h.t.Helper()
 	var j wasend.Job
 	require.Eventually(h.t, func() bool {
 		j = h.job(id)
-		return j.Status == want
-	}, d, 20*time.Millisecond, "job %d to be %s", id, want)
+		return cond(j)
+	}, d, 20*time.Millisecond, "job %d: %s", id, what)
 	return j
 }
 
