@@ -196,6 +196,9 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 	if o.delaySet {
 		return Job{}, &ValidationError{Index: -1, Field: "delay", Err: fmt.Errorf("%w: a single message has no delay", ErrInvalidDelay)}
 	}
+	if o.move {
+		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
+	}
 	phone, err := NormalizePhone(to)
 	if err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "to", Err: err}
@@ -225,6 +228,9 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	o, err := sendOptionsOf(opts)
 	if err != nil {
 		return Job{}, err
+	}
+	if o.move {
+		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
 	}
 	delay := c.cfg.bulkDelay
 	if o.delaySet {

@@ -150,6 +150,11 @@ var (
 	ErrInvalidPacing = errors.New("wasend: invalid pacing policy")
 	// ErrInvalidNotBefore means a send's NotBefore time is invalid.
 	ErrInvalidNotBefore = errors.New("wasend: invalid not-before time")
+	// ErrCampaignNotFound means no campaign has the id.
+	ErrCampaignNotFound = errors.New("wasend: campaign not found")
+	// ErrCampaignExists means a campaign with the idempotency key exists
+	// (CampaignStore.CreateCampaign).
+	ErrCampaignExists = errors.New("wasend: a campaign with this idempotency key exists")
 )
 
 // ErrorKind is the stable, storable name of an error's class. It is what the
@@ -210,7 +215,12 @@ const (
 	ErrorKindProxy                 ErrorKind = "proxy"
 	ErrorKindInvalidPacing         ErrorKind = "invalid_pacing"
 	ErrorKindInvalidNotBefore      ErrorKind = "invalid_not_before"
-	ErrorKindOther                 ErrorKind = "other"
+	ErrorKindCampaignNotFound      ErrorKind = "campaign_not_found"
+	ErrorKindCampaignExists        ErrorKind = "campaign_exists"
+	// ErrorKindMoved marks a message of a campaign that moved to another
+	// context: it is cancelled, and its copy (Message.MovedFrom) goes on.
+	ErrorKindMoved ErrorKind = "moved"
+	ErrorKindOther ErrorKind = "other"
 )
 
 // errorClass is the single table that classifies errors: the storable kind,
@@ -273,6 +283,8 @@ var errorClasses = []errorClass{
 	{ErrNewChatsLocked, ErrorKindNewChatsLocked, true, ""},
 	{ErrInvalidPacing, ErrorKindInvalidPacing, false, ""},
 	{ErrInvalidNotBefore, ErrorKindInvalidNotBefore, false, ""},
+	{ErrCampaignNotFound, ErrorKindCampaignNotFound, false, ""},
+	{ErrCampaignExists, ErrorKindCampaignExists, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},

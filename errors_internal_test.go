@@ -95,6 +95,7 @@ func sentinelName(err error) string {
 		"ErrBanned": ErrBanned, "ErrRestricted": ErrRestricted, "ErrNewChatsLocked": ErrNewChatsLocked,
 		"ErrMessageRejected": ErrMessageRejected, "ErrPasskeyRequired": ErrPasskeyRequired, "ErrProxy": ErrProxy,
 		"ErrInvalidPacing": ErrInvalidPacing, "ErrInvalidNotBefore": ErrInvalidNotBefore,
+		"ErrCampaignNotFound": ErrCampaignNotFound, "ErrCampaignExists": ErrCampaignExists,
 	} {
 		if e == err {
 			return name

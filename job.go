@@ -123,8 +123,10 @@ func (s MessageStatus) Final() bool {
 type Job struct {
 	ID        int64
 	ContextID int64
-	Kind      JobKind
-	Status    JobStatus
+	// CampaignID is the campaign the job belongs to, or 0.
+	CampaignID int64
+	Kind       JobKind
+	Status     JobStatus
 	// Delay is the pause between the messages of a bulk job.
 	Delay time.Duration
 	// Metadata is the caller's data, stored as JSON. It comes back as
@@ -180,6 +182,9 @@ type Message struct {
 	// Text is the message body. It never reaches a log.
 	Text   string
 	Status MessageStatus
+	// MovedFrom is the id of the message of a campaign this one is a copy
+	// of (CampaignStore.MoveMessages), or 0.
+	MovedFrom int64
 	// Attempts counts the calls of the session's SendText for this message
 	// whose outcome was recorded, except those the session refused because
 	// it was gone (logged out, disconnected): one per real attempt.

@@ -376,6 +376,7 @@ type sendOptions struct {
 	delay     time.Duration
 	delaySet  bool
 	notBefore time.Time
+	move      bool
 	err       error
 }
 
@@ -404,6 +405,14 @@ func IdempotencyKey(k string) SendOption { return func(o *sendOptions) { o.key =
 func Delay(d time.Duration) SendOption {
 	return func(o *sendOptions) { o.delay, o.delaySet = d, true }
 }
+
+// AllowMoves lets the unsent messages of a campaign (SendCampaign) move
+// off a context of its pool that is restricted or banned, to the other
+// contexts, instead of waiting for the restriction to end or failing with
+// the ban. A message that moves may reach its recipient from another
+// number than the one that wrote to it before. Only SendCampaign reads
+// it; Send and SendBulk refuse it. Default: off.
+func AllowMoves() SendOption { return func(o *sendOptions) { o.move = true } }
 
 // sendOptionsOf applies opts and validates them.
 func sendOptionsOf(opts []SendOption) (sendOptions, error) {
