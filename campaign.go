@@ -153,4 +153,16 @@ type CampaignStore interface {
 	// take jobs, as in CreateJob (ErrContextNotFound,
 	// ErrContextNotAvailable).
 	MoveMessages(ctx context.Context, m MessageMove) (Job, error)
+	// Contacts returns the pairs of a context of contextIDs and a
+	// recipient of recipients (hashes, as in SendRecord) such that the
+	// context's ledger ever recorded a send to the recipient (as
+	// Store.Contacted), in no particular order.
+	Contacts(ctx context.Context, contextIDs []int64, recipients []string) ([]Contact, error)
+}
+
+// Contact says that a browser context sent to a recipient (a hash, as in
+// SendRecord) at least once.
+type Contact struct {
+	ContextID int64
+	Recipient string
 }

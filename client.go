@@ -88,6 +88,7 @@ type Client struct {
 	launcher  *launcher
 	exec      *executor
 	gov       *governor
+	balancer  *balancer
 	sweeper   *sweeper
 
 	mu      sync.Mutex
@@ -137,8 +138,10 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log}
 	c.gov = &governor{store: store, policy: cfg.pacing, breaker: cfg.breaker, enq: c.enq, events: c.events, now: now, log: c.log}
 	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
+	camps, _ := store.(CampaignStore)
+	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, now: now, log: c.log}
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
-		enq: c.enq, launcher: c.launcher, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
+		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
 	return c, nil
 }
@@ -236,22 +239,9 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	if o.delaySet {
 		delay = o.delay
 	}
-	if len(messages) == 0 {
-		return Job{}, &ValidationError{Index: -1, Field: "messages", Err: ErrNoMessages}
-	}
-	if len(messages) > c.cfg.maxBulkMessages {
-		return Job{}, &ValidationError{Index: -1, Field: "messages", Err: ErrTooManyMessages}
-	}
-	msgs := make([]Message, len(messages))
-	for i, m := range messages {
-		phone, err := NormalizePhone(m.To)
-		if err != nil {
-			return Job{}, &ValidationError{Index: i, Field: "to", Err: err}
-		}
-		if err := checkText(m.Text); err != nil {
-			return Job{}, &ValidationError{Index: i, Field: "text", Err: err}
-		}
-		msgs[i] = Message{To: phone, Text: m.Text}
+	msgs, err := bulkMessages(messages, c.cfg.maxBulkMessages)
+	if err != nil {
+		return Job{}, err
 	}
 	return c.createJob(ctx, Job{
 		ContextID:      contextID,
@@ -264,18 +254,45 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	})
 }
 
-func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
-	now := c.now()
+// bulkMessages validates the messages of a bulk send, at most max of them.
+func bulkMessages(messages []BulkMessage, max int) ([]Message, error) {
+	if len(messages) == 0 {
+		return nil, &ValidationError{Index: -1, Field: "messages", Err: ErrNoMessages}
+	}
+	if len(messages) > max {
+		return nil, &ValidationError{Index: -1, Field: "messages", Err: ErrTooManyMessages}
+	}
+	msgs := make([]Message, len(messages))
+	for i, m := range messages {
+		phone, err := NormalizePhone(m.To)
+		if err != nil {
+			return nil, &ValidationError{Index: i, Field: "to", Err: err}
+		}
+		if err := checkText(m.Text); err != nil {
+			return nil, &ValidationError{Index: i, Field: "text", Err: err}
+		}
+		msgs[i] = Message{To: phone, Text: m.Text}
+	}
+	return msgs, nil
+}
+
+// prepareJob fills in what the Client decides about a new job, and
+// returns how long its delivery waits in the queue.
+func (c *Client) prepareJob(j *Job, now time.Time) time.Duration {
 	j.Status = JobPending
 	j.MaxAttempts = c.cfg.maxAttempts
 	j.NextRunAt = now
 	j.EnqueuedAt = now
-	var delay time.Duration
 	if j.NotBefore.After(now) {
-		j.NextRunAt, j.Wait, delay = j.NotBefore, WaitNotBefore, j.NotBefore.Sub(now)
-	} else {
-		j.NotBefore = time.Time{}
+		j.NextRunAt, j.Wait = j.NotBefore, WaitNotBefore
+		return j.NotBefore.Sub(now)
 	}
+	j.NotBefore = time.Time{}
+	return 0
+}
+
+func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
+	delay := c.prepareJob(&j, c.now())
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
 	job, err := c.store.CreateJob(ctx, j)
@@ -312,6 +329,196 @@ func sameRequest(have, j Job) bool {
 		}
 	}
 	return true
+}
+
+// MaxCampaignContexts is the largest pool of contexts a campaign may name.
+const MaxCampaignContexts = 1000
+
+// SendCampaign validates a list of messages and sends them over a pool of
+// browser contexts, as one campaign. Every message is validated as in
+// SendBulk (at most WithMaxBulkMessages per context of the pool) and every
+// context must take jobs, before anything is recorded; the store must keep
+// campaigns (CampaignStore), or SendCampaign returns ErrNotSupported.
+//
+// Each recipient is assigned to one context, so that replies go to one
+// thread: a recipient a context of the pool wrote to before stays with it
+// (the first in pool order), the same recipient twice goes to one
+// context, and the others are shared in proportion to the new contacts
+// each context may still take today (its pacing budget; evenly when none
+// may). The campaign is recorded in one transaction as one bulk job per
+// context that got messages, in the order given; each job then runs and
+// paces as any bulk job of its context.
+//
+// While it runs, messages flow to the contexts with budget: a job that
+// waits longer than CampaignFlowAfter for its context's daily caps gives
+// its new contacts to the contexts of the pool with budget left, at the
+// next sweep (WithSweep). With AllowMoves, every unsent message of a
+// context that becomes restricted, banned or closed moves to the others
+// as well (only those to new contacts under a lock on new chats); without
+// it, they wait for the restriction to end, or fail with the ban. A
+// message moves at most once at a time and only while no attempt of it is
+// in flight: the move cancels it (ErrorKindMoved) and creates its copy
+// (Message.MovedFrom) in one step of the store, so that it is sent at
+// most once wherever it goes. Delay, Metadata, NotBefore and
+// IdempotencyKey work as in SendBulk; a key names the campaign.
+func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []BulkMessage, opts ...SendOption) (Campaign, error) {
+	if err := c.checkOpen(); err != nil {
+		return Campaign{}, err
+	}
+	cs, ok := c.store.(CampaignStore)
+	if !ok {
+		return Campaign{}, fmt.Errorf("%w: the store keeps no campaigns (CampaignStore)", ErrNotSupported)
+	}
+	o, err := sendOptionsOf(opts)
+	if err != nil {
+		return Campaign{}, err
+	}
+	delay := c.cfg.bulkDelay
+	if o.delaySet {
+		delay = o.delay
+	}
+	if len(pool) == 0 || len(pool) > MaxCampaignContexts {
+		return Campaign{}, &ValidationError{Index: -1, Field: "contexts",
+			Err: fmt.Errorf("%w: %d contexts, want 1 to %d", ErrInvalidPool, len(pool), MaxCampaignContexts)}
+	}
+	bcs := make([]BrowserContext, len(pool))
+	seen := map[int64]bool{}
+	for i, id := range pool {
+		if seen[id] {
+			return Campaign{}, &ValidationError{Index: -1, Field: "contexts", Err: fmt.Errorf("%w: context %d named twice", ErrInvalidPool, id)}
+		}
+		seen[id] = true
+		if bcs[i], err = c.store.Context(ctx, id); err != nil {
+			return Campaign{}, err
+		}
+	}
+	msgs, err := bulkMessages(messages, c.cfg.maxBulkMessages*len(pool))
+	if err != nil {
+		return Campaign{}, err
+	}
+	parts, err := c.balancer.assign(ctx, bcs, msgs)
+	if err != nil {
+		return Campaign{}, err
+	}
+	now := c.now()
+	want := Campaign{Contexts: append([]int64(nil), pool...), Move: o.move, Metadata: o.metadata, IdempotencyKey: o.key}
+	var wait time.Duration
+	for i, idx := range parts {
+		if len(idx) == 0 {
+			continue
+		}
+		j := Job{ContextID: pool[i], Kind: KindBulk, Delay: delay, Metadata: o.metadata, NotBefore: o.notBefore}
+		for _, k := range idx {
+			j.Messages = append(j.Messages, msgs[k])
+		}
+		wait = c.prepareJob(&j, now)
+		want.Jobs = append(want.Jobs, j)
+	}
+	camp, err := cs.CreateCampaign(ctx, want)
+	if errors.Is(err, ErrCampaignExists) {
+		if !sameCampaign(camp, want) {
+			return camp, fmt.Errorf("%w: campaign %d", ErrIdempotencyConflict, camp.ID)
+		}
+		c.log.Debug("idempotency key seen before; returning its campaign", "campaign", camp.ID)
+		return camp, nil
+	}
+	if err != nil {
+		return Campaign{}, err
+	}
+	for _, j := range camp.Jobs {
+		if err := c.queue.Enqueue(ctx, deliveryOf(j), wait); err != nil {
+			c.log.Warn("campaign job recorded but not enqueued; the sweep will enqueue it", "job", j.ID, "err", err)
+		}
+	}
+	c.log.Info("campaign created", "campaign", camp.ID, "contexts", len(pool), "jobs", len(camp.Jobs), "messages", len(msgs))
+	return camp, nil
+}
+
+// sameCampaign reports whether an existing campaign is what the request
+// asks for: the same pool, in order, and the same messages (as a
+// multiset: their split may differ).
+func sameCampaign(have, want Campaign) bool {
+	if len(have.Contexts) != len(want.Contexts) {
+		return false
+	}
+	for i, id := range have.Contexts {
+		if want.Contexts[i] != id {
+			return false
+		}
+	}
+	n := map[[2]string]int{}
+	for _, j := range want.Jobs {
+		for _, m := range j.Messages {
+			n[[2]string{m.To, m.Text}]++
+		}
+	}
+	for _, j := range have.Jobs {
+		for _, m := range j.Messages {
+			if m.MovedFrom == 0 {
+				n[[2]string{m.To, m.Text}]--
+			}
+		}
+	}
+	for _, v := range n {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Campaign returns a campaign with its jobs and the status of each of
+// their messages (Campaign.Messages follows the moves).
+func (c *Client) Campaign(ctx context.Context, id int64) (Campaign, error) {
+	cs, ok := c.store.(CampaignStore)
+	if !ok {
+		return Campaign{}, fmt.Errorf("%w: the store keeps no campaigns (CampaignStore)", ErrNotSupported)
+	}
+	return cs.Campaign(ctx, id)
+}
+
+// PauseCampaign pauses every job of a campaign that is pending or running,
+// as Pause does; a message that moves while it pauses is paused where it
+// lands.
+func (c *Client) PauseCampaign(ctx context.Context, id int64) (Campaign, error) {
+	return c.campaignControl(ctx, id, func(j Job) bool { return j.Status == JobPending || j.Status == JobRunning }, c.Pause)
+}
+
+// ResumeCampaign resumes every paused job of a campaign, as Resume does.
+func (c *Client) ResumeCampaign(ctx context.Context, id int64) (Campaign, error) {
+	return c.campaignControl(ctx, id, func(j Job) bool { return j.Status == JobPaused }, c.Resume)
+}
+
+// CancelCampaign cancels every job of a campaign that is not finished, as
+// Cancel does.
+func (c *Client) CancelCampaign(ctx context.Context, id int64) (Campaign, error) {
+	return c.campaignControl(ctx, id, func(j Job) bool { return !j.Status.Final() }, c.Cancel)
+}
+
+// campaignControl applies op to the jobs of a campaign that want it, and
+// looks again until none does (a move may add a job meanwhile).
+func (c *Client) campaignControl(ctx context.Context, id int64, want func(Job) bool,
+	op func(context.Context, int64) (Job, error)) (Campaign, error) {
+	for range 5 {
+		camp, err := c.Campaign(ctx, id)
+		if err != nil {
+			return camp, err
+		}
+		done := true
+		for _, j := range camp.Jobs {
+			if !want(j) {
+				continue
+			}
+			done = false
+			if _, err := op(ctx, j.ID); err != nil && !errors.Is(err, ErrJobFinished) {
+				return camp, err
+			}
+		}
+		if done {
+			return camp, nil
+		}
+	}
+	return Campaign{}, fmt.Errorf("%w: campaign %d keeps changing", ErrJobState, id)
 }
 
 // Job returns a job with the status of each of its messages.

@@ -259,6 +259,9 @@
 //   - executor.go: the executor runs a delivery: claim, deliver, judge,
 //     record. Its worker is the queue handler of one Run, with the run's
 //     signals (runState).
+//   - balancer.go: the balancer assigns a campaign's messages to the
+//     contexts of its pool and, at each sweep, moves the unsent ones off
+//     the contexts out of budget, restricted or banned.
 //
 // The settings: phone.go (phone numbers and texts), env.go (the
 // environment), options.go (the options and their defaults).
@@ -290,6 +293,8 @@
 //   - states.go: the state machine's named edges and their transitions.
 //   - store.go, queue.go: the Store and Queue interfaces, their optional
 //     ones, and their types.
+//   - campaign.go: campaigns, and CampaignStore, the optional interface of
+//     a Store that keeps them.
 //   - job.go: jobs, messages, deliveries and their statuses.
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional

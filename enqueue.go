@@ -56,11 +56,13 @@ func (q *enqueuer) wakeJobs(ctx context.Context, contextID int64) {
 
 // failJobs fails the pending and paused jobs of a context that is closed
 // for good (banned says why: WhatsApp banned its account); their unsent
-// messages are cancelled, and unconfirmed ones end unknown.
+// messages are cancelled, and unconfirmed ones end unknown. The jobs of a
+// campaign that allows moves stay: the balancer moves their messages.
 func (q *enqueuer) failJobs(ctx context.Context, contextID int64, banned bool) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var after int64
+	moves := map[int64]bool{}
 	for {
 		jobs, err := q.store.Jobs(ctx, JobFilter{ContextID: contextID, Statuses: []JobStatus{JobPending, JobPaused}, AfterID: after})
 		if err != nil {
@@ -69,6 +71,9 @@ func (q *enqueuer) failJobs(ctx context.Context, contextID int64, banned bool) e
 		}
 		for _, j := range jobs {
 			after = j.ID
+			if q.movable(ctx, j.CampaignID, moves) {
+				continue // the balancer moves its messages to the rest of the pool
+			}
 			if _, err := q.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", banned, q.now())}); err != nil {
 				return err
 			}
@@ -77,4 +82,23 @@ func (q *enqueuer) failJobs(ctx context.Context, contextID int64, banned bool) e
 			return nil
 		}
 	}
+}
+
+// movable reports whether campaign id (0: none) allows moves; cache holds
+// the answers of one call of failJobs. When the store cannot tell, the
+// answer is no, and the job fails as any other.
+func (q *enqueuer) movable(ctx context.Context, id int64, cache map[int64]bool) bool {
+	if id == 0 {
+		return false
+	}
+	if m, ok := cache[id]; ok {
+		return m
+	}
+	cs, ok := q.store.(CampaignStore)
+	if !ok {
+		return false
+	}
+	c, err := cs.Campaign(ctx, id)
+	cache[id] = err == nil && c.Move
+	return cache[id]
 }

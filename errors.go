@@ -150,6 +150,9 @@ var (
 	ErrInvalidPacing = errors.New("wasend: invalid pacing policy")
 	// ErrInvalidNotBefore means a send's NotBefore time is invalid.
 	ErrInvalidNotBefore = errors.New("wasend: invalid not-before time")
+	// ErrInvalidPool means the pool of contexts of a campaign is empty, too
+	// large or names a context twice.
+	ErrInvalidPool = errors.New("wasend: invalid campaign pool")
 	// ErrCampaignNotFound means no campaign has the id.
 	ErrCampaignNotFound = errors.New("wasend: campaign not found")
 	// ErrCampaignExists means a campaign with the idempotency key exists
@@ -216,6 +219,7 @@ const (
 	ErrorKindInvalidPacing         ErrorKind = "invalid_pacing"
 	ErrorKindInvalidNotBefore      ErrorKind = "invalid_not_before"
 	ErrorKindCampaignNotFound      ErrorKind = "campaign_not_found"
+	ErrorKindInvalidPool           ErrorKind = "invalid_pool"
 	ErrorKindCampaignExists        ErrorKind = "campaign_exists"
 	// ErrorKindMoved marks a message of a campaign that moved to another
 	// context: it is cancelled, and its copy (Message.MovedFrom) goes on.
@@ -284,6 +288,7 @@ var errorClasses = []errorClass{
 	{ErrInvalidPacing, ErrorKindInvalidPacing, false, ""},
 	{ErrInvalidNotBefore, ErrorKindInvalidNotBefore, false, ""},
 	{ErrCampaignNotFound, ErrorKindCampaignNotFound, false, ""},
+	{ErrInvalidPool, ErrorKindInvalidPool, false, ""},
 	{ErrCampaignExists, ErrorKindCampaignExists, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},

@@ -22,6 +22,8 @@ type sweeper struct {
 	enq      *enqueuer
 	// launcher opens the contexts taken over.
 	launcher *launcher
+	// balancer moves the messages of campaigns.
+	balancer *balancer
 
 	interval  time.Duration
 	lostAfter time.Duration
@@ -91,6 +93,7 @@ func (s *sweeper) sweep(ctx context.Context) {
 			s.log.Warn("sweep: unheld contexts", "err", err)
 		}
 	}
+	s.balancer.balance(ctx)
 	if len(lives) == 0 {
 		return
 	}

@@ -26,16 +26,24 @@ type Store struct {
 	keys     map[string]int64 // idempotency key -> job id
 	sends    []wasend.SendRecord
 	contacts map[int64]map[string]bool // context id -> recipient hashes
+	// campaigns hold no jobs; campaignKeys maps idempotency keys to ids.
+	nextCampaign int64
+	campaigns    map[int64]*wasend.Campaign
+	campaignKeys map[string]int64
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
 
-var _ wasend.Store = (*Store)(nil)
+var (
+	_ wasend.Store         = (*Store)(nil)
+	_ wasend.CampaignStore = (*Store)(nil)
+)
 
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
-		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{}}
+		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{},
+		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).
@@ -239,14 +247,34 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	if id, ok := s.keys[j.IdempotencyKey]; ok && j.IdempotencyKey != "" {
 		return cloneJob(s.jobs[id], true), fmt.Errorf("%w: job %d", wasend.ErrJobExists, id)
 	}
-	bc, ok := s.contexts[j.ContextID]
+	j.CampaignID = 0
+	job, err := s.checkJob(j)
+	if err != nil {
+		return wasend.Job{}, err
+	}
+	s.insertJob(&job)
+	return cloneJob(&job, true), nil
+}
+
+// takesJobs checks that a context exists and takes jobs.
+func (s *Store) takesJobs(id int64) error {
+	bc, ok := s.contexts[id]
 	switch {
 	case !ok:
-		return wasend.Job{}, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, j.ContextID)
+		return fmt.Errorf("%w: %d", wasend.ErrContextNotFound, id)
 	case bc.Status == wasend.ContextClosed:
-		return wasend.Job{}, fmt.Errorf("%w: %w: %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, j.ContextID)
+		return fmt.Errorf("%w: %w: %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, id)
 	case bc.Status == wasend.ContextError:
-		return wasend.Job{}, fmt.Errorf("%w: %d is in error", wasend.ErrContextNotAvailable, j.ContextID)
+		return fmt.Errorf("%w: %d is in error", wasend.ErrContextNotAvailable, id)
+	}
+	return nil
+}
+
+// checkJob checks a new job and returns it as it is to be stored, without
+// its ids.
+func (s *Store) checkJob(j wasend.Job) (wasend.Job, error) {
+	if err := s.takesJobs(j.ContextID); err != nil {
+		return wasend.Job{}, err
 	}
 	if j.Status == "" {
 		j.Status = wasend.JobPending
@@ -259,9 +287,8 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 		return wasend.Job{}, err
 	}
 	now := s.ts(time.Time{})
-	s.nextJob++
 	job := j
-	job.ID, job.Metadata, job.Claim, job.Version = s.nextJob, md, "", 1
+	job.Metadata, job.Claim, job.Version = md, "", 1
 	job.CreatedAt, job.UpdatedAt = now, now
 	job.NextRunAt = s.ts(j.NextRunAt)
 	job.EnqueuedAt = s.ts(j.EnqueuedAt)
@@ -271,16 +298,25 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	job.StartedAt, job.FinishedAt = time.Time{}, time.Time{}
 	job.Messages = make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
-		s.nextMsg++
-		job.Messages[i] = wasend.Message{ID: s.nextMsg, JobID: job.ID, Position: i, To: m.To, Text: m.Text,
+		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text,
 			Status: wasend.MessagePending, UpdatedAt: now}
+	}
+	return job, nil
+}
+
+// insertJob gives a checked job and its messages their ids and stores it.
+func (s *Store) insertJob(job *wasend.Job) {
+	s.nextJob++
+	job.ID = s.nextJob
+	for i := range job.Messages {
+		s.nextMsg++
+		job.Messages[i].ID, job.Messages[i].JobID = s.nextMsg, job.ID
 		s.msgJob[s.nextMsg] = job.ID
 	}
-	s.jobs[job.ID] = &job
+	s.jobs[job.ID] = job
 	if job.IdempotencyKey != "" {
 		s.keys[job.IdempotencyKey] = job.ID
 	}
-	return cloneJob(&job, true), nil
 }
 
 func roundTrip(md map[string]any) (map[string]any, error) {
@@ -615,5 +651,6 @@ func (s *Store) Clean(ctx context.Context, before time.Time) (int64, error) {
 			n++
 		}
 	}
+	s.cleanCampaigns()
 	return n, nil
 }
