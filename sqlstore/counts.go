@@ -66,8 +66,7 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 // and then the jobs that are completed, failed or cancelled with a
 // finished_at before finishedBefore; it does not rely on the foreign key's
 // ON DELETE CASCADE, which SQLite applies only with foreign_keys on. Then
-// it deletes the campaigns created before finishedBefore that are left
-// with no job. A zero time deletes nothing.
+// it deletes the campaigns left with no job. A zero time deletes nothing.
 func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, error) {
 	if finishedBefore.IsZero() {
 		return 0, nil
@@ -99,11 +98,10 @@ func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, err
 	if err != nil {
 		return 0, fail(ctx, "clean", err)
 	}
-	// Then the campaigns left with no job, after their jobs: the foreign
-	// key from the jobs never refuses the DELETE. A campaign whose jobs all
-	// finished before finishedBefore was created before it.
-	q = s.d.query().w("DELETE FROM send_campaigns WHERE created_at < ").a(s.d.timeArg(finishedBefore))
-	q.w(" AND NOT EXISTS (SELECT 1 FROM send_messages_jobs j WHERE j.campaign_id = send_campaigns.id)")
+	// Then the campaigns left with no job, after their jobs, so that the
+	// foreign key from the jobs never refuses the DELETE. A campaign that
+	// another transaction is creating is not committed, so not seen.
+	q = s.d.query().w("DELETE FROM send_campaigns WHERE NOT EXISTS (SELECT 1 FROM send_messages_jobs j WHERE j.campaign_id = send_campaigns.id)")
 	if _, err := s.exec(ctx, tx, q); err != nil {
 		return 0, fail(ctx, "clean: campaigns", err)
 	}
