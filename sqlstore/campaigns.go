@@ -271,8 +271,8 @@ func boolOf(v any) (bool, error) {
 //     that a ToContext that is missing, closed or in error rolls back with
 //     CreateJob's errors;
 //   - completes the job the messages left (version grows once more,
-//     finished_at set) if none of its messages is pending, sending or
-//     unconfirmed.
+//     finished_at At, claim and wait cleared) if none of its messages is
+//     pending, sending or unconfirmed.
 //
 // When no message moves it rolls back, and returns a zero Job and no
 // error. The new job is pending, of kind bulk, with next_run_at and
@@ -371,7 +371,7 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 
 	// The originals: cancelled, moved to the new job.
 	for chunk := range slices.Chunk(moved, insertMaxRows) {
-		q = s.d.query().w("UPDATE send_messages_jobs_messages SET status = ").a(string(wasend.MessageCancelled))
+		q = s.d.query().w("UPDATE ", s.d.byID("send_messages_jobs_messages"), " SET status = ").a(string(wasend.MessageCancelled))
 		q.w(", error_kind = ").a(string(wasend.ErrorKindMoved))
 		q.w(", error_message = ").a(fmt.Sprintf("wasend: moved to job %d", nj.j.ID))
 		q.w(", updated_at = ").a(s.d.timeArg(at))
@@ -386,15 +386,26 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 		}
 	}
 
-	// The job the messages left, completed if nothing is left to send.
-	done, _ := jobStatusID(wasend.JobCompleted)
-	q = s.d.query().w("UPDATE ", s.d.byID("send_messages_jobs"), " SET send_messages_jobs_status_id = ").a(done)
-	ts := q.shared(s.d.timeArg(at))
-	q.w(", finished_at = ", ts(), ", updated_at = ", ts(), ", version = version + 1, claim = NULL, wait_reason = NULL")
-	q.w(" WHERE id = ").a(m.FromJob).w(" AND NOT EXISTS (SELECT 1 FROM send_messages_jobs_messages m WHERE m.send_messages_job_id = ").a(m.FromJob)
-	q.w(" AND ").in("m.status", []any{string(wasend.MessagePending), string(wasend.MessageSending), string(wasend.MessageUnconfirmed)}).w(")")
-	if _, err := s.exec(ctx, tx, q); err != nil {
-		return wasend.Job{}, fail(ctx, "move messages: complete", err)
+	// The job the messages left, completed if nothing is left to send. The
+	// count is a plain read: no one changes the messages of a pending or
+	// paused job without its row, which this transaction holds, and a
+	// locking read would take gap locks on MySQL that the INSERTs of
+	// other moves wait for.
+	q = s.d.query().w("SELECT COUNT(*) FROM send_messages_jobs_messages WHERE send_messages_job_id = ").a(m.FromJob)
+	q.w(" AND ").in("status", []any{string(wasend.MessagePending), string(wasend.MessageSending), string(wasend.MessageUnconfirmed)})
+	var left int64
+	if err := tx.QueryRowContext(ctx, q.String(), q.args...).Scan(&left); err != nil {
+		return wasend.Job{}, fail(ctx, "move messages: count", err)
+	}
+	if left == 0 {
+		done, _ := jobStatusID(wasend.JobCompleted)
+		q = s.d.query().w("UPDATE ", s.d.byID("send_messages_jobs"), " SET send_messages_jobs_status_id = ").a(done)
+		ts := q.shared(s.d.timeArg(at))
+		q.w(", finished_at = ", ts(), ", updated_at = ", ts(), ", version = version + 1, claim = NULL, wait_reason = NULL")
+		q.w(" WHERE id = ").a(m.FromJob)
+		if _, err := s.exec(ctx, tx, q); err != nil {
+			return wasend.Job{}, fail(ctx, "move messages: complete", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return wasend.Job{}, fail(ctx, "move messages: commit", err)
