@@ -65,8 +65,8 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 // Clean implements wasend.Store. In one transaction it deletes the messages
 // and then the jobs that are completed, failed or cancelled with a
 // finished_at before finishedBefore; it does not rely on the foreign key's
-// ON DELETE CASCADE, which SQLite applies only with foreign_keys on. A
-// zero time deletes nothing.
+// ON DELETE CASCADE, which SQLite applies only with foreign_keys on. Then
+// it deletes the campaigns left with no job. A zero time deletes nothing.
 func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, error) {
 	if finishedBefore.IsZero() {
 		return 0, nil
@@ -97,6 +97,13 @@ func (s *Store) Clean(ctx context.Context, finishedBefore time.Time) (int64, err
 	n, err := s.exec(ctx, tx, q)
 	if err != nil {
 		return 0, fail(ctx, "clean", err)
+	}
+	// Then the campaigns left with no job, after their jobs, so that the
+	// foreign key from the jobs never refuses the DELETE. A campaign that
+	// another transaction is creating is not committed, so not seen.
+	q = s.d.query().w("DELETE FROM send_campaigns WHERE NOT EXISTS (SELECT 1 FROM send_messages_jobs j WHERE j.campaign_id = send_campaigns.id)")
+	if _, err := s.exec(ctx, tx, q); err != nil {
+		return 0, fail(ctx, "clean: campaigns", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fail(ctx, "clean: commit", err)

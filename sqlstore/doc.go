@@ -68,7 +68,9 @@
 // what keeps an account safe: the context status restricted (id 6), the
 // restriction, first login, pacing and proxy columns of browser_context,
 // wait_reason and not_before on jobs, and the tables browser_context_sends
-// (the send ledger) and browser_context_contacts. Rows of older versions
+// (the send ledger) and browser_context_contacts. Version 4 added
+// campaigns: the table send_campaigns, campaign_id (with its foreign key
+// and index) on jobs and moved_from on messages. Rows of older versions
 // keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
@@ -94,14 +96,23 @@
 //     (the wasend.WaitReason, NULL for none) and not_before (NULL for
 //     none); indexed on (status, next_run_at), (browser_context_id,
 //     status) and finished_at, and unique on idempotency_key (NULLs
-//     repeat).
+//     repeat); campaign_id (the job's campaign, NULL for none; a foreign
+//     key to send_campaigns, indexed).
 //   - send_messages_jobs_messages: id, send_messages_job_id (deleted with its
 //     job), position (unique per job), to_phone, body (up to 65,536
 //     characters of any size: MEDIUMTEXT on MySQL), status (the slug:
 //     pending, sending, unconfirmed, sent, failed, cancelled or unknown),
 //     attempts, attempted_at, sent_at, wa_message_id, error_kind,
-//     error_message, created_at, updated_at, lookups, guard_since and
-//     guard_mark (up to MaxGuardMarkLength bytes: TEXT on MySQL).
+//     error_message, created_at, updated_at, lookups, guard_since,
+//     guard_mark (up to MaxGuardMarkLength bytes: TEXT on MySQL) and
+//     moved_from (the id of the message this one is a copy of, NULL for
+//     none; no foreign key, since Clean may delete the job of the
+//     original first).
+//   - send_campaigns: id, contexts (the pool, a JSON array of context
+//     ids in the host's order), allow_moves (wasend.Campaign.Move),
+//     metadata (JSON, NULL when nil), idempotency_key (as the jobs' one,
+//     unique, NULL when empty, in a space of its own) and created_at.
+//     Clean deletes a campaign once it has no job left.
 //   - browser_context_sends, the send ledger: id, browser_context_id,
 //     sent_at, recipient_hash and text_hash (up to MaxLedgerHashLength
 //     bytes; text_hash NULL when empty), new_contact; indexed on
@@ -149,7 +160,24 @@
 // messages, and returns it with an error wrapping wasend.ErrJobExists; it
 // looks for that row rather than decoding each driver's error, as
 // CreateContext does for browser_system_id. A key is freed when Clean
-// deletes its job.
+// deletes its job. Campaigns' keys work the same way, on
+// send_campaigns.idempotency_key (wasend.ErrCampaignExists).
+//
+// # Campaigns
+//
+// The Store implements wasend.CampaignStore. CreateCampaign inserts the
+// campaign and then each job with the statements of CreateJob, in one
+// transaction, so that a context that takes no job, or a key taken, leaves
+// nothing behind. MoveMessages runs in one transaction that starts with a
+// conditional UPDATE of the job the messages leave (pending or paused,
+// version + 1): it serialises the move with a worker's claim of the job,
+// a JobTransition from pending with IfVersion, so that either the claim
+// comes first and nothing moves, or the move does and the claim fails. It
+// then locks the job's pending messages that it moves (SELECT ... FOR
+// UPDATE), inserts the new job as CreateJob does, cancels the originals
+// (error kind moved) and completes the job they left when none of its
+// messages is pending, sending or unconfirmed; the version then grows a
+// second time. Nothing to move rolls everything back.
 //
 // # Concurrency
 //

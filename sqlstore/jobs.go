@@ -30,10 +30,10 @@ func jobColumns(metadata string) string {
 }
 
 const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.enqueued_at, j.error_kind, j.error_message, " +
-	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version, j.wait_reason, j.not_before"
+	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version, j.wait_reason, j.not_before, j.campaign_id"
 
 const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
-	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark"
+	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark, m.moved_from"
 
 // newJob is a validated job, ready to insert.
 type newJob struct {
@@ -59,6 +59,9 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	}
 	if j.Attempts < 0 || j.MaxAttempts < 0 {
 		return newJob{}, invalid("negative attempts")
+	}
+	if j.CampaignID < 0 {
+		return newJob{}, invalid("campaign id %d", j.CampaignID)
 	}
 	if len(j.Claim) > MaxClaimLength || len(j.ErrorKind) > MaxErrorKindLength {
 		return newJob{}, invalid("claim or error kind longer than %d bytes", MaxClaimLength)
@@ -110,7 +113,7 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	}
 	msgs := make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
-		msgs[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Status: wasend.MessagePending, UpdatedAt: nj.now}
+		msgs[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Status: wasend.MessagePending, MovedFrom: m.MovedFrom, UpdatedAt: nj.now}
 	}
 	j.Messages = msgs
 	nj.j = j
@@ -147,43 +150,67 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	if err != nil {
 		return wasend.Job{}, err
 	}
-	chunks := chunkMessages(nj.j.Messages)
-	if s.d.name == Postgres && len(chunks) == 1 {
-		return s.createJobPostgres(ctx, nj)
+	if s.oneStatement(nj) {
+		// One statement is atomic: it needs no transaction.
+		if err := s.insertJob(ctx, s.db, &nj); err != nil {
+			return s.notCreated(ctx, nj, err)
+		}
+		return nj.j, nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return wasend.Job{}, fail(ctx, "create job", err)
 	}
 	defer rollback(tx)
-	q := s.insertJobQuery(nj)
-	id, err := s.insertID(ctx, tx, q)
-	if err != nil {
+	if err := s.insertJob(ctx, tx, &nj); err != nil {
 		// Release the connection first: SQLite's pool has only one.
 		rollback(tx)
 		return s.notCreated(ctx, nj, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wasend.Job{}, fail(ctx, "create job: commit", err)
+	}
+	return nj.j, nil
+}
+
+// oneStatement reports whether insertJob writes the job in one statement:
+// on PostgreSQL, when its messages fit in one INSERT.
+func (s *Store) oneStatement(nj newJob) bool {
+	return s.d.name == Postgres && len(chunkMessages(nj.j.Messages)) <= 1
+}
+
+// insertJob inserts a prepared job and its messages on db, and fills in
+// their ids. db is a transaction, or the pool when oneStatement(nj). It
+// returns errNoRow when the job's INSERT found no context that takes jobs
+// (or, for a job of a campaign, no campaign), and the database's errors as
+// they are: the caller explains them (notCreated) once the transaction is
+// rolled back. CreateJob, CreateCampaign and MoveMessages share it.
+func (s *Store) insertJob(ctx context.Context, db execer, nj *newJob) error {
+	if s.oneStatement(*nj) {
+		return s.insertJobPostgres(ctx, db, nj)
+	}
+	id, err := s.insertID(ctx, db, s.insertJobQuery(*nj))
+	if err != nil {
+		return err
 	}
 	nj.j.ID = id
 	for i := range nj.j.Messages {
 		nj.j.Messages[i].JobID = id
 	}
-	for _, c := range chunks {
-		if err := s.insertMessages(ctx, tx, id, nj, c); err != nil {
-			return wasend.Job{}, fail(ctx, "create job: messages", err)
+	for _, c := range chunkMessages(nj.j.Messages) {
+		if err := s.insertMessages(ctx, db, id, *nj, c); err != nil {
+			return err
 		}
 	}
 	if !s.d.returning && len(nj.j.Messages) > 1 {
 		// MySQL gives the first id of a multi-row INSERT only; the others
 		// need not follow it (auto_increment_increment, lock modes), so
 		// they are read back.
-		if err := s.readMessageIDs(ctx, tx, nj.j.Messages, id); err != nil {
-			return wasend.Job{}, fail(ctx, "create job: messages", err)
+		if err := s.readMessageIDs(ctx, db, nj.j.Messages, id); err != nil {
+			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return wasend.Job{}, fail(ctx, "create job: commit", err)
-	}
-	return nj.j, nil
+	return nil
 }
 
 // notCreated explains why a job's INSERT inserted nothing (err is errNoRow)
@@ -202,7 +229,7 @@ func (s *Store) notCreated(ctx context.Context, nj newJob, err error) (wasend.Jo
 		}
 	}
 	if errors.Is(err, errNoRow) {
-		return wasend.Job{}, s.refused(ctx, nj.j.ContextID)
+		return wasend.Job{}, s.refused(ctx, nj.j.ContextID, nj.j.CampaignID)
 	}
 	return wasend.Job{}, fail(ctx, "create job", err)
 }
@@ -215,7 +242,7 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 	q := s.d.query()
 	q.w("INSERT INTO send_messages_jobs (browser_context_id, send_messages_jobs_status_id, kind, delay_ms, metadata, ",
 		"attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind, error_message, created_at, updated_at, ",
-		"started_at, finished_at, idempotency_key, wait_reason, not_before) SELECT c.id, ")
+		"started_at, finished_at, idempotency_key, wait_reason, not_before, campaign_id) SELECT c.id, ")
 	cast := func(v any, typ string) {
 		q.a(v)
 		if s.d.name == Postgres {
@@ -246,12 +273,17 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 	cast(s.d.nullTimeArg(j.FinishedAt), "timestamptz")
 	cast(nullString(j.IdempotencyKey), "varchar")
 	cast(nullString(string(j.Wait)), "varchar")
-	q.a(s.d.nullTimeArg(j.NotBefore))
+	cast(s.d.nullTimeArg(j.NotBefore), "timestamptz")
+	q.a(nullID(j.CampaignID))
 	if s.d.name == Postgres {
-		q.w("::timestamptz")
+		q.w("::bigint")
 	}
 	q.w(" FROM browser_context c WHERE c.id = ").a(j.ContextID)
 	q.w(" AND c.browser_context_status_id NOT IN (").a(refusedStatuses[0]).w(", ").a(refusedStatuses[1]).w(")")
+	if j.CampaignID != 0 {
+		// Whatever the foreign keys, as for the context.
+		q.w(" AND EXISTS (SELECT 1 FROM send_campaigns sc WHERE sc.id = ").a(j.CampaignID).w(")")
+	}
 	return q
 }
 
@@ -264,8 +296,9 @@ var refusedStatuses = func() [2]int64 {
 }()
 
 // refused explains why a job's INSERT found no browser context to insert
-// it for: the context is missing, closed or in error.
-func (s *Store) refused(ctx context.Context, contextID int64) error {
+// it for: the context is missing, closed or in error, or the job's
+// campaign (campaignID, 0 for none) is missing.
+func (s *Store) refused(ctx context.Context, contextID, campaignID int64) error {
 	bc, err := s.Context(ctx, contextID)
 	if err != nil {
 		return err
@@ -273,9 +306,28 @@ func (s *Store) refused(ctx context.Context, contextID int64) error {
 	switch bc.Status {
 	case wasend.ContextClosed:
 		return fmt.Errorf("%w: %w: id %d", wasend.ErrContextNotAvailable, wasend.ErrContextClosed, contextID)
-	default:
+	case wasend.ContextError:
 		return fmt.Errorf("%w: id %d is %s", wasend.ErrContextNotAvailable, contextID, bc.Status)
 	}
+	if campaignID != 0 {
+		q := s.d.query().w("SELECT COUNT(*) FROM send_campaigns WHERE id = ").a(campaignID)
+		var n int
+		if err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(&n); err != nil {
+			return fail(ctx, "create job", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: id %d", wasend.ErrCampaignNotFound, campaignID)
+		}
+	}
+	return fmt.Errorf("%w: id %d is %s", wasend.ErrContextNotAvailable, contextID, bc.Status)
+}
+
+// nullID is NULL for the id 0.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // chunkMessages splits the messages into the row sets of the INSERTs.
@@ -303,15 +355,15 @@ func (s *Store) messageValues(q *query, jobID func() string, ts func() string, c
 			q.w(", ")
 		}
 		q.w("(", jobID(), ", ").a(int64(m.Position)).w(", ").a(m.To).w(", ").a(m.Text)
-		q.w(", 'pending', 0, ", ts(), ", ", ts(), ")")
+		q.w(", 'pending', 0, ", ts(), ", ", ts(), ", ").a(nullID(m.MovedFrom)).w(")")
 	}
 }
 
-const messageInsert = "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at) VALUES "
+const messageInsert = "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at, moved_from) VALUES "
 
 // insertMessages inserts one chunk of a job's messages and, where the
 // dialect returns them, sets their ids.
-func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, jobID int64, nj newJob, c []wasend.Message) error {
+func (s *Store) insertMessages(ctx context.Context, tx execer, jobID int64, nj newJob, c []wasend.Message) error {
 	q := s.d.query().w(messageInsert)
 	s.messageValues(q, q.shared(jobID), q.shared(s.d.timeArg(nj.now)), c)
 	if s.d.returning {
@@ -337,7 +389,7 @@ func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, jobID int64, nj 
 }
 
 // readMessageIDs reads back the ids of a job's messages.
-func (s *Store) readMessageIDs(ctx context.Context, tx *sql.Tx, msgs []wasend.Message, jobID int64) error {
+func (s *Store) readMessageIDs(ctx context.Context, tx execer, msgs []wasend.Message, jobID int64) error {
 	q := s.d.query().w("SELECT id, position FROM send_messages_jobs_messages WHERE send_messages_job_id = ").a(jobID)
 	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
@@ -362,45 +414,45 @@ func scanMessageIDs(rows *sql.Rows, msgs []wasend.Message) error {
 	return rows.Close()
 }
 
-// createJobPostgres inserts a job and its messages in one statement: the
+// insertJobPostgres inserts a job and its messages in one statement: the
 // job's INSERT is a data-modifying WITH that the messages' INSERT reads.
-// One statement is atomic, so it needs no transaction.
-func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, error) {
+// One statement is atomic, so it needs no transaction of its own.
+func (s *Store) insertJobPostgres(ctx context.Context, db execer, nj *newJob) error {
 	if len(nj.j.Messages) == 0 {
-		q := s.insertJobQuery(nj)
-		id, err := s.insertID(ctx, s.db, q)
+		id, err := s.insertID(ctx, db, s.insertJobQuery(*nj))
 		if err != nil {
-			return s.notCreated(ctx, nj, err)
+			return err
 		}
 		nj.j.ID = id
-		return nj.j, nil
+		return nil
 	}
-	q := s.insertJobQuery(nj)
+	q := s.insertJobQuery(*nj)
 	job := "WITH j AS (" + q.String() + " RETURNING id) "
 	q.sb.Reset()
-	q.w(job, "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at) ",
-		"SELECT j.id, v.position, v.to_phone, v.body, 'pending', 0, v.ts, v.ts FROM j, (VALUES ")
+	q.w(job, "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at, moved_from) ",
+		"SELECT j.id, v.position, v.to_phone, v.body, 'pending', 0, v.ts, v.ts, v.moved_from FROM j, (VALUES ")
 	ts := q.shared(s.d.timeArg(nj.now))
 	for i, m := range nj.j.Messages {
 		if i > 0 {
 			q.w(", ")
 		}
-		q.w("(").a(int64(m.Position)).w("::integer, ").a(m.To).w("::varchar, ").a(m.Text).w("::text, ", ts(), "::timestamptz)")
+		q.w("(").a(int64(m.Position)).w("::integer, ").a(m.To).w("::varchar, ").a(m.Text).w("::text, ", ts(), "::timestamptz, ")
+		q.a(nullID(m.MovedFrom)).w("::bigint)")
 	}
-	q.w(") AS v (position, to_phone, body, ts) RETURNING send_messages_job_id, id, position")
-	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+	q.w(") AS v (position, to_phone, body, ts, moved_from) RETURNING send_messages_job_id, id, position")
+	rows, err := db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return s.notCreated(ctx, nj, err)
+		return err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
 		var jobID, id, pos int64
 		if err := rows.Scan(&jobID, &id, &pos); err != nil {
-			return wasend.Job{}, fail(ctx, "create job", err)
+			return err
 		}
 		if pos < 0 || pos >= int64(len(nj.j.Messages)) {
-			return wasend.Job{}, fail(ctx, "create job", fmt.Errorf("unexpected message position %d", pos))
+			return fmt.Errorf("unexpected message position %d", pos)
 		}
 		nj.j.ID = jobID
 		nj.j.Messages[pos].ID, nj.j.Messages[pos].JobID = id, jobID
@@ -409,13 +461,12 @@ func (s *Store) createJobPostgres(ctx context.Context, nj newJob) (wasend.Job, e
 	if err := rows.Err(); err != nil {
 		// The statement may fail here, as its rows are read: a unique
 		// violation of the key, for one.
-		rows.Close()
-		return s.notCreated(ctx, nj, err)
+		return err
 	}
 	if n == 0 {
-		return s.notCreated(ctx, nj, errNoRow)
+		return errNoRow
 	}
-	return nj.j, nil
+	return rows.Close()
 }
 
 // Job implements wasend.Store. It reads the job and its messages in one
@@ -444,53 +495,78 @@ func (s *Store) jobByKey(ctx context.Context, key string) (wasend.Job, bool, err
 // readJob reads the job that where selects (one at most), with its
 // messages, in one statement.
 func (s *Store) readJob(ctx context.Context, where func(q *query)) (wasend.Job, bool, error) {
+	jobs, err := s.readJobs(ctx, s.db, where)
+	if err != nil || len(jobs) == 0 {
+		return wasend.Job{}, false, err
+	}
+	if len(jobs) > 1 {
+		return wasend.Job{}, false, fmt.Errorf("%d jobs where one was expected", len(jobs))
+	}
+	return jobs[0], true, nil
+}
+
+// readJobs reads the jobs that where selects, by id, with their messages,
+// in one statement, so that they are consistent.
+func (s *Store) readJobs(ctx context.Context, db execer, where func(q *query)) ([]wasend.Job, error) {
 	// Only the first message's row carries the metadata. There is no ORDER
 	// BY: MySQL would sort the rows, message bodies included, in a
-	// temporary table; the messages are put in order here.
+	// temporary table; the jobs and messages are put in order here.
 	q := s.d.query().w("SELECT ", jobColumns("CASE WHEN m.position IS NULL OR m.position = 0 THEN j.metadata END"), ", ", messageColumns,
 		" FROM send_messages_jobs j LEFT JOIN send_messages_jobs_messages m ON m.send_messages_job_id = j.id",
 		" WHERE ")
 	where(q)
-	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+	rows, err := db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return wasend.Job{}, false, err
+		return nil, err
 	}
 	defer rows.Close()
-	var (
+	type acc struct {
 		jr       jobRow
-		mr       messageRow
-		found    bool
 		metadata []byte
 		msgs     []wasend.Message
+	}
+	var (
+		jr    jobRow
+		mr    messageRow
+		byID  = map[int64]*acc{}
+		order []int64
 	)
 	dest := append(s.jobDest(&jr), s.messageDest(&mr)...)
 	for rows.Next() {
-		jr.metadata, mr = nil, messageRow{}
+		jr, mr = jobRow{}, messageRow{}
 		if err := rows.Scan(dest...); err != nil {
-			return wasend.Job{}, false, err
+			return nil, err
 		}
-		found = true
+		a := byID[jr.j.ID]
+		if a == nil {
+			a = &acc{jr: jr}
+			byID[jr.j.ID] = a
+			order = append(order, jr.j.ID)
+		}
 		if jr.metadata != nil {
-			metadata = jr.metadata
+			a.metadata = jr.metadata
 		}
 		if mr.id.Valid {
-			msgs = append(msgs, mr.message(jr.j.ID))
+			a.msgs = append(a.msgs, mr.message(jr.j.ID))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return wasend.Job{}, false, err
+		return nil, err
 	}
-	if !found {
-		return wasend.Job{}, false, nil
+	slices.Sort(order)
+	jobs := make([]wasend.Job, 0, len(order))
+	for _, id := range order {
+		a := byID[id]
+		a.jr.metadata = a.metadata
+		j, err := a.jr.job()
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(a.msgs, func(x, y wasend.Message) int { return x.Position - y.Position })
+		j.Messages = a.msgs
+		jobs = append(jobs, j)
 	}
-	jr.metadata = metadata
-	j, err := jr.job()
-	if err != nil {
-		return wasend.Job{}, false, err
-	}
-	slices.SortFunc(msgs, func(a, b wasend.Message) int { return a.Position - b.Position })
-	j.Messages = msgs
-	return j, true, nil
+	return jobs, nil
 }
 
 // Jobs implements wasend.Store.
@@ -570,6 +646,7 @@ type jobRow struct {
 	errorMsg  sql.NullString
 	key       sql.NullString
 	wait      sql.NullString
+	campaign  sql.NullInt64
 }
 
 func (s *Store) jobDest(r *jobRow) []any {
@@ -577,7 +654,7 @@ func (s *Store) jobDest(r *jobRow) []any {
 	return []any{&j.ID, &j.ContextID, &r.statusID, &r.kind, &r.delayMS, &r.metadata,
 		&j.Attempts, &j.MaxAttempts, &r.claim, s.d.scanTime(&j.NextRunAt), s.d.scanTime(&j.EnqueuedAt),
 		&r.errorKind, &r.errorMsg, s.d.scanTime(&j.CreatedAt), s.d.scanTime(&j.UpdatedAt),
-		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key, &j.Version, &r.wait, s.d.scanTime(&j.NotBefore)}
+		s.d.scanTime(&j.StartedAt), s.d.scanTime(&j.FinishedAt), &r.key, &j.Version, &r.wait, s.d.scanTime(&j.NotBefore), &r.campaign}
 }
 
 func (r *jobRow) job() (wasend.Job, error) {
@@ -590,6 +667,7 @@ func (r *jobRow) job() (wasend.Job, error) {
 	j.Delay = time.Duration(r.delayMS) * time.Millisecond
 	j.Claim, j.ErrorKind, j.Error = r.claim.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
 	j.IdempotencyKey, j.Wait = r.key.String, wasend.WaitReason(r.wait.String)
+	j.CampaignID = r.campaign.Int64
 	if r.metadata != nil {
 		if err := json.Unmarshal(r.metadata, &j.Metadata); err != nil {
 			return j, fmt.Errorf("job %d: metadata: %w", j.ID, err)
@@ -612,13 +690,14 @@ type messageRow struct {
 	errorMsg  sql.NullString
 	lookups   sql.NullInt64
 	guardMark sql.NullString
+	movedFrom sql.NullInt64
 }
 
 func (s *Store) messageDest(r *messageRow) []any {
 	m := &r.m
 	return []any{&r.id, &r.position, &r.to, &r.body, &r.status, &r.attempts,
 		s.d.scanTime(&m.AttemptedAt), s.d.scanTime(&m.SentAt), &r.waID, &r.errorKind, &r.errorMsg,
-		s.d.scanTime(&m.UpdatedAt), &r.lookups, s.d.scanTime(&m.GuardSince), &r.guardMark}
+		s.d.scanTime(&m.UpdatedAt), &r.lookups, s.d.scanTime(&m.GuardSince), &r.guardMark, &r.movedFrom}
 }
 
 func (r *messageRow) message(jobID int64) wasend.Message {
@@ -627,6 +706,7 @@ func (r *messageRow) message(jobID int64) wasend.Message {
 	m.To, m.Text, m.Status = r.to.String, r.body.String, wasend.MessageStatus(r.status.String)
 	m.Attempts, m.Lookups, m.GuardMark = int(r.attempts.Int64), int(r.lookups.Int64), r.guardMark.String
 	m.WAMessageID, m.ErrorKind, m.Error = r.waID.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
+	m.MovedFrom = r.movedFrom.Int64
 	return m
 }
 

@@ -180,6 +180,7 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
 					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
 				require.NoError(t, err)
+				useV4(t, s, c.ID)
 				useV3(t, s, c.ID)
 			})
 		}
@@ -264,5 +265,99 @@ func TestMigrateFromV2(t *testing.T) {
 		require.Equal(t, wasend.WaitDailyCap, j.Wait)
 		require.Equal(t, int64(5), j.Version)
 		useV3(t, s, contextID)
+	})
+}
+
+// useV4 uses what version 4 added on a context of a migrated database: a
+// campaign with a job on the context, a move of its messages to another
+// context, and Clean, which deletes the campaign once its jobs are gone.
+func useV4(t *testing.T, s *sqlstore.Store, contextID int64) {
+	t.Helper()
+	ctx := t.Context()
+	other, err := s.CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
+	require.NoError(t, err)
+	c, err := s.CreateCampaign(ctx, wasend.Campaign{Contexts: []int64{contextID, other.ID}, Move: true, IdempotencyKey: "v4",
+		Metadata: map[string]any{"v": 4.0}, Jobs: []wasend.Job{{ContextID: contextID, Kind: wasend.KindBulk,
+			Messages: []wasend.Message{{To: "+1", Text: "a"}, {To: "+2", Text: "b"}}}}})
+	require.NoError(t, err)
+	_, err = s.CreateCampaign(ctx, wasend.Campaign{Contexts: []int64{contextID}, IdempotencyKey: "v4"})
+	require.ErrorIs(t, err, wasend.ErrCampaignExists)
+	src := c.Jobs[0]
+	nj, err := s.MoveMessages(ctx, wasend.MessageMove{FromJob: src.ID, ToContext: other.ID,
+		Messages: []int64{src.Messages[1].ID, src.Messages[0].ID}})
+	require.NoError(t, err)
+	require.Equal(t, c.ID, nj.CampaignID)
+	require.Equal(t, []int64{src.Messages[1].ID, src.Messages[0].ID}, []int64{nj.Messages[0].MovedFrom, nj.Messages[1].MovedFrom})
+	got, err := s.Campaign(ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, got.Jobs, 2)
+	require.Equal(t, wasend.JobCompleted, got.Jobs[0].Status)
+	require.Equal(t, map[string]any{"v": 4.0}, got.Metadata)
+	ok, err := s.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: nj.ID, From: []wasend.JobStatus{wasend.JobPending},
+		To: wasend.JobCancelled, PendingMessagesTo: wasend.MessageCancelled}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = s.Clean(ctx, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	_, err = s.Campaign(ctx, c.ID)
+	require.ErrorIs(t, err, wasend.ErrCampaignNotFound)
+}
+
+// TestMigrateFromV3: a database of version 3 that holds a context and jobs
+// (with a key, a wait and a NotBefore) migrates to the current version and
+// keeps them; the new columns start empty (no campaign, no MovedFrom), and
+// what version 4 added works next to the old rows, which Clean leaves
+// alone.
+func TestMigrateFromV3(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, at, contextID, jobID := olderStore(t, b, 3)
+		q := "UPDATE send_messages_jobs SET idempotency_key = 'before-v4', version = 3, wait_reason = 'daily_cap', not_before = ? WHERE id = ?"
+		nb := any(at.Add(time.Hour).Format("2006-01-02 15:04:05.000000"))
+		if s.Dialect() == sqlstore.Postgres {
+			q = strings.Replace(strings.Replace(q, "?", "$1", 1), "?", "$2", 1)
+			nb = at.Add(time.Hour)
+		}
+		_, err := s.DB().ExecContext(ctx, q, nb, jobID)
+		require.NoError(t, err)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		j, err := s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, wasend.Job{ID: jobID, ContextID: contextID, Kind: wasend.KindBulk, Status: wasend.JobRunning,
+			Delay: 1500 * time.Millisecond, Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Attempts: 1, MaxAttempts: 3,
+			Claim: "w1", Version: 3, NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.ErrorKindTimeout, Error: "timed out",
+			CreatedAt: at, UpdatedAt: at, StartedAt: at, IdempotencyKey: "before-v4", Wait: wasend.WaitDailyCap,
+			NotBefore: at.Add(time.Hour), Messages: j.Messages}, j)
+		before := j
+		require.Zero(t, j.CampaignID)
+		require.Equal(t, "before-v4", j.IdempotencyKey)
+		require.Equal(t, wasend.WaitDailyCap, j.Wait)
+		require.Equal(t, at.Add(time.Hour), j.NotBefore)
+		require.Len(t, j.Messages, 4)
+		for _, m := range j.Messages {
+			require.Zero(t, m.MovedFrom)
+		}
+		list, err := s.Jobs(ctx, wasend.JobFilter{})
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		for _, old := range list {
+			require.Zero(t, old.CampaignID)
+		}
+		_, err = s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle, IdempotencyKey: "before-v4",
+			Messages: []wasend.Message{{To: "+1", Text: "x"}}})
+		require.ErrorIs(t, err, wasend.ErrJobExists)
+		// A job of no campaign cannot move.
+		_, err = s.MoveMessages(ctx, wasend.MessageMove{FromJob: jobID, ToContext: contextID, Messages: []int64{j.Messages[0].ID}})
+		require.ErrorIs(t, err, wasend.ErrInvalidStep)
+
+		useV4(t, s, contextID)
+		// Clean left the old jobs, which are not final.
+		j, err = s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, before, j)
 	})
 }

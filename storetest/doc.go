@@ -38,6 +38,15 @@
 // NotBefore, and the send ledger (a Send is recorded only when its step
 // applies; Sends' order and bound; PruneSends, which keeps the contacts).
 //
+// For a store that implements the optional wasend.CampaignStore, the
+// group Campaigns (and only then: Run asks a first store) checks
+// CreateCampaign (jobs, messages, pool order, metadata, keys, also under
+// concurrent creation, and contexts that fail the whole campaign),
+// Campaign, Campaigns and its filter, MoveMessages (what moves and what
+// stays, copies and MovedFrom, the version, the completion of a job left
+// with nothing to send, refusals and errors), CampaignID in Job and Jobs,
+// and Clean's deletion of campaigns left with no job.
+//
 // # What it assumes
 //
 // The store keeps times to the millisecond or better and returns them in

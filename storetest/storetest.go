@@ -61,6 +61,14 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 		{"Safety", safetyTests},
 		{"Ledger", ledgerTests},
 	}
+	// The campaigns are an optional interface: their group runs only for
+	// a store that implements it.
+	if _, ok := newStore(t).(wasend.CampaignStore); ok {
+		groups = append(groups, struct {
+			name  string
+			tests []test
+		}{"Campaigns", campaignTests})
+	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			if opts.Parallel {
@@ -259,6 +267,7 @@ func diffJob(got, want wasend.Job) []string {
 	}
 	f("ID", got.ID, want.ID)
 	f("ContextID", got.ContextID, want.ContextID)
+	f("CampaignID", got.CampaignID, want.CampaignID)
 	f("Kind", got.Kind, want.Kind)
 	f("Status", got.Status, want.Status)
 	f("Delay", got.Delay, want.Delay)
@@ -311,6 +320,7 @@ func diffMessage(got, want wasend.Message) []string {
 			len(got.Text), len(want.Text), firstDiff(got.Text, want.Text)))
 	}
 	f("Status", got.Status, want.Status)
+	f("MovedFrom", got.MovedFrom, want.MovedFrom)
 	f("Attempts", got.Attempts, want.Attempts)
 	d = diffTime(d, "AttemptedAt", got.AttemptedAt, want.AttemptedAt)
 	d = diffTime(d, "GuardSince", got.GuardSince, want.GuardSince)

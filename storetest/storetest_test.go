@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/suite"
+	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 	"github.com/wasend/wasend/storetest"
 	"github.com/wasend/wasend/wasendtest"
 )
@@ -177,4 +180,103 @@ func (s *buggyStore) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 
 func (s *buggyStore) Clean(ctx context.Context, before time.Time) (int64, error) {
 	return s.Store.Clean(s.ctx(ctx), before)
+}
+
+// envCampaignBug names the bug of the campaign store that
+// TestSuiteCatchesCampaignBugs runs the suite on, in a child process.
+const envCampaignBug = "STORETEST_CAMPAIGN_BUG"
+
+// TestSuiteCatchesCampaignBugs runs the suite on campaign stores that each
+// break one rule of wasend.CampaignStore's contract, and checks that the
+// Campaigns group fails where it owns the rule. The broken stores wrap
+// sqlstore on SQLite, a CampaignStore that passes the suite (its own
+// TestConformance runs it).
+func TestSuiteCatchesCampaignBugs(t *testing.T) {
+	if bug := os.Getenv(envCampaignBug); bug != "" {
+		storetest.Run(t, func(t *testing.T) wasend.Store {
+			return &buggyCampaignStore{Store: sqliteStore(t), bug: bug}
+		}, storetest.Options{Parallel: true})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string
+	}{
+		{"move-leaves-pending", []string{"Campaigns/MoveCompletes"}},
+		{"move-running", []string{"Campaigns/MoveRunning"}},
+		{"move-not-pending", []string{"Campaigns/MoveKeepsUnfinished", "Campaigns/MoveNothing"}},
+		{"jobs-no-campaign", []string{"Campaigns/Jobs"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			suite.WantFail(t, "TestSuiteCatchesCampaignBugs", envCampaignBug, tc.bug, tc.fail)
+		})
+	}
+}
+
+// sqliteStore returns a migrated sqlstore on a new SQLite file.
+func sqliteStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "wasend.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := sqlstore.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// buggyCampaignStore breaks one rule of the CampaignStore contract.
+type buggyCampaignStore struct {
+	*sqlstore.Store
+	bug string
+}
+
+func (s *buggyCampaignStore) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.Job, error) {
+	from, ferr := s.Store.Job(ctx, m.FromJob)
+	switch {
+	case ferr != nil:
+	case s.bug == "move-running" && from.Status == wasend.JobRunning:
+		// The messages of a running job move too: the job is paused for
+		// the move, and then running again.
+		_, _ = s.Store.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: from.ID, From: []wasend.JobStatus{wasend.JobRunning},
+			To: wasend.JobPaused}})
+		defer func() {
+			_, _ = s.Store.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: from.ID, From: []wasend.JobStatus{wasend.JobPaused},
+				To: wasend.JobRunning, Claim: from.Claim}})
+		}()
+	case s.bug == "move-not-pending" && (from.Status == wasend.JobPending || from.Status == wasend.JobPaused):
+		// Messages that are sending or unconfirmed move too: they are
+		// made pending for the move.
+		for _, msg := range from.Messages {
+			if slices.Contains(m.Messages, msg.ID) && (msg.Status == wasend.MessageSending || msg.Status == wasend.MessageUnconfirmed ||
+				msg.Status == wasend.MessageSent) {
+				_, _ = s.Store.Apply(ctx, wasend.Step{Message: &wasend.MessageTransition{ID: msg.ID, From: []wasend.MessageStatus{msg.Status},
+					To: wasend.MessagePending}})
+			}
+		}
+	}
+	j, err := s.Store.MoveMessages(ctx, m)
+	if s.bug == "move-leaves-pending" && err == nil && j.ID != 0 && ferr == nil {
+		// A job left with nothing to send stays as it was.
+		_, _ = s.Store.Apply(ctx, wasend.Step{Job: &wasend.JobTransition{ID: from.ID, From: []wasend.JobStatus{wasend.JobCompleted},
+			To: from.Status}})
+	}
+	return j, err
+}
+
+func (s *buggyCampaignStore) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, error) {
+	jobs, err := s.Store.Jobs(ctx, f)
+	if s.bug == "jobs-no-campaign" {
+		for i := range jobs {
+			jobs[i].CampaignID = 0
+		}
+	}
+	return jobs, err
 }
