@@ -154,3 +154,47 @@ func (s *Store) PruneSends(ctx context.Context, before time.Time) (int64, error)
 	}
 	return n, nil
 }
+
+// contactsChunk is how many recipients one query of Contacts names, well
+// under every dialect's limit of placeholders.
+const contactsChunk = 500
+
+// Contacts implements wasend.CampaignStore: one indexed query per chunk of
+// recipients.
+func (s *Store) Contacts(ctx context.Context, contextIDs []int64, recipients []string) ([]wasend.Contact, error) {
+	if len(contextIDs) == 0 || len(recipients) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(contextIDs))
+	for i, id := range contextIDs {
+		ids[i] = id
+	}
+	var out []wasend.Contact
+	for start := 0; start < len(recipients); start += contactsChunk {
+		chunk := recipients[start:min(start+contactsChunk, len(recipients))]
+		rs := make([]any, len(chunk))
+		for i, r := range chunk {
+			rs[i] = r
+		}
+		q := s.d.query().w("SELECT browser_context_id, recipient_hash FROM browser_context_contacts WHERE ")
+		q.in("browser_context_id", ids).w(" AND ").in("recipient_hash", rs)
+		rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
+		if err != nil {
+			return nil, fail(ctx, "contacts", err)
+		}
+		for rows.Next() {
+			var c wasend.Contact
+			if err := rows.Scan(&c.ContextID, &c.Recipient); err != nil {
+				_ = rows.Close()
+				return nil, fail(ctx, "contacts", err)
+			}
+			out = append(out, c)
+		}
+		err = rows.Err()
+		_ = rows.Close()
+		if err != nil {
+			return nil, fail(ctx, "contacts", err)
+		}
+	}
+	return out, nil
+}

@@ -31,6 +31,7 @@ var campaignTests = []test{
 	{"MoveErrors", testCampaignMoveErrors},
 	{"Jobs", testCampaignJobs},
 	{"Clean", testCampaignClean},
+	{"Contacts", testCampaignContacts},
 }
 
 // campaignStore returns the store under test as a CampaignStore.
@@ -807,5 +808,55 @@ func testCampaignClean(t *testing.T, s *store) {
 	}
 	if list := mustCampaigns(t, cs, wasend.CampaignFilter{}); !slices.Equal(campaignIDs(list), []int64{kept.ID}) {
 		t.Fatalf("Campaigns after Clean = %v, want %v", campaignIDs(list), []int64{kept.ID})
+	}
+}
+
+func testCampaignContacts(t *testing.T, s *store) {
+	cs := campaignStore(t, s)
+	b := s.base()
+	c1 := newContext(t, s, wasend.ContextAvailable)
+	c2 := newContext(t, s, wasend.ContextAvailable)
+	c3 := newContext(t, s, wasend.ContextAvailable)
+	sent := map[int64][]string{c1.ID: {"+71", "+72"}, c2.ID: {"+72", "+73"}, c3.ID: {"+74"}}
+	for _, bc := range []wasend.BrowserContext{c1, c2, c3} {
+		for _, to := range sent[bc.ID] {
+			wantApply(t, s, wasend.Step{Context: ctxStep(bc.ID, wasend.ContextAvailable, wasend.ContextAvailable, b),
+				Send: send(bc.ID, to, b, true)}, true)
+		}
+	}
+	// Twice to one recipient: one contact.
+	wantApply(t, s, wasend.Step{Context: ctxStep(c1.ID, wasend.ContextAvailable, wasend.ContextAvailable, b),
+		Send: send(c1.ID, "+71", b.Add(time.Minute), false)}, true)
+	// Many recipients, most never contacted: a store must not choke on a
+	// long list.
+	var rs []string
+	for i := range 1200 {
+		rs = append(rs, wasend.HashRecipient(fmt.Sprintf("+8%04d", i)))
+	}
+	rs = append(rs, wasend.HashRecipient("+71"), wasend.HashRecipient("+72"), wasend.HashRecipient("+73"), wasend.HashRecipient("+74"))
+	got, err := cs.Contacts(t.Context(), []int64{c1.ID, c2.ID, missingID}, rs)
+	if err != nil {
+		t.Fatalf("Contacts: %v", err)
+	}
+	key := func(c wasend.Contact) string { return fmt.Sprintf("%d %s", c.ContextID, c.Recipient) }
+	var have, want []string
+	for _, c := range got {
+		have = append(have, key(c))
+	}
+	for _, id := range []int64{c1.ID, c2.ID} {
+		for _, to := range sent[id] {
+			want = append(want, key(wasend.Contact{ContextID: id, Recipient: wasend.HashRecipient(to)}))
+		}
+	}
+	slices.Sort(have)
+	slices.Sort(want)
+	if !slices.Equal(have, want) {
+		t.Fatalf("Contacts = %v, want %v (c3's contact is not asked for)", have, want)
+	}
+	if got, err := cs.Contacts(t.Context(), nil, rs); err != nil || len(got) != 0 {
+		t.Fatalf("Contacts of no context = %v, %v; want none", got, err)
+	}
+	if got, err := cs.Contacts(t.Context(), []int64{c1.ID}, nil); err != nil || len(got) != 0 {
+		t.Fatalf("Contacts of no recipient = %v, %v; want none", got, err)
 	}
 }

@@ -3,7 +3,6 @@ package storetest_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/suite"
-	"github.com/wasend/wasend/sqlstore"
-	"github.com/wasend/wasend/sqlstore/sqlite"
 	"github.com/wasend/wasend/storetest"
 	"github.com/wasend/wasend/wasendtest"
 )
@@ -189,12 +186,12 @@ const envCampaignBug = "STORETEST_CAMPAIGN_BUG"
 // TestSuiteCatchesCampaignBugs runs the suite on campaign stores that each
 // break one rule of wasend.CampaignStore's contract, and checks that the
 // Campaigns group fails where it owns the rule. The broken stores wrap
-// sqlstore on SQLite, a CampaignStore that passes the suite (its own
+// wasendtest's Store, a CampaignStore that passes the suite (its
 // TestConformance runs it).
 func TestSuiteCatchesCampaignBugs(t *testing.T) {
 	if bug := os.Getenv(envCampaignBug); bug != "" {
 		storetest.Run(t, func(t *testing.T) wasend.Store {
-			return &buggyCampaignStore{Store: sqliteStore(t), bug: bug}
+			return &buggyCampaignStore{Store: wasendtest.NewStore(), bug: bug}
 		}, storetest.Options{Parallel: true})
 		return
 	}
@@ -214,27 +211,9 @@ func TestSuiteCatchesCampaignBugs(t *testing.T) {
 	}
 }
 
-// sqliteStore returns a migrated sqlstore on a new SQLite file.
-func sqliteStore(t *testing.T) *sqlstore.Store {
-	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "wasend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	s, err := sqlstore.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // buggyCampaignStore breaks one rule of the CampaignStore contract.
 type buggyCampaignStore struct {
-	*sqlstore.Store
+	*wasendtest.Store
 	bug string
 }
 
