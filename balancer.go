@@ -140,24 +140,25 @@ func (b *balancer) assign(ctx context.Context, pool []BrowserContext, msgs []Mes
 // quotas shares n between weights in proportion, by largest remainders;
 // every weight counts as 1 when they are all 0.
 func quotas(weights []int, n int) []int {
-	w := make([]int64, len(weights))
-	var total int64
+	w := make([]float64, len(weights))
+	var total float64
 	for i, x := range weights {
-		w[i] = int64(min(x, n+1))
+		w[i] = float64(max(x, 0))
 		total += w[i]
 	}
 	if total == 0 {
 		for i := range w {
 			w[i] = 1
 		}
-		total = int64(len(w))
+		total = float64(len(w))
 	}
 	q := make([]int, len(w))
-	rem := make([]int64, len(w))
+	rem := make([]float64, len(w))
 	left := n
 	for i := range w {
-		q[i] = int(int64(n) * w[i] / total)
-		rem[i] = int64(n) * w[i] % total
+		share := float64(n) * w[i] / total
+		q[i] = int(share)
+		rem[i] = share - float64(q[i])
 		left -= q[i]
 	}
 	for ; left > 0; left-- {

@@ -163,6 +163,24 @@
 // restriction is stored with the context (BrowserContext.Restriction) and
 // told through EventRestriction.
 //
+// # Campaigns
+//
+// SendCampaign sends one list over a pool of contexts, with a store that
+// keeps campaigns (CampaignStore). Each recipient is assigned to one
+// context: one that wrote to it before keeps it, and the others are shared
+// by the new contacts each context may still take today. The campaign is
+// one bulk job per context. At each sweep the balancer gives the new
+// contacts of a job that waits for its daily caps to the contexts with
+// budget, and, with AllowMoves, every unsent message of a restricted,
+// banned or closed context to the others. A move is not an edge of the
+// state machine below but one step of the store (MoveMessages): a pending
+// message of a job that is not running becomes cancelled with
+// ErrorKindMoved, and its copy (Message.MovedFrom) a pending message of a
+// new job; a job left with nothing to send becomes completed. Since only
+// a pending message moves, and only while its job is not running, no
+// attempt of it can be in flight, and it is sent at most once wherever it
+// goes.
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges
