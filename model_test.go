@@ -29,8 +29,11 @@ import (
 // sessions gone with and without their status event, lookups that answer,
 // fail, panic or hang), identical texts to the same number, duplicate
 // deliveries, pause, resume and cancel, and a Client closed and another
-// opened on the same store mid-run. Once the run settles, it checks the
-// invariants against what reached the scripted WhatsApp:
+// opened on the same store mid-run. It also sends campaigns over the
+// contexts, with and without AllowMoves, while sessions meet temporary
+// bans and bans, so that messages move between contexts. Once the run
+// settles, it checks the invariants against what reached the scripted
+// WhatsApp:
 //
 //   - a message reached WhatsApp at most once;
 //   - a message recorded sent reached it exactly once;
@@ -43,7 +46,9 @@ import (
 //
 // Messages with the same number and text cannot be told apart in the
 // scripted chat, so the first three are checked per group of such
-// messages: sent <= reached <= sent + unknown + unconfirmed.
+// messages: sent <= reached <= sent + unknown + unconfirmed. A campaign's
+// texts are its own, and its groups span the contexts, since its messages
+// move; a message that moved counts only as its copy.
 
 // modelChecks is how many scripts each store runs, unless -rapid.checks
 // or RAPID_CHECKS says otherwise.
@@ -154,7 +159,27 @@ func keys[V any](m map[string]V) []string {
 type modelJob struct {
 	Ctx  int
 	Bulk bool
-	Msgs []wasend.BulkMessage
+	// Campaign sends the messages over every context; Move allows them
+	// to move off a restricted or banned one.
+	Campaign bool
+	Move     bool
+	Msgs     []wasend.BulkMessage
+}
+
+// campaignText marks the texts of campaigns.
+const campaignText = "campaign: "
+
+// restrictionActions are scripted sends that meet a restriction; the
+// temporary ban ends a little after the script is set.
+func restrictionAction(name string) (wasendtest.Action, bool) {
+	switch name {
+	case "temporary ban":
+		return wasendtest.Action{Err: &wasend.RestrictionError{Kind: wasend.RestrictionTemporary,
+			Until: time.Now().Add(300 * time.Millisecond)}}, true
+	case "banned":
+		return wasendtest.Action{Err: &wasend.RestrictionError{Kind: wasend.RestrictionBanned}}, true
+	}
+	return wasendtest.Action{}, false
 }
 
 type modelEvent struct {
@@ -194,14 +219,25 @@ func runModel(rt *rapid.T, newStore modelStore) {
 		n := 1
 		if j.Bulk {
 			n = rapid.IntRange(1, 3).Draw(rt, "size")
+			j.Campaign = rapid.IntRange(0, 2).Draw(rt, "campaign") == 0
+		}
+		if j.Campaign {
+			n = rapid.IntRange(2, 5).Draw(rt, "campaign size")
+			j.Move = rapid.Bool().Draw(rt, "move")
 		}
 		j.Msgs = rapid.SliceOfN(msgGen, n, n).Draw(rt, "msgs")
+		if j.Campaign {
+			for i := range j.Msgs {
+				j.Msgs[i].Text = campaignText + j.Msgs[i].Text
+			}
+		}
 		return j
 	}), 1, 6).Draw(rt, "jobs")
 	actions := make([][]string, nctx)
 	finds := make([][]string, nctx)
 	for i := range nctx {
-		actions[i] = rapid.SliceOfN(rapid.SampledFrom(keys(modelActions)), 0, 8).Draw(rt, fmt.Sprintf("sends of context %d", i))
+		names := append(keys(modelActions), "temporary ban", "banned")
+		actions[i] = rapid.SliceOfN(rapid.SampledFrom(names), 0, 8).Draw(rt, fmt.Sprintf("sends of context %d", i))
 		finds[i] = rapid.SliceOfN(rapid.SampledFrom(keys(modelFinds)), 0, 6).Draw(rt, fmt.Sprintf("lookups of context %d", i))
 	}
 	events := rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) modelEvent {
@@ -221,7 +257,11 @@ func runModel(rt *rapid.T, newStore modelStore) {
 	for i := range nctx {
 		sess := m.addContext()
 		for _, name := range actions[i] {
-			sess.Script(modelActions[name])
+			a, ok := restrictionAction(name)
+			if !ok {
+				a = modelActions[name]
+			}
+			sess.Script(a)
 		}
 		for _, name := range finds[i] {
 			sess.ScriptFind(modelFinds[name])
@@ -256,6 +296,9 @@ type modelRun struct {
 	done   chan error
 	ctxs   []wasend.BrowserContext
 	jobIDs []int64
+	// campaigns are the campaigns sent; jobIDs holds their first jobs
+	// (for the events), and allJobs adds those the moves made.
+	campaigns []int64
 }
 
 var bgm = context.Background()
@@ -310,9 +353,25 @@ func (m *modelRun) submit(j modelJob) {
 		job wasend.Job
 		err error
 	)
-	if j.Bulk {
+	switch {
+	case j.Campaign:
+		var opts []wasend.SendOption
+		if j.Move {
+			opts = append(opts, wasend.AllowMoves())
+		}
+		pool := make([]int64, len(m.ctxs))
+		for i, c := range m.ctxs {
+			pool[i] = c.ID
+		}
+		var c wasend.Campaign
+		c, err = m.client.SendCampaign(bgm, pool, j.Msgs, opts...)
+		if err == nil {
+			m.campaigns = append(m.campaigns, c.ID)
+			job = c.Jobs[0]
+		}
+	case j.Bulk:
 		job, err = m.client.SendBulk(bgm, bc.ID, j.Msgs)
-	} else {
+	default:
 		job, err = m.client.Send(bgm, bc.ID, j.Msgs[0].To, j.Msgs[0].Text)
 	}
 	if err != nil {
@@ -342,6 +401,9 @@ func (m *modelRun) event(ev modelEvent) {
 		m.stop()
 		m.newClient()
 		for _, bc := range m.ctxs {
+			if got, err := m.store.Context(bgm, bc.ID); err == nil && got.Status == wasend.ContextClosed {
+				continue // banned
+			}
 			if _, err := m.client.OpenContext(bgm, bc.ID); err != nil {
 				m.rt.Fatalf("OpenContext %d: %v", bc.ID, err)
 			}
@@ -354,13 +416,14 @@ func (m *modelRun) event(ev modelEvent) {
 }
 
 // settle lets the sessions come back (a login after every logout or
-// error, as a person would scan again) until every job is final or
+// error, as a person would scan again, and the end of every temporary
+// ban) until every job is final or
 // paused, no message is sending and no context is busy.
 func (m *modelRun) settle() {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		settled := true
-		for _, id := range m.jobIDs {
+		for _, id := range m.allJobs() {
 			j, err := m.store.Job(bgm, id)
 			if err != nil {
 				m.rt.Fatalf("Job %d: %v", id, err)
@@ -382,7 +445,8 @@ func (m *modelRun) settle() {
 			switch got.Status {
 			case wasend.ContextBusy:
 				settled = false
-			case wasend.ContextDisconnected, wasend.ContextError:
+			case wasend.ContextDisconnected, wasend.ContextError, wasend.ContextRestricted:
+				// A temporary ban ends when the page shows the chats again.
 				settled = false
 				m.pool.Session(bc.SystemID).Login()
 			}
@@ -404,6 +468,31 @@ type groupKey struct {
 	to, text string
 }
 
+// groupOf is the group of a message: a campaign's span its contexts.
+func groupOf(ctx int64, to, text string) groupKey {
+	if strings.HasPrefix(text, campaignText) {
+		ctx = 0
+	}
+	return groupKey{ctx, to, text}
+}
+
+// allJobs returns the jobs submitted and every job of the campaigns.
+func (m *modelRun) allJobs() []int64 {
+	ids := slices.Clone(m.jobIDs)
+	for _, id := range m.campaigns {
+		c, err := m.client.Campaign(bgm, id)
+		if err != nil {
+			m.rt.Fatalf("Campaign %d: %v", id, err)
+		}
+		for _, j := range c.Jobs {
+			if !slices.Contains(ids, j.ID) {
+				ids = append(ids, j.ID)
+			}
+		}
+	}
+	return ids
+}
+
 type groupCount struct {
 	messages, reached, sent, unknown, unconfirmed, other int
 }
@@ -416,7 +505,7 @@ func (m *modelRun) check() {
 		}
 		return groups[k]
 	}
-	for _, id := range m.jobIDs {
+	for _, id := range m.allJobs() {
 		j, err := m.store.Job(bgm, id)
 		if err != nil {
 			m.rt.Fatalf("Job %d: %v", id, err)
@@ -428,7 +517,13 @@ func (m *modelRun) check() {
 			if msg.Attempts > j.MaxAttempts {
 				m.rt.Errorf("message %d of job %d: %d attempts, more than %d", msg.ID, j.ID, msg.Attempts, j.MaxAttempts)
 			}
-			g := get(groupKey{j.ContextID, msg.To, msg.Text})
+			if msg.ErrorKind == wasend.ErrorKindMoved {
+				if msg.Status != wasend.MessageCancelled {
+					m.rt.Errorf("message %d of job %d moved but is %s", msg.ID, j.ID, msg.Status)
+				}
+				continue // its copy stands for it
+			}
+			g := get(groupOf(j.ContextID, msg.To, msg.Text))
 			g.messages++
 			switch msg.Status {
 			case wasend.MessageSent:
@@ -446,7 +541,7 @@ func (m *modelRun) check() {
 	}
 	for _, bc := range m.ctxs {
 		for _, s := range m.pool.Session(bc.SystemID).Sent() {
-			get(groupKey{bc.ID, s.To, s.Text}).reached++
+			get(groupOf(bc.ID, s.To, s.Text)).reached++
 		}
 		got, err := m.store.Context(bgm, bc.ID)
 		if err == nil && got.Status == wasend.ContextBusy {
@@ -472,7 +567,7 @@ func (m *modelRun) check() {
 // report logs every job and message, for a failed run.
 func (m *modelRun) report() {
 	var b strings.Builder
-	for _, id := range m.jobIDs {
+	for _, id := range m.allJobs() {
 		j, err := m.store.Job(bgm, id)
 		if err != nil {
 			continue

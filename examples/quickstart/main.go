@@ -3,8 +3,9 @@
 // is a SQLite file, and WhatsApp Web is the project's local imitation,
 // served on loopback. It creates two browser contexts, shows their QR codes
 // in the terminal, simulates the phone scanning them, sends single messages
-// and a bulk job, and prints every job's and message's status, and the
-// stats, as tables.
+// and a bulk job, then a campaign over both numbers during which one of
+// them is temporarily banned (its unsent messages move to the other), and
+// prints every job's and message's status, and the stats, as tables.
 //
 //	go run ./examples/quickstart        (or: make demo)
 //
@@ -140,6 +141,9 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		wasend.WithLogger(logger),
 		wasend.WithBulkDelay(300*time.Millisecond),
 		wasend.WithPacing(demo),
+		// The sweep, which also moves a campaign's messages off a banned
+		// number, every second instead of every 15 s: the demo is short.
+		wasend.WithSweep(time.Second, wasend.DefaultLostAfter),
 		wasend.WithEventHandler(func(ev wasend.SessionEvent) {
 			if ev.Type == wasend.EventWait {
 				waits.Add(1)
@@ -246,6 +250,11 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 	fmt.Printf("Pacing: random gaps of %v to %v per number. Jobs held back for it, spending no attempt: %d;\n"+
 		"the bulk job's messages went out at least %v apart.\n\n", demo.MinGap, demo.MaxGap, waits.Load(),
 		closest.Round(time.Millisecond))
+	camp, err := campaign(ctx, client, fake, contexts)
+	if err != nil {
+		return err
+	}
+	printJobs(camp.Jobs)
 	stats, err := client.Stats(ctx)
 	if err != nil {
 		return err
@@ -277,6 +286,7 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 			}
 		}
 	}
+	problems += checkCampaign(camp, fake)
 	if problems > 0 {
 		return fmt.Errorf("%d messages did not arrive as recorded", problems)
 	}
