@@ -307,7 +307,9 @@ func (b *balancer) moveOff(ctx context.Context, c Campaign, j Job, bc BrowserCon
 	var targets []*target
 	for _, id := range c.Contexts {
 		t, ok := byID[id]
-		if id == j.ContextID || !ok || busy[id] || t.Restriction.Active(now) ||
+		// Off a closed context, messages move even to a context that waits
+		// long: it sends them later, the closed one never.
+		if id == j.ContextID || !ok || (busy[id] && bc.Status != ContextClosed) || t.Restriction.Active(now) ||
 			(t.Status != ContextAvailable && t.Status != ContextBusy) {
 			continue
 		}

@@ -31,13 +31,128 @@ type simContext struct {
 	sent   []SendRecord
 	waits  map[WaitReason]int
 	next   time.Time
+	// known are the recipients the context wrote to, when the simulation
+	// balances a campaign (nil otherwise: simMsg.fresh says).
+	known map[string]bool
+	// moved counts the messages that moved off the context.
+	moved int
+}
+
+// simBalance is the balancer's policy on the simulated contexts, run at
+// each sweep: with move, every unsent message of a restricted or banned
+// context moves to the others (only those to new contacts under a lock on
+// new chats); and always, the new contacts of a context out of daily
+// budget flow to the contexts with budget left.
+func simBalance(ctxs []*simContext, now time.Time, move bool) {
+	for _, c := range ctxs {
+		if len(c.queue) == 0 {
+			continue
+		}
+		r := c.p.restriction
+		mode := moveNone
+		switch {
+		case r.Kind == RestrictionBanned || (r.Active(now) && r.Kind != RestrictionNewChats):
+			if move {
+				mode = moveAll
+			}
+		case r.Active(now):
+			if move {
+				mode = moveNewAnyway
+			}
+		case outOfDay(c.p, now):
+			mode = moveNew
+		}
+		if mode == moveNone {
+			continue
+		}
+		var targets []*target
+		index := map[int64]*simContext{}
+		for i, o := range ctxs {
+			// Off a banned number, messages move even to a number out of
+			// budget today: it sends them tomorrow, the banned one never.
+			if o == c || o.p.restriction.Kind == RestrictionBanned || o.p.restriction.Active(now) ||
+				(outOfDay(o.p, now) && r.Kind != RestrictionBanned) {
+				continue
+			}
+			room := unlimited
+			if mode == moveNew {
+				left := o.p.budget(now)
+				room = min(nonNeg(left.newContacts), nonNeg(left.day))
+				for _, m := range o.queue {
+					if !o.known[m.to] {
+						room--
+					}
+				}
+			}
+			if room > 0 {
+				targets = append(targets, &target{id: int64(i), room: room})
+				index[int64(i)] = o
+			}
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		var keep []simMsg
+		for _, m := range c.queue {
+			if mode != moveAll && c.known[m.to] {
+				keep = append(keep, m)
+				continue
+			}
+			var t *target
+			for _, o := range targets {
+				if index[o.id].known[m.to] {
+					t = o
+					break
+				}
+			}
+			if t == nil {
+				for _, o := range targets {
+					if o.room-o.given > 0 && (t == nil || o.room-o.given > t.room-t.given) {
+						t = o
+					}
+				}
+			}
+			if t == nil {
+				keep = append(keep, m)
+				continue
+			}
+			t.given++
+			dst := index[t.id]
+			dst.queue = append(dst.queue, m)
+			if dst.next.Before(now) {
+				dst.next = now
+			}
+			c.moved++
+		}
+		c.queue = keep
+	}
+}
+
+// outOfDay reports whether a context has no budget left today for a new
+// contact, and the day ends later than CampaignFlowAfter.
+func outOfDay(p *pacer, now time.Time) bool {
+	b := p.budget(now)
+	return (b.newContacts == 0 || b.day == 0) && nextDay(now, p.loc).Sub(now) > CampaignFlowAfter
+}
+
+func nonNeg(n int) int {
+	if n < 0 {
+		return unlimited
+	}
+	return n
 }
 
 // simulate drives the pacers of some contexts the way the executor does,
 // on a fake clock from start to end: each context tries its next message
 // as soon as it may, and waits for what its pacer decides. It returns the
 // sends of each context.
-func simulate(ctxs []*simContext, start, end time.Time) {
+func simulate(ctxs []*simContext, start, end time.Time) { simulateCampaign(ctxs, start, end, false, false) }
+
+// simulateCampaign is simulate, balancing the contexts as a campaign at
+// each simulated sweep when balance is set (with moves off restrictions
+// when move is set).
+func simulateCampaign(ctxs []*simContext, start, end time.Time, balance, move bool) {
+	var swept time.Time
 	for _, c := range ctxs {
 		c.next = start
 		if c.waits == nil {
@@ -51,19 +166,49 @@ func simulate(ctxs []*simContext, start, end time.Time) {
 				c = o
 			}
 		}
+		// A restriction that begins before the next send is applied at
+		// its time, and a sweep follows it at once.
+		var ev *simContext
+		for _, o := range ctxs {
+			if len(o.events) > 0 && o.events[0].at.Before(end) && (ev == nil || o.events[0].at.Before(ev.events[0].at)) {
+				ev = o
+			}
+		}
+		if ev != nil && (c == nil || ev.events[0].at.Before(c.next)) {
+			at := ev.events[0].at
+			ev.p.restriction = ev.events[0].r
+			ev.events = ev.events[1:]
+			if balance {
+				swept = at
+				simBalance(ctxs, at, move)
+			}
+			continue
+		}
 		if c == nil {
 			return
 		}
 		now := c.next
-		for len(c.events) > 0 && !c.events[0].at.After(now) {
-			c.p.restriction = c.events[0].r
-			c.events = c.events[1:]
+		for _, o := range ctxs {
+			for len(o.events) > 0 && !o.events[0].at.After(now) {
+				o.p.restriction = o.events[0].r
+				o.events = o.events[1:]
+			}
+		}
+		if balance && now.Sub(swept) >= DefaultSweepInterval {
+			swept = now
+			simBalance(ctxs, now, move)
+			if len(c.queue) == 0 {
+				continue
+			}
 		}
 		if c.p.restriction.Kind == RestrictionBanned {
 			c.next = end // the context stops for good
 			continue
 		}
 		m := c.queue[0]
+		if c.known != nil {
+			m.fresh = !c.known[m.to]
+		}
 		d := c.p.decide(now, m.fresh, m.text)
 		if !d.send() {
 			c.waits[d.wait]++
@@ -74,6 +219,9 @@ func simulate(ctxs []*simContext, start, end time.Time) {
 			continue
 		}
 		rec := SendRecord{At: now, Recipient: m.to, TextHash: m.text, NewContact: m.fresh}
+		if c.known != nil {
+			c.known[m.to] = true
+		}
 		c.p.note(rec)
 		c.sent = append(c.sent, rec)
 		c.queue = c.queue[1:]
@@ -180,25 +328,30 @@ func TestPacingHoldsOverAnyWorkload(t *testing.T) {
 // ban (context 3, 12:00 to 14:00), a lock on new chats (context 7, from
 // 10:00) and a ban (context 9, at 15:00). It runs twice: on the default
 // policy, and on one tuned for a campaign of warmed-up numbers (300 new
-// contacts a day). It prints messages per context per hour, the largest
-// gap under the minimum (which must be none), the waits by reason (the
-// caps reached), what the restrictions held back, and the wall time.
+// contacts a day), each as separate bulk jobs (no balancing), and as a
+// campaign (SendCampaign's balancing at each 15 s sweep, with
+// AllowMoves). It prints messages per context per hour, the largest gap
+// under the minimum (which must be none), the waits by reason (the caps
+// reached), what the restrictions held back, the messages moved, and the
+// wall time.
 func BenchmarkCampaignSimulated(b *testing.B) {
 	tuned := DefaultPacing()
 	tuned.NewContactsPerDay = 300
 	for _, run := range []struct {
-		name string
-		pol  Pacing
-	}{{"default", DefaultPacing()}, {"campaign", tuned}} {
+		name     string
+		pol      Pacing
+		campaign bool
+	}{{"default", DefaultPacing(), false}, {"default-campaign", DefaultPacing(), true},
+		{"tuned", tuned, false}, {"tuned-campaign", tuned, true}} {
 		b.Run(run.name, func(b *testing.B) {
 			for range b.N {
-				campaign(b, run.pol)
+				campaign(b, run.pol, run.campaign)
 			}
 		})
 	}
 }
 
-func campaign(b *testing.B, pol Pacing) {
+func campaign(b *testing.B, pol Pacing, balance bool) {
 	began := time.Now()
 	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	end := start.Add(24 * time.Hour)
@@ -208,21 +361,25 @@ func campaign(b *testing.B, pol Pacing) {
 		p := &pacer{rand: rng.Float64}
 		p.setPolicy(pol)
 		p.firstLogin = start.Add(-60 * 24 * time.Hour) // warmed up
-		ctxs[i] = &simContext{p: p}
+		ctxs[i] = &simContext{p: p, known: map[string]bool{}}
 	}
 	// Each recipient is assigned to one context, by number; one in four
 	// is a contact the context knows; texts vary by recipient.
 	for r := range 5000 {
 		c := ctxs[r%len(ctxs)]
-		c.queue = append(c.queue, simMsg{to: fmt.Sprintf("+5511%08d", r), text: fmt.Sprintf("hello %d", r), fresh: r%4 != 0})
+		to := fmt.Sprintf("+5511%08d", r)
+		c.queue = append(c.queue, simMsg{to: to, text: fmt.Sprintf("hello %d", r)})
+		if r%4 == 0 {
+			c.known[to] = true
+		}
 	}
 	ctxs[3].events = []simEvent{{start.Add(12 * time.Hour), Restriction{Kind: RestrictionTemporary, Until: start.Add(14 * time.Hour)}}}
 	ctxs[7].events = []simEvent{{start.Add(10 * time.Hour), Restriction{Kind: RestrictionNewChats, Until: start.Add(34 * time.Hour)}}}
 	ctxs[9].events = []simEvent{{start.Add(15 * time.Hour), Restriction{Kind: RestrictionBanned}}}
-	simulate(ctxs, start, end)
+	simulateCampaign(ctxs, start, end, balance, balance)
 
 	var short time.Duration
-	total := 0
+	total, moved, stranded := 0, 0, 0
 	b.Logf("simulated day %s: gaps %v-%v, %d/h, %d/day, %d new contacts/day, window %v-%v UTC",
 		start.Format("2006-01-02"), pol.MinGap, pol.MaxGap, pol.PerHour, pol.PerDay, pol.NewContactsPerDay,
 		pol.WindowStart, pol.WindowEnd)
@@ -244,10 +401,16 @@ func campaign(b *testing.B, pol Pacing) {
 			short = s
 		}
 		total += len(c.sent)
-		b.Logf("context %d: sent %d, left %d, waits %v; per hour%s", i, len(c.sent), len(c.queue), c.waits, line)
+		moved += c.moved
+		if r := c.p.restriction; r.Kind == RestrictionBanned || r.Active(end) {
+			stranded += len(c.queue) // on a banned or locked number at the day's end
+		}
+		b.Logf("context %d: sent %d, left %d, moved off %d, waits %v; per hour%s", i, len(c.sent), len(c.queue), c.moved, c.waits, line)
 	}
-	b.Logf("sent %d of 5000; largest gap under the minimum: %v; messages moved: 0 (campaign moves are not built yet); wall time %v",
-		total, short, time.Since(began).Round(time.Millisecond))
+	b.Logf("sent %d of 5000; largest gap under the minimum: %v; messages moved: %d; left on a banned or locked number: %d; wall time %v",
+		total, short, moved, stranded, time.Since(began).Round(time.Millisecond))
 	b.ReportMetric(float64(total), "msgs/day")
+	b.ReportMetric(float64(moved), "moved")
+	b.ReportMetric(float64(stranded), "stranded")
 	b.ReportMetric(float64(short), "ns-under-min-gap")
 }
