@@ -1054,7 +1054,15 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 			lastSent = now
 		}
 		if !t.final() {
-			return yield(now.Add(t.retryIn), t.fail, t.wait)
+			err := yield(now.Add(t.retryIn), t.fail, t.wait)
+			if r := t.restrict; r != nil && r.Kind == RestrictionBanned {
+				// The ban was recorded while this job still ran, so the
+				// context's failJobs passed it by: now that it is pending,
+				// it fails with the others (or, in a campaign that allows
+				// moves, stays for the balancer).
+				_ = e.enq.failJobs(ctx, lc.id, true)
+			}
+			return err
 		}
 	}
 	done, err := e.record(ctx, Step{Job: completeJob(job.ID, claim, failure{}, e.now())})

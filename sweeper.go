@@ -11,7 +11,8 @@ import (
 // sweeper runs, while Run runs, the recovery sweeps every sweep interval
 // (WithSweep) on a goroutine of its own: it rescues the running jobs whose
 // worker is gone, enqueues again the pending jobs the queue lost, releases
-// a context left busy with no send in flight, and, with a Leaser, marks
+// a context left busy with no send in flight, fails the jobs left waiting
+// on a closed context, balances the campaigns, and, with a Leaser, marks
 // disconnected the contexts nobody holds and takes some over.
 type sweeper struct {
 	store    Store
@@ -94,17 +95,22 @@ func (s *sweeper) sweep(ctx context.Context) {
 		}
 	}
 	s.balancer.balance(ctx)
+	counts, err := s.store.Counts(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("sweep: counting jobs", "err", err)
+		}
+		return
+	}
+	if err := s.failClosed(ctx, counts); err != nil && ctx.Err() == nil {
+		s.log.Warn("sweep: jobs of closed contexts", "err", err)
+	}
 	if len(lives) == 0 {
 		return
 	}
 	var expected map[int64]int64
 	depther, canCount := s.queue.(DepthReporter)
 	if canCount {
-		counts, err := s.store.Counts(ctx)
-		if err != nil {
-			s.log.Warn("sweep: counting jobs", "err", err)
-			return
-		}
 		expected = make(map[int64]int64)
 		for _, jc := range counts.Jobs {
 			if jc.Status == JobPending || jc.Status == JobRunning {
@@ -117,6 +123,33 @@ func (s *sweeper) sweep(ctx context.Context) {
 			s.log.Warn("sweep", "context", lc.id, "err", err)
 		}
 	}
+}
+
+// failClosed fails the jobs left pending or paused on a closed context:
+// a ban recorded while the job ran, or a process gone between the record
+// and failJobs, leaves them with no worker to end them.
+func (s *sweeper) failClosed(ctx context.Context, counts StoreCounts) error {
+	waiting := map[int64]bool{}
+	for _, jc := range counts.Jobs {
+		if (jc.Status == JobPending || jc.Status == JobPaused) && jc.N > 0 {
+			waiting[jc.ContextID] = true
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	list, err := s.store.Contexts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, bc := range list {
+		if bc.Status == ContextClosed && waiting[bc.ID] {
+			if err := s.enq.failJobs(ctx, bc.ID, bc.Restriction.Kind == RestrictionBanned); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *sweeper) requeueLost(ctx context.Context, contextID int64, depther DepthReporter, expected int64) error {
