@@ -526,6 +526,72 @@ func (c *Client) Job(ctx context.Context, id int64) (Job, error) {
 	return c.store.Job(ctx, id)
 }
 
+// MaxJobsPage is the largest page of jobs Jobs returns.
+const MaxJobsPage = 1000
+
+// JobPage is one page of a job listing (Jobs).
+type JobPage struct {
+	// Jobs are the page's jobs, without their messages (Job has them).
+	Jobs []Job
+	// Next is the filter of the next page, or nil after the last one.
+	Next *JobFilter
+}
+
+// Jobs lists the jobs the filter selects (by context, campaign, status,
+// kind and creation time), without their messages, a page at a time: by
+// id, oldest first, or newest first with f.Newest. A page holds f.Limit
+// jobs (default DefaultJobsLimit, at most MaxJobsPage); Next is the same
+// filter past the page (keyset paging: a job created meanwhile never
+// shifts a page), nil when the page was the last. A malformed filter
+// gives a *ValidationError wrapping ErrInvalidFilter.
+func (c *Client) Jobs(ctx context.Context, f JobFilter) (JobPage, error) {
+	if err := checkFilter(f); err != nil {
+		return JobPage{}, err
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultJobsLimit
+	}
+	f.Statuses = append([]JobStatus(nil), f.Statuses...)
+	jobs, err := c.store.Jobs(ctx, f)
+	if err != nil {
+		return JobPage{}, err
+	}
+	page := JobPage{Jobs: jobs}
+	if len(jobs) == f.Limit {
+		next := f
+		if f.Newest {
+			next.BeforeID = jobs[len(jobs)-1].ID
+		} else {
+			next.AfterID = jobs[len(jobs)-1].ID
+		}
+		page.Next = &next
+	}
+	return page, nil
+}
+
+// checkFilter validates a job listing's filter.
+func checkFilter(f JobFilter) error {
+	bad := func(field, format string, args ...any) error {
+		return &ValidationError{Index: -1, Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidFilter}, args...)...)}
+	}
+	switch {
+	case f.Limit < 0 || f.Limit > MaxJobsPage:
+		return bad("limit", "%d, want 0 to %d", f.Limit, MaxJobsPage)
+	case f.Kind != "" && !f.Kind.Valid():
+		return bad("kind", "%q", f.Kind)
+	case f.AfterID < 0 || f.BeforeID < 0 || f.ContextID < 0 || f.CampaignID < 0:
+		return bad("id", "a negative id")
+	case !f.CreatedAfter.IsZero() && !f.CreatedBefore.IsZero() && !f.CreatedAfter.Before(f.CreatedBefore):
+		return bad("created", "created after %v and before %v selects nothing", f.CreatedAfter, f.CreatedBefore)
+	}
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return bad("statuses", "%q", st)
+		}
+	}
+	return nil
+}
+
 // Cancel cancels a job that is pending, running or paused: the job becomes
 // cancelled and its pending messages too. A message in flight finishes and
 // keeps its outcome; an unconfirmed one (it may have been sent) becomes

@@ -261,8 +261,9 @@
 // The front end:
 //
 //   - run.go: Run and Close, which start and stop the components.
-//   - client.go: Client, New and the host API (Send, SendBulk, Job, Cancel,
-//     Pause, Resume, Stats, Clean, the contexts, RequestPairingCode). The
+//   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
+//     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
+//     RequestPairingCode). The
 //     Client owns the components and wires them; they never call it.
 //
 // The components that act on jobs and contexts, each a type whose owner

@@ -153,6 +153,8 @@ var (
 	// ErrInvalidPool means the pool of contexts of a campaign is empty, too
 	// large or names a context twice.
 	ErrInvalidPool = errors.New("wasend: invalid campaign pool")
+	// ErrInvalidFilter means a job listing's filter is malformed (Jobs).
+	ErrInvalidFilter = errors.New("wasend: invalid filter")
 	// ErrCampaignNotFound means no campaign has the id.
 	ErrCampaignNotFound = errors.New("wasend: campaign not found")
 	// ErrCampaignExists means a campaign with the idempotency key exists
@@ -220,6 +222,7 @@ const (
 	ErrorKindInvalidNotBefore      ErrorKind = "invalid_not_before"
 	ErrorKindCampaignNotFound      ErrorKind = "campaign_not_found"
 	ErrorKindInvalidPool           ErrorKind = "invalid_pool"
+	ErrorKindInvalidFilter         ErrorKind = "invalid_filter"
 	ErrorKindCampaignExists        ErrorKind = "campaign_exists"
 	// ErrorKindMoved marks a message of a campaign that moved to another
 	// context: it is cancelled, and its copy (Message.MovedFrom) goes on.
@@ -289,6 +292,7 @@ var errorClasses = []errorClass{
 	{ErrInvalidNotBefore, ErrorKindInvalidNotBefore, false, ""},
 	{ErrCampaignNotFound, ErrorKindCampaignNotFound, false, ""},
 	{ErrInvalidPool, ErrorKindInvalidPool, false, ""},
+	{ErrInvalidFilter, ErrorKindInvalidFilter, false, ""},
 	{ErrCampaignExists, ErrorKindCampaignExists, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},

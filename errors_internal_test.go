@@ -96,7 +96,7 @@ func sentinelName(err error) string {
 		"ErrMessageRejected": ErrMessageRejected, "ErrPasskeyRequired": ErrPasskeyRequired, "ErrProxy": ErrProxy,
 		"ErrInvalidPacing": ErrInvalidPacing, "ErrInvalidNotBefore": ErrInvalidNotBefore,
 		"ErrCampaignNotFound": ErrCampaignNotFound, "ErrCampaignExists": ErrCampaignExists,
-		"ErrInvalidPool": ErrInvalidPool,
+		"ErrInvalidPool": ErrInvalidPool, "ErrInvalidFilter": ErrInvalidFilter,
 	} {
 		if e == err {
 			return name

@@ -146,7 +146,9 @@ func nonNeg(n int) int {
 // on a fake clock from start to end: each context tries its next message
 // as soon as it may, and waits for what its pacer decides. It returns the
 // sends of each context.
-func simulate(ctxs []*simContext, start, end time.Time) { simulateCampaign(ctxs, start, end, false, false) }
+func simulate(ctxs []*simContext, start, end time.Time) {
+	simulateCampaign(ctxs, start, end, false, false)
+}
 
 // simulateCampaign is simulate, balancing the contexts as a campaign at
 // each simulated sweep when balance is set (with moves off restrictions

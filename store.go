@@ -138,8 +138,19 @@ type JobFilter struct {
 	EnqueuedBefore time.Time
 	// UpdatedBefore selects jobs whose updated_at is before it.
 	UpdatedBefore time.Time
-	// AfterID selects jobs whose id is greater, for paging.
-	AfterID int64
+	// CampaignID selects the jobs of one campaign.
+	CampaignID int64
+	// CreatedAfter and CreatedBefore select jobs created at or after,
+	// and before, these times.
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	// AfterID selects jobs whose id is greater, and BeforeID jobs whose
+	// id is smaller, for paging.
+	AfterID  int64
+	BeforeID int64
+	// Newest orders the jobs newest first (by id, descending); the
+	// default is oldest first.
+	Newest bool
 	// Limit caps the number of jobs; zero means DefaultJobsLimit.
 	Limit int
 }

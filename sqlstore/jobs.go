@@ -607,10 +607,26 @@ func (s *Store) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, err
 	if !f.UpdatedBefore.IsZero() {
 		q.w(" AND j.updated_at < ").a(s.d.timeArg(f.UpdatedBefore))
 	}
+	if f.CampaignID != 0 {
+		q.w(" AND j.campaign_id = ").a(f.CampaignID)
+	}
+	if !f.CreatedAfter.IsZero() {
+		q.w(" AND j.created_at >= ").a(s.d.timeArg(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		q.w(" AND j.created_at < ").a(s.d.timeArg(f.CreatedBefore))
+	}
 	if f.AfterID != 0 {
 		q.w(" AND j.id > ").a(f.AfterID)
 	}
-	q.w(" ORDER BY j.id LIMIT ").a(int64(f.Limit))
+	if f.BeforeID != 0 {
+		q.w(" AND j.id < ").a(f.BeforeID)
+	}
+	q.w(" ORDER BY j.id")
+	if f.Newest {
+		q.w(" DESC")
+	}
+	q.w(" LIMIT ").a(int64(f.Limit))
 	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fail(ctx, "jobs", err)

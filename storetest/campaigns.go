@@ -758,6 +758,14 @@ func testCampaignJobs(t *testing.T, s *store) {
 			t.Fatalf("Job(%d).CampaignID = %d, want %d", j.ID, got.CampaignID, want[j.ID])
 		}
 	}
+	other := newCampaign(t, cs, []int64{a.ID}, 1, a.ID)
+	byCampaign, err := s.Jobs(t.Context(), wasend.JobFilter{CampaignID: c.ID})
+	if err != nil {
+		t.Fatalf("Jobs(CampaignID %d): %v", c.ID, err)
+	}
+	if got, want := ids(byCampaign), []int64{c.Jobs[0].ID, c.Jobs[1].ID, nj.ID}; !slices.Equal(got, want) {
+		t.Fatalf("Jobs(CampaignID %d) = %v, want %v (not %v of campaign %d)", c.ID, got, want, ids(other.Jobs), other.ID)
+	}
 	got := mustGetJob(t, s, nj.ID)
 	for i, m := range got.Messages {
 		if m.MovedFrom != c.Jobs[0].Messages[i].ID {

@@ -22,6 +22,7 @@ var jobTests = []test{
 	{"RefusingContext", testJobRefusingContext},
 	{"NotFound", testJobNotFound},
 	{"Filter", testJobFilter},
+	{"FilterCreated", testJobFilterCreated},
 	{"Paging", testJobPaging},
 }
 
@@ -352,6 +353,14 @@ func testJobFilter(t *testing.T, s *store) {
 		{"all together", wasend.JobFilter{ContextID: ca.ID, Statuses: []wasend.JobStatus{wasend.JobPending, wasend.JobCompleted},
 			Kind: wasend.KindSingle, NextRunBefore: b, EnqueuedBefore: b, AfterID: j1.ID - 1, Limit: 1}, []int64{j1.ID}},
 		{"a sweep", wasend.JobFilter{Statuses: []wasend.JobStatus{wasend.JobPending}, NextRunBefore: b, EnqueuedBefore: b.Add(-30 * time.Minute)}, []int64{j1.ID}},
+		{"before id", wasend.JobFilter{BeforeID: j3.ID}, []int64{j1.ID, j2.ID}},
+		{"between ids", wasend.JobFilter{AfterID: j1.ID, BeforeID: j4.ID}, []int64{j2.ID, j3.ID}},
+		{"newest first", wasend.JobFilter{Newest: true}, []int64{j5.ID, j4.ID, j3.ID, j2.ID, j1.ID}},
+		{"newest first, a page", wasend.JobFilter{Newest: true, BeforeID: j5.ID, Limit: 2}, []int64{j4.ID, j3.ID}},
+		{"newest first, filtered", wasend.JobFilter{Newest: true, ContextID: ca.ID, Kind: wasend.KindSingle}, []int64{j5.ID, j1.ID}},
+		{"no campaign's jobs", wasend.JobFilter{CampaignID: missingID}, nil},
+		{"created after the last", wasend.JobFilter{CreatedAfter: j5.CreatedAt.Add(time.Hour)}, nil},
+		{"created before the first", wasend.JobFilter{CreatedBefore: j1.CreatedAt}, nil},
 	}
 	for _, c := range cases {
 		list, err := s.Jobs(t.Context(), c.f)
@@ -368,6 +377,51 @@ func testJobFilter(t *testing.T, s *store) {
 			full := mustGetJob(t, s, j.ID)
 			full.Messages = nil
 			checkJob(t, c.name+": Jobs against Job", j, full)
+		}
+	}
+}
+
+// testJobFilterCreated checks the bounds on created_at against the times
+// the store stamped.
+func testJobFilterCreated(t *testing.T, s *store) {
+	bc := newContext(t, s, wasend.ContextAvailable)
+	var jobs []wasend.Job
+	for range 4 {
+		jobs = append(jobs, mustJob(t, s, job(bc.ID, wasend.KindSingle, 1)))
+		time.Sleep(3 * time.Millisecond)
+	}
+	for _, bound := range jobs {
+		var after, before []int64
+		for _, j := range jobs {
+			if !j.CreatedAt.Before(bound.CreatedAt) {
+				after = append(after, j.ID)
+			} else {
+				before = append(before, j.ID)
+			}
+		}
+		for _, c := range []struct {
+			f    wasend.JobFilter
+			want []int64
+		}{
+			{wasend.JobFilter{CreatedAfter: bound.CreatedAt}, after},
+			{wasend.JobFilter{CreatedBefore: bound.CreatedAt}, before},
+			{wasend.JobFilter{CreatedAfter: bound.CreatedAt, CreatedBefore: bound.CreatedAt.Add(time.Nanosecond)}, nil},
+		} {
+			list, err := s.Jobs(t.Context(), c.f)
+			if err != nil {
+				t.Fatalf("Jobs(%+v): %v", c.f, err)
+			}
+			got := ids(list)
+			if c.f.CreatedBefore.Equal(bound.CreatedAt.Add(time.Nanosecond)) {
+				// Created at exactly the bound: at least the bound's job.
+				if !slices.Contains(got, bound.ID) {
+					t.Fatalf("Jobs(%+v) = %v, want it to hold job %d", c.f, got, bound.ID)
+				}
+				continue
+			}
+			if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+				t.Fatalf("Jobs(%+v) = %v, want %v (created at %v)", c.f, got, c.want, bound.CreatedAt)
+			}
 		}
 	}
 }

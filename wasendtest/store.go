@@ -376,11 +376,18 @@ func (s *Store) Jobs(ctx context.Context, f wasend.JobFilter) ([]wasend.Job, err
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if f.Newest {
+		slices.Reverse(ids)
+	}
 	var out []wasend.Job
 	for _, id := range ids {
 		j := s.jobs[id]
 		switch {
 		case id <= f.AfterID,
+			f.BeforeID != 0 && id >= f.BeforeID,
+			f.CampaignID != 0 && j.CampaignID != f.CampaignID,
+			!f.CreatedAfter.IsZero() && j.CreatedAt.Before(f.CreatedAfter),
+			!f.CreatedBefore.IsZero() && !j.CreatedAt.Before(f.CreatedBefore),
 			f.ContextID != 0 && j.ContextID != f.ContextID,
 			len(f.Statuses) > 0 && !slices.Contains(f.Statuses, j.Status),
 			f.Kind != "" && j.Kind != f.Kind,
