@@ -114,6 +114,9 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.observer == nil {
+		cfg.observer = noObserver{}
+	}
 	c := &Client{queue: queue, store: store, cfg: cfg, owner: cfg.owner,
 		log: cfg.logger.With("component", "wasend")}
 	leaser := cfg.leaser
@@ -136,7 +139,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		done: make(chan struct{})}
 	c.launcher = &launcher{pool: pool, store: store, contexts: c.contexts, leases: c.leases, events: c.events,
 		consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log}
-	c.gov = &governor{store: store, policy: cfg.pacing, breaker: cfg.breaker, enq: c.enq, events: c.events, now: now, log: c.log}
+	c.gov = &governor{store: store, policy: cfg.pacing, breaker: cfg.breaker, enq: c.enq, events: c.events,
+		observer: cfg.observer, now: now, log: c.log}
 	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
 	camps, _ := store.(CampaignStore)
 	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, now: now, log: c.log}

@@ -314,6 +314,8 @@
 //     ones, and their types.
 //   - campaign.go: campaigns, and CampaignStore, the optional interface of
 //     a Store that keeps them.
+//   - observer.go: the Observer interface (WithObserver), told of every
+//     attempt, turn and wait, for metrics and traces.
 //   - job.go: jobs, messages, deliveries and their statuses.
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional

@@ -545,7 +545,10 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		r   Receipt
 		err error
 	)
-	hung := e.call(ctx, h, func(cctx context.Context) {
+	began := time.Now()
+	actx, ended := e.cfg.observer.StartAttempt(ctx, Attempt{ContextID: lc.id, JobID: job.ID, MessageID: m.ID,
+		Kind: job.Kind, Number: m.Attempts + 1})
+	hung := e.call(actx, h, func(cctx context.Context) {
 		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
 	})
 	if hung {
@@ -554,6 +557,7 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		r, err = res.r, res.err
 	}
 	clicked := tr.end()
+	ended(AttemptEnd{Err: err, ErrorKind: classOf(err).kind, Clicked: clicked, Duration: time.Since(began)})
 	now := e.now()
 	if err == nil {
 		if r.SentAt.IsZero() {
@@ -871,6 +875,8 @@ func (e *executor) settleContext(ctx context.Context, lc *liveContext, t turn, g
 }
 
 func (e *executor) logTurn(job Job, lc *liveContext, m Message, t turn) {
+	e.cfg.observer.Turn(Turn{ContextID: lc.id, JobID: job.ID, MessageID: m.ID, Kind: job.Kind, Status: t.status,
+		Final: t.final(), ErrorKind: t.fail.class.kind, Attempted: t.attempt})
 	attrs := []any{"job", job.ID, "message", m.ID, "context", lc.id, "to", MaskPhone(m.To)}
 	if t.msg != nil {
 		attrs = append(attrs, "status", t.msg.To)

@@ -23,8 +23,10 @@ type governor struct {
 	breaker Breaker
 	enq     *enqueuer
 	events  *eventPump
-	now     func() time.Time
-	log     *slog.Logger
+	// observer is told of the waits.
+	observer Observer
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // gate decides whether message m may begin its turn through lc now. When
@@ -169,6 +171,7 @@ func (g *governor) waiting(lc *liveContext, jobID int64, d decision) {
 	g.log.Debug("job waits", "job", jobID, "context", lc.id, "why", d.wait, "until", d.until)
 	g.events.hostEvent(SessionEvent{Type: EventWait, SystemID: lc.systemID, ContextID: lc.id, JobID: jobID,
 		Wait: d.wait, Until: d.until})
+	g.observer.Waited(Wait{ContextID: lc.id, JobID: jobID, Reason: d.wait, Until: d.until})
 }
 
 // stats returns a context's pacing figures at now, or nil when it is

@@ -110,6 +110,7 @@ type config struct {
 	maxLookups        int
 	hangGrace         time.Duration
 	onEvent           func(SessionEvent)
+	observer          Observer
 	now               func() time.Time
 	leaser            Leaser
 	leaserSet         bool
@@ -266,6 +267,11 @@ func WithHangGrace(d time.Duration) Option { return func(c *config) { c.hangGrac
 // codes, status changes), with ContextID filled in. It must not block.
 // Default: none.
 func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.onEvent = f } }
+
+// WithObserver sets the Observer told of every attempt, turn and wait,
+// for metrics and traces (see the otelwasend sub-package). Nil restores
+// the default. Default: none.
+func WithObserver(o Observer) Option { return func(c *config) { c.observer = o } }
 
 // WithClock sets the function the Client reads the time from. Tests use it.
 // Default: time.Now.
