@@ -405,14 +405,14 @@ func testJobFilterCreated(t *testing.T, s *store) {
 		}{
 			{wasend.JobFilter{CreatedAfter: bound.CreatedAt}, after},
 			{wasend.JobFilter{CreatedBefore: bound.CreatedAt}, before},
-			{wasend.JobFilter{CreatedAfter: bound.CreatedAt, CreatedBefore: bound.CreatedAt.Add(time.Nanosecond)}, nil},
+			{wasend.JobFilter{CreatedAfter: bound.CreatedAt, CreatedBefore: bound.CreatedAt.Add(time.Microsecond)}, nil},
 		} {
 			list, err := s.Jobs(t.Context(), c.f)
 			if err != nil {
 				t.Fatalf("Jobs(%+v): %v", c.f, err)
 			}
 			got := ids(list)
-			if c.f.CreatedBefore.Equal(bound.CreatedAt.Add(time.Nanosecond)) {
+			if c.f.CreatedBefore.Equal(bound.CreatedAt.Add(time.Microsecond)) {
 				// Created at exactly the bound: at least the bound's job.
 				if !slices.Contains(got, bound.ID) {
 					t.Fatalf("Jobs(%+v) = %v, want it to hold job %d", c.f, got, bound.ID)
