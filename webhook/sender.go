@@ -131,7 +131,7 @@ func (s *Sender) Attempt(ctx context.Context, ep *Endpoint, ev Event, attempt in
 // attempt posts body to ep, classifies the answer and logs it.
 func (s *Sender) attempt(ctx context.Context, ep *Endpoint, ev Event, body []byte, n int) Result {
 	start := s.now()
-	res := s.post(ctx, ep, ev.ID, body)
+	res, hinted := s.post(ctx, ep, ev.ID, body)
 	res.Attempt = n
 	res.Duration = s.now().Sub(start)
 	if res.Outcome == OutcomeRetry {
@@ -139,10 +139,8 @@ func (s *Sender) attempt(ctx context.Context, ep *Endpoint, ev Event, body []byt
 		case n >= s.maxAttempts && ctx.Err() == nil:
 			// An attempt cut by the caller's ctx does not use up the
 			// last one: the event was not refused.
-			res.Outcome = OutcomeFailed
-		case res.RetryAfter > 0:
-			res.RetryAfter = min(res.RetryAfter, s.max)
-		default:
+			res.Outcome, res.RetryAfter = OutcomeFailed, 0
+		case !hinted:
 			res.RetryAfter = backoff(s.first, s.max, n)
 		}
 	}
@@ -154,18 +152,20 @@ func (s *Sender) attempt(ctx context.Context, ep *Endpoint, ev Event, body []byt
 }
 
 // post sends one request. It sets Outcome to delivered, retry or failed,
-// Status, Body, Err, and RetryAfter to a Retry-After header's value.
-func (s *Sender) post(ctx context.Context, ep *Endpoint, id string, body []byte) Result {
+// Status, Body and Err. It reports whether the response had a Retry-After
+// that counts, and then sets RetryAfter to it, capped at the maximum
+// backoff.
+func (s *Sender) post(ctx context.Context, ep *Endpoint, id string, body []byte) (res Result, hinted bool) {
 	actx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, ep.url.String(), bytes.NewReader(body))
 	if err != nil {
 		// The URL parsed in NewEndpoint; the error may quote it.
-		return Result{Outcome: OutcomeFailed, Err: fmt.Errorf("%w: POST %s: cannot build the request", ErrRequest, ep)}
+		return Result{Outcome: OutcomeFailed, Err: fmt.Errorf("%w: POST %s: cannot build the request", ErrRequest, ep)}, false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if err := ep.signer.SetHeaders(req.Header, id, s.now(), body); err != nil {
-		return Result{Outcome: OutcomeFailed, Err: fmt.Errorf("%w: %w", ErrInvalidEvent, err)}
+		return Result{Outcome: OutcomeFailed, Err: fmt.Errorf("%w: %w", ErrInvalidEvent, err)}, false
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -176,32 +176,35 @@ func (s *Sender) post(ctx context.Context, ep *Endpoint, id string, body []byte)
 		}
 		switch {
 		case ctx.Err() != nil:
-			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("webhook: POST %s: %w", ep, ctx.Err())}
+			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("webhook: POST %s: %w", ep, ctx.Err())}, false
 		case isTimeout(err):
-			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("%w: %w after %s: POST %s: %w", ErrRequest, ErrTimeout, s.timeout, ep, err)}
+			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("%w: %w after %s: POST %s: %w", ErrRequest, ErrTimeout, s.timeout, ep, err)}, false
 		default:
-			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("%w: POST %s: %w", ErrRequest, ep, err)}
+			return Result{Outcome: OutcomeRetry, Err: fmt.Errorf("%w: POST %s: %w", ErrRequest, ep, err)}, false
 		}
 	}
 	defer resp.Body.Close()
 	// Read what fits, so that a short body lets the connection be reused;
 	// a read error changes nothing once the status is known.
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
-	res := Result{Status: resp.StatusCode, Body: respBody}
+	res = Result{Status: resp.StatusCode, Body: respBody}
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
 		res.Outcome = OutcomeDelivered
-		return res
+		return res, false
 	case retryableStatus(code):
 		res.Outcome = OutcomeRetry
 		if honoursRetryAfter(code) {
-			res.RetryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
+			var d time.Duration
+			if d, hinted = retryAfter(resp.Header.Get("Retry-After"), s.now()); hinted {
+				res.RetryAfter = min(d, s.max)
+			}
 		}
 	default:
 		res.Outcome = OutcomeFailed
 	}
 	res.Err = fmt.Errorf("%w %d from POST %s", ErrStatus, resp.StatusCode, ep)
-	return res
+	return res, hinted
 }
 
 func isTimeout(err error) bool {

@@ -176,8 +176,8 @@ func TestAttemptStatus(t *testing.T) {
 		code    int
 		ra      string
 		want    webhook.Outcome
-		wait    time.Duration // wanted RetryAfter: exactly, or at most first when 0
-		waitTol time.Duration
+		wait    time.Duration // wanted RetryAfter within waitTol, or a backoff draw when 0
+		waitTol time.Duration // -1: exactly wait, even 0
 	}{
 		{code: 200, want: webhook.OutcomeDelivered},
 		{code: 201, want: webhook.OutcomeDelivered},
@@ -192,7 +192,7 @@ func TestAttemptStatus(t *testing.T) {
 		{code: 408, want: webhook.OutcomeRetry},
 		{code: 429, want: webhook.OutcomeRetry},
 		{code: 429, ra: "7", want: webhook.OutcomeRetry, wait: 7 * time.Second},
-		{code: 429, ra: "0", want: webhook.OutcomeRetry},
+		{code: 429, ra: "0", want: webhook.OutcomeRetry, wait: 0, waitTol: -1}, // now: exactly 0
 		{code: 429, ra: "7200", want: webhook.OutcomeRetry, wait: ceiling},
 		{code: 429, ra: "soon", want: webhook.OutcomeRetry},
 		{code: 503, ra: date(30 * time.Second), want: webhook.OutcomeRetry, wait: 30 * time.Second, waitTol: 2 * time.Second},
@@ -233,6 +233,8 @@ func TestAttemptStatus(t *testing.T) {
 				switch {
 				case tt.want != webhook.OutcomeRetry:
 					assert.Zero(t, res.RetryAfter)
+				case tt.waitTol < 0:
+					assert.Equal(t, tt.wait, res.RetryAfter)
 				case tt.wait == 0:
 					assert.LessOrEqual(t, res.RetryAfter, first, "a backoff draw")
 				default:
