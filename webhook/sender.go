@@ -87,7 +87,7 @@ func (s *Sender) Deliver(ctx context.Context, ep *Endpoint, ev Event) (Result, e
 		case OutcomeDelivered:
 			return res, nil
 		case OutcomeFailed:
-			return res, fmt.Errorf("%w: event %s after %d attempts: %w", ErrGaveUp, ev.ID, n, res.Err)
+			return res, fmt.Errorf("%w: event %s, attempt %d: %w", ErrGaveUp, ev.ID, n, res.Err)
 		}
 		if err := ctx.Err(); err != nil {
 			return res, stopped(ev.ID, n, err, res.Err)
@@ -104,9 +104,9 @@ func (s *Sender) Deliver(ctx context.Context, ep *Endpoint, ev Event) (Result, e
 
 func stopped(id string, n int, ctxErr, last error) error {
 	if errors.Is(last, ctxErr) {
-		return fmt.Errorf("webhook: event %s stopped after %d attempts: %w", id, n, last)
+		return fmt.Errorf("webhook: event %s stopped at attempt %d: %w", id, n, last)
 	}
-	return fmt.Errorf("webhook: event %s stopped after %d attempts: %w (last attempt: %w)", id, n, ctxErr, last)
+	return fmt.Errorf("webhook: event %s stopped at attempt %d: %w (last attempt: %w)", id, n, ctxErr, last)
 }
 
 // Attempt makes one attempt to send ev to ep, for a caller that schedules
