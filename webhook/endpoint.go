@@ -105,7 +105,8 @@ func (e *Endpoint) Accepts(eventType string) bool {
 }
 
 // maskURL returns u without its user information, query and fragment,
-// each replaced by "***" when present.
+// and without its path beyond the first segment, each replaced by "***"
+// when present.
 func maskURL(u *url.URL) string {
 	var b strings.Builder
 	b.WriteString(u.Scheme)
@@ -114,7 +115,13 @@ func maskURL(u *url.URL) string {
 		b.WriteString("***@")
 	}
 	b.WriteString(u.Host)
-	b.WriteString(u.EscapedPath())
+	// Beyond its first segment a path may hold a token (Slack's and
+	// Discord's hooks do): only the first segment shows.
+	path := u.EscapedPath()
+	if i := strings.Index(strings.TrimPrefix(path, "/"), "/"); i >= 0 && i+2 < len(path) {
+		path = path[:i+1] + "/***"
+	}
+	b.WriteString(path)
 	if u.RawQuery != "" || u.ForceQuery {
 		b.WriteString("?***")
 	}

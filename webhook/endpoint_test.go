@@ -19,6 +19,9 @@ func TestEndpointURL(t *testing.T) {
 		{"https://user:" + passMarker + "@example.com/a%20b?token=" + queryMarker + "#frag", "https://***@example.com/a%20b?***"},
 		{"https://example.com/hook?", "https://example.com/hook?***"},
 		{"https://" + passMarker + "@example.com/", "https://***@example.com/"},
+		// A token in the path (Slack's, Discord's hooks) does not show.
+		{"https://hooks.example.com/services/T0001/B0001/" + queryMarker, "https://hooks.example.com/services/***"},
+		{"https://example.com/hook/", "https://example.com/hook/"},
 	}
 	for _, tt := range tests {
 		ep, err := webhook.NewEndpoint(tt.in, secrets)
