@@ -25,8 +25,10 @@ type balancer struct {
 	camps CampaignStore // nil: the store keeps no campaigns
 	queue Queue
 	gov   *governor
-	now   func() time.Time
-	log   *slog.Logger
+	// events tells the host of the moves (EventMoved).
+	events *eventPump
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // moveMode is what may leave a job of a campaign.
@@ -350,6 +352,7 @@ func (b *balancer) moveOff(ctx context.Context, c Campaign, j Job, bc BrowserCon
 		queued[j.ContextID] -= len(nj.Messages)
 		b.log.Info("campaign messages moved", "campaign", c.ID, "from_job", j.ID, "from_context", j.ContextID,
 			"to_job", nj.ID, "to_context", t.id, "messages", len(nj.Messages))
+		b.events.hostEvent(SessionEvent{Type: EventMoved, ContextID: t.id, JobID: nj.ID, FromJobID: j.ID, Moved: len(nj.Messages)})
 		if from, err := b.store.Job(ctx, j.ID); err == nil && from.Status == JobPaused {
 			// The host paused the job while it moved: its messages stay
 			// paused wherever they are.

@@ -250,6 +250,10 @@ const (
 	// EventRestriction reports a restriction of the context that begins or
 	// ends: Restriction holds it (Kind RestrictionNone when it ended).
 	EventRestriction EventType = "restriction"
+	// EventMoved reports messages of a campaign that moved to another
+	// context (SendCampaign): JobID is the new job, ContextID the context
+	// it sends through, FromJobID the job they left, and Moved how many.
+	EventMoved EventType = "moved"
 )
 
 // SessionEvent is something that happened to a live session.
@@ -270,6 +274,10 @@ type SessionEvent struct {
 	Code string
 	// JobID and MessageID name the message, for EventUnknownOutcome.
 	JobID, MessageID int64
+	// FromJobID and Moved are the job that messages left and how many,
+	// for EventMoved.
+	FromJobID int64
+	Moved     int
 	// Wait and Until say why and until when a job waits, for EventWait.
 	Wait  WaitReason
 	Until time.Time

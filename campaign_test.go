@@ -206,6 +206,15 @@ func TestCampaignMovesOffABannedNumberOnlyWhenAllowed(t *testing.T) {
 			}, "every message to go out (counts %v)", func() any { return done.Counts() })
 			assert.Empty(t, sa.Sent())
 			sentOnce(t, done, msgs, sa, sb)
+			moved := 0
+			for _, ev := range h.events.all() {
+				if ev.Type == wasend.EventMoved {
+					assert.Equal(t, b.ID, ev.ContextID, "they moved to b")
+					assert.Equal(t, camp.Jobs[0].ID, ev.FromJobID, "off a's job")
+					moved += ev.Moved
+				}
+			}
+			assert.Equal(t, 3, moved, "the host was told of every move")
 			for _, j := range done.Jobs {
 				if j.ContextID != a.ID {
 					continue
@@ -254,6 +263,16 @@ func TestCampaignPauseResumeCancel(t *testing.T) {
 	assert.Equal(t, int64(len(msgs)), n[wasend.MessageSent]+n[wasend.MessageCancelled])
 	_, err = h.client.CancelCampaign(bg, camp.ID)
 	require.NoError(t, err, "cancelling a finished campaign changes nothing")
+	list, err := h.client.Campaigns(bg, wasend.CampaignFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, camp.ID, list[0].ID)
+	assert.Nil(t, list[0].Jobs)
+	active, err := h.client.Campaigns(bg, wasend.CampaignFilter{Active: true})
+	require.NoError(t, err)
+	assert.Empty(t, active, "a cancelled campaign is not active")
+	_, err = h.client.Campaigns(bg, wasend.CampaignFilter{Limit: -1})
+	assert.ErrorIs(t, err, wasend.ErrInvalidFilter)
 }
 
 func TestSendCampaignRefusesBadInput(t *testing.T) {

@@ -143,7 +143,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		observer: cfg.observer, now: now, log: c.log}
 	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
 	camps, _ := store.(CampaignStore)
-	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, now: now, log: c.log}
+	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, events: c.events, now: now, log: c.log}
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
@@ -479,6 +479,22 @@ func (c *Client) Campaign(ctx context.Context, id int64) (Campaign, error) {
 		return Campaign{}, fmt.Errorf("%w: the store keeps no campaigns (CampaignStore)", ErrNotSupported)
 	}
 	return cs.Campaign(ctx, id)
+}
+
+// Campaigns lists the campaigns the filter selects (Active: those with a
+// job not finished), by id, without their jobs, DefaultJobsLimit at a
+// time unless f.Limit says otherwise (at most MaxJobsPage); page with
+// f.AfterID. A malformed filter gives a *ValidationError wrapping
+// ErrInvalidFilter.
+func (c *Client) Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error) {
+	cs, ok := c.store.(CampaignStore)
+	if !ok {
+		return nil, fmt.Errorf("%w: the store keeps no campaigns (CampaignStore)", ErrNotSupported)
+	}
+	if f.Limit < 0 || f.Limit > MaxJobsPage || f.AfterID < 0 {
+		return nil, &ValidationError{Index: -1, Field: "limit", Err: fmt.Errorf("%w: limit %d, after %d", ErrInvalidFilter, f.Limit, f.AfterID)}
+	}
+	return cs.Campaigns(ctx, f)
 }
 
 // PauseCampaign pauses every job of a campaign that is pending or running,
