@@ -27,8 +27,10 @@ type balancer struct {
 	gov   *governor
 	// events tells the host of the moves (EventMoved).
 	events *eventPump
-	now    func() time.Time
-	log    *slog.Logger
+	// enq ends the jobs of a closed context that nothing can leave.
+	enq *enqueuer
+	now func() time.Time
+	log *slog.Logger
 }
 
 // moveMode is what may leave a job of a campaign.
@@ -456,7 +458,7 @@ func (b *balancer) closeOut(ctx context.Context, j Job, bc BrowserContext) error
 	if bc.Status != ContextClosed {
 		return nil
 	}
-	_, err := b.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", bc.Restriction.Kind == RestrictionBanned, b.now())})
+	_, err := b.enq.giveUp(ctx, Step{Job: closedJob(jobClosed, j.ID, "", bc.Restriction.Kind == RestrictionBanned, b.now())})
 	if errors.Is(err, ErrJobNotFound) {
 		return nil
 	}

@@ -130,7 +130,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	// they never call back into it.
 	now := func() time.Time { return cfg.now().UTC() }
 	c.contexts = newRegistry()
-	c.enq = &enqueuer{store: store, queue: queue, now: now, log: c.log}
+	c.enq = &enqueuer{store: store, queue: queue, observer: cfg.observer, now: now, log: c.log}
 	c.events = &eventPump{queue: newEventQueue(), contexts: c.contexts, store: store, enq: c.enq,
 		handler: cfg.onEvent, now: now, log: c.log}
 	c.consumers = newDispatcher(queue, c.contexts, cfg.sweepInterval, c.log)
@@ -143,7 +143,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		observer: cfg.observer, now: now, log: c.log}
 	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
 	camps, _ := store.(CampaignStore)
-	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, events: c.events, now: now, log: c.log}
+	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, events: c.events, enq: c.enq,
+		now: now, log: c.log}
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
@@ -677,7 +678,11 @@ func (c *Client) control(ctx context.Context, id int64, build func(Job) *JobTran
 		}
 		if ok {
 			c.log.Info("job "+string(tr.To), "job", id, "from", job.Status)
-			return c.store.Job(ctx, id)
+			after, err := c.store.Job(ctx, id)
+			if err == nil {
+				c.enq.reportEnded(job, after)
+			}
+			return after, err
 		}
 	}
 	return Job{}, fmt.Errorf("%w: job %d keeps changing", ErrJobState, id)

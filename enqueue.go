@@ -12,8 +12,11 @@ import (
 type enqueuer struct {
 	store Store
 	queue Queue
-	now   func() time.Time
-	log   *slog.Logger
+	// observer is told of the outcomes that a step gives messages outside
+	// a worker's turn (giveUp).
+	observer Observer
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // requeue hands a delivery back to the queue; if that fails, the sweep
@@ -74,7 +77,7 @@ func (q *enqueuer) failJobs(ctx context.Context, contextID int64, banned bool) e
 			if q.movable(ctx, j.CampaignID, moves) {
 				continue // the balancer moves its messages to the rest of the pool
 			}
-			if _, err := q.store.Apply(ctx, Step{Job: closedJob(jobClosed, j.ID, "", banned, q.now())}); err != nil {
+			if _, err := q.giveUp(ctx, Step{Job: closedJob(jobClosed, j.ID, "", banned, q.now())}); err != nil {
 				return err
 			}
 		}
@@ -101,4 +104,39 @@ func (q *enqueuer) movable(ctx context.Context, id int64, cache map[int64]bool) 
 	c, err := cs.Campaign(ctx, id)
 	cache[id] = err == nil && c.Move
 	return cache[id]
+}
+
+// giveUp applies a step that ends a job's messages outside a worker's
+// turn (a cancel, a closed context, a dead letter), and tells the
+// observer of each message it gave an outcome. It reads the job before
+// and after, so it is for the rare paths only.
+func (q *enqueuer) giveUp(ctx context.Context, s Step) (bool, error) {
+	before, err := q.store.Job(ctx, s.Job.ID)
+	if err != nil {
+		return q.store.Apply(ctx, s)
+	}
+	ok, err := q.store.Apply(ctx, s)
+	if err != nil || !ok {
+		return ok, err
+	}
+	after, err := q.store.Job(ctx, s.Job.ID)
+	if err == nil {
+		q.reportEnded(before, after)
+	}
+	return ok, nil
+}
+
+// reportEnded tells the observer of the messages that are final in after
+// and were not in before.
+func (q *enqueuer) reportEnded(before, after Job) {
+	was := make(map[int64]MessageStatus, len(before.Messages))
+	for _, m := range before.Messages {
+		was[m.ID] = m.Status
+	}
+	for _, m := range after.Messages {
+		if m.Status.Final() && !was[m.ID].Final() && m.ErrorKind != ErrorKindMoved {
+			q.observer.Turn(Turn{ContextID: after.ContextID, JobID: after.ID, MessageID: m.ID, Kind: after.Kind,
+				Status: m.Status, Final: true, ErrorKind: m.ErrorKind})
+		}
+	}
 }

@@ -1112,7 +1112,7 @@ func (e *executor) deadLetter(ctx context.Context, d Delivery, cause error) {
 	if cause != nil {
 		msg += ": " + truncate(cause.Error(), 900)
 	}
-	ok, err := e.store.Apply(ctx, Step{Job: deadLetterJob(d.JobID, msg, e.now())})
+	ok, err := e.enq.giveUp(ctx, Step{Job: deadLetterJob(d.JobID, msg, e.now())})
 	switch {
 	case err != nil:
 		e.log.Error("dead letter: could not mark the job failed; the sweep will retry it", "job", d.JobID, "err", err)

@@ -17,7 +17,11 @@ type Observer interface {
 	// once, when the attempt ends.
 	StartAttempt(ctx context.Context, a Attempt) (context.Context, func(AttemptEnd))
 	// Turn is called as each turn of a message ends (an attempt or a
-	// lookup), with the message's status after it, as it is recorded.
+	// lookup), with the message's status after it, as it is recorded;
+	// and, with Final set and Attempted not, for each message that gets
+	// its outcome outside a turn: a job cancelled, failed by its closed
+	// context or dead-lettered. A message that moves to another context
+	// (a campaign) has no outcome: its copy's is told.
 	Turn(t Turn)
 	// Waited is called when a job waits for its context's pacing or a
 	// restriction, without spending an attempt.

@@ -107,3 +107,26 @@ func TestObserverSeesAttemptsTurnsAndWaits(t *testing.T) {
 }
 
 func fmtAll(v any) string { return strings.TrimSpace(fmt.Sprintf("%+v", v)) }
+
+func TestObserverSeesOutcomesOutsideTurns(t *testing.T) {
+	obs := &recordingObserver{}
+	h := newHarness(t, harnessOpt{noRun: true, opts: []wasend.Option{wasend.WithObserver(obs)}})
+	bc, _ := h.newContext()
+	job, err := h.client.SendBulk(bg, bc.ID, recipients(3, "never sent"))
+	require.NoError(t, err)
+	_, err = h.client.Cancel(bg, job.ID)
+	require.NoError(t, err)
+	_, _, turns, _ := obs.snapshot()
+	require.Len(t, turns, 3)
+	for i, tr := range turns {
+		assert.Equal(t, job.Messages[i].ID, tr.MessageID)
+		assert.Equal(t, wasend.MessageCancelled, tr.Status)
+		assert.True(t, tr.Final)
+		assert.False(t, tr.Attempted)
+	}
+	// Cancelling again tells nothing new.
+	_, err = h.client.Cancel(bg, job.ID)
+	assert.ErrorIs(t, err, wasend.ErrJobFinished)
+	_, _, turns, _ = obs.snapshot()
+	assert.Len(t, turns, 3)
+}

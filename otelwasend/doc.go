@@ -23,14 +23,13 @@
 // calls of the wasend.Observer interface (StartAttempt, Turn, Waited):
 //
 //   - wasend.messages ({message}, counter): messages that reached their
-//     outcome in a worker's turn (Observer.Turn with Final set).
-//     Attributes: wasend.context.id (int), wasend.message.status (sent,
-//     failed, cancelled or unknown) and error.type (the message's
-//     wasend.ErrorKind, such as not_on_whatsapp; absent when it has none).
-//     A message that gets its outcome outside a worker's turn is not
-//     counted: one cancelled with its pending job (Client.Cancel), failed
-//     because its context was closed, or moved to another context in a
-//     campaign. Client.Stats counts every message by status.
+//     outcome (Observer.Turn with Final set): in a worker's turn, or
+//     outside one, when their job is cancelled, failed by its closed
+//     context or dead-lettered. Attributes: wasend.context.id (int),
+//     wasend.message.status (sent, failed, cancelled or unknown) and
+//     error.type (the message's wasend.ErrorKind, such as not_on_whatsapp;
+//     absent when it has none). A message of a campaign that moves to
+//     another context is not counted; its copy is, when it ends.
 //   - wasend.attempts ({attempt}, counter): attempts to send a message
 //     through a session (the end of Observer.StartAttempt). Attributes:
 //     wasend.context.id, wasend.job.kind (single or bulk), error.type (the
