@@ -26,8 +26,9 @@
 //     MariaDB (parseTime, UTC and interpolateParams are set for a URL); any
 //     other value is a SQLite file. Default: wasend.db in the data folder.
 //     Migrations run at start.
-//   - -redis (WASEND_REDIS): the Redis address. Default: miniredis in
-//     process (jobs do not survive a restart).
+//   - -redis (WASEND_REDIS): the Redis address; REDIS_PASSWORD and REDIS_DB
+//     apply to it. Default: miniredis in process (its deliveries do not
+//     survive a restart; the store's sweep enqueues pending jobs again).
 //   - -wa-url: WhatsApp Web's URL, for example https://web.whatsapp.com.
 //     Default: the local imitation.
 //   - -data: the folder of the browser profiles (the logins) and of the
@@ -147,11 +148,10 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 		cfg.token = randomToken()
 		fmt.Fprintf(stderr, "API token (made up for this run; set WASEND_API_TOKEN to choose one): %s\n", cfg.token)
 	}
-	a, err := newApp(ctx, cfg, libLog)
+	a, err := newApp(ctx, cfg, libLog, accessLog)
 	if err != nil {
 		return err
 	}
-	a.log = accessLog
 	a.start()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -183,9 +183,10 @@ func randomToken() string {
 }
 
 // newApp wires the store, the queue, the browser pool and the Client as
-// cfg says. On an error it closes what it opened.
-func newApp(ctx context.Context, cfg config, logger *slog.Logger) (_ *app, err error) {
-	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: logger, qrs: map[int64]qrCode{}}
+// cfg says; logger is the library's, accessLog the server's own. On an
+// error it closes what it opened.
+func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ *app, err error) {
+	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{}}
 	a.scanCtx, a.scanStop = context.WithCancel(context.Background())
 	// The closers are added as things open, and run in reverse: the Client
 	// first, then the queue, the pool, the database, the embedded services.
@@ -225,9 +226,17 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (_ *app, err e
 		add("the WhatsApp Web imitation", a.fake.Close)
 	}
 
-	// Redis: miniredis unless -redis names one.
+	// Redis: miniredis unless -redis names one, whose REDIS_PASSWORD and
+	// REDIS_DB are honoured.
+	qopts := []redisqueue.Option{redisqueue.WithPrefix("wasend-server"), redisqueue.WithLogger(logger)}
 	redisAddr := cfg.redis
-	if redisAddr == "" {
+	if redisAddr != "" {
+		env, err := wasend.LoadEnv()
+		if err != nil {
+			return nil, err
+		}
+		qopts = append(qopts, redisqueue.WithEnv(env))
+	} else {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
 			return nil, err
@@ -268,8 +277,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (_ *app, err e
 	add("the browser pool", pool.Close)
 
 	redisqueue.SetTaskqLogger(logger)
-	queue, err := redisqueue.New(redisqueue.WithAddr(redisAddr), redisqueue.WithPrefix("wasend-server"),
-		redisqueue.WithLogger(logger))
+	queue, err := redisqueue.New(append(qopts, redisqueue.WithAddr(redisAddr))...)
 	if err != nil {
 		return nil, err
 	}

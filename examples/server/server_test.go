@@ -85,7 +85,7 @@ func TestEndToEnd(t *testing.T) {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	const token = "test-token-4f9c2a"
-	a, err := newApp(ctx, config{dataDir: t.TempDir(), chromium: chromium, token: token, pacing: "off"}, logger)
+	a, err := newApp(ctx, config{dataDir: t.TempDir(), chromium: chromium, token: token, pacing: "off"}, logger, logger)
 	require.NoError(t, err)
 	a.start()
 	defer func() { assert.NoError(t, a.close()) }()
