@@ -157,7 +157,10 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, a.close())
 	}
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	// No write timeout: creating a context launches a browser, which may
+	// take a while on a busy machine.
+	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "wasend server listening on http://%s (OpenAPI at /openapi.json)\n", ln.Addr())

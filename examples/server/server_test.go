@@ -242,3 +242,39 @@ func TestEndToEnd(t *testing.T) {
 		assert.NotContains(t, out, secret, "the logs hold %q", secret)
 	}
 }
+
+// TestRun runs the program as main does, on the embedded defaults: it makes
+// up a token and prints it, serves, and shuts down when ctx ends.
+func TestRun(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, config{addr: "127.0.0.1:0", chromium: chromium, dataDir: t.TempDir(), pacing: "default"}, stderr)
+	}()
+	var base, token string
+	eventually(t, 30*time.Second, "the server listening", func() bool {
+		out := stderr.String()
+		if _, rest, ok := strings.Cut(out, "listening on "); ok {
+			base, _, _ = strings.Cut(rest, " ")
+		}
+		if _, rest, ok := strings.Cut(out, "choose one): "); ok {
+			token, _, _ = strings.Cut(rest, "\n")
+		}
+		return base != "" && token != ""
+	})
+	api := apiClient{t: t, base: base, token: token}
+	api.json("GET", "/healthz", nil, 200, nil)
+	api.json("GET", "/v1/stats", nil, 200, nil)
+	apiClient{t: t, base: base}.json("GET", "/v1/stats", nil, 401, nil)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after its ctx ended")
+	}
+	assert.Equal(t, 1, strings.Count(stderr.String(), token), "the token is printed once, and never logged")
+}
