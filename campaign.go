@@ -112,6 +112,9 @@ type MessageMove struct {
 	ToContext int64
 	// At is the time of the move; zero means now.
 	At time.Time
+	// Events are recorded in the outbox with the new job, by a Store
+	// that implements OutboxStore.
+	Events []Event
 }
 
 // CampaignStore is the optional interface of a Store that keeps campaigns

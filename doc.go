@@ -317,6 +317,8 @@
 //   - observer.go: the Observer interface (WithObserver), told of every
 //     attempt, turn and wait, for metrics and traces.
 //   - job.go: jobs, messages, deliveries and their statuses.
+//   - outbox.go: outcome events, and OutboxStore, the optional interface
+//     of a Store that keeps an outbox of them.
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional
 //     ones, and their types.

@@ -169,6 +169,10 @@ type Job struct {
 	FinishedAt time.Time
 	// Messages are the job's messages in order. Store.Jobs leaves it nil.
 	Messages []Message
+	// Events, on the way in only, are recorded in the outbox with the
+	// job by a Store that implements OutboxStore (CreateJob,
+	// CampaignStore.CreateCampaign); reads leave it nil.
+	Events []Event
 }
 
 // Message is one message of a job.

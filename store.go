@@ -112,6 +112,9 @@ type Step struct {
 	// transaction, and its recipient recorded as a contact of the context.
 	// It is not a condition: it applies when the transitions do.
 	Send *SendRecord
+	// Events are recorded in the outbox when the step applies, by a Store
+	// that implements OutboxStore (others ignore them). Not a condition.
+	Events []Event
 }
 
 // ContextSettings are the settings of a browser context that the host

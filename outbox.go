@@ -1,0 +1,117 @@
+package wasend
+
+import (
+	"context"
+	"time"
+)
+
+// Topic is the type of an outcome Event.
+type Topic string
+
+// The topics.
+const (
+	TopicJobCreated   Topic = "job.created"
+	TopicJobRunning   Topic = "job.running"
+	TopicJobCompleted Topic = "job.completed"
+	TopicJobFailed    Topic = "job.failed"
+	TopicJobPaused    Topic = "job.paused"
+	TopicJobResumed   Topic = "job.resumed"
+	TopicJobCancelled Topic = "job.cancelled"
+	// The message topics tell a message's outcome.
+	TopicMessageSent      Topic = "message.sent"
+	TopicMessageFailed    Topic = "message.failed"
+	TopicMessageCancelled Topic = "message.cancelled"
+	TopicMessageUnknown   Topic = "message.unknown"
+	// TopicContextStatus tells a browser context's new status (not the
+	// flips between available and busy of every send).
+	TopicContextStatus Topic = "context.status"
+)
+
+// EventVersion is the version of Event's shape; it grows when a field
+// changes meaning.
+const EventVersion = 1
+
+// Event is an outcome the host cares about. The Client writes it to the
+// store's outbox in the same transaction as the change it tells of
+// (OutboxStore), and the relay hands it to the host's handler
+// (WithOutbox) at least once, in order per job.
+// It never holds a phone number or a text.
+type Event struct {
+	// ID is the event's stable id, given by the outbox.
+	ID    int64
+	Topic Topic
+	// At is the time of the change.
+	At time.Time
+	// The ids the event concerns; zero when none. The store fills in
+	// what the step leaves zero: a message's job, a job's context and
+	// campaign.
+	JobID      int64
+	MessageID  int64
+	ContextID  int64
+	CampaignID int64
+	// Status is the job's, message's or context's status after the
+	// change, and ErrorKind the error class that goes with it.
+	Status    string
+	ErrorKind ErrorKind
+	// Metadata is the host's metadata of the event's job, copied by the
+	// store from the job; nil for a context event.
+	Metadata map[string]any
+	// Version is EventVersion when the event was written.
+	Version int
+	// Attempts counts the deliveries of the event that failed so far.
+	Attempts int
+}
+
+// EventResult is the fate of a claimed event (OutboxStore.SettleEvents).
+type EventResult struct {
+	ID int64
+	// Delivered says the handler took the event.
+	Delivered bool
+	// Attempted says a delivery failed: Attempts grows by one. An event
+	// held back behind an earlier one of its job is settled without it.
+	Attempted bool
+	// NextAt is when an undelivered event is due again; Dead ends it
+	// for good (the dead letters that Stats counts).
+	NextAt time.Time
+	Dead   bool
+	// Error is why the delivery failed, for the record.
+	Error string
+}
+
+// OutboxCounts counts the outbox's events that are not delivered.
+type OutboxCounts struct {
+	// Pending events wait for a delivery; Dead ones will get none.
+	Pending int64
+	Dead    int64
+}
+
+// OutboxStore is the optional interface of a Store that keeps an outbox
+// of events (WithOutbox). A Store that implements it records, in the same
+// transaction:
+//
+//   - Step.Events, when the step applies (and none when it does not);
+//   - Job.Events with each job that CreateJob records, and with each job
+//     of CampaignStore.CreateCampaign;
+//   - MessageMove.Events with the job that CampaignStore.MoveMessages
+//     creates.
+//
+// Each event recorded gets its ID, Version EventVersion, and what its
+// rows say that it leaves zero (JobID from the message; ContextID,
+// CampaignID and Metadata from the job; JobID of a new job's events).
+// Implementations must be safe for concurrent use, also across processes.
+type OutboxStore interface {
+	// ClaimEvents claims, for owner until until, up to limit events that
+	// are due: not delivered, not dead, NextAt at or before now, not
+	// claimed (or claimed until before now), and with no earlier event of
+	// their job that is neither delivered nor dead. It returns them by id.
+	ClaimEvents(ctx context.Context, owner string, now, until time.Time, limit int) ([]Event, error)
+	// SettleEvents records the results of events that owner claimed; an
+	// event no longer claimed by owner is left as it is. Each result
+	// clears the claim.
+	SettleEvents(ctx context.Context, owner string, results []EventResult) error
+	// EventCounts counts the events not delivered.
+	EventCounts(ctx context.Context) (OutboxCounts, error)
+	// PruneEvents deletes the events delivered before the given time, and
+	// returns how many.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+}
