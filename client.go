@@ -90,6 +90,7 @@ type Client struct {
 	gov       *governor
 	balancer  *balancer
 	sweeper   *sweeper
+	relay     *relay // nil without WithOutbox
 
 	mu      sync.Mutex
 	closed  bool
@@ -117,6 +118,23 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	if cfg.observer == nil {
 		cfg.observer = noObserver{}
 	}
+	camps, _ := store.(CampaignStore)
+	var rl *relay
+	if cfg.outbox != nil {
+		ob, ok := store.(OutboxStore)
+		if !ok {
+			return nil, fmt.Errorf("%w: WithOutbox needs a store that keeps an outbox (OutboxStore)", ErrNotSupported)
+		}
+		rl = &relay{outbox: ob, handler: cfg.outbox, batch: DefaultEventBatch, lease: cfg.outboxLease,
+			tries: DefaultEventAttempts, poll: DefaultEventPoll,
+			backoff: backoff{base: cfg.backoffBase, max: cfg.backoffMax, jitter: cfg.backoffJitter},
+			now:     func() time.Time { return cfg.now().UTC() }, kick: make(chan struct{}, 1)}
+		ox := &outboxing{Store: store, camps: camps, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
+		store = ox
+		if camps != nil {
+			camps = ox
+		}
+	}
 	c := &Client{queue: queue, store: store, cfg: cfg, owner: cfg.owner,
 		log: cfg.logger.With("component", "wasend")}
 	leaser := cfg.leaser
@@ -142,12 +160,15 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.gov = &governor{store: store, policy: cfg.pacing, breaker: cfg.breaker, enq: c.enq, events: c.events,
 		observer: cfg.observer, now: now, log: c.log}
 	c.exec = newExecutor(store, queue, cfg, c.contexts, c.enq, c.events, c.gov, now, c.log)
-	camps, _ := store.(CampaignStore)
 	c.balancer = &balancer{store: store, camps: camps, queue: queue, gov: c.gov, events: c.events, enq: c.enq,
 		now: now, log: c.log}
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
+	if rl != nil {
+		rl.owner, rl.log = c.owner, c.log.With("component", "relay")
+		c.relay = rl
+	}
 	return c, nil
 }
 
@@ -699,6 +720,9 @@ type Stats struct {
 	// Queue holds the queue's counters; they are -1 when the queue could
 	// not be asked.
 	Queue QueueStats
+	// Outbox counts the events not delivered (pending and dead), with
+	// WithOutbox; nil without.
+	Outbox *OutboxCounts
 }
 
 // ContextStats are the counts of one browser context.
@@ -775,6 +799,13 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 			cs.Messages[mc.Status] += mc.N
 		}
 	}
+	if c.relay != nil {
+		oc, err := c.relay.outbox.EventCounts(ctx)
+		if err != nil {
+			return Stats{}, err
+		}
+		st.Outbox = &oc
+	}
 	qs, err := c.queue.Stats(ctx)
 	if err != nil {
 		st.Queue = QueueStats{Waiting: -1, Delayed: -1, InFlight: -1, Processed: -1, Retried: -1, Failed: -1, Consumers: -1}
@@ -827,6 +858,14 @@ func (c *Client) Clean(ctx context.Context, olderThan time.Duration) (int64, err
 			c.log.Warn("pruning the send ledger", "err", perr)
 		} else if pruned > 0 {
 			c.log.Info("pruned the send ledger", "entries", pruned)
+		}
+		if c.relay != nil {
+			// Delivered events go with the jobs of the same age.
+			if pruned, perr := c.relay.outbox.PruneEvents(ctx, c.now().Add(-olderThan)); perr != nil {
+				c.log.Warn("pruning the outbox", "err", perr)
+			} else if pruned > 0 {
+				c.log.Info("pruned delivered events", "events", pruned)
+			}
 		}
 	}
 	return n, err

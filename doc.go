@@ -278,6 +278,9 @@
 //   - executor.go: the executor runs a delivery: claim, deliver, judge,
 //     record. Its worker is the queue handler of one Run, with the run's
 //     signals (runState).
+//   - relay.go: the relay hands the outbox's events to the host's
+//     handler while Run runs (WithOutbox), and the Store wrapper that adds
+//     to each change the events that tell of it.
 //   - balancer.go: the balancer assigns a campaign's messages to the
 //     contexts of its pool and, at each sweep, moves the unsent ones off
 //     the contexts out of budget, restricted or banned.

@@ -111,6 +111,8 @@ type config struct {
 	hangGrace         time.Duration
 	onEvent           func(SessionEvent)
 	observer          Observer
+	outbox            OutboxHandler
+	outboxLease       time.Duration
 	now               func() time.Time
 	leaser            Leaser
 	leaserSet         bool
@@ -130,6 +132,7 @@ func defaultConfig() config {
 		backoffBase:       DefaultBackoffBase,
 		backoffMax:        DefaultBackoffMax,
 		backoffJitter:     DefaultBackoffJitter,
+		outboxLease:       DefaultEventLease,
 		bulkDelay:         DefaultBulkDelay,
 		sendTimeout:       DefaultSendTimeout,
 		bulkSlice:         DefaultBulkSlice,
@@ -158,6 +161,7 @@ func (c *config) validate() error {
 		{c.maxAttempts > 0, "max attempts"},
 		{c.backoffBase > 0 && c.backoffMax >= c.backoffBase, "backoff"},
 		{c.backoffJitter >= 0 && c.backoffJitter <= 1, "backoff jitter"},
+		{c.outboxLease > 0, "outbox lease"},
 		{c.bulkDelay >= 0, "bulk delay"},
 		{c.sendTimeout > 0, "send timeout"},
 		{c.bulkSlice > 0, "bulk slice"},
@@ -267,6 +271,24 @@ func WithHangGrace(d time.Duration) Option { return func(c *config) { c.hangGrac
 // codes, status changes), with ContextID filled in. It must not block.
 // Default: none.
 func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.onEvent = f } }
+
+// WithOutbox turns the outbox on: every change the host cares about (jobs
+// created, running, completed, failed, paused, resumed and cancelled;
+// messages sent, failed, cancelled and unknown; contexts' statuses) is
+// written as an Event in the same transaction as the change, and a relay
+// that runs with Run hands each event to h at least once, in order per
+// job, retrying a failed delivery with the backoff of WithBackoff until
+// DefaultEventAttempts failed (then it is dead: Stats counts it). The
+// store must implement OutboxStore (sqlstore and wasendtest's do); New
+// returns ErrNotSupported otherwise. Nil turns it off. Default: off.
+func WithOutbox(h OutboxHandler) Option { return func(c *config) { c.outbox = h } }
+
+// WithOutboxLease sets how long the relay's claim of a batch of events
+// holds: after it, another process's relay takes over the events that
+// this one claimed and did not settle (it died, or was stopped mid-batch).
+// It must be longer than a batch's deliveries take. Default:
+// DefaultEventLease.
+func WithOutboxLease(d time.Duration) Option { return func(c *config) { c.outboxLease = d } }
 
 // WithObserver sets the Observer told of every attempt, turn and wait,
 // for metrics and traces (see the otelwasend sub-package). Nil restores

@@ -27,6 +27,21 @@ const (
 	TopicContextStatus Topic = "context.status"
 )
 
+// The relay's defaults (WithOutbox).
+const (
+	// DefaultEventBatch is how many events the relay claims at a time.
+	DefaultEventBatch = 100
+	// DefaultEventLease is how long a claim of events holds: another
+	// process's relay takes them after it, if this one died.
+	DefaultEventLease = 30 * time.Second
+	// DefaultEventAttempts is how many deliveries of an event may fail
+	// before it is dead.
+	DefaultEventAttempts = 10
+	// DefaultEventPoll is how often the relay looks for due events when
+	// it has nothing to do.
+	DefaultEventPoll = 500 * time.Millisecond
+)
+
 // EventVersion is the version of Event's shape; it grows when a field
 // changes meaning.
 const EventVersion = 1
@@ -61,6 +76,12 @@ type Event struct {
 	// Attempts counts the deliveries of the event that failed so far.
 	Attempts int
 }
+
+// OutboxHandler receives the events of the outbox (WithOutbox). It returns
+// nil once it has taken the event; an error makes the relay deliver it
+// again later, with a backoff, up to the attempts allowed. It is called on
+// the relay's goroutine, one event at a time, in order per job.
+type OutboxHandler func(ctx context.Context, ev Event) error
 
 // EventResult is the fate of a claimed event (OutboxStore.SettleEvents).
 type EventResult struct {

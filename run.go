@@ -42,9 +42,15 @@ func (c *Client) Run(ctx context.Context) error {
 
 	rs := newRunState()
 	c.sweeper.start(runCtx)
+	if c.relay != nil {
+		c.relay.start(runCtx)
+	}
 	c.consumers.start(runCtx, worker{e: c.exec, rs: rs})
 	<-runCtx.Done()
 	c.sweeper.shutdown()
+	if c.relay != nil {
+		c.relay.shutdown()
+	}
 
 	// Shutdown: stop taking work, then wait for the work in flight.
 	close(rs.stopping)

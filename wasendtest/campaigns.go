@@ -45,6 +45,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c wasend.Campaign) (wasend.C
 	for i := range jobs {
 		jobs[i].CampaignID = camp.ID
 		s.insertJob(&jobs[i])
+		s.recordEvents(c.Jobs[i].Events, jobs[i].ID)
 	}
 	return s.campaignLocked(camp.ID), nil
 }
@@ -165,6 +166,7 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 		job.Messages[k].MovedFrom = from.Messages[i].ID
 	}
 	s.insertJob(&job)
+	s.recordEvents(m.Events, job.ID)
 	for _, i := range moving {
 		msg := &from.Messages[i]
 		msg.Status, msg.ErrorKind = wasend.MessageCancelled, wasend.ErrorKindMoved

@@ -30,6 +30,8 @@ type Store struct {
 	nextCampaign int64
 	campaigns    map[int64]*wasend.Campaign
 	campaignKeys map[string]int64
+	// events is the outbox, by id (from 1).
+	events []*outboxEvent
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -37,6 +39,7 @@ type Store struct {
 var (
 	_ wasend.Store         = (*Store)(nil)
 	_ wasend.CampaignStore = (*Store)(nil)
+	_ wasend.OutboxStore   = (*Store)(nil)
 )
 
 // NewStore returns an empty Store.
@@ -253,6 +256,7 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 		return wasend.Job{}, err
 	}
 	s.insertJob(&job)
+	s.recordEvents(j.Events, job.ID)
 	return cloneJob(&job, true), nil
 }
 
@@ -296,6 +300,7 @@ func (s *Store) checkJob(j wasend.Job) (wasend.Job, error) {
 		job.NotBefore = s.ts(j.NotBefore)
 	}
 	job.StartedAt, job.FinishedAt = time.Time{}, time.Time{}
+	job.Events = nil // recorded in the outbox, not kept with the job
 	job.Messages = make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
 		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text,
@@ -546,6 +551,7 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		s.contacts[rec.ContextID][rec.Recipient] = true
 	}
+	s.recordEvents(st.Events, 0)
 	return true, nil
 }
 
