@@ -87,6 +87,8 @@ import (
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/chromedpdriver"
 	"github.com/wasend/wasend/internal/fakewa"
+	"github.com/wasend/wasend/otelwasend"
+	"github.com/wasend/wasend/otelwasend/otelprom"
 	"github.com/wasend/wasend/redisqueue"
 	"github.com/wasend/wasend/sqlstore"
 	"github.com/wasend/wasend/sqlstore/sqlite"
@@ -141,11 +143,13 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	libLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	accessLog := slog.New(slog.NewTextHandler(stderr, nil))
+	madeUp := false
 	if cfg.token == "" && !cfg.insecure {
 		if !cfg.embedded() {
 			return errors.New("WASEND_API_TOKEN is required (or -insecure-no-auth)")
 		}
 		cfg.token = randomToken()
+		madeUp = true
 		fmt.Fprintf(stderr, "API token (made up for this run; set WASEND_API_TOKEN to choose one): %s\n", cfg.token)
 	}
 	a, err := newApp(ctx, cfg, libLog, accessLog)
@@ -161,9 +165,16 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	// take a while on a busy machine.
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(a.stopStreams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "wasend server listening on http://%s (OpenAPI at /openapi.json)\n", ln.Addr())
+	dashboard := dashboardURL(ln.Addr())
+	if madeUp {
+		// A token of this run only, on embedded services: one click signs in.
+		dashboard += "?token=" + cfg.token
+	}
+	fmt.Fprintf(stderr, "dashboard: %s\n", dashboard)
 	select {
 	case <-ctx.Done():
 	case err = <-served:
@@ -179,17 +190,38 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	return errors.Join(err, a.close())
 }
 
+// dashboardURL is the dashboard's URL on the listener's address, with
+// 127.0.0.1 for an unspecified host.
+func dashboardURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
 func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// newAppState is an app without its services: what the handlers keep.
+func newAppState(cfg config, accessLog *slog.Logger) *app {
+	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{},
+		statuses: map[int64]wasend.ContextStatus{}}
+	a.streams, a.stopStream = context.WithCancel(context.Background())
+	return a
+}
+
 // newApp wires the store, the queue, the browser pool and the Client as
 // cfg says; logger is the library's, accessLog the server's own. On an
 // error it closes what it opened.
 func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ *app, err error) {
-	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{}}
+	a := newAppState(cfg, accessLog)
 	a.scanCtx, a.scanStop = context.WithCancel(context.Background())
 	// The closers are added as things open, and run in reverse: the Client
 	// first, then the queue, the pool, the database, the embedded services.
@@ -286,7 +318,21 @@ func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ 
 	}
 	add("the queue", queue.Close)
 
-	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent)}
+	// The metrics: otelwasend's instruments on a Prometheus registry of
+	// their own, served at /metrics. The exporter shuts down after the
+	// Client closes; the gauges' registration ends before it closes.
+	exp, err := otelprom.New()
+	if err != nil {
+		return nil, err
+	}
+	add("the metrics exporter", func() error { return exp.Shutdown(context.Background()) })
+	a.metrics = exp.Handler()
+	obs, err := otelwasend.New(otelwasend.WithMeterProvider(exp.MeterProvider()))
+	if err != nil {
+		return nil, err
+	}
+
+	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent), wasend.WithObserver(obs)}
 	switch cfg.pacing {
 	case "", "default":
 	case "off":
@@ -299,6 +345,11 @@ func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ 
 		return nil, err
 	}
 	add("the client", a.client.Close)
+	reg, err := obs.RegisterClient(a.client)
+	if err != nil {
+		return nil, err
+	}
+	add("the metrics' registration", reg.Unregister)
 	return a, nil
 }
 
