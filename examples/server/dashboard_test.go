@@ -229,6 +229,7 @@ func screenshot(t *testing.T, p browserPage, api apiClient, path string) {
 		201, &paused)
 	api.json("POST", fmt.Sprintf("/v1/jobs/%d/pause", paused.ID), nil, 200, &paused)
 	p.wait("the paused job", fmt.Sprintf(`#job-%d[data-status="paused"]`, paused.ID), 20*time.Second)
+	p.wait("the first context available again", fmt.Sprintf(`#ctx-%d[data-status="available"]`, first.ID), 30*time.Second)
 	shot, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, shot, 0o644))

@@ -1,7 +1,8 @@
 // Command server is wasend behind an HTTP API: browser contexts (with their
-// login QR codes as PNG), single and bulk sends with idempotency keys, jobs
-// (listing with cursors, pause, resume, cancel), stats, and health checks.
-// Its OpenAPI 3 document is served at /openapi.json.
+// login QR codes as PNG, or pushed as Server-Sent Events), single and bulk
+// sends with idempotency keys, jobs (listing with cursors, pause, resume,
+// cancel), stats, metrics and health checks, and a dashboard at /. Its
+// OpenAPI 3 document is served at /openapi.json.
 //
 // With no flags it runs on embedded defaults, with nothing to install but
 // Chromium: a SQLite file in a temporary folder, Redis in process
@@ -37,8 +38,8 @@
 //   - WASEND_API_TOKEN: the bearer token that every /v1/* request must
 //     carry (Authorization: Bearer ...). It is required, unless
 //     -insecure-no-auth, or when every service is embedded (then a random
-//     one is made up and printed). /healthz, /readyz and /openapi.json are
-//     open.
+//     one is made up and printed, with the dashboard's URL that carries
+//     it). /healthz, /readyz, /openapi.json and /metrics are open.
 //   - -pacing: "default" keeps the library's pacing (30 to 60 s between two
 //     sends of a number, caps per hour and day, a warm-up, a sending
 //     window: see "Keeping numbers safe" in the README); "off" turns it off,
@@ -47,10 +48,33 @@
 //     that a new context logs in by itself. Default: false.
 //   - -chromium: the browser's path. Default: found on the PATH.
 //
+// # Dashboard
+//
+// GET / serves a dashboard (html/template and a little JavaScript, embedded;
+// its assets under /assets/): the browser contexts with their status,
+// memory and pacing budget left, and the QR code of each one waiting for a
+// login, pushed live by GET /v1/contexts/{id}/qr/stream; a button that
+// creates a context; a send form; the jobs, newest first, with their
+// messages (numbers masked by the server: masked=1) and pause, resume and
+// cancel buttons. It needs the token too: a browser cannot send a header
+// when it navigates, so GET /?token=... compares it (in constant time) once,
+// sets an HttpOnly, SameSite=Strict cookie derived from it and redirects
+// to / without the query. The /v1 routes take that cookie as well as the
+// Authorization header.
+//
+// # Metrics
+//
+// GET /metrics serves wasend's metrics (package otelwasend, through
+// otelprom) in the Prometheus text format: messages by outcome, attempts,
+// send durations, pacing waits, contexts by status, browser memory, queue
+// depth. It is open, like /healthz: the metrics hold ids, kinds and
+// statuses, never a phone number or a text.
+//
 // # Logs
 //
 // The access log (slog, on stderr) has the method, the route's pattern
-// (never the raw path), the status and the duration: never a phone number,
+// (never the raw path nor the query: the dashboard's ?token= stays out),
+// the status and the duration: never a phone number,
 // a message text or the token. API responses carry the caller's data
 // unmasked, except a context's proxy, whose password is masked.
 //
