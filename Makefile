@@ -4,13 +4,20 @@ SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 15m
 
-.PHONY: test unit vet bench demo chromium chaos chaos-short
+.PHONY: test unit vet bench demo serve chromium chaos chaos-short
 
 # demo runs the quickstart: two WhatsApp Web sessions in headless Chromium
 # against the project's local imitation of WhatsApp Web, with Redis and the
 # store embedded. It installs Debian's chromium first if it is missing.
 demo: chromium
 	$(GO) run ./examples/quickstart
+
+# serve runs the HTTP service and its dashboard on the embedded defaults
+# (SQLite in a temporary folder, Redis in process, the local imitation of
+# WhatsApp Web, whose phone scans every QR code). It prints the URL to open,
+# token included: http://127.0.0.1:8080/?token=...
+serve: chromium
+	$(GO) run ./examples/server -fake-autoscan
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

@@ -33,12 +33,14 @@ var routes = []route{
 	{"GET", "/healthz", true, (*app).healthz},
 	{"GET", "/readyz", true, (*app).readyz},
 	{"GET", "/openapi.json", true, (*app).openapi},
+	{"GET", "/metrics", true, (*app).serveMetrics},
 	{"POST", "/v1/contexts", false, (*app).createContext},
 	{"GET", "/v1/contexts", false, (*app).listContexts},
 	{"GET", "/v1/contexts/{id}", false, (*app).getContext},
 	{"POST", "/v1/contexts/{id}/open", false, (*app).openContext},
 	{"DELETE", "/v1/contexts/{id}", false, (*app).closeContext},
 	{"GET", "/v1/contexts/{id}/qr.png", false, (*app).qrPNG},
+	{"GET", "/v1/contexts/{id}/qr/stream", false, (*app).qrStream},
 	{"POST", "/v1/contexts/{id}/messages", false, (*app).send},
 	{"POST", "/v1/contexts/{id}/bulk", false, (*app).sendBulk},
 	{"GET", "/v1/jobs", false, (*app).listJobs},
@@ -56,8 +58,8 @@ var openapiJSON []byte
 // messages of long texts fits.
 const maxBody = 16 << 20
 
-// handler returns the API: the routes behind the bearer token where they
-// need it, all behind the access log.
+// handler returns the API and the dashboard: the routes behind the bearer
+// token where they need it, all behind the access log.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
@@ -67,22 +69,36 @@ func (a *app) handler() http.Handler {
 		}
 		mux.HandleFunc(rt.pattern(), h)
 	}
+	a.dashboardRoutes(mux)
 	return a.accessLog(mux)
 }
 
-// auth refuses a request without the bearer token.
+// auth refuses a request without the bearer token, in its Authorization
+// header or, from the dashboard, as its session cookie.
 func (a *app) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a.token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="wasend"`)
-				writeError(w, http.StatusUnauthorized, kindUnauthorized, "a valid bearer token is required")
-				return
-			}
+		if !a.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wasend"`)
+			writeError(w, http.StatusUnauthorized, kindUnauthorized, "a valid bearer token is required")
+			return
 		}
 		next(w, r)
 	}
+}
+
+// authorized reports whether r carries the bearer token or the dashboard's
+// session cookie; both compare in constant time.
+func (a *app) authorized(r *http.Request) bool {
+	if a.token == "" {
+		return true
+	}
+	if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) == 1
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return subtle.ConstantTimeCompare([]byte(c.Value), []byte(a.session())) == 1
+	}
+	return false
 }
 
 // statusWriter remembers the status of a response.
@@ -98,6 +114,10 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection's Flusher (the
+// QR streams flush each event).
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
@@ -106,8 +126,8 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 }
 
 // accessLog logs each request: its method, the pattern of the route that
-// served it (never the raw path, nor a query, a body or a header), the
-// status and the duration.
+// served it (never the raw path, nor a query, a body or a header: the
+// dashboard's ?token= never reaches the log), the status and the duration.
 func (a *app) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -247,6 +267,16 @@ func (a *app) openapi(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(openapiJSON)
 }
 
+// serveMetrics serves wasend's metrics in the Prometheus text format. It is
+// open: the metrics hold ids, kinds and statuses, never a number or a text.
+func (a *app) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if a.metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	a.metrics.ServeHTTP(w, r)
+}
+
 // ----- contexts
 
 type createContextRequest struct {
@@ -297,9 +327,7 @@ func (a *app) closeContext(w http.ResponseWriter, r *http.Request) {
 		if err := a.client.CloseContext(ctx, id); err != nil {
 			return wasend.BrowserContext{}, err
 		}
-		a.qrMu.Lock()
-		delete(a.qrs, id)
-		a.qrMu.Unlock()
+		a.forget(id)
 		return a.client.Context(ctx, id)
 	})
 }
@@ -415,7 +443,7 @@ func (a *app) sent(w http.ResponseWriter, r *http.Request, job wasend.Job, creat
 		status = http.StatusCreated
 	}
 	w.Header().Set("Location", fmt.Sprintf("/v1/jobs/%d", job.ID))
-	writeJSON(w, status, jobOf(job))
+	writeJSON(w, status, maskIf(r, jobOf(job)))
 }
 
 // ----- jobs
@@ -438,7 +466,27 @@ func (a *app) jobCall(w http.ResponseWriter, r *http.Request, call func(context.
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, jobOf(job))
+	writeJSON(w, http.StatusOK, maskIf(r, jobOf(job)))
+}
+
+// maskIf masks j when the query says masked=1: its messages' numbers as
+// wasend.MaskPhone does, and its error messages left out (they may quote a
+// number); the error kinds stay.
+func maskIf(r *http.Request, j jobJSON) jobJSON {
+	if r.URL.Query().Get("masked") != "1" {
+		return j
+	}
+	j.Error = ""
+	msgs := make([]messageJSON, len(j.Messages))
+	for i, m := range j.Messages {
+		m.To = wasend.MaskPhone(m.To)
+		m.Error = ""
+		msgs[i] = m
+	}
+	if j.Messages != nil {
+		j.Messages = msgs
+	}
+	return j
 }
 
 // invalidFilter is a bad query parameter of the job listing.
@@ -533,7 +581,7 @@ func (a *app) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	out := jobPageJSON{Jobs: make([]jobJSON, len(page.Jobs))}
 	for i, j := range page.Jobs {
-		out.Jobs[i] = jobOf(j)
+		out.Jobs[i] = maskIf(r, jobOf(j))
 	}
 	if n := page.Next; n != nil {
 		c := cursor{newest: n.Newest, id: n.AfterID}

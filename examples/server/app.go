@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -28,9 +29,21 @@ type app struct {
 	// (-fake-autoscan), for demos.
 	autoScan bool
 	log      *slog.Logger
+	// metrics serves /metrics (otelprom), or is nil in unit tests.
+	metrics http.Handler
 
-	qrMu sync.Mutex
-	qrs  map[int64]qrCode
+	// qrMu guards qrs, statuses and changed. changed is closed, and
+	// replaced, whenever a QR code or a status changes: the QR streams wait
+	// on it.
+	qrMu     sync.Mutex
+	qrs      map[int64]qrCode
+	statuses map[int64]wasend.ContextStatus
+	changed  chan struct{}
+
+	// streams ends when the server shuts down: the QR streams (Server-Sent
+	// Events) never go idle by themselves.
+	streams    context.Context
+	stopStream context.CancelFunc
 
 	// closers run in order in close: the Client, the queue, the pool, the
 	// database, then the embedded services.
@@ -72,18 +85,52 @@ func (a *app) onEvent(ev wasend.SessionEvent) {
 		}
 		a.qrMu.Lock()
 		a.qrs[ev.ContextID] = qrCode{payload: ev.QR, png: png, at: ev.At}
+		delete(a.statuses, ev.ContextID) // a QR code: not logged in
+		a.notifyLocked()
 		a.qrMu.Unlock()
 		if a.autoScan && a.fake != nil {
 			a.scan(ev.ContextID, ev.QR)
 		}
 	case wasend.EventStatus:
+		a.qrMu.Lock()
 		if ev.Status == wasend.ContextAvailable {
-			a.qrMu.Lock()
 			delete(a.qrs, ev.ContextID)
-			a.qrMu.Unlock()
 		}
+		a.statuses[ev.ContextID] = ev.Status
+		a.notifyLocked()
+		a.qrMu.Unlock()
 		a.log.Info("browser context status", "context", ev.ContextID, "status", ev.Status)
 	}
+}
+
+// forget drops what the app knows of a closed context.
+func (a *app) forget(id int64) {
+	a.qrMu.Lock()
+	delete(a.qrs, id)
+	a.statuses[id] = wasend.ContextClosed
+	a.notifyLocked()
+	a.qrMu.Unlock()
+}
+
+// notifyLocked wakes the QR streams; a.qrMu is held.
+func (a *app) notifyLocked() {
+	if a.changed != nil {
+		close(a.changed)
+	}
+	a.changed = make(chan struct{})
+}
+
+// watch returns a context's latest QR code and status (from the session's
+// events; empty when none came since its last QR code), and a channel
+// closed at the next change.
+func (a *app) watch(id int64) (qrCode, bool, wasend.ContextStatus, <-chan struct{}) {
+	a.qrMu.Lock()
+	defer a.qrMu.Unlock()
+	if a.changed == nil {
+		a.changed = make(chan struct{})
+	}
+	q, ok := a.qrs[id]
+	return q, ok, a.statuses[id], a.changed
 }
 
 // qr returns the latest QR code of a context.
@@ -124,6 +171,7 @@ func (a *app) start() {
 func (a *app) close() error {
 	var errs []error
 	a.closeOnce.Do(func() {
+		a.stopStreams()
 		if a.runCancel != nil {
 			a.runCancel()
 			if err := <-a.runDone; err != nil && !errors.Is(err, context.Canceled) {
@@ -141,6 +189,13 @@ func (a *app) close() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// stopStreams ends the QR streams (at shutdown).
+func (a *app) stopStreams() {
+	if a.stopStream != nil {
+		a.stopStream()
+	}
 }
 
 // keyedStore tells Send's caller whether its call created the job or found

@@ -1,7 +1,8 @@
 // Command server is wasend behind an HTTP API: browser contexts (with their
-// login QR codes as PNG), single and bulk sends with idempotency keys, jobs
-// (listing with cursors, pause, resume, cancel), stats, and health checks.
-// Its OpenAPI 3 document is served at /openapi.json.
+// login QR codes as PNG, or pushed as Server-Sent Events), single and bulk
+// sends with idempotency keys, jobs (listing with cursors, pause, resume,
+// cancel), stats, metrics and health checks, and a dashboard at /. Its
+// OpenAPI 3 document is served at /openapi.json.
 //
 // With no flags it runs on embedded defaults, with nothing to install but
 // Chromium: a SQLite file in a temporary folder, Redis in process
@@ -37,8 +38,8 @@
 //   - WASEND_API_TOKEN: the bearer token that every /v1/* request must
 //     carry (Authorization: Bearer ...). It is required, unless
 //     -insecure-no-auth, or when every service is embedded (then a random
-//     one is made up and printed). /healthz, /readyz and /openapi.json are
-//     open.
+//     one is made up and printed, with the dashboard's URL that carries
+//     it). /healthz, /readyz, /openapi.json and /metrics are open.
 //   - -pacing: "default" keeps the library's pacing (30 to 60 s between two
 //     sends of a number, caps per hour and day, a warm-up, a sending
 //     window: see "Keeping numbers safe" in the README); "off" turns it off,
@@ -47,10 +48,33 @@
 //     that a new context logs in by itself. Default: false.
 //   - -chromium: the browser's path. Default: found on the PATH.
 //
+// # Dashboard
+//
+// GET / serves a dashboard (html/template and a little JavaScript, embedded;
+// its assets under /assets/): the browser contexts with their status,
+// memory and pacing budget left, and the QR code of each one waiting for a
+// login, pushed live by GET /v1/contexts/{id}/qr/stream; a button that
+// creates a context; a send form; the jobs, newest first, with their
+// messages (numbers masked by the server: masked=1) and pause, resume and
+// cancel buttons. It needs the token too: a browser cannot send a header
+// when it navigates, so GET /?token=... compares it (in constant time) once,
+// sets an HttpOnly, SameSite=Strict cookie derived from it and redirects
+// to / without the query. The /v1 routes take that cookie as well as the
+// Authorization header.
+//
+// # Metrics
+//
+// GET /metrics serves wasend's metrics (package otelwasend, through
+// otelprom) in the Prometheus text format: messages by outcome, attempts,
+// send durations, pacing waits, contexts by status, browser memory, queue
+// depth. It is open, like /healthz: the metrics hold ids, kinds and
+// statuses, never a phone number or a text.
+//
 // # Logs
 //
 // The access log (slog, on stderr) has the method, the route's pattern
-// (never the raw path), the status and the duration: never a phone number,
+// (never the raw path nor the query: the dashboard's ?token= stays out),
+// the status and the duration: never a phone number,
 // a message text or the token. API responses carry the caller's data
 // unmasked, except a context's proxy, whose password is masked.
 //
@@ -87,6 +111,8 @@ import (
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/chromedpdriver"
 	"github.com/wasend/wasend/internal/fakewa"
+	"github.com/wasend/wasend/otelwasend"
+	"github.com/wasend/wasend/otelwasend/otelprom"
 	"github.com/wasend/wasend/redisqueue"
 	"github.com/wasend/wasend/sqlstore"
 	"github.com/wasend/wasend/sqlstore/sqlite"
@@ -141,11 +167,13 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	libLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	accessLog := slog.New(slog.NewTextHandler(stderr, nil))
+	madeUp := false
 	if cfg.token == "" && !cfg.insecure {
 		if !cfg.embedded() {
 			return errors.New("WASEND_API_TOKEN is required (or -insecure-no-auth)")
 		}
 		cfg.token = randomToken()
+		madeUp = true
 		fmt.Fprintf(stderr, "API token (made up for this run; set WASEND_API_TOKEN to choose one): %s\n", cfg.token)
 	}
 	a, err := newApp(ctx, cfg, libLog, accessLog)
@@ -161,9 +189,16 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	// take a while on a busy machine.
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(a.stopStreams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "wasend server listening on http://%s (OpenAPI at /openapi.json)\n", ln.Addr())
+	dashboard := dashboardURL(ln.Addr())
+	if madeUp {
+		// A token of this run only, on embedded services: one click signs in.
+		dashboard += "?token=" + cfg.token
+	}
+	fmt.Fprintf(stderr, "dashboard: %s\n", dashboard)
 	select {
 	case <-ctx.Done():
 	case err = <-served:
@@ -179,17 +214,38 @@ func run(ctx context.Context, cfg config, stderr io.Writer) error {
 	return errors.Join(err, a.close())
 }
 
+// dashboardURL is the dashboard's URL on the listener's address, with
+// 127.0.0.1 for an unspecified host.
+func dashboardURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
 func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// newAppState is an app without its services: what the handlers keep.
+func newAppState(cfg config, accessLog *slog.Logger) *app {
+	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{},
+		statuses: map[int64]wasend.ContextStatus{}}
+	a.streams, a.stopStream = context.WithCancel(context.Background())
+	return a
+}
+
 // newApp wires the store, the queue, the browser pool and the Client as
 // cfg says; logger is the library's, accessLog the server's own. On an
 // error it closes what it opened.
 func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ *app, err error) {
-	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{}}
+	a := newAppState(cfg, accessLog)
 	a.scanCtx, a.scanStop = context.WithCancel(context.Background())
 	// The closers are added as things open, and run in reverse: the Client
 	// first, then the queue, the pool, the database, the embedded services.
@@ -286,7 +342,21 @@ func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ 
 	}
 	add("the queue", queue.Close)
 
-	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent)}
+	// The metrics: otelwasend's instruments on a Prometheus registry of
+	// their own, served at /metrics. The exporter shuts down after the
+	// Client closes; the gauges' registration ends before it closes.
+	exp, err := otelprom.New()
+	if err != nil {
+		return nil, err
+	}
+	add("the metrics exporter", func() error { return exp.Shutdown(context.Background()) })
+	a.metrics = exp.Handler()
+	obs, err := otelwasend.New(otelwasend.WithMeterProvider(exp.MeterProvider()))
+	if err != nil {
+		return nil, err
+	}
+
+	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent), wasend.WithObserver(obs)}
 	switch cfg.pacing {
 	case "", "default":
 	case "off":
@@ -299,6 +369,11 @@ func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ 
 		return nil, err
 	}
 	add("the client", a.client.Close)
+	reg, err := obs.RegisterClient(a.client)
+	if err != nil {
+		return nil, err
+	}
+	add("the metrics' registration", reg.Unregister)
 	return a, nil
 }
 

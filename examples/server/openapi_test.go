@@ -52,7 +52,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // TestServeOpenAPI checks that the document is served as it is embedded.
 func TestServeOpenAPI(t *testing.T) {
-	a := &app{token: "secret", log: discardLogger(), qrs: map[int64]qrCode{}}
+	a := newAppState(config{token: "secret"}, discardLogger())
 	rec := httptest.NewRecorder()
 	a.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	require.Equal(t, http.StatusOK, rec.Code)

@@ -127,7 +127,12 @@ func TestEndToEnd(t *testing.T) {
 		return false
 	})
 	status, _ := api.do("GET", qrPath, nil)
+	var stream, metrics []byte
 	assert.Equal(t, 404, status, "no QR code once logged in")
+	// Its QR stream tells that it is logged in, and ends.
+	status, stream = api.do("GET", fmt.Sprintf("/v1/contexts/%d/qr/stream", bc.ID), nil)
+	assert.Equal(t, 200, status)
+	assert.Equal(t, "event: status\ndata: {\"status\":\"available\"}\n\n", string(stream))
 	var list struct{ Contexts []contextJSON }
 	api.json("GET", "/v1/contexts", nil, 200, &list)
 	require.Len(t, list.Contexts, 1)
@@ -153,6 +158,20 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, "+5491155550101", single.Messages[0].To)
 	assert.Equal(t, text, single.Messages[0].Text)
 	assert.Equal(t, float64(17), single.Metadata["order"])
+
+	// The metrics, open, count it as sent, and hold no number nor text.
+	status, metrics = noToken.do("GET", "/metrics", nil)
+	require.Equal(t, 200, status)
+	sentLine := ""
+	for line := range strings.SplitSeq(string(metrics), "\n") {
+		if strings.HasPrefix(line, "wasend_messages_total{") && strings.Contains(line, `wasend_message_status="sent"`) {
+			sentLine = line
+		}
+	}
+	assert.True(t, strings.HasSuffix(sentLine, " 1"), "wasend_messages_total of status sent: %q", sentLine)
+	assert.Contains(t, string(metrics), "wasend_contexts{")
+	assert.NotContains(t, string(metrics), "55550101")
+	assert.NotContains(t, string(metrics), "482913")
 
 	// Bad input, and what does not exist.
 	api.json("POST", sendPath, map[string]any{"to": "12-34", "text": "hi"}, 400, &apiErr)
@@ -276,5 +295,6 @@ func TestRun(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("run did not return after its ctx ended")
 	}
-	assert.Equal(t, 1, strings.Count(stderr.String(), token), "the token is printed once, and never logged")
+	assert.Contains(t, stderr.String(), "dashboard: "+base+"/?token="+token+"\n", "a ready-to-click dashboard URL")
+	assert.Equal(t, 2, strings.Count(stderr.String(), token), "the token is printed twice (alone and in the dashboard's URL), and never logged")
 }
