@@ -63,14 +63,21 @@ func (u update) stmt(q *query) *query {
 // the ledger, and its recipient into the contacts unless there already,
 // only when the UPDATEs all matched; a restriction reason is cut to
 // MaxErrorLength bytes, and a ledger hash longer than MaxLedgerHashLength
-// is refused. A malformed step gives an error wrapping ErrInvalidStep.
+// is refused. The step's Events are recorded in send_events, in order,
+// only when the UPDATEs all matched, in the same transaction (or
+// statement): see OutboxStore. A malformed step gives an error wrapping
+// ErrInvalidStep.
 func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	ups, ins, err := s.buildStep(st)
 	if err != nil {
 		return false, err
 	}
+	evs, err := s.prepareEvents(st.Events, 0, badStep)
+	if err != nil {
+		return false, err
+	}
 	switch {
-	case len(ups) == 1 && !ups[0].any && len(ins) == 0:
+	case len(ups) == 1 && !ups[0].any && len(ins) == 0 && len(evs) == 0:
 		n, err := s.exec(ctx, s.db, ups[0].stmt(s.d.query()))
 		if err != nil {
 			return false, fail(ctx, "apply", err)
@@ -81,9 +88,9 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
 	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)):
-		return s.applyOne(ctx, ups, ins)
+		return s.applyOne(ctx, ups, ins, evs)
 	}
-	return s.applyTx(ctx, ups, ins)
+	return s.applyTx(ctx, ups, ins, evs)
 }
 
 // movesMessages reports whether a job transition moves its job's messages
@@ -93,8 +100,8 @@ func movesMessages(t *wasend.JobTransition) bool {
 }
 
 // applyTx runs a step's UPDATEs in a transaction, and then, if they all
-// matched, its INSERTs.
-func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert) (bool, error) {
+// matched, its INSERTs and its events.
+func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert, evs []eventRow) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fail(ctx, "apply", err)
@@ -124,6 +131,9 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert) (bool, 
 			return false, fail(ctx, "apply", err)
 		}
 	}
+	if err := s.insertEvents(ctx, tx, evs); err != nil {
+		return false, fail(ctx, "apply: events", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fail(ctx, "apply: commit", err)
 	}
@@ -135,8 +145,10 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert) (bool, 
 // UPDATEs run only if each found its row. A statement is atomic, so it
 // needs no transaction: one round trip instead of one per UPDATE plus
 // BEGIN and COMMIT. Its INSERTs are WITH queries too, that insert only if
-// each UPDATE found its row.
-func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert) (bool, error) {
+// each UPDATE found its row; so are its events, all in one INSERT (the
+// order in which the WITH queries run is not defined, and the events' ids
+// must follow their order).
+func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert, evs []eventRow) (bool, error) {
 	// The rows are locked in the order of ups, as in applyTx, so that the
 	// two never deadlock each other: AND evaluates its terms in order, and
 	// stops at the first false one.
@@ -164,6 +176,11 @@ func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert) (bool,
 	for i, in := range ins {
 		q.w(fmt.Sprintf(", i%d AS (", i))
 		in.stmt(q, "(SELECT v FROM ok)")
+		q.w(")")
+	}
+	if len(evs) > 0 {
+		q.w(", evi AS (")
+		s.eventInsert(q, evs, "(SELECT v FROM ok)")
 		q.w(")")
 	}
 	q.w(" SELECT (SELECT v FROM ok)")

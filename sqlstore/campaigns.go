@@ -357,7 +357,7 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 	// The new job, as CreateJob inserts one.
 	nj, err := s.prepareJob(wasend.Job{ContextID: m.ToContext, CampaignID: from.CampaignID, Kind: wasend.KindBulk,
 		Status: wasend.JobPending, Delay: time.Duration(delayMS) * time.Millisecond, MaxAttempts: from.MaxAttempts,
-		Metadata: from.Metadata, NotBefore: from.NotBefore, NextRunAt: at, EnqueuedAt: at, CreatedAt: at, Messages: copies})
+		Metadata: from.Metadata, NotBefore: from.NotBefore, NextRunAt: at, EnqueuedAt: at, CreatedAt: at, Messages: copies, Events: m.Events})
 	if err != nil {
 		return wasend.Job{}, err
 	}

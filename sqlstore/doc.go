@@ -70,8 +70,9 @@
 // wait_reason and not_before on jobs, and the tables browser_context_sends
 // (the send ledger) and browser_context_contacts. Version 4 added
 // campaigns: the table send_campaigns, campaign_id (with its foreign key
-// and index) on jobs and moved_from on messages. Rows of older versions
-// keep their values; the new columns start empty (0, NULL).
+// and index) on jobs and moved_from on messages. Version 5 added the
+// outbox: the table send_events. Rows of older versions keep their
+// values; the new columns start empty (0, NULL).
 //
 // # Tables
 //
@@ -122,6 +123,23 @@
 //     first_sent_at, keyed on (browser_context_id, recipient_hash). Apply
 //     inserts a contact with its send (INSERT ... ON CONFLICT DO NOTHING,
 //     INSERT IGNORE, INSERT OR IGNORE); PruneSends never deletes one.
+//   - send_events, the outbox (wasend.OutboxStore): id, topic, at, job_id,
+//     message_id, context_id and campaign_id (NULL for none; no foreign
+//     keys: an event outlives Clean's deletion of its job), status,
+//     error_kind, metadata (the job's, JSON, copied when the event is
+//     recorded), version (wasend.EventVersion), attempts, next_at,
+//     claimed_by and claimed_until (the relay that holds the event, NULL
+//     for none), delivered_at (NULL until delivered), dead and last_error
+//     (cut to MaxErrorLength bytes). Indexed for the due scan (the events
+//     neither delivered nor dead, by id: a partial index on PostgreSQL
+//     and SQLite, (delivered_at, dead, id) on MySQL), on (job_id, id),
+//     which keeps each job's events in order, and on delivered_at, which
+//     PruneEvents deletes by. Apply, CreateJob, CreateCampaign and
+//     MoveMessages insert a change's events in its transaction, by one
+//     INSERT ... SELECT that reads what the events leave zero from the
+//     message and job rows (on MySQL, whose INSERT ... SELECT would lock
+//     those rows, by a plain read and an INSERT); with no events, they do
+//     no more than before. It holds no phone number and no text.
 //
 // MySQL tables are InnoDB, utf8mb4 with a binary collation, so that
 // browser_system_id compares exactly as on the other databases. Tables of

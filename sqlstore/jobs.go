@@ -41,6 +41,9 @@ type newJob struct {
 	statusID int64
 	metadata any // JSON text or nil
 	now      time.Time
+	// events are the job's Events, recorded with it (its id filled in by
+	// insertJob).
+	events []eventRow
 }
 
 func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
@@ -71,6 +74,11 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 		return newJob{}, &wasend.ValidationError{Index: -1, Field: "idempotency_key", Err: wasend.ErrInvalidIdempotencyKey}
 	}
 	nj := newJob{statusID: sid, now: s.clock(j.CreatedAt)}
+	events, err := s.prepareEvents(j.Events, 0, invalid)
+	if err != nil {
+		return newJob{}, err
+	}
+	nj.events, j.Events = events, nil
 	if j.Metadata != nil {
 		b, err := json.Marshal(j.Metadata)
 		if err != nil {
@@ -174,9 +182,9 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 }
 
 // oneStatement reports whether insertJob writes the job in one statement:
-// on PostgreSQL, when its messages fit in one INSERT.
+// on PostgreSQL, when its messages fit in one INSERT and it has no events.
 func (s *Store) oneStatement(nj newJob) bool {
-	return s.d.name == Postgres && len(chunkMessages(nj.j.Messages)) <= 1
+	return s.d.name == Postgres && len(chunkMessages(nj.j.Messages)) <= 1 && len(nj.events) == 0
 }
 
 // insertJob inserts a prepared job and its messages on db, and fills in
@@ -186,8 +194,11 @@ func (s *Store) oneStatement(nj newJob) bool {
 // they are: the caller explains them (notCreated) once the transaction is
 // rolled back. CreateJob, CreateCampaign and MoveMessages share it.
 func (s *Store) insertJob(ctx context.Context, db execer, nj *newJob) error {
-	if s.oneStatement(*nj) {
-		return s.insertJobPostgres(ctx, db, nj)
+	if s.d.name == Postgres && len(chunkMessages(nj.j.Messages)) <= 1 {
+		if err := s.insertJobPostgres(ctx, db, nj); err != nil {
+			return err
+		}
+		return s.insertJobEvents(ctx, db, nj)
 	}
 	id, err := s.insertID(ctx, db, s.insertJobQuery(*nj))
 	if err != nil {
@@ -210,7 +221,16 @@ func (s *Store) insertJob(ctx context.Context, db execer, nj *newJob) error {
 			return err
 		}
 	}
-	return nil
+	return s.insertJobEvents(ctx, db, nj)
+}
+
+// insertJobEvents records the events of a job that insertJob inserted,
+// with its id.
+func (s *Store) insertJobEvents(ctx context.Context, db execer, nj *newJob) error {
+	for i := range nj.events {
+		nj.events[i].jobID = nj.j.ID
+	}
+	return s.insertEvents(ctx, db, nj.events)
 }
 
 // notCreated explains why a job's INSERT inserted nothing (err is errNoRow)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/wasend/wasend"
@@ -80,6 +81,12 @@ type Store struct {
 	d   *dialect
 	log *slog.Logger
 	now func() time.Time
+
+	// skipMu guards skip and skipKnown: whether the MySQL server knows
+	// SKIP LOCKED (ClaimEvents), once asked.
+	skipMu    sync.Mutex
+	skip      bool
+	skipKnown bool
 }
 
 // Option configures a Store.

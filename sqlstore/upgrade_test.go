@@ -180,6 +180,7 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
 					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
 				require.NoError(t, err)
+				useV5(t, s, c.ID)
 				useV4(t, s, c.ID)
 				useV3(t, s, c.ID)
 			})
@@ -359,5 +360,66 @@ func TestMigrateFromV3(t *testing.T) {
 		j, err = s.Job(ctx, jobID)
 		require.NoError(t, err)
 		require.Equal(t, before, j)
+	})
+}
+
+// useV5 uses what version 5 added on a context of a migrated database: an
+// event recorded with a new job, claimed and delivered.
+func useV5(t *testing.T, s *sqlstore.Store, contextID int64) {
+	t.Helper()
+	ctx := t.Context()
+	j, err := s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle, Metadata: map[string]any{"v": 5.0},
+		Messages: []wasend.Message{{To: "+1", Text: "x"}}, Events: []wasend.Event{{Topic: wasend.TopicJobCreated}}})
+	require.NoError(t, err)
+	now := time.Now().Add(time.Hour)
+	evs, err := s.ClaimEvents(ctx, "v5", now, now.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, j.ID, evs[0].JobID)
+	require.Equal(t, contextID, evs[0].ContextID)
+	require.Equal(t, map[string]any{"v": 5.0}, evs[0].Metadata)
+	require.NoError(t, s.SettleEvents(ctx, "v5", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
+	c, err := s.EventCounts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, wasend.OutboxCounts{}, c)
+}
+
+// TestMigrateFromV4: a database of version 4 that holds a context and jobs
+// migrates to the current version and keeps them; the outbox starts
+// empty, and an event of an old job's message gets the job, its context
+// and its metadata.
+func TestMigrateFromV4(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, at, contextID, jobID := olderStore(t, b, 4)
+		before, err := s.Job(ctx, jobID)
+		require.NoError(t, err)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		j, err := s.Job(ctx, jobID)
+		require.NoError(t, err)
+		require.Equal(t, before, j)
+		c, err := s.EventCounts(ctx)
+		require.NoError(t, err)
+		require.Equal(t, wasend.OutboxCounts{}, c)
+
+		// Message 0 is pending: send it, with its event.
+		msg := j.Messages[0]
+		ok, err := s.Apply(ctx, wasend.Step{Message: &wasend.MessageTransition{ID: msg.ID, From: []wasend.MessageStatus{wasend.MessagePending},
+			To: wasend.MessageSent, At: at.Add(time.Minute)}, Events: []wasend.Event{{Topic: wasend.TopicMessageSent, At: at.Add(time.Minute),
+			MessageID: msg.ID, Status: string(wasend.MessageSent)}}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		evs, err := s.ClaimEvents(ctx, "v4", at.Add(time.Hour), at.Add(2*time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		require.Equal(t, wasend.Event{ID: evs[0].ID, Topic: wasend.TopicMessageSent, At: at.Add(time.Minute), JobID: jobID,
+			MessageID: msg.ID, ContextID: contextID, Status: string(wasend.MessageSent),
+			Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Version: wasend.EventVersion}, evs[0])
+		require.NoError(t, s.SettleEvents(ctx, "v4", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
+		useV5(t, s, contextID)
 	})
 }

@@ -69,6 +69,13 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 			tests []test
 		}{"Campaigns", campaignTests})
 	}
+	// So is the outbox.
+	if _, ok := newStore(t).(wasend.OutboxStore); ok {
+		groups = append(groups, struct {
+			name  string
+			tests []test
+		}{"Outbox", outboxTests})
+	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			if opts.Parallel {

@@ -2,7 +2,9 @@ package storetest_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/suite"
+	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/sqlstore/sqlite"
 	"github.com/wasend/wasend/storetest"
 	"github.com/wasend/wasend/wasendtest"
 )
@@ -258,4 +262,95 @@ func (s *buggyCampaignStore) Jobs(ctx context.Context, f wasend.JobFilter) ([]wa
 		}
 	}
 	return jobs, err
+}
+
+// envOutboxBug names the bug of the outbox store that
+// TestSuiteCatchesOutboxBugs runs the suite on, in a child process.
+const envOutboxBug = "STORETEST_OUTBOX_BUG"
+
+// TestSuiteCatchesOutboxBugs runs the suite on outbox stores that each
+// break one rule of wasend.OutboxStore's contract, and checks that the
+// Outbox group fails where it owns the rule. The broken stores wrap
+// sqlstore on SQLite, an OutboxStore that passes the suite (its
+// TestConformance runs it): wasendtest's Store keeps no outbox yet.
+func TestSuiteCatchesOutboxBugs(t *testing.T) {
+	if bug := os.Getenv(envOutboxBug); bug != "" {
+		storetest.Run(t, func(t *testing.T) wasend.Store {
+			s, db := sqliteStore(t)
+			return &buggyOutboxStore{Store: s, db: db, bug: bug}
+		}, storetest.Options{Parallel: true})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string
+	}{
+		{"claims-forgotten", []string{"Outbox/Claim", "Outbox/SettleNotOwner"}},
+		{"order-ignored", []string{"Outbox/JobOrder", "Outbox/StepEvents"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			suite.WantFail(t, "TestSuiteCatchesOutboxBugs", envOutboxBug, tc.bug, tc.fail)
+		})
+	}
+}
+
+// sqliteStore returns a migrated sqlstore on a new SQLite file, and its
+// database.
+func sqliteStore(t *testing.T) (*sqlstore.Store, *sql.DB) {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "wasend.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := sqlstore.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s, db
+}
+
+// buggyOutboxStore breaks one rule of the OutboxStore contract, by
+// changing sqlstore's rows around its ClaimEvents. The suite uses a store
+// from one goroutine at a time.
+type buggyOutboxStore struct {
+	*sqlstore.Store
+	db  *sql.DB
+	bug string
+}
+
+func (s *buggyOutboxStore) ClaimEvents(ctx context.Context, owner string, now, until time.Time, limit int) ([]wasend.Event, error) {
+	exec := func(q string) {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			panic(err)
+		}
+	}
+	switch s.bug {
+	case "claims-forgotten":
+		// Events claimed by another owner are claimed again.
+		exec("UPDATE send_events SET claimed_until = NULL")
+	case "order-ignored":
+		// The events of a job are claimed as if they had none: the
+		// earlier ones that wait hold back nothing.
+		exec("CREATE TABLE IF NOT EXISTS bug_jobs (id INTEGER PRIMARY KEY, job_id INTEGER)")
+		exec("INSERT INTO bug_jobs SELECT id, job_id FROM send_events WHERE job_id IS NOT NULL")
+		exec("UPDATE send_events SET job_id = NULL WHERE id IN (SELECT id FROM bug_jobs)")
+		defer func() {
+			exec("UPDATE send_events SET job_id = (SELECT job_id FROM bug_jobs b WHERE b.id = send_events.id) WHERE id IN (SELECT id FROM bug_jobs)")
+			exec("DELETE FROM bug_jobs")
+		}()
+	}
+	evs, err := s.Store.ClaimEvents(ctx, owner, now, until, limit)
+	if s.bug == "order-ignored" {
+		for i := range evs {
+			if err := s.db.QueryRowContext(ctx, "SELECT job_id FROM bug_jobs WHERE id = ?", evs[i].ID).Scan(&evs[i].JobID); err != nil && err != sql.ErrNoRows {
+				panic(err)
+			}
+		}
+	}
+	return evs, err
 }
