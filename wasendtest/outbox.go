@@ -23,7 +23,7 @@ type outboxEvent struct {
 // The caller holds s.mu.
 func (s *Store) recordEvents(evs []wasend.Event, newJob int64) {
 	for _, ev := range evs {
-		if newJob != 0 && ev.JobID == 0 {
+		if newJob != 0 {
 			ev.JobID = newJob
 		}
 		if ev.MessageID != 0 && ev.JobID == 0 {
@@ -99,7 +99,10 @@ func (s *Store) SettleEvents(ctx context.Context, owner string, results []wasend
 		if r.Attempted {
 			e.ev.Attempts++
 		}
-		e.nextAt, e.dead, e.lastError = s.ts(r.NextAt), r.Dead, r.Error
+		e.nextAt, e.dead = s.ts(r.NextAt), r.Dead // a zero NextAt is now
+		if r.Error != "" {
+			e.lastError = r.Error // one held back keeps the failure before
+		}
 	}
 	return nil
 }
