@@ -4,7 +4,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,6 +22,7 @@ import (
 	"github.com/wasend/wasend/internal/testenv"
 	"github.com/wasend/wasend/redisqueue"
 	"github.com/wasend/wasend/sqlstore"
+	"github.com/wasend/wasend/webhook"
 )
 
 // The pipeline's shape: browser contexts, queue workers per context, and
@@ -88,6 +92,53 @@ func BenchmarkPipelineLedger(b *testing.B) {
 
 func runPipeline(b *testing.B, addr string, n int, pacing wasend.Pacing) float64 {
 	b.Helper()
+	rate, _ := runPipelineWith(b, addr, n, pacing, false)
+	return rate
+}
+
+// BenchmarkPipelineOutbox is BenchmarkPipeline with the outbox on (every
+// change written as an event in its transaction) and its relay delivering
+// each event as a signed webhook to one local receiver, against the same
+// pipeline with them off in the same run. It reports both rates, their
+// ratio, and how long after the last job completed the last event was
+// delivered.
+func BenchmarkPipelineOutbox(b *testing.B) {
+	addr := testenv.RedisAddr(b)
+	var hooks atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hooks.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	secret, err := webhook.GenerateSecret()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ep, err := webhook.NewEndpoint(srv.URL+"/hooks", []webhook.Secret{secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sender, err := webhook.NewSender(webhook.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	off, _ := runPipelineWith(b, addr, b.N, wasend.NoPacing(), false)
+	on, lag := runPipelineWith(b, addr, b.N, wasend.NoPacing(), true,
+		wasend.WithOutbox(webhook.OutboxHandler(sender, ep)))
+	b.ReportMetric(off, "msgs/s-off")
+	b.ReportMetric(on, "msgs/s-outbox")
+	b.ReportMetric(on/off, "ratio")
+	b.ReportMetric(lag, "s-events-after-jobs")
+	b.ReportMetric(float64(hooks.Load())/float64(b.N), "webhooks/msg")
+	b.ReportMetric(0, "ns/op")
+}
+
+// runPipelineWith is runPipeline with more options; with drain, it also
+// waits until the outbox has delivered every event, and returns how long
+// after the last job completed that was, in seconds.
+func runPipelineWith(b *testing.B, addr string, n int, pacing wasend.Pacing, drain bool, opts ...wasend.Option) (float64, float64) {
+	b.Helper()
 	ctx := context.Background()
 	sdb, _ := testenv.PostgresDB(b)
 	store, err := sqlstore.New(sdb)
@@ -107,8 +158,8 @@ func runPipeline(b *testing.B, addr string, n int, pacing wasend.Pacing) float64
 	}
 	defer queue.Close()
 	var sent atomic.Int64
-	client, err := wasend.New(noopPool{&sent}, queue, store, wasend.WithLogger(quiet),
-		wasend.WithPacing(pacing))
+	client, err := wasend.New(noopPool{&sent}, queue, store, append([]wasend.Option{wasend.WithLogger(quiet),
+		wasend.WithPacing(pacing)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -168,11 +219,25 @@ func runPipeline(b *testing.B, addr string, n int, pacing wasend.Pacing) float64
 		time.Sleep(5 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	var lag float64
+	if drain {
+		for {
+			oc, err := store.EventCounts(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if oc.Pending == 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		lag = (time.Since(start) - elapsed).Seconds()
+	}
 	b.StopTimer()
 	if got := sent.Load(); got != int64(n) {
 		b.Fatalf("sent %d messages, want %d (never twice)", got, n)
 	}
-	return float64(n) / elapsed.Seconds()
+	return float64(n) / elapsed.Seconds(), lag
 }
 
 func waitAvailable(b *testing.B, store wasend.Store, ids []int64) {
