@@ -48,7 +48,7 @@ func (o *Observer) RegisterClient(client *wasend.Client) (*Registration, error) 
 		return nil, ErrClientRegistered
 	}
 	g := &gauges{o: o, client: client, timeout: o.cfg.collectTimeout}
-	reg, err := o.meter.RegisterCallback(g.collect, o.contexts, o.memory, o.queue, o.oldest)
+	reg, err := o.meter.RegisterCallback(g.collect, o.contexts, o.memory, o.queue, o.oldest, o.events)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +123,10 @@ func (g *gauges) collect(ctx context.Context, obs metric.Observer) error {
 		age = max(now.Sub(page.Jobs[0].CreatedAt).Seconds(), 0)
 	}
 	obs.ObserveFloat64(g.o.oldest, age)
+	if ob := st.Outbox; ob != nil {
+		obs.ObserveInt64(g.o.events, ob.Pending, metric.WithAttributes(KeyEventState.String("pending")))
+		obs.ObserveInt64(g.o.events, ob.Dead, metric.WithAttributes(KeyEventState.String("dead")))
+	}
 	if statsErr != nil {
 		return fmt.Errorf("otelwasend: client stats: %w", statsErr)
 	}

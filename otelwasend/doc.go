@@ -73,14 +73,16 @@
 //     creation, of the oldest pending job, from Client.Jobs (pending,
 //     oldest first, one job); 0 when no job is pending. A job scheduled
 //     for later (wasend.NotBefore) is pending too, and counts.
+//   - wasend.outbox.events ({event}, gauge): the outbox's events not
+//     delivered, from Stats.Outbox, with wasend.WithOutbox only.
+//     Attribute: wasend.event.state (pending, dead).
 //
 // One Client at a time may be registered with an Observer (the gauges of
 // two would clash); RegisterClient returns ErrClientRegistered otherwise.
 // Each collection costs the store the queries of Client.Stats: set the
 // reader's interval accordingly.
 //
-// Not here yet: the events pending and dead in an outbox (wasend has no
-// outbox yet), and the queue's cumulative counters (Processed, Retried,
+// Not here yet: the queue's cumulative counters (Processed, Retried,
 // Failed).
 //
 // # Traces

@@ -34,6 +34,9 @@ const (
 	// MetricOldestPendingAge is the gauge of the age of the oldest
 	// pending job.
 	MetricOldestPendingAge = "wasend.jobs.oldest_pending.age"
+	// MetricOutboxEvents is the gauge of the outbox's events not
+	// delivered, by state (pending, dead).
+	MetricOutboxEvents = "wasend.outbox.events"
 	// SpanSend names the span of an attempt.
 	SpanSend = "wasend.send"
 )
@@ -57,6 +60,8 @@ const (
 	KeyAttemptClicked attribute.Key = "wasend.attempt.clicked"
 	// KeyWaitReason is why a job waited (wasend.WaitReason).
 	KeyWaitReason attribute.Key = "wasend.wait.reason"
+	// KeyEventState is an outbox event's state: pending or dead.
+	KeyEventState attribute.Key = "wasend.event.state"
 	// KeyQueueState is a queue delivery's state: waiting, delayed or
 	// in_flight.
 	KeyQueueState attribute.Key = "wasend.queue.state"
@@ -92,6 +97,7 @@ type Observer struct {
 	memory   metric.Int64ObservableGauge
 	queue    metric.Int64ObservableGauge
 	oldest   metric.Float64ObservableGauge
+	events   metric.Int64ObservableGauge
 
 	mu         sync.Mutex
 	registered bool
@@ -150,6 +156,10 @@ func (o *Observer) instruments() error {
 	}
 	if o.oldest, err = m.Float64ObservableGauge(MetricOldestPendingAge, metric.WithUnit("s"),
 		metric.WithDescription("Age of the oldest pending job, from its creation; 0 when none is pending.")); err != nil {
+		return err
+	}
+	if o.events, err = m.Int64ObservableGauge(MetricOutboxEvents, metric.WithUnit("{event}"),
+		metric.WithDescription("Events of the outbox not delivered, by state (pending, dead); only with WithOutbox.")); err != nil {
 		return err
 	}
 	return nil

@@ -26,7 +26,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	client, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(),
-		wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()), wasend.WithObserver(obs))
+		wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()), wasend.WithObserver(obs),
+		wasend.WithOutbox(func(context.Context, wasend.Event) error { return nil }))
 	require.NoError(t, err)
 	reg, err := obs.RegisterClient(client)
 	require.NoError(t, err)
@@ -56,7 +57,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	require.Equal(t, 200, rec.Code)
 	body := rec.Body.String()
 	for _, want := range []string{"wasend_messages_total", `wasend_message_status="sent"`, "wasend_attempts_total",
-		"wasend_send_duration_seconds_bucket", "wasend_contexts", "wasend_jobs_oldest_pending_age_seconds"} {
+		"wasend_send_duration_seconds_bucket", "wasend_contexts", "wasend_jobs_oldest_pending_age_seconds",
+		"wasend_outbox_events{", `wasend_event_state="dead"`} {
 		assert.Contains(t, body, want)
 	}
 	assert.NotContains(t, body, "334455", "no phone number in the metrics")
