@@ -49,6 +49,10 @@ var routes = []route{
 	{"POST", "/v1/jobs/{id}/resume", false, (*app).resumeJob},
 	{"POST", "/v1/jobs/{id}/cancel", false, (*app).cancelJob},
 	{"GET", "/v1/stats", false, (*app).stats},
+	{"POST", "/v1/webhooks", false, (*app).createWebhook},
+	{"GET", "/v1/webhooks", false, (*app).listWebhooks},
+	{"DELETE", "/v1/webhooks/{id}", false, (*app).deleteWebhook},
+	{"POST", "/v1/webhooks/{id}/test", false, (*app).testWebhook},
 }
 
 //go:embed openapi.json

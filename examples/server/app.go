@@ -31,6 +31,9 @@ type app struct {
 	log      *slog.Logger
 	// metrics serves /metrics (otelprom), or is nil in unit tests.
 	metrics http.Handler
+	// hooks is the registry of webhook endpoints, fed by the Client's
+	// outbox.
+	hooks *hooks
 
 	// qrMu guards qrs, statuses and changed. changed is closed, and
 	// replaced, whenever a QR code or a status changes: the QR streams wait

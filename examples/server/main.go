@@ -236,7 +236,7 @@ func randomToken() string {
 // newAppState is an app without its services: what the handlers keep.
 func newAppState(cfg config, accessLog *slog.Logger) *app {
 	a := &app{token: cfg.token, autoScan: cfg.autoScan, log: accessLog, qrs: map[int64]qrCode{},
-		statuses: map[int64]wasend.ContextStatus{}}
+		statuses: map[int64]wasend.ContextStatus{}, hooks: newHooks(accessLog)}
 	a.streams, a.stopStream = context.WithCancel(context.Background())
 	return a
 }
@@ -356,7 +356,8 @@ func newApp(ctx context.Context, cfg config, logger, accessLog *slog.Logger) (_ 
 		return nil, err
 	}
 
-	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent), wasend.WithObserver(obs)}
+	opts := []wasend.Option{wasend.WithLogger(logger), wasend.WithEventHandler(a.onEvent), wasend.WithObserver(obs),
+		wasend.WithOutbox(a.hooks.deliver)}
 	switch cfg.pacing {
 	case "", "default":
 	case "off":
