@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +140,13 @@ func TestEndToEnd(t *testing.T) {
 	require.Len(t, list.Contexts, 1)
 	assert.True(t, list.Contexts[0].Live)
 
+	// A webhook endpoint, for the jobs' and messages' events.
+	rc := newHookReceiver(t)
+	var hook webhookJSON
+	api.json("POST", "/v1/webhooks", map[string]any{"url": rc.URL + "/hooks", "event_types": []string{"job.*", "message.*"}}, 201, &hook)
+	require.True(t, strings.HasPrefix(hook.Secret, "whsec_"), "the secret, shown once")
+	rc.setSecret(hook.Secret)
+
 	// A message, sent twice with one idempotency key: one job.
 	const to, text = "+54 9 11 5555-0101", "Your code is 482913 (e2e)"
 	msg := map[string]any{"to": to, "text": text, "metadata": map[string]any{"order": 17}}
@@ -158,6 +167,61 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, "+5491155550101", single.Messages[0].To)
 	assert.Equal(t, text, single.Messages[0].Text)
 	assert.Equal(t, float64(17), single.Metadata["order"])
+
+	// Its events reached the endpoint, each signed, in order (by the
+	// outbox's id; duplicates dropped by webhook-id).
+	var topics []string
+	eventually(t, 30*time.Second, "the job's webhooks", func() bool {
+		seen := map[string]bool{}
+		var evs []hookBody
+		for _, r := range rc.requests() {
+			require.NoError(t, r.verifyErr, "a webhook's signature")
+			id := r.header.Get("webhook-id")
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			var b hookBody
+			require.NoError(t, json.Unmarshal(r.body, &b))
+			if b.Data.JobID == first.ID {
+				evs = append(evs, b)
+			}
+		}
+		slices.SortFunc(evs, func(x, y hookBody) int { return cmp.Compare(x.Data.ID, y.Data.ID) })
+		topics = topics[:0]
+		for _, e := range evs {
+			topics = append(topics, e.Type)
+			assert.Equal(t, float64(17), e.Data.Metadata["order"])
+		}
+		return slices.Contains(topics, "job.completed")
+	})
+	assert.Equal(t, []string{"job.created", "job.running", "message.sent", "job.completed"}, topics)
+	for _, r := range rc.requests() {
+		assert.NotContains(t, string(r.body), "55550101", "no number in a webhook")
+		assert.NotContains(t, string(r.body), "482913", "no text in a webhook")
+	}
+	// The test route sends a webhook.test now.
+	var hookTest webhookTestJSON
+	api.json("POST", "/v1/webhooks/"+hook.ID+"/test", nil, 200, &hookTest)
+	assert.True(t, hookTest.Delivered, "test webhook: %+v", hookTest)
+	gotTest := false
+	for _, r := range rc.requests() {
+		var b hookBody
+		require.NoError(t, json.Unmarshal(r.body, &b))
+		if r.header.Get("webhook-id") == hookTest.EventID {
+			require.NoError(t, r.verifyErr)
+			gotTest = b.Type == "webhook.test"
+		}
+	}
+	assert.True(t, gotTest, "the receiver got the webhook.test")
+	var hookList struct{ Webhooks []webhookJSON }
+	api.json("GET", "/v1/webhooks", nil, 200, &hookList)
+	require.Len(t, hookList.Webhooks, 1)
+	assert.Empty(t, hookList.Webhooks[0].Secret, "the list never shows the secret")
+	status, _ = api.do("DELETE", "/v1/webhooks/"+hook.ID, nil)
+	assert.Equal(t, 204, status)
+	api.json("GET", "/v1/webhooks", nil, 200, &hookList)
+	assert.Empty(t, hookList.Webhooks)
 
 	// The metrics, open, count it as sent, and hold no number nor text.
 	status, metrics = noToken.do("GET", "/metrics", nil)
@@ -257,7 +321,9 @@ func TestEndToEnd(t *testing.T) {
 	out := logs.String()
 	assert.Contains(t, out, `route="POST /v1/contexts/{id}/messages"`)
 	assert.Contains(t, out, "status=201")
-	for _, secret := range []string{"5491155550101", "5555-0101", "482913", "Bulk one", "14155550100", token} {
+	assert.Contains(t, out, `route="POST /v1/webhooks/{id}/test"`)
+	for _, secret := range []string{"5491155550101", "5555-0101", "482913", "Bulk one", "14155550100", token,
+		hook.Secret, strings.TrimPrefix(hook.Secret, "whsec_")} {
 		assert.NotContains(t, out, secret, "the logs hold %q", secret)
 	}
 }
