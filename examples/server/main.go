@@ -1,7 +1,8 @@
 // Command server is wasend behind an HTTP API: browser contexts (with their
 // login QR codes as PNG, or pushed as Server-Sent Events), single and bulk
 // sends with idempotency keys, jobs (listing with cursors, pause, resume,
-// cancel), stats, metrics and health checks, and a dashboard at /. Its
+// cancel), webhooks from the outbox, stats, metrics and health checks, and
+// a dashboard at /. Its
 // OpenAPI 3 document is served at /openapi.json.
 //
 // With no flags it runs on embedded defaults, with nothing to install but
@@ -70,12 +71,30 @@
 // depth. It is open, like /healthz: the metrics hold ids, kinds and
 // statuses, never a phone number or a text.
 //
+// # Webhooks
+//
+// The Client runs with its outbox (wasend.WithOutbox): every change of a
+// job, a message or a context is written as an event in the store, in the
+// change's transaction, and the relay hands each one, at least once and in
+// order per job, to the webhook endpoints registered at that moment
+// (webhook.OutboxHandler: signed per Standard Webhooks, with webhook-id
+// "evt_<id>" for receivers to drop duplicates); an event with no endpoint
+// registered is taken and dropped. POST /v1/webhooks registers an
+// endpoint ({"url": ..., "event_types": ["message.*", ...]}) and answers
+// with its signing secret (whsec_...), shown that once; GET /v1/webhooks
+// lists them (masked URLs, no secret); DELETE /v1/webhooks/{id} removes
+// one; POST /v1/webhooks/{id}/test sends one signed webhook.test event now
+// and tells the outcome. The endpoints live in memory: they are not
+// persisted across restarts in this example (the events are durable, in
+// the outbox). The server POSTs to any URL its callers give it: behind the
+// bearer token, on a network where that is acceptable.
+//
 // # Logs
 //
 // The access log (slog, on stderr) has the method, the route's pattern
 // (never the raw path nor the query: the dashboard's ?token= stays out),
 // the status and the duration: never a phone number,
-// a message text or the token. API responses carry the caller's data
+// a message text, the token or a webhook secret. API responses carry the caller's data
 // unmasked, except a context's proxy, whose password is masked.
 //
 // SIGINT or SIGTERM shut it down gracefully: the HTTP server first, then the
