@@ -2,8 +2,7 @@
 // login QR codes as PNG, or pushed as Server-Sent Events), single and bulk
 // sends with idempotency keys, jobs (listing with cursors, pause, resume,
 // cancel), webhooks from the outbox, stats, metrics and health checks, and
-// a dashboard at /. Its
-// OpenAPI 3 document is served at /openapi.json.
+// a dashboard at /. Its OpenAPI 3 document is served at /openapi.json.
 //
 // With no flags it runs on embedded defaults, with nothing to install but
 // Chromium: a SQLite file in a temporary folder, Redis in process
