@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasend/wasend"
-	"github.com/wasend/wasend/internal/testenv"
 )
 
 // envScreenshot names the file that TestDashboard saves a screenshot of the
@@ -77,20 +76,11 @@ func newestJob(api apiClient) int64 {
 // and masked, and a bulk job paused, resumed and cancelled from its
 // buttons.
 func TestDashboard(t *testing.T) {
-	chromium := testenv.Chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	const token = "dash-token-7e1b90c4"
-	a, err := newApp(ctx, config{dataDir: t.TempDir(), chromium: chromium, token: token, pacing: "off"}, logger, logger)
-	require.NoError(t, err)
-	a.start()
-	defer func() { assert.NoError(t, a.close()) }()
-	srv := httptest.NewServer(a.handler())
-	defer srv.Close()
-	api := apiClient{t: t, base: srv.URL, token: token}
+	ts := startServer(t, ctx, token)
+	chromium, a, srv, logs, api := ts.chromium, ts.app, ts.srv, ts.logs, ts.api
 
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(chromium), chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-dev-shm-usage", true))

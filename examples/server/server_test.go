@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -80,20 +78,11 @@ func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
 // the WhatsApp Web imitation, real headless Chromium), with pacing off, and
 // drives it through its API only, but for the phone's scan of the QR code.
 func TestEndToEnd(t *testing.T) {
-	chromium := testenv.Chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	const token = "test-token-4f9c2a"
-	a, err := newApp(ctx, config{dataDir: t.TempDir(), chromium: chromium, token: token, pacing: "off"}, logger, logger)
-	require.NoError(t, err)
-	a.start()
-	defer func() { assert.NoError(t, a.close()) }()
-	srv := httptest.NewServer(a.handler())
-	defer srv.Close()
-	api := apiClient{t: t, base: srv.URL, token: token}
+	ts := startServer(t, ctx, token)
+	a, srv, logs, api := ts.app, ts.srv, ts.logs, ts.api
 
 	// Health, and the token.
 	api.json("GET", "/healthz", nil, 200, nil)
