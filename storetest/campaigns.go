@@ -37,11 +37,17 @@ var campaignTests = []test{
 // campaignStore returns the store under test as a CampaignStore.
 func campaignStore(t *testing.T, s *store) wasend.CampaignStore {
 	t.Helper()
-	cs, ok := s.Store.(wasend.CampaignStore)
+	return optional[wasend.CampaignStore](t, s)
+}
+
+// optional returns the store under test as the optional interface T.
+func optional[T any](t *testing.T, s *store) T {
+	t.Helper()
+	o, ok := s.Store.(T)
 	if !ok {
-		t.Fatalf("%T does not implement wasend.CampaignStore", s.Store)
+		t.Fatalf("%T does not implement %T", s.Store, (*T)(nil))
 	}
-	return cs
+	return o
 }
 
 func mustCampaign(t *testing.T, cs wasend.CampaignStore, c wasend.Campaign) wasend.Campaign {

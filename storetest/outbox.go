@@ -27,11 +27,7 @@ var outboxTests = []test{
 // outboxStore returns the store under test as an OutboxStore.
 func outboxStore(t *testing.T, s *store) wasend.OutboxStore {
 	t.Helper()
-	o, ok := s.Store.(wasend.OutboxStore)
-	if !ok {
-		t.Fatalf("%T does not implement wasend.OutboxStore", s.Store)
-	}
-	return o
+	return optional[wasend.OutboxStore](t, s)
 }
 
 func mustClaim(t *testing.T, o wasend.OutboxStore, owner string, now, until time.Time, limit int) []wasend.Event {
