@@ -77,6 +77,9 @@ type BrowserContext struct {
 	// empty for none. It is stored with the context; it never reaches a
 	// log (see MaskProxy).
 	Proxy string
+	// Account is the number the context's session last logged in as
+	// (E.164), or empty while unknown.
+	Account string
 	// Session is the live session: the browser and its WhatsApp Web page. It
 	// is set only in the process that holds the context, and is never
 	// stored.
@@ -145,6 +148,19 @@ type SentQuery struct {
 	// attempt's click, or empty. A session that sets marks must not count
 	// as this message a row that its mark describes as already there.
 	Mark string
+	// Media, for a media message, is its file (Text is then the caption):
+	// the row must show an attachment of that kind with that file name or
+	// size.
+	Media *MediaFile
+}
+
+// MediaSender is implemented by sessions that can send files: through the
+// page's attach menu and its file input, as a person does.
+type MediaSender interface {
+	// SendMedia sends m to to (E.164) and returns once WhatsApp has
+	// accepted it, with the same errors and the same SendTrace hooks as
+	// SendText (a failure after the click wrapped with Unconfirmed).
+	SendMedia(ctx context.Context, to string, m MediaFile) (Receipt, error)
 }
 
 // SendTrace holds the hooks a Session calls during SendText. The Client
@@ -250,6 +266,20 @@ const (
 	// EventRestriction reports a restriction of the context that begins or
 	// ends: Restriction holds it (Kind RestrictionNone when it ended).
 	EventRestriction EventType = "restriction"
+	// EventAck reports new ticks of a followed message (AckFollower):
+	// MessageID, To, WAMessageID and Ack say which and how far.
+	EventAck EventType = "ack"
+	// EventIncoming reports a message a contact wrote: Incoming holds it.
+	// Sessions read incoming messages without marking them read, unless
+	// the host asks (InboxReader).
+	EventIncoming EventType = "incoming"
+	// EventAccount reports the account a session is logged in as, in
+	// Account (E.164), when it learns it (with or after its login).
+	EventAccount EventType = "account"
+	// EventAccountChanged tells the host that a different account logged
+	// into a context than the one it had: Account is the new one
+	// (masked), and the context's jobs wait until Client.ConfirmAccount.
+	EventAccountChanged EventType = "account_changed"
 	// EventMoved reports messages of a campaign that moved to another
 	// context (SendCampaign): JobID is the new job, ContextID the context
 	// it sends through, FromJobID the job they left, and Moved how many.
@@ -284,6 +314,16 @@ type SessionEvent struct {
 	// Restriction is the restriction that begins (or, when its Kind is
 	// RestrictionNone, ends), for EventRestriction.
 	Restriction Restriction
+	// To, WAMessageID and Ack describe a followed message's new ticks,
+	// for EventAck (MessageID names it).
+	To          string
+	WAMessageID string
+	Ack         Ack
+	// Incoming is the message a contact wrote, for EventIncoming.
+	Incoming *IncomingMessage
+	// Account is the number the session is logged in as (E.164), for
+	// EventAccount and EventAccountChanged.
+	Account string
 	// Err is the cause of a change to disconnected or error.
 	Err error
 	// At is when it happened.

@@ -325,6 +325,13 @@
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional
 //     ones, and their types.
+//   - receipts.go: acks (ticks), AckFollower and ReceiptTransition (the
+//     stores' optional interfaces of this issue are in store.go:
+//     ReceiptStore, InboxStore, SuppressionStore, NumberStore).
+//   - inbox.go: incoming messages, InboxReader, suppressions and opt-out
+//     keywords.
+//   - numbers.go: number checks and NumberChecker.
+//   - media.go: media attachments and their limits (MediaSender is in browser.go).
 //   - pacing.go: the Pacing policy and its defaults, restrictions, wait
 //     reasons, the send ledger's records, and proxy URLs.
 //   - backoff.go: the one backoff, and sleepCtx.

@@ -160,6 +160,21 @@ var (
 	// ErrCampaignExists means a campaign with the idempotency key exists
 	// (CampaignStore.CreateCampaign).
 	ErrCampaignExists = errors.New("wasend: a campaign with this idempotency key exists")
+	// ErrSuppressed means the recipient is on the suppression list (it
+	// opted out, or the host suppressed it): the message is refused
+	// before anything is written, or in a bulk job failed on its own.
+	ErrSuppressed = errors.New("wasend: recipient suppressed")
+	// ErrInvalidMedia means a message's Media is malformed: no such file,
+	// a file that cannot be read, an unknown kind, or a type that does not
+	// fit the kind.
+	ErrInvalidMedia = errors.New("wasend: invalid media")
+	// ErrMediaTooLarge means a file is over MaxImageSize or
+	// MaxDocumentSize.
+	ErrMediaTooLarge = errors.New("wasend: media too large")
+	// ErrMediaChanged means a file changed (or went) after its message was
+	// recorded: its checksum no longer matches. The message fails; it is
+	// never sent with other content.
+	ErrMediaChanged = errors.New("wasend: media changed since it was recorded")
 )
 
 // ErrorKind is the stable, storable name of an error's class. It is what the
@@ -224,6 +239,10 @@ const (
 	ErrorKindInvalidPool           ErrorKind = "invalid_pool"
 	ErrorKindInvalidFilter         ErrorKind = "invalid_filter"
 	ErrorKindCampaignExists        ErrorKind = "campaign_exists"
+	ErrorKindSuppressed            ErrorKind = "suppressed"
+	ErrorKindInvalidMedia          ErrorKind = "invalid_media"
+	ErrorKindMediaTooLarge         ErrorKind = "media_too_large"
+	ErrorKindMediaChanged          ErrorKind = "media_changed"
 	// ErrorKindMoved marks a message of a campaign that moved to another
 	// context: it is cancelled, and its copy (Message.MovedFrom) goes on.
 	ErrorKindMoved ErrorKind = "moved"
@@ -294,6 +313,10 @@ var errorClasses = []errorClass{
 	{ErrInvalidPool, ErrorKindInvalidPool, false, ""},
 	{ErrInvalidFilter, ErrorKindInvalidFilter, false, ""},
 	{ErrCampaignExists, ErrorKindCampaignExists, false, ""},
+	{ErrSuppressed, ErrorKindSuppressed, false, ""},
+	{ErrMediaTooLarge, ErrorKindMediaTooLarge, false, ""},
+	{ErrMediaChanged, ErrorKindMediaChanged, false, ""},
+	{ErrInvalidMedia, ErrorKindInvalidMedia, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},

@@ -97,6 +97,8 @@ func sentinelName(err error) string {
 		"ErrInvalidPacing": ErrInvalidPacing, "ErrInvalidNotBefore": ErrInvalidNotBefore,
 		"ErrCampaignNotFound": ErrCampaignNotFound, "ErrCampaignExists": ErrCampaignExists,
 		"ErrInvalidPool": ErrInvalidPool, "ErrInvalidFilter": ErrInvalidFilter,
+		"ErrSuppressed": ErrSuppressed, "ErrInvalidMedia": ErrInvalidMedia,
+		"ErrMediaTooLarge": ErrMediaTooLarge, "ErrMediaChanged": ErrMediaChanged,
 	} {
 		if e == err {
 			return name

@@ -8,8 +8,11 @@ import (
 type BulkMessage struct {
 	// To is the recipient's phone number in international form.
 	To string
-	// Text is the message body.
+	// Text is the message body, or for a media message its caption
+	// (which may be empty).
 	Text string
+	// Media, when set, attaches a file.
+	Media *Media
 }
 
 // JobKind is the kind of a send job.
@@ -212,6 +215,14 @@ type Message struct {
 	// WhatsApp's id of it, when known.
 	SentAt      time.Time
 	WAMessageID string
+	// Media is the attached file, or nil for a text message.
+	Media *Media
+	// DeliveredAt and ReadAt are when the page showed the message
+	// delivered and read (ReceiptStore), or zero; UndeliveredAt is when the
+	// Client gave up waiting for it to be delivered (ReceiptWindow).
+	DeliveredAt   time.Time
+	ReadAt        time.Time
+	UndeliveredAt time.Time
 	// ErrorKind and Error describe the last failure.
 	ErrorKind ErrorKind
 	Error     string

@@ -22,6 +22,28 @@ const (
 	TopicMessageFailed    Topic = "message.failed"
 	TopicMessageCancelled Topic = "message.cancelled"
 	TopicMessageUnknown   Topic = "message.unknown"
+	// TopicMessageDelivered, TopicMessageRead and TopicMessageUndelivered
+	// tell a sent message's receipts (ReceiptStore): delivered, read, or
+	// not delivered within the Client's ReceiptWindow.
+	TopicMessageDelivered   Topic = "message.delivered"
+	TopicMessageRead        Topic = "message.read"
+	TopicMessageUndelivered Topic = "message.undelivered"
+	// TopicMessageIncoming tells a message a contact wrote (InboxStore).
+	TopicMessageIncoming Topic = "message.incoming"
+	// TopicSuppressionAdded tells a number that takes no more messages
+	// (an opt-out, or the host's).
+	TopicSuppressionAdded Topic = "suppression.added"
+	// TopicContextQR and TopicContextPairingCode tell that a context shows
+	// a new QR code or pairing code to link it (the payload itself only
+	// when the host opts in); TopicContextAccount tells the account it
+	// logged in as, and TopicContextAccountChanged a different one.
+	TopicContextQR             Topic = "context.qr"
+	TopicContextPairingCode    Topic = "context.pairing_code"
+	TopicContextAccount        Topic = "context.account"
+	TopicContextAccountChanged Topic = "context.account_changed"
+	// TopicJobWaiting tells that a job waits without spending an attempt
+	// (pacing, a sending window, a restriction), and until when.
+	TopicJobWaiting Topic = "job.waiting"
 	// TopicContextStatus tells a browser context's new status (not the
 	// flips between available and busy of every send).
 	TopicContextStatus Topic = "context.status"

@@ -123,18 +123,22 @@ const (
 	RestrictionBreaker RestrictionKind = "breaker"
 	// RestrictionBanned is a ban: the context stops for good.
 	RestrictionBanned RestrictionKind = "banned"
+	// RestrictionAccount holds a context into which a different account
+	// logged in than the one it had, until the host confirms it
+	// (Client.ConfirmAccount).
+	RestrictionAccount RestrictionKind = "account"
 )
 
 // RestrictionKinds returns the restriction kinds other than none, in a new
 // slice.
 func RestrictionKinds() []RestrictionKind {
-	return []RestrictionKind{RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned}
+	return []RestrictionKind{RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned, RestrictionAccount}
 }
 
 // Valid reports whether k is a restriction kind, or none.
 func (k RestrictionKind) Valid() bool {
 	switch k {
-	case RestrictionNone, RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned:
+	case RestrictionNone, RestrictionTemporary, RestrictionNewChats, RestrictionBreaker, RestrictionBanned, RestrictionAccount:
 		return true
 	}
 	return false
@@ -156,7 +160,7 @@ func (r Restriction) Active(now time.Time) bool {
 	if r.Kind == RestrictionNone {
 		return false
 	}
-	return r.Kind == RestrictionBanned || r.Until.After(now)
+	return r.Kind == RestrictionBanned || r.Kind == RestrictionAccount || r.Until.After(now)
 }
 
 // WaitReason says why a pending job waits without spending an attempt.

@@ -16,6 +16,8 @@ type ContextTransition struct {
 	Restriction *Restriction
 	// LoggedIn stores At as first_login_at unless it is set already.
 	LoggedIn bool
+	// Account, when set, is stored as the context's account.
+	Account *string
 	// At is the time of the change; zero means now.
 	At time.Time
 }
@@ -108,6 +110,9 @@ type Step struct {
 	Job     *JobTransition
 	Message *MessageTransition
 	Context *ContextTransition
+	// Receipt records an ack of a sent message (a Store that implements
+	// ReceiptStore; others refuse it with ErrNotSupported).
+	Receipt *ReceiptTransition
 	// Send, when set, is appended to its context's send ledger in the same
 	// transaction, and its recipient recorded as a contact of the context.
 	// It is not a condition: it applies when the transitions do.
@@ -246,4 +251,51 @@ type Store interface {
 	// PruneSends deletes the ledger entries before the given time, and
 	// returns how many it deleted.
 	PruneSends(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ReceiptStore is implemented by Stores that keep receipts: they apply a
+// Step's Receipt and list the messages still followed. The Client follows
+// ticks only with one.
+type ReceiptStore interface {
+	// Unread returns the sent messages of a context that are not read,
+	// as the filter selects them, by id.
+	Unread(ctx context.Context, f ReceiptFilter) ([]Message, error)
+}
+
+// InboxStore is implemented by Stores that keep incoming messages.
+type InboxStore interface {
+	// RecordIncoming stores m and events (to the outbox, with an
+	// OutboxStore) in one transaction, and returns it with its id. An
+	// incoming message with the same ContextID and WAMessageID already
+	// stored is not stored again: RecordIncoming returns the stored one and
+	// false, and records no event.
+	RecordIncoming(ctx context.Context, m IncomingMessage, events []Event) (IncomingMessage, bool, error)
+	// Incoming returns the incoming messages the filter selects, by id.
+	Incoming(ctx context.Context, f InboxFilter) ([]IncomingMessage, error)
+}
+
+// SuppressionStore is implemented by Stores that keep a suppression list.
+// Send and SendBulk consult it before anything is written.
+type SuppressionStore interface {
+	// Suppress adds s (and events, to the outbox) in one transaction; it
+	// reports false, and records nothing, when the number is suppressed
+	// already.
+	Suppress(ctx context.Context, s Suppression, events []Event) (bool, error)
+	// Unsuppress removes a number and reports whether it was there.
+	Unsuppress(ctx context.Context, phone string) (bool, error)
+	// Suppressed returns the suppressions of these numbers, by number;
+	// those not suppressed are absent.
+	Suppressed(ctx context.Context, phones []string) (map[string]Suppression, error)
+	// Suppressions lists the suppressions by number.
+	Suppressions(ctx context.Context, f SuppressionFilter) ([]Suppression, error)
+}
+
+// NumberStore is implemented by Stores that cache number checks.
+type NumberStore interface {
+	// CacheNumbers stores the answers, replacing older ones for the same
+	// numbers.
+	CacheNumbers(ctx context.Context, infos []NumberInfo) error
+	// CachedNumbers returns the answers for these numbers checked at or
+	// after since, by number; the others are absent.
+	CachedNumbers(ctx context.Context, phones []string, since time.Time) (map[string]NumberInfo, error)
 }
