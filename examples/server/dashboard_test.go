@@ -104,6 +104,12 @@ func TestDashboard(t *testing.T) {
 	assert.Equal(t, srv.URL+"/", loc, "the token left the address bar")
 	p.js(`window.__sameLoad = "yes", ""`) // a reload would lose it
 
+	// A webhook endpoint for every event, before anything happens.
+	rc := newHookReceiver(t)
+	var hook webhookJSON
+	api.json("POST", "/v1/webhooks", map[string]any{"url": rc.URL + "/hooks"}, 201, &hook)
+	rc.setSecret(hook.Secret)
+
 	// A context from the button; its QR code arrives on the page.
 	p.do("creating a context", chromedp.Click(chromedp.CSS("#new-context")))
 	p.wait("the QR code on the page", "#contexts article.card img.qr", 60*time.Second)
@@ -156,6 +162,14 @@ func TestDashboard(t *testing.T) {
 	assert.Equal(t, text, job.Messages[0].Text)
 	assert.NotEmpty(t, job.IdempotencyKey, "the form sends an Idempotency-Key")
 	require.Len(t, a.fake.Received(phone, "5491155550199"), 1, "WhatsApp received it once")
+	// The webhook receiver got the job's events, signed, in order; and the
+	// context's login.
+	assert.Equal(t, []string{"job.created", "job.running", "message.sent", "job.completed"},
+		topicsOf(rc.jobEvents(t, single, "job.completed")))
+	ctxEvents := rc.events(t, func(b hookBody) bool { return b.Data.ContextID == id && b.Data.JobID == 0 })
+	assert.Contains(t, topicsOf(ctxEvents), "context.status")
+	assert.True(t, slices.ContainsFunc(ctxEvents, func(b hookBody) bool { return b.Data.Status == "available" }),
+		"a context.status available webhook: %v", topicsOf(ctxEvents))
 
 	// A bulk job from the form (one number per line), paused, resumed and
 	// cancelled from its buttons.
@@ -179,6 +193,21 @@ func TestDashboard(t *testing.T) {
 	api.json("GET", fmt.Sprintf("/v1/jobs/%d", bulk), nil, 200, &job)
 	assert.Equal(t, "cancelled", string(job.Status))
 	assert.Len(t, job.Messages, len(numbers))
+	// Its events, in order: created, paused, resumed, cancelled (with what
+	// it sent in between).
+	bulkTopics := topicsOf(rc.jobEvents(t, bulk, "job.cancelled"))
+	var lifecycle []string
+	for _, tp := range bulkTopics {
+		if tp == "job.created" || tp == "job.paused" || tp == "job.resumed" || tp == "job.cancelled" {
+			lifecycle = append(lifecycle, tp)
+		}
+	}
+	assert.Equal(t, []string{"job.created", "job.paused", "job.resumed", "job.cancelled"}, lifecycle, "all: %v", bulkTopics)
+	for _, r := range rc.requests() {
+		for _, secret := range []string{"55550199", "771234", "14155550110", "Bulk from"} {
+			assert.NotContains(t, string(r.body), secret, "a webhook holds %q", secret)
+		}
+	}
 
 	if path := os.Getenv(envScreenshot); path != "" {
 		screenshot(t, p, api, path)

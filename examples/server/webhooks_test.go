@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +67,51 @@ func (rc *hookReceiver) requests() []hookRequest {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([]hookRequest(nil), rc.reqs...)
+}
+
+// jobEvents waits until the receiver got the event last of job jobID,
+// and returns that job's events: each verified, once per webhook-id, in
+// the outbox's order.
+func (rc *hookReceiver) jobEvents(t *testing.T, jobID int64, last string) []hookBody {
+	t.Helper()
+	var evs []hookBody
+	eventually(t, 30*time.Second, fmt.Sprintf("the %s webhook of job %d", last, jobID), func() bool {
+		evs = rc.events(t, func(b hookBody) bool { return b.Data.JobID == jobID })
+		return slices.ContainsFunc(evs, func(b hookBody) bool { return b.Type == last })
+	})
+	return evs
+}
+
+// events returns the events the receiver got that keep selects, each
+// verified, once per webhook-id, in the outbox's order.
+func (rc *hookReceiver) events(t *testing.T, keep func(hookBody) bool) []hookBody {
+	t.Helper()
+	seen := map[string]bool{}
+	var evs []hookBody
+	for _, r := range rc.requests() {
+		require.NoError(t, r.verifyErr, "a webhook's signature")
+		id := r.header.Get("webhook-id")
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		var b hookBody
+		require.NoError(t, json.Unmarshal(r.body, &b))
+		if keep(b) {
+			evs = append(evs, b)
+		}
+	}
+	slices.SortFunc(evs, func(x, y hookBody) int { return cmp.Compare(x.Data.ID, y.Data.ID) })
+	return evs
+}
+
+// topicsOf returns the events' types.
+func topicsOf(evs []hookBody) []string {
+	var ts []string
+	for _, e := range evs {
+		ts = append(ts, e.Type)
+	}
+	return ts
 }
 
 // hookBody is a webhook's body.
