@@ -129,7 +129,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 			tries: DefaultEventAttempts, poll: DefaultEventPoll,
 			backoff: backoff{base: cfg.backoffBase, max: cfg.backoffMax, jitter: cfg.backoffJitter},
 			now:     func() time.Time { return cfg.now().UTC() }, kick: make(chan struct{}, 1)}
-		ox := &outboxing{Store: store, camps: camps, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
+		ox := &outboxing{Store: store, camps: camps, outbox: ob, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
 		store = ox
 		if camps != nil {
 			camps = ox
@@ -150,7 +150,10 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.contexts = newRegistry()
 	c.enq = &enqueuer{store: store, queue: queue, observer: cfg.observer, now: now, log: c.log}
 	c.events = &eventPump{queue: newEventQueue(), contexts: c.contexts, store: store, enq: c.enq,
-		handler: cfg.onEvent, now: now, log: c.log}
+		handler: cfg.onEvent, secrets: cfg.eventSecrets, now: now, log: c.log}
+	if ox, ok := store.(*outboxing); ok {
+		c.events.tell = ox.tell
+	}
 	c.consumers = newDispatcher(queue, c.contexts, cfg.sweepInterval, c.log)
 	c.leases = &leaseKeeper{leaser: leaser, owner: c.owner, ttl: cfg.leaseTTL, contexts: c.contexts, store: store,
 		enq: c.enq, consumers: c.consumers, closeTimeout: cfg.shutdownTimeout, now: now, log: c.log,

@@ -18,9 +18,13 @@ type eventPump struct {
 	store    Store
 	enq      *enqueuer
 	handler  func(SessionEvent) // the host's (WithEventHandler), or nil
-	now      func() time.Time
-	log      *slog.Logger
-	wg       sync.WaitGroup
+	// tell records, with an outbox, the outcome events of session events
+	// that change nothing in the store (QR codes, waits); nil without.
+	tell    func(ctx context.Context, evs []Event) error
+	secrets bool // WithEventSecrets: QR payloads and codes in events
+	now     func() time.Time
+	log     *slog.Logger
+	wg      sync.WaitGroup
 }
 
 // start starts the pump's goroutine.
@@ -80,6 +84,7 @@ func (p *eventPump) loop() {
 		if ev.Type == EventStatus && !qe.hostOnly {
 			p.applyStatus(ev)
 		}
+		p.toOutbox(ev)
 		if p.handler != nil {
 			func() {
 				defer func() {
@@ -161,6 +166,52 @@ func (p *eventPump) applyStatus(ev SessionEvent) {
 	if ok && ev.Status == ContextAvailable {
 		p.enq.wakeJobs(ctx, ev.ContextID)
 	}
+}
+
+// toOutbox records, with an outbox, the event that a session event which
+// changes nothing in the store tells of: a QR or pairing code shown, a
+// job that waits. It is not part of a change's transaction, so a store
+// that fails loses it (a QR code is shown again within a minute; a wait
+// is told again at the job's next turn).
+func (p *eventPump) toOutbox(ev SessionEvent) {
+	if p.tell == nil {
+		return
+	}
+	e, ok := outboxEventOf(ev, p.secrets)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.tell(ctx, []Event{e}); err != nil {
+		p.log.Warn("recording an event in the outbox", "topic", e.Topic, "context", ev.ContextID, "err", err)
+	}
+}
+
+// outboxEventOf is the outcome event of a session event that changes
+// nothing in the store, if it tells of one.
+func outboxEventOf(ev SessionEvent, secrets bool) (Event, bool) {
+	e := Event{At: ev.At, ContextID: ev.ContextID}
+	switch ev.Type {
+	case EventQR:
+		e.Topic = TopicContextQR
+		if secrets {
+			e.Data = map[string]any{"qr": ev.QR}
+		}
+	case EventPairingCode:
+		e.Topic = TopicContextPairingCode
+		if secrets {
+			e.Data = map[string]any{"code": ev.Code}
+		}
+	case EventWait:
+		e.Topic, e.JobID, e.Status = TopicJobWaiting, ev.JobID, string(ev.Wait)
+		if !ev.Until.IsZero() {
+			e.Data = map[string]any{"until": ev.Until.UTC().Format(time.RFC3339Nano)}
+		}
+	default:
+		return Event{}, false
+	}
+	return e, true
 }
 
 // liftTemporary ends a temporary ban that the page no longer shows: the

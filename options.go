@@ -110,6 +110,7 @@ type config struct {
 	maxLookups        int
 	hangGrace         time.Duration
 	onEvent           func(SessionEvent)
+	eventSecrets      bool
 	observer          Observer
 	outbox            OutboxHandler
 	outboxLease       time.Duration
@@ -282,6 +283,14 @@ func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.
 // store must implement OutboxStore (sqlstore and wasendtest's do); New
 // returns ErrNotSupported otherwise. Nil turns it off. Default: off.
 func WithOutbox(h OutboxHandler) Option { return func(c *config) { c.outbox = h } }
+
+// WithEventSecrets puts in the outbox's events what links a device to a
+// context's account: the QR payloads of context.qr and the pairing codes of
+// context.pairing_code (Event.Data "qr" and "code"). Without it those
+// events only tell that a code is shown. Whoever reads them can link a
+// browser to the account if the phone scans or types them: turn it on
+// only for an event handler as trusted as the Client's host.
+func WithEventSecrets() Option { return func(c *config) { c.eventSecrets = true } }
 
 // WithOutboxLease sets how long the relay's claim of a batch of events
 // holds: after it, another process's relay takes over the events that

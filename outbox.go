@@ -93,6 +93,13 @@ type Event struct {
 	// Metadata is the host's metadata of the event's job, copied by the
 	// store from the job; nil for a context event.
 	Metadata map[string]any
+	// Data is what the event tells beyond its ids and status, by topic:
+	// "until" (RFC 3339) for job.waiting, whose Status is the wait
+	// reason; "restriction", and "until" when known, for a context.status
+	// that a restriction changed; "qr" or "code" for context.qr and
+	// context.pairing_code, only with WithEventSecrets. Nil when there is
+	// nothing more. Values are JSON's: strings, numbers, booleans.
+	Data map[string]any
 	// Version is EventVersion when the event was written.
 	Version int
 	// Attempts counts the deliveries of the event that failed so far.
@@ -148,6 +155,10 @@ type OutboxStore interface {
 	// claimed (or claimed until before now), and with no earlier event of
 	// their job that is neither delivered nor dead. It returns them by id.
 	ClaimEvents(ctx context.Context, owner string, now, until time.Time, limit int) ([]Event, error)
+	// AddEvents records events that tell of no change of the store (a
+	// QR code shown, a job that waits), in one transaction, filling in
+	// what they leave zero as for Step.Events.
+	AddEvents(ctx context.Context, evs []Event) error
 	// SettleEvents records the results of events that owner claimed; an
 	// event no longer claimed by owner is left as it is. Each result
 	// clears the claim.

@@ -3,6 +3,8 @@ package wasend_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -264,4 +266,70 @@ func TestOutboxNeedsAnOutboxStore(t *testing.T) {
 	_, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), plain,
 		wasend.WithOutbox(func(context.Context, wasend.Event) error { return nil }))
 	assert.ErrorIs(t, err, wasend.ErrNotSupported)
+}
+
+// TestOutboxTellsCodesAndWaits: a context's QR code, a job's wait for the
+// pacing gap (with its end) and a restriction (with its kind) reach the
+// outbox; the QR payload only with WithEventSecrets.
+func TestOutboxTellsCodesAndWaits(t *testing.T) {
+	for _, secrets := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "secrets"}[secrets], func(t *testing.T) {
+			rec := &received{}
+			gap := 300 * time.Millisecond
+			opts := []wasend.Option{wasend.WithOutbox(func(_ context.Context, ev wasend.Event) error {
+				rec.take(ev)
+				return nil
+			}), wasend.WithPacing(wasend.Pacing{MinGap: gap, MaxGap: gap})}
+			if secrets {
+				opts = append(opts, wasend.WithEventSecrets())
+			}
+			h := newHarness(t, harnessOpt{opts: opts})
+			bc, sess := h.newContext()
+			rec.waitFor(t, "the context's QR code", func(evs []wasend.Event) bool {
+				return slices.ContainsFunc(evs, func(e wasend.Event) bool { return e.Topic == wasend.TopicContextQR && e.ContextID == bc.ID })
+			})
+			for _, e := range rec.all() {
+				if e.Topic != wasend.TopicContextQR {
+					continue
+				}
+				if secrets {
+					assert.Equal(t, "2@scripted,"+bc.SystemID, e.Data["qr"])
+				} else {
+					assert.Nil(t, e.Data, "no QR payload without WithEventSecrets")
+				}
+			}
+			first, err := h.client.Send(bg, bc.ID, "+5491122334455", "one")
+			require.NoError(t, err)
+			second, err := h.client.Send(bg, bc.ID, "+5491122334466", "two")
+			require.NoError(t, err)
+			h.waitJob(first.ID, wasend.JobCompleted)
+			h.waitJob(second.ID, wasend.JobCompleted)
+			var wait wasend.Event
+			rec.waitFor(t, "a job.waiting", func(evs []wasend.Event) bool {
+				i := slices.IndexFunc(evs, func(e wasend.Event) bool { return e.Topic == wasend.TopicJobWaiting })
+				if i >= 0 {
+					wait = evs[i]
+				}
+				return i >= 0
+			})
+			assert.Contains(t, []int64{first.ID, second.ID}, wait.JobID)
+			assert.Equal(t, bc.ID, wait.ContextID)
+			assert.Equal(t, string(wasend.WaitGap), wait.Status)
+			until, err := time.Parse(time.RFC3339Nano, fmt.Sprint(wait.Data["until"]))
+			require.NoError(t, err, "until: %v", wait.Data)
+			assert.WithinDuration(t, wait.At, until, 2*gap)
+
+			// A temporary ban met by a send: context.status restricted, with
+			// the kind and the end.
+			sess.Script(wasendtest.Action{Err: &wasend.RestrictionError{Kind: wasend.RestrictionTemporary, Until: time.Now().Add(time.Hour)}})
+			_, err = h.client.Send(bg, bc.ID, "+5491122334477", "three")
+			require.NoError(t, err)
+			rec.waitFor(t, "the restriction", func(evs []wasend.Event) bool {
+				return slices.ContainsFunc(evs, func(e wasend.Event) bool {
+					return e.Topic == wasend.TopicContextStatus && e.Status == string(wasend.ContextRestricted) &&
+						e.Data["restriction"] == string(wasend.RestrictionTemporary) && e.Data["until"] != nil
+				})
+			})
+		})
+	}
 }

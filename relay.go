@@ -174,7 +174,14 @@ func eventsOf(s Step, at time.Time) []Event {
 		}
 	}
 	if t := s.Context; t != nil && contextTold(t) {
-		evs = append(evs, Event{Topic: TopicContextStatus, At: at, ContextID: t.ID, Status: string(t.To)})
+		e := Event{Topic: TopicContextStatus, At: at, ContextID: t.ID, Status: string(t.To)}
+		if r := t.Restriction; r != nil {
+			e.Data = map[string]any{"restriction": string(r.Kind)}
+			if !r.Until.IsZero() {
+				e.Data["until"] = r.Until.UTC().Format(time.RFC3339Nano)
+			}
+		}
+		evs = append(evs, e)
 	}
 	return evs
 }
@@ -250,9 +257,10 @@ var errNoCampaigns = fmt.Errorf("%w: the store keeps no campaigns (CampaignStore
 // them in the change's transaction, and wakes the relay.
 type outboxing struct {
 	Store
-	camps CampaignStore // nil: the store keeps no campaigns
-	now   func() time.Time
-	wake  func()
+	camps  CampaignStore // nil: the store keeps no campaigns
+	outbox OutboxStore
+	now    func() time.Time
+	wake   func()
 }
 
 var _ CampaignStore = (*outboxing)(nil)
@@ -285,6 +293,16 @@ func ctxAt(t *ContextTransition) time.Time {
 		return time.Time{}
 	}
 	return t.At
+}
+
+// tell records events that tell of no change of the store, and wakes the
+// relay.
+func (o *outboxing) tell(ctx context.Context, evs []Event) error {
+	if err := o.outbox.AddEvents(ctx, evs); err != nil {
+		return err
+	}
+	o.wake()
+	return nil
 }
 
 // Apply adds the step's events.

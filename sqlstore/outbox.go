@@ -38,6 +38,7 @@ type eventRow struct {
 	status     string
 	errorKind  string
 	metadata   any // JSON text or nil
+	data       any // JSON text or nil
 }
 
 // prepareEvents validates events. jobID, when not 0, is the id of the new
@@ -75,13 +76,20 @@ func (s *Store) prepareEvents(evs []wasend.Event, jobID int64, mk func(string, .
 			}
 			r.metadata = string(b)
 		}
+		if e.Data != nil {
+			b, err := json.Marshal(e.Data)
+			if err != nil {
+				return nil, mk("event %d: data: %v", i, err)
+			}
+			r.data = string(b)
+		}
 		rows[i] = r
 	}
 	return rows, nil
 }
 
 // eventColumns are the columns an event's INSERT sets.
-const eventColumns = "topic, at, job_id, message_id, context_id, campaign_id, status, error_kind, metadata, version, attempts, next_at"
+const eventColumns = "topic, at, job_id, message_id, context_id, campaign_id, status, error_kind, metadata, data, version, attempts, next_at"
 
 // eventInsert writes one INSERT ... SELECT of events, on PostgreSQL and
 // SQLite: their rows are a derived table (ev), in order (ev.ord), joined
@@ -98,7 +106,7 @@ func (s *Store) eventInsert(q *query, evs []eventRow, cond string) *query {
 	}
 	q.w("INSERT INTO send_events (", eventColumns, ") SELECT ev.topic, ev.at, COALESCE(ev.job_id, m.send_messages_job_id), ev.message_id, ",
 		"COALESCE(ev.context_id, j.browser_context_id), COALESCE(ev.campaign_id, j.campaign_id), ev.status, ev.error_kind, ",
-		"COALESCE(ev.metadata, j.metadata), ", strconv.Itoa(wasend.EventVersion), ", 0, ev.at FROM (")
+		"COALESCE(ev.metadata, j.metadata), ev.data, ", strconv.Itoa(wasend.EventVersion), ", 0, ev.at FROM (")
 	for i, e := range evs {
 		if i > 0 {
 			q.w(" UNION ALL ")
@@ -123,7 +131,9 @@ func (s *Store) eventInsert(q *query, evs []eventRow, cond string) *query {
 		cast("varchar")
 		q.w(" AS error_kind, ").a(e.metadata)
 		cast("json")
-		q.w(" AS metadata")
+		q.w(" AS metadata, ").a(e.data)
+		cast("json")
+		q.w(" AS data")
 	}
 	q.w(") ev LEFT JOIN send_messages_jobs_messages m ON ev.job_id IS NULL AND m.id = ev.message_id",
 		" LEFT JOIN send_messages_jobs j ON j.id = COALESCE(ev.job_id, m.send_messages_job_id)")
@@ -157,7 +167,7 @@ func (s *Store) insertEvents(ctx context.Context, db execer, evs []eventRow) err
 		}
 		at := q.shared(s.d.timeArg(e.at))
 		q.w("(").a(e.topic).w(", ", at(), ", ").a(nullID(e.jobID)).w(", ").a(nullID(e.messageID)).w(", ").a(nullID(e.contextID))
-		q.w(", ").a(nullID(e.campaignID)).w(", ").a(nullString(e.status)).w(", ").a(nullString(e.errorKind)).w(", ").a(e.metadata)
+		q.w(", ").a(nullID(e.campaignID)).w(", ").a(nullString(e.status)).w(", ").a(nullString(e.errorKind)).w(", ").a(e.metadata).w(", ").a(e.data)
 		q.w(", ", strconv.Itoa(wasend.EventVersion), ", 0, ", at(), ")")
 	}
 	_, err := s.exec(ctx, db, q)
@@ -268,7 +278,7 @@ func (s *Store) notDead(a string) string {
 }
 
 const eventReadColumns = "e.id, e.topic, e.at, e.job_id, e.message_id, e.context_id, e.campaign_id, e.status, e.error_kind, " +
-	"e.metadata, e.version, e.attempts"
+	"e.metadata, e.data, e.version, e.attempts"
 
 // dueEvents writes the SELECT of the ids of the due events, by id, up to
 // limit: not delivered, not dead, due, not claimed (or claimed until
@@ -425,9 +435,9 @@ func (s *Store) scanEvent(rows *sql.Rows) (wasend.Event, error) {
 		topic                  string
 		job, msg, bc, campaign sql.NullInt64
 		status, kind           sql.NullString
-		metadata               []byte
+		metadata, data         []byte
 	)
-	if err := rows.Scan(&e.ID, &topic, s.d.scanTime(&e.At), &job, &msg, &bc, &campaign, &status, &kind, &metadata,
+	if err := rows.Scan(&e.ID, &topic, s.d.scanTime(&e.At), &job, &msg, &bc, &campaign, &status, &kind, &metadata, &data,
 		&e.Version, &e.Attempts); err != nil {
 		return e, err
 	}
@@ -438,7 +448,33 @@ func (s *Store) scanEvent(rows *sql.Rows) (wasend.Event, error) {
 			return e, fmt.Errorf("event %d: metadata: %w", e.ID, err)
 		}
 	}
+	if data != nil {
+		if err := json.Unmarshal(data, &e.Data); err != nil {
+			return e, fmt.Errorf("event %d: data: %w", e.ID, err)
+		}
+	}
 	return e, nil
+}
+
+// AddEvents implements wasend.OutboxStore: the events, in one
+// transaction. A malformed event gives ErrInvalidInput and records none.
+func (s *Store) AddEvents(ctx context.Context, evs []wasend.Event) error {
+	rows, err := s.prepareEvents(evs, 0, invalid)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(ctx, "add events", err)
+	}
+	defer rollback(tx)
+	if err := s.insertEvents(ctx, tx, rows); err != nil {
+		return fail(ctx, "add events", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(ctx, "add events: commit", err)
+	}
+	return nil
 }
 
 // SettleEvents implements wasend.OutboxStore: one UPDATE per result, each

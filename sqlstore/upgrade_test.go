@@ -180,6 +180,7 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
 					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
 				require.NoError(t, err)
+				useV6(t, s, c.ID)
 				useV5(t, s, c.ID)
 				useV4(t, s, c.ID)
 				useV3(t, s, c.ID)
@@ -421,5 +422,21 @@ func TestMigrateFromV4(t *testing.T) {
 			Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Version: wasend.EventVersion}, evs[0])
 		require.NoError(t, s.SettleEvents(ctx, "v4", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
 		useV5(t, s, contextID)
+		useV6(t, s, contextID)
 	})
+}
+
+// useV6 uses what version 6 added on a context of a migrated database: an
+// event's data, added on its own, claimed and delivered.
+func useV6(t *testing.T, s *sqlstore.Store, contextID int64) {
+	t.Helper()
+	ctx := t.Context()
+	require.NoError(t, s.AddEvents(ctx, []wasend.Event{{Topic: wasend.TopicContextQR, ContextID: contextID,
+		Data: map[string]any{"qr": "2@x", "n": 6.0}}}))
+	now := time.Now().Add(time.Hour)
+	evs, err := s.ClaimEvents(ctx, "v6", now, now.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, map[string]any{"qr": "2@x", "n": 6.0}, evs[0].Data)
+	require.NoError(t, s.SettleEvents(ctx, "v6", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
 }

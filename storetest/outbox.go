@@ -22,6 +22,7 @@ var outboxTests = []test{
 	{"Settle", testOutboxSettle},
 	{"SettleNotOwner", testOutboxSettleNotOwner},
 	{"CountsPrune", testOutboxCountsPrune},
+	{"AddEvents", testOutboxAddEvents},
 }
 
 // outboxStore returns the store under test as an OutboxStore.
@@ -101,6 +102,9 @@ func checkEvent(t *testing.T, what string, got, want wasend.Event) {
 	f("ErrorKind", got.ErrorKind, want.ErrorKind)
 	if len(got.Metadata) != 0 || len(want.Metadata) != 0 {
 		f("Metadata", got.Metadata, want.Metadata)
+	}
+	if len(got.Data) != 0 || len(want.Data) != 0 {
+		f("Data", got.Data, want.Data)
 	}
 	f("Version", got.Version, want.Version)
 	f("Attempts", got.Attempts, want.Attempts)
@@ -439,5 +443,50 @@ func testOutboxCountsPrune(t *testing.T, s *store) {
 	}
 	if left := mustClaim(t, o, "relay", now, now.Add(time.Minute), 10); len(left) != 1 || left[0].ID <= evs[1].ID {
 		t.Fatalf("ClaimEvents after PruneEvents = %v, want the third event", eventIDs(left))
+	}
+}
+
+// testOutboxAddEvents: events added on their own are recorded in order,
+// with their Data and what their ids leave zero filled in, and keep the
+// order of their job; a malformed one records none.
+func testOutboxAddEvents(t *testing.T, s *store) {
+	o := outboxStore(t, s)
+	bc := newContext(t, s, wasend.ContextAvailable)
+	in := job(bc.ID, wasend.KindSingle, 1)
+	in.Metadata = map[string]any{"order": "B-2"}
+	j := mustJob(t, s, in)
+	at := s.base().Add(-time.Minute)
+	until := at.Add(time.Hour).UTC().Format(time.RFC3339)
+	if err := o.AddEvents(t.Context(), []wasend.Event{{Topic: wasend.TopicJobWaiting, At: at}, {}}); err == nil {
+		t.Fatalf("AddEvents with an event without a topic: no error")
+	}
+	if err := o.AddEvents(t.Context(), nil); err != nil {
+		t.Fatalf("AddEvents(nil): %v", err)
+	}
+	if c := mustEventCounts(t, o); c != (wasend.OutboxCounts{}) {
+		t.Fatalf("EventCounts after a refused AddEvents = %+v, want none", c)
+	}
+	err := o.AddEvents(t.Context(), []wasend.Event{
+		{Topic: wasend.TopicJobWaiting, At: at, JobID: j.ID, Status: string(wasend.WaitGap), Data: map[string]any{"until": until}},
+		{Topic: wasend.TopicContextQR, At: at, ContextID: bc.ID, Data: map[string]any{"qr": "2@abc,def,ghi,1", "n": 3.0, "ok": true}},
+	})
+	if err != nil {
+		t.Fatalf("AddEvents: %v", err)
+	}
+	got := mustClaim(t, o, "relay", s.base(), s.base().Add(time.Minute), 10)
+	if len(got) != 2 {
+		t.Fatalf("ClaimEvents = %d events, want the 2 added", len(got))
+	}
+	checkEvent(t, "job.waiting", got[0], wasend.Event{Topic: wasend.TopicJobWaiting, At: at, JobID: j.ID, ContextID: bc.ID,
+		Status: string(wasend.WaitGap), Metadata: in.Metadata, Data: map[string]any{"until": until}, Version: wasend.EventVersion})
+	checkEvent(t, "context.qr", got[1], wasend.Event{Topic: wasend.TopicContextQR, At: at, ContextID: bc.ID,
+		Data: map[string]any{"qr": "2@abc,def,ghi,1", "n": 3.0, "ok": true}, Version: wasend.EventVersion})
+	// An added event keeps its job's order: a later step's event of the
+	// job waits behind it.
+	jobEvents(t, s, j, at)
+	wantClaim(t, o, "other", s.base(), s.base().Add(time.Minute), 10)
+	mustSettle(t, o, "relay", wasend.EventResult{ID: got[0].ID, Delivered: true}, wasend.EventResult{ID: got[1].ID, Delivered: true})
+	if next := mustClaim(t, o, "other", s.base(), s.base().Add(time.Minute), 10); len(next) != 1 || next[0].ID <= got[1].ID {
+		t.Fatalf("ClaimEvents after the delivery = %v, want the job's later event", eventIDs(next))
 	}
 }

@@ -2,6 +2,7 @@ package wasendtest
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/wasend/wasend"
@@ -40,11 +41,32 @@ func (s *Store) recordEvents(evs []wasend.Event, newJob int64) {
 				ev.Metadata, _ = roundTrip(j.Metadata)
 			}
 		}
+		ev.Data, _ = roundTrip(ev.Data)
 		ev.At = s.ts(ev.At)
 		ev.ID = int64(len(s.events) + 1)
 		ev.Version, ev.Attempts = wasend.EventVersion, 0
 		s.events = append(s.events, &outboxEvent{ev: ev, nextAt: ev.At})
 	}
+}
+
+// AddEvents implements wasend.OutboxStore. An event without a topic, or
+// whose Data is not JSON, gives ErrInvalidStep and records none.
+func (s *Store) AddEvents(ctx context.Context, evs []wasend.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return err
+	}
+	for i, ev := range evs {
+		if ev.Topic == "" {
+			return fmt.Errorf("%w: event %d has no topic", wasend.ErrInvalidStep, i)
+		}
+		if _, err := roundTrip(ev.Data); err != nil {
+			return fmt.Errorf("%w: event %d: data: %w", wasend.ErrInvalidStep, i, err)
+		}
+	}
+	s.recordEvents(evs, 0)
+	return nil
 }
 
 // ClaimEvents implements wasend.OutboxStore.

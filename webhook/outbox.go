@@ -54,7 +54,9 @@ type EventData struct {
 	Status     string           `json:"status,omitempty"`
 	ErrorKind  wasend.ErrorKind `json:"error_kind,omitempty"`
 	Metadata   map[string]any   `json:"metadata,omitempty"`
-	Version    int              `json:"version"`
+	// Data is what the event tells beyond its ids (wasend.Event.Data).
+	Data    map[string]any `json:"data,omitempty"`
+	Version int            `json:"version"`
 }
 
 // FromOutbox makes the webhook Event of an outbox event: ID "evt_<id>",
@@ -62,7 +64,7 @@ type EventData struct {
 func FromOutbox(ev wasend.Event) (Event, error) {
 	payload, err := json.Marshal(EventData{ID: ev.ID, Topic: string(ev.Topic), At: ev.At.UTC(), JobID: ev.JobID,
 		MessageID: ev.MessageID, ContextID: ev.ContextID, CampaignID: ev.CampaignID, Status: ev.Status,
-		ErrorKind: ev.ErrorKind, Metadata: ev.Metadata, Version: ev.Version})
+		ErrorKind: ev.ErrorKind, Metadata: ev.Metadata, Data: ev.Data, Version: ev.Version})
 	if err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}

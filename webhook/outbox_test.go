@@ -104,3 +104,19 @@ func TestOutboxToAReceiverThatWasDown(t *testing.T) {
 	require.NotNil(t, st.Outbox)
 	assert.Zero(t, st.Outbox.Dead)
 }
+
+// TestFromOutboxCarriesData: an event's Data is the payload's "data".
+func TestFromOutboxCarriesData(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	ev, err := webhook.FromOutbox(wasend.Event{ID: 7, Topic: wasend.TopicJobWaiting, At: at, JobID: 3, ContextID: 2,
+		Status: string(wasend.WaitGap), Data: map[string]any{"until": "2026-12-07T10:00:30Z"}, Version: wasend.EventVersion})
+	require.NoError(t, err)
+	var d webhook.EventData
+	require.NoError(t, json.Unmarshal(ev.Payload, &d))
+	assert.Equal(t, map[string]any{"until": "2026-12-07T10:00:30Z"}, d.Data)
+	assert.Equal(t, "gap", d.Status)
+	assert.Equal(t, "evt_7", ev.ID)
+	plain, err := webhook.FromOutbox(wasend.Event{ID: 8, Topic: wasend.TopicJobCreated, At: at, JobID: 3})
+	require.NoError(t, err)
+	assert.NotContains(t, string(plain.Payload), `"data"`, "no data, no key")
+}
