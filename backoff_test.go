@@ -66,3 +66,23 @@ func TestSleepCtx(t *testing.T) {
 		})
 	}
 }
+
+// The outbox's default retries outlast a receiver down for an hour by far:
+// an event is dead only after about 20 hours of failed deliveries, and no
+// wait between two is over an hour (plus jitter).
+func TestOutboxRetriesOutlastAnHour(t *testing.T) {
+	cfg := defaultConfig()
+	b := backoff{base: cfg.backoffBase, max: cfg.outboxBackoffMax}
+	var total time.Duration
+	for n := 1; n < cfg.outboxAttempts; n++ {
+		d := b.after(n)
+		if d > time.Hour {
+			t.Fatalf("wait after failure %d = %v, want at most an hour", n, d)
+		}
+		total += d
+	}
+	if total < 12*time.Hour {
+		t.Fatalf("an event is dead after %v of failures, want more than 12 h", total)
+	}
+	t.Logf("an event is dead after %v of failures", total)
+}

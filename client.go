@@ -126,8 +126,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 			return nil, fmt.Errorf("%w: WithOutbox needs a store that keeps an outbox (OutboxStore)", ErrNotSupported)
 		}
 		rl = &relay{outbox: ob, handler: cfg.outbox, batch: DefaultEventBatch, lease: cfg.outboxLease,
-			tries: DefaultEventAttempts, poll: DefaultEventPoll,
-			backoff: backoff{base: cfg.backoffBase, max: cfg.backoffMax, jitter: cfg.backoffJitter},
+			tries: cfg.outboxAttempts, poll: DefaultEventPoll,
+			backoff: backoff{base: cfg.backoffBase, max: max(cfg.outboxBackoffMax, cfg.backoffBase), jitter: cfg.backoffJitter},
 			now:     func() time.Time { return cfg.now().UTC() }, kick: make(chan struct{}, 1)}
 		ox := &outboxing{Store: store, camps: camps, outbox: ob, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
 		store = ox

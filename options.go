@@ -114,6 +114,8 @@ type config struct {
 	observer          Observer
 	outbox            OutboxHandler
 	outboxLease       time.Duration
+	outboxAttempts    int
+	outboxBackoffMax  time.Duration
 	now               func() time.Time
 	leaser            Leaser
 	leaserSet         bool
@@ -134,6 +136,8 @@ func defaultConfig() config {
 		backoffMax:        DefaultBackoffMax,
 		backoffJitter:     DefaultBackoffJitter,
 		outboxLease:       DefaultEventLease,
+		outboxAttempts:    DefaultEventAttempts,
+		outboxBackoffMax:  DefaultEventBackoffMax,
 		bulkDelay:         DefaultBulkDelay,
 		sendTimeout:       DefaultSendTimeout,
 		bulkSlice:         DefaultBulkSlice,
@@ -163,6 +167,7 @@ func (c *config) validate() error {
 		{c.backoffBase > 0 && c.backoffMax >= c.backoffBase, "backoff"},
 		{c.backoffJitter >= 0 && c.backoffJitter <= 1, "backoff jitter"},
 		{c.outboxLease > 0, "outbox lease"},
+		{c.outboxAttempts > 0 && c.outboxBackoffMax > 0, "outbox retries"},
 		{c.bulkDelay >= 0, "bulk delay"},
 		{c.sendTimeout > 0, "send timeout"},
 		{c.bulkSlice > 0, "bulk slice"},
@@ -278,8 +283,10 @@ func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.
 // messages sent, failed, cancelled and unknown; contexts' statuses) is
 // written as an Event in the same transaction as the change, and a relay
 // that runs with Run hands each event to h at least once, in order per
-// job, retrying a failed delivery with the backoff of WithBackoff until
-// DefaultEventAttempts failed (then it is dead: Stats counts it). The
+// job, retrying a failed delivery with a doubling backoff from
+// WithBackoff's base up to an hour, until DefaultEventAttempts failed
+// (about 20 hours: then it is dead, and Stats counts it; see
+// WithOutboxRetries). The
 // store must implement OutboxStore (sqlstore and wasendtest's do); New
 // returns ErrNotSupported otherwise. Nil turns it off. Default: off.
 func WithOutbox(h OutboxHandler) Option { return func(c *config) { c.outbox = h } }
@@ -291,6 +298,16 @@ func WithOutbox(h OutboxHandler) Option { return func(c *config) { c.outbox = h 
 // browser to the account if the phone scans or types them: turn it on
 // only for an event handler as trusted as the Client's host.
 func WithEventSecrets() Option { return func(c *config) { c.eventSecrets = true } }
+
+// WithOutboxRetries sets how many deliveries of an event may fail before
+// it is dead, and the longest wait between two (the first wait is
+// WithBackoff's base, doubling). The defaults, DefaultEventAttempts and
+// DefaultEventBackoffMax, keep an event for about 20 hours, so a receiver
+// that was down for an hour gets every event once it is back (each at
+// most an hour late).
+func WithOutboxRetries(attempts int, maxWait time.Duration) Option {
+	return func(c *config) { c.outboxAttempts, c.outboxBackoffMax = attempts, maxWait }
+}
 
 // WithOutboxLease sets how long the relay's claim of a batch of events
 // holds: after it, another process's relay takes over the events that

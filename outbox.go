@@ -57,8 +57,12 @@ const (
 	// process's relay takes them after it, if this one died.
 	DefaultEventLease = 30 * time.Second
 	// DefaultEventAttempts is how many deliveries of an event may fail
-	// before it is dead.
-	DefaultEventAttempts = 10
+	// before it is dead: with DefaultEventBackoffMax and the default
+	// backoff's base, about 20 hours of failures.
+	DefaultEventAttempts = 30
+	// DefaultEventBackoffMax is the longest wait between two deliveries
+	// of an event.
+	DefaultEventBackoffMax = time.Hour
 	// DefaultEventPoll is how often the relay looks for due events when
 	// it has nothing to do.
 	DefaultEventPoll = 500 * time.Millisecond

@@ -116,7 +116,7 @@ func TestOutboxRetriesThenDeadLetters(t *testing.T) {
 	var mu sync.Mutex
 	fails := map[int64]int{}
 	var poison int64
-	h := newHarness(t, harnessOpt{noRun: true, opts: []wasend.Option{wasend.WithOutbox(func(_ context.Context, ev wasend.Event) error {
+	h := newHarness(t, harnessOpt{noRun: true, opts: []wasend.Option{wasend.WithOutboxRetries(10, 20*time.Millisecond), wasend.WithOutbox(func(_ context.Context, ev wasend.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if ev.JobID == poison && ev.Topic == wasend.TopicJobRunning {
