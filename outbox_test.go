@@ -333,3 +333,62 @@ func TestOutboxTellsCodesAndWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxReceiverDownForAnHour: on the Client's clock, a receiver that
+// fails every delivery for an hour gets every event once it is back, in
+// order per job, and none is dead.
+func TestOutboxReceiverDownForAnHour(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	back := now.Add(time.Hour)
+	rec := &received{}
+	failed := 0
+	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithClock(clock),
+		wasend.WithBackoff(2*time.Second, time.Minute, 0),
+		wasend.WithOutbox(func(_ context.Context, ev wasend.Event) error {
+			if clock().Before(back) {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+				return errors.New("receiver down")
+			}
+			rec.take(ev)
+			return nil
+		})}})
+	bc, _ := h.newContext()
+	a, err := h.client.Send(bg, bc.ID, "+5491122334455", "during the outage")
+	require.NoError(t, err)
+	b, err := h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{{To: "+5491122334466", Text: "x"}, {To: "+5491122334477", Text: "y"}})
+	require.NoError(t, err)
+	h.waitJob(a.ID, wasend.JobCompleted)
+	h.waitJob(b.ID, wasend.JobCompleted)
+	// Time passes, two minutes at a time: a delivery every two minutes
+	// would fail 30 times in the hour (the Client's send backoff, capped
+	// here at a minute, would have killed every event: 10 attempts); the
+	// outbox's own, doubling up to an hour, tries about 11 times.
+	deadline := time.Now().Add(30 * time.Second)
+	for !(hasTopic(rec.all(), a.ID, wasend.TopicJobCompleted) && hasTopic(rec.all(), b.ID, wasend.TopicJobCompleted)) {
+		require.True(t, time.Now().Before(deadline), "the events after the outage: got %d", len(rec.all()))
+		mu.Lock()
+		if now.Before(back.Add(90 * time.Minute)) {
+			now = now.Add(2 * time.Minute)
+		}
+		mu.Unlock()
+		time.Sleep(200 * time.Millisecond)
+	}
+	mu.Lock()
+	assert.Positive(t, failed, "deliveries failed during the outage")
+	mu.Unlock()
+	assert.Equal(t, []wasend.Topic{wasend.TopicJobCreated, wasend.TopicJobRunning, wasend.TopicMessageSent, wasend.TopicJobCompleted}, rec.ofJob(a.ID))
+	assert.Equal(t, []wasend.Topic{wasend.TopicJobCreated, wasend.TopicJobRunning, wasend.TopicMessageSent, wasend.TopicMessageSent,
+		wasend.TopicJobCompleted}, rec.ofJob(b.ID))
+	st, err := h.client.Stats(bg)
+	require.NoError(t, err)
+	require.NotNil(t, st.Outbox)
+	assert.Zero(t, st.Outbox.Dead, "no event died")
+}
