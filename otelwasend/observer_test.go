@@ -51,6 +51,12 @@ func scenario(t *testing.T, r *rig) (ok, no wasend.Job, bc, closed wasend.Browse
 	no, err = r.kit.Send(bg, bc.ID, numberNo, textNo)
 	require.NoError(t, err)
 	no = r.kit.WaitJobStatus(no.ID, wasend.JobFailed)
+	// The job is final before its delivery is acknowledged: wait for the
+	// queue to settle, so that the gauges read a quiet queue.
+	require.Eventually(t, func() bool {
+		st, err := r.kit.Stats(bg)
+		return err == nil && st.Queue.InFlight == 0 && st.Queue.Waiting == 0
+	}, 10*time.Second, 5*time.Millisecond, "the queue settles")
 	return ok, no, bc, closed
 }
 
