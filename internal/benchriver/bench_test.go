@@ -13,7 +13,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/internal/testenv"
 )
 
@@ -37,42 +36,62 @@ const (
 
 var (
 	messages      = flag.Int("messages", 20000, "messages (jobs) per side and run")
-	riverWorkers  = flag.Int("river-workers", wasend.DefaultSingleConcurrency, "River's MaxWorkers on its one queue")
-	riverCooldown = flag.Duration("river-cooldown", river.FetchCooldownMin, "River's FetchCooldown")
+	riverWorkers  = flag.Int("river-workers", 100, "River's MaxWorkers on its one queue (the value of River's README)")
+	riverWide     = flag.Int("river-wide-workers", 1000, "River's MaxWorkers in the second River run, whose fetch debounce cannot be its limit")
+	riverCooldown = flag.Duration("river-cooldown", river.FetchCooldownDefault, "River's FetchCooldown, for both River runs")
 )
 
-// runs counts the iterations across -count runs, to alternate the order.
+// runs counts the iterations across -count runs, to rotate the order.
 var runs atomic.Int64
+
+// side is one system under measurement.
+type side struct {
+	name string
+	run  func() result
+}
 
 // BenchmarkPipelineVsRiver sends -messages messages through wasend
 // (Client.Send, sqlstore on PostgreSQL, redisqueue on Redis, a session that
-// does nothing) and the same number of jobs through River (Client.Insert,
-// riverpgxv5, a worker that does nothing), in databases of their own on the
-// same server, in an order that alternates. It reports both rates, their
-// ratio, and each side's statements, commits and row writes per message.
+// does nothing) and the same number of jobs through River twice
+// (Client.Insert, riverpgxv5, a worker that does nothing): with
+// -river-workers, and with -river-wide-workers. Each runs in a database of
+// its own on the same server, in an order that rotates between iterations.
+// It reports the rates, wasend's ratio to each River run, and wasend's and
+// the first River run's statements, commits and row writes per message.
 func BenchmarkPipelineVsRiver(b *testing.B) {
 	redisAddr := testenv.RedisAddr(b)
 	stats := newStatsReader(b, testenv.Lookup(b, testenv.EnvPostgres))
 	n := *messages
-	var ws, rs []result
-	for range b.N {
-		wasendFirst := runs.Add(1)%2 == 1
-		if wasendFirst {
-			ws = append(ws, runWasend(b, stats, redisAddr, n))
-		}
-		rs = append(rs, runRiver(b, stats, n, *riverWorkers, *riverCooldown))
-		if !wasendFirst {
-			ws = append(ws, runWasend(b, stats, redisAddr, n))
-		}
-		w, r := ws[len(ws)-1], rs[len(rs)-1]
-		b.Logf("%s first: wasend %.0f msgs/s, River %.0f jobs/s (MaxWorkers %d, FetchCooldown %s); %s; %s",
-			map[bool]string{true: "wasend", false: "River"}[wasendFirst], w.rate, r.rate,
-			*riverWorkers, *riverCooldown, w.describe("wasend", n), r.describe("River", n))
+	sides := []side{
+		{"wasend", func() result { return runWasend(b, stats, redisAddr, n) }},
+		{fmt.Sprintf("River (MaxWorkers %d)", *riverWorkers), func() result {
+			return runRiver(b, stats, n, *riverWorkers, *riverCooldown)
+		}},
+		{fmt.Sprintf("River (MaxWorkers %d)", *riverWide), func() result {
+			return runRiver(b, stats, n, *riverWide, *riverCooldown)
+		}},
 	}
-	w, r := mean(ws, n), mean(rs, n)
+	got := make([][]result, len(sides))
+	for range b.N {
+		first := int(runs.Add(1)-1) % len(sides)
+		var order []string
+		for k := range sides {
+			i := (first + k) % len(sides)
+			r := sides[i].run()
+			got[i] = append(got[i], r)
+			order = append(order, fmt.Sprintf("%s %.0f/s", sides[i].name, r.rate))
+		}
+		b.Logf("in this order: %s (FetchCooldown %s)", strings.Join(order, ", "), *riverCooldown)
+		for i, s := range sides {
+			b.Logf("%s", got[i][len(got[i])-1].describe(s.name, n))
+		}
+	}
+	w, r, wide := mean(got[0], n), mean(got[1], n), mean(got[2], n)
 	b.ReportMetric(w.rate, "wasend-msgs/s")
 	b.ReportMetric(r.rate, "river-jobs/s")
+	b.ReportMetric(wide.rate, "river-wide-jobs/s")
 	b.ReportMetric(w.rate/r.rate, "ratio")
+	b.ReportMetric(w.rate/wide.rate, "ratio-wide")
 	b.ReportMetric(w.stmts, "wasend-stmts/msg")
 	b.ReportMetric(w.commits, "wasend-commits/msg")
 	b.ReportMetric(w.writes, "wasend-writes/msg")
@@ -84,7 +103,7 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 
 // describe tells a run's counts per message, for the log.
 func (r result) describe(name string, n int) string {
-	return fmt.Sprintf("%s per message: %.2f statements, %.2f commits (%.2f by the client's count), "+
+	return fmt.Sprintf("%s, per message: %.2f statements, %.2f commits (%.2f by the client's count), "+
 		"%.2f rows inserted, %.2f updated, %.2f deleted",
 		name, perMsg(r.client.stmts, n), perMsg(r.server.commits, n), perMsg(r.client.commits, n),
 		perMsg(r.server.inserted, n), perMsg(r.server.updated, n), perMsg(r.server.deleted, n))

@@ -13,7 +13,7 @@
 //
 // # What is compared
 //
-// Both sides move the same messages (20,000 by default, -messages to
+// Each side moves the same messages (20,000 by default, -messages to
 // change it) from 8 producers, each calling the system's single-job insert
 // at once, to workers that do nothing, on the same PostgreSQL, each in a
 // database of its own created for the run, so that tables start empty:
@@ -25,30 +25,40 @@
 //   - River (riverqueue/river v0.51.2, riverpgxv5, its migrations applied
 //     with rivermigrate): Client.Insert, one job per message (no
 //     InsertMany), a worker that returns nil, a pgxpool of the same 16
-//     connections.
+//     connections, River's defaults otherwise. It runs twice: with
+//     MaxWorkers 100, and with MaxWorkers 1000 (below).
 //
 // Each rate runs from the first insert until every message is recorded as
 // done: for wasend, until the transport has been called for every message
 // and the store counts every job completed; for River, until the worker has
 // run every job and river_job holds every row as completed (River's
 // completer writes completions in batches, after the work returns).
-// Both sides then stop, and the run ends when their connections are
-// closed. The order of the two alternates between iterations (and between
-// -count runs), so that a machine's drift falls on both.
+// Each side then stops, and its run ends when its connections are closed.
+// The order of the three rotates between iterations (and between -count
+// runs), so that a machine's drift falls on each.
 //
-// # River's concurrency
+// # River's workers
 //
 // wasend runs at most DefaultSingleConcurrency (10) sends at once across
-// the process (its 20 contexts share that limit; their 40 queue workers
-// only take deliveries). River gets the same: MaxWorkers 10 on its one
-// queue (-river-workers to change it). River fetches new jobs at most once
-// per FetchCooldown (100 ms by default), so at its defaults it could never
-// run more than MaxWorkers/FetchCooldown jobs a second (100 a second with
-// 10 workers), which would measure the debounce rather than the database.
-// The benchmark therefore sets FetchCooldown to River's documented minimum,
-// FetchCooldownMin (1 ms), which its doc gives as the throughput knob
-// (-river-cooldown to change it): River then fetches as soon as a slot is
-// free, the way wasend's workers take the next delivery.
+// the process: its 20 contexts share that limit, and their 40 queue
+// workers (redisqueue.DefaultWorkers each) only take deliveries. River's
+// MaxWorkers is not the same knob. River fetches jobs at most once per
+// FetchCooldown (100 ms by default, and "throughput is limited by this
+// value", says its doc), at most MaxWorkers of them, so it can never run
+// more than MaxWorkers/FetchCooldown jobs a second. With 10 workers that is
+// 100 jobs a second, whatever the database can do: matching wasend's
+// number would measure River's debounce, not its cost. Shortening
+// FetchCooldown instead makes River fetch a few jobs at a time, often,
+// against its inserts (in one trial on this machine, loaded, 10 workers gave 370 jobs a second
+// at 1 ms and 720 at 10 ms). The benchmark therefore keeps River's
+// defaults and gives it MaxWorkers 100, the value of River's README and
+// package doc (-river-workers), whose ceiling is 1,000 jobs a second; and,
+// so that no ceiling of River's own can flatter wasend, a second River run
+// with MaxWorkers 1000 (-river-wide-workers), whose ceiling of 10,000 jobs
+// a second leaves PostgreSQL as the limit. The first is the figure a River
+// user gets from the documentation, the second River's pace on this
+// database. With a worker that does nothing, MaxWorkers only bounds a
+// fetch's batch and the jobs in flight.
 //
 // # Why it is fair, and to whom
 //
@@ -62,21 +72,31 @@
 //
 // # The counts
 //
-// Besides the rates, each side reports per message:
+// Besides the rates, wasend and the first River run report per message
+// (the log gives each run's, the second River run's too):
 //
 //   - stmts/msg: statements its connections executed, counted by a pgx
 //     QueryTracer on its own pool (BEGIN, COMMIT and ROLLBACK excluded);
 //   - commits/msg: transactions committed in its database, from
 //     pg_stat_database's xact_commit, read after every connection closed
-//     (so that every backend flushed its statistics), less the benchmark's
-//     own polling transactions;
+//     (so that every backend has sent its statistics), less the
+//     benchmark's own polling transactions;
 //   - writes/msg: rows inserted, updated and deleted, from
 //     pg_stat_database's tup_inserted, tup_updated and tup_deleted.
 //
-// Background work (River's leader election and maintenance, wasend's
-// sweeps and leases) in the measured window is counted too: it is part of
-// each system's cost. pg_stat_statements would give the statements on the
-// server's side, but it needs shared_preload_libraries, which the test
-// server does not set; the tracer counts the same statements on the
-// client's side.
+// The log also gives the commits that the tracer saw the client ask for
+// (COMMITs, and statements outside a transaction). The server counts more:
+// pgx's pings of idle connections, autovacuum, the start of each
+// connection, and, for River with a short FetchCooldown, the transaction
+// in which its LISTEN backend reads each batch of notifications.
+//
+// The window for the counts runs from the end of setup (for River, after
+// its migrations, on a pool closed before the window opens; for wasend,
+// whose Client must stay up, after a pause that lets setup's backends
+// report) until every connection is closed. Background work inside it
+// (River's leader election and maintenance, wasend's sweeps and leases)
+// is part of each system's cost and is counted. pg_stat_statements would
+// give the statements on the server's side, but it needs
+// shared_preload_libraries, which the test server does not set; the tracer
+// counts the same statements on the client's side.
 package benchriver
