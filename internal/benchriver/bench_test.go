@@ -39,6 +39,7 @@ var (
 	riverWorkers  = flag.Int("river-workers", 100, "River's MaxWorkers on its one queue (the value of River's README)")
 	riverWide     = flag.Int("river-wide-workers", 1000, "River's MaxWorkers in the second River run, whose fetch debounce cannot be its limit")
 	riverCooldown = flag.Duration("river-cooldown", river.FetchCooldownDefault, "River's FetchCooldown, for both River runs")
+	firstSide     = flag.Int("first", 0, "the side that runs first in the first iteration: 0 wasend, 1 River, 2 River with -river-wide-workers")
 )
 
 // runs counts the iterations across -count runs, to rotate the order.
@@ -71,9 +72,12 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 			return runRiver(b, stats, n, *riverWide, *riverCooldown)
 		}},
 	}
+	if *firstSide < 0 || *firstSide >= len(sides) {
+		b.Fatalf("-first %d: want 0, 1 or 2", *firstSide)
+	}
 	got := make([][]result, len(sides))
 	for range b.N {
-		first := int(runs.Add(1)-1) % len(sides)
+		first := (*firstSide + int(runs.Add(1)-1)) % len(sides)
 		var order []string
 		for k := range sides {
 			i := (first + k) % len(sides)

@@ -8,6 +8,9 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x -count 1
 //
+// With -count 3, the three runs (wasend, and River twice) each go first
+// once; -first picks the side that starts, to alternate between commands.
+//
 // It needs the services of scripts/test-env.sh: WASEND_TEST_POSTGRES and
 // WASEND_TEST_REDIS (it skips without them, and fails under CI=true).
 //
@@ -35,7 +38,8 @@
 // completer writes completions in batches, after the work returns).
 // Each side then stops, and its run ends when its connections are closed.
 // The order of the three rotates between iterations (and between -count
-// runs), so that a machine's drift falls on each.
+// runs, from the side -first names), so that a machine's drift falls on
+// each.
 //
 // # River's workers
 //
