@@ -138,7 +138,7 @@ func (r statsReader) settled(tb testing.TB, dbname string) dbStats {
 type result struct {
 	rate   float64 // messages per second, first insert to last completion
 	client counts  // the system's own pools, from the first insert to their close
-	server dbStats // its database, the same window, less the benchmark's polls
+	server dbStats // its database, over the counts' window (doc.go), less the benchmark's polls
 }
 
 // perMsg returns v per message of n.
