@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 15m
 
-.PHONY: test unit vet bench demo serve chromium chaos chaos-short
+.PHONY: test unit vet bench bench-river demo serve chromium chaos chaos-short
 
 # demo runs the quickstart: two WhatsApp Web sessions in headless Chromium
 # against the project's local imitation of WhatsApp Web, with Redis and the
@@ -51,6 +51,14 @@ bench:
 	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./internal/bench/ && \
 	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 1x -timeout 20m ./internal/bench/ && \
 	$(GO) test -run '^$$' -bench BenchmarkCampaignSimulated -benchtime 1x .
+
+# bench-river runs wasend's pipeline against River v0.51.2 on PostgreSQL in
+# one run (internal/benchriver, a module of its own so that no user of
+# wasend links River): 20,000 messages from 8 producers, no-op transport,
+# each side in a fresh database, three rounds that rotate which goes first.
+bench-river:
+	@eval "$$(scripts/test-env.sh)" && cd internal/benchriver && \
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 -timeout 60m
 
 # chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
 # 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the
