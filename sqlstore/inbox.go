@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,7 +32,7 @@ func validPhone(p string) bool {
 // store stamps.
 func (s *Store) prepareIncoming(m wasend.IncomingMessage) (wasend.IncomingMessage, error) {
 	if !validPhone(m.From) {
-		return m, fmt.Errorf("%w: %w: incoming message's sender (From)", ErrInvalidInput, wasend.ErrInvalidPhone)
+		return m, badPhone("incoming message's sender (From)")
 	}
 	if id := m.WAMessageID; id == "" || len(id) > MaxWAMessageIDLength || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
 		// The id is the key of the message: it is never cut.
@@ -63,7 +62,8 @@ func (s *Store) prepareIncoming(m wasend.IncomingMessage) (wasend.IncomingMessag
 //
 // From must be a phone number of at most MaxPhoneLength characters and
 // WAMessageID UTF-8 text of at most MaxWAMessageIDLength bytes, never
-// empty (ErrInvalidInput); the text is stored as MaxIncomingTextLength
+// empty (ErrInvalidInput, also wrapping wasend.ErrInvalidPhone for From);
+// the text is stored as MaxIncomingTextLength
 // says. A zero CreatedAt is now, and a zero At is CreatedAt.
 func (s *Store) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, events []wasend.Event) (wasend.IncomingMessage, bool, error) {
 	in, err := s.prepareIncoming(m)
@@ -183,10 +183,10 @@ func (s *Store) scanIncoming(rows *sql.Rows) (wasend.IncomingMessage, error) {
 // Incoming implements wasend.InboxStore: the incoming messages the filter
 // selects, by id (newest first with Newest), through the index on
 // (context_id, id) or (from_phone, id). A negative Limit gives
-// ErrInvalidInput.
+// ErrInvalidInput wrapping wasend.ErrInvalidFilter.
 func (s *Store) Incoming(ctx context.Context, f wasend.InboxFilter) ([]wasend.IncomingMessage, error) {
 	if f.Limit < 0 {
-		return nil, invalid("negative limit")
+		return nil, badFilter("negative limit")
 	}
 	if f.Limit == 0 {
 		f.Limit = wasend.DefaultJobsLimit

@@ -20,8 +20,9 @@ const numbersChunk = 500
 // Of several answers for one number in infos, the one checked last (the
 // last given, for equal times) counts. A zero CheckedAt is now. A Phone or
 // a Canonical that a phone column cannot hold (Phone empty, not UTF-8
-// text, longer than MaxPhoneLength characters), or a negative ContextID,
-// gives ErrInvalidInput and stores nothing. Cached is not stored.
+// text, longer than MaxPhoneLength characters) gives ErrInvalidInput
+// wrapping wasend.ErrInvalidPhone, a negative ContextID ErrInvalidInput;
+// either stores nothing. Cached is not stored.
 func (s *Store) CacheNumbers(ctx context.Context, infos []wasend.NumberInfo) error {
 	now := s.clock(time.Time{})
 	var order []string
@@ -29,9 +30,9 @@ func (s *Store) CacheNumbers(ctx context.Context, infos []wasend.NumberInfo) err
 	for i, in := range infos {
 		switch {
 		case !validPhone(in.Phone):
-			return invalid("number %d: phone number not UTF-8 text of 1 to %d characters", i, MaxPhoneLength)
+			return badPhone("number %d: phone number not UTF-8 text of 1 to %d characters", i, MaxPhoneLength)
 		case in.Canonical != "" && !validPhone(in.Canonical):
-			return invalid("number %d: canonical number not UTF-8 text of at most %d characters", i, MaxPhoneLength)
+			return badPhone("number %d: canonical number not UTF-8 text of at most %d characters", i, MaxPhoneLength)
 		case in.ContextID < 0:
 			return invalid("number %d: context id %d", i, in.ContextID)
 		}

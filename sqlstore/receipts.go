@@ -67,13 +67,13 @@ func (s *Store) receiptUpdate(t *wasend.ReceiptTransition, at time.Time) (update
 // it found by id: a SentAfter bounds the range, so the statement's cost is
 // that of the messages the context sent since then, not of its history.
 // A ContextID that is not positive, or a negative Limit, gives
-// ErrInvalidInput.
+// ErrInvalidInput wrapping wasend.ErrInvalidFilter.
 func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {
 	if f.ContextID <= 0 {
-		return nil, invalid("receipt filter: context id %d", f.ContextID)
+		return nil, badFilter("receipt filter: context id %d", f.ContextID)
 	}
 	if f.Limit < 0 {
-		return nil, invalid("negative limit")
+		return nil, badFilter("negative limit")
 	}
 	if f.Limit == 0 {
 		f.Limit = wasend.DefaultJobsLimit

@@ -30,14 +30,14 @@ const suppressionColumns = "phone, reason, context_id, created_at"
 // already keeps its reason, context and time; Suppress then records no
 // event and reports false.
 //
-// Phone must be a phone number of at most MaxPhoneLength characters, the
-// reason UTF-8 text of at most MaxReasonLength bytes (empty is stored as
+// Phone must be a phone number of at most MaxPhoneLength characters
+// (ErrInvalidInput wrapping wasend.ErrInvalidPhone), the reason UTF-8 text of at most MaxReasonLength bytes (empty is stored as
 // NULL) and ContextID 0 or more (ErrInvalidInput). A zero CreatedAt is
 // now.
 func (s *Store) Suppress(ctx context.Context, sp wasend.Suppression, events []wasend.Event) (bool, error) {
 	switch {
 	case !validPhone(sp.Phone):
-		return false, invalid("suppression: phone number not UTF-8 text of 1 to %d characters", MaxPhoneLength)
+		return false, badPhone("suppression: phone number not UTF-8 text of 1 to %d characters", MaxPhoneLength)
 	case len(sp.Reason) > MaxReasonLength || !utf8.ValidString(sp.Reason) || strings.IndexByte(sp.Reason, 0) >= 0:
 		return false, invalid("suppression: reason not UTF-8 text of at most %d bytes", MaxReasonLength)
 	case sp.ContextID < 0:
@@ -150,17 +150,18 @@ func (s *Store) scanSuppression(rows *sql.Rows) (wasend.Suppression, error) {
 }
 
 // Suppressions implements wasend.SuppressionStore: by number, byte for
-// byte (the primary key's order), after AfterPhone. A negative Limit
-// gives ErrInvalidInput.
+// byte (the primary key's order), after AfterPhone. A negative Limit, or
+// an AfterPhone that is not UTF-8 text, gives ErrInvalidInput wrapping
+// wasend.ErrInvalidFilter.
 func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([]wasend.Suppression, error) {
 	if f.Limit < 0 {
-		return nil, invalid("negative limit")
+		return nil, badFilter("negative limit")
 	}
 	if f.Limit == 0 {
 		f.Limit = wasend.DefaultJobsLimit
 	}
 	if !utf8.ValidString(f.AfterPhone) || strings.IndexByte(f.AfterPhone, 0) >= 0 {
-		return nil, invalid("suppression filter: AfterPhone not UTF-8 text")
+		return nil, badFilter("suppression filter: AfterPhone not UTF-8 text")
 	}
 	q := s.d.query().w("SELECT ", suppressionColumns, " FROM send_suppressions")
 	if f.AfterPhone != "" {
