@@ -69,6 +69,30 @@ func (s *Store) receiptUpdate(t *wasend.ReceiptTransition, at time.Time) (update
 // A ContextID that is not positive, or a negative Limit, gives
 // ErrInvalidInput wrapping wasend.ErrInvalidFilter.
 func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {
+	q, err := s.unreadQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	var list []wasend.Message
+	var mr messageRow
+	var jobID int64
+	dest := append(s.messageDest(&mr), &jobID)
+	err = queryRows(ctx, s.db, q, func(rows *sql.Rows) error {
+		mr = messageRow{}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		list = append(list, mr.message(jobID))
+		return nil
+	})
+	if err != nil {
+		return nil, fail(ctx, "unread", err)
+	}
+	return list, nil
+}
+
+// unreadQuery validates a filter and builds Unread's statement.
+func (s *Store) unreadQuery(f wasend.ReceiptFilter) (*query, error) {
 	if f.ContextID <= 0 {
 		return nil, badFilter("receipt filter: context id %d", f.ContextID)
 	}
@@ -103,20 +127,5 @@ func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Me
 	// On PostgreSQL the order is by an expression, so that the primary key
 	// cannot serve it: the plan reads the context's range and sorts it.
 	q.w(" ORDER BY ", s.d.filterOnly("m.id"), " LIMIT ").a(int64(f.Limit))
-	var list []wasend.Message
-	var mr messageRow
-	var jobID int64
-	dest := append(s.messageDest(&mr), &jobID)
-	err := queryRows(ctx, s.db, q, func(rows *sql.Rows) error {
-		mr = messageRow{}
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		list = append(list, mr.message(jobID))
-		return nil
-	})
-	if err != nil {
-		return nil, fail(ctx, "unread", err)
-	}
-	return list, nil
+	return q, nil
 }
