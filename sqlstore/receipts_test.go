@@ -212,3 +212,137 @@ func TestUnreadPaths(t *testing.T) {
 		require.Zero(t, count(t, s, "SELECT COUNT(*) FROM send_messages_jobs_messages WHERE browser_context_id IS NULL"))
 	})
 }
+
+// TestBreadthLimits: the longest values the columns of version 6 take
+// round-trip on every database, and longer or malformed ones are refused
+// (or, for an incoming text, cut and repaired) before any statement runs.
+func TestBreadthLimits(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s := newStore(t, b, "")
+		bc, err := s.CreateContext(ctx, wasend.BrowserContext{Status: wasend.ContextAvailable})
+		require.NoError(t, err)
+
+		// Media: a path of MaxMediaPathLength bytes and a name of
+		// MaxMediaNameLength, in 4-byte characters, and a type of
+		// MaxMediaTypeLength.
+		longest := &wasend.Media{Kind: wasend.MediaDocument, Path: "/" + strings.Repeat("😀", (sqlstore.MaxMediaPathLength-1)/4) + "abc",
+			Name: strings.Repeat("😀", sqlstore.MaxMediaNameLength/4) + "abc", Type: strings.Repeat("t", sqlstore.MaxMediaTypeLength),
+			Size: 1 << 40, SHA256: strings.Repeat("Ff", 32)}
+		require.Len(t, longest.Path, sqlstore.MaxMediaPathLength)
+		require.Len(t, longest.Name, sqlstore.MaxMediaNameLength)
+		j, err := s.CreateJob(ctx, wasend.Job{ContextID: bc.ID, Kind: wasend.KindSingle, Messages: []wasend.Message{{To: "+1", Media: longest}}})
+		require.NoError(t, err)
+		got, err := s.Job(ctx, j.ID)
+		require.NoError(t, err)
+		require.Equal(t, longest, got.Messages[0].Media)
+		for name, m := range map[string]wasend.Media{
+			"path":   {Kind: wasend.MediaImage, Path: longest.Path + "x"},
+			"name":   {Kind: wasend.MediaImage, Path: "/a", Name: longest.Name + "x"},
+			"type":   {Kind: wasend.MediaImage, Path: "/a", Type: longest.Type + "x"},
+			"sha256": {Kind: wasend.MediaImage, Path: "/a", SHA256: strings.Repeat("g", 64)},
+			"short":  {Kind: wasend.MediaImage, Path: "/a", SHA256: "abc"},
+			"type 0": {Kind: wasend.MediaImage, Path: "/a", Type: "image/\x00"},
+		} {
+			_, err := s.CreateJob(ctx, wasend.Job{ContextID: bc.ID, Kind: wasend.KindSingle, Messages: []wasend.Message{{To: "+1", Media: &m}}})
+			require.ErrorIs(t, err, wasend.ErrInvalidMedia, name)
+			var ve *wasend.ValidationError
+			require.ErrorAs(t, err, &ve, name)
+			require.Equal(t, "media", ve.Field, name)
+		}
+
+		// Incoming: a WhatsApp id of MaxWAMessageIDLength bytes is kept, a
+		// longer one refused; a text too long is cut, and bytes that are
+		// not UTF-8, or NUL, repaired.
+		id := strings.Repeat("A", sqlstore.MaxWAMessageIDLength)
+		in := wasend.IncomingMessage{ContextID: bc.ID, From: "+" + strings.Repeat("9", sqlstore.MaxPhoneLength-1), WAMessageID: id,
+			Text: strings.Repeat("ñ", sqlstore.MaxIncomingTextLength/2) + "cut"}
+		m, stored, err := s.RecordIncoming(ctx, in, nil)
+		require.NoError(t, err)
+		require.True(t, stored)
+		require.Equal(t, id, m.WAMessageID)
+		require.Len(t, m.Text, sqlstore.MaxIncomingTextLength)
+		list, err := s.Incoming(ctx, wasend.InboxFilter{})
+		require.NoError(t, err)
+		require.Equal(t, []wasend.IncomingMessage{m}, list)
+		in.WAMessageID += "A"
+		_, _, err = s.RecordIncoming(ctx, in, nil)
+		require.ErrorIs(t, err, sqlstore.ErrInvalidInput)
+		m, _, err = s.RecordIncoming(ctx, wasend.IncomingMessage{ContextID: bc.ID, From: "+1", WAMessageID: "bad", Text: "a\xffb\x00c"}, nil)
+		require.NoError(t, err)
+		require.Equal(t, "a\uFFFDbc", m.Text)
+
+		// Numbers of MaxPhoneLength characters, of 4 bytes each, in the
+		// suppression list and the cache; one more is refused.
+		phone := strings.Repeat("😀", sqlstore.MaxPhoneLength)
+		ok, err := s.Suppress(ctx, wasend.Suppression{Phone: phone, Reason: strings.Repeat("r", sqlstore.MaxReasonLength)}, nil)
+		require.NoError(t, err)
+		require.True(t, ok)
+		sup, err := s.Suppressed(ctx, []string{phone})
+		require.NoError(t, err)
+		require.Equal(t, strings.Repeat("r", sqlstore.MaxReasonLength), sup[phone].Reason)
+		_, err = s.Suppress(ctx, wasend.Suppression{Phone: phone + "1"}, nil)
+		require.ErrorIs(t, err, wasend.ErrInvalidPhone)
+		_, err = s.Suppress(ctx, wasend.Suppression{Phone: "+1", Reason: strings.Repeat("r", sqlstore.MaxReasonLength+1)}, nil)
+		require.ErrorIs(t, err, sqlstore.ErrInvalidInput)
+		require.NoError(t, s.CacheNumbers(ctx, []wasend.NumberInfo{{Phone: phone, Canonical: phone, OnWhatsApp: true}}))
+		nums, err := s.CachedNumbers(ctx, []string{phone}, time.Time{})
+		require.NoError(t, err)
+		require.Equal(t, phone, nums[phone].Canonical)
+
+		// An account of MaxPhoneLength characters; one more is refused.
+		account := phone
+		ok, err = s.Apply(ctx, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID, From: []wasend.ContextStatus{wasend.ContextAvailable},
+			To: wasend.ContextAvailable, Account: &account}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		got2, err := s.Context(ctx, bc.ID)
+		require.NoError(t, err)
+		require.Equal(t, account, got2.Account)
+		account += "1"
+		_, err = s.Apply(ctx, wasend.Step{Context: &wasend.ContextTransition{ID: bc.ID, From: []wasend.ContextStatus{wasend.ContextAvailable},
+			To: wasend.ContextAvailable, Account: &account}})
+		require.ErrorIs(t, err, wasend.ErrInvalidStep)
+	})
+}
+
+// TestPrune: PruneIncoming and PruneNumbers delete what is older than
+// their time, and nothing for a zero time; Clean deletes neither.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+		s := newStore(t, b, "", sqlstore.WithClock(func() time.Time { return now }))
+		bc, err := s.CreateContext(ctx, wasend.BrowserContext{})
+		require.NoError(t, err)
+		for i, created := range []time.Time{now.Add(-48 * time.Hour), now.Add(-time.Hour), {}} {
+			_, _, err := s.RecordIncoming(ctx, wasend.IncomingMessage{ContextID: bc.ID, From: "+1", WAMessageID: fmt.Sprint(i), CreatedAt: created}, nil)
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.CacheNumbers(ctx, []wasend.NumberInfo{{Phone: "+1", CheckedAt: now.Add(-48 * time.Hour)}, {Phone: "+2"}}))
+		_, err = s.Clean(ctx, now.Add(time.Hour))
+		require.NoError(t, err)
+		for _, c := range []struct {
+			prune func(time.Time) (int64, error)
+			at    time.Time
+			want  int64
+		}{
+			{func(at time.Time) (int64, error) { return s.PruneIncoming(ctx, at) }, time.Time{}, 0},
+			{func(at time.Time) (int64, error) { return s.PruneIncoming(ctx, at) }, now.Add(-2 * time.Hour), 1},
+			{func(at time.Time) (int64, error) { return s.PruneIncoming(ctx, at) }, now, 1},
+			{func(at time.Time) (int64, error) { return s.PruneIncoming(ctx, at) }, now.Add(time.Second), 1},
+			{func(at time.Time) (int64, error) { return s.PruneNumbers(ctx, at) }, time.Time{}, 0},
+			{func(at time.Time) (int64, error) { return s.PruneNumbers(ctx, at) }, now, 1},
+		} {
+			n, err := c.prune(c.at)
+			require.NoError(t, err)
+			require.Equal(t, c.want, n, "prune before %v", c.at)
+		}
+		nums, err := s.CachedNumbers(ctx, []string{"+1", "+2"}, time.Time{})
+		require.NoError(t, err)
+		require.Len(t, nums, 1)
+		require.Contains(t, nums, "+2")
+	})
+}
