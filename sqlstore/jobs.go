@@ -158,7 +158,12 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // Metadata is stored as JSON and comes back as encoding/json decodes it
 // into a map[string]any: numbers as float64. Delay is kept to the
 // millisecond. Wait and NotBefore are stored as given (NULL for none); an
-// unknown wait reason gives ErrInvalidInput.
+// unknown wait reason gives ErrInvalidInput. Each message's Media is
+// stored as given, nil for none; one with an unknown kind, no path, a
+// path, name or type that is not UTF-8 text without NUL or is longer than
+// MaxMediaPathLength, MaxMediaNameLength or MaxMediaTypeLength bytes, a
+// negative size, or a checksum that is not 64 hex digits gives a
+// *wasend.ValidationError (Field "media") wrapping wasend.ErrInvalidMedia.
 func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
 	nj, err := s.prepareJob(j)
 	if err != nil {
