@@ -122,9 +122,11 @@
 //     recorded) and browser_context_id, the job's context, written with
 //     the message. Unread reads the index on (browser_context_id,
 //     sent_at) of the messages sent and not read (partial on PostgreSQL
-//     and SQLite; on MySQL (browser_context_id, status, read_at,
-//     sent_at)), so that the messages a context still follows are one
-//     range of it rather than a join over every job of the context.
+//     and SQLite; on MySQL (browser_context_id, read_at, sent_at)), so
+//     that the messages a context still follows are one range of it
+//     rather than a join over every job of the context; it leaves out
+//     status, so that the changes of status before a send leave it alone
+//     (on PostgreSQL they stay heap-only updates).
 //   - send_campaigns: id, contexts (the pool, a JSON array of context
 //     ids in the host's order), allow_moves (wasend.Campaign.Move),
 //     metadata (JSON, NULL when nil), idempotency_key (as the jobs' one,

@@ -63,7 +63,7 @@ func (s *Store) receiptUpdate(t *wasend.ReceiptTransition, at time.Time) (update
 // that are not read, by id, with their jobs' ids. It reads one range of
 // the index on (browser_context_id, sent_at) of the sent messages not
 // read (partial on PostgreSQL and SQLite; on MySQL (browser_context_id,
-// status, read_at, sent_at), which the statement forces), and sorts what
+// read_at, sent_at), which the statement forces), and sorts what
 // it found by id: a SentAfter bounds the range, so the statement's cost is
 // that of the messages the context sent since then, not of its history.
 // A ContextID that is not positive, or a negative Limit, gives
@@ -107,11 +107,12 @@ func (s *Store) unreadQuery(f wasend.ReceiptFilter) (*query, error) {
 		// The ordering by id could make MySQL walk the primary key.
 		table += " FORCE INDEX (send_messages_jobs_messages_unread_idx)"
 	}
-	// The status and read_at conditions are written out, not bound: they
-	// are those of the partial index, which a planner uses only for a
-	// query that implies them as written.
+	// The conditions of the partial index are written out, never bound:
+	// a planner uses the index only for a query that implies them as
+	// written. A message is sent once it has a sent_at; the status is
+	// checked too.
 	q := s.d.query().w("SELECT ", messageColumns, ", m.send_messages_job_id FROM ", table,
-		" WHERE m.browser_context_id = ").a(f.ContextID).w(" AND m.status = 'sent' AND m.read_at IS NULL")
+		" WHERE m.browser_context_id = ").a(f.ContextID).w(" AND m.sent_at IS NOT NULL AND m.read_at IS NULL AND m.status = 'sent'")
 	if !f.SentAfter.IsZero() {
 		q.w(" AND m.sent_at >= ").a(s.d.timeArg(f.SentAfter))
 	}

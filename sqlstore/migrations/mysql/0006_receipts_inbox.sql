@@ -8,9 +8,10 @@
 -- Client gave up waiting for it to be delivered (undelivered_at). It also
 -- keeps its job's browser context (browser_context_id, copied from the
 -- job, which never changes context), so that the sent messages a context
--- still follows are one range of an index, (browser_context_id, status,
--- read_at, sent_at), rather than a join over every job of the context; the
--- old rows get it here.
+-- still follows are one range of an index, (browser_context_id, read_at,
+-- sent_at), rather than a join over every job of the context; the old rows
+-- get it here. The index leaves out status, so that the changes of status
+-- before the send leave it alone.
 --
 -- A browser context keeps the account its session last logged in as
 -- (account). send_incoming holds the messages contacts wrote (one per
@@ -43,7 +44,7 @@ UPDATE send_messages_jobs_messages m JOIN send_messages_jobs j ON j.id = m.send_
     WHERE m.browser_context_id IS NULL;
 
 ALTER TABLE send_messages_jobs_messages
-    ADD KEY send_messages_jobs_messages_unread_idx (browser_context_id, status, read_at, sent_at);
+    ADD KEY send_messages_jobs_messages_unread_idx (browser_context_id, read_at, sent_at);
 
 ALTER TABLE browser_context
     ADD COLUMN account VARCHAR(32) NULL;

@@ -43,10 +43,12 @@ UPDATE send_messages_jobs_messages SET browser_context_id =
     WHERE browser_context_id IS NULL;
 
 -- ReceiptStore.Unread: the sent messages of a context that are not read,
--- by sent_at. Partial: a message leaves it once read.
+-- by sent_at. Partial: a message enters it when sent and leaves it once
+-- read. Its predicate names sent_at and read_at, not status, so that the
+-- changes of status before the send leave the index alone.
 CREATE INDEX IF NOT EXISTS send_messages_jobs_messages_unread_idx
     ON send_messages_jobs_messages (browser_context_id, sent_at)
-    WHERE status = 'sent' AND read_at IS NULL;
+    WHERE sent_at IS NOT NULL AND read_at IS NULL;
 
 ALTER TABLE browser_context ADD COLUMN account TEXT;
 
