@@ -182,10 +182,23 @@ type MessageCount struct {
 	N         int64
 }
 
+// ReceiptCount counts the sent messages of one browser context that the
+// page showed delivered and read, and those the Client gave up waiting
+// for (ReceiptTransition.Undelivered).
+type ReceiptCount struct {
+	ContextID   int64
+	Delivered   int64
+	Read        int64
+	Undelivered int64
+}
+
 // StoreCounts are the counts a Store keeps.
 type StoreCounts struct {
 	Jobs     []JobCount
 	Messages []MessageCount
+	// Receipts, from a Store that implements ReceiptStore, counts the
+	// receipts by browser context; other Stores leave it nil.
+	Receipts []ReceiptCount
 }
 
 // Store keeps browser contexts, jobs and messages. It is the source of

@@ -34,17 +34,18 @@ func (u update) stmt(q *query) *query {
 
 // Apply implements wasend.Store. A step's UPDATEs take effect in this
 // order: the job, the message, the job's pending and unconfirmed messages
-// (PendingMessagesTo and UnconfirmedMessagesTo, one UPDATE), the context.
-// Each but the job's messages must match exactly one row, or none takes
-// effect and Apply reports false.
+// (PendingMessagesTo and UnconfirmedMessagesTo, one UPDATE), the receipt,
+// the context. Each but the job's messages must match exactly one row, or
+// none takes effect and Apply reports false.
 //
 // A step of one UPDATE is one statement. On PostgreSQL, a step of several
 // is one statement too: it locks and checks each row, then updates them
 // all if all matched. Its parts all read the rows as they were before the
 // statement, so a step that has both a Message and a move of the job's
-// messages runs in a transaction instead: the move must see the message's
-// new status. Elsewhere the UPDATEs run in one transaction, which rolls
-// back at the first that does not match.
+// messages runs in a transaction instead, since the move must see the
+// message's new status; so does a step with a Receipt and either of them.
+// Elsewhere the UPDATEs run in one transaction, which rolls back at the
+// first that does not match.
 //
 // Besides what wasend.JobTransition documents, a change of a job to a status
 // that is not final clears finished_at. PendingMessagesTo and
@@ -53,20 +54,33 @@ func (u update) stmt(q *query) *query {
 // to unconfirmed, with unconfirmed to unknown, leaves it unconfirmed). In
 // a MessageTransition, ClearGuard applies before StartAttempt, Mark and
 // AddLookup: with them it starts the guard afresh (guard_since At,
-// guard_mark Mark, lookups 1, for those given). Error messages are cut to MaxErrorLength
-// bytes and WhatsApp message ids to MaxWAMessageIDLength; a Mark longer
-// than MaxGuardMarkLength, or that is not UTF-8 text without NUL, is
-// refused. A JobTransition stores its Wait (NULL for none), so a change
-// without one clears the job's. A ContextTransition's Restriction sets the
-// three restriction columns (a zero Restriction sets them NULL), and its
-// LoggedIn sets first_login_at unless it is set. A Send is inserted into
-// the ledger, and its recipient into the contacts unless there already,
-// only when the UPDATEs all matched; a restriction reason is cut to
-// MaxErrorLength bytes, and a ledger hash longer than MaxLedgerHashLength
-// is refused. The step's Events are recorded in send_events, in order,
-// only when the UPDATEs all matched, in the same transaction (or
-// statement): see OutboxStore. A malformed step gives an error wrapping
-// ErrInvalidStep.
+// guard_mark Mark, lookups 1, for those given). Error messages are cut to
+// MaxErrorLength bytes and WhatsApp message ids to MaxWAMessageIDLength; a
+// Mark longer than MaxGuardMarkLength, or that is not UTF-8 text without
+// NUL, is refused. A JobTransition stores its Wait (NULL for none), so a
+// change without one clears the job's. A ContextTransition's Restriction
+// sets the three restriction columns (a zero Restriction sets them NULL),
+// its LoggedIn sets first_login_at unless it is set, and its Account sets
+// the account column (NULL for ""; one that is not UTF-8 text of at most
+// MaxPhoneLength characters is refused).
+//
+// A Receipt (wasend.ReceiptTransition) sets delivered_at for an Ack of
+// delivered or later, read_at and delivered_at for read or played, and
+// undelivered_at for Undelivered, each to At unless it is set, and
+// updated_at. Its condition is that the message is sent and that one of
+// the columns it names is NULL, so that an ack the store has already makes
+// the step not apply. A step with only a Receipt is valid; one whose Ack
+// names no column (none, pending or sent, without Undelivered) never
+// applies, since a sent message has those; an Ack outside AckNone to
+// AckPlayed is refused.
+//
+// A Send is inserted into the ledger, and its recipient into the contacts
+// unless there already, only when the UPDATEs all matched; a restriction
+// reason is cut to MaxErrorLength bytes, and a ledger hash longer than
+// MaxLedgerHashLength is refused. The step's Events are recorded in
+// send_events, in order, only when the UPDATEs all matched, in the same
+// transaction (or statement): see OutboxStore. A malformed step gives an
+// error wrapping ErrInvalidStep.
 func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	ups, ins, err := s.buildStep(st)
 	if err != nil {
@@ -87,7 +101,7 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
-	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)):
+	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)) && !(st.Receipt != nil && (st.Message != nil || movesMessages(st.Job))):
 		return s.applyOne(ctx, ups, ins, evs)
 	}
 	return s.applyTx(ctx, ups, ins, evs)
@@ -240,7 +254,7 @@ func (s *Store) matches(ctx context.Context, tx *sql.Tx, u update) (bool, error)
 // buildStep validates a step and builds its UPDATEs, in the order they run,
 // and the INSERTs of its send record.
 func (s *Store) buildStep(st wasend.Step) ([]update, []insert, error) {
-	if st.Job == nil && st.Message == nil && st.Context == nil {
+	if st.Job == nil && st.Message == nil && st.Context == nil && st.Receipt == nil {
 		return nil, nil, badStep("no transition")
 	}
 	now := s.clock(time.Time{})
@@ -267,6 +281,13 @@ func (s *Store) buildStep(st wasend.Step) ([]update, []insert, error) {
 	}
 	if t := st.Job; t != nil && (t.PendingMessagesTo != "" || t.UnconfirmedMessagesTo != "") {
 		ups = append(ups, s.jobMessagesUpdate(t, at(t.At)))
+	}
+	if t := st.Receipt; t != nil {
+		u, err := s.receiptUpdate(t, at(t.At))
+		if err != nil {
+			return nil, nil, err
+		}
+		ups = append(ups, u)
 	}
 	if t := st.Context; t != nil {
 		u, err := s.contextUpdate(t, at(t.At))
@@ -506,6 +527,9 @@ func (s *Store) contextUpdate(t *wasend.ContextTransition, at time.Time) (update
 	if r := t.Restriction; r != nil && !r.Kind.Valid() {
 		return update{}, badStep("restriction kind %q", r.Kind)
 	}
+	if a := t.Account; a != nil && (!utf8.ValidString(*a) || strings.IndexByte(*a, 0) >= 0 || utf8.RuneCountInString(*a) > MaxPhoneLength) {
+		return update{}, badStep("account not UTF-8 text of at most %d characters", MaxPhoneLength)
+	}
 	set := func(q *query) {
 		q.w("UPDATE ", s.d.byID("browser_context"), " SET browser_context_status_id = ").a(to)
 		ts := q.shared(s.d.timeArg(at))
@@ -517,6 +541,9 @@ func (s *Store) contextUpdate(t *wasend.ContextTransition, at time.Time) (update
 		}
 		if t.LoggedIn {
 			q.w(", first_login_at = COALESCE(first_login_at, ", ts(), ")")
+		}
+		if t.Account != nil {
+			q.w(", account = ").a(nullString(*t.Account))
 		}
 	}
 	where := func(q *query) {

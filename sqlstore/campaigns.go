@@ -277,7 +277,8 @@ func boolOf(v any) (bool, error) {
 // When no message moves it rolls back, and returns a zero Job and no
 // error. The new job is pending, of kind bulk, with next_run_at and
 // enqueued_at At and the Delay, MaxAttempts, Metadata and NotBefore of the
-// job the messages left; its messages keep the order of m.Messages.
+// job the messages left; its messages keep the order of m.Messages, and
+// each copy the recipient, text and Media of the one it left.
 func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.Job, error) {
 	if m.FromJob <= 0 {
 		return wasend.Job{}, fmt.Errorf("%w: job id %d", wasend.ErrJobNotFound, m.FromJob)
@@ -345,7 +346,7 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 	var moved []any
 	for _, id := range want {
 		if msg, ok := moving[id]; ok {
-			copies = append(copies, wasend.Message{To: msg.To, Text: msg.Text, MovedFrom: id})
+			copies = append(copies, wasend.Message{To: msg.To, Text: msg.Text, Media: msg.Media, MovedFrom: id})
 			moved = append(moved, id)
 		}
 	}
@@ -422,7 +423,8 @@ func (s *Store) lockPending(ctx context.Context, tx *sql.Tx, jobID int64, ids []
 		for i, id := range chunk {
 			vs[i] = id
 		}
-		q := s.d.query().w("SELECT id, to_phone, body FROM ", s.d.byID("send_messages_jobs_messages"), " WHERE ").in("id", vs)
+		q := s.d.query().w("SELECT id, to_phone, body, media_kind, media_path, media_name, media_type, media_size, media_sha256 FROM ",
+			s.d.byID("send_messages_jobs_messages"), " WHERE ").in("id", vs)
 		q.w(" AND send_messages_job_id = ").a(jobID).w(" AND status = ").a(string(wasend.MessagePending))
 		if s.d.name != SQLite {
 			// SQLite's transaction holds the database's write lock.
@@ -434,10 +436,12 @@ func (s *Store) lockPending(ctx context.Context, tx *sql.Tx, jobID int64, ids []
 		}
 		for rows.Next() {
 			var m wasend.Message
-			if err := rows.Scan(&m.ID, &m.To, &m.Text); err != nil {
+			var md mediaRow
+			if err := rows.Scan(&m.ID, &m.To, &m.Text, &md.kind, &md.path, &md.name, &md.typ, &md.size, &md.sha256); err != nil {
 				rows.Close()
 				return nil, err
 			}
+			m.Media = md.media()
 			out[m.ID] = m
 		}
 		if err := rows.Close(); err != nil {

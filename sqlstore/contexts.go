@@ -13,7 +13,7 @@ import (
 )
 
 const contextColumns = "id, browser_context_status_id, browser_system_id, created_at, updated_at, " +
-	"restriction_kind, restricted_until, restriction_reason, first_login_at, pacing, proxy"
+	"restriction_kind, restricted_until, restriction_reason, first_login_at, pacing, proxy, account"
 
 // CreateContext implements wasend.Store. The status defaults to
 // disconnected, CreatedAt (and so UpdatedAt) to now, and an empty SystemID
@@ -21,8 +21,8 @@ const contextColumns = "id, browser_context_status_id, browser_system_id, create
 // wasend.ErrDuplicateContext. Pacing is stored as JSON (NULL when nil) and
 // Proxy as text (NULL when empty); an invalid policy gives an error
 // wrapping wasend.ErrInvalidPacing, an invalid proxy one wrapping
-// wasend.ErrProxy. The restriction and FirstLoginAt start empty: only
-// Apply sets them.
+// wasend.ErrProxy. The restriction, FirstLoginAt and Account start empty:
+// only Apply sets them.
 func (s *Store) CreateContext(ctx context.Context, c wasend.BrowserContext) (wasend.BrowserContext, error) {
 	if c.Status == "" {
 		c.Status = wasend.ContextDisconnected
@@ -204,10 +204,10 @@ func (s *Store) scanContext(rows *sql.Rows) (wasend.BrowserContext, error) {
 		sid int64
 		sys sql.NullString
 		// The restriction's kind and reason, the pacing and the proxy.
-		kind, reason, pacing, proxy sql.NullString
+		kind, reason, pacing, proxy, account sql.NullString
 	)
 	if err := rows.Scan(&c.ID, &sid, &sys, s.d.scanTime(&c.CreatedAt), s.d.scanTime(&c.UpdatedAt),
-		&kind, s.d.scanTime(&c.Restriction.Until), &reason, s.d.scanTime(&c.FirstLoginAt), &pacing, &proxy); err != nil {
+		&kind, s.d.scanTime(&c.Restriction.Until), &reason, s.d.scanTime(&c.FirstLoginAt), &pacing, &proxy, &account); err != nil {
 		return c, err
 	}
 	st, err := contextStatusOf(sid)
@@ -216,7 +216,7 @@ func (s *Store) scanContext(rows *sql.Rows) (wasend.BrowserContext, error) {
 	}
 	c.Status, c.SystemID = st, sys.String
 	c.Restriction.Kind, c.Restriction.Reason = wasend.RestrictionKind(kind.String), reason.String
-	c.Proxy = proxy.String
+	c.Proxy, c.Account = proxy.String, account.String
 	if pacing.Valid {
 		c.Pacing = new(wasend.Pacing)
 		if err := json.Unmarshal([]byte(pacing.String), c.Pacing); err != nil {

@@ -8,8 +8,10 @@ import (
 )
 
 // Counts implements wasend.Store. It counts jobs by browser context, kind
-// and status, and messages by browser context and status; groups with no
-// row are left out.
+// and status, messages by browser context and status, and, in the same
+// scan of the messages, the receipts by browser context (Receipts: the
+// messages with delivered_at, read_at and undelivered_at set); groups with
+// no row, and contexts with no receipt, are left out.
 func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 	var c wasend.StoreCounts
 	rows, err := s.db.QueryContext(ctx, "SELECT browser_context_id, kind, send_messages_jobs_status_id, COUNT(*) "+
@@ -38,7 +40,7 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 		return c, fail(ctx, "counts", err)
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, "SELECT j.browser_context_id, m.status, COUNT(*) "+
+	rows, err = s.db.QueryContext(ctx, "SELECT j.browser_context_id, m.status, COUNT(*), COUNT(m.delivered_at), COUNT(m.read_at), COUNT(m.undelivered_at) "+
 		"FROM send_messages_jobs_messages m JOIN send_messages_jobs j ON j.id = m.send_messages_job_id "+
 		"GROUP BY j.browser_context_id, m.status ORDER BY j.browser_context_id, m.status")
 	if err != nil {
@@ -48,13 +50,26 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 	for rows.Next() {
 		var (
 			mc wasend.MessageCount
+			rc wasend.ReceiptCount
 			st string
 		)
-		if err := rows.Scan(&mc.ContextID, &st, &mc.N); err != nil {
+		if err := rows.Scan(&mc.ContextID, &st, &mc.N, &rc.Delivered, &rc.Read, &rc.Undelivered); err != nil {
 			return c, fail(ctx, "counts", err)
 		}
 		mc.Status = wasend.MessageStatus(st)
 		c.Messages = append(c.Messages, mc)
+		if rc.Delivered == 0 && rc.Read == 0 && rc.Undelivered == 0 {
+			continue
+		}
+		// The rows come by context: add this status's receipts to the
+		// context's.
+		if n := len(c.Receipts); n > 0 && c.Receipts[n-1].ContextID == mc.ContextID {
+			r := &c.Receipts[n-1]
+			r.Delivered, r.Read, r.Undelivered = r.Delivered+rc.Delivered, r.Read+rc.Read, r.Undelivered+rc.Undelivered
+		} else {
+			rc.ContextID = mc.ContextID
+			c.Receipts = append(c.Receipts, rc)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return c, fail(ctx, "counts", err)

@@ -71,8 +71,16 @@
 // (the send ledger) and browser_context_contacts. Version 4 added
 // campaigns: the table send_campaigns, campaign_id (with its foreign key
 // and index) on jobs and moved_from on messages. Version 5 added the
-// outbox: the table send_events. Rows of older versions keep their
-// values; the new columns start empty (0, NULL).
+// outbox: the table send_events. Version 6 added receipts, media, the
+// context's account, the inbox, the suppression list and the cache of
+// number checks: on messages the media columns, delivered_at, read_at,
+// undelivered_at and browser_context_id (copied from the job, old rows
+// included, by the migration itself: on a large table it rewrites every
+// message once), account on browser_context, and the tables send_incoming,
+// send_suppressions and send_number_checks. Version 7 added an event's
+data (wasend.Event.Data, JSON): the column data of send_events. Rows of
+older versions keep
+// their values; the new columns start empty (0, NULL).
 //
 // # Tables
 //
@@ -87,7 +95,8 @@
 //     restricted_until and restriction_reason (the restriction in force or
 //     the last one, all NULL for none; the reason is cut to MaxErrorLength
 //     bytes), first_login_at, pacing (the wasend.Pacing as JSON text, NULL
-//     for the Client's default) and proxy (text, NULL when empty).
+//     for the Client's default), proxy (text, NULL when empty) and account
+//     (the number its session last logged in as, NULL while unknown).
 //   - send_messages_jobs: id, browser_context_id, send_messages_jobs_status_id,
 //     kind ('single' or 'bulk'), delay_ms, metadata (JSON, NULL when nil),
 //     attempts, max_attempts, claim, next_run_at, enqueued_at, error_kind,
@@ -108,7 +117,18 @@
 //     guard_mark (up to MaxGuardMarkLength bytes: TEXT on MySQL) and
 //     moved_from (the id of the message this one is a copy of, NULL for
 //     none; no foreign key, since Clean may delete the job of the
-//     original first).
+//     original first); the attachment (wasend.Media: media_kind, NULL for
+//     a text message, media_path, media_name, media_type, media_size and
+//     media_sha256: a reference and a checksum, never the file), the
+//     receipts (delivered_at, read_at, undelivered_at, NULL until
+//     recorded) and browser_context_id, the job's context, written with
+//     the message. Unread reads the index on (browser_context_id,
+//     sent_at) of the messages sent and not read (partial on PostgreSQL
+//     and SQLite; on MySQL (browser_context_id, read_at, sent_at)), so
+//     that the messages a context still follows are one range of it
+//     rather than a join over every job of the context; it leaves out
+//     status, so that the changes of status before a send leave it alone
+//     (on PostgreSQL they stay heap-only updates).
 //   - send_campaigns: id, contexts (the pool, a JSON array of context
 //     ids in the host's order), allow_moves (wasend.Campaign.Move),
 //     metadata (JSON, NULL when nil), idempotency_key (as the jobs' one,
@@ -140,6 +160,20 @@
 //     message and job rows (on MySQL, whose INSERT ... SELECT would lock
 //     those rows, by a plain read and an INSERT); with no events, they do
 //     no more than before. It holds no phone number and no text.
+//   - send_incoming, the inbox (wasend.InboxStore): id, context_id (a
+//     foreign key to browser_context), from_phone, body (the text, as
+//     MaxIncomingTextLength says), at, wa_message_id (VARBINARY on MySQL),
+//     opt_out and created_at; unique on (context_id, wa_message_id),
+//     which decides between concurrent RecordIncoming calls, and indexed
+//     on (context_id, id) and (from_phone, id) for Incoming's filters and
+//     on created_at for PruneIncoming.
+//   - send_suppressions (wasend.SuppressionStore): phone (the primary
+//     key, compared and sorted byte for byte: COLLATE "C" on PostgreSQL,
+//     VARBINARY on MySQL), reason (NULL when empty), context_id (NULL for
+//     none; no foreign key) and created_at.
+//   - send_number_checks (wasend.NumberStore): phone (the primary key, as
+//     the suppressions'), on_whatsapp, canonical (NULL when empty),
+//     context_id (NULL for none) and checked_at, indexed for PruneNumbers.
 //
 // MySQL tables are InnoDB, utf8mb4 with a binary collation, so that
 // browser_system_id compares exactly as on the other databases. Tables of
@@ -197,6 +231,21 @@
 // messages is pending, sending or unconfirmed; the version then grows a
 // second time. Nothing to move rolls everything back.
 //
+// # Receipts, inbox, suppressions and number checks
+//
+// The Store implements wasend.ReceiptStore, InboxStore, SuppressionStore
+// and NumberStore. A step's Receipt is one more conditional UPDATE of
+// Apply (see Apply). RecordIncoming and Suppress insert with ON CONFLICT
+// DO NOTHING (INSERT IGNORE, INSERT OR IGNORE) on their unique keys, and
+// record their events in the same transaction only when they inserted:
+// of concurrent callers, in one process or several, one inserts and the
+// others find the row. CacheNumbers upserts on the condition that the
+// stored answer is not newer. Suppressed and CachedNumbers ask by primary
+// key, a thousand numbers to a query. Clean deletes none of these: an
+// opt-out must be honoured for good, and the inbox is the host's data;
+// PruneIncoming and PruneNumbers delete old incoming messages and number
+// checks when the host calls them.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, by any number of goroutines and
@@ -228,9 +277,13 @@
 // context, which wrap context.Canceled or context.DeadlineExceeded. Input
 // that a column cannot hold is refused before any statement runs: invalid
 // records and filters with ErrInvalidInput (or wasend.ErrInvalidText,
-// ErrInvalidPhone, ErrInvalidMetadata, ErrInvalidIdempotencyKey), invalid
-// steps with ErrInvalidStep (a Mark among them: it is compared, so it is
-// never cut). Error messages longer than MaxErrorLength bytes and WhatsApp
-// message ids longer than MaxWAMessageIDLength are cut instead, and made
-// valid UTF-8.
+// ErrInvalidPhone, ErrInvalidMetadata, ErrInvalidIdempotencyKey,
+// ErrInvalidMedia; the filters of Unread, Incoming and Suppressions also
+// wrap wasend.ErrInvalidFilter, and the numbers of RecordIncoming,
+// Suppress and CacheNumbers wasend.ErrInvalidPhone), invalid steps with
+// ErrInvalidStep (a Mark among them: it is compared, so it is never cut).
+// Error messages longer than MaxErrorLength bytes and the WhatsApp ids of
+// sent messages longer than MaxWAMessageIDLength are cut instead, and made
+// valid UTF-8; the WhatsApp id of an incoming message is its key, so a
+// longer one is refused.
 package sqlstore

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+
+	"github.com/wasend/wasend"
 )
 
 // MigrateTo is Migrate up to the given version, for the tests of upgrades.
@@ -33,3 +35,12 @@ var (
 	SQLiteBusy          = sqliteBusy
 	MySQLAlreadyApplied = mysqlAlreadyApplied
 )
+
+// UnreadSQL returns the statement of Unread and its arguments.
+func (s *Store) UnreadSQL(f wasend.ReceiptFilter) (string, []any, error) {
+	q, err := s.unreadQuery(f)
+	if err != nil {
+		return "", nil, err
+	}
+	return q.String(), q.args, nil
+}

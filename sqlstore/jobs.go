@@ -33,7 +33,9 @@ const jobColumnsRest = "j.attempts, j.max_attempts, j.claim, j.next_run_at, j.en
 	"j.created_at, j.updated_at, j.started_at, j.finished_at, j.idempotency_key, j.version, j.wait_reason, j.not_before, j.campaign_id"
 
 const messageColumns = "m.id, m.position, m.to_phone, m.body, m.status, m.attempts, m.attempted_at, m.sent_at, " +
-	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark, m.moved_from"
+	"m.wa_message_id, m.error_kind, m.error_message, m.updated_at, m.lookups, m.guard_since, m.guard_mark, m.moved_from, " +
+	"m.media_kind, m.media_path, m.media_name, m.media_type, m.media_size, m.media_sha256, " +
+	"m.delivered_at, m.read_at, m.undelivered_at"
 
 // newJob is a validated job, ready to insert.
 type newJob struct {
@@ -93,6 +95,9 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 		if !utf8.ValidString(m.Text) || strings.IndexByte(m.Text, 0) >= 0 {
 			return newJob{}, &wasend.ValidationError{Index: i, Field: "text", Err: wasend.ErrInvalidText}
 		}
+		if err := checkMedia(m.Media); err != nil {
+			return newJob{}, &wasend.ValidationError{Index: i, Field: "media", Err: err}
+		}
 	}
 	j.CreatedAt, j.UpdatedAt = nj.now, nj.now
 	j.Version = 1
@@ -121,7 +126,8 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 	}
 	msgs := make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
-		msgs[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Status: wasend.MessagePending, MovedFrom: m.MovedFrom, UpdatedAt: nj.now}
+		msgs[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Status: wasend.MessagePending, MovedFrom: m.MovedFrom,
+			Media: cloneMedia(m.Media), UpdatedAt: nj.now}
 	}
 	j.Messages = msgs
 	nj.j = j
@@ -152,7 +158,12 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 // Metadata is stored as JSON and comes back as encoding/json decodes it
 // into a map[string]any: numbers as float64. Delay is kept to the
 // millisecond. Wait and NotBefore are stored as given (NULL for none); an
-// unknown wait reason gives ErrInvalidInput.
+// unknown wait reason gives ErrInvalidInput. Each message's Media is
+// stored as given, nil for none; one with an unknown kind, no path, a
+// path, name or type that is not UTF-8 text without NUL or is longer than
+// MaxMediaPathLength, MaxMediaNameLength or MaxMediaTypeLength bytes, a
+// negative size, or a checksum that is not 64 hex digits gives a
+// *wasend.ValidationError (Field "media") wrapping wasend.ErrInvalidMedia.
 func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
 	nj, err := s.prepareJob(j)
 	if err != nil {
@@ -356,6 +367,9 @@ func chunkMessages(msgs []wasend.Message) [][]wasend.Message {
 	start, size := 0, 0
 	for i, m := range msgs {
 		n := len(m.Text) + len(m.To) + 64
+		if md := m.Media; md != nil {
+			n += len(md.Path) + len(md.Name) + len(md.Type) + len(md.SHA256) + 32
+		}
 		if i > start && (i-start >= insertMaxRows || size+n > insertMaxBytes) {
 			chunks = append(chunks, msgs[start:i])
 			start, size = i, 0
@@ -369,23 +383,31 @@ func chunkMessages(msgs []wasend.Message) [][]wasend.Message {
 }
 
 // messageValues writes the VALUES rows of a message INSERT.
-func (s *Store) messageValues(q *query, jobID func() string, ts func() string, c []wasend.Message) {
+func (s *Store) messageValues(q *query, jobID, contextID, ts func() string, c []wasend.Message) {
 	for i, m := range c {
 		if i > 0 {
 			q.w(", ")
 		}
-		q.w("(", jobID(), ", ").a(int64(m.Position)).w(", ").a(m.To).w(", ").a(m.Text)
-		q.w(", 'pending', 0, ", ts(), ", ", ts(), ", ").a(nullID(m.MovedFrom)).w(")")
+		q.w("(", jobID(), ", ", contextID(), ", ").a(int64(m.Position)).w(", ").a(m.To).w(", ").a(m.Text)
+		q.w(", 'pending', 0, ", ts(), ", ", ts(), ", ").a(nullID(m.MovedFrom))
+		for _, v := range mediaArgs(m.Media) {
+			q.w(", ").a(v)
+		}
+		q.w(")")
 	}
 }
 
-const messageInsert = "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at, moved_from) VALUES "
+// messageInsertColumns are the columns a message's INSERT sets.
+const messageInsertColumns = "send_messages_job_id, browser_context_id, position, to_phone, body, status, attempts, created_at, updated_at, moved_from, " +
+	"media_kind, media_path, media_name, media_type, media_size, media_sha256"
+
+const messageInsert = "INSERT INTO send_messages_jobs_messages (" + messageInsertColumns + ") VALUES "
 
 // insertMessages inserts one chunk of a job's messages and, where the
 // dialect returns them, sets their ids.
 func (s *Store) insertMessages(ctx context.Context, tx execer, jobID int64, nj newJob, c []wasend.Message) error {
 	q := s.d.query().w(messageInsert)
-	s.messageValues(q, q.shared(jobID), q.shared(s.d.timeArg(nj.now)), c)
+	s.messageValues(q, q.shared(jobID), q.shared(nj.j.ContextID), q.shared(s.d.timeArg(nj.now)), c)
 	if s.d.returning {
 		q.w(" RETURNING id, position")
 		rows, err := tx.QueryContext(ctx, q.String(), q.args...)
@@ -449,17 +471,23 @@ func (s *Store) insertJobPostgres(ctx context.Context, db execer, nj *newJob) er
 	q := s.insertJobQuery(*nj)
 	job := "WITH j AS (" + q.String() + " RETURNING id) "
 	q.sb.Reset()
-	q.w(job, "INSERT INTO send_messages_jobs_messages (send_messages_job_id, position, to_phone, body, status, attempts, created_at, updated_at, moved_from) ",
-		"SELECT j.id, v.position, v.to_phone, v.body, 'pending', 0, v.ts, v.ts, v.moved_from FROM j, (VALUES ")
+	q.w(job, "INSERT INTO send_messages_jobs_messages (", messageInsertColumns, ") ",
+		"SELECT j.id, ").a(nj.j.ContextID).w("::bigint, v.position, v.to_phone, v.body, 'pending', 0, v.ts, v.ts, v.moved_from, ",
+		"v.media_kind, v.media_path, v.media_name, v.media_type, v.media_size, v.media_sha256 FROM j, (VALUES ")
 	ts := q.shared(s.d.timeArg(nj.now))
 	for i, m := range nj.j.Messages {
 		if i > 0 {
 			q.w(", ")
 		}
 		q.w("(").a(int64(m.Position)).w("::integer, ").a(m.To).w("::varchar, ").a(m.Text).w("::text, ", ts(), "::timestamptz, ")
-		q.a(nullID(m.MovedFrom)).w("::bigint)")
+		q.a(nullID(m.MovedFrom)).w("::bigint")
+		for i, v := range mediaArgs(m.Media) {
+			q.w(", ").a(v).w("::", mediaTypes[i])
+		}
+		q.w(")")
 	}
-	q.w(") AS v (position, to_phone, body, ts, moved_from) RETURNING send_messages_job_id, id, position")
+	q.w(") AS v (position, to_phone, body, ts, moved_from, media_kind, media_path, media_name, media_type, media_size, media_sha256)",
+		" RETURNING send_messages_job_id, id, position")
 	rows, err := db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return err
@@ -727,13 +755,16 @@ type messageRow struct {
 	lookups   sql.NullInt64
 	guardMark sql.NullString
 	movedFrom sql.NullInt64
+	media     mediaRow
 }
 
 func (s *Store) messageDest(r *messageRow) []any {
 	m := &r.m
 	return []any{&r.id, &r.position, &r.to, &r.body, &r.status, &r.attempts,
 		s.d.scanTime(&m.AttemptedAt), s.d.scanTime(&m.SentAt), &r.waID, &r.errorKind, &r.errorMsg,
-		s.d.scanTime(&m.UpdatedAt), &r.lookups, s.d.scanTime(&m.GuardSince), &r.guardMark, &r.movedFrom}
+		s.d.scanTime(&m.UpdatedAt), &r.lookups, s.d.scanTime(&m.GuardSince), &r.guardMark, &r.movedFrom,
+		&r.media.kind, &r.media.path, &r.media.name, &r.media.typ, &r.media.size, &r.media.sha256,
+		s.d.scanTime(&m.DeliveredAt), s.d.scanTime(&m.ReadAt), s.d.scanTime(&m.UndeliveredAt)}
 }
 
 func (r *messageRow) message(jobID int64) wasend.Message {
@@ -743,6 +774,7 @@ func (r *messageRow) message(jobID int64) wasend.Message {
 	m.Attempts, m.Lookups, m.GuardMark = int(r.attempts.Int64), int(r.lookups.Int64), r.guardMark.String
 	m.WAMessageID, m.ErrorKind, m.Error = r.waID.String, wasend.ErrorKind(r.errorKind.String), r.errorMsg.String
 	m.MovedFrom = r.movedFrom.Int64
+	m.Media = r.media.media()
 	return m
 }
 

@@ -192,6 +192,18 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
 }
 
+// badFilter builds an ErrInvalidInput error that wraps
+// wasend.ErrInvalidFilter.
+func badFilter(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidInput, wasend.ErrInvalidFilter, fmt.Sprintf(format, args...))
+}
+
+// badPhone builds an ErrInvalidInput error that wraps
+// wasend.ErrInvalidPhone.
+func badPhone(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrInvalidInput, wasend.ErrInvalidPhone, fmt.Sprintf(format, args...))
+}
+
 // badStep builds an ErrInvalidStep error.
 func badStep(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidStep, fmt.Sprintf(format, args...))

@@ -67,6 +67,32 @@ func v1Rows(t *testing.T, s *sqlstore.Store, at time.Time) (contextID, jobID int
 	return 7, 11
 }
 
+// checkV1Job checks that the job of v1Rows reads back, after Migrate, as
+// v1Rows wrote it: what later versions added is empty. It returns the job.
+func checkV1Job(t *testing.T, s *sqlstore.Store, at time.Time, contextID, jobID int64) wasend.Job {
+	t.Helper()
+	j, err := s.Job(t.Context(), jobID)
+	require.NoError(t, err)
+	require.Equal(t, wasend.Job{ID: jobID, ContextID: contextID, Kind: wasend.KindBulk, Status: wasend.JobRunning,
+		Delay: 1500 * time.Millisecond, Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Attempts: 1, MaxAttempts: 3,
+		Claim: "w1", Version: 1, NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.ErrorKindTimeout, Error: "timed out",
+		CreatedAt: at, UpdatedAt: at, StartedAt: at, Messages: j.Messages}, j)
+	require.Len(t, j.Messages, 4)
+	for i, st := range []wasend.MessageStatus{wasend.MessagePending, wasend.MessageSending, wasend.MessageSent, wasend.MessageFailed} {
+		m := j.Messages[i]
+		want := wasend.Message{ID: m.ID, JobID: jobID, Position: i, To: fmt.Sprintf("+3460000000%d", i),
+			Text: "texto ñ 😀 " + string(st), Status: st, Attempts: []int{0, 2, 1, 3}[i], UpdatedAt: at}
+		if want.Attempts > 0 {
+			want.AttemptedAt = at.Add(time.Duration(i) * time.Second)
+		}
+		if st == wasend.MessageSent {
+			want.SentAt, want.WAMessageID = at.Add(time.Minute), "wamid-2"
+		}
+		require.Equal(t, want, m, "message %d", i)
+	}
+	return j
+}
+
 // olderStore returns a store on a new database of an older schema version,
 // holding v1Rows written at the time it returns.
 func olderStore(t *testing.T, b backend, version int) (s *sqlstore.Store, at time.Time, contextID, jobID int64) {
@@ -94,25 +120,7 @@ func TestMigrateFromV1(t *testing.T) {
 		require.NoError(t, s.Migrate(ctx))
 		checkSchema(t, s)
 
-		j, err := s.Job(ctx, jobID)
-		require.NoError(t, err)
-		require.Equal(t, wasend.Job{ID: jobID, ContextID: contextID, Kind: wasend.KindBulk, Status: wasend.JobRunning,
-			Delay: 1500 * time.Millisecond, Metadata: map[string]any{"campaign": "spring", "n": 2.0}, Attempts: 1, MaxAttempts: 3,
-			Claim: "w1", Version: 1, NextRunAt: at, EnqueuedAt: at, ErrorKind: wasend.ErrorKindTimeout, Error: "timed out",
-			CreatedAt: at, UpdatedAt: at, StartedAt: at, Messages: j.Messages}, j)
-		require.Len(t, j.Messages, 4)
-		for i, st := range []wasend.MessageStatus{wasend.MessagePending, wasend.MessageSending, wasend.MessageSent, wasend.MessageFailed} {
-			m := j.Messages[i]
-			want := wasend.Message{ID: m.ID, JobID: jobID, Position: i, To: fmt.Sprintf("+3460000000%d", i),
-				Text: "texto ñ 😀 " + string(st), Status: st, Attempts: []int{0, 2, 1, 3}[i], UpdatedAt: at}
-			if want.Attempts > 0 {
-				want.AttemptedAt = at.Add(time.Duration(i) * time.Second)
-			}
-			if st == wasend.MessageSent {
-				want.SentAt, want.WAMessageID = at.Add(time.Minute), "wamid-2"
-			}
-			require.Equal(t, want, m, "message %d", i)
-		}
+		j := checkV1Job(t, s, at, contextID, jobID)
 
 		// The old jobs have no key, two of them at once; a new job takes
 		// one, and the old rows take the new columns.
@@ -180,6 +188,7 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
 					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
 				require.NoError(t, err)
+				useV7(t, s, c.ID)
 				useV6(t, s, c.ID)
 				useV5(t, s, c.ID)
 				useV4(t, s, c.ID)
@@ -394,15 +403,11 @@ func TestMigrateFromV4(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
 		s, at, contextID, jobID := olderStore(t, b, 4)
-		before, err := s.Job(ctx, jobID)
-		require.NoError(t, err)
 
 		require.NoError(t, s.Migrate(ctx))
 		checkSchema(t, s)
 
-		j, err := s.Job(ctx, jobID)
-		require.NoError(t, err)
-		require.Equal(t, before, j)
+		j := checkV1Job(t, s, at, contextID, jobID)
 		c, err := s.EventCounts(ctx)
 		require.NoError(t, err)
 		require.Equal(t, wasend.OutboxCounts{}, c)
@@ -423,20 +428,148 @@ func TestMigrateFromV4(t *testing.T) {
 		require.NoError(t, s.SettleEvents(ctx, "v4", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
 		useV5(t, s, contextID)
 		useV6(t, s, contextID)
+		useV7(t, s, contextID)
 	})
 }
 
-// useV6 uses what version 6 added on a context of a migrated database: an
-// event's data, added on its own, claimed and delivered.
+// useV6 uses what version 6 added on a context of a migrated database: the
+// context's account, a media message with its receipts, an incoming
+// message and its duplicate, a suppression and number checks.
 func useV6(t *testing.T, s *sqlstore.Store, contextID int64) {
 	t.Helper()
 	ctx := t.Context()
-	require.NoError(t, s.AddEvents(ctx, []wasend.Event{{Topic: wasend.TopicContextQR, ContextID: contextID,
-		Data: map[string]any{"qr": "2@x", "n": 6.0}}}))
+	bc, err := s.Context(ctx, contextID)
+	require.NoError(t, err)
+	account := "+34600000001"
+	ok, err := s.Apply(ctx, wasend.Step{Context: &wasend.ContextTransition{ID: contextID, From: []wasend.ContextStatus{bc.Status},
+		To: bc.Status, Account: &account}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	bc, err = s.Context(ctx, contextID)
+	require.NoError(t, err)
+	require.Equal(t, account, bc.Account)
+
+	at := time.Date(2026, 8, 9, 10, 11, 12, 0, time.UTC)
+	media := &wasend.Media{Kind: wasend.MediaDocument, Path: "/srv/facturas/año 2026.pdf", Name: "año 2026.pdf", Type: "application/pdf",
+		Size: 2048, SHA256: strings.Repeat("a1", 32)}
+	j, err := s.CreateJob(ctx, wasend.Job{ContextID: contextID, Kind: wasend.KindSingle,
+		Messages: []wasend.Message{{To: "+1", Text: "factura", Media: media}}})
+	require.NoError(t, err)
+	id := j.Messages[0].ID
+	ok, err = s.Apply(ctx, wasend.Step{Message: &wasend.MessageTransition{ID: id, From: []wasend.MessageStatus{wasend.MessagePending},
+		To: wasend.MessageSent, At: at}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	unread, err := s.Unread(ctx, wasend.ReceiptFilter{ContextID: contextID, SentAfter: at, Undelivered: true})
+	require.NoError(t, err)
+	require.Len(t, unread, 1)
+	require.Equal(t, id, unread[0].ID)
+	require.Equal(t, media, unread[0].Media)
+	ok, err = s.Apply(ctx, wasend.Step{Receipt: &wasend.ReceiptTransition{MessageID: id, Ack: wasend.AckDelivered, At: at.Add(time.Minute)}})
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := s.Job(ctx, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, at.Add(time.Minute), got.Messages[0].DeliveredAt)
+	require.Equal(t, media, got.Messages[0].Media)
+
+	in := wasend.IncomingMessage{ContextID: contextID, From: "+1", Text: "STOP", WAMessageID: "wa-v6", OptOut: true, At: at}
+	m, stored, err := s.RecordIncoming(ctx, in, []wasend.Event{{Topic: wasend.TopicMessageIncoming, ContextID: contextID}})
+	require.NoError(t, err)
+	require.True(t, stored)
 	now := time.Now().Add(time.Hour)
 	evs, err := s.ClaimEvents(ctx, "v6", now, now.Add(time.Minute), 10)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
-	require.Equal(t, map[string]any{"qr": "2@x", "n": 6.0}, evs[0].Data)
+	require.Equal(t, wasend.TopicMessageIncoming, evs[0].Topic)
+	require.Equal(t, contextID, evs[0].ContextID)
 	require.NoError(t, s.SettleEvents(ctx, "v6", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
+	dup, stored, err := s.RecordIncoming(ctx, in, nil)
+	require.NoError(t, err)
+	require.False(t, stored)
+	require.Equal(t, m, dup)
+	list, err := s.Incoming(ctx, wasend.InboxFilter{ContextID: contextID})
+	require.NoError(t, err)
+	require.Equal(t, []wasend.IncomingMessage{m}, list)
+
+	added, err := s.Suppress(ctx, wasend.Suppression{Phone: "+1", Reason: wasend.SuppressOptOut, ContextID: contextID}, nil)
+	require.NoError(t, err)
+	require.True(t, added)
+	sup, err := s.Suppressed(ctx, []string{"+1", "+2"})
+	require.NoError(t, err)
+	require.Len(t, sup, 1)
+	require.Equal(t, contextID, sup["+1"].ContextID)
+
+	require.NoError(t, s.CacheNumbers(ctx, []wasend.NumberInfo{{Phone: "+1", OnWhatsApp: true, CheckedAt: at, ContextID: contextID}}))
+	nums, err := s.CachedNumbers(ctx, []string{"+1"}, at)
+	require.NoError(t, err)
+	require.Equal(t, map[string]wasend.NumberInfo{"+1": {Phone: "+1", OnWhatsApp: true, CheckedAt: at, ContextID: contextID, Cached: true}}, nums)
+}
+
+// TestMigrateFromV5: a database of version 5 that holds a context and jobs
+// migrates to the current version and keeps them: the old messages have
+// no media and no receipts, the context no account; the old messages get
+// their job's context, so that Unread finds the sent one, whose receipts
+// then apply.
+func TestMigrateFromV5(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, at, contextID, jobID := olderStore(t, b, 5)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		j := checkV1Job(t, s, at, contextID, jobID)
+		bc, err := s.Context(ctx, contextID)
+		require.NoError(t, err)
+		require.Empty(t, bc.Account)
+		for _, table := range []string{"send_incoming", "send_suppressions", "send_number_checks"} {
+			require.Zero(t, count(t, s, "SELECT COUNT(*) FROM "+table), table)
+		}
+		require.Zero(t, count(t, s, "SELECT COUNT(*) FROM send_messages_jobs_messages WHERE browser_context_id IS NULL"),
+			"messages without their job's context")
+
+		sent := j.Messages[2]
+		unread, err := s.Unread(ctx, wasend.ReceiptFilter{ContextID: contextID})
+		require.NoError(t, err)
+		require.Equal(t, []wasend.Message{sent}, unread)
+		// The pending message takes no receipt; the sent one does.
+		ok, err := s.Apply(ctx, wasend.Step{Receipt: &wasend.ReceiptTransition{MessageID: j.Messages[0].ID, Ack: wasend.AckRead}})
+		require.NoError(t, err)
+		require.False(t, ok)
+		ok, err = s.Apply(ctx, wasend.Step{Receipt: &wasend.ReceiptTransition{MessageID: sent.ID, Ack: wasend.AckRead, At: at.Add(time.Hour)},
+			Events: []wasend.Event{{Topic: wasend.TopicMessageRead, At: at.Add(time.Hour), MessageID: sent.ID}}})
+		require.NoError(t, err)
+		require.True(t, ok)
+		unread, err = s.Unread(ctx, wasend.ReceiptFilter{ContextID: contextID})
+		require.NoError(t, err)
+		require.Empty(t, unread)
+		c, err := s.Counts(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []wasend.ReceiptCount{{ContextID: contextID, Delivered: 1, Read: 1}}, c.Receipts)
+		evs, err := s.ClaimEvents(ctx, "v5", at.Add(2*time.Hour), at.Add(3*time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		require.Equal(t, jobID, evs[0].JobID)
+		require.Equal(t, contextID, evs[0].ContextID)
+		require.NoError(t, s.SettleEvents(ctx, "v5", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
+		useV6(t, s, contextID)
+		useV7(t, s, contextID)
+	})
+}
+
+// useV7 uses what version 7 added on a context of a migrated database: an
+// event's data, added on its own, claimed and delivered.
+func useV7(t *testing.T, s *sqlstore.Store, contextID int64) {
+	t.Helper()
+	ctx := t.Context()
+	require.NoError(t, s.AddEvents(ctx, []wasend.Event{{Topic: wasend.TopicContextQR, ContextID: contextID,
+		Data: map[string]any{"qr": "2@x", "n": 7.0}}}))
+	now := time.Now().Add(time.Hour)
+	evs, err := s.ClaimEvents(ctx, "v7", now, now.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, map[string]any{"qr": "2@x", "n": 7.0}, evs[0].Data)
+	require.NoError(t, s.SettleEvents(ctx, "v7", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
 }

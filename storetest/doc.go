@@ -45,7 +45,31 @@
 // Campaign, Campaigns and its filter, MoveMessages (what moves and what
 // stays, copies and MovedFrom, the version, the completion of a job left
 // with nothing to send, refusals and errors), CampaignID in Job and Jobs,
-// and Clean's deletion of campaigns left with no job.
+// and Clean's deletion of campaigns left with no job. Likewise, the group
+// Outbox runs for a wasend.OutboxStore.
+//
+// The groups of issue 14's optional interfaces run for the stores that
+// implement them, and only those:
+//
+//   - Receipts, for a wasend.ReceiptStore: Step.Receipt's conditions (a
+//     sent message only, each ack recorded once at its first report, read
+//     implies delivered, Undelivered), its atomicity with the rest of its
+//     step and its Events, a step of only a Receipt, Unread's filters and
+//     paging, and Counts' Receipts. It also checks the columns that came
+//     with it: a message's Media (round trip with names that are not
+//     ASCII, no alias of the caller's value, moves, refusals wrapping
+//     wasend.ErrInvalidMedia) and a context's Account (set by a context
+//     transition, kept by those without one).
+//   - Inbox, for a wasend.InboxStore: RecordIncoming (texts byte for
+//     byte, one message per context and WhatsApp id, also under a race of
+//     20 callers, its events only when stored), Incoming's filters and
+//     keyset paging, and that Clean keeps the inbox.
+//   - Suppressions, for a wasend.SuppressionStore: Suppress once (also
+//     under a race), its events, Unsuppress, Suppressed on 10,000
+//     numbers, Suppressions by number, byte for byte, and that Clean keeps
+//     them.
+//   - Numbers, for a wasend.NumberStore: CacheNumbers (a newer answer
+//     replaces an older one, never the reverse) and CachedNumbers' since.
 //
 // # What it assumes
 //

@@ -61,20 +61,29 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 		{"Safety", safetyTests},
 		{"Ledger", ledgerTests},
 	}
-	// The campaigns are an optional interface: their group runs only for
-	// a store that implements it.
-	if _, ok := newStore(t).(wasend.CampaignStore); ok {
-		groups = append(groups, struct {
-			name  string
-			tests []test
-		}{"Campaigns", campaignTests})
-	}
-	// So is the outbox.
-	if _, ok := newStore(t).(wasend.OutboxStore); ok {
-		groups = append(groups, struct {
-			name  string
-			tests []test
-		}{"Outbox", outboxTests})
+	// The groups of the optional interfaces run only for a store that
+	// implements them, as a first store tells.
+	probe := newStore(t)
+	for _, g := range []struct {
+		name  string
+		tests []test
+		has   bool
+	}{
+		{"Campaigns", campaignTests, implements[wasend.CampaignStore](probe)},
+		{"Outbox", outboxTests, implements[wasend.OutboxStore](probe)},
+		// Receipts also holds the tests of the columns that came with it:
+		// a message's Media and a context's Account.
+		{"Receipts", receiptTests, implements[wasend.ReceiptStore](probe)},
+		{"Inbox", inboxTests, implements[wasend.InboxStore](probe)},
+		{"Suppressions", suppressionTests, implements[wasend.SuppressionStore](probe)},
+		{"Numbers", numberTests, implements[wasend.NumberStore](probe)},
+	} {
+		if g.has {
+			groups = append(groups, struct {
+				name  string
+				tests []test
+			}{g.name, g.tests})
+		}
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -91,6 +100,12 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 			}
 		})
 	}
+}
+
+// implements reports whether s implements the optional interface T.
+func implements[T any](s wasend.Store) bool {
+	_, ok := s.(T)
+	return ok
 }
 
 // missingID is an id no fresh store has given.
@@ -176,6 +191,9 @@ func describe(st wasend.Step) string {
 	if c := st.Context; c != nil {
 		parts = append(parts, fmt.Sprintf("context %d %v->%s", c.ID, c.From, c.To))
 	}
+	if r := st.Receipt; r != nil {
+		parts = append(parts, fmt.Sprintf("receipt of message %d: %s, undelivered %v", r.MessageID, r.Ack, r.Undelivered))
+	}
 	if r := st.Send; r != nil {
 		parts = append(parts, fmt.Sprintf("send of context %d", r.ContextID))
 	}
@@ -253,6 +271,9 @@ func diffContext(got, want wasend.BrowserContext) []string {
 	if got.Proxy != want.Proxy {
 		// The proxy holds credentials: say only that it differs.
 		d = append(d, fmt.Sprintf("Proxy = %s, want %s", wasend.MaskProxy(got.Proxy), wasend.MaskProxy(want.Proxy)))
+	}
+	if got.Account != want.Account {
+		d = append(d, fmt.Sprintf("Account = %s, want %s", wasend.MaskPhone(got.Account), wasend.MaskPhone(want.Account)))
 	}
 	return d
 }
@@ -335,10 +356,29 @@ func diffMessage(got, want wasend.Message) []string {
 	f("Lookups", got.Lookups, want.Lookups)
 	d = diffTime(d, "SentAt", got.SentAt, want.SentAt)
 	f("WAMessageID", got.WAMessageID, want.WAMessageID)
+	switch {
+	case got.Media == nil && want.Media == nil:
+	case got.Media == nil || want.Media == nil:
+		d = append(d, fmt.Sprintf("Media = %v, want %v", describeMedia(got.Media), describeMedia(want.Media)))
+	case *got.Media != *want.Media:
+		d = append(d, fmt.Sprintf("Media = %v, want %v", describeMedia(got.Media), describeMedia(want.Media)))
+	}
+	d = diffTime(d, "DeliveredAt", got.DeliveredAt, want.DeliveredAt)
+	d = diffTime(d, "ReadAt", got.ReadAt, want.ReadAt)
+	d = diffTime(d, "UndeliveredAt", got.UndeliveredAt, want.UndeliveredAt)
 	f("ErrorKind", got.ErrorKind, want.ErrorKind)
 	f("Error", got.Error, want.Error)
 	d = diffTime(d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	return d
+}
+
+// describeMedia describes an attachment; its path and name are the host's
+// data, but no phone number or message text.
+func describeMedia(m *wasend.Media) string {
+	if m == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s %q (name %q, type %q, %d bytes, sha256 %q)", m.Kind, m.Path, m.Name, m.Type, m.Size, m.SHA256)
 }
 
 func firstDiff(a, b string) int {

@@ -3,10 +3,13 @@ package storetest_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -353,4 +356,253 @@ func (s *buggyOutboxStore) ClaimEvents(ctx context.Context, owner string, now, u
 		}
 	}
 	return evs, err
+}
+
+// envBreadthBug names the bug of the store that TestSuiteCatchesBreadthBugs
+// runs the suite on, in a child process.
+const envBreadthBug = "STORETEST_BREADTH_BUG"
+
+// TestSuiteCatchesBreadthBugs runs the suite on stores that each break one
+// rule of wasend.ReceiptStore, InboxStore, SuppressionStore or NumberStore
+// (or of the Media and Account that came with them), and checks that the
+// group that owns the rule fails. The broken stores wrap sqlstore on
+// SQLite, which implements them all and passes the suite (its
+// TestConformance runs it).
+func TestSuiteCatchesBreadthBugs(t *testing.T) {
+	if bug := os.Getenv(envBreadthBug); bug != "" {
+		storetest.Run(t, func(t *testing.T) wasend.Store {
+			s, db := sqliteStore(t)
+			return &buggyBreadthStore{Store: s, db: db, bug: bug}
+		}, storetest.Options{Parallel: true})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string
+	}{
+		{"receipt-overwrites", []string{"Receipts/Conditional", "Receipts/Undelivered"}},
+		{"receipt-any-status", []string{"Receipts/Conditional"}},
+		{"read-not-delivered", []string{"Receipts/ReadImpliesDelivered"}},
+		{"unread-all-contexts", []string{"Receipts/Unread"}},
+		{"unread-not-undelivered", []string{"Receipts/Unread"}},
+		{"receipt-counts-missing", []string{"Receipts/Counts"}},
+		{"media-dropped", []string{"Receipts/Media"}},
+		{"account-ignored", []string{"Receipts/Account"}},
+		{"incoming-duplicates", []string{"Inbox/Duplicate", "Inbox/Race"}},
+		{"incoming-check-then-insert", []string{"Inbox/Race"}},
+		{"clean-deletes-inbox", []string{"Inbox/CleanKeeps"}},
+		{"suppress-check-then-insert", []string{"Suppressions/Race"}},
+		{"suppressed-first-chunk", []string{"Suppressions/Many"}},
+		{"suppressions-ignore-after", []string{"Suppressions/Paging"}},
+		{"numbers-last-wins", []string{"Numbers/Replace"}},
+		{"numbers-ignore-since", []string{"Numbers/Cache", "Numbers/Many"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			wantFailIn(t, "TestSuiteCatchesBreadthBugs", envBreadthBug, tc.bug, tc.fail)
+		})
+	}
+}
+
+// wantFailIn is suite.WantFail for the groups that own a rule: the child
+// runs only the groups of the subtests that must fail (a full suite per
+// broken store, under the race detector, is minutes of CPU), and the
+// test fails unless the child fails in each of those subtests.
+func wantFailIn(t *testing.T, test, env, value string, subtests []string) {
+	t.Helper()
+	var groups []string
+	for _, name := range subtests {
+		g, _, _ := strings.Cut(name, "/")
+		if !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$/^("+strings.Join(groups, "|")+")$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+value)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("%s=%s: %s passed, want it to fail; output:\n%s", env, value, test, out)
+	}
+	if _, ok := err.(*exec.ExitError); !ok {
+		t.Fatalf("%s=%s: running %s in a child process: %v", env, value, test, err)
+	}
+	for _, name := range subtests {
+		if !strings.Contains(string(out), "--- FAIL: "+test+"/"+name+" ") {
+			t.Errorf("%s=%s: subtest %s of %s did not fail, want it to; output:\n%s", env, value, name, test, out)
+		}
+	}
+}
+
+// buggyBreadthStore breaks one rule of the optional interfaces of issue
+// 14, by changing sqlstore's rows around its calls, or its answers.
+type buggyBreadthStore struct {
+	*sqlstore.Store
+	db  *sql.DB
+	bug string
+	n   atomic.Int64
+}
+
+func (s *buggyBreadthStore) exec(ctx context.Context, q string, args ...any) {
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		panic(err)
+	}
+}
+
+func (s *buggyBreadthStore) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	r := st.Receipt
+	switch {
+	case s.bug == "account-ignored" && st.Context != nil:
+		c := *st.Context
+		c.Account = nil
+		st.Context = &c
+	case s.bug == "receipt-overwrites" && r != nil:
+		// Every receipt applies, and replaces what was recorded.
+		s.exec(ctx, "UPDATE send_messages_jobs_messages SET delivered_at = NULL, read_at = NULL, undelivered_at = NULL WHERE id = ?", r.MessageID)
+	case s.bug == "receipt-any-status" && r != nil:
+		// A receipt of a message that is not sent applies too.
+		var status string
+		if err := s.db.QueryRowContext(ctx, "SELECT status FROM send_messages_jobs_messages WHERE id = ?", r.MessageID).Scan(&status); err == nil &&
+			status != string(wasend.MessageSent) {
+			s.exec(ctx, "UPDATE send_messages_jobs_messages SET status = 'sent' WHERE id = ?", r.MessageID)
+			defer s.exec(ctx, "UPDATE send_messages_jobs_messages SET status = ? WHERE id = ?", status, r.MessageID)
+		}
+	case s.bug == "read-not-delivered" && r != nil && r.Ack >= wasend.AckRead:
+		// A read leaves delivered_at as it was.
+		var delivered sql.NullString
+		if err := s.db.QueryRowContext(ctx, "SELECT delivered_at FROM send_messages_jobs_messages WHERE id = ?", r.MessageID).Scan(&delivered); err == nil &&
+			!delivered.Valid {
+			defer s.exec(ctx, "UPDATE send_messages_jobs_messages SET delivered_at = NULL WHERE id = ?", r.MessageID)
+		}
+	}
+	return s.Store.Apply(ctx, st)
+}
+
+func (s *buggyBreadthStore) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {
+	switch s.bug {
+	case "unread-not-undelivered":
+		f.Undelivered = false
+	case "unread-all-contexts":
+		contexts, err := s.Store.Contexts(ctx)
+		if err != nil || f.ContextID <= 0 {
+			return s.Store.Unread(ctx, f)
+		}
+		var all []wasend.Message
+		for _, c := range contexts {
+			g := f
+			g.ContextID = c.ID
+			list, err := s.Store.Unread(ctx, g)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, list...)
+		}
+		slices.SortFunc(all, func(a, b wasend.Message) int { return int(a.ID - b.ID) })
+		if f.Limit > 0 && len(all) > f.Limit {
+			all = all[:f.Limit]
+		}
+		return all, nil
+	}
+	return s.Store.Unread(ctx, f)
+}
+
+func (s *buggyBreadthStore) Counts(ctx context.Context) (wasend.StoreCounts, error) {
+	c, err := s.Store.Counts(ctx)
+	if s.bug == "receipt-counts-missing" {
+		c.Receipts = nil
+	}
+	return c, err
+}
+
+func (s *buggyBreadthStore) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
+	if s.bug == "media-dropped" {
+		j.Messages = slices.Clone(j.Messages)
+		for i := range j.Messages {
+			j.Messages[i].Media = nil
+		}
+	}
+	return s.Store.CreateJob(ctx, j)
+}
+
+func (s *buggyBreadthStore) Clean(ctx context.Context, before time.Time) (int64, error) {
+	if s.bug == "clean-deletes-inbox" {
+		s.exec(ctx, "DELETE FROM send_incoming")
+	}
+	return s.Store.Clean(ctx, before)
+}
+
+func (s *buggyBreadthStore) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, events []wasend.Event) (wasend.IncomingMessage, bool, error) {
+	switch s.bug {
+	case "incoming-duplicates":
+		// The WhatsApp id is not a key: each message is stored.
+		m.WAMessageID += fmt.Sprintf("#%d", s.n.Add(1))
+	case "incoming-check-then-insert":
+		// A duplicate is looked for, and then the message stored: two
+		// callers at once both find none.
+		list, err := s.Store.Incoming(ctx, wasend.InboxFilter{ContextID: m.ContextID, Limit: 1000})
+		if err != nil {
+			return wasend.IncomingMessage{}, false, err
+		}
+		for _, o := range list {
+			if strings.SplitN(o.WAMessageID, "#", 2)[0] == m.WAMessageID {
+				o.WAMessageID = m.WAMessageID
+				return o, false, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		waID := m.WAMessageID
+		m.WAMessageID += fmt.Sprintf("#%d", s.n.Add(1))
+		got, ok, err := s.Store.RecordIncoming(ctx, m, events)
+		got.WAMessageID = waID
+		return got, ok, err
+	}
+	return s.Store.RecordIncoming(ctx, m, events)
+}
+
+func (s *buggyBreadthStore) Suppress(ctx context.Context, sp wasend.Suppression, events []wasend.Event) (bool, error) {
+	if s.bug == "suppress-check-then-insert" {
+		// The number is looked for, and then added (replacing any): two
+		// callers at once both find none.
+		got, err := s.Store.Suppressed(ctx, []string{sp.Phone})
+		if err != nil || len(got) > 0 {
+			return false, err
+		}
+		time.Sleep(20 * time.Millisecond)
+		if _, err := s.Store.Unsuppress(ctx, sp.Phone); err != nil {
+			return false, err
+		}
+		_, err = s.Store.Suppress(ctx, sp, events)
+		return err == nil, err
+	}
+	return s.Store.Suppress(ctx, sp, events)
+}
+
+func (s *buggyBreadthStore) Suppressed(ctx context.Context, phones []string) (map[string]wasend.Suppression, error) {
+	if s.bug == "suppressed-first-chunk" && len(phones) > 1000 {
+		phones = phones[:1000]
+	}
+	return s.Store.Suppressed(ctx, phones)
+}
+
+func (s *buggyBreadthStore) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([]wasend.Suppression, error) {
+	if s.bug == "suppressions-ignore-after" {
+		f.AfterPhone = ""
+	}
+	return s.Store.Suppressions(ctx, f)
+}
+
+func (s *buggyBreadthStore) CacheNumbers(ctx context.Context, infos []wasend.NumberInfo) error {
+	if s.bug == "numbers-last-wins" {
+		// The answer stored last replaces the stored one, however old.
+		for _, in := range infos {
+			s.exec(ctx, "DELETE FROM send_number_checks WHERE phone = ?", in.Phone)
+		}
+	}
+	return s.Store.CacheNumbers(ctx, infos)
+}
+
+func (s *buggyBreadthStore) CachedNumbers(ctx context.Context, phones []string, since time.Time) (map[string]wasend.NumberInfo, error) {
+	if s.bug == "numbers-ignore-since" {
+		since = time.Time{}
+	}
+	return s.Store.CachedNumbers(ctx, phones, since)
 }

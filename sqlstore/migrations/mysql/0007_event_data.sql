@@ -1,4 +1,4 @@
--- wasend schema, version 6: an event's data (wasend.Event.Data, JSON): what
+-- wasend schema, version 7: an event's data (wasend.Event.Data, JSON): what
 -- it tells beyond its ids and status, for example the end of a job's wait,
 -- or a context's restriction.
 --
