@@ -78,9 +78,8 @@
 // included, by the migration itself: on a large table it rewrites every
 // message once), account on browser_context, and the tables send_incoming,
 // send_suppressions and send_number_checks. Version 7 added an event's
-data (wasend.Event.Data, JSON): the column data of send_events. Rows of
-older versions keep
-// their values; the new columns start empty (0, NULL).
+// data (wasend.Event.Data, JSON): the column data of send_events. Rows of
+// older versions keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
 //
