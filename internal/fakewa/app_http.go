@@ -33,6 +33,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /__wa/chats", s.handleChats)
 	mux.HandleFunc("GET /__wa/chat", s.handleChat)
 	mux.HandleFunc("POST /__wa/send", s.handleSend)
+	mux.HandleFunc("POST /__wa/read", s.handleRead)
 	mux.HandleFunc("/__wa/", http.NotFound)
 	mux.Handle("/__fake/", s.hooksHandler())
 	mux.HandleFunc("/favicon.ico", http.NotFound)
@@ -327,6 +328,8 @@ type chatView struct {
 	Text   string `json:"text"`
 	At     int64  `json:"at"`
 	Status string `json:"status"`
+	ID     string `json:"id"`
+	Unread int    `json:"unread,omitempty"`
 }
 
 func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
@@ -342,7 +345,10 @@ func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		last := ms[len(ms)-1]
-		out = append(out, chatView{Chat: chat, In: last.in, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String()})
+		out = append(out, chatView{
+			Chat: chat, In: last.in, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String(),
+			ID: last.ID, Unread: len(unreadLocked(a, chat)),
+		})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b chatView) int {
@@ -437,4 +443,30 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	v := m.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, v)
+}
+
+// handleRead takes the read receipts of a page: the incoming messages ids
+// of the chat chat that the page showed in the open chat while its window
+// was visible and focused.
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CID  string   `json:"cid"`
+		Chat string   `json:"chat"`
+		IDs  []string `json:"ids"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	c := s.pageClient(w, req.CID)
+	if c == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !mayUseLocked(c) {
+		writeError(w, http.StatusConflict, errNotLoggedIn)
+		return
+	}
+	done := s.markReadLocked(s.accountLocked(c.login.phone), req.Chat, req.IDs)
+	writeJSON(w, http.StatusOK, map[string]any{"ids": nonNil(done)})
 }

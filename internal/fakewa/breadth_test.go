@@ -81,3 +81,50 @@ func TestTickHooks(t *testing.T) {
 	assert.Equal(t, "delivered", p.nextAck(id2))
 	s.SetNeverDeliver(me, AllAccounts, false)
 }
+
+func TestReadReceipts(t *testing.T) {
+	s, base := newTestServer(t)
+	const me, from = "15550004301", "15557774301"
+	p, _ := loggedInPage(t, s, base, me)
+	m1, err := s.Incoming(me, from, "one")
+	require.NoError(t, err)
+	ev := p.next("msg")
+	assert.Equal(t, float64(1), ev["unread"])
+	assert.Nil(t, ev["message"].(map[string]any)["read"])
+	m2, err := s.Incoming(me, from, "two")
+	require.NoError(t, err)
+	assert.Equal(t, float64(2), p.next("msg")["unread"])
+
+	_, chats := p.get("/__wa/chats", nil)
+	c := chats["chats"].([]any)[0].(map[string]any)
+	assert.Equal(t, float64(2), c["unread"])
+	assert.Equal(t, m2.ID, c["id"])
+	assert.Equal(t, []string{m1.ID, m2.ID}, s.UnreadByAccount(me, from))
+	assert.Empty(t, s.ReadByAccount(me, from))
+
+	// The page read the first row only; an unknown ID is ignored.
+	code, out := p.post("/__wa/read", map[string]any{"chat": from, "ids": []string{m1.ID, "nope"}})
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, []any{m1.ID}, out["ids"])
+	ev = p.next("read")
+	assert.Equal(t, from, ev["chat"])
+	assert.Equal(t, []any{m1.ID}, ev["ids"])
+	assert.Equal(t, float64(1), ev["unread"])
+	assert.Equal(t, []string{m1.ID}, s.ReadByAccount(me, from))
+	assert.Equal(t, []string{m2.ID}, s.UnreadByAccount(me, from))
+	_, chat := p.get("/__wa/chat", map[string][]string{"phone": {from}})
+	msgs := chat["messages"].([]any)
+	assert.Equal(t, true, msgs[0].(map[string]any)["read"])
+	assert.Nil(t, msgs[1].(map[string]any)["read"])
+
+	// Reading again changes nothing; a page behind the conflict dialog
+	// cannot read.
+	_, out = p.post("/__wa/read", map[string]any{"chat": from, "ids": []string{m1.ID}})
+	assert.Empty(t, out["ids"])
+	s.Conflict(me)
+	p.next("conflict")
+	code, _ = p.post("/__wa/read", map[string]any{"chat": from, "ids": []string{m2.ID}})
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Equal(t, []string{m2.ID}, s.UnreadByAccount(me, from))
+	assert.Empty(t, s.ReadByAccount("15550009999", from), "an unknown account")
+}

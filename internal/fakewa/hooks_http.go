@@ -333,6 +333,14 @@ func (s *Server) hooksHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /__fake/read-by-account", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, nonNil(s.ReadByAccount(q.Get("phone"), q.Get("from"))))
+	})
+	mux.HandleFunc("GET /__fake/unread-by-account", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, nonNil(s.UnreadByAccount(q.Get("phone"), q.Get("from"))))
+	})
 	mux.HandleFunc("/__fake/", http.NotFound)
 
 	want := []byte("Bearer " + s.hookToken)

@@ -1,11 +1,16 @@
 package fakewa
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,4 +129,144 @@ func TestBrowserIncomingClassic(t *testing.T) {
 	assert.Equal(t, "false_"+from+"@c.us_"+m.ID, id)
 	assert.True(t, eval[bool](b, `(() => { const m = document.querySelector("#main div.message-in"); return !!m && !!m.querySelector("span[data-icon='tail-in']") && !m.querySelector("[data-icon^='msg-']") && m.querySelector('.copyable-text').dataset.prePlainText.endsWith('] +4915123456789: '); })()`))
 	assert.Nil(t, eval[*string](b, "(() => { const r = document.querySelector('#main div.message-out'); return r && r.textContent; })()"), "no outgoing row")
+}
+
+// setWindowState minimizes or restores the browser window of the tab:
+// minimized, the page is hidden (document.visibilityState "hidden").
+func setWindowState(state cdpbrowser.WindowState) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		w, err := chromedp.CallBrowser(ctx, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{TargetID: tg.TargetID})
+		if err != nil {
+			return err
+		}
+		_, err = chromedp.CallBrowser(ctx, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{WindowID: w.WindowID, Bounds: &cdpbrowser.Bounds{WindowState: state}})
+		return err
+	})
+}
+
+// chatListRowJS describes the chat list row of a chat: the unread
+// badge's aria-label, testid and text, the preview, and the text of the
+// title line (with its hidden unread label).
+func chatListRowJS(chat string) string {
+	return fmt.Sprintf(`(() => {
+	const t = document.querySelector(%s);
+	if (!t) return null;
+	const row = t.closest("[role='row']");
+	const b = row.querySelector("span[aria-label$=' unread messages'], span[aria-label='1 unread message']");
+	const p = row.querySelector("[role='gridcell'] span[dir='auto'][title]:not([title^='+'])");
+	return [b ? b.getAttribute('aria-label') : '', b ? b.dataset.testid : '', b ? b.textContent : '', p ? p.textContent : '', t.parentNode.textContent];
+})()`, jsString("#pane-side div[aria-label='Chat list'][role='grid'] [role='row'] span[title='+"+chat+"']"))
+}
+
+// TestBrowserIncomingReadState checks the unread badge of the chat list,
+// the incoming rows of an open chat, and the rule for read receipts: the
+// page marks the open chat's incoming messages read only while its window
+// is visible and focused. It also pins down what headless Chromium under
+// chromedp reports: a new browser's first tab has no focus until an input
+// event (a click, a key), and a minimized window is hidden.
+func TestBrowserIncomingReadState(t *testing.T) {
+	t.Parallel()
+	for _, markup := range []Markup{MarkupClassic, Markup2026} {
+		t.Run(markup.String(), func(t *testing.T) {
+			t.Parallel()
+			me, from := "15550004201", "15557774201"
+			if markup == Markup2026 {
+				me, from = "15550004202", "15557774202"
+			}
+			s, base, b := loggedIn(t, me, WithMarkup(markup))
+			_ = base
+			assert.Equal(t, "visible false", eval[string](b, "document.visibilityState + ' ' + document.hasFocus()"),
+				"the first tab of a new headless Chromium has no focus before an input event")
+
+			// Two messages while no chat is open: the chat list.
+			var in []Message
+			for _, text := range []string{"first", "second\nline"} {
+				m, err := s.Incoming(me, from, text)
+				require.NoError(t, err)
+				in = append(in, m)
+			}
+			row := waitJS[[]string](b, chatListRowJS(from)+" || null", 5*time.Second)
+			for row[0] == "" || row[3] != "second\nline" {
+				time.Sleep(20 * time.Millisecond)
+				row = eval[[]string](b, chatListRowJS(from))
+			}
+			assert.Equal(t, []string{"2 unread messages", "icon-unread-count", "2", "second\nline"}, row[:4])
+			assert.True(t, strings.HasPrefix(row[4], "2 unread messages+"+from), "the hidden label precedes the name: %q", row[4])
+			assert.Equal(t, []string{in[0].ID, in[1].ID}, s.UnreadByAccount(me, from))
+
+			// Opening the chat without focus shows the rows and reads nothing.
+			openChatInApp(b, from, "")
+			waitJS[bool](b, `document.querySelectorAll("#main [role='row']").length === 2`, 5*time.Second)
+			rows := eval[[][]string](b, `Array.from(document.querySelectorAll("#main [role='row']")).map(r => [
+				r.querySelector('[data-id]').dataset.id, r.querySelector('[data-pre-plain-text]').dataset.prePlainText.replace(/^\[[^\]]+\] /, ''),
+				r.querySelector('.selectable-text.copyable-text').textContent])`)
+			dataID := func(id string) string {
+				if markup == Markup2026 {
+					return id
+				}
+				return "false_" + from + "@c.us_" + id
+			}
+			assert.Equal(t, [][]string{
+				{dataID(in[0].ID), "+" + from + ": ", "first"},
+				{dataID(in[1].ID), "+" + from + ": ", "second\nline"},
+			}, rows)
+			assert.Equal(t, "2 unread messages", eval[string](b, `document.querySelector("#main [data-unread-divider]").textContent`))
+			// A live incoming row while the chat is open and unfocused.
+			m, err := s.Incoming(me, from, "third")
+			require.NoError(t, err)
+			in = append(in, m)
+			waitJS[bool](b, fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#main [data-id='"+dataID(m.ID)+"']")), 5*time.Second)
+			waitJS[bool](b, chatListRowJS(from)+"[0] === '3 unread messages'", 5*time.Second)
+			time.Sleep(100 * time.Millisecond)
+			assert.Empty(t, s.ReadByAccount(me, from), "no focus, no read receipts")
+
+			// A click gives the page focus: the open chat is read.
+			b.do(chromedp.Click(chromedp.CSS("#main header span[title]")))
+			require.Eventually(t, func() bool { return len(s.ReadByAccount(me, from)) == 3 }, 5*time.Second, 20*time.Millisecond)
+			assert.Equal(t, []string{in[0].ID, in[1].ID, in[2].ID}, s.ReadByAccount(me, from))
+			assert.Empty(t, s.UnreadByAccount(me, from))
+			waitJS[bool](b, chatListRowJS(from)+"[0] === ''", 5*time.Second)
+
+			// Focused and visible, an incoming row is read as it shows.
+			m, err = s.Incoming(me, from, "fourth")
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return slices.Contains(s.ReadByAccount(me, from), m.ID) }, 5*time.Second, 20*time.Millisecond)
+
+			// Minimized, the page is hidden: focus alone does not read.
+			b.do(setWindowState(cdpbrowser.WindowStateMinimized))
+			assert.Equal(t, "hidden false", eval[string](b, "document.visibilityState + ' ' + document.hasFocus()"))
+			m, err = s.Incoming(me, from, "while minimized")
+			require.NoError(t, err)
+			waitJS[bool](b, fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#main [data-id='"+dataID(m.ID)+"']")), 5*time.Second)
+			b.do(chromedp.Click(chromedp.CSS("#main header span[title]")))
+			assert.Equal(t, "hidden true", eval[string](b, "document.visibilityState + ' ' + document.hasFocus()"), "a click focuses, the window stays hidden")
+			waitJS[bool](b, chatListRowJS(from)+"[0] === '1 unread message'", 5*time.Second)
+			assert.Equal(t, []string{m.ID}, s.UnreadByAccount(me, from))
+			// Restored with the chat open: the page reads it.
+			b.do(setWindowState(cdpbrowser.WindowStateNormal))
+			require.Eventually(t, func() bool { return len(s.UnreadByAccount(me, from)) == 0 }, 5*time.Second, 20*time.Millisecond)
+
+			// Escape closes the chat; the chat list alone reads nothing.
+			b.do(chromedp.KeyEvent(kb.Escape))
+			waitJS[bool](b, "!document.querySelector('#main') && !!document.querySelector(\"[data-testid='intro-title']\")", 5*time.Second)
+			m, err = s.Incoming(me, from, "in the list only")
+			require.NoError(t, err)
+			waitJS[bool](b, chatListRowJS(from)+"[3] === 'in the list only'", 5*time.Second)
+			assert.Equal(t, "1 unread message", eval[[]string](b, chatListRowJS(from))[0])
+			time.Sleep(100 * time.Millisecond)
+			assert.Equal(t, []string{m.ID}, s.UnreadByAccount(me, from))
+
+			// A click on the row opens the chat, focused and visible: read.
+			b.do(chromedp.Click(chromedp.Search(fmt.Sprintf(`//div[@aria-label='Chat list']//span[@title='+%s']`, from))))
+			require.Eventually(t, func() bool { return len(s.UnreadByAccount(me, from)) == 0 }, 5*time.Second, 20*time.Millisecond)
+			assert.Len(t, s.ReadByAccount(me, from), 6)
+			h := NewHookClient(base, s.HookToken(), nil)
+			ids, err := h.ReadByAccount(t.Context(), me, from)
+			require.NoError(t, err)
+			assert.Len(t, ids, 6)
+			ids, err = h.UnreadByAccount(t.Context(), me, from)
+			require.NoError(t, err)
+			assert.Empty(t, ids)
+		})
+	}
 }

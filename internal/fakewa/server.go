@@ -115,6 +115,9 @@ type message struct {
 	waiting  bool
 	reject   rejectKind
 	timer    *time.Timer
+
+	read   bool      // an incoming message that the account has read
+	readAt time.Time // when a page of the account marked it read
 }
 
 // New returns a Server. It panics with an error that wraps ErrInvalidOption

@@ -873,6 +873,8 @@ type messageView struct {
 	Status string `json:"status"`
 	CK     string `json:"ck,omitempty"`
 	Fail   string `json:"fail,omitempty"`
+	// Read reports whether the account has read an incoming message.
+	Read bool `json:"read,omitempty"`
 }
 
 func (m *message) view() messageView {
@@ -882,7 +884,7 @@ func (m *message) view() messageView {
 	}
 	v := messageView{
 		ID: m.ID, DataID: m.dataID, Chat: chat, In: m.in, Text: m.Text,
-		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck,
+		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck, Read: m.in && m.read,
 	}
 	if m.status == StatusFailed {
 		v.Fail = string(m.reject)
@@ -894,8 +896,11 @@ func (m *message) view() messageView {
 // phone: it joins the chat's history and shows, at once, as an incoming
 // row in the chat with from on the account's pages (div.message-in and a
 // "false_" data-id, or in the 2026 markup a speaker label "+<from>:"). It
-// is not in Received, which lists what pages sent. It returns the message,
-// From being the contact and To the account, or ErrInvalidPhone.
+// is unread until a page of the account shows it in the open chat while
+// the window is visible and focused (see ReadByAccount); until then the
+// chat list shows the unread badge. It is not in Received, which lists
+// what pages sent. It returns the message, From being the contact and To
+// the account, or ErrInvalidPhone.
 func (s *Server) Incoming(phone, from, text string) (Message, error) {
 	if !validPhone(phone) || !validPhone(from) {
 		return Message{}, ErrInvalidPhone
@@ -914,8 +919,78 @@ func (s *Server) Incoming(phone, from, text string) (Message, error) {
 		dataID:  s.dataID(false, from, id),
 	}
 	a.chats[from] = append(a.chats[from], m)
+	unread := len(unreadLocked(a, from))
 	for _, c := range s.accountClientsLocked(phone) {
-		s.pushLocked(c, "msg", map[string]any{"message": m.view()})
+		s.pushLocked(c, "msg", map[string]any{"message": m.view(), "unread": unread})
 	}
 	return m.Message, nil
+}
+
+// unreadLocked returns the incoming messages of the chat of a with from
+// that the account has not read, oldest first.
+func unreadLocked(a *account, from string) []*message {
+	var out []*message
+	for _, m := range a.chats[from] {
+		if m.in && !m.read {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// markReadLocked marks the incoming messages ids of the chat of a with
+// chat as read by the account, as the page of c sends read receipts, and
+// tells the account's pages. It returns the IDs it changed.
+func (s *Server) markReadLocked(a *account, chat string, ids []string) []string {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var done []string
+	now := time.Now()
+	for _, m := range a.chats[chat] {
+		if m.in && !m.read && want[m.ID] {
+			m.read, m.readAt = true, now
+			done = append(done, m.ID)
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	unread := len(unreadLocked(a, chat))
+	for _, c := range s.accountClientsLocked(a.phone) {
+		s.pushLocked(c, "read", map[string]any{"chat": chat, "ids": done, "unread": unread})
+	}
+	return done
+}
+
+// ReadByAccount returns the IDs of the incoming messages from the contact
+// from that account phone has read, oldest first: the read receipts the
+// contact got (blue ticks on their phone). A page reads the incoming rows
+// of the open chat only while document.visibilityState is "visible" and
+// document.hasFocus() is true; see the package documentation.
+func (s *Server) ReadByAccount(phone, from string) []string {
+	return s.incomingIDs(phone, from, true)
+}
+
+// UnreadByAccount returns the IDs of the incoming messages from the
+// contact from that account phone has not read yet, oldest first.
+func (s *Server) UnreadByAccount(phone, from string) []string {
+	return s.incomingIDs(phone, from, false)
+}
+
+func (s *Server) incomingIDs(phone, from string, read bool) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[phone]
+	if a == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range a.chats[from] {
+		if m.in && m.read == read {
+			out = append(out, m.ID)
+		}
+	}
+	return out
 }

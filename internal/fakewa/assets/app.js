@@ -188,7 +188,7 @@
     bootDone: false, auth: null,
     ws: null, wsTries: 0,
     route: null, startSeq: 0,
-    chat: null, chats: new Map(), rowsById: new Map(), rowsByCk: new Map(),
+    chat: null, chats: new Map(), rowsById: new Map(), rowsByCk: new Map(), seen: new Map(),
     ed: null, els: {}
   };
 
@@ -341,8 +341,9 @@
       case 'logout': onLogout(m); break;
       case 'conflict': onConflict(); break;
       case 'phone': app.online = !!m.online; renderAlerts(); break;
-      case 'msg': onServerMessage(m.message); break;
+      case 'msg': onServerMessage(m.message, m.unread); break;
       case 'ack': onAck(m); break;
+      case 'read': onRead(m); break;
       case 'restrict': onRestrict(m.restrict || {}); break;
       case 'passkey': showPasskey(); break;
     }
@@ -691,7 +692,10 @@
   async function loadChats() {
     try {
       var r = await get('/__wa/chats', { cid: app.cid });
-      (r.chats || []).forEach(function (c) { noteChat(c.chat, c.text, c.at, c.in ? 'in' : c.status, null, true); });
+      (r.chats || []).forEach(function (c) {
+        noteChat(c.chat, c.text, c.at, c.in ? 'in' : c.status, c.id || null, true);
+        setUnread(c.chat, c.unread || 0, true);
+      });
     } catch (e) { /* an empty list */ }
     renderChatList();
   }
@@ -699,7 +703,16 @@
   // noteChat records the last message of a chat.
   function noteChat(chat, text, at, status, id, quiet) {
     var cur = app.chats.get(chat);
-    if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id });
+    if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id, unread: cur ? cur.unread : 0 });
+    if (!quiet) renderChatList();
+  }
+
+  // setUnread records the number of unread incoming messages of a chat,
+  // as the server counts them.
+  function setUnread(chat, n, quiet) {
+    var cur = app.chats.get(chat);
+    if (!cur) return;
+    cur.unread = n || 0;
     if (!quiet) renderChatList();
   }
 
@@ -747,6 +760,7 @@
         r.preview.textContent = c.text;
         r.preview.setAttribute('title', c.text);
       }
+      renderBadge(r, chat === app.chat && readable() ? 0 : c.unread || 0);
       if (grid.children[i] !== r.row) grid.insertBefore(r.row, grid.children[i] || null);
     });
     grid.setAttribute('aria-rowcount', String(items.length));
@@ -757,16 +771,31 @@
     var time = h('div', { 'class': 'cell-time' });
     var iconSlot = h('span', { 'class': 'cell-status' });
     var preview = h('span', { dir: 'auto', 'class': 'cell-preview' });
+    var badgeSlot = h('div', { 'class': 'cell-badge' });
+    var title = h('span', { dir: 'auto', title: name, 'class': 'cell-title' }, name);
+    var top = h('div', { 'class': 'cell-top' }, title, time);
     var row = h('div', { role: 'row', tabindex: '-1' },
       h('div', { 'data-testid': 'cell-frame-container', 'class': 'cell' },
         h('div', { 'class': 'avatar' }, icon('default-user')),
         h('div', { role: 'gridcell', 'aria-colindex': '2', 'class': 'cell-main' },
-          h('div', { 'class': 'cell-top' },
-            h('span', { dir: 'auto', title: name, 'class': 'cell-title' }, name),
-            time),
-          h('div', { 'class': 'cell-bottom' }, iconSlot, preview))));
+          top,
+          h('div', { 'class': 'cell-bottom' }, iconSlot, preview, badgeSlot))));
     row.addEventListener('click', function () { app.startSeq++; closeOverlays(); openChat(chat, null); });
-    return { row: row, time: time, iconSlot: iconSlot, preview: preview, status: null };
+    return { row: row, time: time, iconSlot: iconSlot, preview: preview, status: null, top: top, title: title, badgeSlot: badgeSlot, unread: 0 };
+  }
+
+  // renderBadge shows the unread count of a chat row (WAWebUnreadCount):
+  // span[aria-label="N unread messages"] with the number, and the hidden
+  // label that the real title cell carries before the name.
+  function renderBadge(r, n) {
+    if (r.unread === n) return;
+    r.unread = n;
+    if (r.label) { r.label.remove(); r.label = null; }
+    r.badgeSlot.replaceChildren();
+    if (!n) return;
+    r.label = h('span', { style: 'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)' }, unreadText(n));
+    r.top.insertBefore(r.label, r.title);
+    r.badgeSlot.appendChild(h('span', { 'aria-label': unreadText(n), 'data-testid': 'icon-unread-count', 'class': 'unread-badge' }, String(n)));
   }
 
   // ----------------------------------------------------------------- chat
@@ -821,16 +850,26 @@
         h('div', { 'class': 'popup-controls' }, cancel))));
     report();
     var t0 = performance.now();
-    var exists = false;
+    var exists = false, wid = phone;
     if (/^\d{6,15}$/.test(phone)) {
-      try { exists = (await get('/__wa/contact', { cid: app.cid, phone: phone })).exists; } catch (e) { exists = false; }
+      try {
+        var r = await get('/__wa/contact', { cid: app.cid, phone: phone });
+        exists = !!r.exists;
+        // queryWidExists answers with the chat's own number (the Brazil
+        // ninth digit, Mexico 52/521), which the chat then uses.
+        if (exists && r.phone) wid = r.phone;
+      } catch (e) { exists = false; }
     }
     var wait = CFG.startingDelay - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
     if (seq !== app.startSeq || app.state !== 'main') return;
+    if (!exists) { closeOverlays(); closeChat(); showInvalid(phone); return; }
+    // The history is fetched while the modal still shows, so that the
+    // modal goes and the chat appears in the same task.
+    var hist = await fetchChat(wid);
+    if (seq !== app.startSeq || app.state !== 'main') return;
     closeOverlays();
-    if (!exists) { closeChat(); showInvalid(phone); return; }
-    await openChat(phone, text == null ? null : normNL(text));
+    showChat(wid, text == null ? null : normNL(text), hist);
   }
 
   // formatNumber writes a number as the 2026 dialog does: "+1 555-123-4567"
@@ -887,17 +926,29 @@
     app.els.list = null;
     app.els.mainCol.replaceChildren(intro());
     renderChatList();
+    report();
+  }
+
+  // fetchChat returns the history of the chat with phone and whether it is
+  // a new chat.
+  async function fetchChat(phone) {
+    try {
+      var r = await get('/__wa/chat', { cid: app.cid, phone: phone });
+      return { messages: r.messages || [], isNew: !!r['new'] };
+    } catch (e) {
+      return { messages: [], isNew: false };
+    }
   }
 
   async function openChat(phone, text) {
-    var hist = [], isNew = false;
-    try {
-      var r = await get('/__wa/chat', { cid: app.cid, phone: phone });
-      hist = r.messages || [];
-      isNew = !!r['new'];
-    } catch (e) { hist = []; }
-    if (app.state !== 'main') return;
-    renderChat(phone, hist, isNew);
+    var seq = app.startSeq;
+    var hist = await fetchChat(phone);
+    if (app.state !== 'main' || seq !== app.startSeq) return;
+    showChat(phone, text, hist);
+  }
+
+  function showChat(phone, text, hist) {
+    renderChat(phone, hist.messages, hist.isNew);
     if (app.ed) {
       if (text != null) app.ed.setText(text);
       app.ed.focus();
@@ -960,7 +1011,7 @@
             h('span', { dir: 'auto', 'class': fake('msg-clock') }, hhmm(v.at)),
             statusSlot))));
     var row = h('div', { role: 'row', style: inc ? 'justify-content:flex-start' : null }, idDiv);
-    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc };
+    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc, id: v.id || null, read: !!v.read };
     if (v.id) app.rowsById.set(v.id, row);
     if (!inc && v.status === 'failed') setRowFailed(row, v.fail);
     return row;
@@ -970,6 +1021,7 @@
   // last row starts a run.
   function startsRun(list, inc) {
     var last = list && list.lastElementChild;
+    while (last && !last._fakewa && last.hasAttribute('data-unread-divider')) last = last.previousElementSibling;
     return !last || !last._fakewa || last._fakewa.in !== inc;
   }
 
@@ -986,6 +1038,7 @@
   function bindRow(row, v) {
     var meta = row._fakewa;
     if (!meta.idDiv.hasAttribute('data-id')) meta.idDiv.setAttribute('data-id', v.dataId);
+    meta.id = v.id;
     app.rowsById.set(v.id, row);
     setRowStatus(row, v.status, v.fail);
   }
@@ -1045,8 +1098,44 @@
     app.els.conv = conv;
     app.els.mainCol.replaceChildren(main);
     renderFooter();
-    hist.forEach(function (v) { list.appendChild(renderRow(v, startsRun(list, !!v.in))); });
+    hist = mergeSeen(phone, hist);
+    var unread = hist.filter(function (v) { return v.in && !v.read; }).length;
+    hist.forEach(function (v) {
+      if (unread && v.in && !v.read) {
+        list.appendChild(unreadDivider(unread));
+        unread = 0;
+      }
+      var row = renderRow(v, startsRun(list, !!v.in));
+      list.appendChild(row);
+      var seen = app.seen.get(v.id);
+      if (seen && !v.in) setRowStatus(row, seen.status, seen.fail);
+    });
     list.scrollTop = list.scrollHeight;
+    markReadSoon();
+  }
+
+  // mergeSeen adds to the history of chat the messages that the server
+  // pushed while the page fetched it, and the read flags it learnt since.
+  function mergeSeen(chat, hist) {
+    var have = new Set();
+    hist.forEach(function (v) {
+      have.add(v.id);
+      var seen = app.seen.get(v.id);
+      if (seen && seen.v.read) v.read = true;
+    });
+    var extra = [];
+    app.seen.forEach(function (e) { if (e.v.chat === chat && !have.has(e.v.id)) extra.push(e.v); });
+    extra.sort(function (a, b) { return a.at - b.at; });
+    return hist.concat(extra);
+  }
+
+  function unreadText(n) { return n === 1 ? '1 unread message' : n + ' unread messages'; }
+
+  // unreadDivider is the line above the first unread message of a chat
+  // when it opens (WA "{count} unread messages"); not a [role=row].
+  function unreadDivider(n) {
+    return h('div', { 'data-unread-divider': 'true', 'class': fake('unread-divider') },
+      h('span', { 'aria-live': 'polite' }, unreadText(n)));
   }
 
   // newChatBlock returns the restriction that replaces the compose box of
@@ -1267,19 +1356,87 @@
     }).catch(function () { /* the row stays Pending */ });
   }
 
-  function onServerMessage(v) {
-    noteChat(v.chat, v.text, v.at, v.in ? 'in' : v.status, v.id);
+  function onServerMessage(v, unread) {
+    remember(v);
+    noteChat(v.chat, v.text, v.at, v.in ? 'in' : v.status, v.id, true);
+    if (v.in && unread != null) setUnread(v.chat, unread, true);
+    renderChatList();
     var row = v.ck && app.rowsByCk.get(v.ck);
     if (row) { bindRow(row, v); return; }
     if (app.chat === v.chat && !app.rowsById.has(v.id)) appendRow(v);
+    if (v.in) markReadSoon();
   }
 
   function onAck(m) {
+    var seen = app.seen.get(m.id);
+    if (seen && !seen.fail) { seen.status = m.status; seen.fail = m.status === 'failed' ? m.fail : null; }
     var row = app.rowsById.get(m.id);
     if (row) setRowStatus(row, m.status, m.fail);
     var c = app.chats.get(m.chat);
     if (c && c.id === m.id) { c.status = m.status; renderChatList(); }
   }
+
+  // onRead applies the read receipts that a page of the account sent.
+  function onRead(m) {
+    (m.ids || []).forEach(function (id) {
+      var seen = app.seen.get(id);
+      if (seen) seen.v.read = true;
+      var row = app.rowsById.get(id);
+      if (row) { row._fakewa.read = true; row._fakewa.reading = false; }
+    });
+    setUnread(m.chat, m.unread || 0);
+  }
+
+  // remember keeps the newest messages the server pushed, so that a chat
+  // whose history was fetched just before an event still shows it.
+  function remember(v) {
+    app.seen.set(v.id, { v: v, status: v.status, fail: v.fail || null });
+    if (app.seen.size > 500) app.seen.delete(app.seen.keys().next().value);
+  }
+
+  // ------------------------------------------------------------ read state
+
+  // readable reports whether the page may send read receipts for the open
+  // chat: the real app does only while its window is visible and focused.
+  function readable() {
+    return app.state === 'main' && !app.conflicted && !!app.chat &&
+      document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  function markReadSoon() { setTimeout(markRead, 0); }
+
+  // markRead sends the read receipts of the incoming rows of the open chat
+  // that are not read yet.
+  function markRead() {
+    if (!readable()) return;
+    var list = app.els.list;
+    if (!list || !list.isConnected) return;
+    var chat = app.chat, ids = [], rows = [];
+    Array.prototype.forEach.call(list.children, function (row) {
+      var meta = row._fakewa;
+      if (!meta || !meta.in || meta.read || meta.reading || !meta.id) return;
+      meta.reading = true;
+      ids.push(meta.id);
+      rows.push(row);
+    });
+    renderChatList();
+    if (!ids.length) return;
+    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).catch(function () {
+      rows.forEach(function (row) { row._fakewa.reading = false; });
+      renderChatList();
+    });
+  }
+
+  window.addEventListener('focus', function () { renderChatList(); markRead(); });
+  // Escape closes the open chat when no dialog or menu shows, as in the
+  // real app.
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape' || app.state !== 'main' || e.defaultPrevented) return;
+    var box = app.els.overlays;
+    if (box && box.children.length) return;
+    if (app.chat) { e.preventDefault(); app.startSeq++; closeChat(); }
+  });
+  document.addEventListener('visibilitychange', function () { renderChatList(); markRead(); });
 
   // ------------------------------------------------------------- conflict
 
