@@ -34,6 +34,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /__wa/chat", s.handleChat)
 	mux.HandleFunc("POST /__wa/send", s.handleSend)
 	mux.HandleFunc("POST /__wa/read", s.handleRead)
+	mux.HandleFunc("POST /__wa/media", s.handleMedia)
+	mux.HandleFunc("GET /__wa/media", s.handleMediaGet)
 	mux.HandleFunc("/__wa/", http.NotFound)
 	mux.Handle("/__fake/", s.hooksHandler())
 	mux.HandleFunc("/favicon.ico", http.NotFound)
@@ -346,7 +348,7 @@ func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
 		}
 		last := ms[len(ms)-1]
 		out = append(out, chatView{
-			Chat: chat, In: last.in, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String(),
+			Chat: chat, In: last.in, Text: last.preview(), At: last.At.UnixMilli(), Status: last.status.String(),
 			ID: last.ID, Unread: len(unreadLocked(a, chat)),
 		})
 	}
@@ -407,6 +409,12 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, errNotLoggedIn)
 		return
 	}
+	s.finishSend(w, r, c, req.To, req.Text, req.CK, nil)
+}
+
+// finishSend waits the pending delay of a message that page c sends to
+// to, checks again that it may be sent, stores it and answers its view.
+func (s *Server) finishSend(w http.ResponseWriter, r *http.Request, c *client, to, text, ck string, up *upload) {
 	if d := s.cfg.pendingDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -430,7 +438,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, errNotLoggedIn)
 		return
-	case s.notOnWA[req.To]:
+	case s.notOnWA[to]:
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, errors.New("fakewa: number not on WhatsApp"))
 		return
@@ -439,7 +447,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, errors.New("fakewa: account temporarily banned"))
 		return
 	}
-	m := s.acceptLocked(c, req.To, req.Text, req.CK)
+	m := s.acceptLocked(c, to, text, ck, up)
 	v := m.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, v)

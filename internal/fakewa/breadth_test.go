@@ -1,7 +1,11 @@
 package fakewa
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -127,4 +131,79 @@ func TestReadReceipts(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, code)
 	assert.Equal(t, []string{m2.ID}, s.UnreadByAccount(me, from))
 	assert.Empty(t, s.ReadByAccount("15550009999", from), "an unknown account")
+}
+
+// postMedia uploads an attachment as the page does.
+func (p *fakePage) postMedia(q url.Values, body []byte) (int, map[string]any) {
+	p.t.Helper()
+	q.Set("cid", p.cid)
+	resp, err := http.Post(p.base+"/__wa/media?"+q.Encode(), "application/octet-stream", bytes.NewReader(body))
+	require.NoError(p.t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestMediaUpload(t *testing.T) {
+	s, base := newTestServer(t, WithMediaLimits(1000, 2000))
+	h := NewHookClient(base, s.HookToken(), nil)
+	const me, to = "15550004501", "15557774501"
+	p, _ := loggedInPage(t, s, base, me)
+	img := []byte("\x89PNG\r\n\x1a\n not really a png \x00\xff")
+	caption := "line one\nline two 🇩🇪 + & = %"
+	code, v := p.postMedia(url.Values{"to": {to}, "kind": {"image"}, "name": {"ä ö/ü.png"}, "mime": {"image/png"}, "caption": {caption}, "ck": {"CK1"}}, img)
+	assert.Equal(t, http.StatusBadRequest, code, "a slash in the name: %v", v)
+	name := "é 日本 \"x\".png"
+	code, v = p.postMedia(url.Values{"to": {to}, "kind": {"image"}, "name": {name}, "mime": {"image/png"}, "caption": {caption}, "ck": {"CK1"}}, img)
+	require.Equal(t, http.StatusOK, code, "%v", v)
+	md := v["media"].(map[string]any)
+	assert.Equal(t, "image", md["kind"])
+	assert.Equal(t, name, md["name"])
+	url1 := md["url"].(string)
+	assert.Equal(t, "/__wa/media?id="+v["id"].(string), url1)
+
+	got, err := h.Received(t.Context(), me, to)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, caption, got[0].Text)
+	assert.Equal(t, &Media{Kind: MediaImage, FileName: name, MIMEType: "image/png", Size: int64(len(img)), SHA256: sha256Hex(img)}, got[0].Media)
+
+	// The thumbnail's bytes, for the account's pages only.
+	resp, err := http.Get(base + url1 + "&cid=" + p.cid)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, img, body)
+	assert.Equal(t, "image/png", resp.Header.Get("Content-Type"))
+	other, _ := loggedInPage(t, s, base, "15550004502")
+	resp, err = http.Get(base + url1 + "&cid=" + other.cid)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	// A document: no type means one from the name; the chat list shows its name.
+	doc := bytes.Repeat([]byte{0}, 1500)
+	code, v = p.postMedia(url.Values{"to": {to}, "kind": {"document"}, "name": {"report.pdf"}, "ck": {"CK2"}}, doc)
+	require.Equal(t, http.StatusOK, code, "%v", v)
+	assert.Nil(t, v["media"].(map[string]any)["url"])
+	got = s.Received(me, to)
+	require.Len(t, got, 2)
+	assert.Equal(t, "application/pdf", got[1].Media.MIMEType)
+	assert.Equal(t, "", got[1].Text)
+	_, chats := p.get("/__wa/chats", nil)
+	assert.Equal(t, "report.pdf", chats["chats"].([]any)[0].(map[string]any)["text"])
+
+	// Limits, kinds and emptiness.
+	code, _ = p.postMedia(url.Values{"to": {to}, "kind": {"image"}, "name": {"big.png"}}, make([]byte, 1001))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code)
+	code, _ = p.postMedia(url.Values{"to": {to}, "kind": {"document"}, "name": {"big.pdf"}}, make([]byte, 2001))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code)
+	code, _ = p.postMedia(url.Values{"to": {to}, "kind": {"sticker"}, "name": {"x.webp"}}, []byte("x"))
+	assert.Equal(t, http.StatusBadRequest, code)
+	code, _ = p.postMedia(url.Values{"to": {to}, "kind": {"image"}, "name": {"empty.png"}}, nil)
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Len(t, s.Received(me, to), 2)
+	assert.Panics(t, func() { New(WithMediaLimits(0, 1)) })
 }

@@ -1,8 +1,15 @@
 package fakewa
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -267,6 +274,128 @@ func TestBrowserIncomingReadState(t *testing.T) {
 			ids, err = h.UnreadByAccount(t.Context(), me, from)
 			require.NoError(t, err)
 			assert.Empty(t, ids)
+		})
+	}
+}
+
+// Selectors of the attachment flow (whatsapp-web.md §5, 2024–26 row).
+const (
+	selAttach       = "#main footer button[aria-label='Attach']"
+	selMediaInput   = "#main footer input[type='file'][accept='image/*,video/mp4,video/3gpp,video/quicktime']"
+	selDocInput     = "#main footer input[type='file'][accept='*']"
+	selCaption      = "div[role='dialog'] div[aria-label='Add a caption'][contenteditable='true']"
+	selPreviewSend  = "div[role='dialog'] div[role='button'][aria-label='Send']"
+	selMenuMedia    = "button[role='menuitem'][aria-label='Photos & videos']"
+	selMenuDocument = "button[role='menuitem'][aria-label='Document']"
+)
+
+// writeTestPNG writes a w×h PNG to dir/name and returns its path and bytes.
+func writeTestPNG(t *testing.T, dir, name string, w, h int) (string, []byte) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o600))
+	return p, buf.Bytes()
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestBrowserAttachments sends a photo with a caption and a document
+// through the hidden inputs, as a driver does with DOM.setFileInputFiles,
+// and checks the menu, the preview, the bubbles, the oracle (names,
+// captions and bytes intact) and the size limits' toasts.
+func TestBrowserAttachments(t *testing.T) {
+	t.Parallel()
+	for _, markup := range []Markup{MarkupClassic, Markup2026} {
+		t.Run(markup.String(), func(t *testing.T) {
+			t.Parallel()
+			me, to := "15550004401", "15557774401"
+			if markup == Markup2026 {
+				me, to = "15550004402", "15557774402"
+			}
+			s, base, b := loggedIn(t, me, WithMarkup(markup), WithMediaLimits(64<<10, 128<<10))
+			dir := t.TempDir()
+			imgName := "Grüße 日本 😀 \"q\" 'a'.png"
+			imgPath, imgBytes := writeTestPNG(t, dir, imgName, 8, 6)
+			docName := "Отчёт «2026» 📄.pdf"
+			docBytes := bytes.Repeat([]byte("%PDF-1.7 fakewa\n"), 200)
+			docPath := filepath.Join(dir, docName)
+			require.NoError(t, os.WriteFile(docPath, docBytes, 0o600))
+			bigImg := filepath.Join(dir, "big.png") // the page goes by the name's type, not the content
+			require.NoError(t, os.WriteFile(bigImg, make([]byte, 65<<10), 0o600))
+			bigDoc := filepath.Join(dir, "big.pdf")
+			require.NoError(t, os.WriteFile(bigDoc, make([]byte, 129<<10), 0o600))
+
+			openChatInApp(b, to, "")
+			// The inputs are there before the menu opens.
+			assert.True(t, eval[bool](b, fmt.Sprintf("!!document.querySelector(%s) && !!document.querySelector(%s)", jsString(selMediaInput), jsString(selDocInput))))
+			assert.False(t, eval[bool](b, fmt.Sprintf("!!document.querySelector(%s)", jsString(selMenuMedia))))
+			b.do(chromedp.Click(chromedp.CSS(selAttach)))
+			b.waitFor(selMenuMedia)
+			b.waitFor(selMenuDocument)
+			b.do(chromedp.Click(chromedp.CSS(selAttach)))
+			waitJS[bool](b, fmt.Sprintf("!document.querySelector(%s)", jsString(selMenuMedia)), 5*time.Second)
+
+			// A photo with a caption.
+			b.do(chromedp.SetUploadFiles(chromedp.CSS(selMediaInput), []string{imgPath}))
+			b.waitFor(selCaption)
+			assert.True(t, eval[bool](b, fmt.Sprintf(`[...document.querySelectorAll("div[role='dialog'] [title]")].some(e => e.title === %s)`, jsString(imgName))), "the preview names the file")
+			sendIcon := fmt.Sprintf("document.querySelector(%s + ' svg title').textContent", jsString(selPreviewSend))
+			assert.Equal(t, "wds-ic-send-filled", eval[string](b, sendIcon))
+			assert.Equal(t, markup == MarkupClassic, eval[bool](b, fmt.Sprintf("!!document.querySelector(%s + \" span[data-icon='wds-ic-send-filled']\")", jsString(selPreviewSend))))
+			caption := "Ünïcödé 👨‍👩‍👧 caption\nsecond line <b>"
+			b.do(chromedp.Focus(chromedp.CSS(selCaption)), insertText(caption))
+			assert.Equal(t, caption, eval[string](b, fmt.Sprintf(`Array.from(document.querySelectorAll(%s + " > p")).map(p => p.textContent).join("\n")`, jsString(selCaption))))
+			b.do(chromedp.Click(chromedp.CSS(selPreviewSend)))
+			waitJS[bool](b, "!document.querySelector(\"div[role='dialog']\")", 5*time.Second)
+			waitJS[bool](b, `(() => { const r = document.querySelector("#main [role='row'] [data-testid='image-thumb'] img"); return !!r && !!r.closest('[data-id]'); })()`, 5*time.Second)
+			assert.Equal(t, caption, eval[string](b, `document.querySelector("#main [role='row'] .selectable-text.copyable-text").textContent`))
+			waitJS[bool](b, `!!document.querySelector("#main [role='row'] span[aria-label=' Sent '], #main [role='row'] span[aria-label=' Delivered ']")`, 5*time.Second)
+
+			// A document without a caption, sent with Enter.
+			b.do(chromedp.SetUploadFiles(chromedp.CSS(selDocInput), []string{docPath}))
+			b.waitFor(selCaption)
+			b.do(enter(false))
+			waitJS[bool](b, `(() => { const d = document.querySelectorAll("#main [role='row'] [data-testid='document-thumb']"); return d.length === 1 && !!d[0].closest('[data-id]'); })()`, 5*time.Second)
+			card := eval[[]string](b, `(() => { const c = document.querySelector("#main [data-testid='document-thumb']"); const r = c.closest("[role='row']");
+				return [c.querySelector("span[title]").title, c.querySelectorAll("span[title]")[1].title, c.querySelectorAll("span[title]")[2].title, String(!!r.querySelector('.selectable-text'))]; })()`)
+			assert.Equal(t, []string{docName, "PDF", "3 kB", "false"}, card)
+
+			got := s.Received(me, to)
+			require.Len(t, got, 2)
+			assert.Equal(t, caption, got[0].Text)
+			assert.Equal(t, &Media{Kind: MediaImage, FileName: imgName, MIMEType: "image/png", Size: int64(len(imgBytes)), SHA256: sha256Hex(imgBytes)}, got[0].Media)
+			assert.Equal(t, "", got[1].Text)
+			assert.Equal(t, &Media{Kind: MediaDocument, FileName: docName, MIMEType: "application/pdf", Size: int64(len(docBytes)), SHA256: sha256Hex(docBytes)}, got[1].Media)
+			// The chat list shows the file name of the last message.
+			waitJS[bool](b, chatListRowJS(to)+fmt.Sprintf("[3] === %s", jsString(docName)), 5*time.Second)
+
+			// Too large: a toast, no preview, nothing sent.
+			b.do(chromedp.SetUploadFiles(chromedp.CSS(selMediaInput), []string{bigImg}))
+			waitJS[bool](b, `[...document.querySelectorAll("[role='alert']")].some(e => e.textContent === '1 image you tried adding is larger than the 64 kB limit.')`, 5*time.Second)
+			b.do(chromedp.SetUploadFiles(chromedp.CSS(selDocInput), []string{bigDoc}))
+			waitJS[bool](b, `[...document.querySelectorAll("[role='alert']")].some(e => e.textContent === '1 document you tried adding is larger than the 128 kB limit.')`, 5*time.Second)
+			// A document chosen through "Photos & videos" is not supported there.
+			b.do(chromedp.SetUploadFiles(chromedp.CSS(selMediaInput), []string{docPath}))
+			waitJS[bool](b, `[...document.querySelectorAll("[role='alert']")].some(e => e.textContent === '1 file you tried adding is not supported.')`, 5*time.Second)
+			assert.False(t, eval[bool](b, "!!document.querySelector(\"div[role='dialog']\")"))
+			time.Sleep(100 * time.Millisecond)
+			assert.Len(t, s.Received(me, to), 2)
+
+			// Reopened, the history shows the thumbnail from the server.
+			b.navigate(base + "/send?phone=" + to)
+			b.waitFor(selCompose)
+			waitJS[bool](b, `(() => { const i = document.querySelector("#main [data-testid='image-thumb'] img"); return !!i && i.complete && i.naturalWidth === 8 && i.src.includes('/__wa/media?id='); })()`, 5*time.Second)
+			assert.Equal(t, caption, eval[string](b, `document.querySelector("#main [role='row'] .selectable-text.copyable-text").textContent`))
+			assert.Equal(t, 1, eval[int](b, `document.querySelectorAll("#main [data-testid='document-thumb']").length`))
 		})
 	}
 }

@@ -118,6 +118,8 @@ type message struct {
 
 	read   bool      // an incoming message that the account has read
 	readAt time.Time // when a page of the account marked it read
+
+	data []byte // the bytes of an image, for its thumbnail
 }
 
 // New returns a Server. It panics with an error that wraps ErrInvalidOption

@@ -682,7 +682,7 @@ func (s *Server) Sessions() []Session {
 
 // acceptLocked stores a message that page c sends to to. The caller checked that
 // c may send.
-func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
+func (s *Server) acceptLocked(c *client, to, text, ck string, up *upload) *message {
 	a := s.accountLocked(c.login.phone)
 	id := s.newMessageID()
 	m := &message{
@@ -690,6 +690,13 @@ func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
 		dataID:  s.dataID(true, to, id),
 		ck:      ck,
 		reject:  s.rejectionLocked(a, to),
+	}
+	if up != nil {
+		media := up.media
+		m.Media = &media
+		if media.Kind == MediaImage {
+			m.data = up.data
+		}
 	}
 	s.endTypingLocked(c, to, true)
 	s.msgs[id] = m
@@ -875,6 +882,18 @@ type messageView struct {
 	Fail   string `json:"fail,omitempty"`
 	// Read reports whether the account has read an incoming message.
 	Read bool `json:"read,omitempty"`
+	// Media describes an attachment; Text is then its caption.
+	Media *mediaView `json:"media,omitempty"`
+}
+
+// mediaView is an attachment as the page sees it. URL serves the bytes of
+// an image for its thumbnail.
+type mediaView struct {
+	Kind MediaKind `json:"kind"`
+	Name string    `json:"name"`
+	MIME string    `json:"mime"`
+	Size int64     `json:"size"`
+	URL  string    `json:"url,omitempty"`
 }
 
 func (m *message) view() messageView {
@@ -889,7 +908,31 @@ func (m *message) view() messageView {
 	if m.status == StatusFailed {
 		v.Fail = string(m.reject)
 	}
+	if md := m.Media; md != nil {
+		v.Media = &mediaView{Kind: md.Kind, Name: md.FileName, MIME: md.MIMEType, Size: md.Size}
+		if m.data != nil {
+			v.Media.URL = "/__wa/media?id=" + m.ID
+		}
+	}
 	return v
+}
+
+// preview is the text of the chat list for m: the text or caption, or for
+// an attachment without a caption "Photo", "Video" or the file name (the
+// file name always for a document).
+func (m *message) preview() string {
+	md := m.Media
+	switch {
+	case md == nil:
+		return m.Text
+	case md.Kind == MediaDocument:
+		return md.FileName
+	case m.Text != "":
+		return m.Text
+	case md.Kind == MediaVideo:
+		return "Video"
+	}
+	return "Photo"
 }
 
 // Incoming delivers a message that the contact from writes to the account

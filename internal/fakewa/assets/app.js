@@ -80,6 +80,11 @@
     'menu': ['0 0 24 24', 'M12 7a2 2 0 1 0-.01-4.01A2 2 0 0 0 12 7zm0 2a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 9zm0 6a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 15z'],
     'new-chat-outline': ['0 0 24 24', 'M19 3H5a2 2 0 0 0-2 2v14l4-4h12a2 2 0 0 0 2-2V5a2 2 0 0 0-2-2zm-1 7h-5v5h-2v-5H6V8h5V3h2v5h5z'],
     'plus-rounded': ['0 0 24 24', 'M11 13H5v-2h6V5h2v6h6v2h-6v6h-2z'],
+    'document-filled': ['0 0 24 24', 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z'],
+    'media-filled': ['0 0 24 24', 'M20 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2zM5 17l3.5-4.5 2.5 3 3.5-4.5L19 17z'],
+    'x': ['0 0 24 24', 'M19.1 17.2 13.9 12l5.2-5.2-1.9-1.9-5.2 5.2-5.2-5.2-1.9 1.9 5.2 5.2-5.2 5.2 1.9 1.9 5.2-5.2 5.2 5.2z'],
+    'media-play': ['0 0 24 24', 'M8 5v14l11-7z'],
+    'audio-file': ['0 0 26 34', 'M17 0H3a3 3 0 0 0-3 3v28a3 3 0 0 0 3 3h20a3 3 0 0 0 3-3V9zm-1 10V2l8 8z'],
     'alert-phone': ['0 0 48 48', 'M24 4a20 20 0 1 0 0 40 20 20 0 0 0 0-40zm-2 9h4v14h-4zm0 18h4v4h-4z'],
     'alert-computer': ['0 0 48 48', 'M24 4a20 20 0 1 0 0 40 20 20 0 0 0 0-40zm-2 9h4v14h-4zm0 18h4v4h-4z'],
     'refresh-large': ['0 0 24 24', 'M17.6 6.4A8 8 0 1 0 19.7 14h-2.1a6 6 0 1 1-1.4-6.2L13 11h7V4z'],
@@ -189,7 +194,7 @@
     ws: null, wsTries: 0,
     route: null, startSeq: 0,
     chat: null, chats: new Map(), rowsById: new Map(), rowsByCk: new Map(), seen: new Map(),
-    ed: null, els: {}
+    ed: null, els: {}, preview: null
   };
 
   var appRoot = document.getElementById('app');
@@ -646,12 +651,13 @@
           h('div', { 'data-testid': 'chat-list' }, grid))));
     var mainCol = h('div', { 'class': 'main-column' }, intro());
     var overlays = h('span', { 'class': 'overlays' });
+    var toasts = h('div', { 'class': 'toasts', 'aria-live': 'polite' });
     mount(h('div', { 'class': 'app-wrapper-web font-fix os-linux' },
       h('div', { tabindex: '-1', 'class': 'two' },
         h('div', { 'class': 'side-column' }, header, side),
         mainCol),
-      overlays));
-    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays };
+      overlays, toasts));
+    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays, toasts: toasts };
     app.chat = null;
     app.ed = null;
   }
@@ -999,14 +1005,18 @@
     var statusSlot = inc ? null : h('div', { 'class': fake('msg-status') }, statusIcon(v.status));
     var tail = M26 && !first ? null : icon(inc ? 'tail-in' : 'tail-out', { title: false });
     var who = inc ? '+' + v.chat : 'Me';
+    // An attachment without a caption has no text block.
+    var textBlock = v.media && !v.text ? null
+      : h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at, who) },
+        h('div', { 'class': fake('bubble-text') },
+          h('span', { dir: 'auto', 'class': 'selectable-text copyable-text' }, textSpan)));
     idDiv.appendChild(
       h('div', { 'class': M26 ? '' : (inc ? 'message-in' : 'message-out') + ' focusable-list-item' },
         tail,
         h('div', { 'class': fake('bubble') },
           M26 ? speakerLabel(inc ? formatNumber(v.chat) : 'You') : null,
-          h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at, who) },
-            h('div', { 'class': fake('bubble-text') },
-              h('span', { dir: 'auto', 'class': 'selectable-text copyable-text' }, textSpan))),
+          v.media ? mediaThumb(v.media) : null,
+          textBlock,
           h('div', { 'class': fake('msg-meta') },
             h('span', { dir: 'auto', 'class': fake('msg-clock') }, hhmm(v.at)),
             statusSlot))));
@@ -1165,8 +1175,7 @@
       var sendSlot = h('div', { 'class': 'send-slot' });
       var ed = makeEditor(function (text) { renderSendSlot(sendSlot, text); noteTyping(text); }, sendMessage);
       footer = h('footer', { 'class': 'compose' },
-        h('div', { 'class': 'attach-slot' },
-          h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'class': 'round-button' }, icon('plus-rounded'))),
+        attachSlot(),
         h('div', { 'class': 'lexical-rich-text-input', exact: true },
           ed.el,
           h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Type a message')),
@@ -1298,6 +1307,191 @@
     setState('passkey');
   }
 
+  // ---------------------------------------------------------- attachments
+
+  var MEDIA_ACCEPT = 'image/*,video/mp4,video/3gpp,video/quicktime';
+
+  // attachSlot is the footer's Attach button with its menu, and the two
+  // hidden file inputs, which stay in the DOM whether the menu shows or
+  // not (whatsapp-web.md §5), so that a driver can set their files.
+  function attachSlot() {
+    var media = h('input', { type: 'file', accept: MEDIA_ACCEPT, tabindex: '-1', style: 'display:none', exact: true });
+    var doc = h('input', { type: 'file', accept: '*', tabindex: '-1', style: 'display:none', exact: true });
+    media.addEventListener('change', function () { takeFile(media, 'media'); });
+    doc.addEventListener('change', function () { takeFile(doc, 'document'); });
+    var btn = h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'aria-expanded': 'false', 'class': 'round-button' }, icon('plus-rounded'));
+    var slot = h('div', { 'class': 'attach-slot' }, btn, media, doc);
+    var menu = null;
+    function closeMenu() {
+      if (menu) { menu.remove(); menu = null; }
+      btn.setAttribute('aria-expanded', 'false');
+    }
+    function item(label, name, input) {
+      return h('button', { type: 'button', role: 'menuitem', 'aria-label': label, 'class': 'attach-item',
+        on: { click: function () { closeMenu(); input.click(); } } }, icon(name), h('span', {}, label));
+    }
+    btn.addEventListener('click', function () {
+      if (menu) { closeMenu(); return; }
+      menu = h('div', { role: 'menu', 'class': 'attach-menu' },
+        item('Document', 'document-filled', doc),
+        item('Photos & videos', 'media-filled', media));
+      menu.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); closeMenu(); btn.focus(); } });
+      slot.appendChild(menu);
+      btn.setAttribute('aria-expanded', 'true');
+    });
+    document.addEventListener('mousedown', function (e) {
+      if (menu && !slot.contains(e.target)) closeMenu();
+    }, true);
+    return slot;
+  }
+
+  var NOUN = { image: 'image', video: 'video', document: 'document' };
+
+  // takeFile checks the file chosen through a hidden input as the real
+  // app does (its toast texts), then opens the preview.
+  function takeFile(input, which) {
+    var f = input.files && input.files[0];
+    input.value = '';
+    if (!f || app.state !== 'main' || !app.chat || !app.ed) return;
+    var kind = 'document';
+    if (which === 'media') {
+      if (/^image\//.test(f.type)) kind = 'image';
+      else if (/^video\//.test(f.type)) kind = 'video';
+      else { toast('1 file you tried adding is not supported.'); return; }
+    }
+    if (f.size === 0) { toast('1 ' + NOUN[kind] + ' you tried adding has no content.'); return; }
+    var limit = kind === 'document' ? CFG.documentLimit : CFG.imageLimit;
+    if (f.size > limit) { toast('1 ' + NOUN[kind] + ' you tried adding is larger than the ' + fmtSize(limit) + ' limit.'); return; }
+    showPreview(f, kind);
+  }
+
+  // toast shows a short message at the bottom of the app.
+  function toast(text) {
+    var box = app.els.toasts;
+    if (!box || !box.isConnected) return;
+    var t = h('div', { role: 'alert', 'class': 'toast' }, h('span', {}, text));
+    box.appendChild(t);
+    setTimeout(function () { t.remove(); }, 5000);
+  }
+
+  // fmtSize writes a size as WAWebL10nFilesize does: "16 MB", "120 kB".
+  function fmtSize(n) {
+    var KB = 1024, MB = 1024 * 1024;
+    if (n < KB) return n + ' B';
+    if (n < MB) return Math.round(n / KB) + ' kB';
+    var v = n / MB;
+    return (v >= 10 || v === Math.floor(v) ? String(Math.round(v)) : v.toFixed(1)) + ' MB';
+  }
+
+  // docType is the type line of a document card: the extension in upper
+  // case, else the MIME subtype, else FILE.
+  function docType(name, mime) {
+    var m = /\.([A-Za-z0-9]{1,6})$/.exec(name);
+    if (m) return m[1].toUpperCase();
+    m = /^[^/]+\/([A-Za-z0-9.+-]+)$/.exec(mime || '');
+    return m && m[1] !== 'octet-stream' ? m[1].toUpperCase() : 'FILE';
+  }
+
+  // docCard is the document card of a bubble or of the preview.
+  function docCard(name, size, mime) {
+    var type = docType(name, mime);
+    var sz = fmtSize(size);
+    return h('div', { 'data-testid': 'document-thumb', role: 'button', tabindex: '0', title: 'Download "' + name + '"', 'class': 'document-card' },
+      icon('audio-file'),
+      h('div', { 'class': 'document-body' },
+        h('span', { dir: 'auto', title: name, 'class': 'document-name' }, name),
+        h('div', { 'class': 'document-meta' },
+          h('span', { title: type }, type), h('span', { 'aria-hidden': 'true' }, ' \u2022 '), h('span', { title: sz }, sz))));
+  }
+
+  // previewOf is the chat list text of a message (message.preview in Go).
+  function previewOf(v) {
+    var md = v.media;
+    if (!md) return v.text;
+    if (md.kind === 'document') return md.name;
+    if (v.text) return v.text;
+    return md.kind === 'video' ? 'Video' : 'Photo';
+  }
+
+  // mediaThumb is the attachment part of a bubble.
+  function mediaThumb(md) {
+    if (md.kind === 'document') return docCard(md.name, md.size, md.mime);
+    if (md.kind === 'video') {
+      return h('div', { 'data-testid': 'video-thumb', role: 'button', 'aria-label': 'Play video', 'class': 'media-thumb' }, icon('media-play'));
+    }
+    var src = md.url ? (/^blob:/.test(md.url) ? md.url : md.url + '&cid=' + encodeURIComponent(app.cid)) : null;
+    return h('div', { 'data-testid': 'image-thumb', role: 'button', 'aria-label': 'Open picture', 'class': 'media-thumb' },
+      h('img', { src: src, alt: '', draggable: 'false', exact: true }));
+  }
+
+  // showPreview is the media editor: the file, a caption box and Send.
+  function showPreview(file, kind) {
+    closePreview();
+    var chat = app.chat;
+    var url = kind === 'document' ? null : URL.createObjectURL(file);
+    var p = { file: file, kind: kind, chat: chat, url: url };
+    var sendBtn = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Send', title: 'Send', 'class': 'round-button send-button preview-send' }, icon('wds-ic-send-filled'));
+    var ed = makeEditor(function () {}, function () { sendMedia(p); }, true);
+    var close = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Close', title: 'Close', 'class': 'round-button' }, icon('x'));
+    var body = kind === 'document' ? docCard(file.name, file.size, file.type)
+      : kind === 'video' ? h('video', { src: url, controls: '', 'class': 'preview-media', exact: true })
+        : h('img', { src: url, alt: '', 'class': 'preview-media', exact: true });
+    var dlg = h('div', { role: 'dialog', 'aria-modal': 'true', 'class': 'overlay media-preview' },
+      h('div', { 'class': 'preview-panel' },
+        h('div', { 'class': 'preview-header' }, close, h('span', { dir: 'auto', title: file.name, 'class': 'preview-name' }, file.name)),
+        h('div', { 'class': 'preview-body' }, body),
+        h('div', { 'class': 'preview-footer' },
+          h('div', { 'class': 'lexical-rich-text-input', exact: true }, ed.el,
+            h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Add a caption')),
+          sendBtn)));
+    p.ed = ed;
+    p.dlg = dlg;
+    sendBtn.addEventListener('click', function () { sendMedia(p); });
+    sendBtn.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sendMedia(p); } });
+    close.addEventListener('click', closePreview);
+    dlg.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); closePreview(); } });
+    app.preview = p;
+    showOverlay(dlg);
+    ed.focus();
+  }
+
+  function closePreview() {
+    var p = app.preview;
+    app.preview = null;
+    if (!p) return;
+    if (p.dlg) p.dlg.remove();
+    if (p.url && !p.sent) URL.revokeObjectURL(p.url);
+  }
+
+  // sendMedia sends the file of the preview with its caption, once: the
+  // row shows at once, Pending while the bytes upload.
+  function sendMedia(p) {
+    if (p.sent || !p.dlg || !p.dlg.isConnected || app.state !== 'main' || app.conflicted || app.chat !== p.chat) return;
+    p.sent = true;
+    var caption = p.ed.getText();
+    if (!/\S/.test(caption)) caption = '';
+    app.preview = null;
+    p.dlg.remove();
+    var ck = rid(10);
+    var at = Date.now();
+    var chat = p.chat, f = p.file;
+    var v = { text: caption, at: at, status: 'pending', chat: chat,
+      media: { kind: p.kind, name: f.name, mime: f.type, size: f.size, url: p.kind === 'image' ? p.url : null } };
+    var row = appendRow(v);
+    app.rowsByCk.set(ck, row);
+    noteChat(chat, previewOf(v), at, 'pending', null);
+    var u = new URL('/__wa/media', location.origin);
+    [['cid', app.cid], ['to', chat], ['kind', p.kind], ['name', f.name], ['mime', f.type], ['caption', caption], ['ck', ck]]
+      .forEach(function (kv) { u.searchParams.set(kv[0], kv[1]); });
+    fetch(u, { method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/octet-stream' }, body: f })
+      .then(function (r) { if (!r.ok) throw new Error('media: ' + r.status); return r.json(); })
+      .then(function (sv) {
+        bindRow(row, sv);
+        noteChat(chat, previewOf(sv), sv.at, sv.status, sv.id);
+      })
+      .catch(function () { /* the row stays Pending */ });
+  }
+
   // ------------------------------------------------------------- presence
 
   function wsSend(obj) {
@@ -1358,7 +1552,7 @@
 
   function onServerMessage(v, unread) {
     remember(v);
-    noteChat(v.chat, v.text, v.at, v.in ? 'in' : v.status, v.id, true);
+    noteChat(v.chat, previewOf(v), v.at, v.in ? 'in' : v.status, v.id, true);
     if (v.in && unread != null) setUnread(v.chat, unread, true);
     renderChatList();
     var row = v.ck && app.rowsByCk.get(v.ck);
@@ -1562,11 +1756,17 @@
 
   var P_CLASS = 'selectable-text copyable-text';
 
-  function makeEditor(onChange, onEnter) {
+  // makeEditor returns a Lexical-like editor: the compose box, or with
+  // caption set the caption box of the attachment preview.
+  function makeEditor(onChange, onEnter, caption) {
     var root = document.createElement('div');
-    [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '10'],
-      ['data-tab', '10'], ['aria-owns', 'emoji-suggestion'], ['aria-label', 'Type a message'],
-      ['aria-placeholder', 'Type a message'], ['spellcheck', 'true']].forEach(function (a) { root.setAttribute(a[0], a[1]); });
+    var attrs = caption
+      ? [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '0'],
+        ['aria-label', 'Add a caption'], ['aria-placeholder', 'Add a caption'], ['spellcheck', 'true']]
+      : [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '10'],
+        ['data-tab', '10'], ['aria-owns', 'emoji-suggestion'], ['aria-label', 'Type a message'],
+        ['aria-placeholder', 'Type a message'], ['spellcheck', 'true']];
+    attrs.forEach(function (a) { root.setAttribute(a[0], a[1]); });
     root.style.cssText = 'user-select: text; white-space: pre-wrap; word-break: break-word;';
     var lines = [''];
 
