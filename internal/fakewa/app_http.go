@@ -317,11 +317,14 @@ func (s *Server) handleContact(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	phone := r.URL.Query().Get("phone")
 	s.mu.Lock()
-	exists := validPhone(phone) && !s.notOnWA[phone]
+	exists, wid := s.lookupLocked(r.URL.Query().Get("phone"))
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"exists": exists})
+	out := map[string]any{"exists": exists}
+	if exists {
+		out["phone"] = wid
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type chatView struct {

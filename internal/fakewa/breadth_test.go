@@ -207,3 +207,30 @@ func TestMediaUpload(t *testing.T) {
 	assert.Len(t, s.Received(me, to), 2)
 	assert.Panics(t, func() { New(WithMediaLimits(0, 1)) })
 }
+
+func TestCanonicalNumber(t *testing.T) {
+	s, base := newTestServer(t)
+	h := NewHookClient(base, s.HookToken(), nil)
+	ctx := t.Context()
+	p, _ := loggedInPage(t, s, base, "15550004601")
+	contact := func(phone string) map[string]any {
+		_, out := p.get("/__wa/contact", url.Values{"phone": {phone}})
+		return out
+	}
+	assert.Equal(t, map[string]any{"exists": true, "phone": "5511987654321"}, contact("5511987654321"))
+	require.NoError(t, h.SetCanonicalNumber(ctx, "5511987654321", "551187654321")) // Brazil, ninth digit
+	require.NoError(t, s.SetCanonicalNumber("5215512345678", "525512345678"))      // Mexico
+	require.NoError(t, s.SetCanonicalNumber("541112345678", "5491112345678"))      // Argentina
+	assert.Equal(t, map[string]any{"exists": true, "phone": "551187654321"}, contact("5511987654321"))
+	assert.Equal(t, map[string]any{"exists": true, "phone": "525512345678"}, contact("5215512345678"))
+	assert.Equal(t, map[string]any{"exists": true, "phone": "5491112345678"}, contact("541112345678"))
+	assert.Equal(t, map[string]any{"exists": true, "phone": "551187654321"}, contact("551187654321"), "the canonical number itself")
+
+	s.SetNotOnWhatsApp("525512345678", true)
+	assert.Equal(t, map[string]any{"exists": false}, contact("5215512345678"), "the chat's number is not on WhatsApp")
+	s.SetNotOnWhatsApp("525512345678", false)
+	require.NoError(t, s.SetCanonicalNumber("5215512345678", ""))
+	assert.Equal(t, map[string]any{"exists": true, "phone": "5215512345678"}, contact("5215512345678"))
+	assert.ErrorIs(t, h.SetCanonicalNumber(ctx, "12ab", "551187654321"), ErrInvalidPhone)
+	assert.ErrorIs(t, s.SetCanonicalNumber("551187654321", "+55"), ErrInvalidPhone)
+}

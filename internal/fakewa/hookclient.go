@@ -287,3 +287,8 @@ func (h *HookClient) UnreadByAccount(ctx context.Context, phone, from string) ([
 	err := h.do(ctx, http.MethodGet, "/__fake/unread-by-account?"+q.Encode(), nil, &out)
 	return out, err
 }
+
+// SetCanonicalNumber is Server.SetCanonicalNumber.
+func (h *HookClient) SetCanonicalNumber(ctx context.Context, typed, canonical string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/canonical-number", map[string]string{"typed": typed, "canonical": canonical}, nil)
+}

@@ -399,3 +399,48 @@ func TestBrowserAttachments(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserNumberCheck opens chats the ways a driver checks a number: a
+// /send?phone= navigation and an in-app link click. WhatsApp uses the
+// number that its check returns (SetCanonicalNumber), and an unknown
+// number gets the 2026 dialog after "Starting chat".
+func TestBrowserNumberCheck(t *testing.T) {
+	t.Parallel()
+	const me = "15550004701"
+	const typedBR, canonBR = "5511987654321", "551187654321"
+	const typedMX, canonMX = "5215512345678", "525512345678"
+	s, base, b := loggedIn(t, me, WithMarkup(Markup2026), WithStartingChatDelay(150*time.Millisecond))
+	require.NoError(t, s.SetCanonicalNumber(typedBR, canonBR))
+	require.NoError(t, s.SetCanonicalNumber(typedMX, canonMX))
+	s.SetNotOnWhatsApp("15559990001", true)
+	b.watch(map[string]string{"starting": fmt.Sprintf("document.querySelector(%s)", jsString(selStarting))})
+
+	// A /send link to the typed number opens the canonical chat.
+	b.navigate(base + "/send?phone=" + typedBR + "&text=ol%C3%A1")
+	b.waitFor(selCompose)
+	assert.True(t, b.seen("starting"))
+	assert.Equal(t, "+"+canonBR, eval[string](b, "document.querySelector('#main header span[title]').title"))
+	assert.Equal(t, "olá", composeText(b))
+	b.do(chromedp.Click(chromedp.CSS(selSend)))
+	require.Eventually(t, func() bool { return len(s.Received(me, canonBR)) == 1 }, 5*time.Second, 20*time.Millisecond)
+	assert.Empty(t, s.Received(me, typedBR))
+
+	// An in-app link (to web.whatsapp.com or this origin) needs no reload.
+	eval[bool](b, "window.__noReload = true")
+	click := func(href string) {
+		t.Helper()
+		eval[bool](b, fmt.Sprintf(`(() => { const a = document.createElement('a'); a.id = 'probe'; a.href = %s; a.textContent = 'chat';
+			document.querySelector('#pane-side').prepend(a); return true; })()`, jsString(href)))
+		b.do(chromedp.Click(chromedp.CSS("#probe")))
+		eval[bool](b, "(document.querySelector('#probe').remove(), true)")
+	}
+	click("https://web.whatsapp.com/send?phone=" + typedMX + "&text=hola")
+	waitJS[bool](b, fmt.Sprintf(`(() => { const s = document.querySelector('#main header span[title]'); return !!s && s.title === %s && !document.querySelector(%s); })()`,
+		jsString("+"+canonMX), jsString(selStarting)), 5*time.Second)
+	assert.Equal(t, "hola", composeText(b))
+	click("/send/?phone=15559990001")
+	waitJS[bool](b, `[...document.querySelectorAll("div[role='dialog'] [data-animate-modal-body='true']")].some(e => e.innerText === "The number +1 555-999-0001 isn't on WhatsApp.")`, 5*time.Second)
+	b.do(chromedp.Click(chromedp.CSS("div[role='dialog'] button")))
+	waitJS[bool](b, "!document.querySelector(\"div[role='dialog']\") && !document.querySelector('#main')", 5*time.Second)
+	assert.True(t, eval[bool](b, "window.__noReload === true"), "in-app links must not reload the page")
+}

@@ -33,6 +33,7 @@ type Server struct {
 	logins   map[string]*login
 	accounts map[string]*account
 	notOnWA  map[string]bool
+	canon    map[string]string // typed number -> the number of its chat
 	stuckAll bool
 	received []Message
 	rejected []Message
@@ -152,6 +153,7 @@ func New(opts ...Option) *Server {
 		logins:    make(map[string]*login),
 		accounts:  make(map[string]*account),
 		notOnWA:   make(map[string]bool),
+		canon:     make(map[string]string),
 		msgs:      make(map[string]*message),
 	}
 	s.mux = s.routes()

@@ -526,6 +526,45 @@ func (s *Server) SetNotOnWhatsApp(number string, notOn bool) {
 	}
 }
 
+// SetCanonicalNumber plays the chat-id correction of WhatsApp's number
+// check (whatsapp-web.md §10.7): the account of typed is registered as
+// canonical, such as a Brazilian number with or without the ninth digit
+// (5511987654321 and 551187654321), Mexico's 521… and 52…, or
+// Argentina's 549… and 54…. Opening typed (a /send?phone= link, an
+// in-app link, or the search box) then opens the chat of canonical: its
+// header's span[title] is "+<canonical>" and a message sent there is
+// recorded To canonical. A canonical of "" or typed itself removes the
+// correction. It returns ErrInvalidPhone unless both are 6 to 15 digits.
+func (s *Server) SetCanonicalNumber(typed, canonical string) error {
+	if !validPhone(typed) || (canonical != "" && !validPhone(canonical)) {
+		return ErrInvalidPhone
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if canonical == "" || canonical == typed {
+		delete(s.canon, typed)
+	} else {
+		s.canon[typed] = canonical
+	}
+	return nil
+}
+
+// lookupLocked answers the number check of the page for phone: whether it
+// is on WhatsApp, and the number of its chat.
+func (s *Server) lookupLocked(phone string) (bool, string) {
+	if !validPhone(phone) || s.notOnWA[phone] {
+		return false, ""
+	}
+	wid := phone
+	if c, ok := s.canon[phone]; ok {
+		wid = c
+	}
+	if s.notOnWA[wid] {
+		return false, ""
+	}
+	return true, wid
+}
+
 // Conflict plays "WhatsApp opened in another window" for every login of
 // phone: each page logged into it shows the dialog "WhatsApp is open in
 // another window…" with "Close" and "Use here", and cannot send until "Use

@@ -360,6 +360,7 @@
     if (CFG.unsupported || uaRejected(navigator.userAgent)) { showUnsupported(); return; }
     app.route = parseRoute();
     window.addEventListener('popstate', onNavigate);
+    document.addEventListener('click', onLinkClick);
     animateStartup();
     setTimeout(function () { app.bootDone = true; advance(); }, CFG.bootDelay);
     readSession().then(function (tok) {
@@ -820,6 +821,22 @@
     var r = parseRoute();
     if (!r) return;
     app.route = r;
+    runRoute();
+  }
+
+  // onLinkClick handles a click on a link to /send?phone= of this page or
+  // of web.whatsapp.com in the app, without a reload, as the real app does
+  // (whatsapp-web.md §10.7).
+  function onLinkClick(e) {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    var a = e.target && e.target.closest ? e.target.closest('a[href]') : null;
+    if (!a) return;
+    var u;
+    try { u = new URL(a.getAttribute('href'), location.href); } catch (err) { return; }
+    if (u.origin !== location.origin && u.hostname !== 'web.whatsapp.com') return;
+    if (u.pathname.replace(/\/+$/, '') !== '/send' || !u.searchParams.has('phone')) return;
+    e.preventDefault();
+    app.route = { phone: u.searchParams.get('phone') || '', text: u.searchParams.has('text') ? u.searchParams.get('text') : null };
     runRoute();
   }
 
