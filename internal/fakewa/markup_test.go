@@ -444,3 +444,35 @@ func TestBrowserNumberCheck(t *testing.T) {
 	waitJS[bool](b, "!document.querySelector(\"div[role='dialog']\") && !document.querySelector('#main')", 5*time.Second)
 	assert.True(t, eval[bool](b, "window.__noReload === true"), "in-app links must not reload the page")
 }
+
+// TestBrowserAccountNumber reads the logged-in account's number the two
+// ways a driver can: localStorage "last-wid-md" and the profile drawer.
+// Another phone that scans the QR code of the same profile changes both.
+func TestBrowserAccountNumber(t *testing.T) {
+	t.Parallel()
+	const first, second = "15550004801", "447700900481"
+	s, base, b := loggedIn(t, first)
+	_ = base
+	drawerNumber := func() string {
+		t.Helper()
+		b.do(chromedp.Click(chromedp.CSS("header[data-testid='chatlist-header'] [role='button'][title='Profile']")))
+		n := waitJS[string](b, `(() => { const d = document.querySelector("[role='region'][aria-label='Profile']"); const s = d && [...d.querySelectorAll('span[title]')].pop(); return s ? s.title : ''; })()`, 5*time.Second)
+		b.do(chromedp.Click(chromedp.CSS("[role='region'][aria-label='Profile'] [role='button'][aria-label='Back']")))
+		waitJS[bool](b, "!document.querySelector(\"[role='region'][aria-label='Profile']\")", 5*time.Second)
+		return n
+	}
+	widMD := func() string { return eval[string](b, "localStorage.getItem('last-wid-md')") }
+	assert.Equal(t, `"15550004801:1@c.us"`, widMD())
+	assert.Equal(t, "15550004801", eval[string](b, `JSON.parse(localStorage.getItem('last-wid-md')).split(':')[0]`), "the parse bots use")
+	assert.Equal(t, "+1 555-000-4801", drawerNumber())
+
+	s.Logout(first)
+	ref := b.qrRef()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Scan(ctx, ref, second))
+	b.waitFor("#pane-side")
+	assert.Equal(t, `"447700900481:1@c.us"`, widMD())
+	assert.Equal(t, `"447700900481@c.us"`, eval[string](b, "localStorage.getItem('last-wid')"))
+	assert.Equal(t, "+447700900481", drawerNumber())
+}

@@ -82,6 +82,7 @@
     'plus-rounded': ['0 0 24 24', 'M11 13H5v-2h6V5h2v6h6v2h-6v6h-2z'],
     'document-filled': ['0 0 24 24', 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z'],
     'media-filled': ['0 0 24 24', 'M20 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2zM5 17l3.5-4.5 2.5 3 3.5-4.5L19 17z'],
+    'back': ['0 0 24 24', 'M12 4l1.4 1.4L7.8 11H20v2H7.8l5.6 5.6L12 20l-8-8z'],
     'x': ['0 0 24 24', 'M19.1 17.2 13.9 12l5.2-5.2-1.9-1.9-5.2 5.2-5.2-5.2-1.9 1.9 5.2 5.2-5.2 5.2 1.9 1.9 5.2-5.2 5.2 5.2z'],
     'media-play': ['0 0 24 24', 'M8 5v14l11-7z'],
     'audio-file': ['0 0 26 34', 'M17 0H3a3 3 0 0 0-3 3v28a3 3 0 0 0 3 3h20a3 3 0 0 0 3-3V9zm-1 10V2l8 8z'],
@@ -641,8 +642,10 @@
     var grid = h('div', { 'aria-label': 'Chat list', role: 'grid', 'aria-rowcount': '0', 'aria-colcount': '1' });
     var newChat = headerButton('New chat', 'new-chat-outline');
     newChat.addEventListener('click', function () { search.focus(); });
+    var profile = h('div', { 'class': 'avatar', title: 'Profile', 'aria-label': 'Profile', role: 'button', tabindex: '0' }, icon('default-user'));
+    profile.addEventListener('click', showProfile);
     var header = h('header', { 'data-testid': 'chatlist-header' },
-      h('div', { 'class': 'avatar', title: 'Profile', role: 'button' }, icon('default-user')),
+      profile,
       h('div', { 'class': 'header-actions' }, newChat, headerButton('Menu', 'menu')));
     var side = h('div', { id: 'side' },
       alerts,
@@ -651,16 +654,38 @@
         h('div', { tabindex: '-1', 'data-tab': '4' },
           h('div', { 'data-testid': 'chat-list' }, grid))));
     var mainCol = h('div', { 'class': 'main-column' }, intro());
+    var sideCol = h('div', { 'class': 'side-column' }, header, side);
     var overlays = h('span', { 'class': 'overlays' });
     var toasts = h('div', { 'class': 'toasts', 'aria-live': 'polite' });
     mount(h('div', { 'class': 'app-wrapper-web font-fix os-linux' },
       h('div', { tabindex: '-1', 'class': 'two' },
-        h('div', { 'class': 'side-column' }, header, side),
+        sideCol,
         mainCol),
       overlays, toasts));
-    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays, toasts: toasts };
+    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays, toasts: toasts, sideCol: sideCol };
     app.chat = null;
     app.ed = null;
+  }
+
+  // showProfile opens the profile drawer over the chat list, with the
+  // account's number (the app's own wid, as last-wid-md stores it).
+  function showProfile() {
+    var col = app.els.sideCol;
+    if (!col || !app.phone || (app.els.drawer && app.els.drawer.isConnected)) return;
+    var num = formatNumber(app.phone);
+    var back = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Back', title: 'Back', 'class': 'round-button' }, icon('back'));
+    var drawer = h('div', { role: 'region', 'aria-label': 'Profile', 'class': 'drawer' },
+      h('header', { 'class': 'drawer-header' }, back, h('h1', { title: 'Profile', 'class': 'drawer-title' }, 'Profile')),
+      h('div', { 'class': 'drawer-body' },
+        h('div', { 'class': 'avatar drawer-avatar' }, icon('default-user')),
+        h('div', { 'class': 'drawer-section' },
+          h('div', { 'class': 'drawer-label' }, 'Phone'),
+          h('span', { dir: 'auto', title: num, 'class': 'selectable-text copyable-text' }, num))));
+    function close() { drawer.remove(); app.els.drawer = null; }
+    back.addEventListener('click', close);
+    drawer.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); } });
+    app.els.drawer = drawer;
+    col.appendChild(drawer);
   }
 
   function intro() {
