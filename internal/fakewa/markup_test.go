@@ -476,3 +476,59 @@ func TestBrowserAccountNumber(t *testing.T) {
 	assert.Equal(t, `"447700900481@c.us"`, eval[string](b, "localStorage.getItem('last-wid')"))
 	assert.Equal(t, "+447700900481", drawerNumber())
 }
+
+// TestBrowserTickHooks drives the ticks from the test: a recipient who
+// never gets messages (one tick for good), the contact reading the chat,
+// and one message moved on by hand; the row's tick and the chat list's
+// icon follow in both markups.
+func TestBrowserTickHooks(t *testing.T) {
+	t.Parallel()
+	for _, markup := range []Markup{MarkupClassic, Markup2026} {
+		t.Run(markup.String(), func(t *testing.T) {
+			t.Parallel()
+			me, to := "15550004901", "15557774901"
+			if markup == Markup2026 {
+				me, to = "15550004902", "15557774902"
+			}
+			s, _, b := loggedIn(t, me, WithMarkup(markup), WithTickDelays(20*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond, 0))
+			// tick is the last row's tick: aria-label|svg title|data-icon|blue class.
+			tick := `(() => { const rows = document.querySelectorAll("#main [role='row']"); const sp = rows.length && rows[rows.length - 1].querySelector("span[aria-label^=' ']");
+				return sp ? [sp.getAttribute('aria-label'), sp.querySelector('svg title').textContent, sp.getAttribute('data-icon') || '', String(sp.classList.contains('x1rv0e52'))].join('|') : ''; })()`
+			// listIcon is the chat list row's icon: svg title|data-icon|aria-label|blue class.
+			listIcon := fmt.Sprintf(`(() => { const t = document.querySelector(%s); const sp = t && t.closest("[role='row']").querySelector("[role='gridcell'] svg > title");
+				const s = sp && sp.parentNode.parentNode; return s ? [sp.textContent, s.getAttribute('data-icon') || '', s.getAttribute('aria-label') || '', String(s.classList.contains('x1rv0e52'))].join('|') : ''; })()`,
+				jsString("#pane-side [role='row'] span[title='+"+to+"']"))
+			want := func(classic, m26 string) string {
+				if markup == MarkupClassic {
+					return classic
+				}
+				return m26
+			}
+
+			s.SetNeverDeliver(me, to, true)
+			openChatInApp(b, to, "hello?")
+			b.do(chromedp.Click(chromedp.CSS(selSend)))
+			waitJS[bool](b, tick+` === `+jsString(want(" Sent |msg-check|msg-check|false", " Sent |wds-ic-delivered||false")), 5*time.Second)
+			time.Sleep(400 * time.Millisecond)
+			assert.Equal(t, want(" Sent |msg-check|msg-check|false", " Sent |wds-ic-delivered||false"), eval[string](b, tick), "one tick for good")
+			assert.Equal(t, want("status-check|status-check||false", "wds-ic-delivered|||false"), eval[string](b, listIcon))
+			assert.Empty(t, s.ReadBy(me, to))
+
+			s.SetNeverDeliver(me, to, false)
+			waitJS[bool](b, tick+` === `+jsString(want(" Delivered |msg-dblcheck|msg-dblcheck|false", " Delivered |wds-ic-read||false")), 5*time.Second)
+			waitJS[bool](b, listIcon+` === `+jsString(want("status-dblcheck|status-dblcheck||false", "wds-ic-read|||false")), 5*time.Second)
+			got := s.Received(me, to)
+			require.Len(t, got, 1)
+			assert.Equal(t, []string{got[0].ID}, s.ReadBy(me, to))
+			waitJS[bool](b, tick+` === `+jsString(want(" Read |msg-dblcheck|msg-dblcheck|true", " Read |wds-ic-read||true")), 5*time.Second)
+			waitJS[bool](b, listIcon+` === `+jsString(want("status-dblcheck|status-dblcheck||true", "wds-ic-read|||true")), 5*time.Second)
+
+			// One message by hand, straight from Sent to Read.
+			eval[bool](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.focus(); return document.execCommand('insertText', false, 'second'); })()`, jsString(selCompose)))
+			b.do(chromedp.Click(chromedp.CSS(selSend)))
+			require.Eventually(t, func() bool { return len(s.Received(me, to)) == 2 }, 5*time.Second, 20*time.Millisecond)
+			require.NoError(t, s.SetMessageStatus(s.Received(me, to)[1].ID, StatusRead))
+			waitJS[bool](b, tick+` === `+jsString(want(" Read |msg-dblcheck|msg-dblcheck|true", " Read |wds-ic-read||true")), 5*time.Second)
+		})
+	}
+}
