@@ -32,6 +32,15 @@ func validPhone(p string) bool {
 	return true
 }
 
+// maskPhone keeps the last four digits of a number, for logs, which never
+// hold a whole number.
+func maskPhone(p string) string {
+	if len(p) <= 4 {
+		return "…"
+	}
+	return "…" + p[len(p)-4:]
+}
+
 // validID reports whether id is a plausible client or tab ID from the page.
 func validID(id string) bool {
 	if id == "" || len(id) > 64 {
@@ -328,7 +337,7 @@ func (s *Server) linkLocked(c *client, phone string) chan struct{} {
 		"token": l.token, "phone": phone, "n": l.n, "online": a.online,
 	})
 	s.pushRestrictTo(c, a)
-	s.log.Info("fakewa: linked", "client", c.id, "phone", phone, "device", l.n)
+	s.log.Info("fakewa: linked", "client", c.id, "phone", maskPhone(phone), "device", l.n)
 	return c.linkAck
 }
 
