@@ -218,11 +218,43 @@
 // "false_<from>@c.us_<ID>" (or the bare ID) and a data-pre-plain-text that
 // ends in "+<from>: ". It shows at once in an open chat with from.
 //
+// # The 2026 markup
+//
+// WithMarkup(Markup2026) renders the rows, ticks and dialogs of mid-2026
+// builds (whatsapp-web.md §10.4 to §10.6) instead:
+//
+//	<div role="row"><div tabindex="-1" data-id="<ID, 32 hex digits>">
+//	  <div class="x…">
+//	    <span data-icon="tail-out"><svg>…</svg></span>          (first row of a run only)
+//	    <div class="x…">
+//	      <span aria-label="You:" style="position:absolute;…"></span>   ("+1 555-765-4321:" when incoming)
+//	      <div class="copyable-text" data-pre-plain-text="[HH:MM, M/D/YYYY] Me: ">
+//	        <div><span dir="auto" class="selectable-text copyable-text"><span>text</span></span></div></div>
+//	      <div><span dir="auto">HH:MM</span>
+//	        <div><span aria-hidden="false" aria-label=" Sent "><svg><title>wds-ic-delivered</title>…</svg></span></div></div>
+//	    </div></div></div></div>
+//
+// No message-out, message-in or other semantic class marks the direction,
+// which shows only in the hidden speaker label and the tail (tail-in for
+// incoming rows). The tick has no data-icon and no testid: " Pending " is
+// titled wds-ic-status-pending, " Sent " (one tick) wds-ic-delivered (sic),
+// " Delivered " and " Read " wds-ic-read, and " Read " adds the blue class
+// x1rv0e52. WDS icons elsewhere (the send button's wds-ic-send-filled, the
+// chat list's ic-schedule, wds-ic-delivered and wds-ic-read, with no
+// aria-label) have no data-icon either. An unknown number gets
+//
+//	<div role="dialog" aria-modal="true"><div data-animate-modal-popup="true">
+//	  <div data-animate-modal-body="true"><div>The number +1 555-999-0000 isn't on WhatsApp.</div></div>
+//	  <div><button>OK</button></div></div></div>
+//
+// with the number formatted "+1 NNN-NNN-NNNN" for North America and
+// "+<digits>" otherwise. Everything else is as above.
+//
 // # Chat list
 //
 // Each row of div[aria-label='Chat list'][role='grid'] in #pane-side is a
-// div[role='row'] whose [role='gridcell'] holds a title line (span[dir=
-// 'auto'][title='+<digits>'] and the time HH:MM) and a line with the tick
+// div[role='row'] whose [role='gridcell'] holds a title line
+// (span[dir='auto'][title='+<digits>'] and the time HH:MM) and a line with the tick
 // icon of the last message when it is ours, the preview
 // (span[dir='auto'][title=<text>] holding the text, the caption, "Photo",
 // "Video" or a document's file name) and the unread badge. Rows are
@@ -378,11 +410,13 @@
 // # Account number
 //
 // The page stores the account's number the way WhatsApp Web does, in
-// localStorage "last-wid-md" as a JSON string "<digits>:<device>@c.us"
-// (for example ""15550001111:1@c.us""; the key is read by many public
-// bots and by WA's own WAWebLocalStorage code, the value's shape by bots
-// that split it on ":" and "@"), and "last-wid" as "<digits>@c.us"; the
-// device number counts the account's links from 1. The Profile button of
+// localStorage "last-wid-md" as a JSON string "<digits>:<device>@c.us":
+// the stored value is "15550001111:1@c.us" with its double quotes, so
+// JSON.parse(v).split(':')[0] is the number. The key is read by many
+// public bots and by WA's own WAWebLocalStorage code; the value's shape
+// is inferred from bots that split it on ":" and "@". "last-wid" holds
+// "<digits>@c.us" the same way. The device number counts the account's
+// links from 1. The Profile button of
 // the chat list header (header[data-testid='chatlist-header']
 // [role='button'][title='Profile']) opens the profile drawer over the
 // chat list:
@@ -394,38 +428,6 @@
 // with the number formatted as in the 2026 dialog (inferred markup; Back
 // or Escape closes it). After a logout, a scan of the same profile's QR
 // code by another phone rewrites both keys and the drawer.
-//
-// # The 2026 markup
-//
-// WithMarkup(Markup2026) renders the rows, ticks and dialogs of mid-2026
-// builds (whatsapp-web.md §10.4 to §10.6) instead:
-//
-//	<div role="row"><div tabindex="-1" data-id="<ID, 32 hex digits>">
-//	  <div class="x…">
-//	    <span data-icon="tail-out"><svg>…</svg></span>          (first row of a run only)
-//	    <div class="x…">
-//	      <span aria-label="You:" style="position:absolute;…"></span>   ("+1 555-765-4321:" when incoming)
-//	      <div class="copyable-text" data-pre-plain-text="[HH:MM, M/D/YYYY] Me: ">
-//	        <div><span dir="auto" class="selectable-text copyable-text"><span>text</span></span></div></div>
-//	      <div><span dir="auto">HH:MM</span>
-//	        <div><span aria-hidden="false" aria-label=" Sent "><svg><title>wds-ic-delivered</title>…</svg></span></div></div>
-//	    </div></div></div></div>
-//
-// No message-out, message-in or other semantic class marks the direction,
-// which shows only in the hidden speaker label and the tail (tail-in for
-// incoming rows). The tick has no data-icon and no testid: " Pending " is
-// titled wds-ic-status-pending, " Sent " (one tick) wds-ic-delivered (sic),
-// " Delivered " and " Read " wds-ic-read, and " Read " adds the blue class
-// x1rv0e52. WDS icons elsewhere (the send button's wds-ic-send-filled, the
-// chat list's ic-schedule, wds-ic-delivered and wds-ic-read, with no
-// aria-label) have no data-icon either. An unknown number gets
-//
-//	<div role="dialog" aria-modal="true"><div data-animate-modal-popup="true">
-//	  <div data-animate-modal-body="true"><div>The number +1 555-999-0000 isn't on WhatsApp.</div></div>
-//	  <div><button>OK</button></div></div></div>
-//
-// with the number formatted "+1 NNN-NNN-NNNN" for North America and
-// "+<digits>" otherwise. Everything else is as above.
 //
 // # Login storage
 //
@@ -514,8 +516,9 @@
 // SetMessageStatus, Incoming, ReadByAccount, UnreadByAccount, Received,
 // AllReceived, Reset, MessageStatus, Sessions, the restriction hooks above,
 // Rejected and TypingSpans (over HTTP: POST /__fake/restrict with an
-// action, GET /__fake/rejected and /__fake/typing). The hooks of this
-// package's later additions are, over HTTP:
+// action, GET /__fake/rejected and /__fake/typing). The ticks, read
+// receipts and number-check hooks have these endpoints (HookClient has a
+// method of the same name for each):
 //
 //	POST /__fake/never-deliver      {"phone","to","never"}      → 204
 //	POST /__fake/read-by            {"phone","contact"}         → ["<ID>",…]

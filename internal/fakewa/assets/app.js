@@ -1659,7 +1659,9 @@
     });
     renderChatList();
     if (!ids.length) return;
-    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).catch(function () {
+    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).then(function () {
+      rows.forEach(function (row) { row._fakewa.read = true; row._fakewa.reading = false; });
+    }, function () {
       rows.forEach(function (row) { row._fakewa.reading = false; });
       renderChatList();
     });
