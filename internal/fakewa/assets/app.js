@@ -735,8 +735,20 @@
   // noteChat records the last message of a chat.
   function noteChat(chat, text, at, status, id, quiet) {
     var cur = app.chats.get(chat);
+    // The answer to a send can come after the socket's ack of the same
+    // message: its status never goes back.
+    if (cur && id && cur.id === id && !laterStatus(cur.status, status)) status = cur.status;
     if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id, unread: cur ? cur.unread : 0 });
     if (!quiet) renderChatList();
+  }
+
+  var ORDER = ['pending', 'sent', 'delivered', 'read'];
+
+  // laterStatus reports whether status next may follow status cur.
+  function laterStatus(cur, next) {
+    if (cur === next || next === 'failed') return true;
+    if (cur === 'failed') return false;
+    return ORDER.indexOf(next) >= ORDER.indexOf(cur);
   }
 
   // setUnread records the number of unread incoming messages of a chat,
