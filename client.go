@@ -91,6 +91,8 @@ type Client struct {
 	balancer  *balancer
 	sweeper   *sweeper
 	relay     *relay // nil without WithOutbox
+	supp      *suppressor
+	inbound   *inbound
 
 	mu      sync.Mutex
 	closed  bool
@@ -119,6 +121,13 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		cfg.observer = noObserver{}
 	}
 	camps, _ := store.(CampaignStore)
+	// The optional interfaces of the store itself: the outbox's wrapper
+	// below hides them.
+	supps, _ := store.(SuppressionStore)
+	optOut, err := newOptOut(cfg.optOutKeywords())
+	if err != nil {
+		return nil, err
+	}
 	var rl *relay
 	if cfg.outbox != nil {
 		ob, ok := store.(OutboxStore)
@@ -165,10 +174,16 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
+	var nt notices
 	if rl != nil {
 		rl.owner, rl.log = c.owner, c.log.With("component", "relay")
 		c.relay = rl
+		nt = notices{on: true, wake: rl.wake}
 	}
+	c.supp = &suppressor{store: supps, notices: nt, now: now, log: c.log}
+	c.exec.supp = c.supp
+	c.inbound = &inbound{supp: c.supp, optOut: optOut, now: now, log: c.log, seen: newRecentSet(recentIncoming)}
+	c.events.inbound = c.inbound
 	return c, nil
 }
 
@@ -228,12 +243,17 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 	if o.move {
 		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
 	}
-	phone, err := NormalizePhone(to)
+	phone, err := CanonicalPhone(to)
 	if err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "to", Err: err}
 	}
 	if err := checkText(text); err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
+	}
+	if sup, ok, err := c.supp.one(ctx, phone); err != nil {
+		return Job{}, err
+	} else if ok {
+		return Job{}, &ValidationError{Index: -1, Field: "to", Err: suppressedError(phone, sup)}
 	}
 	return c.createJob(ctx, Job{
 		ContextID:      contextID,
@@ -242,7 +262,7 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
 		Messages:       []Message{{To: phone, Text: text}},
-	})
+	}, nil)
 }
 
 // SendBulk validates a list of messages, records them as one pending bulk
@@ -269,6 +289,10 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	if err != nil {
 		return Job{}, err
 	}
+	sups, err := c.supp.check(ctx, recipientsOf(msgs))
+	if err != nil {
+		return Job{}, err
+	}
 	return c.createJob(ctx, Job{
 		ContextID:      contextID,
 		Kind:           KindBulk,
@@ -277,7 +301,20 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
 		Messages:       msgs,
-	})
+	}, sups)
+}
+
+// recipientsOf returns the recipients of messages, each once.
+func recipientsOf(msgs []Message) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range msgs {
+		if !seen[m.To] {
+			seen[m.To] = true
+			out = append(out, m.To)
+		}
+	}
+	return out
 }
 
 // bulkMessages validates the messages of a bulk send, at most max of them.
@@ -290,7 +327,7 @@ func bulkMessages(messages []BulkMessage, max int) ([]Message, error) {
 	}
 	msgs := make([]Message, len(messages))
 	for i, m := range messages {
-		phone, err := NormalizePhone(m.To)
+		phone, err := CanonicalPhone(m.To)
 		if err != nil {
 			return nil, &ValidationError{Index: i, Field: "to", Err: err}
 		}
@@ -317,7 +354,10 @@ func (c *Client) prepareJob(j *Job, now time.Time) time.Duration {
 	return 0
 }
 
-func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
+// createJob records a job and enqueues it. The messages to the
+// recipients in refuse (suppressed numbers) fail at once, before the job
+// is enqueued, without an attempt.
+func (c *Client) createJob(ctx context.Context, j Job, refuse map[string]Suppression) (Job, error) {
 	delay := c.prepareJob(&j, c.now())
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
@@ -332,14 +372,65 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	d := deliveryOf(job)
-	if err := c.queue.Enqueue(ctx, d, delay); err != nil {
-		c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
-			"job", job.ID, "context", job.ContextID, "err", err)
+	job = c.refuseSuppressed(ctx, job, refuse)
+	// A job whose messages were all refused has nothing to send.
+	if job.Status == JobPending {
+		if err := c.queue.Enqueue(ctx, deliveryOf(job), delay); err != nil {
+			c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
+				"job", job.ID, "context", job.ContextID, "err", err)
+		}
 	}
 	c.log.Debug("job created", "job", job.ID, "kind", job.Kind, "context", job.ContextID,
 		"messages", len(job.Messages), "to", MaskPhone(job.Messages[0].To))
 	return job, nil
+}
+
+// refuseSuppressed fails, without an attempt, the pending messages of a
+// new job whose recipients are suppressed (refuse), and completes the job
+// when none is left to send. It returns the job as it is then. A failure
+// of the store is logged: each message's turn checks the list again.
+func (c *Client) refuseSuppressed(ctx context.Context, job Job, refuse map[string]Suppression) Job {
+	if len(refuse) == 0 {
+		return job
+	}
+	now := c.now()
+	refused := 0
+	for _, m := range job.Messages {
+		sup, ok := refuse[m.To]
+		if !ok || m.Status != MessagePending {
+			continue
+		}
+		f := failureOf(suppressedError(m.To, sup))
+		ok, err := c.store.Apply(ctx, Step{Message: refuseMessage(m.ID, f, now)})
+		if err != nil {
+			c.log.Warn("could not refuse a message to a suppressed number; its turn will", "job", job.ID,
+				"message", m.ID, "err", err)
+			continue
+		}
+		if ok {
+			refused++
+			c.cfg.observer.Turn(Turn{ContextID: job.ContextID, JobID: job.ID, MessageID: m.ID, Kind: job.Kind,
+				Status: MessageFailed, Final: true, ErrorKind: ErrorKindSuppressed})
+		}
+	}
+	if refused > 0 {
+		c.log.Info("messages to suppressed numbers refused", "job", job.ID, "messages", refused)
+	}
+	after, err := c.store.Job(ctx, job.ID)
+	if err != nil {
+		return job
+	}
+	for _, m := range after.Messages {
+		if !m.Status.Final() {
+			return after
+		}
+	}
+	if ok, err := c.store.Apply(ctx, Step{Job: settleJob(job.ID, JobPending, c.now())}); err == nil && ok {
+		if j, err := c.store.Job(ctx, job.ID); err == nil {
+			return j
+		}
+	}
+	return after
 }
 
 // sameRequest reports whether an existing job is what the request j asks
@@ -422,6 +513,10 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 	if err != nil {
 		return Campaign{}, err
 	}
+	sups, err := c.supp.check(ctx, recipientsOf(msgs))
+	if err != nil {
+		return Campaign{}, err
+	}
 	parts, err := c.balancer.assign(ctx, bcs, msgs)
 	if err != nil {
 		return Campaign{}, err
@@ -451,7 +546,15 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 	if err != nil {
 		return Campaign{}, err
 	}
+	if len(sups) > 0 {
+		for i, j := range camp.Jobs {
+			camp.Jobs[i] = c.refuseSuppressed(ctx, j, sups)
+		}
+	}
 	for _, j := range camp.Jobs {
+		if j.Status != JobPending {
+			continue // every message was refused
+		}
 		if err := c.queue.Enqueue(ctx, deliveryOf(j), wait); err != nil {
 			c.log.Warn("campaign job recorded but not enqueued; the sweep will enqueue it", "job", j.ID, "err", err)
 		}

@@ -181,6 +181,32 @@
 // attempt of it can be in flight, and it is sent at most once wherever it
 // goes.
 //
+// # Suppressions and opt-out
+//
+// With a store that keeps a suppression list (SuppressionStore), the
+// Client refuses to write to the numbers on it: the host's own
+// (Client.Suppress, Unsuppress, Suppressions) and the contacts who opted
+// out. Send refuses a suppressed recipient before anything is written,
+// with a *ValidationError wrapping ErrSuppressed. SendBulk and
+// SendCampaign record the job, and fail each message to a suppressed
+// number on its own, before the job is enqueued (ErrorKindSuppressed, no
+// attempt, its own message.failed event); the others go on, and a job
+// left with nothing to send completes at once. Every message is checked
+// again at its turn: a number suppressed after its message was recorded
+// is not sent, and the message fails the same way (a single job fails
+// with it). The list counts the forms of a number WhatsApp may know it by
+// as one: Brazil's mobile numbers with and without their ninth digit, and
+// Argentina's with and without the 9 (see CanonicalPhone). Without a
+// suppression list, Suppress gives ErrNotSupported and nothing is checked.
+//
+// A contact opts out by writing a keyword (WithOptOutKeywords, by default
+// DefaultOptOutKeywords: STOP, BAJA, SAIR, ARRÊT and others) as whole
+// words, without regard to case: "Stop." opts out, "stopwatch" does not.
+// The first time the Client sees such an incoming message (EventIncoming,
+// once per context and WhatsApp id), it suppresses the sender
+// (SuppressOptOut, with the context's id) and, with WithOutbox, tells it
+// as a suppression.added event in the same transaction.
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges
@@ -204,6 +230,7 @@
 //	job      context-closed         pending|paused -> failed             its context is closed for good
 //	job      context-closed-running running -> failed                    a running bulk job finds its context closed
 //	job      dead-letter            pending -> failed                    the queue gave up on its deliveries
+//	job      refuse                 pending -> failed                    a single job's message is refused at its turn, before any attempt
 //	message  begin                  pending -> sending                   an attempt begins
 //	message  begin-again            unconfirmed -> sending               the lookup did not find the message: a new attempt begins
 //	message  mark                   sending -> sending                   the session reports the chat's rows just before its click
@@ -220,6 +247,7 @@
 //	message  cancel                 pending -> cancelled                 its job is cancelled, or its context closed
 //	message  drop                   pending -> failed                    the queue gave up on its job
 //	message  give-up                unconfirmed -> unknown               its job is cancelled or given up while its outcome is unconfirmed
+//	message  refuse                 pending -> failed                    refused without an attempt: its recipient is suppressed or not on WhatsApp (a pre-check), or its file cannot be sent
 //	context  busy                   available|busy -> busy               a send begins
 //	context  free                   busy -> available                    a send ends and no send waits
 //	context  gone                   available|busy -> disconnected       a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline
@@ -261,6 +289,8 @@
 // The front end:
 //
 //   - run.go: Run and Close, which start and stop the components.
+//   - recipients.go: the host API about the people the Client writes
+//     to: the suppression list (Suppress, Unsuppress, Suppressions).
 //   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
 //     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
 //     RequestPairingCode). The
@@ -285,8 +315,8 @@
 //     contexts of its pool and, at each sweep, moves the unsent ones off
 //     the contexts out of budget, restricted or banned.
 //
-// The settings: phone.go (phone numbers and texts), env.go (the
-// environment), options.go (the options and their defaults).
+// The settings: env.go (the environment), options.go (the options and
+// their defaults).
 //
 // The components they share:
 //
@@ -300,7 +330,16 @@
 //     the durable part in the store.
 //   - events.go: the event pump, on its own goroutine: session events to
 //     the store and to the host's handler.
+//   - inbound.go: what sessions report beyond their status, on the event
+//     pump's goroutine: incoming messages and their opt-outs.
+//   - optout.go: the suppressor (the suppression list's checks and
+//     additions) and the opt-out keywords' matcher.
+//   - notices.go: the outbox's events of what comes back from WhatsApp
+//     (receipts, incoming messages, suppressions, accounts).
 //   - enqueue.go: the enqueuer (requeue, wakeJobs).
+//
+// Phone numbers and texts, used from here up: phone.go (E.164, the
+// country quirks, masks for logs, and the checks of texts).
 //
 // The live state:
 //

@@ -21,6 +21,10 @@ type eventPump struct {
 	now      func() time.Time
 	log      *slog.Logger
 	wg       sync.WaitGroup
+
+	// inbound handles the events beyond the status (incoming messages,
+	// acks, the account).
+	inbound *inbound
 }
 
 // start starts the pump's goroutine.
@@ -79,6 +83,12 @@ func (p *eventPump) loop() {
 		ev := qe.ev
 		if ev.Type == EventStatus && !qe.hostOnly {
 			p.applyStatus(ev)
+		}
+		if !qe.hostOnly && p.inbound != nil {
+			var tell bool
+			if ev, tell = p.inbound.handle(ev); !tell {
+				continue // a duplicate, or what the host need not see
+			}
 		}
 		if p.handler != nil {
 			func() {

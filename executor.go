@@ -43,8 +43,10 @@ type executor struct {
 	enq      *enqueuer
 	events   *eventPump
 	gov      *governor
-	now      func() time.Time
-	log      *slog.Logger
+	// supp refuses the messages to suppressed numbers at their turn.
+	supp *suppressor
+	now  func() time.Time
+	log  *slog.Logger
 
 	singleSem chan struct{}
 	bulkSem   chan struct{}
@@ -206,6 +208,12 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 		e.settle(ctx, job.ID)
 		return nil
 	}
+	if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+		return err
+	} else if refused {
+		e.refuseSingle(ctx, lc, job, m, f)
+		return nil
+	}
 	h := e.lockContext(ctx, rs, lc)
 	if h == nil {
 		e.enq.requeue(ctx, d, e.lockRetry(lc))
@@ -244,6 +252,39 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 	gen := lc.statusGen.Load()
 	t := e.turn(ctx, rs, h, job, claim, m, rec)
 	return e.recordSingle(ctx, h, job, claim, m, t, gen)
+}
+
+// refusal says whether a pending message is refused at its turn, before
+// any attempt, and why: its recipient is suppressed. An unconfirmed
+// message is never refused: it may have been sent, and its lookup comes
+// first.
+func (e *executor) refusal(ctx context.Context, lc *liveContext, m Message) (failure, bool, error) {
+	if m.Status != MessagePending {
+		return failure{}, false, nil
+	}
+	sup, ok, err := e.supp.one(ctx, m.To)
+	if err != nil || !ok {
+		return failure{}, false, err
+	}
+	return failureOf(suppressedError(m.To, sup)), true, nil
+}
+
+// refuseSingle fails a pending single job whose message is refused.
+func (e *executor) refuseSingle(ctx context.Context, lc *liveContext, job Job, m Message, f failure) {
+	now := e.now()
+	ok, err := e.store.Apply(ctx, Step{Job: refuseJob(job.ID, job.Version, f, now), Message: refuseMessage(m.ID, f, now)})
+	if err != nil || !ok {
+		return // the job changed meanwhile (its own delivery runs it), or the next delivery tries again
+	}
+	e.refused(lc, job, m, f)
+}
+
+// refused tells the observer and the log of a refused message.
+func (e *executor) refused(lc *liveContext, job Job, m Message, f failure) {
+	e.cfg.observer.Turn(Turn{ContextID: lc.id, JobID: job.ID, MessageID: m.ID, Kind: job.Kind, Status: MessageFailed,
+		Final: true, ErrorKind: f.class.kind})
+	e.log.Info("message refused at its turn; not sent", "job", job.ID, "message", m.ID, "context", lc.id,
+		"to", MaskPhone(m.To), "kind", f.class.kind)
 }
 
 // wait makes a pending job wait, without spending an attempt, for what
@@ -994,6 +1035,20 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 	for i := range job.Messages {
 		m := job.Messages[i]
 		if m.Status.Final() {
+			continue
+		}
+		if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+		} else if refused {
+			now := e.now()
+			ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: refuseMessage(m.ID, f, now)})
+			if err != nil {
+				return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+			}
+			if !ok {
+				return e.bulkBlocked(ctx, job, claim, yield)
+			}
+			e.refused(lc, job, m, f)
 			continue
 		}
 		if !lastSent.IsZero() && job.Delay > 0 {

@@ -61,8 +61,6 @@ const (
 	DefaultLeaseTTL = 15 * time.Second
 	// DefaultMaxBulkMessages caps the messages of one bulk job.
 	DefaultMaxBulkMessages = 10000
-	// MaxTextLength is the longest text WhatsApp accepts, in characters.
-	MaxTextLength = 65536
 	// MaxIdempotencyKeyLength is the longest idempotency key, in bytes.
 	MaxIdempotencyKeyLength = 255
 	// MaxMetadataDepth is how deeply a job's metadata may nest: a flat
@@ -121,6 +119,9 @@ type config struct {
 	takeover          int
 	pacing            Pacing
 	breaker           Breaker
+	// optOut holds the opt-out keywords (WithOptOutKeywords); nil means
+	// DefaultOptOutKeywords.
+	optOut []string
 }
 
 func defaultConfig() config {
@@ -190,6 +191,14 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: breaker", ErrInvalidOption)
 	}
 	return nil
+}
+
+// optOutKeywords returns the opt-out keywords in force.
+func (c *config) optOutKeywords() []string {
+	if c.optOut == nil {
+		return DefaultOptOutKeywords
+	}
+	return c.optOut
 }
 
 // WithLogger sets the logger. Message bodies and whole phone numbers never
@@ -335,6 +344,16 @@ func WithPacing(p Pacing) Option { return func(c *config) { c.pacing = p } }
 // WithBreaker sets the circuit breaker of every browser context (see
 // Breaker); Breaker{} turns it off. Default: DefaultBreaker().
 func WithBreaker(b Breaker) Option { return func(c *config) { c.breaker = b } }
+
+// WithOptOutKeywords sets the keywords that opt a contact out: an incoming
+// message (EventIncoming) whose text holds one, as whole words, compared
+// without case and without accents typed as combining marks, suppresses
+// its sender (SuppressOptOut). A keyword may be several words ("stop
+// all"); each has at most MaxKeywordLength characters. No keyword turns
+// opt-out off. Default: DefaultOptOutKeywords.
+func WithOptOutKeywords(keywords ...string) Option {
+	return func(c *config) { c.optOut = append([]string{}, keywords...) }
+}
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.

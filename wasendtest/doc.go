@@ -75,6 +75,13 @@
 // truth. SetNotOnWhatsApp (or the pool's WithNotOnWhatsApp) makes a number
 // unknown to WhatsApp, and Pool.SetLaunchError makes launches fail.
 //
+// # What comes back
+//
+// Session.Receive plays a contact who writes to the session's account:
+// the session reports a wasend.EventIncoming (the same WhatsApp id again
+// reports the same row again). The Store keeps a suppression list
+// (wasend.SuppressionStore).
+//
 // # Observing a session
 //
 // Session.Calls, Active and MaxConcurrent count the calls of SendText;

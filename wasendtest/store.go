@@ -32,6 +32,8 @@ type Store struct {
 	campaignKeys map[string]int64
 	// events is the outbox, by id (from 1).
 	events []*outboxEvent
+	// suppressions is the suppression list, by number.
+	suppressions map[string]wasend.Suppression
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -46,7 +48,8 @@ var (
 func NewStore() *Store {
 	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
 		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{},
-		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{}}
+		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{},
+		suppressions: map[string]wasend.Suppression{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).

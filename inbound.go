@@ -1,0 +1,156 @@
+package wasend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// inbound handles, on the event pump's goroutine, what sessions report
+// beyond their status: the messages contacts write (EventIncoming), with
+// their opt-outs. It says which events the host is to see: each incoming
+// message once per context and WhatsApp id.
+type inbound struct {
+	supp   *suppressor
+	optOut optOut
+	now    func() time.Time
+	log    *slog.Logger
+	// seen holds the incoming messages handled lately, by context and
+	// WhatsApp id.
+	seen *recentSet
+}
+
+// handle handles an event and returns it as the host is to see it, and
+// whether the host is to see it at all. Events of other types pass as
+// they are.
+func (in *inbound) handle(ev SessionEvent) (SessionEvent, bool) {
+	if ev.Type == EventIncoming {
+		return in.incoming(ev)
+	}
+	return ev, true
+}
+
+// incoming handles a message a contact wrote: the first time its context
+// and WhatsApp id are seen, a text that holds an opt-out keyword
+// suppresses the sender (SuppressOptOut, with its suppression.added
+// event). A message seen before is dropped, and so is one whose sender is
+// not a phone number.
+func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
+	if ev.Incoming == nil {
+		in.log.Warn("incoming event without its message; dropped", "context", ev.ContextID)
+		return ev, false
+	}
+	m := *ev.Incoming
+	from, err := CanonicalPhone(m.From)
+	if err != nil {
+		in.log.Warn("incoming message from a sender that is not a phone number; dropped", "context", ev.ContextID,
+			"from", MaskPhone(m.From))
+		return ev, false
+	}
+	m.ID, m.ContextID, m.From, m.CreatedAt = 0, ev.ContextID, from, time.Time{}
+	m.Text = cleanText(m.Text)
+	if m.At.IsZero() {
+		m.At = ev.At
+	}
+	if m.WAMessageID == "" {
+		m.WAMessageID = syntheticID(m)
+	}
+	m.OptOut = in.optOut.match(m.Text)
+	if !in.seen.add(incomingKey(m)) {
+		in.log.Debug("incoming message seen before", "context", m.ContextID, "from", MaskPhone(m.From))
+		return ev, false
+	}
+	in.log.Info("incoming message", "context", m.ContextID, "from", MaskPhone(m.From), "text", textInfo(m.Text),
+		"opt_out", m.OptOut)
+	if m.OptOut {
+		in.suppressOptOut(m)
+	}
+	ev.Incoming = &m
+	return ev, true
+}
+
+// suppressOptOut suppresses the sender of an opt-out, retrying a while
+// when the store fails: an opt-out must not be lost.
+func (in *inbound) suppressOptOut(m IncomingMessage) {
+	if in.supp.store == nil {
+		in.log.Warn("opt-out received, but the store keeps no suppression list (SuppressionStore)",
+			"context", m.ContextID, "from", MaskPhone(m.From))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sup := Suppression{Phone: m.From, Reason: SuppressOptOut, ContextID: m.ContextID, CreatedAt: in.now()}
+	for n := 1; ; n++ {
+		_, err := in.supp.add(ctx, sup)
+		if err == nil {
+			return
+		}
+		if !Retryable(err) || !sleepCtx(ctx, optOutRetry.after(n), nil) {
+			in.log.Error("could not suppress a contact who opted out", "context", m.ContextID,
+				"from", MaskPhone(m.From), "err", err)
+			return
+		}
+	}
+}
+
+// optOutRetry is the wait before an opt-out is written again, after the
+// store's n-th failure.
+var optOutRetry = backoff{base: 50 * time.Millisecond, max: 5 * time.Second}
+
+// cleanText makes a text read from a page storable: valid UTF-8, without
+// NUL, at most MaxTextLength characters.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if utf8.RuneCountInString(s) > MaxTextLength {
+		s = string([]rune(s)[:MaxTextLength])
+	}
+	return s
+}
+
+// syntheticID stands for WhatsApp's id of an incoming message when the
+// page showed none: the same sender, time and text give the same id, so
+// that a message reported twice is still told once.
+func syntheticID(m IncomingMessage) string {
+	sum := sha256.Sum256([]byte(m.From + "\x00" + m.At.UTC().Format(time.RFC3339Nano) + "\x00" + m.Text))
+	return "wasend:" + hex.EncodeToString(sum[:16])
+}
+
+func incomingKey(m IncomingMessage) string {
+	return strconv.FormatInt(m.ContextID, 10) + "\x00" + m.WAMessageID
+}
+
+// recentIncoming is how many incoming messages the Client remembers to
+// tell each once.
+const recentIncoming = 4096
+
+// recentSet is a set of strings that keeps the last few added.
+type recentSet struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	in    map[string]bool
+}
+
+func newRecentSet(max int) *recentSet { return &recentSet{max: max, in: map[string]bool{}} }
+
+// add adds k and reports whether it was new.
+func (r *recentSet) add(k string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.in[k] {
+		return false
+	}
+	if len(r.order) >= r.max {
+		delete(r.in, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.order = append(r.order, k)
+	r.in[k] = true
+	return true
+}
