@@ -93,6 +93,11 @@ type Client struct {
 	relay     *relay // nil without WithOutbox
 	supp      *suppressor
 	inbound   *inbound
+	// calls counts the calls into sessions other than sends (number
+	// checks, reads, acks to follow) that are in flight, and the writes
+	// still retried (opt-outs); endLife ends the latter, at Close.
+	calls   sync.WaitGroup
+	endLife context.CancelFunc
 
 	mu      sync.Mutex
 	closed  bool
@@ -124,6 +129,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	// The optional interfaces of the store itself: the outbox's wrapper
 	// below hides them.
 	supps, _ := store.(SuppressionStore)
+	inbox, _ := store.(InboxStore)
 	optOut, err := newOptOut(cfg.optOutKeywords())
 	if err != nil {
 		return nil, err
@@ -174,15 +180,19 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
+	life, endLife := context.WithCancel(context.Background())
+	c.endLife = endLife
 	var nt notices
 	if rl != nil {
 		rl.owner, rl.log = c.owner, c.log.With("component", "relay")
 		c.relay = rl
-		nt = notices{on: true, wake: rl.wake}
+		nt = notices{on: true, pii: cfg.eventPII, wake: rl.wake}
 	}
 	c.supp = &suppressor{store: supps, notices: nt, now: now, log: c.log}
 	c.exec.supp = c.supp
-	c.inbound = &inbound{supp: c.supp, optOut: optOut, now: now, log: c.log, seen: newRecentSet(recentIncoming)}
+	c.inbound = &inbound{inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
+		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,
+		now: now, log: c.log, seen: newRecentSet(recentIncoming)}
 	c.events.inbound = c.inbound
 	return c, nil
 }

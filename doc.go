@@ -181,6 +181,26 @@
 // attempt of it can be in flight, and it is sent at most once wherever it
 // goes.
 //
+// # Incoming messages
+//
+// Sessions report the messages contacts write (EventIncoming), read
+// without marking them read. The Client takes each once per browser
+// context and WhatsApp id: with a store that keeps an inbox
+// (InboxStore), it records it, with a message.incoming event (WithOutbox)
+// in the same transaction, and the inbox is the judge across processes
+// and restarts; without one, this process remembers the last ones it saw.
+// The host's handler (WithEventHandler) gets the message as recorded,
+// once. A message whose sender is not a phone number is dropped; one
+// without WhatsApp's id gets an id made of its sender, time and text.
+// Client.Inbox lists the inbox; Client.MarkRead marks a chat read through
+// the session that holds it (InboxReader), which the contact sees as blue
+// ticks, and WithMarkRead does so for every new message.
+//
+// Events name no number and carry no text unless the host opts in
+// (WithEventPII): message.incoming has the sender masked, whether it
+// opted out and the text's length; the host reads the rest with
+// Client.Inbox. Logs never carry them.
+//
 // # Suppressions and opt-out
 //
 // With a store that keeps a suppression list (SuppressionStore), the
@@ -290,7 +310,8 @@
 //
 //   - run.go: Run and Close, which start and stop the components.
 //   - recipients.go: the host API about the people the Client writes
-//     to: the suppression list (Suppress, Unsuppress, Suppressions).
+//     to: the suppression list (Suppress, Unsuppress, Suppressions) and
+//     their messages (Inbox, MarkRead).
 //   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
 //     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
 //     RequestPairingCode). The
@@ -331,7 +352,8 @@
 //   - events.go: the event pump, on its own goroutine: session events to
 //     the store and to the host's handler.
 //   - inbound.go: what sessions report beyond their status, on the event
-//     pump's goroutine: incoming messages and their opt-outs.
+//     pump's goroutine: incoming messages (the inbox, their opt-outs,
+//     WithMarkRead).
 //   - optout.go: the suppressor (the suppression list's checks and
 //     additions) and the opt-out keywords' matcher.
 //   - notices.go: the outbox's events of what comes back from WhatsApp

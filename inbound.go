@@ -17,10 +17,23 @@ import (
 // their opt-outs. It says which events the host is to see: each incoming
 // message once per context and WhatsApp id.
 type inbound struct {
-	supp   *suppressor
-	optOut optOut
-	now    func() time.Time
-	log    *slog.Logger
+	inbox   InboxStore // nil: the store keeps no inbox
+	supp    *suppressor
+	optOut  optOut
+	notices notices
+	// contexts, markRead and calls serve WithMarkRead: each new incoming
+	// message is marked read through its live session, within timeout
+	// and grace, and calls counts the calls in flight.
+	contexts *registry
+	markRead bool
+	timeout  time.Duration
+	grace    time.Duration
+	calls    *sync.WaitGroup
+	// life ends when the Client closes: the opt-outs still retried give
+	// up then.
+	life context.Context
+	now  func() time.Time
+	log  *slog.Logger
 	// seen holds the incoming messages handled lately, by context and
 	// WhatsApp id.
 	seen *recentSet
@@ -37,10 +50,11 @@ func (in *inbound) handle(ev SessionEvent) (SessionEvent, bool) {
 }
 
 // incoming handles a message a contact wrote: the first time its context
-// and WhatsApp id are seen, a text that holds an opt-out keyword
+// and WhatsApp id are seen, it is recorded in the inbox (InboxStore) with
+// its message.incoming event, and a text that holds an opt-out keyword
 // suppresses the sender (SuppressOptOut, with its suppression.added
-// event). A message seen before is dropped, and so is one whose sender is
-// not a phone number.
+// event). A message seen before (here, or in the inbox) is dropped, and
+// so is one whose sender is not a phone number.
 func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
 	if ev.Incoming == nil {
 		in.log.Warn("incoming event without its message; dropped", "context", ev.ContextID)
@@ -66,42 +80,127 @@ func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
 		in.log.Debug("incoming message seen before", "context", m.ContextID, "from", MaskPhone(m.From))
 		return ev, false
 	}
+	if in.inbox != nil {
+		stored, fresh, err := in.record(m)
+		switch {
+		case err != nil:
+			// Told to the host all the same, and its opt-out honoured.
+			in.log.Error("could not record an incoming message", "context", m.ContextID, "from", MaskPhone(m.From),
+				"err", err)
+		case !fresh:
+			in.log.Debug("incoming message recorded before", "context", m.ContextID, "from", MaskPhone(m.From))
+			return ev, false
+		default:
+			m = stored
+		}
+	}
 	in.log.Info("incoming message", "context", m.ContextID, "from", MaskPhone(m.From), "text", textInfo(m.Text),
 		"opt_out", m.OptOut)
 	if m.OptOut {
 		in.suppressOptOut(m)
 	}
+	if in.markRead {
+		in.markReadLater(m)
+	}
 	ev.Incoming = &m
 	return ev, true
 }
 
-// suppressOptOut suppresses the sender of an opt-out, retrying a while
-// when the store fails: an opt-out must not be lost.
+// recordTries bounds the tries to record an incoming message: the event
+// pump, which waits for them, carries the statuses of every session too.
+const recordTries = 4
+
+// record records an incoming message in the inbox, with its event,
+// trying again a few times when the store fails.
+func (in *inbound) record(m IncomingMessage) (IncomingMessage, bool, error) {
+	ctx, cancel := context.WithTimeout(in.life, 30*time.Second)
+	defer cancel()
+	for n := 1; ; n++ {
+		stored, fresh, err := in.inbox.RecordIncoming(ctx, m, in.notices.incoming(m))
+		if err == nil {
+			if fresh {
+				in.notices.woke()
+			}
+			return stored, fresh, nil
+		}
+		if n == recordTries || !Retryable(err) || !sleepCtx(ctx, optOutRetry.after(n), nil) {
+			return m, false, err
+		}
+	}
+}
+
+// markReadLater marks an incoming message's chat read through its live
+// session (WithMarkRead), on a goroutine of its own: the event pump does
+// not wait for a page.
+func (in *inbound) markReadLater(m IncomingMessage) {
+	lc := in.contexts.get(m.ContextID)
+	if lc == nil {
+		return
+	}
+	r, ok := lc.session.(InboxReader)
+	if !ok {
+		in.log.Warn("WithMarkRead: the session cannot mark chats read (InboxReader)", "context", m.ContextID)
+		return
+	}
+	in.calls.Add(1)
+	go func() {
+		defer in.calls.Done()
+		err := callSession(context.Background(), in.timeout, in.grace, in.calls, func(ctx context.Context) error {
+			return r.MarkRead(ctx, m.From)
+		})
+		if err != nil {
+			in.log.Warn("could not mark an incoming message read", "context", m.ContextID, "from", MaskPhone(m.From),
+				"err", err)
+		}
+	}()
+}
+
+// suppressOptOut suppresses the sender of an opt-out. When the store
+// fails, it goes on trying, on a goroutine of its own, for up to
+// optOutPatience or until the Client closes: an opt-out must not be lost
+// to a short outage, nor hold up the event pump.
 func (in *inbound) suppressOptOut(m IncomingMessage) {
 	if in.supp.store == nil {
 		in.log.Warn("opt-out received, but the store keeps no suppression list (SuppressionStore)",
 			"context", m.ContextID, "from", MaskPhone(m.From))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	sup := Suppression{Phone: m.From, Reason: SuppressOptOut, ContextID: m.ContextID, CreatedAt: in.now()}
-	for n := 1; ; n++ {
+	try := func(ctx context.Context) error {
 		_, err := in.supp.add(ctx, sup)
-		if err == nil {
-			return
-		}
-		if !Retryable(err) || !sleepCtx(ctx, optOutRetry.after(n), nil) {
-			in.log.Error("could not suppress a contact who opted out", "context", m.ContextID,
-				"from", MaskPhone(m.From), "err", err)
-			return
-		}
+		return err
 	}
+	ctx, cancel := context.WithTimeout(in.life, 30*time.Second)
+	err := try(ctx)
+	cancel()
+	if err == nil {
+		return
+	}
+	in.log.Warn("could not suppress a contact who opted out; trying again", "context", m.ContextID,
+		"from", MaskPhone(m.From), "err", err)
+	in.calls.Add(1)
+	go func() {
+		defer in.calls.Done()
+		ctx, cancel := context.WithTimeout(in.life, optOutPatience)
+		defer cancel()
+		for n := 1; Retryable(err); n++ {
+			if !sleepCtx(ctx, optOutRetry.after(n), nil) {
+				break
+			}
+			if err = try(ctx); err == nil {
+				return
+			}
+		}
+		in.log.Error("could not suppress a contact who opted out", "context", m.ContextID,
+			"from", MaskPhone(m.From), "err", err)
+	}()
 }
 
 // optOutRetry is the wait before an opt-out is written again, after the
-// store's n-th failure.
+// store's n-th failure, and optOutPatience how long it is tried.
 var optOutRetry = backoff{base: 50 * time.Millisecond, max: 5 * time.Second}
+
+const optOutPatience = 10 * time.Minute
 
 // cleanText makes a text read from a page storable: valid UTF-8, without
 // NUL, at most MaxTextLength characters.

@@ -121,7 +121,9 @@ type config struct {
 	breaker           Breaker
 	// optOut holds the opt-out keywords (WithOptOutKeywords); nil means
 	// DefaultOptOutKeywords.
-	optOut []string
+	optOut   []string
+	eventPII bool
+	markRead bool
 }
 
 func defaultConfig() config {
@@ -354,6 +356,23 @@ func WithBreaker(b Breaker) Option { return func(c *config) { c.breaker = b } }
 func WithOptOutKeywords(keywords ...string) Option {
 	return func(c *config) { c.optOut = append([]string{}, keywords...) }
 }
+
+// WithEventPII makes the outbox's events (WithOutbox) carry whole phone
+// numbers and texts: the sender, text and WhatsApp id of an incoming
+// message (message.incoming), the number of a suppression
+// (suppression.added) and a context's account (context.account,
+// context.account_changed). Without it they carry numbers masked as in
+// the logs (MaskPhone) and no text; the host reads what it needs from
+// the store (Client.Inbox, Suppressions, Context). Logs never carry them.
+// Default: false.
+func WithEventPII(on bool) Option { return func(c *config) { c.eventPII = on } }
+
+// WithMarkRead makes the Client mark each new incoming message read
+// (InboxReader), as soon as it has recorded it: the contact then sees blue
+// ticks. Without it, sessions read incoming messages without marking them
+// read, and the host marks a chat read when it wants (Client.MarkRead).
+// Default: false.
+func WithMarkRead(on bool) Option { return func(c *config) { c.markRead = on } }
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.

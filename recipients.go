@@ -91,3 +91,72 @@ func (c *Client) Suppressions(ctx context.Context, f SuppressionFilter) ([]Suppr
 }
 
 var errNoSuppressions = fmt.Errorf("%w: the store keeps no suppression list (SuppressionStore)", ErrNotSupported)
+
+// Inbox lists the incoming messages the filter selects (one context's,
+// one sender's), by id, oldest first or newest first with f.Newest,
+// f.Limit at a time (DefaultJobsLimit when zero, at most MaxJobsPage);
+// page with f.AfterID or f.BeforeID. The store must keep an inbox
+// (InboxStore; ErrNotSupported otherwise). A malformed filter gives a
+// *ValidationError wrapping ErrInvalidFilter.
+func (c *Client) Inbox(ctx context.Context, f InboxFilter) ([]IncomingMessage, error) {
+	if c.inbound.inbox == nil {
+		return nil, fmt.Errorf("%w: the store keeps no inbox (InboxStore)", ErrNotSupported)
+	}
+	bad := func(format string, args ...any) error {
+		return &ValidationError{Index: -1, Field: "filter", Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidFilter}, args...)...)}
+	}
+	switch {
+	case f.Limit < 0 || f.Limit > MaxJobsPage:
+		return nil, bad("limit %d, want 0 to %d", f.Limit, MaxJobsPage)
+	case f.ContextID < 0 || f.AfterID < 0 || f.BeforeID < 0:
+		return nil, bad("a negative id")
+	}
+	if f.From != "" {
+		p, err := CanonicalPhone(f.From)
+		if err != nil {
+			return nil, bad("from: %v", err)
+		}
+		f.From = p
+	}
+	return c.inbound.inbox.Incoming(ctx, f)
+}
+
+// MarkRead marks read, through the session of a browser context, every
+// incoming message from a contact (from, a phone number): the contact
+// then sees blue ticks. The Client never does it by itself unless
+// WithMarkRead. It fails with ErrContextNotAvailable when this process
+// does not hold the context, and with ErrNotSupported when its session
+// cannot mark chats read (InboxReader).
+func (c *Client) MarkRead(ctx context.Context, contextID int64, from string) error {
+	if err := c.checkOpen(); err != nil {
+		return err
+	}
+	p, err := CanonicalPhone(from)
+	if err != nil {
+		return &ValidationError{Index: -1, Field: "from", Err: err}
+	}
+	lc, err := c.live(ctx, contextID)
+	if err != nil {
+		return err
+	}
+	r, ok := lc.session.(InboxReader)
+	if !ok {
+		return fmt.Errorf("%w: the session of context %d cannot mark chats read", ErrNotSupported, contextID)
+	}
+	return callSession(ctx, c.cfg.sendTimeout, c.cfg.hangGrace, &c.calls, func(ctx context.Context) error {
+		return r.MarkRead(ctx, p)
+	})
+}
+
+// live returns the live context id, or an error wrapping
+// ErrContextNotFound, or ErrContextNotAvailable when this process does
+// not hold it.
+func (c *Client) live(ctx context.Context, id int64) (*liveContext, error) {
+	if lc := c.contexts.get(id); lc != nil {
+		return lc, nil
+	}
+	if _, err := c.store.Context(ctx, id); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: context %d is not held by this process", ErrContextNotAvailable, id)
+}

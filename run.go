@@ -104,5 +104,9 @@ func (c *Client) Close() error {
 		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
 	}
 	c.events.shutdown()
+	c.endLife()
+	if !waitGroup(&c.calls, c.cfg.shutdownTimeout) {
+		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
+	}
 	return nil
 }

@@ -3,15 +3,21 @@ package wasendtest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"time"
 
 	"github.com/wasend/wasend"
 )
 
 // The Store's optional interfaces of what comes back from WhatsApp:
-// suppressions (wasend.SuppressionStore).
+// suppressions (wasend.SuppressionStore) and incoming messages
+// (wasend.InboxStore).
 
-var _ wasend.SuppressionStore = (*Store)(nil)
+var (
+	_ wasend.SuppressionStore = (*Store)(nil)
+	_ wasend.InboxStore       = (*Store)(nil)
+)
 
 // Suppress implements wasend.SuppressionStore.
 func (s *Store) Suppress(ctx context.Context, sup wasend.Suppression, events []wasend.Event) (bool, error) {
@@ -80,6 +86,65 @@ func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([
 	sort.Slice(out, func(i, j int) bool { return out[i].Phone < out[j].Phone })
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	return out, nil
+}
+
+// RecordIncoming implements wasend.InboxStore.
+func (s *Store) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, events []wasend.Event) (wasend.IncomingMessage, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return wasend.IncomingMessage{}, false, err
+	}
+	if _, ok := s.contexts[m.ContextID]; !ok {
+		return wasend.IncomingMessage{}, false, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, m.ContextID)
+	}
+	if m.From == "" || m.WAMessageID == "" {
+		return wasend.IncomingMessage{}, false, fmt.Errorf("%w: an incoming message without its sender or id", wasend.ErrInvalidStep)
+	}
+	for _, o := range s.incoming {
+		if o.ContextID == m.ContextID && o.WAMessageID == m.WAMessageID {
+			return o, false, nil
+		}
+	}
+	s.nextIncoming++
+	m.ID = s.nextIncoming
+	m.At = s.ts(m.At)
+	m.CreatedAt = s.ts(time.Time{})
+	s.incoming = append(s.incoming, m)
+	s.recordEvents(events, 0)
+	return m, true, nil
+}
+
+// Incoming implements wasend.InboxStore.
+func (s *Store) Incoming(ctx context.Context, f wasend.InboxFilter) ([]wasend.IncomingMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = wasend.DefaultJobsLimit
+	}
+	list := slices.Clone(s.incoming) // by id
+	if f.Newest {
+		slices.Reverse(list)
+	}
+	var out []wasend.IncomingMessage
+	for _, m := range list {
+		switch {
+		case m.ID <= f.AfterID,
+			f.BeforeID != 0 && m.ID >= f.BeforeID,
+			f.ContextID != 0 && m.ContextID != f.ContextID,
+			f.From != "" && m.From != f.From:
+			continue
+		}
+		out = append(out, m)
+		if len(out) == limit {
+			break
+		}
 	}
 	return out, nil
 }

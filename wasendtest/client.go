@@ -337,6 +337,11 @@ func (s *notifyStore) Suppress(ctx context.Context, sup wasend.Suppression, evs 
 	return s.Store.Suppress(ctx, sup, evs)
 }
 
+func (s *notifyStore) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, evs []wasend.Event) (wasend.IncomingMessage, bool, error) {
+	defer s.changes.notify()
+	return s.Store.RecordIncoming(ctx, m, evs)
+}
+
 func (s *notifyStore) Unsuppress(ctx context.Context, phone string) (bool, error) {
 	defer s.changes.notify()
 	return s.Store.Unsuppress(ctx, phone)

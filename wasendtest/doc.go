@@ -79,8 +79,12 @@
 //
 // Session.Receive plays a contact who writes to the session's account:
 // the session reports a wasend.EventIncoming (the same WhatsApp id again
-// reports the same row again). The Store keeps a suppression list
-// (wasend.SuppressionStore).
+// reports the same row again); Session.Report reports any event as it is,
+// for the tests of a page that reports something wrong. Sessions mark
+// chats read (wasend.InboxReader: Reads, SetMarkReadError). The Store keeps
+// a suppression list (wasend.SuppressionStore) and an inbox
+// (wasend.InboxStore). WithLegacySessions makes sessions without what
+// they gained in issue 14.
 //
 // # Observing a session
 //

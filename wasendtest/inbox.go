@@ -1,6 +1,8 @@
 package wasendtest
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -35,3 +37,44 @@ func digits(p string) string {
 	}
 	return string(b)
 }
+
+// MarkRead implements wasend.InboxReader: it records that the chat with
+// from was marked read (Reads), or fails with the error SetMarkReadError
+// gave.
+func (s *Session) MarkRead(ctx context.Context, from string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return fmt.Errorf("scripted: session closed: %w", wasend.ErrDisconnected)
+	case s.loggedOut:
+		return wasend.ErrLoggedOut
+	case s.markReadErr != nil:
+		return s.markReadErr
+	}
+	s.reads = append(s.reads, from)
+	return nil
+}
+
+// SetMarkReadError makes the later calls of MarkRead fail with err (nil
+// restores them).
+func (s *Session) SetMarkReadError(err error) {
+	s.mu.Lock()
+	s.markReadErr = err
+	s.mu.Unlock()
+}
+
+// Reads returns the numbers whose chats MarkRead marked read, in order.
+func (s *Session) Reads() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reads...)
+}
+
+// Report makes the session report ev as it is (SystemID and, when zero,
+// At filled in): for the tests of what a page may report wrong, such as
+// an event with missing fields.
+func (s *Session) Report(ev wasend.SessionEvent) { s.emit(ev) }

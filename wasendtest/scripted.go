@@ -75,6 +75,7 @@ type Pool struct {
 	sessions  map[string]*Session
 	chats     map[string]*chats // per system id: the account's chats
 	autoLogin bool
+	legacy    bool
 	noFinder  bool
 	pairing   bool
 	notOnWA   []string
@@ -96,6 +97,13 @@ func WithAutoLogin(b bool) Option { return func(p *Pool) { p.autoLogin = b } }
 // WithoutFinder makes the sessions unable to look in the chat (they do not
 // implement wasend.SentFinder). Default: they can.
 func WithoutFinder() Option { return func(p *Pool) { p.noFinder = true } }
+
+// WithLegacySessions makes the sessions as they were before they could
+// follow acks, mark chats read, check numbers and send files: they do not
+// implement wasend.AckFollower, wasend.InboxReader, wasend.NumberChecker
+// or wasend.MediaSender (they still look in the chat and mark their sends,
+// unless WithoutFinder). Default: they do.
+func WithLegacySessions() Option { return func(p *Pool) { p.legacy = true } }
 
 // WithPairing makes the sessions implement wasend.PhonePairer, so that
 // Client.RequestPairingCode works on them: a session that is not logged in
@@ -152,7 +160,7 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		s.setNotOnWhatsApp(n)
 	}
 	p.sessions[id] = s
-	auto, noFinder, pairing := p.autoLogin, p.noFinder, p.pairing
+	auto, noFinder, pairing, legacy := p.autoLogin, p.noFinder, p.pairing, p.legacy
 	p.mu.Unlock()
 	s.emit(wasend.SessionEvent{Type: wasend.EventQR, QR: "2@scripted," + id})
 	if auto {
@@ -163,10 +171,35 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		return plainPairer{plain{s}}, nil
 	case noFinder:
 		return plain{s}, nil
+	case legacy && pairing:
+		return legacyPairer{legacySession{s}}, nil
+	case legacy:
+		return legacySession{s}, nil
 	case pairing:
 		return pairer{s}, nil
 	}
 	return s, nil
+}
+
+// legacySession hides what sessions gained in issue 14 (WithLegacySessions).
+type legacySession struct{ s *Session }
+
+func (l legacySession) SystemID() string { return l.s.SystemID() }
+func (l legacySession) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	return l.s.SendText(ctx, to, text)
+}
+func (l legacySession) Close(ctx context.Context) error { return l.s.Close(ctx) }
+func (l legacySession) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Receipt, bool, error) {
+	return l.s.FindSent(ctx, q)
+}
+func (l legacySession) MarksSends() bool          { return l.s.MarksSends() }
+func (l legacySession) MemoryPSS() (int64, error) { return l.s.MemoryPSS() }
+
+// legacyPairer adds wasend.PhonePairer to a legacy session.
+type legacyPairer struct{ legacySession }
+
+func (p legacyPairer) RequestPairingCode(ctx context.Context, phone string) (string, error) {
+	return p.s.requestPairingCode(ctx, phone)
 }
 
 // Sent returns every message that reached WhatsApp from any session of the
@@ -246,17 +279,21 @@ type Session struct {
 	loggedOut bool
 	loggedIn  bool   // Login was called since launch or the last Logout
 	pairCode  string // the pairing code shown, if any
-	calls     int
-	pairs     int
-	active    int
-	maxActive int
-	closed    bool
+	// reads are the chats MarkRead marked read; markReadErr fails it.
+	reads       []string
+	markReadErr error
+	calls       int
+	pairs       int
+	active      int
+	maxActive   int
+	closed      bool
 }
 
 var (
-	_ wasend.Session    = (*Session)(nil)
-	_ wasend.SentFinder = (*Session)(nil)
-	_ wasend.Marker     = (*Session)(nil)
+	_ wasend.Session     = (*Session)(nil)
+	_ wasend.SentFinder  = (*Session)(nil)
+	_ wasend.Marker      = (*Session)(nil)
+	_ wasend.InboxReader = (*Session)(nil)
 )
 
 // pairer adds wasend.PhonePairer (WithPairing).

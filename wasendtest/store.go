@@ -34,6 +34,9 @@ type Store struct {
 	events []*outboxEvent
 	// suppressions is the suppression list, by number.
 	suppressions map[string]wasend.Suppression
+	// incoming is the inbox, by id (from 1).
+	incoming     []wasend.IncomingMessage
+	nextIncoming int64
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
