@@ -257,7 +257,14 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 	if err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "to", Err: err}
 	}
-	if err := checkText(text); err != nil {
+	var media *Media
+	if o.media != nil {
+		m, err := checkMedia(*o.media, text)
+		if err != nil {
+			return Job{}, &ValidationError{Index: -1, Field: "media", Err: err}
+		}
+		media = &m
+	} else if err := checkText(text); err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
 	}
 	if sup, ok, err := c.supp.one(ctx, phone); err != nil {
@@ -271,7 +278,7 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 		Metadata:       o.metadata,
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
-		Messages:       []Message{{To: phone, Text: text}},
+		Messages:       []Message{{To: phone, Text: text, Media: media}},
 	}, nil)
 }
 
@@ -290,6 +297,9 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	}
 	if o.move {
 		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
+	}
+	if o.media != nil {
+		return Job{}, &ValidationError{Index: -1, Field: "media", Err: errAttachBulk}
 	}
 	delay := c.cfg.bulkDelay
 	if o.delaySet {
@@ -336,15 +346,32 @@ func bulkMessages(messages []BulkMessage, max int) ([]Message, error) {
 		return nil, &ValidationError{Index: -1, Field: "messages", Err: ErrTooManyMessages}
 	}
 	msgs := make([]Message, len(messages))
+	checked := map[Media]*Media{} // a file attached to many messages is read once
 	for i, m := range messages {
 		phone, err := CanonicalPhone(m.To)
 		if err != nil {
 			return nil, &ValidationError{Index: i, Field: "to", Err: err}
 		}
-		if err := checkText(m.Text); err != nil {
+		var media *Media
+		if m.Media != nil {
+			media = checked[*m.Media]
+			if err := checkCaption(m.Text); err != nil {
+				return nil, &ValidationError{Index: i, Field: "media", Err: err}
+			}
+			if media == nil {
+				md, err := checkMedia(*m.Media, m.Text)
+				if err != nil {
+					return nil, &ValidationError{Index: i, Field: "media", Err: err}
+				}
+				media = &md
+				checked[*m.Media] = media
+			}
+			cp := *media // each message its own copy
+			media = &cp
+		} else if err := checkText(m.Text); err != nil {
 			return nil, &ValidationError{Index: i, Field: "text", Err: err}
 		}
-		msgs[i] = Message{To: phone, Text: m.Text}
+		msgs[i] = Message{To: phone, Text: m.Text, Media: media}
 	}
 	return msgs, nil
 }
@@ -451,7 +478,7 @@ func sameRequest(have, j Job) bool {
 		return false
 	}
 	for i, m := range have.Messages {
-		if m.To != j.Messages[i].To || m.Text != j.Messages[i].Text {
+		if m.To != j.Messages[i].To || m.Text != j.Messages[i].Text || !sameMedia(m.Media, j.Messages[i].Media) {
 			return false
 		}
 	}
@@ -499,6 +526,9 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 	o, err := sendOptionsOf(opts)
 	if err != nil {
 		return Campaign{}, err
+	}
+	if o.media != nil {
+		return Campaign{}, &ValidationError{Index: -1, Field: "media", Err: errAttachBulk}
 	}
 	delay := c.cfg.bulkDelay
 	if o.delaySet {
@@ -585,16 +615,16 @@ func sameCampaign(have, want Campaign) bool {
 			return false
 		}
 	}
-	n := map[[2]string]int{}
+	n := map[[3]string]int{}
 	for _, j := range want.Jobs {
 		for _, m := range j.Messages {
-			n[[2]string{m.To, m.Text}]++
+			n[[3]string{m.To, m.Text, contentKey(m)}]++
 		}
 	}
 	for _, j := range have.Jobs {
 		for _, m := range j.Messages {
 			if m.MovedFrom == 0 {
-				n[[2]string{m.To, m.Text}]--
+				n[[3]string{m.To, m.Text, contentKey(m)}]--
 			}
 		}
 	}

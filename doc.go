@@ -227,6 +227,46 @@
 // (SuppressOptOut, with the context's id) and, with WithOutbox, tells it
 // as a suppression.added event in the same transaction.
 //
+// # Media
+//
+// A message may attach a file, an image or a document, with its text as
+// an optional caption: Send with Attach(Media), and SendBulk and
+// SendCampaign with BulkMessage.Media. The Client checks each file before
+// it records anything, and a bad one is a *ValidationError (Field
+// "media", with the message's Index in a bulk send) wrapping:
+//
+//   - ErrInvalidMedia: no such file, not a regular file, an empty file, an
+//     unknown Kind, a malformed Type, a file name with a slash, a NUL or
+//     more than MaxMediaNameLength bytes, or an image whose bytes are not
+//     one of ImageTypes (a PDF named photo.jpg, or a GIF: send those as
+//     documents);
+//   - ErrMediaTooLarge: over MaxImageSize for an image, MaxDocumentSize
+//     for a document;
+//   - ErrInvalidText or ErrTextTooLong: a caption that is not UTF-8, or
+//     longer than MaxCaptionLength characters.
+//
+// Type defaults to what the file's first bytes say
+// (http.DetectContentType), or, when they say little (plain text, zip,
+// unknown), what its extension says; Name defaults to the file's base
+// name. The store keeps the reference (Path made absolute, Name, Type),
+// the size and the SHA-256 (Message.Media), never the bytes; the path
+// must name the same file in the process that holds the browser context,
+// which reads it when it sends. A bulk send that attaches one file to
+// many messages reads it once.
+//
+// At the message's turn, and again just before its attempt, the Client
+// reads the file again: a file that changed or went since it was recorded
+// fails the message for good with ErrMediaChanged (ErrorKindMediaChanged),
+// without an attempt; it is never sent with other content. A session that
+// cannot send files (not a MediaSender) fails it with ErrNotSupported,
+// also for good. Between that last check and the session's upload the
+// file must not change: the Client does not copy it.
+//
+// Exactly-once holds for media as for text: the lookup of an unconfirmed
+// media message (SentQuery.Media) asks the chat for a row with its caption
+// and an attachment of its kind with its file name or size. Pacing counts
+// the same file with the same caption as one text (SameTextPerWindow).
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges
@@ -360,8 +400,10 @@
 //     (receipts, incoming messages, suppressions, accounts).
 //   - enqueue.go: the enqueuer (requeue, wakeJobs).
 //
-// Phone numbers and texts, used from here up: phone.go (E.164, the
-// country quirks, masks for logs, and the checks of texts).
+// Phone numbers, texts and files, used from here up: phone.go (E.164,
+// the country quirks, masks for logs, and the checks of texts), attach.go
+// (media files: their checks before a message is recorded, and their
+// checksums again before it is sent).
 //
 // The live state:
 //

@@ -263,10 +263,29 @@ func (e *executor) refusal(ctx context.Context, lc *liveContext, m Message) (fai
 		return failure{}, false, nil
 	}
 	sup, ok, err := e.supp.one(ctx, m.To)
-	if err != nil || !ok {
+	if err != nil {
 		return failure{}, false, err
 	}
-	return failureOf(suppressedError(m.To, sup)), true, nil
+	if ok {
+		return failureOf(suppressedError(m.To, sup)), true, nil
+	}
+	if err := mediaRefusal(lc, m); err != nil {
+		return failureOf(err), true, nil
+	}
+	return failure{}, false, nil
+}
+
+// mediaRefusal says why a media message cannot be sent through lc, or
+// nil: its session sends no files (ErrNotSupported), or its file is not
+// the one recorded (ErrMediaChanged). Both are final.
+func mediaRefusal(lc *liveContext, m Message) error {
+	if m.Media == nil {
+		return nil
+	}
+	if _, ok := lc.session.(MediaSender); !ok {
+		return fmt.Errorf("%w: the context's session cannot send files (MediaSender)", ErrNotSupported)
+	}
+	return verifyMedia(m.Media)
 }
 
 // refuseSingle fails a pending single job whose message is refused.
@@ -496,7 +515,7 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 	if !since.IsZero() {
 		since = since.Add(-guardSkew)
 	}
-	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark}
+	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark, Media: mediaFile(m)}
 	var (
 		res struct {
 			r     Receipt
@@ -586,14 +605,23 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		r   Receipt
 		err error
 	)
+	if m.Media != nil {
+		// Checked at the turn's start too; again here, since the file
+		// may have changed since (an unconfirmed message's lookup came
+		// between). Nothing was clicked: the message fails for good.
+		if err := mediaRefusal(lc, m); err != nil {
+			f := failureOf(err)
+			return turn{msg: endAttempt(msgFail, m.ID, f, e.now()), status: MessageFailed, ctxTo: ContextAvailable, fail: f}
+		}
+	}
 	began := time.Now()
 	actx, ended := e.cfg.observer.StartAttempt(ctx, Attempt{ContextID: lc.id, JobID: job.ID, MessageID: m.ID,
 		Kind: job.Kind, Number: m.Attempts + 1})
 	hung := e.call(actx, h, func(cctx context.Context) {
-		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m)
 	})
 	if hung {
-		err = Unconfirmed(fmt.Errorf("%w: SendText", ErrSessionHung))
+		err = Unconfirmed(fmt.Errorf("%w: %s", ErrSessionHung, sendCall(m)))
 	} else {
 		r, err = res.r, res.err
 	}
@@ -788,7 +816,9 @@ func (e *executor) watchHung(h *hold) {
 	}()
 }
 
-func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err error) {
+// safeSend sends m through s: SendText, or for a media message SendMedia
+// (mediaRefusal checked that s is a MediaSender).
+func safeSend(ctx context.Context, s Session, m Message) (r Receipt, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			// A panic may come after the message left: its outcome is
@@ -796,7 +826,22 @@ func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err e
 			r, err = Receipt{}, Unconfirmed(&PanicError{Value: v})
 		}
 	}()
-	return s.SendText(ctx, to, text)
+	if f := mediaFile(m); f != nil {
+		ms, ok := s.(MediaSender)
+		if !ok {
+			return Receipt{}, fmt.Errorf("%w: the session cannot send files (MediaSender)", ErrNotSupported)
+		}
+		return ms.SendMedia(ctx, m.To, *f)
+	}
+	return s.SendText(ctx, m.To, m.Text)
+}
+
+// sendCall names the session's method that sends m, for errors.
+func sendCall(m Message) string {
+	if m.Media != nil {
+		return "SendMedia"
+	}
+	return "SendText"
 }
 
 func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found bool, err error) {

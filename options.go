@@ -443,6 +443,7 @@ type sendOptions struct {
 	delaySet  bool
 	notBefore time.Time
 	move      bool
+	media     *Media
 	err       error
 }
 
@@ -479,6 +480,21 @@ func Delay(d time.Duration) SendOption {
 // number than the one that wrote to it before. Only SendCampaign reads
 // it; Send and SendBulk refuse it. Default: off.
 func AllowMoves() SendOption { return func(o *sendOptions) { o.move = true } }
+
+// Attach makes Send's message a media message: the file m, with the
+// text as its caption, which may then be empty (at most
+// MaxCaptionLength characters). Send checks the file before it records
+// anything (see Media and "# Media" in the package doc): it must be a
+// readable regular file of its kind's size (MaxImageSize,
+// MaxDocumentSize), and an image must be one of ImageTypes in its bytes.
+// Bad input returns a *ValidationError (Field "media") wrapping
+// ErrInvalidMedia or ErrMediaTooLarge. SendBulk and SendCampaign refuse
+// it: their messages attach files with BulkMessage.Media. Default: none,
+// a text message.
+func Attach(m Media) SendOption { return func(o *sendOptions) { o.media = &m } }
+
+// errAttachBulk refuses Attach on a bulk send.
+var errAttachBulk = fmt.Errorf("%w: Attach is for Send; a bulk send's messages attach files with BulkMessage.Media", ErrInvalidOption)
 
 // sendOptionsOf applies opts and validates them.
 func sendOptionsOf(opts []SendOption) (sendOptions, error) {

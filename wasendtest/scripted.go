@@ -63,6 +63,11 @@ type Find struct {
 type Sent struct {
 	From, To, Text, ID string
 	At                 time.Time
+	// Media is a media message's file as the session attached it (Text
+	// is then its caption), or nil; MediaSHA256 is the checksum (hex) of
+	// the bytes the session read from it.
+	Media       *wasend.MediaFile
+	MediaSHA256 string
 }
 
 // Pool is an in-memory wasend.BrowserPool whose sessions follow a script:
@@ -495,6 +500,11 @@ func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool)
 // script (see Script); a call whose ctx has already ended returns the ctx's
 // error and sends nothing.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	return s.send(ctx, to, text, nil)
+}
+
+// send sends a text, or with media a file with text as its caption.
+func (s *Session) send(ctx context.Context, to, text string, media *wasend.MediaFile) (wasend.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return wasend.Receipt{}, err // a real session does not start a send whose ctx ended
 	}
@@ -537,7 +547,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	}
 	click := func() error {
 		if marks {
-			if err := wasend.BeforeSend(ctx, s.mark(to, text)); err != nil {
+			if err := wasend.BeforeSend(ctx, s.mark(to, text, media)); err != nil {
 				return err
 			}
 		}
@@ -545,7 +555,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 			delivered = true
 			return nil
 		}
-		r, delivered = s.deliver(to, text), true
+		r, delivered = s.deliver(to, text, media), true
 		return nil
 	}
 	if err := s.wait(ctx, a.Delay, a.Block && !a.Deliver, a.IgnoreCtx); err != nil {
@@ -569,14 +579,14 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 }
 
 // mark describes the chat just before a click: the ids of the messages to
-// to with the same text that are already there.
-func (s *Session) mark(to, text string) string {
+// to with the same text (and attachment) that are already there.
+func (s *Session) mark(to, text string, media *wasend.MediaFile) string {
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ids := []string{}
 	for _, m := range c.sent {
-		if m.To == to && m.Text == text {
+		if m.matches(to, text, media) {
 			ids = append(ids, m.ID)
 		}
 	}
@@ -584,12 +594,18 @@ func (s *Session) mark(to, text string) string {
 	return string(b)
 }
 
-func (s *Session) deliver(to, text string) wasend.Receipt {
+func (s *Session) deliver(to, text string, media *wasend.MediaFile) wasend.Receipt {
+	var sum string
+	if media != nil {
+		f := *media
+		media, sum = &f, fileSum(f.Path)
+	}
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC()}
+	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC(),
+		Media: media, MediaSHA256: sum}
 	c.sent = append(c.sent, m)
 	c.all.mu.Lock()
 	c.all.sent = append(c.all.sent, m)
@@ -599,6 +615,7 @@ func (s *Session) deliver(to, text string) wasend.Receipt {
 
 // FindSent implements wasend.SentFinder. Unless scripted otherwise, it
 // answers the truth: with a mark, an outgoing message to q.To with q.Text
+// (and, with q.Media, an attachment of its kind with its name or size)
 // that the mark does not list; without one, such a message sent at or
 // after q.Since.
 func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Receipt, bool, error) {
@@ -638,7 +655,7 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
 		m := c.sent[i]
-		if m.To != q.To || m.Text != q.Text {
+		if !m.matches(q.To, q.Text, q.Media) {
 			continue
 		}
 		if (before != nil && !before[m.ID]) || (before == nil && !m.At.Before(q.Since)) {

@@ -309,7 +309,7 @@ func (s *Store) checkJob(j wasend.Job) (wasend.Job, error) {
 	job.Events = nil // recorded in the outbox, not kept with the job
 	job.Messages = make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
-		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text,
+		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Media: cloneMedia(m.Media),
 			Status: wasend.MessagePending, UpdatedAt: now}
 	}
 	return job, nil
@@ -350,11 +350,24 @@ func cloneJob(j *wasend.Job, withMessages bool) wasend.Job {
 	out.Messages = nil
 	if withMessages {
 		out.Messages = slices.Clone(j.Messages)
+		for i := range out.Messages {
+			out.Messages[i].Media = cloneMedia(out.Messages[i].Media)
+		}
 	}
 	if j.Metadata != nil {
 		out.Metadata, _ = roundTrip(j.Metadata)
 	}
 	return out
+}
+
+// cloneMedia copies a message's file reference, so that no caller shares
+// the stored one.
+func cloneMedia(m *wasend.Media) *wasend.Media {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	return &c
 }
 
 // Job implements wasend.Store.
