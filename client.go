@@ -93,6 +93,7 @@ type Client struct {
 	relay     *relay // nil without WithOutbox
 	supp      *suppressor
 	inbound   *inbound
+	follower  *follower
 	// calls counts the calls into sessions other than sends (number
 	// checks, reads, acks to follow) that are in flight, and the writes
 	// still retried (opt-outs); endLife ends the latter, at Close.
@@ -130,6 +131,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	// below hides them.
 	supps, _ := store.(SuppressionStore)
 	inbox, _ := store.(InboxStore)
+	rcpt, _ := store.(ReceiptStore)
 	optOut, err := newOptOut(cfg.optOutKeywords())
 	if err != nil {
 		return nil, err
@@ -144,7 +146,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 			tries: DefaultEventAttempts, poll: DefaultEventPoll,
 			backoff: backoff{base: cfg.backoffBase, max: cfg.backoffMax, jitter: cfg.backoffJitter},
 			now:     func() time.Time { return cfg.now().UTC() }, kick: make(chan struct{}, 1)}
-		ox := &outboxing{Store: store, camps: camps, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
+		ox := &outboxing{Store: store, camps: camps, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake,
+			pii: cfg.eventPII}
 		store = ox
 		if camps != nil {
 			camps = ox
@@ -190,7 +193,12 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	}
 	c.supp = &suppressor{store: supps, notices: nt, now: now, log: c.log}
 	c.exec.supp = c.supp
-	c.inbound = &inbound{inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
+	c.follower = newFollower(&follower{rcpt: rcpt, store: c.store, contexts: c.contexts, followFor: cfg.followFor,
+		window: cfg.receiptWindow, max: cfg.maxFollowed, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls,
+		now: now, log: c.log})
+	c.exec.follower = c.follower
+	c.sweeper.follower = c.follower
+	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
 		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,
 		now: now, log: c.log, seen: newRecentSet(recentIncoming)}
 	c.events.inbound = c.inbound
@@ -858,6 +866,10 @@ type Stats struct {
 	Jobs map[JobKind]map[JobStatus]int64
 	// Messages counts messages by status. Every status is present.
 	Messages map[MessageStatus]int64
+	// Delivered and Read count the sent messages whose session saw them
+	// delivered and read (with a store that keeps receipts; zero
+	// otherwise). A read message counts in both.
+	Delivered, Read int64
 	// Contexts has one entry for each browser context, by id.
 	Contexts []ContextStats
 	// Queue holds the queue's counters; they are -1 when the queue could
@@ -881,6 +893,11 @@ type ContextStats struct {
 	Jobs map[JobStatus]int64
 	// Messages counts the context's messages by status.
 	Messages map[MessageStatus]int64
+	// Delivered and Read count its sent messages seen delivered and
+	// read, as in Stats.
+	Delivered, Read int64
+	// Account is the number its session last logged in as, or empty.
+	Account string
 	// Pacing is what is left of the context's pacing budget and what its
 	// next send waits for, or nil when it is neither paced nor
 	// restricted.
@@ -913,7 +930,7 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	for i, bc := range contexts {
 		sess, live := sessions[bc.ID]
 		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live, MemoryPSS: -1,
-			Jobs: newJobCounts(), Messages: newMessageCounts()}
+			Jobs: newJobCounts(), Messages: newMessageCounts(), Account: bc.Account}
 		if rr, ok := sess.(ResourceReporter); ok {
 			if pss, err := rr.MemoryPSS(); err == nil {
 				st.Contexts[i].MemoryPSS = pss
@@ -940,6 +957,14 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 		st.Messages[mc.Status] += mc.N
 		if cs := byID[mc.ContextID]; cs != nil {
 			cs.Messages[mc.Status] += mc.N
+		}
+	}
+	for _, rc := range counts.Receipts {
+		st.Delivered += rc.Delivered
+		st.Read += rc.Read
+		if cs := byID[rc.ContextID]; cs != nil {
+			cs.Delivered += rc.Delivered
+			cs.Read += rc.Read
 		}
 	}
 	if c.relay != nil {

@@ -181,6 +181,38 @@
 // attempt of it can be in flight, and it is sent at most once wherever it
 // goes.
 //
+// # Receipts
+//
+// With a store that keeps receipts (ReceiptStore) and sessions that follow
+// acks (AckFollower), the Client records when each sent message was
+// delivered and read (Message.DeliveredAt and ReadAt; Stats counts them,
+// in all and per context). A second after a send (the sends of that
+// second together), at each login, when Run starts and every five
+// minutes, it gives the session the messages to follow: those sent within
+// the follow window (WithAckFollowing: 7 days) and not read, the newest
+// 200 at most. A send never waits for it. The session reports each new
+// tick (EventAck); the Client records it once, with a message.delivered or
+// message.read event (a message whose read tick is the first one seen
+// gets only message.read: it was delivered with it), and hands it to the
+// host's handler. An ack for a message its context did not send, or that
+// the store has already, is dropped.
+//
+// How late a receipt is depends on the session: a tick in the open chat
+// or in the chat list is seen at its next look, one in another chat when
+// the session visits that chat, at a bounded rate (chromedpdriver visits
+// one chat at a time, never during a send). Ticks are followed for the
+// follow window after the send, until the message is read; a recipient
+// who turned read receipts off never sends the read tick.
+//
+// A message not seen delivered within the receipt window
+// (WithReceiptWindow: 24 h) is marked undelivered, once
+// (Message.UndeliveredAt, a message.undelivered event): WhatsApp rejects
+// some messages after their first tick (the reach-out restrictions of
+// 2026). Only the messages of sessions that follow acks are marked, and
+// only once their session has followed in this process for an hour (or
+// the window, when shorter): a session just started has not looked at
+// every chat yet. A delivery seen later is still recorded.
+//
 // # Incoming messages
 //
 // Sessions report the messages contacts write (EventIncoming), read
@@ -393,7 +425,10 @@
 //     the store and to the host's handler.
 //   - inbound.go: what sessions report beyond their status, on the event
 //     pump's goroutine: incoming messages (the inbox, their opt-outs,
-//     WithMarkRead).
+//     WithMarkRead) and acks (receipts).
+//   - follower.go: the follower gives the sessions the messages whose
+//     ticks to follow, after sends and logins, on goroutines of its own
+//     while Run runs, and marks undelivered those not delivered in time.
 //   - optout.go: the suppressor (the suppression list's checks and
 //     additions) and the opt-out keywords' matcher.
 //   - notices.go: the outbox's events of what comes back from WhatsApp

@@ -135,6 +135,9 @@ func (p *eventPump) applyStatus(ev SessionEvent) {
 	)
 	record := func() { ok, err = p.store.Apply(ctx, Step{Context: t}) }
 	lc := p.contexts.get(ev.ContextID)
+	if ev.Status == ContextAvailable && p.inbound != nil {
+		p.inbound.loggedIn(ctx, ev.ContextID, lc)
+	}
 	if lc != nil {
 		lc.reportStatus(ev.Status == ContextAvailable, record)
 	} else {

@@ -45,8 +45,10 @@ type executor struct {
 	gov      *governor
 	// supp refuses the messages to suppressed numbers at their turn.
 	supp *suppressor
-	now  func() time.Time
-	log  *slog.Logger
+	// follower is told of each message sent, to follow its ticks.
+	follower *follower
+	now      func() time.Time
+	log      *slog.Logger
 
 	singleSem chan struct{}
 	bulkSem   chan struct{}
@@ -876,6 +878,9 @@ func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim str
 	if err != nil {
 		return nil // logged by record; the recovery sweep takes it from here
 	}
+	if t.status == MessageSent {
+		e.follower.kick(h.lc.id)
+	}
 	if jobDone && jt.To == JobPending {
 		e.enq.requeue(ctx, deliveryOf(job), t.retryIn)
 	}
@@ -1158,6 +1163,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		}
 		if t.status == MessageSent {
 			lastSent = now
+			e.follower.kick(lc.id)
 		}
 		if !t.final() {
 			err := yield(now.Add(t.retryIn), t.fail, t.wait)

@@ -14,9 +14,14 @@ import (
 
 // inbound handles, on the event pump's goroutine, what sessions report
 // beyond their status: the messages contacts write (EventIncoming), with
-// their opt-outs. It says which events the host is to see: each incoming
-// message once per context and WhatsApp id.
+// their opt-outs, and the ticks of the messages they follow (EventAck). It
+// says which events the host is to see: each incoming message once per
+// context and WhatsApp id, each ack that changed what the store knew.
 type inbound struct {
+	// store records the receipts (Step.Receipt); rcpt reads the messages
+	// followed (nil: the store keeps no receipts).
+	store   Store
+	rcpt    ReceiptStore
 	inbox   InboxStore // nil: the store keeps no inbox
 	supp    *suppressor
 	optOut  optOut
@@ -29,6 +34,8 @@ type inbound struct {
 	timeout  time.Duration
 	grace    time.Duration
 	calls    *sync.WaitGroup
+	// follower is kicked when a session logs in.
+	follower *follower
 	// life ends when the Client closes: the opt-outs still retried give
 	// up then.
 	life context.Context
@@ -43,8 +50,68 @@ type inbound struct {
 // whether the host is to see it at all. Events of other types pass as
 // they are.
 func (in *inbound) handle(ev SessionEvent) (SessionEvent, bool) {
-	if ev.Type == EventIncoming {
+	switch ev.Type {
+	case EventIncoming:
 		return in.incoming(ev)
+	case EventAck:
+		return in.ack(ev)
+	}
+	return ev, true
+}
+
+// loggedIn is told, before the store is, that a session reports itself
+// logged in: its messages are to be followed again.
+func (in *inbound) loggedIn(ctx context.Context, id int64, lc *liveContext) {
+	in.follower.kick(id)
+}
+
+// ack records a followed message's new ticks (Step.Receipt): its delivery
+// and its reading, each once, with its message.delivered or message.read
+// event. An ack is taken only for a message of the session's own context
+// that is sent and not read (the store's Unread says so); others (an
+// unknown message, another context's, a tick the store has, an ack below
+// delivered) are dropped.
+func (in *inbound) ack(ev SessionEvent) (SessionEvent, bool) {
+	if in.rcpt == nil {
+		return ev, false // the Client follows nothing without receipts
+	}
+	switch {
+	case ev.Ack == AckNone || ev.Ack == AckPending || ev.Ack == AckSent:
+		return ev, false // nothing the store keeps
+	case ev.Ack < AckNone || ev.Ack > AckPlayed || ev.MessageID <= 0:
+		in.log.Warn("ack that names no message or no known tick; dropped", "context", ev.ContextID,
+			"message", ev.MessageID, "ack", ev.Ack)
+		return ev, false
+	}
+	ctx, cancel := context.WithTimeout(in.life, 30*time.Second)
+	defer cancel()
+	got, err := in.rcpt.Unread(ctx, ReceiptFilter{ContextID: ev.ContextID, AfterID: ev.MessageID - 1, Limit: 1})
+	if err != nil {
+		in.log.Warn("reading a followed message", "context", ev.ContextID, "message", ev.MessageID, "err", err)
+		return ev, false
+	}
+	if len(got) == 0 || got[0].ID != ev.MessageID {
+		in.log.Debug("ack for a message not followed here, or read already", "context", ev.ContextID,
+			"message", ev.MessageID, "ack", ev.Ack)
+		return ev, false
+	}
+	m := got[0]
+	at := ev.At
+	if at.IsZero() || at.Before(m.SentAt) {
+		at = m.SentAt // a tick never comes before the send: the page's clock is off
+	}
+	ok, err := in.store.Apply(ctx, Step{Receipt: &ReceiptTransition{MessageID: m.ID, Ack: ev.Ack, At: at}})
+	if err != nil {
+		in.log.Warn("recording an ack", "context", ev.ContextID, "message", m.ID, "err", err)
+		return ev, false
+	}
+	if !ok {
+		return ev, false // the store has it already
+	}
+	in.log.Info("message "+ev.Ack.String(), "context", ev.ContextID, "message", m.ID, "to", MaskPhone(m.To))
+	ev.To, ev.At = m.To, at
+	if ev.WAMessageID == "" {
+		ev.WAMessageID = m.WAMessageID
 	}
 	return ev, true
 }

@@ -58,6 +58,9 @@ type liveContext struct {
 	// pacer is the context's pacing, restriction and breaker state (see
 	// governor).
 	pacer pacer
+	// followSince is when the session first took the messages to follow
+	// (AckFollower) in this process (Unix nanoseconds), or 0.
+	followSince atomic.Int64
 
 	mu          sync.Mutex
 	stopConsume context.CancelFunc

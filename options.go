@@ -70,6 +70,15 @@ const (
 	// MaxMetadataSize is the longest a job's metadata may be, in bytes of
 	// JSON.
 	MaxMetadataSize = 64 << 10
+	// DefaultReceiptWindow is how long after it was sent a message that
+	// was never seen delivered is reported undelivered.
+	DefaultReceiptWindow = 24 * time.Hour
+	// DefaultFollowFor is how long after it was sent a message's ticks
+	// are followed, until it is read.
+	DefaultFollowFor = 7 * 24 * time.Hour
+	// DefaultMaxFollowed caps the messages one session follows: the
+	// newest ones not read.
+	DefaultMaxFollowed = 200
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -121,9 +130,12 @@ type config struct {
 	breaker           Breaker
 	// optOut holds the opt-out keywords (WithOptOutKeywords); nil means
 	// DefaultOptOutKeywords.
-	optOut   []string
-	eventPII bool
-	markRead bool
+	optOut        []string
+	eventPII      bool
+	markRead      bool
+	receiptWindow time.Duration
+	followFor     time.Duration
+	maxFollowed   int
 }
 
 func defaultConfig() config {
@@ -150,6 +162,9 @@ func defaultConfig() config {
 		leaseTTL:          DefaultLeaseTTL,
 		pacing:            DefaultPacing(),
 		breaker:           DefaultBreaker(),
+		receiptWindow:     DefaultReceiptWindow,
+		followFor:         DefaultFollowFor,
+		maxFollowed:       DefaultMaxFollowed,
 	}
 }
 
@@ -180,6 +195,8 @@ func (c *config) validate() error {
 		{c.leaseTTL >= 10*time.Millisecond, "lease ttl"},
 		{c.takeover >= 0, "takeover"},
 		{c.owner == "" || len(c.owner) <= 200, "owner id"},
+		{c.receiptWindow > 0, "receipt window"},
+		{c.followFor > 0 && c.maxFollowed > 0, "ack following"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -373,6 +390,23 @@ func WithEventPII(on bool) Option { return func(c *config) { c.eventPII = on } }
 // read, and the host marks a chat read when it wants (Client.MarkRead).
 // Default: false.
 func WithMarkRead(on bool) Option { return func(c *config) { c.markRead = on } }
+
+// WithReceiptWindow sets how long after it was sent a message that no
+// session saw delivered is marked undelivered (Message.UndeliveredAt, and
+// a message.undelivered event), once: WhatsApp rejects some messages
+// after their first tick (the reach-out restrictions of 2026). Only the
+// messages of sessions that follow acks (AckFollower) are marked, once
+// their session has followed for an hour (or the window, when shorter)
+// in this process. Default: DefaultReceiptWindow (24 h).
+func WithReceiptWindow(d time.Duration) Option { return func(c *config) { c.receiptWindow = d } }
+
+// WithAckFollowing sets how long after it was sent a message's ticks are
+// followed (until it is read), and how many messages one session follows
+// at most: the newest not read. Default: DefaultFollowFor (7 days) and
+// DefaultMaxFollowed (200).
+func WithAckFollowing(followFor time.Duration, max int) Option {
+	return func(c *config) { c.followFor, c.maxFollowed = followFor, max }
+}
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.

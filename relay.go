@@ -253,6 +253,8 @@ type outboxing struct {
 	camps CampaignStore // nil: the store keeps no campaigns
 	now   func() time.Time
 	wake  func()
+	// pii puts whole numbers in the events of accounts (WithEventPII).
+	pii bool
 }
 
 var _ CampaignStore = (*outboxing)(nil)
@@ -289,7 +291,8 @@ func ctxAt(t *ContextTransition) time.Time {
 
 // Apply adds the step's events.
 func (o *outboxing) Apply(ctx context.Context, s Step) (bool, error) {
-	evs := eventsOf(s, stepTime(s, o.now()))
+	at := stepTime(s, o.now())
+	evs := append(eventsOf(s, at), noticesOf(s, at, o.pii)...)
 	if len(evs) == 0 {
 		return o.Store.Apply(ctx, s)
 	}

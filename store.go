@@ -182,10 +182,20 @@ type MessageCount struct {
 	N         int64
 }
 
+// ReceiptCount counts the messages of one browser context that were
+// delivered and read (a read message was delivered: it counts in both).
+type ReceiptCount struct {
+	ContextID       int64
+	Delivered, Read int64
+}
+
 // StoreCounts are the counts a Store keeps.
 type StoreCounts struct {
 	Jobs     []JobCount
 	Messages []MessageCount
+	// Receipts counts the receipts by browser context, from a Store that
+	// keeps them (ReceiptStore); a context with none may be absent.
+	Receipts []ReceiptCount
 }
 
 // Store keeps browser contexts, jobs and messages. It is the source of

@@ -11,13 +11,51 @@ import (
 )
 
 // The Store's optional interfaces of what comes back from WhatsApp:
-// suppressions (wasend.SuppressionStore) and incoming messages
-// (wasend.InboxStore).
+// receipts (wasend.ReceiptStore), suppressions (wasend.SuppressionStore)
+// and incoming messages (wasend.InboxStore).
 
 var (
 	_ wasend.SuppressionStore = (*Store)(nil)
 	_ wasend.InboxStore       = (*Store)(nil)
+	_ wasend.ReceiptStore     = (*Store)(nil)
 )
+
+// Unread implements wasend.ReceiptStore.
+func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	if f.ContextID <= 0 {
+		return nil, fmt.Errorf("%w: Unread needs a context", wasend.ErrInvalidFilter)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = wasend.DefaultJobsLimit
+	}
+	var out []wasend.Message
+	for _, j := range s.jobs {
+		if j.ContextID != f.ContextID {
+			continue
+		}
+		for _, m := range j.Messages {
+			switch {
+			case m.Status != wasend.MessageSent, !m.ReadAt.IsZero(), m.ID <= f.AfterID,
+				!f.SentAfter.IsZero() && m.SentAt.Before(f.SentAfter),
+				!f.SentBefore.IsZero() && !m.SentAt.Before(f.SentBefore),
+				f.Undelivered && (!m.DeliveredAt.IsZero() || !m.UndeliveredAt.IsZero()):
+				continue
+			}
+			out = append(out, cloneMessage(m))
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
 
 // Suppress implements wasend.SuppressionStore.
 func (s *Store) Suppress(ctx context.Context, sup wasend.Suppression, events []wasend.Event) (bool, error) {

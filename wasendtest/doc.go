@@ -87,9 +87,11 @@
 // the session reports a wasend.EventIncoming (the same WhatsApp id again
 // reports the same row again); Session.Report reports any event as it is,
 // for the tests of a page that reports something wrong. Sessions mark
-// chats read (wasend.InboxReader: Reads, SetMarkReadError). The Store keeps
-// a suppression list (wasend.SuppressionStore) and an inbox
-// (wasend.InboxStore). WithLegacySessions makes sessions without what
+// chats read (wasend.InboxReader: Reads, SetMarkReadError) and follow
+// acks (wasend.AckFollower: Followed, FollowCalls, SetFollowError,
+// SetFollowBlock); Session.Ack plays a new tick. The Store keeps receipts
+// (wasend.ReceiptStore), a suppression list (wasend.SuppressionStore)
+// and an inbox (wasend.InboxStore). WithLegacySessions makes sessions without what
 // they gained in issue 14.
 //
 // # Observing a session

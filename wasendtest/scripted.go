@@ -287,6 +287,12 @@ type Session struct {
 	// reads are the chats MarkRead marked read; markReadErr fails it.
 	reads       []string
 	markReadErr error
+	// followed are the messages FollowAcks gave, in followCalls calls;
+	// followErr fails it and followBlock makes it wait.
+	followed    []wasend.TrackedMessage
+	followCalls int
+	followErr   error
+	followBlock bool
 	calls       int
 	pairs       int
 	active      int
