@@ -91,6 +91,14 @@ type Client struct {
 	balancer  *balancer
 	sweeper   *sweeper
 	relay     *relay // nil without WithOutbox
+	supp      *suppressor
+	inbound   *inbound
+	follower  *follower
+	// calls counts the calls into sessions other than sends (number
+	// checks, reads, acks to follow) that are in flight, and the writes
+	// still retried (opt-outs); endLife ends the latter, at Close.
+	calls   sync.WaitGroup
+	endLife context.CancelFunc
 
 	mu      sync.Mutex
 	closed  bool
@@ -119,6 +127,15 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		cfg.observer = noObserver{}
 	}
 	camps, _ := store.(CampaignStore)
+	// The optional interfaces of the store itself: the outbox's wrapper
+	// below hides them.
+	supps, _ := store.(SuppressionStore)
+	inbox, _ := store.(InboxStore)
+	rcpt, _ := store.(ReceiptStore)
+	optOut, err := newOptOut(cfg.optOutKeywords())
+	if err != nil {
+		return nil, err
+	}
 	var rl *relay
 	if cfg.outbox != nil {
 		ob, ok := store.(OutboxStore)
@@ -129,7 +146,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 			tries: cfg.outboxAttempts, poll: DefaultEventPoll,
 			backoff: backoff{base: cfg.backoffBase, max: max(cfg.outboxBackoffMax, cfg.backoffBase), jitter: cfg.backoffJitter},
 			now:     func() time.Time { return cfg.now().UTC() }, kick: make(chan struct{}, 1)}
-		ox := &outboxing{Store: store, camps: camps, outbox: ob, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake}
+		ox := &outboxing{Store: store, camps: camps, outbox: ob, now: func() time.Time { return cfg.now().UTC() }, wake: rl.wake,
+			pii: cfg.eventPII}
 		store = ox
 		if camps != nil {
 			camps = ox
@@ -168,10 +186,25 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.sweeper = &sweeper{store: store, queue: queue, leaser: leaser, contexts: c.contexts, claims: &c.exec.claims,
 		enq: c.enq, launcher: c.launcher, balancer: c.balancer, interval: cfg.sweepInterval, lostAfter: cfg.lostAfter,
 		leaseTTL: cfg.leaseTTL, takeover: cfg.takeover, now: now, log: c.log, freeSince: make(map[int64]time.Time)}
+	life, endLife := context.WithCancel(context.Background())
+	c.endLife = endLife
+	var nt notices
 	if rl != nil {
 		rl.owner, rl.log = c.owner, c.log.With("component", "relay")
 		c.relay = rl
+		nt = notices{on: true, pii: cfg.eventPII, wake: rl.wake}
 	}
+	c.supp = &suppressor{store: supps, notices: nt, now: now, log: c.log}
+	c.exec.supp = c.supp
+	c.follower = newFollower(&follower{rcpt: rcpt, store: c.store, contexts: c.contexts, followFor: cfg.followFor,
+		window: cfg.receiptWindow, max: cfg.maxFollowed, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls,
+		now: now, log: c.log})
+	c.exec.follower = c.follower
+	c.sweeper.follower = c.follower
+	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
+		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,
+		now: now, log: c.log, seen: newRecentSet(recentIncoming)}
+	c.events.inbound = c.inbound
 	return c, nil
 }
 
@@ -231,12 +264,24 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 	if o.move {
 		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
 	}
-	phone, err := NormalizePhone(to)
+	phone, err := CanonicalPhone(to)
 	if err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "to", Err: err}
 	}
-	if err := checkText(text); err != nil {
+	var media *Media
+	if o.media != nil {
+		m, err := checkMedia(*o.media, text)
+		if err != nil {
+			return Job{}, &ValidationError{Index: -1, Field: "media", Err: err}
+		}
+		media = &m
+	} else if err := checkText(text); err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
+	}
+	if sup, ok, err := c.supp.one(ctx, phone); err != nil {
+		return Job{}, err
+	} else if ok {
+		return Job{}, &ValidationError{Index: -1, Field: "to", Err: suppressedError(phone, sup)}
 	}
 	return c.createJob(ctx, Job{
 		ContextID:      contextID,
@@ -244,8 +289,8 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 		Metadata:       o.metadata,
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
-		Messages:       []Message{{To: phone, Text: text}},
-	})
+		Messages:       []Message{{To: phone, Text: text, Media: media}},
+	}, nil)
 }
 
 // SendBulk validates a list of messages, records them as one pending bulk
@@ -264,11 +309,18 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 	if o.move {
 		return Job{}, &ValidationError{Index: -1, Field: "move", Err: fmt.Errorf("%w: AllowMoves is for campaigns", ErrInvalidOption)}
 	}
+	if o.media != nil {
+		return Job{}, &ValidationError{Index: -1, Field: "media", Err: errAttachBulk}
+	}
 	delay := c.cfg.bulkDelay
 	if o.delaySet {
 		delay = o.delay
 	}
 	msgs, err := bulkMessages(messages, c.cfg.maxBulkMessages)
+	if err != nil {
+		return Job{}, err
+	}
+	sups, err := c.supp.check(ctx, recipientsOf(msgs))
 	if err != nil {
 		return Job{}, err
 	}
@@ -280,7 +332,20 @@ func (c *Client) SendBulk(ctx context.Context, contextID int64, messages []BulkM
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
 		Messages:       msgs,
-	})
+	}, sups)
+}
+
+// recipientsOf returns the recipients of messages, each once.
+func recipientsOf(msgs []Message) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range msgs {
+		if !seen[m.To] {
+			seen[m.To] = true
+			out = append(out, m.To)
+		}
+	}
+	return out
 }
 
 // bulkMessages validates the messages of a bulk send, at most max of them.
@@ -292,15 +357,32 @@ func bulkMessages(messages []BulkMessage, max int) ([]Message, error) {
 		return nil, &ValidationError{Index: -1, Field: "messages", Err: ErrTooManyMessages}
 	}
 	msgs := make([]Message, len(messages))
+	checked := map[Media]*Media{} // a file attached to many messages is read once
 	for i, m := range messages {
-		phone, err := NormalizePhone(m.To)
+		phone, err := CanonicalPhone(m.To)
 		if err != nil {
 			return nil, &ValidationError{Index: i, Field: "to", Err: err}
 		}
-		if err := checkText(m.Text); err != nil {
+		var media *Media
+		if m.Media != nil {
+			media = checked[*m.Media]
+			if err := checkCaption(m.Text); err != nil {
+				return nil, &ValidationError{Index: i, Field: "media", Err: err}
+			}
+			if media == nil {
+				md, err := checkMedia(*m.Media, m.Text)
+				if err != nil {
+					return nil, &ValidationError{Index: i, Field: "media", Err: err}
+				}
+				media = &md
+				checked[*m.Media] = media
+			}
+			cp := *media // each message its own copy
+			media = &cp
+		} else if err := checkText(m.Text); err != nil {
 			return nil, &ValidationError{Index: i, Field: "text", Err: err}
 		}
-		msgs[i] = Message{To: phone, Text: m.Text}
+		msgs[i] = Message{To: phone, Text: m.Text, Media: media}
 	}
 	return msgs, nil
 }
@@ -320,7 +402,10 @@ func (c *Client) prepareJob(j *Job, now time.Time) time.Duration {
 	return 0
 }
 
-func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
+// createJob records a job and enqueues it. The messages to the
+// recipients in refuse (suppressed numbers) fail at once, before the job
+// is enqueued, without an attempt.
+func (c *Client) createJob(ctx context.Context, j Job, refuse map[string]Suppression) (Job, error) {
 	delay := c.prepareJob(&j, c.now())
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
@@ -335,14 +420,65 @@ func (c *Client) createJob(ctx context.Context, j Job) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	d := deliveryOf(job)
-	if err := c.queue.Enqueue(ctx, d, delay); err != nil {
-		c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
-			"job", job.ID, "context", job.ContextID, "err", err)
+	job = c.refuseSuppressed(ctx, job, refuse)
+	// A job whose messages were all refused has nothing to send.
+	if job.Status == JobPending {
+		if err := c.queue.Enqueue(ctx, deliveryOf(job), delay); err != nil {
+			c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
+				"job", job.ID, "context", job.ContextID, "err", err)
+		}
 	}
 	c.log.Debug("job created", "job", job.ID, "kind", job.Kind, "context", job.ContextID,
 		"messages", len(job.Messages), "to", MaskPhone(job.Messages[0].To))
 	return job, nil
+}
+
+// refuseSuppressed fails, without an attempt, the pending messages of a
+// new job whose recipients are suppressed (refuse), and completes the job
+// when none is left to send. It returns the job as it is then. A failure
+// of the store is logged: each message's turn checks the list again.
+func (c *Client) refuseSuppressed(ctx context.Context, job Job, refuse map[string]Suppression) Job {
+	if len(refuse) == 0 {
+		return job
+	}
+	now := c.now()
+	refused := 0
+	for _, m := range job.Messages {
+		sup, ok := refuse[m.To]
+		if !ok || m.Status != MessagePending {
+			continue
+		}
+		f := failureOf(suppressedError(m.To, sup))
+		ok, err := c.store.Apply(ctx, Step{Message: refuseMessage(m.ID, f, now)})
+		if err != nil {
+			c.log.Warn("could not refuse a message to a suppressed number; its turn will", "job", job.ID,
+				"message", m.ID, "err", err)
+			continue
+		}
+		if ok {
+			refused++
+			c.cfg.observer.Turn(Turn{ContextID: job.ContextID, JobID: job.ID, MessageID: m.ID, Kind: job.Kind,
+				Status: MessageFailed, Final: true, ErrorKind: ErrorKindSuppressed})
+		}
+	}
+	if refused > 0 {
+		c.log.Info("messages to suppressed numbers refused", "job", job.ID, "messages", refused)
+	}
+	after, err := c.store.Job(ctx, job.ID)
+	if err != nil {
+		return job
+	}
+	for _, m := range after.Messages {
+		if !m.Status.Final() {
+			return after
+		}
+	}
+	if ok, err := c.store.Apply(ctx, Step{Job: settleJob(job.ID, JobPending, c.now())}); err == nil && ok {
+		if j, err := c.store.Job(ctx, job.ID); err == nil {
+			return j
+		}
+	}
+	return after
 }
 
 // sameRequest reports whether an existing job is what the request j asks
@@ -353,7 +489,7 @@ func sameRequest(have, j Job) bool {
 		return false
 	}
 	for i, m := range have.Messages {
-		if m.To != j.Messages[i].To || m.Text != j.Messages[i].Text {
+		if m.To != j.Messages[i].To || m.Text != j.Messages[i].Text || !sameMedia(m.Media, j.Messages[i].Media) {
 			return false
 		}
 	}
@@ -402,6 +538,9 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 	if err != nil {
 		return Campaign{}, err
 	}
+	if o.media != nil {
+		return Campaign{}, &ValidationError{Index: -1, Field: "media", Err: errAttachBulk}
+	}
 	delay := c.cfg.bulkDelay
 	if o.delaySet {
 		delay = o.delay
@@ -422,6 +561,10 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 		}
 	}
 	msgs, err := bulkMessages(messages, c.cfg.maxBulkMessages*len(pool))
+	if err != nil {
+		return Campaign{}, err
+	}
+	sups, err := c.supp.check(ctx, recipientsOf(msgs))
 	if err != nil {
 		return Campaign{}, err
 	}
@@ -454,7 +597,15 @@ func (c *Client) SendCampaign(ctx context.Context, pool []int64, messages []Bulk
 	if err != nil {
 		return Campaign{}, err
 	}
+	if len(sups) > 0 {
+		for i, j := range camp.Jobs {
+			camp.Jobs[i] = c.refuseSuppressed(ctx, j, sups)
+		}
+	}
 	for _, j := range camp.Jobs {
+		if j.Status != JobPending {
+			continue // every message was refused
+		}
 		if err := c.queue.Enqueue(ctx, deliveryOf(j), wait); err != nil {
 			c.log.Warn("campaign job recorded but not enqueued; the sweep will enqueue it", "job", j.ID, "err", err)
 		}
@@ -475,16 +626,16 @@ func sameCampaign(have, want Campaign) bool {
 			return false
 		}
 	}
-	n := map[[2]string]int{}
+	n := map[[3]string]int{}
 	for _, j := range want.Jobs {
 		for _, m := range j.Messages {
-			n[[2]string{m.To, m.Text}]++
+			n[[3]string{m.To, m.Text, contentKey(m)}]++
 		}
 	}
 	for _, j := range have.Jobs {
 		for _, m := range j.Messages {
 			if m.MovedFrom == 0 {
-				n[[2]string{m.To, m.Text}]--
+				n[[3]string{m.To, m.Text, contentKey(m)}]--
 			}
 		}
 	}
@@ -718,6 +869,10 @@ type Stats struct {
 	Jobs map[JobKind]map[JobStatus]int64
 	// Messages counts messages by status. Every status is present.
 	Messages map[MessageStatus]int64
+	// Delivered and Read count the sent messages whose session saw them
+	// delivered and read (with a store that keeps receipts; zero
+	// otherwise). A read message counts in both.
+	Delivered, Read int64
 	// Contexts has one entry for each browser context, by id.
 	Contexts []ContextStats
 	// Queue holds the queue's counters; they are -1 when the queue could
@@ -741,6 +896,11 @@ type ContextStats struct {
 	Jobs map[JobStatus]int64
 	// Messages counts the context's messages by status.
 	Messages map[MessageStatus]int64
+	// Delivered and Read count its sent messages seen delivered and
+	// read, as in Stats.
+	Delivered, Read int64
+	// Account is the number its session last logged in as, or empty.
+	Account string
 	// Pacing is what is left of the context's pacing budget and what its
 	// next send waits for, or nil when it is neither paced nor
 	// restricted.
@@ -773,7 +933,7 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 	for i, bc := range contexts {
 		sess, live := sessions[bc.ID]
 		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live, MemoryPSS: -1,
-			Jobs: newJobCounts(), Messages: newMessageCounts()}
+			Jobs: newJobCounts(), Messages: newMessageCounts(), Account: bc.Account}
 		if rr, ok := sess.(ResourceReporter); ok {
 			if pss, err := rr.MemoryPSS(); err == nil {
 				st.Contexts[i].MemoryPSS = pss
@@ -800,6 +960,14 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 		st.Messages[mc.Status] += mc.N
 		if cs := byID[mc.ContextID]; cs != nil {
 			cs.Messages[mc.Status] += mc.N
+		}
+	}
+	for _, rc := range counts.Receipts {
+		st.Delivered += rc.Delivered
+		st.Read += rc.Read
+		if cs := byID[rc.ContextID]; cs != nil {
+			cs.Delivered += rc.Delivered
+			cs.Read += rc.Read
 		}
 	}
 	if c.relay != nil {

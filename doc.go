@@ -181,6 +181,124 @@
 // attempt of it can be in flight, and it is sent at most once wherever it
 // goes.
 //
+// # Receipts
+//
+// With a store that keeps receipts (ReceiptStore) and sessions that follow
+// acks (AckFollower), the Client records when each sent message was
+// delivered and read (Message.DeliveredAt and ReadAt; Stats counts them,
+// in all and per context). A second after a send (the sends of that
+// second together), at each login, when Run starts and every five
+// minutes, it gives the session the messages to follow: those sent within
+// the follow window (WithAckFollowing: 7 days) and not read, the newest
+// 200 at most. A send never waits for it. The session reports each new
+// tick (EventAck); the Client records it once, with a message.delivered or
+// message.read event (a message whose read tick is the first one seen
+// gets only message.read: it was delivered with it), and hands it to the
+// host's handler. An ack for a message its context did not send, or that
+// the store has already, is dropped.
+//
+// How late a receipt is depends on the session: a tick in the open chat
+// or in the chat list is seen at its next look, one in another chat when
+// the session visits that chat, at a bounded rate (chromedpdriver visits
+// one chat at a time, never during a send). Ticks are followed for the
+// follow window after the send, until the message is read; a recipient
+// who turned read receipts off never sends the read tick.
+//
+// A message not seen delivered within the receipt window
+// (WithReceiptWindow: 24 h) is marked undelivered, once
+// (Message.UndeliveredAt, a message.undelivered event): WhatsApp rejects
+// some messages after their first tick (the reach-out restrictions of
+// 2026). Only the messages of sessions that follow acks are marked, and
+// only once their session has followed in this process for an hour (or
+// the window, when shorter): a session just started has not looked at
+// every chat yet. A delivery seen later is still recorded.
+//
+// # Incoming messages
+//
+// Sessions report the messages contacts write (EventIncoming), read
+// without marking them read. The Client takes each once per browser
+// context and WhatsApp id: with a store that keeps an inbox
+// (InboxStore), it records it, with a message.incoming event (WithOutbox)
+// in the same transaction, and the inbox is the judge across processes
+// and restarts; without one, this process remembers the last ones it saw.
+// The host's handler (WithEventHandler) gets the message as recorded,
+// once. A message whose sender is not a phone number is dropped; one
+// without WhatsApp's id gets an id made of its sender, time and text.
+// Client.Inbox lists the inbox; Client.MarkRead marks a chat read through
+// the session that holds it (InboxReader), which the contact sees as blue
+// ticks, and WithMarkRead does so for every new message.
+//
+// Events name no number and carry no text unless the host opts in
+// (WithEventPII): message.incoming has the sender masked, whether it
+// opted out and the text's length; the host reads the rest with
+// Client.Inbox. Logs never carry them.
+//
+// # Suppressions and opt-out
+//
+// With a store that keeps a suppression list (SuppressionStore), the
+// Client refuses to write to the numbers on it: the host's own
+// (Client.Suppress, Unsuppress, Suppressions) and the contacts who opted
+// out. Send refuses a suppressed recipient before anything is written,
+// with a *ValidationError wrapping ErrSuppressed. SendBulk and
+// SendCampaign record the job, and fail each message to a suppressed
+// number on its own, before the job is enqueued (ErrorKindSuppressed, no
+// attempt, its own message.failed event); the others go on, and a job
+// left with nothing to send completes at once. Every message is checked
+// again at its turn: a number suppressed after its message was recorded
+// is not sent, and the message fails the same way (a single job fails
+// with it). The list counts the forms of a number WhatsApp may know it by
+// as one: Brazil's mobile numbers with and without their ninth digit, and
+// Argentina's with and without the 9 (see CanonicalPhone). Without a
+// suppression list, Suppress gives ErrNotSupported and nothing is checked.
+//
+// A contact opts out by writing a keyword (WithOptOutKeywords, by default
+// DefaultOptOutKeywords: STOP, BAJA, SAIR, ARRÊT and others) as whole
+// words, without regard to case: "Stop." opts out, "stopwatch" does not.
+// The first time the Client sees such an incoming message (EventIncoming,
+// once per context and WhatsApp id), it suppresses the sender
+// (SuppressOptOut, with the context's id) and, with WithOutbox, tells it
+// as a suppression.added event in the same transaction.
+//
+// # Media
+//
+// A message may attach a file, an image or a document, with its text as
+// an optional caption: Send with Attach(Media), and SendBulk and
+// SendCampaign with BulkMessage.Media. The Client checks each file before
+// it records anything, and a bad one is a *ValidationError (Field
+// "media", with the message's Index in a bulk send) wrapping:
+//
+//   - ErrInvalidMedia: no such file, not a regular file, an empty file, an
+//     unknown Kind, a malformed Type, a file name with a slash, a NUL or
+//     more than MaxMediaNameLength bytes, or an image whose bytes are not
+//     one of ImageTypes (a PDF named photo.jpg, or a GIF: send those as
+//     documents);
+//   - ErrMediaTooLarge: over MaxImageSize for an image, MaxDocumentSize
+//     for a document;
+//   - ErrInvalidText or ErrTextTooLong: a caption that is not UTF-8, or
+//     longer than MaxCaptionLength characters.
+//
+// Type defaults to what the file's first bytes say
+// (http.DetectContentType), or, when they say little (plain text, zip,
+// unknown), what its extension says; Name defaults to the file's base
+// name. The store keeps the reference (Path made absolute, Name, Type),
+// the size and the SHA-256 (Message.Media), never the bytes; the path
+// must name the same file in the process that holds the browser context,
+// which reads it when it sends. A bulk send that attaches one file to
+// many messages reads it once.
+//
+// At the message's turn, and again just before its attempt, the Client
+// reads the file again: a file that changed or went since it was recorded
+// fails the message for good with ErrMediaChanged (ErrorKindMediaChanged),
+// without an attempt; it is never sent with other content. A session that
+// cannot send files (not a MediaSender) fails it with ErrNotSupported,
+// also for good. Between that last check and the session's upload the
+// file must not change: the Client does not copy it.
+//
+// Exactly-once holds for media as for text: the lookup of an unconfirmed
+// media message (SentQuery.Media) asks the chat for a row with its caption
+// and an attachment of its kind with its file name or size. Pacing counts
+// the same file with the same caption as one text (SameTextPerWindow).
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges
@@ -204,6 +322,7 @@
 //	job      context-closed         pending|paused -> failed             its context is closed for good
 //	job      context-closed-running running -> failed                    a running bulk job finds its context closed
 //	job      dead-letter            pending -> failed                    the queue gave up on its deliveries
+//	job      refuse                 pending -> failed                    a single job's message is refused at its turn, before any attempt
 //	message  begin                  pending -> sending                   an attempt begins
 //	message  begin-again            unconfirmed -> sending               the lookup did not find the message: a new attempt begins
 //	message  mark                   sending -> sending                   the session reports the chat's rows just before its click
@@ -220,6 +339,7 @@
 //	message  cancel                 pending -> cancelled                 its job is cancelled, or its context closed
 //	message  drop                   pending -> failed                    the queue gave up on its job
 //	message  give-up                unconfirmed -> unknown               its job is cancelled or given up while its outcome is unconfirmed
+//	message  refuse                 pending -> failed                    refused without an attempt: its recipient is suppressed or not on WhatsApp (a pre-check), or its file cannot be sent
 //	context  busy                   available|busy -> busy               a send begins
 //	context  free                   busy -> available                    a send ends and no send waits
 //	context  gone                   available|busy -> disconnected       a send or a lookup finds the session logged out, disconnected or in conflict, or hangs past its deadline
@@ -261,6 +381,9 @@
 // The front end:
 //
 //   - run.go: Run and Close, which start and stop the components.
+//   - recipients.go: the host API about the people the Client writes
+//     to: the suppression list (Suppress, Unsuppress, Suppressions) and
+//     their messages (Inbox, MarkRead).
 //   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
 //     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
 //     RequestPairingCode). The
@@ -285,8 +408,8 @@
 //     contexts of its pool and, at each sweep, moves the unsent ones off
 //     the contexts out of budget, restricted or banned.
 //
-// The settings: phone.go (phone numbers and texts), env.go (the
-// environment), options.go (the options and their defaults).
+// The settings: env.go (the environment), options.go (the options and
+// their defaults).
 //
 // The components they share:
 //
@@ -300,7 +423,22 @@
 //     the durable part in the store.
 //   - events.go: the event pump, on its own goroutine: session events to
 //     the store and to the host's handler.
+//   - inbound.go: what sessions report beyond their status, on the event
+//     pump's goroutine: incoming messages (the inbox, their opt-outs,
+//     WithMarkRead) and acks (receipts).
+//   - follower.go: the follower gives the sessions the messages whose
+//     ticks to follow, after sends and logins, on goroutines of its own
+//     while Run runs, and marks undelivered those not delivered in time.
+//   - optout.go: the suppressor (the suppression list's checks and
+//     additions) and the opt-out keywords' matcher.
+//   - notices.go: the outbox's events of what comes back from WhatsApp
+//     (receipts, incoming messages, suppressions, accounts).
 //   - enqueue.go: the enqueuer (requeue, wakeJobs).
+//
+// Phone numbers, texts and files, used from here up: phone.go (E.164,
+// the country quirks, masks for logs, and the checks of texts), attach.go
+// (media files: their checks before a message is recorded, and their
+// checksums again before it is sent).
 //
 // The live state:
 //

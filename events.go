@@ -25,6 +25,10 @@ type eventPump struct {
 	now     func() time.Time
 	log     *slog.Logger
 	wg      sync.WaitGroup
+
+	// inbound handles the events beyond the status (incoming messages,
+	// acks, the account).
+	inbound *inbound
 }
 
 // start starts the pump's goroutine.
@@ -85,6 +89,12 @@ func (p *eventPump) loop() {
 			p.applyStatus(ev)
 		}
 		p.toOutbox(ev)
+		if !qe.hostOnly && p.inbound != nil {
+			var tell bool
+			if ev, tell = p.inbound.handle(ev); !tell {
+				continue // a duplicate, or what the host need not see
+			}
+		}
 		if p.handler != nil {
 			func() {
 				defer func() {
@@ -130,6 +140,9 @@ func (p *eventPump) applyStatus(ev SessionEvent) {
 	)
 	record := func() { ok, err = p.store.Apply(ctx, Step{Context: t}) }
 	lc := p.contexts.get(ev.ContextID)
+	if ev.Status == ContextAvailable && p.inbound != nil {
+		p.inbound.loggedIn(ctx, ev.ContextID, lc)
+	}
 	if lc != nil {
 		lc.reportStatus(ev.Status == ContextAvailable, record)
 	} else {

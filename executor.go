@@ -43,6 +43,10 @@ type executor struct {
 	enq      *enqueuer
 	events   *eventPump
 	gov      *governor
+	// supp refuses the messages to suppressed numbers at their turn.
+	supp *suppressor
+	// follower is told of each message sent, to follow its ticks.
+	follower *follower
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -206,6 +210,12 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 		e.settle(ctx, job.ID)
 		return nil
 	}
+	if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+		return err
+	} else if refused {
+		e.refuseSingle(ctx, lc, job, m, f)
+		return nil
+	}
 	h := e.lockContext(ctx, rs, lc)
 	if h == nil {
 		e.enq.requeue(ctx, d, e.lockRetry(lc))
@@ -244,6 +254,58 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 	gen := lc.statusGen.Load()
 	t := e.turn(ctx, rs, h, job, claim, m, rec)
 	return e.recordSingle(ctx, h, job, claim, m, t, gen)
+}
+
+// refusal says whether a pending message is refused at its turn, before
+// any attempt, and why: its recipient is suppressed. An unconfirmed
+// message is never refused: it may have been sent, and its lookup comes
+// first.
+func (e *executor) refusal(ctx context.Context, lc *liveContext, m Message) (failure, bool, error) {
+	if m.Status != MessagePending {
+		return failure{}, false, nil
+	}
+	sup, ok, err := e.supp.one(ctx, m.To)
+	if err != nil {
+		return failure{}, false, err
+	}
+	if ok {
+		return failureOf(suppressedError(m.To, sup)), true, nil
+	}
+	if err := mediaRefusal(lc, m); err != nil {
+		return failureOf(err), true, nil
+	}
+	return failure{}, false, nil
+}
+
+// mediaRefusal says why a media message cannot be sent through lc, or
+// nil: its session sends no files (ErrNotSupported), or its file is not
+// the one recorded (ErrMediaChanged). Both are final.
+func mediaRefusal(lc *liveContext, m Message) error {
+	if m.Media == nil {
+		return nil
+	}
+	if _, ok := lc.session.(MediaSender); !ok {
+		return fmt.Errorf("%w: the context's session cannot send files (MediaSender)", ErrNotSupported)
+	}
+	return verifyMedia(m.Media)
+}
+
+// refuseSingle fails a pending single job whose message is refused.
+func (e *executor) refuseSingle(ctx context.Context, lc *liveContext, job Job, m Message, f failure) {
+	now := e.now()
+	ok, err := e.store.Apply(ctx, Step{Job: refuseJob(job.ID, job.Version, f, now), Message: refuseMessage(m.ID, f, now)})
+	if err != nil || !ok {
+		return // the job changed meanwhile (its own delivery runs it), or the next delivery tries again
+	}
+	e.refused(lc, job, m, f)
+}
+
+// refused tells the observer and the log of a refused message.
+func (e *executor) refused(lc *liveContext, job Job, m Message, f failure) {
+	e.cfg.observer.Turn(Turn{ContextID: lc.id, JobID: job.ID, MessageID: m.ID, Kind: job.Kind, Status: MessageFailed,
+		Final: true, ErrorKind: f.class.kind})
+	e.log.Info("message refused at its turn; not sent", "job", job.ID, "message", m.ID, "context", lc.id,
+		"to", MaskPhone(m.To), "kind", f.class.kind)
 }
 
 // wait makes a pending job wait, without spending an attempt, for what
@@ -455,7 +517,7 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 	if !since.IsZero() {
 		since = since.Add(-guardSkew)
 	}
-	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark}
+	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark, Media: mediaFile(m)}
 	var (
 		res struct {
 			r     Receipt
@@ -545,14 +607,23 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		r   Receipt
 		err error
 	)
+	if m.Media != nil {
+		// Checked at the turn's start too; again here, since the file
+		// may have changed since (an unconfirmed message's lookup came
+		// between). Nothing was clicked: the message fails for good.
+		if err := mediaRefusal(lc, m); err != nil {
+			f := failureOf(err)
+			return turn{msg: endAttempt(msgFail, m.ID, f, e.now()), status: MessageFailed, ctxTo: ContextAvailable, fail: f}
+		}
+	}
 	began := time.Now()
 	actx, ended := e.cfg.observer.StartAttempt(ctx, Attempt{ContextID: lc.id, JobID: job.ID, MessageID: m.ID,
 		Kind: job.Kind, Number: m.Attempts + 1})
 	hung := e.call(actx, h, func(cctx context.Context) {
-		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m.To, m.Text)
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m)
 	})
 	if hung {
-		err = Unconfirmed(fmt.Errorf("%w: SendText", ErrSessionHung))
+		err = Unconfirmed(fmt.Errorf("%w: %s", ErrSessionHung, sendCall(m)))
 	} else {
 		r, err = res.r, res.err
 	}
@@ -747,7 +818,9 @@ func (e *executor) watchHung(h *hold) {
 	}()
 }
 
-func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err error) {
+// safeSend sends m through s: SendText, or for a media message SendMedia
+// (mediaRefusal checked that s is a MediaSender).
+func safeSend(ctx context.Context, s Session, m Message) (r Receipt, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			// A panic may come after the message left: its outcome is
@@ -755,7 +828,22 @@ func safeSend(ctx context.Context, s Session, to, text string) (r Receipt, err e
 			r, err = Receipt{}, Unconfirmed(&PanicError{Value: v})
 		}
 	}()
-	return s.SendText(ctx, to, text)
+	if f := mediaFile(m); f != nil {
+		ms, ok := s.(MediaSender)
+		if !ok {
+			return Receipt{}, fmt.Errorf("%w: the session cannot send files (MediaSender)", ErrNotSupported)
+		}
+		return ms.SendMedia(ctx, m.To, *f)
+	}
+	return s.SendText(ctx, m.To, m.Text)
+}
+
+// sendCall names the session's method that sends m, for errors.
+func sendCall(m Message) string {
+	if m.Media != nil {
+		return "SendMedia"
+	}
+	return "SendText"
 }
 
 func safeFind(ctx context.Context, f SentFinder, q SentQuery) (r Receipt, found bool, err error) {
@@ -789,6 +877,9 @@ func (e *executor) recordSingle(ctx context.Context, h *hold, job Job, claim str
 	jobDone, err := e.recordTurn(ctx, h, Step{Job: jt, Message: t.msg}, t, gen)
 	if err != nil {
 		return nil // logged by record; the recovery sweep takes it from here
+	}
+	if t.status == MessageSent {
+		e.follower.kick(h.lc.id)
 	}
 	if jobDone && jt.To == JobPending {
 		e.enq.requeue(ctx, deliveryOf(job), t.retryIn)
@@ -996,6 +1087,20 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		if m.Status.Final() {
 			continue
 		}
+		if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+		} else if refused {
+			now := e.now()
+			ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: refuseMessage(m.ID, f, now)})
+			if err != nil {
+				return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+			}
+			if !ok {
+				return e.bulkBlocked(ctx, job, claim, yield)
+			}
+			e.refused(lc, job, m, f)
+			continue
+		}
 		if !lastSent.IsZero() && job.Delay > 0 {
 			due := lastSent.Add(job.Delay)
 			if due.After(sliceEnd) || rs.isStopping() {
@@ -1058,6 +1163,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		}
 		if t.status == MessageSent {
 			lastSent = now
+			e.follower.kick(lc.id)
 		}
 		if !t.final() {
 			err := yield(now.Add(t.retryIn), t.fail, t.wait)

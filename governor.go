@@ -53,7 +53,7 @@ func (g *governor) gate(ctx context.Context, lc *liveContext, m Message) (d deci
 	if p.policy.Off() && !p.restriction.Active(now) {
 		return decision{}, nil, nil
 	}
-	e := SendRecord{ContextID: lc.id, At: now, Recipient: HashRecipient(m.To), TextHash: HashText(m.Text)}
+	e := SendRecord{ContextID: lc.id, At: now, Recipient: HashRecipient(m.To), TextHash: HashText(contentKey(m))}
 	contacted, err := g.store.Contacted(ctx, lc.id, e.Recipient)
 	if err != nil {
 		return decision{}, nil, err

@@ -2,6 +2,7 @@ package wasend
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -57,6 +58,9 @@ type liveContext struct {
 	// pacer is the context's pacing, restriction and breaker state (see
 	// governor).
 	pacer pacer
+	// followSince is when the session first took the messages to follow
+	// (AckFollower) in this process (Unix nanoseconds), or 0.
+	followSince atomic.Int64
 
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
@@ -271,5 +275,59 @@ func closeSession(log *slog.Logger, timeout time.Duration, s Session) {
 	defer cancel()
 	if err := s.Close(ctx); err != nil {
 		log.Warn("closing session", "err", err)
+	}
+}
+
+// callSession runs f, a call into a session other than a send (a number
+// check, a read, the acks to follow), with a deadline of timeout, and a
+// recovered panic as an error. A call that ignores its deadline is waited
+// for grace more, then left to finish on its own, counted in calls (whose
+// owner waits for it), and callSession returns an error wrapping
+// ErrSessionHung.
+func callSession(ctx context.Context, timeout, grace time.Duration, calls *sync.WaitGroup, f func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	calls.Add(1)
+	go func() {
+		defer calls.Done()
+		done <- func() (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					err = &PanicError{Value: v}
+				}
+			}()
+			return f(cctx)
+		}()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-cctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%w: the call ignored its deadline", ErrSessionHung)
+	}
+}
+
+// waitGroup waits for wg at most timeout, and reports whether it is done.
+func waitGroup(wg *sync.WaitGroup, timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
 	}
 }

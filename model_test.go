@@ -49,6 +49,12 @@ import (
 // messages: sent <= reached <= sent + unknown + unconfirmed. A campaign's
 // texts are its own, and its groups span the contexts, since its messages
 // move; a message that moved counts only as its copy.
+//
+// With a store that keeps Message.Media (the in-memory one; sqlstore
+// once it does, which the probe storesMedia finds out), messages attach an
+// image or a document too, with the same captions, and a file may change
+// mid-run: the groups are then per file as well, since the lookup tells
+// a file by its kind and its name or size (the two files differ in both).
 
 // modelChecks is how many scripts each store runs, unless -rapid.checks
 // or RAPID_CHECKS says otherwise.
@@ -75,7 +81,9 @@ type modelStore func(rt *rapid.T) (wasend.Store, func())
 func TestExactlyOnceModel(t *testing.T) {
 	setModelChecks(t, modelChecks)
 	for _, st := range modelStores(t) {
-		t.Run(st.name, rapid.MakeCheck(func(rt *rapid.T) { runModel(rt, st.make) }))
+		media := storesMedia(t, st.make)
+		t.Logf("%s: media messages in the model: %v", st.name, media)
+		t.Run(st.name, rapid.MakeCheck(func(rt *rapid.T) { runModel(rt, st.make, media) }))
 	}
 }
 
@@ -104,6 +112,36 @@ func modelStores(t *testing.T) []namedStore {
 			}
 		}},
 	}
+}
+
+// storesMedia reports whether a store of newStore keeps a message's
+// Media: the model sends files only through one that does.
+func storesMedia(t *testing.T, newStore modelStore) bool {
+	var keeps, probed bool
+	rapid.Check(t, func(rt *rapid.T) {
+		if probed {
+			return // once is enough; rapid.Check runs it rapid.checks times
+		}
+		probed = true
+		store, release := newStore(rt)
+		defer release()
+		bc, err := store.CreateContext(bgm, wasend.BrowserContext{Status: wasend.ContextDisconnected, SystemID: "probe"})
+		if err != nil {
+			rt.Fatalf("probe CreateContext: %v", err)
+		}
+		job, err := store.CreateJob(bgm, wasend.Job{ContextID: bc.ID, Kind: wasend.KindSingle, Status: wasend.JobPending,
+			MaxAttempts: 1, Messages: []wasend.Message{{To: modelTo[0], Text: "probe",
+				Media: &wasend.Media{Kind: wasend.MediaDocument, Path: "/probe.pdf", Name: "probe.pdf", Type: "application/pdf", Size: 1, SHA256: "00"}}}})
+		if err != nil {
+			rt.Fatalf("probe CreateJob: %v", err)
+		}
+		got, err := store.Job(bgm, job.ID)
+		if err != nil {
+			rt.Fatalf("probe Job: %v", err)
+		}
+		keeps = got.Messages[0].Media != nil
+	})
+	return keeps
 }
 
 type namedStore struct {
@@ -145,7 +183,37 @@ var (
 	}
 	modelTo    = []string{"+5491100000001", "+5491100000002"}
 	modelTexts = []string{"code 1234", "see you", "code 1234 "}
+	// modelMedia are the files a message may attach ("" for none): they
+	// differ in kind, name and size.
+	modelMedia = []string{"", "photo.jpg", "invoice.pdf"}
 )
+
+// modelFiles writes the model's files into a new directory.
+func modelFiles(rt *rapid.T) string {
+	dir, err := os.MkdirTemp("", "wasend-model-media-")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	jpg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 64)...)
+	for name, b := range map[string][]byte{"photo.jpg": jpg, "invoice.pdf": []byte("%PDF-1.4\n%%EOF\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			rt.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// mediaOf is the model's file name, in dir.
+func mediaOf(dir, name string) *wasend.Media {
+	if name == "" {
+		return nil
+	}
+	kind := wasend.MediaDocument
+	if strings.HasSuffix(name, ".jpg") {
+		kind = wasend.MediaImage
+	}
+	return &wasend.Media{Kind: kind, Path: filepath.Join(dir, name)}
+}
 
 func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -209,11 +277,24 @@ func modelOptions(logger *slog.Logger) []wasend.Option {
 	}
 }
 
-func runModel(rt *rapid.T, newStore modelStore) {
+func runModel(rt *rapid.T, newStore modelStore, media bool) {
 	nctx := rapid.IntRange(1, 2).Draw(rt, "contexts")
+	var dir string
+	if media {
+		dir = modelFiles(rt)
+		defer os.RemoveAll(dir)
+	}
 	msgGen := rapid.Custom(func(rt *rapid.T) wasend.BulkMessage {
-		return wasend.BulkMessage{To: rapid.SampledFrom(modelTo).Draw(rt, "to"), Text: rapid.SampledFrom(modelTexts).Draw(rt, "text")}
+		bm := wasend.BulkMessage{To: rapid.SampledFrom(modelTo).Draw(rt, "to"), Text: rapid.SampledFrom(modelTexts).Draw(rt, "text")}
+		if media {
+			bm.Media = mediaOf(dir, rapid.SampledFrom(modelMedia).Draw(rt, "media"))
+		}
+		return bm
 	})
+	eventKinds := []string{"duplicate", "pause", "resume", "cancel", "reopen", "login"}
+	if media {
+		eventKinds = append(eventKinds, "change file")
+	}
 	jobs := rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) modelJob {
 		j := modelJob{Ctx: rapid.IntRange(0, nctx-1).Draw(rt, "ctx"), Bulk: rapid.Bool().Draw(rt, "bulk")}
 		n := 1
@@ -243,7 +324,7 @@ func runModel(rt *rapid.T, newStore modelStore) {
 	events := rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) modelEvent {
 		return modelEvent{
 			AtMS: rapid.IntRange(0, 700).Draw(rt, "at_ms"),
-			Kind: rapid.SampledFrom([]string{"duplicate", "pause", "resume", "cancel", "reopen", "login"}).Draw(rt, "kind"),
+			Kind: rapid.SampledFrom(eventKinds).Draw(rt, "kind"),
 			Job:  rapid.IntRange(0, len(jobs)-1).Draw(rt, "job"),
 			Ctx:  rapid.IntRange(0, nctx-1).Draw(rt, "ctx"),
 		}
@@ -253,6 +334,7 @@ func runModel(rt *rapid.T, newStore modelStore) {
 	store, release := newStore(rt)
 	defer release()
 	m := newModelRun(rt, store)
+	m.dir = dir
 	defer m.close()
 	for i := range nctx {
 		sess := m.addContext()
@@ -299,6 +381,14 @@ type modelRun struct {
 	// campaigns are the campaigns sent; jobIDs holds their first jobs
 	// (for the events), and allJobs adds those the moves made.
 	campaigns []int64
+	// dir holds the model's files, when it sends media.
+	dir string
+}
+
+// changeFile rewrites the document with other bytes of another size, as
+// long as the image's.
+func (m *modelRun) changeFile() error {
+	return os.WriteFile(filepath.Join(m.dir, "invoice.pdf"), []byte("%PDF-1.4\nchanged\n%%EOF\n"), 0o600)
 }
 
 var bgm = context.Background()
@@ -372,7 +462,11 @@ func (m *modelRun) submit(j modelJob) {
 	case j.Bulk:
 		job, err = m.client.SendBulk(bgm, bc.ID, j.Msgs)
 	default:
-		job, err = m.client.Send(bgm, bc.ID, j.Msgs[0].To, j.Msgs[0].Text)
+		var opts []wasend.SendOption
+		if md := j.Msgs[0].Media; md != nil {
+			opts = append(opts, wasend.Attach(*md))
+		}
+		job, err = m.client.Send(bgm, bc.ID, j.Msgs[0].To, j.Msgs[0].Text, opts...)
 	}
 	if err != nil {
 		m.rt.Fatalf("submit: %v", err)
@@ -397,6 +491,10 @@ func (m *modelRun) event(ev modelEvent) {
 		_, err = m.client.Cancel(bgm, id)
 	case "login":
 		m.pool.Session(m.ctxs[ev.Ctx].SystemID).Login()
+	case "change file":
+		// The document changes (its name and size stay apart from the
+		// image's): its messages not sent yet fail with media_changed.
+		err = m.changeFile()
 	case "reopen":
 		m.stop()
 		m.newClient()
@@ -464,16 +562,34 @@ func (m *modelRun) settle() {
 }
 
 type groupKey struct {
-	ctx      int64
-	to, text string
+	ctx             int64
+	to, text, media string
 }
 
 // groupOf is the group of a message: a campaign's span its contexts.
-func groupOf(ctx int64, to, text string) groupKey {
+// media is its file's name, or "".
+func groupOf(ctx int64, to, text, media string) groupKey {
 	if strings.HasPrefix(text, campaignText) {
 		ctx = 0
 	}
-	return groupKey{ctx, to, text}
+	return groupKey{ctx, to, text, media}
+}
+
+// nameOf is a file's name, or "" for none.
+func nameOf(m *wasend.Media) string {
+	if m == nil {
+		return ""
+	}
+	return m.Name
+}
+
+// sentName is the name of the file a message that reached WhatsApp
+// attached, or "".
+func sentName(s wasendtest.Sent) string {
+	if s.Media == nil {
+		return ""
+	}
+	return s.Media.Name
 }
 
 // allJobs returns the jobs submitted and every job of the campaigns.
@@ -523,7 +639,7 @@ func (m *modelRun) check() {
 				}
 				continue // its copy stands for it
 			}
-			g := get(groupOf(j.ContextID, msg.To, msg.Text))
+			g := get(groupOf(j.ContextID, msg.To, msg.Text, nameOf(msg.Media)))
 			g.messages++
 			switch msg.Status {
 			case wasend.MessageSent:
@@ -541,7 +657,7 @@ func (m *modelRun) check() {
 	}
 	for _, bc := range m.ctxs {
 		for _, s := range m.pool.Session(bc.SystemID).Sent() {
-			get(groupOf(bc.ID, s.To, s.Text)).reached++
+			get(groupOf(bc.ID, s.To, s.Text, sentName(s))).reached++
 		}
 		got, err := m.store.Context(bgm, bc.ID)
 		if err == nil && got.Status == wasend.ContextBusy {
@@ -551,12 +667,12 @@ func (m *modelRun) check() {
 	for k, g := range groups {
 		switch {
 		case g.reached > g.messages:
-			m.rt.Errorf("context %d, %q to %s: reached WhatsApp %d times for %d messages", k.ctx, k.text, k.to, g.reached, g.messages)
+			m.rt.Errorf("context %d, %q (file %q) to %s: reached WhatsApp %d times for %d messages", k.ctx, k.text, k.media, k.to, g.reached, g.messages)
 		case g.sent > g.reached:
-			m.rt.Errorf("context %d, %q to %s: %d recorded sent but only %d reached WhatsApp", k.ctx, k.text, k.to, g.sent, g.reached)
+			m.rt.Errorf("context %d, %q (file %q) to %s: %d recorded sent but only %d reached WhatsApp", k.ctx, k.text, k.media, k.to, g.sent, g.reached)
 		case g.reached > g.sent+g.unknown+g.unconfirmed:
-			m.rt.Errorf("context %d, %q to %s: %d reached WhatsApp but only %d are sent, unknown or unconfirmed (%d failed, cancelled or pending)",
-				k.ctx, k.text, k.to, g.reached, g.sent+g.unknown+g.unconfirmed, g.other)
+			m.rt.Errorf("context %d, %q (file %q) to %s: %d reached WhatsApp but only %d are sent, unknown or unconfirmed (%d failed, cancelled or pending)",
+				k.ctx, k.text, k.media, k.to, g.reached, g.sent+g.unknown+g.unconfirmed, g.other)
 		}
 	}
 	if m.rt.Failed() {

@@ -61,8 +61,6 @@ const (
 	DefaultLeaseTTL = 15 * time.Second
 	// DefaultMaxBulkMessages caps the messages of one bulk job.
 	DefaultMaxBulkMessages = 10000
-	// MaxTextLength is the longest text WhatsApp accepts, in characters.
-	MaxTextLength = 65536
 	// MaxIdempotencyKeyLength is the longest idempotency key, in bytes.
 	MaxIdempotencyKeyLength = 255
 	// MaxMetadataDepth is how deeply a job's metadata may nest: a flat
@@ -72,6 +70,15 @@ const (
 	// MaxMetadataSize is the longest a job's metadata may be, in bytes of
 	// JSON.
 	MaxMetadataSize = 64 << 10
+	// DefaultReceiptWindow is how long after it was sent a message that
+	// was never seen delivered is reported undelivered.
+	DefaultReceiptWindow = 24 * time.Hour
+	// DefaultFollowFor is how long after it was sent a message's ticks
+	// are followed, until it is read.
+	DefaultFollowFor = 7 * 24 * time.Hour
+	// DefaultMaxFollowed caps the messages one session follows: the
+	// newest ones not read.
+	DefaultMaxFollowed = 200
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -124,6 +131,14 @@ type config struct {
 	takeover          int
 	pacing            Pacing
 	breaker           Breaker
+	// optOut holds the opt-out keywords (WithOptOutKeywords); nil means
+	// DefaultOptOutKeywords.
+	optOut        []string
+	eventPII      bool
+	markRead      bool
+	receiptWindow time.Duration
+	followFor     time.Duration
+	maxFollowed   int
 }
 
 func defaultConfig() config {
@@ -152,6 +167,9 @@ func defaultConfig() config {
 		leaseTTL:          DefaultLeaseTTL,
 		pacing:            DefaultPacing(),
 		breaker:           DefaultBreaker(),
+		receiptWindow:     DefaultReceiptWindow,
+		followFor:         DefaultFollowFor,
+		maxFollowed:       DefaultMaxFollowed,
 	}
 }
 
@@ -183,6 +201,8 @@ func (c *config) validate() error {
 		{c.leaseTTL >= 10*time.Millisecond, "lease ttl"},
 		{c.takeover >= 0, "takeover"},
 		{c.owner == "" || len(c.owner) <= 200, "owner id"},
+		{c.receiptWindow > 0, "receipt window"},
+		{c.followFor > 0 && c.maxFollowed > 0, "ack following"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -196,6 +216,14 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: breaker", ErrInvalidOption)
 	}
 	return nil
+}
+
+// optOutKeywords returns the opt-out keywords in force.
+func (c *config) optOutKeywords() []string {
+	if c.optOut == nil {
+		return DefaultOptOutKeywords
+	}
+	return c.optOut
 }
 
 // WithLogger sets the logger. Message bodies and whole phone numbers never
@@ -362,6 +390,50 @@ func WithPacing(p Pacing) Option { return func(c *config) { c.pacing = p } }
 // Breaker); Breaker{} turns it off. Default: DefaultBreaker().
 func WithBreaker(b Breaker) Option { return func(c *config) { c.breaker = b } }
 
+// WithOptOutKeywords sets the keywords that opt a contact out: an incoming
+// message (EventIncoming) whose text holds one, as whole words, compared
+// without case and without accents typed as combining marks, suppresses
+// its sender (SuppressOptOut). A keyword may be several words ("stop
+// all"); each has at most MaxKeywordLength characters. No keyword turns
+// opt-out off. Default: DefaultOptOutKeywords.
+func WithOptOutKeywords(keywords ...string) Option {
+	return func(c *config) { c.optOut = append([]string{}, keywords...) }
+}
+
+// WithEventPII makes the outbox's events (WithOutbox) carry whole phone
+// numbers and texts: the sender, text and WhatsApp id of an incoming
+// message (message.incoming), the number of a suppression
+// (suppression.added) and a context's account (context.account,
+// context.account_changed). Without it they carry numbers masked as in
+// the logs (MaskPhone) and no text; the host reads what it needs from
+// the store (Client.Inbox, Suppressions, Context). Logs never carry them.
+// Default: false.
+func WithEventPII(on bool) Option { return func(c *config) { c.eventPII = on } }
+
+// WithMarkRead makes the Client mark each new incoming message read
+// (InboxReader), as soon as it has recorded it: the contact then sees blue
+// ticks. Without it, sessions read incoming messages without marking them
+// read, and the host marks a chat read when it wants (Client.MarkRead).
+// Default: false.
+func WithMarkRead(on bool) Option { return func(c *config) { c.markRead = on } }
+
+// WithReceiptWindow sets how long after it was sent a message that no
+// session saw delivered is marked undelivered (Message.UndeliveredAt, and
+// a message.undelivered event), once: WhatsApp rejects some messages
+// after their first tick (the reach-out restrictions of 2026). Only the
+// messages of sessions that follow acks (AckFollower) are marked, once
+// their session has followed for an hour (or the window, when shorter)
+// in this process. Default: DefaultReceiptWindow (24 h).
+func WithReceiptWindow(d time.Duration) Option { return func(c *config) { c.receiptWindow = d } }
+
+// WithAckFollowing sets how long after it was sent a message's ticks are
+// followed (until it is read), and how many messages one session follows
+// at most: the newest not read. Default: DefaultFollowFor (7 days) and
+// DefaultMaxFollowed (200).
+func WithAckFollowing(followFor time.Duration, max int) Option {
+	return func(c *config) { c.followFor, c.maxFollowed = followFor, max }
+}
+
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.
 type ContextOption func(*contextOptions)
@@ -431,6 +503,7 @@ type sendOptions struct {
 	delaySet  bool
 	notBefore time.Time
 	move      bool
+	media     *Media
 	err       error
 }
 
@@ -467,6 +540,21 @@ func Delay(d time.Duration) SendOption {
 // number than the one that wrote to it before. Only SendCampaign reads
 // it; Send and SendBulk refuse it. Default: off.
 func AllowMoves() SendOption { return func(o *sendOptions) { o.move = true } }
+
+// Attach makes Send's message a media message: the file m, with the
+// text as its caption, which may then be empty (at most
+// MaxCaptionLength characters). Send checks the file before it records
+// anything (see Media and "# Media" in the package doc): it must be a
+// readable regular file of its kind's size (MaxImageSize,
+// MaxDocumentSize), and an image must be one of ImageTypes in its bytes.
+// Bad input returns a *ValidationError (Field "media") wrapping
+// ErrInvalidMedia or ErrMediaTooLarge. SendBulk and SendCampaign refuse
+// it: their messages attach files with BulkMessage.Media. Default: none,
+// a text message.
+func Attach(m Media) SendOption { return func(o *sendOptions) { o.media = &m } }
+
+// errAttachBulk refuses Attach on a bulk send.
+var errAttachBulk = fmt.Errorf("%w: Attach is for Send; a bulk send's messages attach files with BulkMessage.Media", ErrInvalidOption)
 
 // sendOptionsOf applies opts and validates them.
 func sendOptionsOf(opts []SendOption) (sendOptions, error) {

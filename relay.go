@@ -261,6 +261,8 @@ type outboxing struct {
 	outbox OutboxStore
 	now    func() time.Time
 	wake   func()
+	// pii puts whole numbers in the events of accounts (WithEventPII).
+	pii bool
 }
 
 var _ CampaignStore = (*outboxing)(nil)
@@ -307,7 +309,8 @@ func (o *outboxing) tell(ctx context.Context, evs []Event) error {
 
 // Apply adds the step's events.
 func (o *outboxing) Apply(ctx context.Context, s Step) (bool, error) {
-	evs := eventsOf(s, stepTime(s, o.now()))
+	at := stepTime(s, o.now())
+	evs := append(eventsOf(s, at), noticesOf(s, at, o.pii)...)
 	if len(evs) == 0 {
 		return o.Store.Apply(ctx, s)
 	}

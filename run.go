@@ -42,12 +42,14 @@ func (c *Client) Run(ctx context.Context) error {
 
 	rs := newRunState()
 	c.sweeper.start(runCtx)
+	c.follower.start(runCtx)
 	if c.relay != nil {
 		c.relay.start(runCtx)
 	}
 	c.consumers.start(runCtx, worker{e: c.exec, rs: rs})
 	<-runCtx.Done()
 	c.sweeper.shutdown()
+	c.follower.shutdown()
 	if c.relay != nil {
 		c.relay.shutdown()
 	}
@@ -104,5 +106,9 @@ func (c *Client) Close() error {
 		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
 	}
 	c.events.shutdown()
+	c.endLife()
+	if !waitGroup(&c.calls, c.cfg.shutdownTimeout) {
+		c.log.Error("Close: calls into sessions that ignored their deadline are still running; leaving them")
+	}
 	return nil
 }

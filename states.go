@@ -34,6 +34,7 @@ var (
 	jobClosed     = edge[JobStatus]{"context-closed", []JobStatus{JobPending, JobPaused}, JobFailed, "its context is closed for good"}
 	jobRunClosed  = edge[JobStatus]{"context-closed-running", []JobStatus{JobRunning}, JobFailed, "a running bulk job finds its context closed"}
 	jobDeadLetter = edge[JobStatus]{"dead-letter", []JobStatus{JobPending}, JobFailed, "the queue gave up on its deliveries"}
+	jobRefuse     = edge[JobStatus]{"refuse", []JobStatus{JobPending}, JobFailed, "a single job's message is refused at its turn, before any attempt"}
 )
 
 // The message edges.
@@ -54,6 +55,7 @@ var (
 	msgCancel      = edge[MessageStatus]{"cancel", []MessageStatus{MessagePending}, MessageCancelled, "its job is cancelled, or its context closed"}
 	msgDrop        = edge[MessageStatus]{"drop", []MessageStatus{MessagePending}, MessageFailed, "the queue gave up on its job"}
 	msgGiveUp      = edge[MessageStatus]{"give-up", []MessageStatus{MessageUnconfirmed}, MessageUnknown, "its job is cancelled or given up while its outcome is unconfirmed"}
+	msgRefuse      = edge[MessageStatus]{"refuse", []MessageStatus{MessagePending}, MessageFailed, "refused without an attempt: its recipient is suppressed or not on WhatsApp (a pre-check), or its file cannot be sent"}
 )
 
 // The browser context edges.
@@ -79,9 +81,9 @@ var (
 // machine, in the order of the package doc.
 var (
 	jobEdges = []edge[JobStatus]{jobClaim, jobNext, jobComplete, jobFail, jobRetry, jobRescue, jobWait,
-		jobWake, jobSettle, jobPause, jobResume, jobCancel, jobClosed, jobRunClosed, jobDeadLetter}
+		jobWake, jobSettle, jobPause, jobResume, jobCancel, jobClosed, jobRunClosed, jobDeadLetter, jobRefuse}
 	messageEdges = []edge[MessageStatus]{msgBegin, msgBeginAgain, msgMark, msgSent, msgRetry, msgPark, msgFail,
-		msgUnconfirmed, msgRescue, msgFound, msgNotFound, msgLookupFail, msgUnknown, msgCancel, msgDrop, msgGiveUp}
+		msgUnconfirmed, msgRescue, msgFound, msgNotFound, msgLookupFail, msgUnknown, msgCancel, msgDrop, msgGiveUp, msgRefuse}
 	contextEdges = []edge[ContextStatus]{ctxBusy, ctxFree, ctxGone, ctxBroken, ctxUp, ctxDown, ctxFault, ctxOpen,
 		ctxLaunchErr, ctxAbandon, ctxLeave, ctxClose, ctxRestrict, ctxLift, ctxBan}
 )
@@ -265,7 +267,20 @@ func deadLetterJob(id int64, msg string, at time.Time) *JobTransition {
 	return t
 }
 
+// refuseJob fails a pending single job, still at the version read,
+// whose message is refused at its turn (refuseMessage, in the same step).
+func refuseJob(id, version int64, f failure, at time.Time) *JobTransition {
+	t := jobRefuse.job(id, at).withError(f)
+	t.IfVersion = version
+	return t
+}
+
 // Message transitions with their parameters.
+
+// refuseMessage fails a pending message without an attempt, for f.
+func refuseMessage(id int64, f failure, at time.Time) *MessageTransition {
+	return msgRefuse.message(id, at).withError(f)
+}
 
 // beginMessage starts an attempt of a pending or unconfirmed message.
 func beginMessage(m Message, at time.Time) *MessageTransition {

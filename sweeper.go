@@ -25,6 +25,8 @@ type sweeper struct {
 	launcher *launcher
 	// balancer moves the messages of campaigns.
 	balancer *balancer
+	// follower marks the messages not delivered in time.
+	follower *follower
 
 	interval  time.Duration
 	lostAfter time.Duration
@@ -95,6 +97,7 @@ func (s *sweeper) sweep(ctx context.Context) {
 		}
 	}
 	s.balancer.balance(ctx)
+	s.follower.markUndelivered(ctx)
 	counts, err := s.store.Counts(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

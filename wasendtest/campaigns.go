@@ -156,7 +156,8 @@ func (s *Store) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.
 		Status: wasend.JobPending, Delay: from.Delay, MaxAttempts: from.MaxAttempts, Metadata: from.Metadata,
 		NotBefore: from.NotBefore, NextRunAt: at, EnqueuedAt: at}
 	for _, i := range moving {
-		nj.Messages = append(nj.Messages, wasend.Message{To: from.Messages[i].To, Text: from.Messages[i].Text})
+		nj.Messages = append(nj.Messages, wasend.Message{To: from.Messages[i].To, Text: from.Messages[i].Text,
+			Media: cloneMedia(from.Messages[i].Media)})
 	}
 	job, err := s.checkJob(nj)
 	if err != nil {

@@ -315,9 +315,36 @@ func (c *Client) until(cond func() (bool, error)) bool {
 }
 
 // notifyStore tells the waits of a Client about every change of the store.
+// It is the Store with all its optional interfaces (campaigns, the
+// outbox, the suppression list, ...).
 type notifyStore struct {
-	wasend.Store
+	*Store
 	changes *changes
+}
+
+func (s *notifyStore) CreateCampaign(ctx context.Context, cp wasend.Campaign) (wasend.Campaign, error) {
+	defer s.changes.notify()
+	return s.Store.CreateCampaign(ctx, cp)
+}
+
+func (s *notifyStore) MoveMessages(ctx context.Context, m wasend.MessageMove) (wasend.Job, error) {
+	defer s.changes.notify()
+	return s.Store.MoveMessages(ctx, m)
+}
+
+func (s *notifyStore) Suppress(ctx context.Context, sup wasend.Suppression, evs []wasend.Event) (bool, error) {
+	defer s.changes.notify()
+	return s.Store.Suppress(ctx, sup, evs)
+}
+
+func (s *notifyStore) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, evs []wasend.Event) (wasend.IncomingMessage, bool, error) {
+	defer s.changes.notify()
+	return s.Store.RecordIncoming(ctx, m, evs)
+}
+
+func (s *notifyStore) Unsuppress(ctx context.Context, phone string) (bool, error) {
+	defer s.changes.notify()
+	return s.Store.Unsuppress(ctx, phone)
 }
 
 func (s *notifyStore) CreateContext(ctx context.Context, bc wasend.BrowserContext) (wasend.BrowserContext, error) {

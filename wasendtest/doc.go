@@ -36,11 +36,17 @@
 // By default a session logs in at once (WithAutoLogin), can look in its
 // chats (wasend.SentFinder, unless WithoutFinder), marks its sends
 // (wasend.Marker, see SetMarks), and cannot pair by phone number
-// (wasend.PhonePairer, unless WithPairing).
+// (wasend.PhonePairer, unless WithPairing). It sends files
+// (wasend.MediaSender, unless WithLegacySessions or WithoutFinder): the
+// message that reaches WhatsApp records the file and the checksum of the
+// bytes the session read (Sent.Media, Sent.MediaSHA256, CountMedia), and
+// its lookup finds an attachment by kind and name or size, as
+// wasend.SentQuery.Media asks.
 //
 // # Scripted faults
 //
-// Session.Script queues one Action per coming call of SendText; a call
+// Session.Script queues one Action per coming call of SendText or
+// SendMedia; a call
 // with no Action left succeeds, and a call whose ctx has ended before it
 // starts fails with the ctx's error and sends nothing, as a real session
 // does. The parts of an Action happen in this
@@ -74,6 +80,19 @@
 // way: slow, hung, failing or panicking; an unscripted lookup answers the
 // truth. SetNotOnWhatsApp (or the pool's WithNotOnWhatsApp) makes a number
 // unknown to WhatsApp, and Pool.SetLaunchError makes launches fail.
+//
+// # What comes back
+//
+// Session.Receive plays a contact who writes to the session's account:
+// the session reports a wasend.EventIncoming (the same WhatsApp id again
+// reports the same row again); Session.Report reports any event as it is,
+// for the tests of a page that reports something wrong. Sessions mark
+// chats read (wasend.InboxReader: Reads, SetMarkReadError) and follow
+// acks (wasend.AckFollower: Followed, FollowCalls, SetFollowError,
+// SetFollowBlock); Session.Ack plays a new tick. The Store keeps receipts
+// (wasend.ReceiptStore), a suppression list (wasend.SuppressionStore)
+// and an inbox (wasend.InboxStore). WithLegacySessions makes sessions without what
+// they gained in issue 14.
 //
 // # Observing a session
 //

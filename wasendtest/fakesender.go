@@ -152,7 +152,7 @@ func (f *FakeSender) newJob(contextID int64, kind wasend.JobKind, msgs []wasend.
 	for i, m := range msgs {
 		f.nextMsg++
 		j.Messages = append(j.Messages, wasend.Message{ID: f.nextMsg, JobID: j.ID, Position: i, To: m.To,
-			Text: m.Text, Status: wasend.MessagePending, UpdatedAt: now})
+			Text: m.Text, Media: cloneMedia(m.Media), Status: wasend.MessagePending, UpdatedAt: now})
 	}
 	f.jobs[j.ID] = j
 	return copyJob(j)
@@ -160,6 +160,9 @@ func (f *FakeSender) newJob(contextID int64, kind wasend.JobKind, msgs []wasend.
 
 func copyJob(j wasend.Job) wasend.Job {
 	j.Messages = slices.Clone(j.Messages)
+	for i := range j.Messages {
+		j.Messages[i].Media = cloneMedia(j.Messages[i].Media)
+	}
 	return j
 }
 
@@ -191,11 +194,15 @@ func (f *FakeSender) SendBulk(ctx context.Context, contextID int64, messages []w
 	}
 	msgs := make([]wasend.BulkMessage, len(messages))
 	for i, m := range messages {
-		phone, err := checkMessage(i, m.To, m.Text)
+		text := m.Text
+		if m.Media != nil && text == "" {
+			text = "(media)" // a media message's caption may be empty; the fake checks no file
+		}
+		phone, err := checkMessage(i, m.To, text)
 		if err != nil {
 			return wasend.Job{}, err
 		}
-		msgs[i] = wasend.BulkMessage{To: phone, Text: m.Text}
+		msgs[i] = wasend.BulkMessage{To: phone, Text: m.Text, Media: cloneMedia(m.Media)}
 	}
 	return f.newJob(contextID, wasend.KindBulk, msgs), nil
 }

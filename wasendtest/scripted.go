@@ -63,6 +63,11 @@ type Find struct {
 type Sent struct {
 	From, To, Text, ID string
 	At                 time.Time
+	// Media is a media message's file as the session attached it (Text
+	// is then its caption), or nil; MediaSHA256 is the checksum (hex) of
+	// the bytes the session read from it.
+	Media       *wasend.MediaFile
+	MediaSHA256 string
 }
 
 // Pool is an in-memory wasend.BrowserPool whose sessions follow a script:
@@ -75,6 +80,7 @@ type Pool struct {
 	sessions  map[string]*Session
 	chats     map[string]*chats // per system id: the account's chats
 	autoLogin bool
+	legacy    bool
 	noFinder  bool
 	pairing   bool
 	notOnWA   []string
@@ -96,6 +102,13 @@ func WithAutoLogin(b bool) Option { return func(p *Pool) { p.autoLogin = b } }
 // WithoutFinder makes the sessions unable to look in the chat (they do not
 // implement wasend.SentFinder). Default: they can.
 func WithoutFinder() Option { return func(p *Pool) { p.noFinder = true } }
+
+// WithLegacySessions makes the sessions as they were before they could
+// follow acks, mark chats read, check numbers and send files: they do not
+// implement wasend.AckFollower, wasend.InboxReader, wasend.NumberChecker
+// or wasend.MediaSender (they still look in the chat and mark their sends,
+// unless WithoutFinder). Default: they do.
+func WithLegacySessions() Option { return func(p *Pool) { p.legacy = true } }
 
 // WithPairing makes the sessions implement wasend.PhonePairer, so that
 // Client.RequestPairingCode works on them: a session that is not logged in
@@ -152,7 +165,7 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		s.setNotOnWhatsApp(n)
 	}
 	p.sessions[id] = s
-	auto, noFinder, pairing := p.autoLogin, p.noFinder, p.pairing
+	auto, noFinder, pairing, legacy := p.autoLogin, p.noFinder, p.pairing, p.legacy
 	p.mu.Unlock()
 	s.emit(wasend.SessionEvent{Type: wasend.EventQR, QR: "2@scripted," + id})
 	if auto {
@@ -163,10 +176,35 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		return plainPairer{plain{s}}, nil
 	case noFinder:
 		return plain{s}, nil
+	case legacy && pairing:
+		return legacyPairer{legacySession{s}}, nil
+	case legacy:
+		return legacySession{s}, nil
 	case pairing:
 		return pairer{s}, nil
 	}
 	return s, nil
+}
+
+// legacySession hides what sessions gained in issue 14 (WithLegacySessions).
+type legacySession struct{ s *Session }
+
+func (l legacySession) SystemID() string { return l.s.SystemID() }
+func (l legacySession) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	return l.s.SendText(ctx, to, text)
+}
+func (l legacySession) Close(ctx context.Context) error { return l.s.Close(ctx) }
+func (l legacySession) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Receipt, bool, error) {
+	return l.s.FindSent(ctx, q)
+}
+func (l legacySession) MarksSends() bool          { return l.s.MarksSends() }
+func (l legacySession) MemoryPSS() (int64, error) { return l.s.MemoryPSS() }
+
+// legacyPairer adds wasend.PhonePairer to a legacy session.
+type legacyPairer struct{ legacySession }
+
+func (p legacyPairer) RequestPairingCode(ctx context.Context, phone string) (string, error) {
+	return p.s.requestPairingCode(ctx, phone)
 }
 
 // Sent returns every message that reached WhatsApp from any session of the
@@ -246,17 +284,27 @@ type Session struct {
 	loggedOut bool
 	loggedIn  bool   // Login was called since launch or the last Logout
 	pairCode  string // the pairing code shown, if any
-	calls     int
-	pairs     int
-	active    int
-	maxActive int
-	closed    bool
+	// reads are the chats MarkRead marked read; markReadErr fails it.
+	reads       []string
+	markReadErr error
+	// followed are the messages FollowAcks gave, in followCalls calls;
+	// followErr fails it and followBlock makes it wait.
+	followed    []wasend.TrackedMessage
+	followCalls int
+	followErr   error
+	followBlock bool
+	calls       int
+	pairs       int
+	active      int
+	maxActive   int
+	closed      bool
 }
 
 var (
-	_ wasend.Session    = (*Session)(nil)
-	_ wasend.SentFinder = (*Session)(nil)
-	_ wasend.Marker     = (*Session)(nil)
+	_ wasend.Session     = (*Session)(nil)
+	_ wasend.SentFinder  = (*Session)(nil)
+	_ wasend.Marker      = (*Session)(nil)
+	_ wasend.InboxReader = (*Session)(nil)
 )
 
 // pairer adds wasend.PhonePairer (WithPairing).
@@ -458,6 +506,11 @@ func (s *Session) wait(ctx context.Context, d time.Duration, block, ignore bool)
 // script (see Script); a call whose ctx has already ended returns the ctx's
 // error and sends nothing.
 func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt, error) {
+	return s.send(ctx, to, text, nil)
+}
+
+// send sends a text, or with media a file with text as its caption.
+func (s *Session) send(ctx context.Context, to, text string, media *wasend.MediaFile) (wasend.Receipt, error) {
 	if err := ctx.Err(); err != nil {
 		return wasend.Receipt{}, err // a real session does not start a send whose ctx ended
 	}
@@ -500,7 +553,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	}
 	click := func() error {
 		if marks {
-			if err := wasend.BeforeSend(ctx, s.mark(to, text)); err != nil {
+			if err := wasend.BeforeSend(ctx, s.mark(to, text, media)); err != nil {
 				return err
 			}
 		}
@@ -508,7 +561,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 			delivered = true
 			return nil
 		}
-		r, delivered = s.deliver(to, text), true
+		r, delivered = s.deliver(to, text, media), true
 		return nil
 	}
 	if err := s.wait(ctx, a.Delay, a.Block && !a.Deliver, a.IgnoreCtx); err != nil {
@@ -532,14 +585,14 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 }
 
 // mark describes the chat just before a click: the ids of the messages to
-// to with the same text that are already there.
-func (s *Session) mark(to, text string) string {
+// to with the same text (and attachment) that are already there.
+func (s *Session) mark(to, text string, media *wasend.MediaFile) string {
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ids := []string{}
 	for _, m := range c.sent {
-		if m.To == to && m.Text == text {
+		if m.matches(to, text, media) {
 			ids = append(ids, m.ID)
 		}
 	}
@@ -547,12 +600,18 @@ func (s *Session) mark(to, text string) string {
 	return string(b)
 }
 
-func (s *Session) deliver(to, text string) wasend.Receipt {
+func (s *Session) deliver(to, text string, media *wasend.MediaFile) wasend.Receipt {
+	var sum string
+	if media != nil {
+		f := *media
+		media, sum = &f, fileSum(f.Path)
+	}
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC()}
+	m := Sent{From: s.id, To: to, Text: text, ID: "true_" + to[1:] + "@c.us_" + strconv.Itoa(c.seq), At: time.Now().UTC(),
+		Media: media, MediaSHA256: sum}
 	c.sent = append(c.sent, m)
 	c.all.mu.Lock()
 	c.all.sent = append(c.all.sent, m)
@@ -562,6 +621,7 @@ func (s *Session) deliver(to, text string) wasend.Receipt {
 
 // FindSent implements wasend.SentFinder. Unless scripted otherwise, it
 // answers the truth: with a mark, an outgoing message to q.To with q.Text
+// (and, with q.Media, an attachment of its kind with its name or size)
 // that the mark does not list; without one, such a message sent at or
 // after q.Since.
 func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Receipt, bool, error) {
@@ -601,7 +661,7 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
 		m := c.sent[i]
-		if m.To != q.To || m.Text != q.Text {
+		if !m.matches(q.To, q.Text, q.Media) {
 			continue
 		}
 		if (before != nil && !before[m.ID]) || (before == nil && !m.At.Before(q.Since)) {

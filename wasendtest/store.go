@@ -32,6 +32,11 @@ type Store struct {
 	campaignKeys map[string]int64
 	// events is the outbox, by id (from 1).
 	events []*outboxEvent
+	// suppressions is the suppression list, by number.
+	suppressions map[string]wasend.Suppression
+	// incoming is the inbox, by id (from 1).
+	incoming     []wasend.IncomingMessage
+	nextIncoming int64
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -46,7 +51,8 @@ var (
 func NewStore() *Store {
 	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
 		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{},
-		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{}}
+		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{},
+		suppressions: map[string]wasend.Suppression{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).
@@ -303,7 +309,7 @@ func (s *Store) checkJob(j wasend.Job) (wasend.Job, error) {
 	job.Events = nil // recorded in the outbox, not kept with the job
 	job.Messages = make([]wasend.Message, len(j.Messages))
 	for i, m := range j.Messages {
-		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text,
+		job.Messages[i] = wasend.Message{Position: i, To: m.To, Text: m.Text, Media: cloneMedia(m.Media),
 			Status: wasend.MessagePending, UpdatedAt: now}
 	}
 	return job, nil
@@ -343,12 +349,31 @@ func cloneJob(j *wasend.Job, withMessages bool) wasend.Job {
 	out := *j
 	out.Messages = nil
 	if withMessages {
-		out.Messages = slices.Clone(j.Messages)
+		out.Messages = make([]wasend.Message, len(j.Messages))
+		for i, m := range j.Messages {
+			out.Messages[i] = cloneMessage(m)
+		}
 	}
 	if j.Metadata != nil {
 		out.Metadata, _ = roundTrip(j.Metadata)
 	}
 	return out
+}
+
+// cloneMedia copies a message's file reference, so that no caller shares
+// the stored one.
+func cloneMedia(m *wasend.Media) *wasend.Media {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	return &c
+}
+
+// cloneMessage copies a message, its Media too.
+func cloneMessage(m wasend.Message) wasend.Message {
+	m.Media = cloneMedia(m.Media)
+	return m
 }
 
 // Job implements wasend.Store.
@@ -440,6 +465,13 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	if t := st.Context; t != nil {
 		bc = s.contexts[t.ID]
 		if bc == nil || !slices.Contains(t.From, bc.Status) {
+			return false, nil
+		}
+	}
+	var rcpt *wasend.Message
+	if r := st.Receipt; r != nil {
+		rcpt = s.findMessage(r.MessageID)
+		if rcpt == nil || rcpt.Status != wasend.MessageSent || !receiptChanges(rcpt, r) {
 			return false, nil
 		}
 	}
@@ -542,6 +574,19 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 			bc.FirstLoginAt = at
 		}
 	}
+	if r := st.Receipt; r != nil {
+		at := s.ts(r.At)
+		if r.Ack >= wasend.AckDelivered && rcpt.DeliveredAt.IsZero() {
+			rcpt.DeliveredAt = at
+		}
+		if r.Ack >= wasend.AckRead && rcpt.ReadAt.IsZero() {
+			rcpt.ReadAt = at
+		}
+		if r.Undelivered && rcpt.UndeliveredAt.IsZero() {
+			rcpt.UndeliveredAt = at
+		}
+		rcpt.UpdatedAt = at
+	}
 	if r := st.Send; r != nil {
 		rec := *r
 		rec.At = s.ts(r.At)
@@ -568,9 +613,18 @@ func (s *Store) findMessage(id int64) *wasend.Message {
 	return nil
 }
 
+// receiptChanges reports whether a receipt changes a column of m.
+func receiptChanges(m *wasend.Message, r *wasend.ReceiptTransition) bool {
+	return (r.Ack >= wasend.AckDelivered && m.DeliveredAt.IsZero()) || (r.Ack >= wasend.AckRead && m.ReadAt.IsZero()) ||
+		(r.Undelivered && m.UndeliveredAt.IsZero())
+}
+
 func validateStep(st wasend.Step) error {
-	if st.Job == nil && st.Message == nil && st.Context == nil {
+	if st.Job == nil && st.Message == nil && st.Context == nil && st.Receipt == nil {
 		return fmt.Errorf("%w: empty step", wasend.ErrInvalidStep)
+	}
+	if r := st.Receipt; r != nil && (r.MessageID <= 0 || r.Ack < wasend.AckNone || r.Ack > wasend.AckPlayed) {
+		return fmt.Errorf("%w: receipt %+v", wasend.ErrInvalidStep, *r)
 	}
 	if r := st.Send; r != nil && (r.ContextID == 0 || r.Recipient == "") {
 		return fmt.Errorf("%w: send record without a context or a recipient", wasend.ErrInvalidStep)
@@ -634,7 +688,29 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 			msgs[mk{j.ContextID, m.Status}]++
 		}
 	}
+	receipts := map[int64]*wasend.ReceiptCount{}
+	for _, j := range s.jobs {
+		for _, m := range j.Messages {
+			if m.DeliveredAt.IsZero() && m.ReadAt.IsZero() {
+				continue
+			}
+			rc := receipts[j.ContextID]
+			if rc == nil {
+				rc = &wasend.ReceiptCount{ContextID: j.ContextID}
+				receipts[j.ContextID] = rc
+			}
+			if !m.DeliveredAt.IsZero() {
+				rc.Delivered++
+			}
+			if !m.ReadAt.IsZero() {
+				rc.Read++
+			}
+		}
+	}
 	var out wasend.StoreCounts
+	for _, rc := range receipts {
+		out.Receipts = append(out.Receipts, *rc)
+	}
 	for k, n := range jobs {
 		out.Jobs = append(out.Jobs, wasend.JobCount{ContextID: k.c, Kind: k.k, Status: k.s, N: n})
 	}
