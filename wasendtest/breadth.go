@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"time"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/wasend/wasend"
 )
@@ -20,6 +21,53 @@ var (
 	_ wasend.ReceiptStore     = (*Store)(nil)
 )
 
+// checkMedia validates a message's attachment as the SQL store does: a
+// known kind, a path, UTF-8 text without NUL, a size not negative.
+func checkMedia(m *wasend.Media) error {
+	if m == nil {
+		return nil
+	}
+	text := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+	switch {
+	case m.Kind != wasend.MediaImage && m.Kind != wasend.MediaDocument:
+		return fmt.Errorf("%w: kind %q", wasend.ErrInvalidMedia, m.Kind)
+	case m.Path == "" || !text(m.Path) || !text(m.Name) || !text(m.Type):
+		return fmt.Errorf("%w: a path, name or type that is not text", wasend.ErrInvalidMedia)
+	case m.Size < 0:
+		return fmt.Errorf("%w: negative size", wasend.ErrInvalidMedia)
+	}
+	return nil
+}
+
+// maxPhone is the longest phone number the store keeps, as the SQL store.
+const maxPhone = 32
+
+// checkPhone refuses a number the SQL store's phone columns cannot hold.
+func checkPhone(p string) error {
+	if p == "" || len(p) > maxPhone || !utf8.ValidString(p) {
+		return fmt.Errorf("%w: %q", wasend.ErrInvalidPhone, wasend.MaskPhone(p))
+	}
+	return nil
+}
+
+// checkEvents refuses events without a topic.
+func checkEvents(evs []wasend.Event) error {
+	for i, e := range evs {
+		if e.Topic == "" {
+			return fmt.Errorf("%w: event %d has no topic", wasend.ErrInvalidStep, i)
+		}
+	}
+	return nil
+}
+
+// checkLimit refuses a negative limit.
+func checkLimit(n int) error {
+	if n < 0 {
+		return fmt.Errorf("%w: negative limit %d", wasend.ErrInvalidFilter, n)
+	}
+	return nil
+}
+
 // Unread implements wasend.ReceiptStore.
 func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {
 	s.mu.Lock()
@@ -29,6 +77,9 @@ func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Me
 	}
 	if f.ContextID <= 0 {
 		return nil, fmt.Errorf("%w: Unread needs a context", wasend.ErrInvalidFilter)
+	}
+	if err := checkLimit(f.Limit); err != nil {
+		return nil, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -64,8 +115,11 @@ func (s *Store) Suppress(ctx context.Context, sup wasend.Suppression, events []w
 	if err := s.fail(ctx); err != nil {
 		return false, err
 	}
-	if sup.Phone == "" {
-		return false, fmt.Errorf("%w: a suppression without a number", wasend.ErrInvalidStep)
+	if err := checkPhone(sup.Phone); err != nil {
+		return false, err
+	}
+	if err := checkEvents(events); err != nil {
+		return false, err
 	}
 	if _, ok := s.suppressions[sup.Phone]; ok {
 		return false, nil
@@ -111,6 +165,9 @@ func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([
 	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkLimit(f.Limit); err != nil {
+		return nil, err
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = wasend.DefaultJobsLimit
@@ -138,8 +195,14 @@ func (s *Store) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, ev
 	if _, ok := s.contexts[m.ContextID]; !ok {
 		return wasend.IncomingMessage{}, false, fmt.Errorf("%w: %d", wasend.ErrContextNotFound, m.ContextID)
 	}
-	if m.From == "" || m.WAMessageID == "" {
-		return wasend.IncomingMessage{}, false, fmt.Errorf("%w: an incoming message without its sender or id", wasend.ErrInvalidStep)
+	if err := checkPhone(m.From); err != nil {
+		return wasend.IncomingMessage{}, false, err
+	}
+	if m.WAMessageID == "" {
+		return wasend.IncomingMessage{}, false, fmt.Errorf("%w: an incoming message without its WhatsApp id", wasend.ErrInvalidStep)
+	}
+	if err := checkEvents(events); err != nil {
+		return wasend.IncomingMessage{}, false, err
 	}
 	for _, o := range s.incoming {
 		if o.ContextID == m.ContextID && o.WAMessageID == m.WAMessageID {
@@ -148,8 +211,12 @@ func (s *Store) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, ev
 	}
 	s.nextIncoming++
 	m.ID = s.nextIncoming
-	m.At = s.ts(m.At)
-	m.CreatedAt = s.ts(time.Time{})
+	m.CreatedAt = s.ts(m.CreatedAt)
+	if m.At.IsZero() {
+		m.At = m.CreatedAt
+	} else {
+		m.At = s.ts(m.At)
+	}
 	s.incoming = append(s.incoming, m)
 	s.recordEvents(events, 0)
 	return m, true, nil
@@ -160,6 +227,9 @@ func (s *Store) Incoming(ctx context.Context, f wasend.InboxFilter) ([]wasend.In
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkLimit(f.Limit); err != nil {
 		return nil, err
 	}
 	limit := f.Limit

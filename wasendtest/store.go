@@ -289,6 +289,11 @@ func (s *Store) checkJob(j wasend.Job) (wasend.Job, error) {
 	if j.Status == "" {
 		j.Status = wasend.JobPending
 	}
+	for i, m := range j.Messages {
+		if err := checkMedia(m.Media); err != nil {
+			return wasend.Job{}, fmt.Errorf("message %d: %w", i, err)
+		}
+	}
 	if !j.Status.Valid() || !j.Kind.Valid() {
 		return wasend.Job{}, fmt.Errorf("mem: invalid job status %q or kind %q", j.Status, j.Kind)
 	}
@@ -471,7 +476,14 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	var rcpt *wasend.Message
 	if r := st.Receipt; r != nil {
 		rcpt = s.findMessage(r.MessageID)
-		if rcpt == nil || rcpt.Status != wasend.MessageSent || !receiptChanges(rcpt, r) {
+		status := wasend.MessageStatus("")
+		if rcpt != nil {
+			status = rcpt.Status
+		}
+		if t := st.Message; t != nil && rcpt != nil && t.ID == rcpt.ID {
+			status = t.To // the step's message transition applies first
+		}
+		if rcpt == nil || status != wasend.MessageSent || !receiptChanges(rcpt, r) {
 			return false, nil
 		}
 	}
@@ -572,6 +584,9 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		if t.LoggedIn && bc.FirstLoginAt.IsZero() {
 			bc.FirstLoginAt = at
+		}
+		if t.Account != nil {
+			bc.Account = *t.Account
 		}
 	}
 	if r := st.Receipt; r != nil {
@@ -691,7 +706,7 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 	receipts := map[int64]*wasend.ReceiptCount{}
 	for _, j := range s.jobs {
 		for _, m := range j.Messages {
-			if m.DeliveredAt.IsZero() && m.ReadAt.IsZero() {
+			if m.DeliveredAt.IsZero() && m.ReadAt.IsZero() && m.UndeliveredAt.IsZero() {
 				continue
 			}
 			rc := receipts[j.ContextID]
@@ -704,6 +719,9 @@ func (s *Store) Counts(ctx context.Context) (wasend.StoreCounts, error) {
 			}
 			if !m.ReadAt.IsZero() {
 				rc.Read++
+			}
+			if !m.UndeliveredAt.IsZero() {
+				rc.Undelivered++
 			}
 		}
 	}
