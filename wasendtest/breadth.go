@@ -11,14 +11,52 @@ import (
 )
 
 // The Store's optional interfaces of what comes back from WhatsApp:
-// receipts (wasend.ReceiptStore), suppressions (wasend.SuppressionStore)
-// and incoming messages (wasend.InboxStore).
+// receipts (wasend.ReceiptStore), suppressions (wasend.SuppressionStore),
+// incoming messages (wasend.InboxStore) and number checks
+// (wasend.NumberStore).
 
 var (
 	_ wasend.SuppressionStore = (*Store)(nil)
 	_ wasend.InboxStore       = (*Store)(nil)
 	_ wasend.ReceiptStore     = (*Store)(nil)
+	_ wasend.NumberStore      = (*Store)(nil)
 )
+
+// CacheNumbers implements wasend.NumberStore.
+func (s *Store) CacheNumbers(ctx context.Context, infos []wasend.NumberInfo) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return err
+	}
+	for _, info := range infos {
+		if info.Phone == "" {
+			return fmt.Errorf("%w: a number check without its number", wasend.ErrInvalidStep)
+		}
+	}
+	for _, info := range infos {
+		info.CheckedAt = s.ts(info.CheckedAt)
+		info.Cached = false
+		s.numbers[info.Phone] = info
+	}
+	return nil
+}
+
+// CachedNumbers implements wasend.NumberStore.
+func (s *Store) CachedNumbers(ctx context.Context, phones []string, since time.Time) (map[string]wasend.NumberInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]wasend.NumberInfo{}
+	for _, p := range phones {
+		if info, ok := s.numbers[p]; ok && !info.CheckedAt.Before(since) {
+			out[p] = info
+		}
+	}
+	return out, nil
+}
 
 // Unread implements wasend.ReceiptStore.
 func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Message, error) {

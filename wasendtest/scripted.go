@@ -224,10 +224,37 @@ func (p *Pool) Count(to, text string) int {
 	return n
 }
 
-// sentLog is every message that reached WhatsApp through a pool.
+// sentLog is every message that reached WhatsApp through a pool, and
+// what WhatsApp knows of numbers: the canonical number of those it
+// corrects (SetCanonical).
 type sentLog struct {
-	mu   sync.Mutex
-	sent []Sent
+	mu        sync.Mutex
+	sent      []Sent
+	canonical map[string]string
+}
+
+// canon returns the number WhatsApp opens the chat of to with.
+func (l *sentLog) canon(to string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.canonical[to]; ok {
+		return c
+	}
+	return to
+}
+
+// SetCanonical makes WhatsApp, for every session of the pool, know the
+// account of asked by another number, canonical: as Brazil's numbers with
+// and without their ninth digit. A number check of asked answers
+// canonical, and a message to asked reaches the chat of canonical (Sent
+// shows it to canonical), as WhatsApp Web's own links do.
+func (p *Pool) SetCanonical(asked, canonical string) {
+	p.all.mu.Lock()
+	defer p.all.mu.Unlock()
+	if p.all.canonical == nil {
+		p.all.canonical = map[string]string{}
+	}
+	p.all.canonical[asked] = canonical
 }
 
 // Session returns the session of a system id, or nil.
@@ -282,6 +309,10 @@ type Session struct {
 	// reads are the chats MarkRead marked read; markReadErr fails it.
 	reads       []string
 	markReadErr error
+	// checks are the numbers CheckNumber was asked, and checkScript its
+	// scripted calls.
+	checks      []string
+	checkScript []Check
 	// followed are the messages FollowAcks gave, in followCalls calls;
 	// followErr fails it and followBlock makes it wait.
 	followed    []wasend.TrackedMessage
@@ -577,6 +608,7 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 // mark describes the chat just before a click: the ids of the messages to
 // to with the same text that are already there.
 func (s *Session) mark(to, text string) string {
+	to = s.chats.all.canon(to)
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -591,6 +623,7 @@ func (s *Session) mark(to, text string) string {
 }
 
 func (s *Session) deliver(to, text string) wasend.Receipt {
+	to = s.chats.all.canon(to)
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -639,12 +672,13 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 			before[id] = true
 		}
 	}
+	to := s.chats.all.canon(q.To)
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
 		m := c.sent[i]
-		if m.To != q.To || m.Text != q.Text {
+		if m.To != to || m.Text != q.Text {
 			continue
 		}
 		if (before != nil && !before[m.ID]) || (before == nil && !m.At.Before(q.Since)) {
