@@ -94,6 +94,7 @@ type Client struct {
 	supp      *suppressor
 	inbound   *inbound
 	follower  *follower
+	checker   *checker
 	// calls counts the calls into sessions other than sends (number
 	// checks, reads, acks to follow) that are in flight, and the writes
 	// still retried (opt-outs); endLife ends the latter, at Close.
@@ -132,6 +133,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	supps, _ := store.(SuppressionStore)
 	inbox, _ := store.(InboxStore)
 	rcpt, _ := store.(ReceiptStore)
+	nums, _ := store.(NumberStore)
 	optOut, err := newOptOut(cfg.optOutKeywords())
 	if err != nil {
 		return nil, err
@@ -200,6 +202,9 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		window: cfg.receiptWindow, max: cfg.maxFollowed, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls,
 		now: now, log: c.log})
 	c.exec.follower = c.follower
+	c.checker = &checker{nums: nums, mem: newNumberMemo(), ttl: cfg.numberTTL, negTTL: cfg.notOnWATTL,
+		timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, now: now, log: c.log}
+	c.exec.checker = c.checker
 	c.sweeper.follower = c.follower
 	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
 		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,

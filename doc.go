@@ -233,6 +233,33 @@
 // opted out and the text's length; the host reads the rest with
 // Client.Inbox. Logs never carry them.
 //
+// # Number checks and country quirks
+//
+// Client.CheckNumber answers whether a number is on WhatsApp, through a
+// session that can tell (NumberChecker), sending nothing. Answers are
+// cached (in the store, NumberStore, or else in the process): "on
+// WhatsApp" for 30 days and "not on WhatsApp" for a day
+// (WithNumberCache); a send that fails with ErrNotOnWhatsApp teaches the
+// cache too. A check that cannot answer returns its error and is not
+// cached: it is never taken for "not on WhatsApp". With
+// WithPreCheckNumbers, every bulk job checks its recipients before its
+// first send and fails, without an attempt, the messages to numbers that
+// are not on WhatsApp (ErrorKindNotOnWhatsApp).
+//
+// WhatsApp knows some accounts by another form of their number than the
+// one a host has. The Client settles offline what has one answer
+// (CanonicalPhone): Mexico's mobile numbers lost their "1" after the
+// country code (+52 1 55… is +52 55…), and Argentina's mobile numbers are
+// +54 9 and the area code, never the area code and 15. Brazil's mobile
+// numbers gained a ninth digit, but an account may still be known by the
+// eight-digit form, and no rule tells which: a number check answers
+// Canonical, the form WhatsApp opened the chat with, and every later send
+// to the number goes to it while the answer is cached (the message keeps
+// the number as the host gave it, and the lookup of the exactly-once
+// guard looks in the chat the send went to). The suppression list counts
+// Brazil's two forms, and Argentina's with and without the 9, as one
+// number.
+//
 // # Suppressions and opt-out
 //
 // With a store that keeps a suppression list (SuppressionStore), the
@@ -382,8 +409,8 @@
 //
 //   - run.go: Run and Close, which start and stop the components.
 //   - recipients.go: the host API about the people the Client writes
-//     to: the suppression list (Suppress, Unsuppress, Suppressions) and
-//     their messages (Inbox, MarkRead).
+//     to: the suppression list (Suppress, Unsuppress, Suppressions),
+//     their messages (Inbox, MarkRead) and their numbers (CheckNumber).
 //   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
 //     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
 //     RequestPairingCode). The
@@ -407,6 +434,9 @@
 //   - balancer.go: the balancer assigns a campaign's messages to the
 //     contexts of its pool and, at each sweep, moves the unsent ones off
 //     the contexts out of budget, restricted or banned.
+//   - checker.go: the number checker answers whether numbers are on
+//     WhatsApp, from its cache or through a live session, for
+//     CheckNumber, the pre-check of bulk jobs and the routing of sends.
 //
 // The settings: env.go (the environment), options.go (the options and
 // their defaults).

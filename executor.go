@@ -47,8 +47,11 @@ type executor struct {
 	supp *suppressor
 	// follower is told of each message sent, to follow its ticks.
 	follower *follower
-	now      func() time.Time
-	log      *slog.Logger
+	// checker routes sends to the number WhatsApp knows, keeps what a
+	// send learns of a number, and pre-checks bulk jobs.
+	checker *checker
+	now     func() time.Time
+	log     *slog.Logger
 
 	singleSem chan struct{}
 	bulkSem   chan struct{}
@@ -517,7 +520,7 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 	if !since.IsZero() {
 		since = since.Add(-guardSkew)
 	}
-	q := SentQuery{To: m.To, Text: m.Text, Since: since, Mark: m.GuardMark, Media: mediaFile(m)}
+	q := SentQuery{To: e.checker.route(ctx, m.To), Text: m.Text, Since: since, Mark: m.GuardMark, Media: mediaFile(m)}
 	var (
 		res struct {
 			r     Receipt
@@ -616,11 +619,12 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 			return turn{msg: endAttempt(msgFail, m.ID, f, e.now()), status: MessageFailed, ctxTo: ContextAvailable, fail: f}
 		}
 	}
+	to := e.checker.route(ctx, m.To)
 	began := time.Now()
 	actx, ended := e.cfg.observer.StartAttempt(ctx, Attempt{ContextID: lc.id, JobID: job.ID, MessageID: m.ID,
 		Kind: job.Kind, Number: m.Attempts + 1})
 	hung := e.call(actx, h, func(cctx context.Context) {
-		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, m)
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, to, m)
 	})
 	if hung {
 		err = Unconfirmed(fmt.Errorf("%w: %s", ErrSessionHung, sendCall(m)))
@@ -646,6 +650,9 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		err = ue.Err
 	}
 	unconfirmed := errors.Is(err, ErrUnconfirmed)
+	if !unconfirmed && errors.Is(err, ErrNotOnWhatsApp) {
+		e.checker.notOnWhatsApp(ctx, lc.id, m.To)
+	}
 	f := failureOf(err)
 	t := turn{ctxTo: ContextAvailable, fail: f, attempt: true}
 	after := msgPark // a failure that spends no attempt
@@ -820,7 +827,7 @@ func (e *executor) watchHung(h *hold) {
 
 // safeSend sends m through s: SendText, or for a media message SendMedia
 // (mediaRefusal checked that s is a MediaSender).
-func safeSend(ctx context.Context, s Session, m Message) (r Receipt, err error) {
+func safeSend(ctx context.Context, s Session, to string, m Message) (r Receipt, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			// A panic may come after the message left: its outcome is
@@ -833,9 +840,9 @@ func safeSend(ctx context.Context, s Session, m Message) (r Receipt, err error) 
 		if !ok {
 			return Receipt{}, fmt.Errorf("%w: the session cannot send files (MediaSender)", ErrNotSupported)
 		}
-		return ms.SendMedia(ctx, m.To, *f)
+		return ms.SendMedia(ctx, to, *f)
 	}
-	return s.SendText(ctx, m.To, m.Text)
+	return s.SendText(ctx, to, m.Text)
 }
 
 // sendCall names the session's method that sends m, for errors.
@@ -1082,6 +1089,21 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		}
 		return nil
 	}
+	if e.cfg.preCheck {
+		pc, err := e.preCheck(ctx, rs, lc, job, claim, sliceEnd)
+		if err != nil {
+			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+		}
+		switch pc {
+		case preCheckYield:
+			return yield(e.now(), failure{}, WaitNone)
+		case preCheckBlocked:
+			return e.bulkBlocked(ctx, job, claim, yield)
+		}
+		if job, err = e.store.Job(ctx, job.ID); err != nil {
+			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
+		}
+	}
 	for i := range job.Messages {
 		m := job.Messages[i]
 		if m.Status.Final() {
@@ -1185,6 +1207,81 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		e.log.Info("bulk job completed", "job", job.ID, "messages", len(job.Messages))
 	}
 	return nil
+}
+
+// preCheckResult is how a bulk job's pre-check ended.
+type preCheckResult int
+
+const (
+	// preCheckDone: every pending recipient has an answer (or could not
+	// get one), and the messages to numbers not on WhatsApp failed.
+	preCheckDone preCheckResult = iota
+	// preCheckYield: the slice ended, or Run stops, before every number
+	// was checked; the job goes on at its next delivery, where the cache
+	// answers what was checked.
+	preCheckYield
+	// preCheckBlocked: a refusal did not apply (the job was paused or
+	// cancelled, or its context closed).
+	preCheckBlocked
+)
+
+// preCheck checks the recipients of a running bulk job's pending messages
+// (WithPreCheckNumbers) before its sends, through the cache and then the
+// session, and fails without an attempt the messages to numbers not on
+// WhatsApp (ErrorKindNotOnWhatsApp). A check that cannot answer leaves its
+// number to the send; a session that cannot check skips the checks.
+func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, job Job, claim string, sliceEnd time.Time) (preCheckResult, error) {
+	var phones []string
+	seen := map[string]bool{}
+	for _, m := range job.Messages {
+		if m.Status == MessagePending && !seen[m.To] {
+			seen[m.To] = true
+			phones = append(phones, m.To)
+		}
+	}
+	known, err := e.checker.cached(ctx, phones)
+	if err != nil {
+		return preCheckDone, err
+	}
+	if _, ok := lc.session.(NumberChecker); ok {
+		asked := 0
+		for _, p := range phones {
+			if _, ok := known[p]; ok {
+				continue
+			}
+			if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
+				e.log.Info("pre-check: numbers left for the next slice", "job", job.ID, "checked", asked)
+				return preCheckYield, nil
+			}
+			info, err := e.checker.ask(ctx, lc, p)
+			asked++
+			if err != nil {
+				e.log.Warn("pre-check: a number check could not answer; the send will tell", "job", job.ID,
+					"to", MaskPhone(p), "err", err)
+				continue
+			}
+			known[p] = info
+		}
+	} else if len(known) < len(phones) {
+		e.log.Debug("pre-check: the session cannot check numbers; only cached answers count", "job", job.ID)
+	}
+	for _, m := range job.Messages {
+		info, ok := known[m.To]
+		if m.Status != MessagePending || !ok || info.OnWhatsApp {
+			continue
+		}
+		f := failureOf(fmt.Errorf("pre-check: %s: %w", MaskPhone(m.To), ErrNotOnWhatsApp))
+		now := e.now()
+		ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: refuseMessage(m.ID, f, now)})
+		if err != nil {
+			return preCheckDone, err
+		}
+		if !ok {
+			return preCheckBlocked, nil
+		}
+		e.refused(lc, job, m, f)
+	}
+	return preCheckDone, nil
 }
 
 // bulkBlocked works out why a bulk job's next message could not start,

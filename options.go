@@ -79,6 +79,12 @@ const (
 	// DefaultMaxFollowed caps the messages one session follows: the
 	// newest ones not read.
 	DefaultMaxFollowed = 200
+	// DefaultNumberTTL is how long the answer "on WhatsApp" to a number
+	// check is taken from the cache.
+	DefaultNumberTTL = 30 * 24 * time.Hour
+	// DefaultNotOnWhatsAppTTL is how long the answer "not on WhatsApp" is
+	// taken from the cache: a number may join WhatsApp any day.
+	DefaultNotOnWhatsAppTTL = 24 * time.Hour
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -139,6 +145,9 @@ type config struct {
 	receiptWindow time.Duration
 	followFor     time.Duration
 	maxFollowed   int
+	numberTTL     time.Duration
+	notOnWATTL    time.Duration
+	preCheck      bool
 }
 
 func defaultConfig() config {
@@ -170,6 +179,8 @@ func defaultConfig() config {
 		receiptWindow:     DefaultReceiptWindow,
 		followFor:         DefaultFollowFor,
 		maxFollowed:       DefaultMaxFollowed,
+		numberTTL:         DefaultNumberTTL,
+		notOnWATTL:        DefaultNotOnWhatsAppTTL,
 	}
 }
 
@@ -203,6 +214,7 @@ func (c *config) validate() error {
 		{c.owner == "" || len(c.owner) <= 200, "owner id"},
 		{c.receiptWindow > 0, "receipt window"},
 		{c.followFor > 0 && c.maxFollowed > 0, "ack following"},
+		{c.numberTTL >= 0 && c.notOnWATTL >= 0, "number cache"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -433,6 +445,26 @@ func WithReceiptWindow(d time.Duration) Option { return func(c *config) { c.rece
 func WithAckFollowing(followFor time.Duration, max int) Option {
 	return func(c *config) { c.followFor, c.maxFollowed = followFor, max }
 }
+
+// WithNumberCache sets how long the answers of number checks are taken
+// from the cache (the store's, NumberStore, or else this process's own):
+// positive for "on WhatsApp", negative for "not on WhatsApp" (which a send
+// that fails with ErrNotOnWhatsApp learns too). Zero turns that half of
+// the cache off. Default: DefaultNumberTTL (30 days) and
+// DefaultNotOnWhatsAppTTL (1 day).
+func WithNumberCache(positive, negative time.Duration) Option {
+	return func(c *config) { c.numberTTL, c.notOnWATTL = positive, negative }
+}
+
+// WithPreCheckNumbers makes every bulk job (SendBulk, and the jobs of
+// SendCampaign) check its recipients before its first send, through its
+// context's session (NumberChecker), and fail without an attempt the
+// messages to numbers that are not on WhatsApp (ErrorKindNotOnWhatsApp).
+// Answers come from the cache when fresh (WithNumberCache); a check that
+// cannot answer leaves its number to the send. The checks run within the
+// job's slices (WithBulkSlice), so a long list is checked over several
+// deliveries; a session that cannot check skips them. Default: false.
+func WithPreCheckNumbers(on bool) Option { return func(c *config) { c.preCheck = on } }
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.

@@ -160,3 +160,39 @@ func (c *Client) live(ctx context.Context, id int64) (*liveContext, error) {
 	}
 	return nil, fmt.Errorf("%w: context %d is not held by this process", ErrContextNotAvailable, id)
 }
+
+// CheckNumber answers whether a number is on WhatsApp, sending nothing.
+// The number is first put in its canonical form (CanonicalPhone: Mexico's
+// old "1" dropped, Argentina's "15" made a "9"); Phone is that form. A
+// fresh answer comes from the cache (Cached; WithNumberCache), without a
+// session. Otherwise the session of the browser context asks WhatsApp
+// (NumberChecker), and the answer is kept: Canonical is the number of the
+// account WhatsApp opened the chat with, when it differs (Brazil's ninth
+// digit, which cannot be settled offline), and the Client sends to it
+// from then on. A check that cannot answer returns its error, never "not
+// on WhatsApp", and is not kept.
+//
+// It fails with ErrContextNotAvailable when this process does not hold
+// the context, and with ErrNotSupported when its session cannot check
+// numbers. A bad number gives a *ValidationError.
+func (c *Client) CheckNumber(ctx context.Context, contextID int64, phone string) (NumberInfo, error) {
+	if err := c.checkOpen(); err != nil {
+		return NumberInfo{}, err
+	}
+	p, err := CanonicalPhone(phone)
+	if err != nil {
+		return NumberInfo{}, &ValidationError{Index: -1, Field: "phone", Err: err}
+	}
+	got, err := c.checker.cached(ctx, []string{p})
+	if err != nil {
+		return NumberInfo{}, err
+	}
+	if info, ok := got[p]; ok {
+		return info, nil
+	}
+	lc, err := c.live(ctx, contextID)
+	if err != nil {
+		return NumberInfo{}, err
+	}
+	return c.checker.ask(ctx, lc, p)
+}

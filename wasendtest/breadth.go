@@ -6,19 +6,22 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wasend/wasend"
 )
 
 // The Store's optional interfaces of what comes back from WhatsApp:
-// receipts (wasend.ReceiptStore), suppressions (wasend.SuppressionStore)
-// and incoming messages (wasend.InboxStore).
+// receipts (wasend.ReceiptStore), suppressions (wasend.SuppressionStore),
+// incoming messages (wasend.InboxStore) and number checks
+// (wasend.NumberStore).
 
 var (
 	_ wasend.SuppressionStore = (*Store)(nil)
 	_ wasend.InboxStore       = (*Store)(nil)
 	_ wasend.ReceiptStore     = (*Store)(nil)
+	_ wasend.NumberStore      = (*Store)(nil)
 )
 
 // checkMedia validates a message's attachment as the SQL store does: a
@@ -66,6 +69,51 @@ func checkLimit(n int) error {
 		return fmt.Errorf("%w: negative limit %d", wasend.ErrInvalidFilter, n)
 	}
 	return nil
+}
+
+// CacheNumbers implements wasend.NumberStore.
+func (s *Store) CacheNumbers(ctx context.Context, infos []wasend.NumberInfo) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return err
+	}
+	for _, info := range infos {
+		if err := checkPhone(info.Phone); err != nil {
+			return err
+		}
+		if info.Canonical != "" {
+			if err := checkPhone(info.Canonical); err != nil {
+				return err
+			}
+		}
+	}
+	for _, info := range infos {
+		info.CheckedAt = s.ts(info.CheckedAt)
+		info.Cached = false
+		if old, ok := s.numbers[info.Phone]; ok && old.CheckedAt.After(info.CheckedAt) {
+			continue // a newer answer stays
+		}
+		s.numbers[info.Phone] = info
+	}
+	return nil
+}
+
+// CachedNumbers implements wasend.NumberStore.
+func (s *Store) CachedNumbers(ctx context.Context, phones []string, since time.Time) (map[string]wasend.NumberInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.fail(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]wasend.NumberInfo{}
+	for _, p := range phones {
+		if info, ok := s.numbers[p]; ok && !info.CheckedAt.Before(since) {
+			info.Cached = true
+			out[p] = info
+		}
+	}
+	return out, nil
 }
 
 // Unread implements wasend.ReceiptStore.

@@ -121,3 +121,90 @@ func TestStoreUnreadFilters(t *testing.T) {
 	_, err := s.Unread(bg, wasend.ReceiptFilter{})
 	assert.Error(t, err, "a context is required")
 }
+
+func TestStoreNumberCache(t *testing.T) {
+	s := wasendtest.NewStore()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, s.CacheNumbers(bg, []wasend.NumberInfo{
+		{Phone: "+5491100000001", OnWhatsApp: true, CheckedAt: t0, ContextID: 1},
+		{Phone: "+5491100000002", CheckedAt: t0.Add(time.Hour)},
+	}))
+	require.NoError(t, s.CacheNumbers(bg, []wasend.NumberInfo{
+		{Phone: "+5491100000001", OnWhatsApp: true, Canonical: "+541100000001", CheckedAt: t0.Add(2 * time.Hour), ContextID: 2},
+	}), "replaces the older answer")
+	got, err := s.CachedNumbers(bg, []string{"+5491100000001", "+5491100000002", "+5491100000003"}, t0.Add(90*time.Minute))
+	require.NoError(t, err)
+	require.Len(t, got, 1, "checked at or after since")
+	assert.Equal(t, "+541100000001", got["+5491100000001"].Canonical)
+	assert.Equal(t, int64(2), got["+5491100000001"].ContextID)
+	got, err = s.CachedNumbers(bg, []string{"+5491100000002"}, t0)
+	require.NoError(t, err)
+	assert.False(t, got["+5491100000002"].OnWhatsApp)
+	assert.Error(t, s.CacheNumbers(bg, []wasend.NumberInfo{{}}), "a number is required")
+}
+
+func TestStoreSuppressionList(t *testing.T) {
+	s := wasendtest.NewStore()
+	for _, p := range []string{"+5491100000003", "+5491100000001", "+5491100000002"} {
+		ok, err := s.Suppress(bg, wasend.Suppression{Phone: p, Reason: wasend.SuppressHost}, nil)
+		require.NoError(t, err)
+		assert.True(t, ok)
+	}
+	ok, err := s.Suppress(bg, wasend.Suppression{Phone: "+5491100000001", Reason: "again"}, nil)
+	require.NoError(t, err)
+	assert.False(t, ok, "suppressed already")
+	got, err := s.Suppressed(bg, []string{"+5491100000001", "+5491100000009"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, wasend.SuppressHost, got["+5491100000001"].Reason, "the first reason stays")
+	assert.False(t, got["+5491100000001"].CreatedAt.IsZero())
+	page, err := s.Suppressions(bg, wasend.SuppressionFilter{Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, page, 2)
+	assert.Equal(t, "+5491100000001", page[0].Phone)
+	page, err = s.Suppressions(bg, wasend.SuppressionFilter{AfterPhone: page[1].Phone})
+	require.NoError(t, err)
+	require.Len(t, page, 1)
+	assert.Equal(t, "+5491100000003", page[0].Phone)
+	removed, err := s.Unsuppress(bg, "+5491100000001")
+	require.NoError(t, err)
+	assert.True(t, removed)
+	removed, err = s.Unsuppress(bg, "+5491100000001")
+	require.NoError(t, err)
+	assert.False(t, removed)
+}
+
+func TestStoreInbox(t *testing.T) {
+	s := wasendtest.NewStore()
+	a, err := s.CreateContext(bg, wasend.BrowserContext{})
+	require.NoError(t, err)
+	b, err := s.CreateContext(bg, wasend.BrowserContext{})
+	require.NoError(t, err)
+	in := func(ctxID int64, from, id string) (wasend.IncomingMessage, bool) {
+		m, fresh, err := s.RecordIncoming(bg, wasend.IncomingMessage{ContextID: ctxID, From: from, Text: "t", WAMessageID: id,
+			At: time.Now()}, nil)
+		require.NoError(t, err)
+		return m, fresh
+	}
+	m1, fresh := in(a.ID, "+5491100000001", "w1")
+	assert.True(t, fresh)
+	assert.NotZero(t, m1.ID)
+	again, fresh := in(a.ID, "+5491100000001", "w1")
+	assert.False(t, fresh)
+	assert.Equal(t, m1.ID, again.ID, "the stored one")
+	_, fresh = in(b.ID, "+5491100000001", "w1")
+	assert.True(t, fresh, "the same id in another context is another message")
+	in(a.ID, "+5491100000002", "w2")
+	list, err := s.Incoming(bg, wasend.InboxFilter{ContextID: a.ID})
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+	list, err = s.Incoming(bg, wasend.InboxFilter{From: "+5491100000001"})
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+	list, err = s.Incoming(bg, wasend.InboxFilter{Newest: true, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "w2", list[0].WAMessageID)
+	_, _, err = s.RecordIncoming(bg, wasend.IncomingMessage{ContextID: 4242, From: "+5491100000001", WAMessageID: "x"}, nil)
+	assert.ErrorIs(t, err, wasend.ErrContextNotFound)
+}

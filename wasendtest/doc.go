@@ -89,9 +89,13 @@
 // for the tests of a page that reports something wrong. Sessions mark
 // chats read (wasend.InboxReader: Reads, SetMarkReadError) and follow
 // acks (wasend.AckFollower: Followed, FollowCalls, SetFollowError,
-// SetFollowBlock); Session.Ack plays a new tick. The Store keeps receipts
-// (wasend.ReceiptStore), a suppression list (wasend.SuppressionStore)
-// and an inbox (wasend.InboxStore). WithLegacySessions makes sessions without what
+// SetFollowBlock); Session.Ack plays a new tick. Sessions check numbers
+// (wasend.NumberChecker: ScriptCheck, Checks), answering from
+// SetNotOnWhatsApp and the pool's SetCanonical, which also makes a message
+// to the number asked reach the chat of the canonical one, as WhatsApp
+// Web's links do. The Store keeps receipts
+// (wasend.ReceiptStore), a suppression list (wasend.SuppressionStore),
+// an inbox (wasend.InboxStore) and a number cache (wasend.NumberStore). WithLegacySessions makes sessions without what
 // they gained in issue 14.
 //
 // # Observing a session

@@ -229,10 +229,37 @@ func (p *Pool) Count(to, text string) int {
 	return n
 }
 
-// sentLog is every message that reached WhatsApp through a pool.
+// sentLog is every message that reached WhatsApp through a pool, and
+// what WhatsApp knows of numbers: the canonical number of those it
+// corrects (SetCanonical).
 type sentLog struct {
-	mu   sync.Mutex
-	sent []Sent
+	mu        sync.Mutex
+	sent      []Sent
+	canonical map[string]string
+}
+
+// canon returns the number WhatsApp opens the chat of to with.
+func (l *sentLog) canon(to string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.canonical[to]; ok {
+		return c
+	}
+	return to
+}
+
+// SetCanonical makes WhatsApp, for every session of the pool, know the
+// account of asked by another number, canonical: as Brazil's numbers with
+// and without their ninth digit. A number check of asked answers
+// canonical, and a message to asked reaches the chat of canonical (Sent
+// shows it to canonical), as WhatsApp Web's own links do.
+func (p *Pool) SetCanonical(asked, canonical string) {
+	p.all.mu.Lock()
+	defer p.all.mu.Unlock()
+	if p.all.canonical == nil {
+		p.all.canonical = map[string]string{}
+	}
+	p.all.canonical[asked] = canonical
 }
 
 // Session returns the session of a system id, or nil.
@@ -287,6 +314,10 @@ type Session struct {
 	// reads are the chats MarkRead marked read; markReadErr fails it.
 	reads       []string
 	markReadErr error
+	// checks are the numbers CheckNumber was asked, and checkScript its
+	// scripted calls.
+	checks      []string
+	checkScript []Check
 	// followed are the messages FollowAcks gave, in followCalls calls;
 	// followErr fails it and followBlock makes it wait.
 	followed    []wasend.TrackedMessage
@@ -587,6 +618,7 @@ func (s *Session) send(ctx context.Context, to, text string, media *wasend.Media
 // mark describes the chat just before a click: the ids of the messages to
 // to with the same text (and attachment) that are already there.
 func (s *Session) mark(to, text string, media *wasend.MediaFile) string {
+	to = s.chats.all.canon(to)
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -601,6 +633,7 @@ func (s *Session) mark(to, text string, media *wasend.MediaFile) string {
 }
 
 func (s *Session) deliver(to, text string, media *wasend.MediaFile) wasend.Receipt {
+	to = s.chats.all.canon(to)
 	var sum string
 	if media != nil {
 		f := *media
@@ -656,12 +689,13 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 			before[id] = true
 		}
 	}
+	to := s.chats.all.canon(q.To)
 	c := s.chats
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.sent) - 1; i >= 0; i-- {
 		m := c.sent[i]
-		if !m.matches(q.To, q.Text, q.Media) {
+		if !m.matches(to, q.Text, q.Media) {
 			continue
 		}
 		if (before != nil && !before[m.ID]) || (before == nil && !m.At.Before(q.Since)) {

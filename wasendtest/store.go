@@ -37,6 +37,8 @@ type Store struct {
 	// incoming is the inbox, by id (from 1).
 	incoming     []wasend.IncomingMessage
 	nextIncoming int64
+	// numbers are the number checks cached, by number.
+	numbers map[string]wasend.NumberInfo
 	// FailWith, when set, makes every call fail with it (outage tests).
 	failWith error
 }
@@ -52,7 +54,7 @@ func NewStore() *Store {
 	return &Store{now: time.Now, contexts: map[int64]*wasend.BrowserContext{}, jobs: map[int64]*wasend.Job{},
 		msgJob: map[int64]int64{}, keys: map[string]int64{}, contacts: map[int64]map[string]bool{},
 		campaigns: map[int64]*wasend.Campaign{}, campaignKeys: map[string]int64{},
-		suppressions: map[string]wasend.Suppression{}}
+		suppressions: map[string]wasend.Suppression{}, numbers: map[string]wasend.NumberInfo{}}
 }
 
 // SetFailure makes every later call fail with err (nil restores service).
