@@ -258,7 +258,15 @@ func TestCampaignPauseResumeCancel(t *testing.T) {
 		assert.True(t, j.Status.Final(), "job %d is %s", j.ID, j.Status)
 	}
 	final := h.waitCampaign(camp.ID, wasend.JobCancelled)
+	// A message in flight when the campaign was cancelled keeps its
+	// outcome: it is recorded after its job is final.
 	n := final.Counts()
+	eventually(t, func() bool {
+		final, err = h.client.Campaign(bg, camp.ID)
+		require.NoError(t, err)
+		n = final.Counts()
+		return n[wasend.MessageSending] == 0 && n[wasend.MessagePending] == 0
+	}, "the message in flight to have its outcome (%v)", func() any { return n })
 	assert.Equal(t, int64(len(sa.Sent())+len(sb.Sent())), n[wasend.MessageSent])
 	assert.Equal(t, int64(len(msgs)), n[wasend.MessageSent]+n[wasend.MessageCancelled])
 	_, err = h.client.CancelCampaign(bg, camp.ID)

@@ -131,7 +131,7 @@ func storesMedia(t *testing.T, newStore modelStore) bool {
 		}
 		job, err := store.CreateJob(bgm, wasend.Job{ContextID: bc.ID, Kind: wasend.KindSingle, Status: wasend.JobPending,
 			MaxAttempts: 1, Messages: []wasend.Message{{To: modelTo[0], Text: "probe",
-				Media: &wasend.Media{Kind: wasend.MediaDocument, Path: "/probe.pdf", Name: "probe.pdf", Type: "application/pdf", Size: 1, SHA256: "00"}}}})
+				Media: &wasend.Media{Kind: wasend.MediaDocument, Path: "/probe.pdf", Name: "probe.pdf", Type: "application/pdf", Size: 1, SHA256: strings.Repeat("0", 64)}}}})
 		if err != nil {
 			rt.Fatalf("probe CreateJob: %v", err)
 		}
