@@ -32,6 +32,13 @@ var (
 	// account needs a passkey (RequirePasskey); the page shows the passkey
 	// overlay.
 	ErrPasskeyRequired = errors.New("fakewa: passkey required to link")
+	// ErrUnknownMessage means no outgoing message that the server received
+	// has this ID.
+	ErrUnknownMessage = errors.New("fakewa: unknown message")
+	// ErrInvalidStatus means SetMessageStatus cannot make this change: a
+	// status other than sent, delivered or read, a step back, or a
+	// message that the server rejects.
+	ErrInvalidStatus = errors.New("fakewa: status change not allowed")
 	// ErrUnauthorized means a hook request had no valid token.
 	ErrUnauthorized = errors.New("fakewa: hook token missing or wrong")
 )

@@ -180,7 +180,7 @@ func (h *HookClient) MessageStatus(ctx context.Context, id string) (st Status, o
 		Status Status `json:"status"`
 	}
 	err = h.do(ctx, http.MethodGet, "/__fake/status?id="+url.QueryEscape(id), nil, &out)
-	if errors.Is(err, errUnknownMessage) {
+	if errors.Is(err, ErrUnknownMessage) {
 		return 0, false, nil
 	}
 	if err != nil {
@@ -253,4 +253,21 @@ func (h *HookClient) TypingSpans(ctx context.Context, from, to string) ([]Typing
 	q := url.Values{"from": {from}, "to": {to}}
 	err := h.do(ctx, http.MethodGet, "/__fake/typing?"+q.Encode(), nil, &out)
 	return out, err
+}
+
+// SetNeverDeliver is Server.SetNeverDeliver.
+func (h *HookClient) SetNeverDeliver(ctx context.Context, phone, to string, never bool) error {
+	return h.do(ctx, http.MethodPost, "/__fake/never-deliver", map[string]any{"phone": phone, "to": to, "never": never}, nil)
+}
+
+// ReadBy is Server.ReadBy.
+func (h *HookClient) ReadBy(ctx context.Context, phone, contact string) ([]string, error) {
+	var out []string
+	err := h.do(ctx, http.MethodPost, "/__fake/read-by", map[string]string{"phone": phone, "contact": contact}, &out)
+	return out, err
+}
+
+// SetMessageStatus is Server.SetMessageStatus.
+func (h *HookClient) SetMessageStatus(ctx context.Context, id string, st Status) error {
+	return h.do(ctx, http.MethodPost, "/__fake/message-status", map[string]any{"id": id, "status": st}, nil)
 }

@@ -11,8 +11,6 @@ import (
 )
 
 var (
-	// errUnknownMessage is what the status hook answers for an unknown ID.
-	errUnknownMessage = errors.New("fakewa: unknown message")
 	// errUnknownAction is what the restrict hook answers for an unknown
 	// action.
 	errUnknownAction = errors.New("fakewa: unknown restrict action")
@@ -78,7 +76,8 @@ var hookErrors = []struct {
 	{ErrClosed, "closed", http.StatusServiceUnavailable},
 	{ErrPasskeyRequired, "passkey_required", http.StatusConflict},
 	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
-	{errUnknownMessage, "unknown_message", http.StatusNotFound},
+	{ErrUnknownMessage, "unknown_message", http.StatusNotFound},
+	{ErrInvalidStatus, "invalid_status", http.StatusConflict},
 	{errEmptyText, "empty_text", http.StatusBadRequest},
 	{errUnknownAction, "unknown_action", http.StatusBadRequest},
 	{context.DeadlineExceeded, "deadline", http.StatusGatewayTimeout},
@@ -106,6 +105,15 @@ func listHook[T any](list func(from, to string) []T) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// nonNil returns v, or an empty slice for nil, so that a list encodes as
+// [] and not null.
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
 }
 
 // hookTimeout is how long a blocking hook waits when the request gives no
@@ -284,10 +292,46 @@ func (s *Server) hooksHandler() http.Handler {
 	mux.HandleFunc("GET /__fake/status", func(w http.ResponseWriter, r *http.Request) {
 		st, ok := s.MessageStatus(r.URL.Query().Get("id"))
 		if !ok {
-			writeHookError(w, errUnknownMessage)
+			writeHookError(w, ErrUnknownMessage)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]Status{"status": st})
+	})
+	mux.HandleFunc("POST /__fake/never-deliver", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Phone string `json:"phone"`
+			To    string `json:"to"`
+			Never bool   `json:"never"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		s.SetNeverDeliver(req.Phone, req.To, req.Never)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /__fake/read-by", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Phone   string `json:"phone"`
+			Contact string `json:"contact"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		writeJSON(w, http.StatusOK, nonNil(s.ReadBy(req.Phone, req.Contact)))
+	})
+	mux.HandleFunc("POST /__fake/message-status", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     string `json:"id"`
+			Status Status `json:"status"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		if err := s.SetMessageStatus(req.ID, req.Status); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("/__fake/", http.NotFound)
 

@@ -98,6 +98,8 @@ type account struct {
 	capped   *capping
 	rejects  map[string][]rejectKind // recipient -> the kinds of the next rejections
 	passkey  bool
+
+	neverDeliver map[string]bool // recipient (or AllAccounts) -> held at Sent
 }
 
 // message is a message on the server: an outgoing one that a page sent,

@@ -747,6 +747,15 @@ func (s *Server) tick(m *message, next Status) {
 			return
 		}
 	}
+	if next == StatusDelivered && a.neverDelivers(m.To) {
+		return // SetNeverDeliver: the message stays at one tick
+	}
+	s.advanceLocked(a, m, next)
+}
+
+// advanceLocked sets the status of the outgoing message m of account a,
+// tells the account's pages and schedules the next automatic step.
+func (s *Server) advanceLocked(a *account, m *message, next Status) {
 	m.status = next
 	for _, c := range s.accountClientsLocked(a.phone) {
 		s.pushLocked(c, "ack", map[string]any{"id": m.ID, "chat": m.To, "status": next.String(), "fail": m.reject})
@@ -755,12 +764,102 @@ func (s *Server) tick(m *message, next Status) {
 	case next == StatusSent && m.reject != rejectNone:
 		s.scheduleLocked(m, s.cfg.rejectDelay, StatusFailed)
 	case next == StatusSent:
-		s.scheduleLocked(m, s.cfg.deliveredDelay, StatusDelivered)
+		if !a.neverDelivers(m.To) {
+			s.scheduleLocked(m, s.cfg.deliveredDelay, StatusDelivered)
+		}
 	case next == StatusDelivered:
 		if s.cfg.readDelay > 0 {
 			s.scheduleLocked(m, s.cfg.readDelay, StatusRead)
 		}
 	}
+}
+
+// neverDelivers reports whether SetNeverDeliver holds the messages of a
+// to to at one tick.
+func (a *account) neverDelivers(to string) bool {
+	return a.neverDeliver[to] || a.neverDeliver[AllAccounts]
+}
+
+// SetNeverDeliver makes the messages that account phone sends to to stay
+// at one tick (" Sent ", msg-check or wds-ic-delivered) for good, as for a
+// contact who blocked the account or whose phone is off
+// (whatsapp-web.md §10.4): they reach the server (Received lists them)
+// but are never delivered, and so never read, not even by ReadBy. to may
+// be AllAccounts for every recipient. false lets them go on: messages
+// that wait at Sent become Delivered after the delivered delay of
+// WithTickDelays.
+func (s *Server) SetNeverDeliver(phone, to string, never bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accountLocked(phone)
+	if never {
+		if a.neverDeliver == nil {
+			a.neverDeliver = make(map[string]bool)
+		}
+		a.neverDeliver[to] = true
+		return
+	}
+	delete(a.neverDeliver, to)
+	for _, ms := range a.chats {
+		for _, m := range ms {
+			if !m.in && m.status == StatusSent && m.reject == rejectNone && !m.waiting && !a.neverDelivers(m.To) {
+				s.scheduleLocked(m, s.cfg.deliveredDelay, StatusDelivered)
+			}
+		}
+	}
+}
+
+// ReadBy plays the contact reading the chat on their phone: every message
+// that account phone sent to contact and that the server has passed on
+// (Sent or Delivered, not held by SetNeverDeliver, not rejected) becomes
+// Read at once: " Read " with the blue tick on the account's pages. It
+// returns the IDs of the messages it changed, oldest first.
+func (s *Server) ReadBy(phone, contact string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[phone]
+	if a == nil {
+		return nil
+	}
+	var ids []string
+	for _, m := range a.chats[contact] {
+		if m.in || m.reject != rejectNone || a.neverDelivers(m.To) {
+			continue
+		}
+		if m.status == StatusSent || m.status == StatusDelivered {
+			s.advanceLocked(a, m, StatusRead)
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// SetMessageStatus moves the outgoing message id forward to st, which must
+// be StatusSent, StatusDelivered or StatusRead, as if the contact's phone
+// had acknowledged it now; the rows follow at once and the later steps
+// keep their delays from there. It returns ErrUnknownMessage for an ID
+// that is not an outgoing message the server has received, and
+// ErrInvalidStatus for another status, a step back or a message that the
+// server rejects.
+func (s *Server) SetMessageStatus(id string, st Status) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.msgs[id]
+	if m == nil || m.in || !m.recorded {
+		return fmt.Errorf("%w: %q", ErrUnknownMessage, id)
+	}
+	switch {
+	case st != StatusSent && st != StatusDelivered && st != StatusRead:
+		return fmt.Errorf("%w: to %v", ErrInvalidStatus, st)
+	case m.reject != rejectNone || m.status == StatusFailed:
+		return fmt.Errorf("%w: the server rejects this message", ErrInvalidStatus)
+	case st < m.status:
+		return fmt.Errorf("%w: from %v back to %v", ErrInvalidStatus, m.status, st)
+	case st == m.status:
+		return nil
+	}
+	s.advanceLocked(s.accountLocked(m.From), m, st)
+	return nil
 }
 
 // messageView is a message as the page sees it. Chat is the other party.

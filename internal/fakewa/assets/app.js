@@ -712,7 +712,7 @@
   function listIcon(status) {
     if (status === 'in' || status === 'failed') return null;
     if (M26) return icon(LIST_ICON_2026[status] || 'ic-schedule', { 'class': status === 'read' ? 'x1rv0e52' : null });
-    return icon(LIST_ICON[status] || 'status-time', { fill: status === 'read' ? '#53bdeb' : null });
+    return icon(LIST_ICON[status] || 'status-time', { fill: status === 'read' ? '#53bdeb' : null, 'class': status === 'read' ? 'x1rv0e52' : null });
   }
 
   // renderChatList updates the rows of the chat list in place, so that a
@@ -928,7 +928,7 @@
       return icon(STATUS_2026[status] || STATUS_2026.pending,
         { label: st[1], 'class': status === 'read' ? 'x1rv0e52' : null, fill: status === 'read' ? 'rgb(0,123,252)' : null });
     }
-    return icon(st[0], { label: st[1], testid: true, fill: status === 'read' ? '#53bdeb' : null });
+    return icon(st[0], { label: st[1], testid: true, fill: status === 'read' ? '#53bdeb' : null, 'class': status === 'read' ? 'x1rv0e52' : null });
   }
 
   // speakerLabel is the hidden label that tells the direction in the 2026
