@@ -80,7 +80,10 @@ func (s *Session) acquire(ctx context.Context, login bool) (*incarnation, error)
 				return nil, fmt.Errorf("chromedpdriver: session not ready (%s): %w", st, ctx.Err())
 			}
 		}
-		if err := s.lock(ctx); err != nil {
+		s.pending.Add(1)
+		err := s.lock(ctx)
+		s.pending.Add(-1)
+		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return nil, fmt.Errorf("%w: waiting for the page", wasend.ErrTimeout)
 			}

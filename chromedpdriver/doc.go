@@ -136,6 +136,32 @@
 // SendText, FindSent, RequestPairingCode and the monitor touch the page one
 // at a time, and all honour their ctx.
 //
+// # Receipts
+//
+// The session is a wasend.AckFollower: FollowAcks replaces the set of sent
+// messages whose ticks it follows, and the session reports each change as
+// a wasend.EventAck (MessageID, To, WAMessageID, Ack, At) until the
+// message is read. Following costs no chat switch per message. The
+// monitor's probe, one evaluation per poll, also reads the open chat's
+// rows and the chat list, but only when the page changed since its last
+// read: the page code keeps a MutationObserver that counts changes. A tick
+// is read by its aria-label first, then by its icon's name, and the blue
+// of status_blue tells read from delivered when only the icon is known
+// (the 2026 icons and the chat list's). A message is read in the open
+// chat (by its data-id, or by its text when it has none), or on the chat
+// list when it is its chat's last message (the list's preview is its
+// text); any other message waits for a visit of its chat: a click on the
+// chat's row in the chat list (its link when the list does not show it),
+// one chat per WithAckVisitInterval (30 s), the chat visited longest ago
+// first. Visits run in the monitor and give way, between two evaluations,
+// to any call that waits for the page, so following delays a send by one
+// evaluation at most. FollowAcks documents how late a receipt can be.
+//
+// The page never has the focus (Emulation.setFocusEmulationEnabled is off
+// and document.hasFocus() is false, as for a window in the background), so
+// the chats that the session opens, to send or to visit, are not marked
+// read by WhatsApp Web.
+//
 // # Selectors
 //
 // Everything the driver reads or clicks comes from a SelectorSet: named,

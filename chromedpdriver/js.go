@@ -81,14 +81,14 @@ const pageJS = `(function (op, S, A) {
   }
 
   // value reads the first match of a value key: an attribute ("@attr") or
-  // the text.
-  function value(key, root, self) {
+  // the text (as a person reads it, emoji included, when rich is set).
+  function value(key, root, self, rich) {
     var list = S[key] || [];
     for (var i = 0; i < list.length; i++) {
       var p = split(list[i]), els;
       try { els = query(root || document, p[0], self); } catch (e) { note(key, list[i]); continue; }
       for (var k = 0; k < els.length; k++) {
-        var v = p[1] ? els[k].getAttribute(p[1]) : norm(els[k].textContent);
+        var v = p[1] ? els[k].getAttribute(p[1]) : (rich ? norm(textOf(els[k])) : norm(els[k].textContent));
         if (v != null && v !== '') return v;
       }
     }
@@ -181,6 +181,50 @@ const pageJS = `(function (op, S, A) {
     return labels.length || icons.length ? 'unknown' : 'none';
   }
 
+  // isBlue reports whether a tick element e, or the icon it belongs to,
+  // has the blue of a read tick (status_blue): a class or a fill.
+  function isBlue(e) {
+    var n = e;
+    if (n.tagName.toLowerCase() === 'title') n = (n.parentNode && n.parentNode.parentElement) || n;
+    var list = S.status_blue || [];
+    for (var i = 0; i < list.length; i++) {
+      try {
+        if (n.matches(list[i]) || n.querySelector(list[i])) return true;
+      } catch (err) { note('status_blue', list[i]); }
+    }
+    return false;
+  }
+
+  // ackOf reads the tick under r that the selectors of key find, as an ack:
+  // 'pending', 'sent', 'delivered', 'read', 'unknown' (a tick no token
+  // names) or 'none' (no tick). The aria-label decides first; the icon
+  // names (data-icon, svg title) only when no label is known, and then the
+  // blue of status_blue tells read from delivered (the 2026 icons and the
+  // chat list's have no label, and the same icon for both).
+  function ackOf(r, key) {
+    var labels = [], icons = [], blue = false;
+    all(key, r).forEach(function (e) {
+      var v = e.getAttribute('aria-label');
+      if (v) labels.push(v.trim());
+      v = e.getAttribute('data-icon');
+      if (v) icons.push(v);
+      if (e.tagName.toLowerCase() === 'title') icons.push(e.textContent.trim());
+      var t = e.querySelector && e.querySelector('svg title');
+      if (t) icons.push(t.textContent.trim());
+      if (!blue && isBlue(e)) blue = true;
+    });
+    function any(toks, list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
+    function decide(toks, colour) {
+      if (any(toks, S.status_read)) return 'read';
+      if (any(toks, S.status_delivered)) return colour && blue ? 'read' : 'delivered';
+      if (any(toks, S.status_pending)) return 'pending';
+      if (any(toks, S.status_sent)) return 'sent';
+      return '';
+    }
+    var a = decide(labels, false) || decide(icons, true);
+    return a || (labels.length || icons.length ? 'unknown' : 'none');
+  }
+
   function rowInfo(r) {
     var t = first('message_text', r, false);
     return {
@@ -239,11 +283,116 @@ const pageJS = `(function (op, S, A) {
     s.addRange(r);
   }
 
+  // account reads the logged-in account from the page's storage: the
+  // first of the account_storage keys that is set.
+  function account() {
+    var keys = S.account_storage || [];
+    for (var i = 0; i < keys.length; i++) {
+      var v = null;
+      try { v = window.localStorage.getItem(keys[i]); } catch (err) { return ''; }
+      if (v) return v;
+    }
+    return '';
+  }
+
+  // unread reads the unread badge of a chat list row: its count, -1 for a
+  // badge without one ("Unread"), 0 for none.
+  function unread(r) {
+    var v = value('unread_badge', r, false);
+    if (v == null) return 0;
+    var m = /\d+/.exec(v);
+    return m ? parseInt(m[0], 10) : -1;
+  }
+
+  // inDocOrder sorts elements in document order.
+  function inDocOrder(a, b) {
+    if (a === b) return 0;
+    return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  }
+
+  // snapshot reads what the watch follows: the open chat's rows (the last
+  // A_MAX of them) with their direction, id, text, time and tick, and the
+  // chat list's rows with their title, preview, last tick and unread
+  // badge.
+  function snapshot() {
+    var out = { list: [], tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''), offset: -new Date().getTimezoneOffset() };
+    var panel = first('chat_panel');
+    if (panel) {
+      var pid = G.panels.get(panel);
+      if (!pid) { pid = ++G.pn; G.panels.set(panel, pid); }
+      var outs = new Set(outRows()), ins = new Set();
+      all('in_row').forEach(function (el) { ins.add(rowRoot(el)); });
+      var rows = [], got = new Set();
+      (S.row || []).forEach(function (sel) {
+        var els;
+        try { els = panel.querySelectorAll(sel); } catch (err) { note('row', sel); return; }
+        els.forEach(function (r) { if (!got.has(r)) { got.add(r); rows.push(r); } });
+      });
+      rows.sort(inDocOrder);
+      var infos = [];
+      rows.forEach(function (r) {
+        var t = first('message_text', r, false);
+        var id = value('message_id', r, true) || '';
+        var ack = ackOf(r, 'status');
+        var failed = first('send_failed_capped', r, false) ? 'capped' : (first('send_failed', r, false) ? 'failed' : '');
+        if (!t && !id && ack === 'none' && !failed) return; // a divider, not a message
+        // Only outgoing rows have a tick.
+        var dir = outs.has(r) ? 'out' : (ins.has(r) ? 'in' : ((ack !== 'none' && ack !== 'unknown') || failed ? 'out' : '?'));
+        infos.push({ id: id, dir: dir, text: t ? textOf(t) : null, pre: value('message_meta', r, true) || '',
+          ack: dir === 'in' ? 'none' : ack, failed: failed });
+      });
+      out.chat = { pid: pid, title: value('chat_title') || '', rows: infos.slice(-A_MAX) };
+    }
+    all('list_row').slice(0, L_MAX).forEach(function (r) {
+      out.list.push({ title: value('list_title', r, false) || '', preview: value('list_preview', r, false, true) || '',
+        ack: ackOf(r, 'list_status'), unread: unread(r) });
+    });
+    return out;
+  }
+
+  // watch is the cheap read of the monitor: a MutationObserver counts the
+  // page's changes, and the snapshot is taken only when the page changed
+  // since the version W.ver that the driver last read (or W.force).
+  function watch(W) {
+    if (!G.tok) {
+      G.tok = Math.random().toString(36).slice(2);
+      G.ver = 0;
+      G.panels = new WeakMap();
+      G.pn = 0;
+    }
+    if (!G.obs && document.documentElement) {
+      G.obs = new MutationObserver(function () { G.ver++; });
+      G.obs.observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+    }
+    var r = { v: G.tok + ':' + G.ver, wid: account() };
+    if (W.force || W.ver !== r.v) r.snap = snapshot();
+    return r;
+  }
+
+  var A_MAX = 100, L_MAX = 100;
   var res;
   switch (op) {
     case 'probe': {
       res = flags();
       res.chat = value('chat_title') || '';
+      if (A.watch && res.loggedIn) res.watch = watch(A.watch);
+      break;
+    }
+    case 'openrow': {
+      // The chat list's row of the chat with the number A.digits: its
+      // place, for a click (A.click: a JavaScript click now, for a row
+      // that is not on top at its center). The open panel becomes stale.
+      var rowEl = null;
+      all('list_row').some(function (r) {
+        var tt = value('list_title', r, false) || '';
+        if (tt.replace(/\D/g, '') === A.digits) { rowEl = r; return true; }
+        return false;
+      });
+      if (!rowEl) { res = null; break; }
+      var op2 = first('chat_panel');
+      if (op2) G.stale.add(op2);
+      res = rect(rowEl);
+      if (A.click) { rowEl.click(); res.clicked = true; }
       break;
     }
     case 'selftest': {

@@ -32,6 +32,9 @@ const (
 	// invalidGrace is how long the invalid-number dialog may resist its OK
 	// button.
 	invalidGrace = 2 * time.Second
+	// chatOpenWait is how long a chat may take to open after a click on
+	// its row in the chat list.
+	chatOpenWait = 10 * time.Second
 )
 
 // chatFlags is what the "chat" operation reads.
@@ -96,6 +99,18 @@ func titleMatches(title, digits string) bool {
 // invalid-number dialog, or a *newChatBar when a restriction's compose bar
 // replaces the compose box (the chat is open, but cannot be started).
 func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
+	return s.openChatWith(ctx, inc, sel, digits, openOpts{})
+}
+
+// openOpts are the options of openChatWith.
+type openOpts struct {
+	// abort, when set, is asked between two readings of the page; when it
+	// returns true, the opening stops with errGiveWay.
+	abort func() bool
+}
+
+// openChatWith is openChat with options.
+func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts) error {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
@@ -139,6 +154,9 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 	for {
 		if !sleepCtx(octx, pollStep) {
 			return s.fail(octx, inc, step, octx.Err())
+		}
+		if o.abort != nil && o.abort() {
+			return errGiveWay
 		}
 		c, err := evalOp[chatFlags](octx, sel, "chat", nil)
 		if err != nil {

@@ -67,7 +67,8 @@ const (
 )
 
 // Session is the live WhatsApp Web session of one browser context. It
-// implements wasend.Session, wasend.SentFinder and wasend.Marker.
+// implements wasend.Session, wasend.SentFinder, wasend.Marker and
+// wasend.AckFollower.
 // Everything that touches the page (SendText, FindSent, RequestPairingCode
 // and the monitor) runs one at a time.
 type Session struct {
@@ -113,6 +114,18 @@ type Session struct {
 
 	emitMu    sync.Mutex
 	lastEvent string
+
+	// pending counts the calls that wait for the page lock (acquire):
+	// the watch's chat visits give way to them.
+	pending atomic.Int32
+	// evals counts the page evaluations (the page code's operations and
+	// the watchdog's), for the benchmarks.
+	evals atomic.Int64
+	// follow is the set of messages whose ticks the session follows
+	// (FollowAcks); watch is the monitor's state of the page watch,
+	// touched under the page lock only.
+	follow followSet
+	watch  watchState
 }
 
 func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {
@@ -428,6 +441,7 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		}
 		inc.ctx, inc.closeTab, inc.pid, inc.lost = tctx, tcancel, shared.pid, shared.lost
 	}
+	inc.ctx = withEvalCounter(inc.ctx, &s.evals)
 	inc.wg.Go(func() { s.watchDeath(inc) })
 
 	if err := s.px.proxyAuth(inc.ctx, &inc.wg, s.log); err != nil {
@@ -441,7 +455,11 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, override); err != nil {
 			return err
 		}
-		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		// The page does not have the focus (document.hasFocus() is
+		// false, as in a window in the background), so that WhatsApp Web
+		// marks nothing read by itself; MarkRead turns the emulated focus
+		// on while it reads a chat on purpose.
+		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: false}); err != nil {
 			return err
 		}
 		res, err := cdp.Call(ctx, t, page.Navigate, page.NavigateParams{URL: cfg.url + "/"})
@@ -603,6 +621,7 @@ func (s *Session) watchdog(inc *incarnation) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(inc.ctx, cfg.watchdogTimeout)
+		countEval(ctx)
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
 		cancel()
 		if err == nil || inc.isDead() || s.life.Err() != nil {
