@@ -33,6 +33,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /__wa/chats", s.handleChats)
 	mux.HandleFunc("GET /__wa/chat", s.handleChat)
 	mux.HandleFunc("POST /__wa/send", s.handleSend)
+	mux.HandleFunc("POST /__wa/read", s.handleRead)
+	mux.HandleFunc("POST /__wa/media", s.handleMedia)
+	mux.HandleFunc("GET /__wa/media", s.handleMediaGet)
 	mux.HandleFunc("/__wa/", http.NotFound)
 	mux.Handle("/__fake/", s.hooksHandler())
 	mux.HandleFunc("/favicon.ico", http.NotFound)
@@ -314,11 +317,14 @@ func (s *Server) handleContact(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	phone := r.URL.Query().Get("phone")
 	s.mu.Lock()
-	exists := validPhone(phone) && !s.notOnWA[phone]
+	exists, wid := s.lookupLocked(r.URL.Query().Get("phone"))
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"exists": exists})
+	out := map[string]any{"exists": exists}
+	if exists {
+		out["phone"] = wid
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type chatView struct {
@@ -327,6 +333,8 @@ type chatView struct {
 	Text   string `json:"text"`
 	At     int64  `json:"at"`
 	Status string `json:"status"`
+	ID     string `json:"id"`
+	Unread int    `json:"unread,omitempty"`
 }
 
 func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
@@ -342,7 +350,10 @@ func (s *Server) handleChats(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		last := ms[len(ms)-1]
-		out = append(out, chatView{Chat: chat, In: last.in, Text: last.Text, At: last.At.UnixMilli(), Status: last.status.String()})
+		out = append(out, chatView{
+			Chat: chat, In: last.in, Text: last.preview(), At: last.At.UnixMilli(), Status: last.status.String(),
+			ID: last.ID, Unread: len(unreadLocked(a, chat)),
+		})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b chatView) int {
@@ -401,6 +412,12 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, errNotLoggedIn)
 		return
 	}
+	s.finishSend(w, r, c, req.To, req.Text, req.CK, nil)
+}
+
+// finishSend waits the pending delay of a message that page c sends to
+// to, checks again that it may be sent, stores it and answers its view.
+func (s *Server) finishSend(w http.ResponseWriter, r *http.Request, c *client, to, text, ck string, up *upload) {
 	if d := s.cfg.pendingDelay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -424,7 +441,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeError(w, http.StatusConflict, errNotLoggedIn)
 		return
-	case s.notOnWA[req.To]:
+	case s.notOnWA[to]:
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, errors.New("fakewa: number not on WhatsApp"))
 		return
@@ -433,8 +450,34 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, errors.New("fakewa: account temporarily banned"))
 		return
 	}
-	m := s.acceptLocked(c, req.To, req.Text, req.CK)
+	m := s.acceptLocked(c, to, text, ck, up)
 	v := m.view()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, v)
+}
+
+// handleRead takes the read receipts of a page: the incoming messages ids
+// of the chat chat that the page showed in the open chat while its window
+// was visible and focused.
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		CID  string   `json:"cid"`
+		Chat string   `json:"chat"`
+		IDs  []string `json:"ids"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	c := s.pageClient(w, req.CID)
+	if c == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !mayUseLocked(c) {
+		writeError(w, http.StatusConflict, errNotLoggedIn)
+		return
+	}
+	done := s.markReadLocked(s.accountLocked(c.login.phone), req.Chat, req.IDs)
+	writeJSON(w, http.StatusOK, map[string]any{"ids": nonNil(done)})
 }

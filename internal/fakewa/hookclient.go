@@ -271,3 +271,24 @@ func (h *HookClient) ReadBy(ctx context.Context, phone, contact string) ([]strin
 func (h *HookClient) SetMessageStatus(ctx context.Context, id string, st Status) error {
 	return h.do(ctx, http.MethodPost, "/__fake/message-status", map[string]any{"id": id, "status": st}, nil)
 }
+
+// ReadByAccount is Server.ReadByAccount.
+func (h *HookClient) ReadByAccount(ctx context.Context, phone, from string) ([]string, error) {
+	var out []string
+	q := url.Values{"phone": {phone}, "from": {from}}
+	err := h.do(ctx, http.MethodGet, "/__fake/read-by-account?"+q.Encode(), nil, &out)
+	return out, err
+}
+
+// UnreadByAccount is Server.UnreadByAccount.
+func (h *HookClient) UnreadByAccount(ctx context.Context, phone, from string) ([]string, error) {
+	var out []string
+	q := url.Values{"phone": {phone}, "from": {from}}
+	err := h.do(ctx, http.MethodGet, "/__fake/unread-by-account?"+q.Encode(), nil, &out)
+	return out, err
+}
+
+// SetCanonicalNumber is Server.SetCanonicalNumber.
+func (h *HookClient) SetCanonicalNumber(ctx context.Context, typed, canonical string) error {
+	return h.do(ctx, http.MethodPost, "/__fake/canonical-number", map[string]string{"typed": typed, "canonical": canonical}, nil)
+}

@@ -333,6 +333,28 @@ func (s *Server) hooksHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET /__fake/read-by-account", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, nonNil(s.ReadByAccount(q.Get("phone"), q.Get("from"))))
+	})
+	mux.HandleFunc("GET /__fake/unread-by-account", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		writeJSON(w, http.StatusOK, nonNil(s.UnreadByAccount(q.Get("phone"), q.Get("from"))))
+	})
+	mux.HandleFunc("POST /__fake/canonical-number", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Typed     string `json:"typed"`
+			Canonical string `json:"canonical"`
+		}
+		if !decodeJSON(w, r, &req) {
+			return
+		}
+		if err := s.SetCanonicalNumber(req.Typed, req.Canonical); err != nil {
+			writeHookError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("/__fake/", http.NotFound)
 
 	want := []byte("Bearer " + s.hookToken)

@@ -33,6 +33,12 @@ const (
 	// DefaultReadDelay is how long after Delivered a message becomes Read.
 	// Zero means never.
 	DefaultReadDelay = time.Duration(0)
+	// DefaultImageLimit is the largest photo or video, in bytes, that the
+	// page sends (16 MiB).
+	DefaultImageLimit = 16 << 20
+	// DefaultDocumentLimit is the largest document, in bytes, that the
+	// page sends (100 MiB).
+	DefaultDocumentLimit = 100 << 20
 	// DefaultIDStyle is the style of the data-id attribute of message rows.
 	DefaultIDStyle = IDStyleJID
 	// DefaultMarkup is the markup of the chat's rows, ticks and dialogs.
@@ -117,6 +123,8 @@ type config struct {
 	rejectDelay    time.Duration
 	idStyle        IDStyle
 	markup         Markup
+	imageLimit     int64
+	documentLimit  int64
 	minChrome      int
 	seed           int64
 	seeded         bool
@@ -139,6 +147,8 @@ func defaultConfig() config {
 		rejectDelay:    DefaultRejectDelay,
 		idStyle:        DefaultIDStyle,
 		markup:         DefaultMarkup,
+		imageLimit:     DefaultImageLimit,
+		documentLimit:  DefaultDocumentLimit,
 		minChrome:      DefaultMinChromeMajor,
 		addr:           DefaultAddr,
 	}
@@ -173,6 +183,9 @@ func (c *config) validate() error {
 	}
 	if c.markup != MarkupClassic && c.markup != Markup2026 {
 		return fmt.Errorf("%w: unknown %v", ErrInvalidOption, c.markup)
+	}
+	if c.imageLimit <= 0 || c.documentLimit <= 0 {
+		return fmt.Errorf("%w: media limits must be positive (%d, %d)", ErrInvalidOption, c.imageLimit, c.documentLimit)
 	}
 	if c.minChrome < 0 {
 		return fmt.Errorf("%w: min Chrome major is negative (%d)", ErrInvalidOption, c.minChrome)
@@ -280,4 +293,14 @@ func WithLogger(l *slog.Logger) Option {
 // Default: DefaultAddr ("127.0.0.1:0", a free loopback port).
 func WithAddr(addr string) Option {
 	return func(c *config) { c.addr = addr }
+}
+
+// WithMediaLimits sets the largest attachments, in bytes, that the page
+// sends: image for photos and videos, document for documents. A larger
+// file chosen in the page gets the toast "1 image you tried adding is
+// larger than the 16 MB limit." (or "1 video …", "1 document …") and no
+// preview, and nothing is sent; the server refuses a larger upload too.
+// Default: DefaultImageLimit (16 MiB) and DefaultDocumentLimit (100 MiB).
+func WithMediaLimits(image, document int64) Option {
+	return func(c *config) { c.imageLimit, c.documentLimit = image, document }
 }

@@ -119,6 +119,8 @@ type pageConfig struct {
 	RejectUA      string   `json:"rejectUA"`
 	Unsupported   bool     `json:"unsupported"`
 	Classes       []string `json:"classes"`
+	ImageLimit    int64    `json:"imageLimit"`
+	DocumentLimit int64    `json:"documentLimit"`
 }
 
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +134,8 @@ func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 		RejectUA:      rejectedUAPattern,
 		Unsupported:   unsupported,
 		Classes:       s.classes,
+		ImageLimit:    s.cfg.imageLimit,
+		DocumentLimit: s.cfg.documentLimit,
 	})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -33,6 +33,7 @@ type Server struct {
 	logins   map[string]*login
 	accounts map[string]*account
 	notOnWA  map[string]bool
+	canon    map[string]string // typed number -> the number of its chat
 	stuckAll bool
 	received []Message
 	rejected []Message
@@ -115,6 +116,11 @@ type message struct {
 	waiting  bool
 	reject   rejectKind
 	timer    *time.Timer
+
+	read   bool      // an incoming message that the account has read
+	readAt time.Time // when a page of the account marked it read
+
+	data []byte // the bytes of an image, for its thumbnail
 }
 
 // New returns a Server. It panics with an error that wraps ErrInvalidOption
@@ -147,6 +153,7 @@ func New(opts ...Option) *Server {
 		logins:    make(map[string]*login),
 		accounts:  make(map[string]*account),
 		notOnWA:   make(map[string]bool),
+		canon:     make(map[string]string),
 		msgs:      make(map[string]*message),
 	}
 	s.mux = s.routes()

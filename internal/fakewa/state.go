@@ -32,6 +32,15 @@ func validPhone(p string) bool {
 	return true
 }
 
+// maskPhone keeps the last four digits of a number, for logs, which never
+// hold a whole number.
+func maskPhone(p string) string {
+	if len(p) <= 4 {
+		return "…"
+	}
+	return "…" + p[len(p)-4:]
+}
+
 // validID reports whether id is a plausible client or tab ID from the page.
 func validID(id string) bool {
 	if id == "" || len(id) > 64 {
@@ -328,7 +337,7 @@ func (s *Server) linkLocked(c *client, phone string) chan struct{} {
 		"token": l.token, "phone": phone, "n": l.n, "online": a.online,
 	})
 	s.pushRestrictTo(c, a)
-	s.log.Info("fakewa: linked", "client", c.id, "phone", phone, "device", l.n)
+	s.log.Info("fakewa: linked", "client", c.id, "phone", maskPhone(phone), "device", l.n)
 	return c.linkAck
 }
 
@@ -526,6 +535,45 @@ func (s *Server) SetNotOnWhatsApp(number string, notOn bool) {
 	}
 }
 
+// SetCanonicalNumber plays the chat-id correction of WhatsApp's number
+// check (whatsapp-web.md §10.7): the account of typed is registered as
+// canonical, such as a Brazilian number with or without the ninth digit
+// (5511987654321 and 551187654321), Mexico's 521… and 52…, or
+// Argentina's 549… and 54…. Opening typed (a /send?phone= link, an
+// in-app link, or the search box) then opens the chat of canonical: its
+// header's span[title] is "+<canonical>" and a message sent there is
+// recorded To canonical. A canonical of "" or typed itself removes the
+// correction. It returns ErrInvalidPhone unless both are 6 to 15 digits.
+func (s *Server) SetCanonicalNumber(typed, canonical string) error {
+	if !validPhone(typed) || (canonical != "" && !validPhone(canonical)) {
+		return ErrInvalidPhone
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if canonical == "" || canonical == typed {
+		delete(s.canon, typed)
+	} else {
+		s.canon[typed] = canonical
+	}
+	return nil
+}
+
+// lookupLocked answers the number check of the page for phone: whether it
+// is on WhatsApp, and the number of its chat.
+func (s *Server) lookupLocked(phone string) (bool, string) {
+	if !validPhone(phone) || s.notOnWA[phone] {
+		return false, ""
+	}
+	wid := phone
+	if c, ok := s.canon[phone]; ok {
+		wid = c
+	}
+	if s.notOnWA[wid] {
+		return false, ""
+	}
+	return true, wid
+}
+
 // Conflict plays "WhatsApp opened in another window" for every login of
 // phone: each page logged into it shows the dialog "WhatsApp is open in
 // another window…" with "Close" and "Use here", and cannot send until "Use
@@ -682,7 +730,7 @@ func (s *Server) Sessions() []Session {
 
 // acceptLocked stores a message that page c sends to to. The caller checked that
 // c may send.
-func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
+func (s *Server) acceptLocked(c *client, to, text, ck string, up *upload) *message {
 	a := s.accountLocked(c.login.phone)
 	id := s.newMessageID()
 	m := &message{
@@ -690,6 +738,13 @@ func (s *Server) acceptLocked(c *client, to, text, ck string) *message {
 		dataID:  s.dataID(true, to, id),
 		ck:      ck,
 		reject:  s.rejectionLocked(a, to),
+	}
+	if up != nil {
+		media := up.media
+		m.Media = &media
+		if media.Kind == MediaImage {
+			m.data = up.data
+		}
 	}
 	s.endTypingLocked(c, to, true)
 	s.msgs[id] = m
@@ -873,6 +928,20 @@ type messageView struct {
 	Status string `json:"status"`
 	CK     string `json:"ck,omitempty"`
 	Fail   string `json:"fail,omitempty"`
+	// Read reports whether the account has read an incoming message.
+	Read bool `json:"read,omitempty"`
+	// Media describes an attachment; Text is then its caption.
+	Media *mediaView `json:"media,omitempty"`
+}
+
+// mediaView is an attachment as the page sees it. URL serves the bytes of
+// an image for its thumbnail.
+type mediaView struct {
+	Kind MediaKind `json:"kind"`
+	Name string    `json:"name"`
+	MIME string    `json:"mime"`
+	Size int64     `json:"size"`
+	URL  string    `json:"url,omitempty"`
 }
 
 func (m *message) view() messageView {
@@ -882,20 +951,47 @@ func (m *message) view() messageView {
 	}
 	v := messageView{
 		ID: m.ID, DataID: m.dataID, Chat: chat, In: m.in, Text: m.Text,
-		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck,
+		At: m.At.UnixMilli(), Status: m.status.String(), CK: m.ck, Read: m.in && m.read,
 	}
 	if m.status == StatusFailed {
 		v.Fail = string(m.reject)
 	}
+	if md := m.Media; md != nil {
+		v.Media = &mediaView{Kind: md.Kind, Name: md.FileName, MIME: md.MIMEType, Size: md.Size}
+		if m.data != nil {
+			v.Media.URL = "/__wa/media?id=" + m.ID
+		}
+	}
 	return v
+}
+
+// preview is the text of the chat list for m: the text or caption, or for
+// an attachment without a caption "Photo", "Video" or the file name (the
+// file name always for a document).
+func (m *message) preview() string {
+	md := m.Media
+	switch {
+	case md == nil:
+		return m.Text
+	case md.Kind == MediaDocument:
+		return md.FileName
+	case m.Text != "":
+		return m.Text
+	case md.Kind == MediaVideo:
+		return "Video"
+	}
+	return "Photo"
 }
 
 // Incoming delivers a message that the contact from writes to the account
 // phone: it joins the chat's history and shows, at once, as an incoming
 // row in the chat with from on the account's pages (div.message-in and a
 // "false_" data-id, or in the 2026 markup a speaker label "+<from>:"). It
-// is not in Received, which lists what pages sent. It returns the message,
-// From being the contact and To the account, or ErrInvalidPhone.
+// is unread until a page of the account shows it in the open chat while
+// the window is visible and focused (see ReadByAccount); until then the
+// chat list shows the unread badge. It is not in Received, which lists
+// what pages sent. It returns the message, From being the contact and To
+// the account, or ErrInvalidPhone.
 func (s *Server) Incoming(phone, from, text string) (Message, error) {
 	if !validPhone(phone) || !validPhone(from) {
 		return Message{}, ErrInvalidPhone
@@ -914,8 +1010,78 @@ func (s *Server) Incoming(phone, from, text string) (Message, error) {
 		dataID:  s.dataID(false, from, id),
 	}
 	a.chats[from] = append(a.chats[from], m)
+	unread := len(unreadLocked(a, from))
 	for _, c := range s.accountClientsLocked(phone) {
-		s.pushLocked(c, "msg", map[string]any{"message": m.view()})
+		s.pushLocked(c, "msg", map[string]any{"message": m.view(), "unread": unread})
 	}
 	return m.Message, nil
+}
+
+// unreadLocked returns the incoming messages of the chat of a with from
+// that the account has not read, oldest first.
+func unreadLocked(a *account, from string) []*message {
+	var out []*message
+	for _, m := range a.chats[from] {
+		if m.in && !m.read {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// markReadLocked marks the incoming messages ids of the chat of a with
+// chat as read by the account, as the page of c sends read receipts, and
+// tells the account's pages. It returns the IDs it changed.
+func (s *Server) markReadLocked(a *account, chat string, ids []string) []string {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var done []string
+	now := time.Now()
+	for _, m := range a.chats[chat] {
+		if m.in && !m.read && want[m.ID] {
+			m.read, m.readAt = true, now
+			done = append(done, m.ID)
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	unread := len(unreadLocked(a, chat))
+	for _, c := range s.accountClientsLocked(a.phone) {
+		s.pushLocked(c, "read", map[string]any{"chat": chat, "ids": done, "unread": unread})
+	}
+	return done
+}
+
+// ReadByAccount returns the IDs of the incoming messages from the contact
+// from that account phone has read, oldest first: the read receipts the
+// contact got (blue ticks on their phone). A page reads the incoming rows
+// of the open chat only while document.visibilityState is "visible" and
+// document.hasFocus() is true; see the package documentation.
+func (s *Server) ReadByAccount(phone, from string) []string {
+	return s.incomingIDs(phone, from, true)
+}
+
+// UnreadByAccount returns the IDs of the incoming messages from the
+// contact from that account phone has not read yet, oldest first.
+func (s *Server) UnreadByAccount(phone, from string) []string {
+	return s.incomingIDs(phone, from, false)
+}
+
+func (s *Server) incomingIDs(phone, from string, read bool) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[phone]
+	if a == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range a.chats[from] {
+		if m.in && m.read == read {
+			out = append(out, m.ID)
+		}
+	}
+	return out
 }

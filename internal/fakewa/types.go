@@ -22,6 +22,39 @@ type Message struct {
 	ID string `json:"id"`
 	// At is when the server received the message.
 	At time.Time `json:"at"`
+	// Media describes the attached file of a message sent with an
+	// attachment, whose Text is the caption ("" for none); nil for a text
+	// message.
+	Media *Media `json:"media,omitempty"`
+}
+
+// MediaKind is the kind of an attachment.
+type MediaKind string
+
+// The kinds of attachments. The page sends a file chosen through "Photos
+// & videos" as an image or a video (by its MIME type), and one chosen
+// through "Document" as a document whatever its type.
+const (
+	MediaImage    MediaKind = "image"
+	MediaVideo    MediaKind = "video"
+	MediaDocument MediaKind = "document"
+)
+
+// Media describes the file of a message with an attachment, as the server
+// received it.
+type Media struct {
+	// Kind is image, video or document.
+	Kind MediaKind `json:"kind"`
+	// FileName is the name of the file as the page read it from the File
+	// (the base name of the path given to DOM.setFileInputFiles).
+	FileName string `json:"fileName"`
+	// MIMEType is the type of the File as the browser guessed it, or
+	// "application/octet-stream" when it had none.
+	MIMEType string `json:"mimeType"`
+	// Size is the number of bytes the server received.
+	Size int64 `json:"size"`
+	// SHA256 is the SHA-256 of those bytes, in lower-case hex.
+	SHA256 string `json:"sha256"`
 }
 
 // Status is the delivery status of an outgoing message.

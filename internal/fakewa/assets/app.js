@@ -80,6 +80,12 @@
     'menu': ['0 0 24 24', 'M12 7a2 2 0 1 0-.01-4.01A2 2 0 0 0 12 7zm0 2a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 9zm0 6a2 2 0 1 0 .01 4.01A2 2 0 0 0 12 15z'],
     'new-chat-outline': ['0 0 24 24', 'M19 3H5a2 2 0 0 0-2 2v14l4-4h12a2 2 0 0 0 2-2V5a2 2 0 0 0-2-2zm-1 7h-5v5h-2v-5H6V8h5V3h2v5h5z'],
     'plus-rounded': ['0 0 24 24', 'M11 13H5v-2h6V5h2v6h6v2h-6v6h-2z'],
+    'document-filled': ['0 0 24 24', 'M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm-1 7V3.5L18.5 9z'],
+    'media-filled': ['0 0 24 24', 'M20 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2zM5 17l3.5-4.5 2.5 3 3.5-4.5L19 17z'],
+    'back': ['0 0 24 24', 'M12 4l1.4 1.4L7.8 11H20v2H7.8l5.6 5.6L12 20l-8-8z'],
+    'x': ['0 0 24 24', 'M19.1 17.2 13.9 12l5.2-5.2-1.9-1.9-5.2 5.2-5.2-5.2-1.9 1.9 5.2 5.2-5.2 5.2 1.9 1.9 5.2-5.2 5.2 5.2z'],
+    'media-play': ['0 0 24 24', 'M8 5v14l11-7z'],
+    'audio-file': ['0 0 26 34', 'M17 0H3a3 3 0 0 0-3 3v28a3 3 0 0 0 3 3h20a3 3 0 0 0 3-3V9zm-1 10V2l8 8z'],
     'alert-phone': ['0 0 48 48', 'M24 4a20 20 0 1 0 0 40 20 20 0 0 0 0-40zm-2 9h4v14h-4zm0 18h4v4h-4z'],
     'alert-computer': ['0 0 48 48', 'M24 4a20 20 0 1 0 0 40 20 20 0 0 0 0-40zm-2 9h4v14h-4zm0 18h4v4h-4z'],
     'refresh-large': ['0 0 24 24', 'M17.6 6.4A8 8 0 1 0 19.7 14h-2.1a6 6 0 1 1-1.4-6.2L13 11h7V4z'],
@@ -188,8 +194,8 @@
     bootDone: false, auth: null,
     ws: null, wsTries: 0,
     route: null, startSeq: 0,
-    chat: null, chats: new Map(), rowsById: new Map(), rowsByCk: new Map(),
-    ed: null, els: {}
+    chat: null, chats: new Map(), rowsById: new Map(), rowsByCk: new Map(), seen: new Map(),
+    ed: null, els: {}, preview: null
   };
 
   var appRoot = document.getElementById('app');
@@ -341,8 +347,9 @@
       case 'logout': onLogout(m); break;
       case 'conflict': onConflict(); break;
       case 'phone': app.online = !!m.online; renderAlerts(); break;
-      case 'msg': onServerMessage(m.message); break;
+      case 'msg': onServerMessage(m.message, m.unread); break;
       case 'ack': onAck(m); break;
+      case 'read': onRead(m); break;
       case 'restrict': onRestrict(m.restrict || {}); break;
       case 'passkey': showPasskey(); break;
     }
@@ -354,6 +361,7 @@
     if (CFG.unsupported || uaRejected(navigator.userAgent)) { showUnsupported(); return; }
     app.route = parseRoute();
     window.addEventListener('popstate', onNavigate);
+    document.addEventListener('click', onLinkClick);
     animateStartup();
     setTimeout(function () { app.bootDone = true; advance(); }, CFG.bootDelay);
     readSession().then(function (tok) {
@@ -634,8 +642,10 @@
     var grid = h('div', { 'aria-label': 'Chat list', role: 'grid', 'aria-rowcount': '0', 'aria-colcount': '1' });
     var newChat = headerButton('New chat', 'new-chat-outline');
     newChat.addEventListener('click', function () { search.focus(); });
+    var profile = h('div', { 'class': 'avatar', title: 'Profile', 'aria-label': 'Profile', role: 'button', tabindex: '0' }, icon('default-user'));
+    profile.addEventListener('click', showProfile);
     var header = h('header', { 'data-testid': 'chatlist-header' },
-      h('div', { 'class': 'avatar', title: 'Profile', role: 'button' }, icon('default-user')),
+      profile,
       h('div', { 'class': 'header-actions' }, newChat, headerButton('Menu', 'menu')));
     var side = h('div', { id: 'side' },
       alerts,
@@ -644,15 +654,38 @@
         h('div', { tabindex: '-1', 'data-tab': '4' },
           h('div', { 'data-testid': 'chat-list' }, grid))));
     var mainCol = h('div', { 'class': 'main-column' }, intro());
+    var sideCol = h('div', { 'class': 'side-column' }, header, side);
     var overlays = h('span', { 'class': 'overlays' });
+    var toasts = h('div', { 'class': 'toasts', 'aria-live': 'polite' });
     mount(h('div', { 'class': 'app-wrapper-web font-fix os-linux' },
       h('div', { tabindex: '-1', 'class': 'two' },
-        h('div', { 'class': 'side-column' }, header, side),
+        sideCol,
         mainCol),
-      overlays));
-    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays };
+      overlays, toasts));
+    app.els = { alerts: alerts, search: search, grid: grid, mainCol: mainCol, overlays: overlays, toasts: toasts, sideCol: sideCol };
     app.chat = null;
     app.ed = null;
+  }
+
+  // showProfile opens the profile drawer over the chat list, with the
+  // account's number (the app's own wid, as last-wid-md stores it).
+  function showProfile() {
+    var col = app.els.sideCol;
+    if (!col || !app.phone || (app.els.drawer && app.els.drawer.isConnected)) return;
+    var num = formatNumber(app.phone);
+    var back = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Back', title: 'Back', 'class': 'round-button' }, icon('back'));
+    var drawer = h('div', { role: 'region', 'aria-label': 'Profile', 'class': 'drawer' },
+      h('header', { 'class': 'drawer-header' }, back, h('h1', { title: 'Profile', 'class': 'drawer-title' }, 'Profile')),
+      h('div', { 'class': 'drawer-body' },
+        h('div', { 'class': 'avatar drawer-avatar' }, icon('default-user')),
+        h('div', { 'class': 'drawer-section' },
+          h('div', { 'class': 'drawer-label' }, 'Phone'),
+          h('span', { dir: 'auto', title: num, 'class': 'selectable-text copyable-text' }, num))));
+    function close() { drawer.remove(); app.els.drawer = null; }
+    back.addEventListener('click', close);
+    drawer.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); } });
+    app.els.drawer = drawer;
+    col.appendChild(drawer);
   }
 
   function intro() {
@@ -691,7 +724,10 @@
   async function loadChats() {
     try {
       var r = await get('/__wa/chats', { cid: app.cid });
-      (r.chats || []).forEach(function (c) { noteChat(c.chat, c.text, c.at, c.in ? 'in' : c.status, null, true); });
+      (r.chats || []).forEach(function (c) {
+        noteChat(c.chat, c.text, c.at, c.in ? 'in' : c.status, c.id || null, true);
+        setUnread(c.chat, c.unread || 0, true);
+      });
     } catch (e) { /* an empty list */ }
     renderChatList();
   }
@@ -699,7 +735,16 @@
   // noteChat records the last message of a chat.
   function noteChat(chat, text, at, status, id, quiet) {
     var cur = app.chats.get(chat);
-    if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id });
+    if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id, unread: cur ? cur.unread : 0 });
+    if (!quiet) renderChatList();
+  }
+
+  // setUnread records the number of unread incoming messages of a chat,
+  // as the server counts them.
+  function setUnread(chat, n, quiet) {
+    var cur = app.chats.get(chat);
+    if (!cur) return;
+    cur.unread = n || 0;
     if (!quiet) renderChatList();
   }
 
@@ -747,6 +792,7 @@
         r.preview.textContent = c.text;
         r.preview.setAttribute('title', c.text);
       }
+      renderBadge(r, chat === app.chat && readable() ? 0 : c.unread || 0);
       if (grid.children[i] !== r.row) grid.insertBefore(r.row, grid.children[i] || null);
     });
     grid.setAttribute('aria-rowcount', String(items.length));
@@ -757,16 +803,31 @@
     var time = h('div', { 'class': 'cell-time' });
     var iconSlot = h('span', { 'class': 'cell-status' });
     var preview = h('span', { dir: 'auto', 'class': 'cell-preview' });
+    var badgeSlot = h('div', { 'class': 'cell-badge' });
+    var title = h('span', { dir: 'auto', title: name, 'class': 'cell-title' }, name);
+    var top = h('div', { 'class': 'cell-top' }, title, time);
     var row = h('div', { role: 'row', tabindex: '-1' },
       h('div', { 'data-testid': 'cell-frame-container', 'class': 'cell' },
         h('div', { 'class': 'avatar' }, icon('default-user')),
         h('div', { role: 'gridcell', 'aria-colindex': '2', 'class': 'cell-main' },
-          h('div', { 'class': 'cell-top' },
-            h('span', { dir: 'auto', title: name, 'class': 'cell-title' }, name),
-            time),
-          h('div', { 'class': 'cell-bottom' }, iconSlot, preview))));
+          top,
+          h('div', { 'class': 'cell-bottom' }, iconSlot, preview, badgeSlot))));
     row.addEventListener('click', function () { app.startSeq++; closeOverlays(); openChat(chat, null); });
-    return { row: row, time: time, iconSlot: iconSlot, preview: preview, status: null };
+    return { row: row, time: time, iconSlot: iconSlot, preview: preview, status: null, top: top, title: title, badgeSlot: badgeSlot, unread: 0 };
+  }
+
+  // renderBadge shows the unread count of a chat row (WAWebUnreadCount):
+  // span[aria-label="N unread messages"] with the number, and the hidden
+  // label that the real title cell carries before the name.
+  function renderBadge(r, n) {
+    if (r.unread === n) return;
+    r.unread = n;
+    if (r.label) { r.label.remove(); r.label = null; }
+    r.badgeSlot.replaceChildren();
+    if (!n) return;
+    r.label = h('span', { style: 'position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)' }, unreadText(n));
+    r.top.insertBefore(r.label, r.title);
+    r.badgeSlot.appendChild(h('span', { 'aria-label': unreadText(n), 'data-testid': 'icon-unread-count', 'class': 'unread-badge' }, String(n)));
   }
 
   // ----------------------------------------------------------------- chat
@@ -785,6 +846,22 @@
     var r = parseRoute();
     if (!r) return;
     app.route = r;
+    runRoute();
+  }
+
+  // onLinkClick handles a click on a link to /send?phone= of this page or
+  // of web.whatsapp.com in the app, without a reload, as the real app does
+  // (whatsapp-web.md §10.7).
+  function onLinkClick(e) {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    var a = e.target && e.target.closest ? e.target.closest('a[href]') : null;
+    if (!a) return;
+    var u;
+    try { u = new URL(a.getAttribute('href'), location.href); } catch (err) { return; }
+    if (u.origin !== location.origin && u.hostname !== 'web.whatsapp.com') return;
+    if (u.pathname.replace(/\/+$/, '') !== '/send' || !u.searchParams.has('phone')) return;
+    e.preventDefault();
+    app.route = { phone: u.searchParams.get('phone') || '', text: u.searchParams.has('text') ? u.searchParams.get('text') : null };
     runRoute();
   }
 
@@ -821,16 +898,26 @@
         h('div', { 'class': 'popup-controls' }, cancel))));
     report();
     var t0 = performance.now();
-    var exists = false;
+    var exists = false, wid = phone;
     if (/^\d{6,15}$/.test(phone)) {
-      try { exists = (await get('/__wa/contact', { cid: app.cid, phone: phone })).exists; } catch (e) { exists = false; }
+      try {
+        var r = await get('/__wa/contact', { cid: app.cid, phone: phone });
+        exists = !!r.exists;
+        // queryWidExists answers with the chat's own number (the Brazil
+        // ninth digit, Mexico 52/521), which the chat then uses.
+        if (exists && r.phone) wid = r.phone;
+      } catch (e) { exists = false; }
     }
     var wait = CFG.startingDelay - (performance.now() - t0);
     if (wait > 0) await sleep(wait);
     if (seq !== app.startSeq || app.state !== 'main') return;
+    if (!exists) { closeOverlays(); closeChat(); showInvalid(phone); return; }
+    // The history is fetched while the modal still shows, so that the
+    // modal goes and the chat appears in the same task.
+    var hist = await fetchChat(wid);
+    if (seq !== app.startSeq || app.state !== 'main') return;
     closeOverlays();
-    if (!exists) { closeChat(); showInvalid(phone); return; }
-    await openChat(phone, text == null ? null : normNL(text));
+    showChat(wid, text == null ? null : normNL(text), hist);
   }
 
   // formatNumber writes a number as the 2026 dialog does: "+1 555-123-4567"
@@ -887,17 +974,29 @@
     app.els.list = null;
     app.els.mainCol.replaceChildren(intro());
     renderChatList();
+    report();
+  }
+
+  // fetchChat returns the history of the chat with phone and whether it is
+  // a new chat.
+  async function fetchChat(phone) {
+    try {
+      var r = await get('/__wa/chat', { cid: app.cid, phone: phone });
+      return { messages: r.messages || [], isNew: !!r['new'] };
+    } catch (e) {
+      return { messages: [], isNew: false };
+    }
   }
 
   async function openChat(phone, text) {
-    var hist = [], isNew = false;
-    try {
-      var r = await get('/__wa/chat', { cid: app.cid, phone: phone });
-      hist = r.messages || [];
-      isNew = !!r['new'];
-    } catch (e) { hist = []; }
-    if (app.state !== 'main') return;
-    renderChat(phone, hist, isNew);
+    var seq = app.startSeq;
+    var hist = await fetchChat(phone);
+    if (app.state !== 'main' || seq !== app.startSeq) return;
+    showChat(phone, text, hist);
+  }
+
+  function showChat(phone, text, hist) {
+    renderChat(phone, hist.messages, hist.isNew);
     if (app.ed) {
       if (text != null) app.ed.setText(text);
       app.ed.focus();
@@ -948,19 +1047,23 @@
     var statusSlot = inc ? null : h('div', { 'class': fake('msg-status') }, statusIcon(v.status));
     var tail = M26 && !first ? null : icon(inc ? 'tail-in' : 'tail-out', { title: false });
     var who = inc ? '+' + v.chat : 'Me';
+    // An attachment without a caption has no text block.
+    var textBlock = v.media && !v.text ? null
+      : h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at, who) },
+        h('div', { 'class': fake('bubble-text') },
+          h('span', { dir: 'auto', 'class': 'selectable-text copyable-text' }, textSpan)));
     idDiv.appendChild(
       h('div', { 'class': M26 ? '' : (inc ? 'message-in' : 'message-out') + ' focusable-list-item' },
         tail,
         h('div', { 'class': fake('bubble') },
           M26 ? speakerLabel(inc ? formatNumber(v.chat) : 'You') : null,
-          h('div', { 'class': 'copyable-text', 'data-pre-plain-text': prePlain(v.at, who) },
-            h('div', { 'class': fake('bubble-text') },
-              h('span', { dir: 'auto', 'class': 'selectable-text copyable-text' }, textSpan))),
+          v.media ? mediaThumb(v.media) : null,
+          textBlock,
           h('div', { 'class': fake('msg-meta') },
             h('span', { dir: 'auto', 'class': fake('msg-clock') }, hhmm(v.at)),
             statusSlot))));
     var row = h('div', { role: 'row', style: inc ? 'justify-content:flex-start' : null }, idDiv);
-    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc };
+    row._fakewa = { idDiv: idDiv, statusSlot: statusSlot, status: v.status, in: inc, id: v.id || null, read: !!v.read };
     if (v.id) app.rowsById.set(v.id, row);
     if (!inc && v.status === 'failed') setRowFailed(row, v.fail);
     return row;
@@ -970,6 +1073,7 @@
   // last row starts a run.
   function startsRun(list, inc) {
     var last = list && list.lastElementChild;
+    while (last && !last._fakewa && last.hasAttribute('data-unread-divider')) last = last.previousElementSibling;
     return !last || !last._fakewa || last._fakewa.in !== inc;
   }
 
@@ -986,6 +1090,7 @@
   function bindRow(row, v) {
     var meta = row._fakewa;
     if (!meta.idDiv.hasAttribute('data-id')) meta.idDiv.setAttribute('data-id', v.dataId);
+    meta.id = v.id;
     app.rowsById.set(v.id, row);
     setRowStatus(row, v.status, v.fail);
   }
@@ -1045,8 +1150,44 @@
     app.els.conv = conv;
     app.els.mainCol.replaceChildren(main);
     renderFooter();
-    hist.forEach(function (v) { list.appendChild(renderRow(v, startsRun(list, !!v.in))); });
+    hist = mergeSeen(phone, hist);
+    var unread = hist.filter(function (v) { return v.in && !v.read; }).length;
+    hist.forEach(function (v) {
+      if (unread && v.in && !v.read) {
+        list.appendChild(unreadDivider(unread));
+        unread = 0;
+      }
+      var row = renderRow(v, startsRun(list, !!v.in));
+      list.appendChild(row);
+      var seen = app.seen.get(v.id);
+      if (seen && !v.in) setRowStatus(row, seen.status, seen.fail);
+    });
     list.scrollTop = list.scrollHeight;
+    markReadSoon();
+  }
+
+  // mergeSeen adds to the history of chat the messages that the server
+  // pushed while the page fetched it, and the read flags it learnt since.
+  function mergeSeen(chat, hist) {
+    var have = new Set();
+    hist.forEach(function (v) {
+      have.add(v.id);
+      var seen = app.seen.get(v.id);
+      if (seen && seen.v.read) v.read = true;
+    });
+    var extra = [];
+    app.seen.forEach(function (e) { if (e.v.chat === chat && !have.has(e.v.id)) extra.push(e.v); });
+    extra.sort(function (a, b) { return a.at - b.at; });
+    return hist.concat(extra);
+  }
+
+  function unreadText(n) { return n === 1 ? '1 unread message' : n + ' unread messages'; }
+
+  // unreadDivider is the line above the first unread message of a chat
+  // when it opens (WA "{count} unread messages"); not a [role=row].
+  function unreadDivider(n) {
+    return h('div', { 'data-unread-divider': 'true', 'class': fake('unread-divider') },
+      h('span', { 'aria-live': 'polite' }, unreadText(n)));
   }
 
   // newChatBlock returns the restriction that replaces the compose box of
@@ -1076,8 +1217,7 @@
       var sendSlot = h('div', { 'class': 'send-slot' });
       var ed = makeEditor(function (text) { renderSendSlot(sendSlot, text); noteTyping(text); }, sendMessage);
       footer = h('footer', { 'class': 'compose' },
-        h('div', { 'class': 'attach-slot' },
-          h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'class': 'round-button' }, icon('plus-rounded'))),
+        attachSlot(),
         h('div', { 'class': 'lexical-rich-text-input', exact: true },
           ed.el,
           h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Type a message')),
@@ -1209,6 +1349,191 @@
     setState('passkey');
   }
 
+  // ---------------------------------------------------------- attachments
+
+  var MEDIA_ACCEPT = 'image/*,video/mp4,video/3gpp,video/quicktime';
+
+  // attachSlot is the footer's Attach button with its menu, and the two
+  // hidden file inputs, which stay in the DOM whether the menu shows or
+  // not (whatsapp-web.md §5), so that a driver can set their files.
+  function attachSlot() {
+    var media = h('input', { type: 'file', accept: MEDIA_ACCEPT, tabindex: '-1', style: 'display:none', exact: true });
+    var doc = h('input', { type: 'file', accept: '*', tabindex: '-1', style: 'display:none', exact: true });
+    media.addEventListener('change', function () { takeFile(media, 'media'); });
+    doc.addEventListener('change', function () { takeFile(doc, 'document'); });
+    var btn = h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'aria-expanded': 'false', 'class': 'round-button' }, icon('plus-rounded'));
+    var slot = h('div', { 'class': 'attach-slot' }, btn, media, doc);
+    var menu = null;
+    function closeMenu() {
+      if (menu) { menu.remove(); menu = null; }
+      btn.setAttribute('aria-expanded', 'false');
+    }
+    function item(label, name, input) {
+      return h('button', { type: 'button', role: 'menuitem', 'aria-label': label, 'class': 'attach-item',
+        on: { click: function () { closeMenu(); input.click(); } } }, icon(name), h('span', {}, label));
+    }
+    btn.addEventListener('click', function () {
+      if (menu) { closeMenu(); return; }
+      menu = h('div', { role: 'menu', 'class': 'attach-menu' },
+        item('Document', 'document-filled', doc),
+        item('Photos & videos', 'media-filled', media));
+      menu.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); closeMenu(); btn.focus(); } });
+      slot.appendChild(menu);
+      btn.setAttribute('aria-expanded', 'true');
+    });
+    document.addEventListener('mousedown', function (e) {
+      if (menu && !slot.contains(e.target)) closeMenu();
+    }, true);
+    return slot;
+  }
+
+  var NOUN = { image: 'image', video: 'video', document: 'document' };
+
+  // takeFile checks the file chosen through a hidden input as the real
+  // app does (its toast texts), then opens the preview.
+  function takeFile(input, which) {
+    var f = input.files && input.files[0];
+    input.value = '';
+    if (!f || app.state !== 'main' || !app.chat || !app.ed) return;
+    var kind = 'document';
+    if (which === 'media') {
+      if (/^image\//.test(f.type)) kind = 'image';
+      else if (/^video\//.test(f.type)) kind = 'video';
+      else { toast('1 file you tried adding is not supported.'); return; }
+    }
+    if (f.size === 0) { toast('1 ' + NOUN[kind] + ' you tried adding has no content.'); return; }
+    var limit = kind === 'document' ? CFG.documentLimit : CFG.imageLimit;
+    if (f.size > limit) { toast('1 ' + NOUN[kind] + ' you tried adding is larger than the ' + fmtSize(limit) + ' limit.'); return; }
+    showPreview(f, kind);
+  }
+
+  // toast shows a short message at the bottom of the app.
+  function toast(text) {
+    var box = app.els.toasts;
+    if (!box || !box.isConnected) return;
+    var t = h('div', { role: 'alert', 'class': 'toast' }, h('span', {}, text));
+    box.appendChild(t);
+    setTimeout(function () { t.remove(); }, 5000);
+  }
+
+  // fmtSize writes a size as WAWebL10nFilesize does: "16 MB", "120 kB".
+  function fmtSize(n) {
+    var KB = 1024, MB = 1024 * 1024;
+    if (n < KB) return n + ' B';
+    if (n < MB) return Math.round(n / KB) + ' kB';
+    var v = n / MB;
+    return (v >= 10 || v === Math.floor(v) ? String(Math.round(v)) : v.toFixed(1)) + ' MB';
+  }
+
+  // docType is the type line of a document card: the extension in upper
+  // case, else the MIME subtype, else FILE.
+  function docType(name, mime) {
+    var m = /\.([A-Za-z0-9]{1,6})$/.exec(name);
+    if (m) return m[1].toUpperCase();
+    m = /^[^/]+\/([A-Za-z0-9.+-]+)$/.exec(mime || '');
+    return m && m[1] !== 'octet-stream' ? m[1].toUpperCase() : 'FILE';
+  }
+
+  // docCard is the document card of a bubble or of the preview.
+  function docCard(name, size, mime) {
+    var type = docType(name, mime);
+    var sz = fmtSize(size);
+    return h('div', { 'data-testid': 'document-thumb', role: 'button', tabindex: '0', title: 'Download "' + name + '"', 'class': 'document-card' },
+      icon('audio-file'),
+      h('div', { 'class': 'document-body' },
+        h('span', { dir: 'auto', title: name, 'class': 'document-name' }, name),
+        h('div', { 'class': 'document-meta' },
+          h('span', { title: type }, type), h('span', { 'aria-hidden': 'true' }, ' \u2022 '), h('span', { title: sz }, sz))));
+  }
+
+  // previewOf is the chat list text of a message (message.preview in Go).
+  function previewOf(v) {
+    var md = v.media;
+    if (!md) return v.text;
+    if (md.kind === 'document') return md.name;
+    if (v.text) return v.text;
+    return md.kind === 'video' ? 'Video' : 'Photo';
+  }
+
+  // mediaThumb is the attachment part of a bubble.
+  function mediaThumb(md) {
+    if (md.kind === 'document') return docCard(md.name, md.size, md.mime);
+    if (md.kind === 'video') {
+      return h('div', { 'data-testid': 'video-thumb', role: 'button', 'aria-label': 'Play video', 'class': 'media-thumb' }, icon('media-play'));
+    }
+    var src = md.url ? (/^blob:/.test(md.url) ? md.url : md.url + '&cid=' + encodeURIComponent(app.cid)) : null;
+    return h('div', { 'data-testid': 'image-thumb', role: 'button', 'aria-label': 'Open picture', 'class': 'media-thumb' },
+      h('img', { src: src, alt: '', draggable: 'false', exact: true }));
+  }
+
+  // showPreview is the media editor: the file, a caption box and Send.
+  function showPreview(file, kind) {
+    closePreview();
+    var chat = app.chat;
+    var url = kind === 'document' ? null : URL.createObjectURL(file);
+    var p = { file: file, kind: kind, chat: chat, url: url };
+    var sendBtn = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Send', title: 'Send', 'class': 'round-button send-button preview-send' }, icon('wds-ic-send-filled'));
+    var ed = makeEditor(function () {}, function () { sendMedia(p); }, true);
+    var close = h('div', { role: 'button', tabindex: '0', 'aria-label': 'Close', title: 'Close', 'class': 'round-button' }, icon('x'));
+    var body = kind === 'document' ? docCard(file.name, file.size, file.type)
+      : kind === 'video' ? h('video', { src: url, controls: '', 'class': 'preview-media', exact: true })
+        : h('img', { src: url, alt: '', 'class': 'preview-media', exact: true });
+    var dlg = h('div', { role: 'dialog', 'aria-modal': 'true', 'class': 'overlay media-preview' },
+      h('div', { 'class': 'preview-panel' },
+        h('div', { 'class': 'preview-header' }, close, h('span', { dir: 'auto', title: file.name, 'class': 'preview-name' }, file.name)),
+        h('div', { 'class': 'preview-body' }, body),
+        h('div', { 'class': 'preview-footer' },
+          h('div', { 'class': 'lexical-rich-text-input', exact: true }, ed.el,
+            h('div', { 'class': 'compose-placeholder', 'aria-hidden': 'true' }, 'Add a caption')),
+          sendBtn)));
+    p.ed = ed;
+    p.dlg = dlg;
+    sendBtn.addEventListener('click', function () { sendMedia(p); });
+    sendBtn.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sendMedia(p); } });
+    close.addEventListener('click', closePreview);
+    dlg.addEventListener('keydown', function (e) { if (e.key === 'Escape') { e.preventDefault(); closePreview(); } });
+    app.preview = p;
+    showOverlay(dlg);
+    ed.focus();
+  }
+
+  function closePreview() {
+    var p = app.preview;
+    app.preview = null;
+    if (!p) return;
+    if (p.dlg) p.dlg.remove();
+    if (p.url && !p.sent) URL.revokeObjectURL(p.url);
+  }
+
+  // sendMedia sends the file of the preview with its caption, once: the
+  // row shows at once, Pending while the bytes upload.
+  function sendMedia(p) {
+    if (p.sent || !p.dlg || !p.dlg.isConnected || app.state !== 'main' || app.conflicted || app.chat !== p.chat) return;
+    p.sent = true;
+    var caption = p.ed.getText();
+    if (!/\S/.test(caption)) caption = '';
+    app.preview = null;
+    p.dlg.remove();
+    var ck = rid(10);
+    var at = Date.now();
+    var chat = p.chat, f = p.file;
+    var v = { text: caption, at: at, status: 'pending', chat: chat,
+      media: { kind: p.kind, name: f.name, mime: f.type, size: f.size, url: p.kind === 'image' ? p.url : null } };
+    var row = appendRow(v);
+    app.rowsByCk.set(ck, row);
+    noteChat(chat, previewOf(v), at, 'pending', null);
+    var u = new URL('/__wa/media', location.origin);
+    [['cid', app.cid], ['to', chat], ['kind', p.kind], ['name', f.name], ['mime', f.type], ['caption', caption], ['ck', ck]]
+      .forEach(function (kv) { u.searchParams.set(kv[0], kv[1]); });
+    fetch(u, { method: 'POST', cache: 'no-store', headers: { 'Content-Type': 'application/octet-stream' }, body: f })
+      .then(function (r) { if (!r.ok) throw new Error('media: ' + r.status); return r.json(); })
+      .then(function (sv) {
+        bindRow(row, sv);
+        noteChat(chat, previewOf(sv), sv.at, sv.status, sv.id);
+      })
+      .catch(function () { /* the row stays Pending */ });
+  }
+
   // ------------------------------------------------------------- presence
 
   function wsSend(obj) {
@@ -1267,19 +1592,87 @@
     }).catch(function () { /* the row stays Pending */ });
   }
 
-  function onServerMessage(v) {
-    noteChat(v.chat, v.text, v.at, v.in ? 'in' : v.status, v.id);
+  function onServerMessage(v, unread) {
+    remember(v);
+    noteChat(v.chat, previewOf(v), v.at, v.in ? 'in' : v.status, v.id, true);
+    if (v.in && unread != null) setUnread(v.chat, unread, true);
+    renderChatList();
     var row = v.ck && app.rowsByCk.get(v.ck);
     if (row) { bindRow(row, v); return; }
     if (app.chat === v.chat && !app.rowsById.has(v.id)) appendRow(v);
+    if (v.in) markReadSoon();
   }
 
   function onAck(m) {
+    var seen = app.seen.get(m.id);
+    if (seen && !seen.fail) { seen.status = m.status; seen.fail = m.status === 'failed' ? m.fail : null; }
     var row = app.rowsById.get(m.id);
     if (row) setRowStatus(row, m.status, m.fail);
     var c = app.chats.get(m.chat);
     if (c && c.id === m.id) { c.status = m.status; renderChatList(); }
   }
+
+  // onRead applies the read receipts that a page of the account sent.
+  function onRead(m) {
+    (m.ids || []).forEach(function (id) {
+      var seen = app.seen.get(id);
+      if (seen) seen.v.read = true;
+      var row = app.rowsById.get(id);
+      if (row) { row._fakewa.read = true; row._fakewa.reading = false; }
+    });
+    setUnread(m.chat, m.unread || 0);
+  }
+
+  // remember keeps the newest messages the server pushed, so that a chat
+  // whose history was fetched just before an event still shows it.
+  function remember(v) {
+    app.seen.set(v.id, { v: v, status: v.status, fail: v.fail || null });
+    if (app.seen.size > 500) app.seen.delete(app.seen.keys().next().value);
+  }
+
+  // ------------------------------------------------------------ read state
+
+  // readable reports whether the page may send read receipts for the open
+  // chat: the real app does only while its window is visible and focused.
+  function readable() {
+    return app.state === 'main' && !app.conflicted && !!app.chat &&
+      document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  function markReadSoon() { setTimeout(markRead, 0); }
+
+  // markRead sends the read receipts of the incoming rows of the open chat
+  // that are not read yet.
+  function markRead() {
+    if (!readable()) return;
+    var list = app.els.list;
+    if (!list || !list.isConnected) return;
+    var chat = app.chat, ids = [], rows = [];
+    Array.prototype.forEach.call(list.children, function (row) {
+      var meta = row._fakewa;
+      if (!meta || !meta.in || meta.read || meta.reading || !meta.id) return;
+      meta.reading = true;
+      ids.push(meta.id);
+      rows.push(row);
+    });
+    renderChatList();
+    if (!ids.length) return;
+    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).catch(function () {
+      rows.forEach(function (row) { row._fakewa.reading = false; });
+      renderChatList();
+    });
+  }
+
+  window.addEventListener('focus', function () { renderChatList(); markRead(); });
+  // Escape closes the open chat when no dialog or menu shows, as in the
+  // real app.
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape' || app.state !== 'main' || e.defaultPrevented) return;
+    var box = app.els.overlays;
+    if (box && box.children.length) return;
+    if (app.chat) { e.preventDefault(); app.startSeq++; closeChat(); }
+  });
+  document.addEventListener('visibilitychange', function () { renderChatList(); markRead(); });
 
   // ------------------------------------------------------------- conflict
 
@@ -1405,11 +1798,17 @@
 
   var P_CLASS = 'selectable-text copyable-text';
 
-  function makeEditor(onChange, onEnter) {
+  // makeEditor returns a Lexical-like editor: the compose box, or with
+  // caption set the caption box of the attachment preview.
+  function makeEditor(onChange, onEnter, caption) {
     var root = document.createElement('div');
-    [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '10'],
-      ['data-tab', '10'], ['aria-owns', 'emoji-suggestion'], ['aria-label', 'Type a message'],
-      ['aria-placeholder', 'Type a message'], ['spellcheck', 'true']].forEach(function (a) { root.setAttribute(a[0], a[1]); });
+    var attrs = caption
+      ? [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '0'],
+        ['aria-label', 'Add a caption'], ['aria-placeholder', 'Add a caption'], ['spellcheck', 'true']]
+      : [['contenteditable', 'true'], ['role', 'textbox'], ['data-lexical-editor', 'true'], ['tabindex', '10'],
+        ['data-tab', '10'], ['aria-owns', 'emoji-suggestion'], ['aria-label', 'Type a message'],
+        ['aria-placeholder', 'Type a message'], ['spellcheck', 'true']];
+    attrs.forEach(function (a) { root.setAttribute(a[0], a[1]); });
     root.style.cssText = 'user-select: text; white-space: pre-wrap; word-break: break-word;';
     var lines = [''];
 
