@@ -45,7 +45,13 @@
 //     login page came back), wasend.ErrConflict (WhatsApp Web opened in
 //     another window; with WithTakeoverOnConflict the session clicks "Use here"
 //     instead) or wasend.ErrDisconnected (the browser died);
-//     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors.
+//     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors;
+//   - wasend.EventAccount with the number the page is logged in as (E.164),
+//     once the session is available and again when another account logs
+//     in: the page's localStorage "last-wid-md" ("15550001111:3@c.us"), or
+//     "last-wid" (the selector set's account_storage). Session.Account
+//     returns the last one; telling the host that the account changed
+//     (wasend.EventAccountChanged) is the Client's part.
 //
 // Session.State and Session.WaitReady expose the same to tests and
 // quickstarts.

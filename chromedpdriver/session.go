@@ -98,6 +98,7 @@ type Session struct {
 	closed    bool
 	brokenGen uint64
 	brokenErr error
+	account   string // the logged-in account (E.164), or "" (account.go)
 
 	// Monitor state, touched under the page lock only.
 	lastQR       string

@@ -145,6 +145,7 @@ func (s *Session) watched(inc *incarnation, sel *compiledSelectors, w *watchRead
 
 // absorb takes in a reading of the watch and reports what changed.
 func (s *Session) absorb(w *watchRead) {
+	s.noteAccount(w.WID)
 	if w.Snap != nil {
 		s.watch.snap, s.watch.ver = w.Snap, w.Ver
 	}
