@@ -115,7 +115,8 @@ func (s *Session) fail(ctx context.Context, inc *incarnation, step string, err e
 			cause = c
 		}
 		return fmt.Errorf("%w: %s: %v", wasend.ErrDisconnected, step, cause)
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		return fmt.Errorf("%w: %s", wasend.ErrTimeout, step)
 	case ctx.Err() != nil:
 		return fmt.Errorf("chromedpdriver: %s: %w", step, ctx.Err())

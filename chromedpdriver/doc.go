@@ -142,6 +142,18 @@
 // SendText, FindSent, RequestPairingCode and the monitor touch the page one
 // at a time, and all honour their ctx.
 //
+// # Number checks
+//
+// The session is a wasend.NumberChecker: CheckNumber opens the number's
+// chat by a click on a link to /send?phone=, which the app handles in
+// place (whatsapp-web.md §10.7), waits through "Starting chat", and reads
+// the answer: the chat with its compose box (on WhatsApp; when the header
+// shows another number, WhatsApp opened the chat under it, as for
+// Brazil's ninth digit or Mexico's "1", and that number is Canonical), a
+// restriction's compose bar (on WhatsApp), or the "isn't on WhatsApp" or
+// "invalid" dialog (not on WhatsApp; dismissed). Anything else is an
+// error, never a negative answer. It types and sends nothing.
+//
 // # Receipts
 //
 // The session is a wasend.AckFollower: FollowAcks replaces the set of sent

@@ -430,6 +430,20 @@ const pageJS = `(function (op, S, A) {
       res = true;
       break;
     }
+    case 'navlink': {
+      // A click on a link to the chat, which the app handles in place as
+      // it does the links of its own messages (whatsapp-web.md §10.7).
+      var lp = first('chat_panel');
+      if (lp) G.stale.add(lp);
+      var a = document.createElement('a');
+      a.href = location.origin + A.path;
+      a.rel = 'noopener';
+      a.style.display = 'none';
+      (document.body || document.documentElement).appendChild(a);
+      try { a.click(); } finally { a.remove(); }
+      res = true;
+      break;
+    }
     case 'stale': {
       var sp = first('chat_panel');
       if (sp) G.stale.add(sp);

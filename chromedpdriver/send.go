@@ -99,7 +99,8 @@ func titleMatches(title, digits string) bool {
 // invalid-number dialog, or a *newChatBar when a restriction's compose bar
 // replaces the compose box (the chat is open, but cannot be started).
 func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
-	return s.openChatWith(ctx, inc, sel, digits, openOpts{})
+	_, err := s.openChatWith(ctx, inc, sel, digits, openOpts{})
+	return err
 }
 
 // openOpts are the options of openChatWith.
@@ -107,10 +108,27 @@ type openOpts struct {
 	// abort, when set, is asked between two readings of the page; when it
 	// returns true, the opening stops with errGiveWay.
 	abort func() bool
+	// link opens the chat by a click on a link to /send?phone=, which
+	// the app handles in place (whatsapp-web.md §10.7), instead of
+	// history.pushState and popstate.
+	link bool
+	// anyNumber takes the chat that opens whatever number its header
+	// shows: WhatsApp opens some numbers under another one (Brazil's
+	// ninth digit, Mexico's "1").
+	anyNumber bool
 }
 
-// openChatWith is openChat with options.
-func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts) error {
+// openChatWith is openChat with options. It returns the last reading of
+// the page, whose Chat is the open chat's title.
+func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts) (chatFlags, error) {
+	var last chatFlags
+	err := s.openChatRead(ctx, inc, sel, digits, o, &last)
+	return last, err
+}
+
+// openChatRead does the work of openChatWith; it keeps each reading of the
+// page in last.
+func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts, last *chatFlags) error {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
@@ -124,6 +142,7 @@ func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compi
 	if err != nil {
 		return s.fail(octx, inc, step, err)
 	}
+	*last = c
 	if err := s.blocker(octx, sel, c.pageFlags); err != nil {
 		return err
 	}
@@ -139,7 +158,11 @@ func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compi
 	}
 	inApp := c.LoggedIn
 	if inApp {
-		if _, err := evalOp[bool](octx, sel, "nav", map[string]string{"path": path}); err != nil {
+		op := "nav"
+		if o.link {
+			op = "navlink"
+		}
+		if _, err := evalOp[bool](octx, sel, op, map[string]string{"path": path}); err != nil {
 			return s.fail(octx, inc, step, err)
 		}
 	} else {
@@ -165,6 +188,7 @@ func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compi
 			}
 			return s.fail(octx, inc, step, err)
 		}
+		*last = c
 		if err := s.blocker(octx, sel, c.pageFlags); err != nil {
 			return err
 		}
@@ -201,7 +225,10 @@ func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compi
 			}
 			continue
 		}
-		if c.Starting || !c.Panel || !c.Fresh || !titleMatches(c.Chat, digits) {
+		if c.Starting || !c.Panel || !c.Fresh {
+			continue
+		}
+		if !titleMatches(c.Chat, digits) && (!o.anyNumber || strings.TrimSpace(c.Chat) == "") {
 			continue
 		}
 		if c.Compose {

@@ -67,8 +67,8 @@ const (
 )
 
 // Session is the live WhatsApp Web session of one browser context. It
-// implements wasend.Session, wasend.SentFinder, wasend.Marker and
-// wasend.AckFollower.
+// implements wasend.Session, wasend.SentFinder, wasend.Marker,
+// wasend.AckFollower and wasend.NumberChecker.
 // Everything that touches the page (SendText, FindSent, RequestPairingCode
 // and the monitor) runs one at a time.
 type Session struct {
@@ -644,9 +644,13 @@ func (s *Session) opContext(ctx context.Context, inc *incarnation, def time.Dura
 		d = time.Now().Add(def)
 	}
 	c, cancel := context.WithDeadline(inc.ctx, d)
-	stop := context.AfterFunc(ctx, cancel)
+	// The end of ctx ends c with ctx's cause, so that a deadline of ctx
+	// reads as one (fail).
+	c, cancelCause := context.WithCancelCause(c)
+	stop := context.AfterFunc(ctx, func() { cancelCause(context.Cause(ctx)) })
 	return c, func() {
 		stop()
+		cancelCause(nil)
 		cancel()
 	}
 }

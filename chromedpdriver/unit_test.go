@@ -427,6 +427,7 @@ var (
 	_ wasend.PhonePairer      = (*Session)(nil)
 	_ wasend.ResourceReporter = (*Session)(nil)
 	_ wasend.AckFollower      = (*Session)(nil)
+	_ wasend.NumberChecker    = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are

@@ -212,7 +212,7 @@ func (s *Session) visit(ctx context.Context, inc *incarnation, sel *compiledSele
 	switch {
 	case r == nil:
 		var bar *newChatBar
-		if err := s.openChatWith(ctx, inc, sel, digits, openOpts{abort: s.givingWay}); err != nil && !errors.As(err, &bar) {
+		if _, err := s.openChatWith(ctx, inc, sel, digits, openOpts{abort: s.givingWay}); err != nil && !errors.As(err, &bar) {
 			return err
 		}
 	case r.Hit && r.W > 0 && r.H > 0:
