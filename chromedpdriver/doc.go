@@ -99,9 +99,10 @@
 // gives wasend.ErrNotOnWhatsApp, a permanent error. The text goes into the
 // compose box as one synthetic paste (line breaks stay line breaks and
 // never send), is read back and compared; if the box disagrees it is
-// cleared and the text typed as IME commits with Shift+Enter between lines;
-// a second disagreement fails the send before anything left. The text is
-// never put in a URL and never logged.
+// cleared and the text typed with the page's editing command
+// (document.execCommand('insertText')), with Shift+Enter key events between
+// lines; a second disagreement fails the send before anything left. The
+// text is never put in a URL and never logged.
 //
 // With WithTyping (off by default) the text is typed instead, a few
 // characters at a time at perChar each and within max in all, so that the
@@ -110,8 +111,8 @@
 // does not read back is pasted after all. It paces one message; the
 // Client's pacing between messages is separate.
 //
-// The click on the send button (Enter, as a key down and up with no
-// character, when there is no button or the click did nothing) is the
+// The click on the send button (Enter, as a key down and up in the
+// compose box, when there is no button or the click did nothing) is the
 // point of no return: every failure after it is wrapped with
 // wasend.Unconfirmed. Just before it, SendText calls wasend.BeforeSend
 // once with a mark, compact JSON that names the outgoing rows already in
@@ -175,10 +176,38 @@
 // to any call that waits for the page, so following delays a send by one
 // evaluation at most. FollowAcks documents how late a receipt can be.
 //
-// The page never has the focus (Emulation.setFocusEmulationEnabled is off
-// and document.hasFocus() is false, as for a window in the background), so
-// the chats that the session opens, to send or to visit, are not marked
-// read by WhatsApp Web.
+// # Incoming messages
+//
+// The same reading notices incoming messages and reports each as a
+// wasend.EventIncoming (From in E.164, Text, At from the row's
+// data-pre-plain-text to the minute, WAMessageID the row's data-id), once
+// per number and data-id. In the open chat, the incoming rows that come
+// after its history settled (inboxSettle, a second after the chat panel
+// appears) are new. On the chat list, an unread badge whose count grows
+// queues a visit of its chat (one per inboxVisitGap, a second, before any
+// visit for ticks, giving way to calls like those); there, as in any open
+// chat, the last incoming rows that the badge counts are new. The sender
+// is the number of a "false_<digits>@c.us_" data-id, else the chat's
+// title; a saved contact's chat whose rows have bare ids names no number,
+// and its messages are not reported. Nothing is marked read (see Focus):
+// the session is a wasend.InboxReader, and MarkRead opens the chat, gives
+// the page the emulated focus until the chat's unread badge goes, and
+// takes it away again.
+//
+// # Focus
+//
+// WhatsApp Web marks the open chat's messages read only while its window
+// is visible and has the focus (document.hasFocus()). The session's page
+// never has it: Emulation.setFocusEmulationEnabled is off, and the driver
+// clicks and types with the page's own events (pointer, mouse and key
+// events, document.execCommand('insertText'), a paste) rather than with
+// the browser's input (Input.dispatchMouseEvent, Input.insertText), which
+// gives a headless page the focus for good. So the chats it opens, to
+// send, to check a number or to visit, stay unread for the contact. One
+// step still uses the browser's input, and leaves the page with the
+// focus: the phone number of a pairing, typed on the login page before
+// any chat. MarkRead gives the page the emulated focus while it reads a
+// chat on purpose.
 //
 // # Selectors
 //

@@ -225,10 +225,23 @@ const pageJS = `(function (op, S, A) {
     return a || (labels.length || icons.length ? 'unknown' : 'none');
   }
 
+  // mediaKey is the text by which the send and the lookup of a media
+  // message know its row: the kind, the caption and, for a document, the
+  // file name its card shows; "" for a row without an attachment.
+  function mediaKey(r, caption) {
+    var kind = '', name = '';
+    if (first('media_document', r, false)) { kind = 'document'; name = value('media_name', r, false) || ''; }
+    else if (first('media_image', r, false)) kind = 'image';
+    if (!kind) return '';
+    return '\u0000media\u0000' + kind + '\u0000' + (caption || '') + '\u0000' + name;
+  }
+
   function rowInfo(r) {
     var t = first('message_text', r, false);
+    var text = t ? textOf(t) : null;
+    var mk = mediaKey(r, text);
     return {
-      text: t ? textOf(t) : null,
+      text: mk || text,
       id: value('message_id', r, true) || '',
       pre: value('message_meta', r, true) || '',
       status: status(r),
@@ -266,12 +279,44 @@ const pageJS = `(function (op, S, A) {
     };
   }
 
-  function rect(el) {
-    el.scrollIntoView({ block: 'center', inline: 'center' });
+  // press clicks el as the page's own events: pointer and mouse down and
+  // up, then click, at its center. Unlike input from the browser, they do
+  // not give the page the focus (document.hasFocus()), which WhatsApp Web
+  // needs to mark a chat read.
+  function press(el) {
     var b = el.getBoundingClientRect();
-    var x = b.left + b.width / 2, y = b.top + b.height / 2;
-    var hit = document.elementFromPoint(x, y);
-    return { x: x, y: y, w: b.width, h: b.height, hit: !!hit && (hit === el || el.contains(hit) || hit.contains(el)) };
+    var o = { bubbles: true, cancelable: true, composed: true, view: window, button: 0,
+      clientX: b.left + b.width / 2, clientY: b.top + b.height / 2 };
+    function with2(extra) { var r = {}; for (var k in o) r[k] = o[k]; for (var k2 in extra) r[k2] = extra[k2]; return r; }
+    var pe = { pointerId: 1, isPrimary: true, pointerType: 'mouse' };
+    if (window.PointerEvent) el.dispatchEvent(new PointerEvent('pointerdown', with2(Object.assign({ buttons: 1 }, pe))));
+    el.dispatchEvent(new MouseEvent('mousedown', with2({ buttons: 1 })));
+    if (window.PointerEvent) el.dispatchEvent(new PointerEvent('pointerup', with2(pe)));
+    el.dispatchEvent(new MouseEvent('mouseup', with2({})));
+    el.click();
+  }
+
+  // key sends a key as the page's own keydown and keyup events on el.
+  function key(el, name, shift) {
+    var kc = { Enter: 13, Escape: 27 }[name] || 0;
+    var o = { key: name, code: name, keyCode: kc, which: kc,
+      shiftKey: !!shift, bubbles: true, cancelable: true, composed: true, view: window };
+    el.dispatchEvent(new KeyboardEvent('keydown', o));
+    el.dispatchEvent(new KeyboardEvent('keyup', o));
+  }
+
+  // caretAtEnd focuses el (without the page getting the focus) and puts
+  // the caret at the end of its text.
+  function caretAtEnd(el) {
+    el.focus();
+    if (el.isContentEditable) {
+      var r = document.createRange();
+      r.selectNodeContents(el);
+      r.collapse(false);
+      var s = window.getSelection();
+      s.removeAllRanges();
+      s.addRange(r);
+    }
   }
 
   function selectContents(el) {
@@ -379,9 +424,9 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'openrow': {
-      // The chat list's row of the chat with the number A.digits: its
-      // place, for a click (A.click: a JavaScript click now, for a row
-      // that is not on top at its center). The open panel becomes stale.
+      // The chat list's row of the chat with the number A.digits, or null;
+      // with A.click, a click on it (press), and the open panel becomes
+      // stale.
       var rowEl = null;
       all('list_row').some(function (r) {
         var tt = value('list_title', r, false) || '';
@@ -390,9 +435,10 @@ const pageJS = `(function (op, S, A) {
       });
       if (!rowEl) { res = null; break; }
       var op2 = first('chat_panel');
-      if (op2) G.stale.add(op2);
-      res = rect(rowEl);
-      if (A.click) { rowEl.click(); res.clicked = true; }
+      if (op2 && A.click) G.stale.add(op2);
+      var rb = rowEl.getBoundingClientRect();
+      res = { x: rb.left + rb.width / 2, y: rb.top + rb.height / 2, w: rb.width, h: rb.height };
+      if (A.click) { rowEl.scrollIntoView({ block: 'nearest' }); press(rowEl); }
       break;
     }
     case 'selftest': {
@@ -450,30 +496,40 @@ const pageJS = `(function (op, S, A) {
       res = true;
       break;
     }
-    case 'locate': {
-      var le = first(A.key);
-      res = le ? rect(le) : null;
-      break;
-    }
     case 'jsclick': {
       var ce = first(A.key);
-      if (ce) ce.click();
+      if (ce) press(ce);
       res = !!ce;
+      break;
+    }
+    case 'jskey': {
+      // A key (A.name, Enter by default; A.shift: with Shift) as key
+      // events on the element of A.key (the compose box by default).
+      var ke2 = first(A.key || 'compose');
+      if (ke2) key(ke2, A.name || 'Enter', !!A.shift);
+      res = !!ke2;
+      break;
+    }
+    case 'type': {
+      // The text typed into the box of A.key at its end, as the editing
+      // commands of the page (document.execCommand('insertText')), one
+      // line at a time with Shift+Enter between lines. The box is kept for
+      // typeJS, which types the next pieces.
+      var tb = first(A.key);
+      G.typing = tb;
+      if (tb) {
+        caretAtEnd(tb);
+        String(A.text).split('\n').forEach(function (line, i) {
+          if (i > 0) key(tb, 'Enter', true);
+          if (line) document.execCommand('insertText', false, line);
+        });
+      }
+      res = !!tb;
       break;
     }
     case 'focus': {
       var fe = first(A.key);
-      if (fe) {
-        fe.focus();
-        if (fe.isContentEditable) {
-          var fr = document.createRange();
-          fr.selectNodeContents(fe);
-          fr.collapse(false);
-          var fs = window.getSelection();
-          fs.removeAllRanges();
-          fs.addRange(fr);
-        }
-      }
+      if (fe) caretAtEnd(fe);
       res = !!fe;
       break;
     }
@@ -486,7 +542,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'paste': {
-      var pe = first('compose');
+      var pe = first(A.key || 'compose');
       if (pe) {
         selectContents(pe);
         var dt = new DataTransfer();
@@ -497,7 +553,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'clear': {
-      var ke = first('compose');
+      var ke = first(A.key || 'compose');
       if (ke) {
         selectContents(ke);
         document.execCommand('delete', false);
@@ -506,7 +562,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'compose': {
-      var ee = first('compose');
+      var ee = first(A.key || 'compose');
       res = ee ? { found: true, text: composeText(ee) } : { found: false, text: '' };
       break;
     }
@@ -564,6 +620,18 @@ const pageJS = `(function (op, S, A) {
       };
       break;
     }
+    case 'element': {
+      // The first element of A.key itself, for the DevTools protocol
+      // (an input's files), or null.
+      res = first(A.key);
+      break;
+    }
+    case 'media': {
+      // What a media send waits for: the preview's caption box, or the
+      // page's refusal of the file (a toast).
+      res = { preview: !!first('media_caption'), error: value('media_error') || '', menu: !!first(A.item) };
+      break;
+    }
     case 'value': {
       res = value(A.key);
       break;
@@ -575,6 +643,36 @@ const pageJS = `(function (op, S, A) {
     default:
       throw new Error('wasend: unknown op ' + op);
   }
-  if (res && typeof res === 'object' && !Array.isArray(res)) res.bad = bad;
+  if (res && typeof res === 'object' && !Array.isArray(res) && !(res instanceof Node)) res.bad = bad;
   return res;
+})`
+
+
+// typeJS types its argument into the box that the last "type" operation
+// typed into, as that operation does, without the page code (a piece of
+// the typing simulation, a few characters, must cost little). It returns
+// false when that box is gone.
+const typeJS = `(function (text) {
+  'use strict';
+  var G = window[Symbol.for('wasend.driver')];
+  var el = G && G.typing;
+  if (!el || !el.isConnected) return false;
+  el.focus();
+  var sel = window.getSelection();
+  if (!sel.rangeCount || !el.contains(sel.getRangeAt(0).endContainer)) {
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    r.collapse(false);
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+  String(text).split('\n').forEach(function (line, i) {
+    if (i > 0) {
+      var o = { key: 'Enter', code: 'Enter', keyCode: 13, which: 13, shiftKey: true, bubbles: true, cancelable: true, composed: true, view: window };
+      el.dispatchEvent(new KeyboardEvent('keydown', o));
+      el.dispatchEvent(new KeyboardEvent('keyup', o));
+    }
+    if (line) document.execCommand('insertText', false, line);
+  });
+  return true;
 })`

@@ -365,10 +365,11 @@ func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.close
 func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
 
 // WithTyping turns on the typing simulation: before the click, SendText
-// types the text into the compose box a few characters at a time, as IME
-// commits (line breaks as Shift+Enter), taking perChar per character but
-// no more than max in all (longer texts are typed in bigger pieces). The
-// page sees keystrokes for that long, so the contact sees "typing…"
+// types the text into the compose box a few characters at a time, with
+// the page's editing command (line breaks as Shift+Enter key events),
+// taking perChar per character but no more than max in all (longer texts
+// are typed in bigger pieces). The compose box changes for that long, so
+// the contact sees "typing…"
 // (WhatsApp's "composing" presence) for a time about proportional to the
 // text's length, as with a person. The text is read back and compared as
 // after a paste; if the box disagrees it is cleared and pasted instead.

@@ -111,6 +111,24 @@ type SelectorSet struct {
 	ListStatus  []string `json:"list_status"`
 	UnreadBadge []string `json:"unread_badge"`
 
+	// Attachments (whatsapp-web.md §5): the compose bar's Attach button,
+	// its menu's items, the hidden file inputs (set by the DevTools
+	// protocol, as a file chooser would), the preview dialog's caption box
+	// and Send button, and the page's refusal of a file (a value: the
+	// toast's text). In a sent row, MediaImage and MediaDocument tell the
+	// attachment and MediaName (a value) a document's file name.
+	Attach         []string `json:"attach"`
+	AttachImage    []string `json:"attach_image"`
+	AttachDocument []string `json:"attach_document"`
+	FileImage      []string `json:"file_image"`
+	FileDocument   []string `json:"file_document"`
+	MediaCaption   []string `json:"media_caption"`
+	MediaSend      []string `json:"media_send"`
+	MediaError     []string `json:"media_error"`
+	MediaImage     []string `json:"media_image"`
+	MediaDocument  []string `json:"media_document"`
+	MediaName      []string `json:"media_name"`
+
 	// AccountStorage are the localStorage keys that hold the logged-in
 	// account (whatsapp-web.md §6), tried in order: tokens, not selectors.
 	AccountStorage []string `json:"account_storage"`
@@ -206,6 +224,29 @@ func DefaultSelectors() SelectorSet {
 		ListPreview: []string{"[data-testid='last-msg-status'] span[title]@title", "[role='gridcell'] > div:last-child span[dir='auto'][title]@title", "[role='gridcell'] > div:last-child span[dir='auto']"},
 		ListStatus:  []string{"[data-testid='last-msg-status'] [data-icon]", "[data-icon^='status-']", "[data-icon^='msg-']", "svg title"},
 		UnreadBadge: []string{"span[aria-label$='unread messages']@aria-label", "span[aria-label$='unread message']@aria-label", "[data-testid='icon-unread-count']", "span[aria-label='Unread']@aria-label"},
+
+		Attach: []string{"#main footer button[aria-label='Attach']", "#main footer [role='button'][aria-label='Attach']", "#main footer [title='Attach']",
+			"#main footer span[data-icon='plus-rounded']", "#main footer span[data-icon='plus']", "#main footer span[data-icon='clip']",
+			"#main footer [data-icon='attach-menu-plus']", "[data-testid='conversation-clip'] [role='button']"},
+		AttachImage: []string{"[role='menuitem'][aria-label='Photos & videos']", "[role='menuitem'] >> text=Photos & videos",
+			"li[role='button'] >> text=Photos & videos", "[data-testid='mi-attach-media']"},
+		AttachDocument: []string{"[role='menuitem'][aria-label='Document']", "[role='menuitem'] >> text=Document",
+			"li[role='button'] >> text=Document", "[data-testid='mi-attach-document']"},
+		FileImage: []string{"#main footer input[type='file'][accept*='image']", "#main input[type='file'][accept*='image']",
+			"[data-testid='mi-attach-media'] input[type='file']", "input[type='file'][accept*='image']"},
+		FileDocument: []string{"#main footer input[type='file'][accept='*']", "#main footer input[type='file']:not([accept*='image'])",
+			"[data-testid='mi-attach-document'] input[type='file']", "#main input[type='file']:not([accept*='image'])", "input[type='file']:not([accept*='image'])"},
+		MediaCaption: []string{"div[role='dialog'] div[aria-label='Add a caption'][contenteditable='true']", "div[aria-label='Add a caption'][contenteditable='true']",
+			"[data-testid='media-caption-input-container'] [contenteditable='true']"},
+		MediaSend: []string{"div[role='dialog'] div[role='button'][aria-label='Send']", "div[role='dialog'] button[aria-label='Send']",
+			"div[role='dialog'] span[data-icon='wds-ic-send-filled']", "div[role='dialog'] span[data-icon='send']", "[data-testid='send']"},
+		// WAWebMediaValidation's toasts: "1 image you tried adding is
+		// larger than the 16 MB limit.", "… is not supported.", "… has no
+		// content.".
+		MediaError:    []string{"[role='alert'] >> text=/you tried adding (is|has)/", "text=/you tried adding (is larger than|is not supported|has no content)/"},
+		MediaImage:    []string{"[data-testid='image-thumb']", "[aria-label='Open picture']", "[data-testid='media-url-provider'] img"},
+		MediaDocument: []string{"[data-testid='document-thumb']", "[title^='Download \"']"},
+		MediaName:     []string{"[data-testid='document-thumb'] span[dir='auto'][title]@title", "[data-testid='document-thumb'] span[title]@title"},
 
 		AccountStorage: []string{"last-wid-md", "last-wid"},
 

@@ -2,6 +2,7 @@ package chromedpdriver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -374,8 +375,8 @@ func (tx *sendTx) waitCompose(ctx context.Context, want string, d time.Duration)
 }
 
 // fill puts the text in the compose box and checks it: a paste first; if
-// the box does not read back the text, it is cleared and the text typed as
-// IME commits with Shift+Enter between lines; then it gives up.
+// the box does not read back the text, it is cleared and the text typed
+// (typeText); then it gives up.
 func (tx *sendTx) fill(ctx context.Context) error {
 	s := tx.s
 	if s.pool.cfg.typingPerChar > 0 {
@@ -407,10 +408,7 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return s.fail(ctx, tx.inc, tx.step, err)
-	}
-	if err := chromedp.Do(ctx, typeLines(tx.want)...); err != nil {
+	if err := typeText(ctx, tx.sel, "compose", tx.want); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
 	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
@@ -424,18 +422,32 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	return errors.New("chromedpdriver: the compose box does not read back the message text")
 }
 
-// typeLines types s as IME commits, with Shift+Enter between its lines.
-func typeLines(s string) []chromedp.Action[chromedp.Void] {
-	var acts []chromedp.Action[chromedp.Void]
-	for i, line := range strings.Split(s, "\n") {
-		if i > 0 {
-			acts = append(acts, pressEnter(true))
-		}
-		if line != "" {
-			acts = append(acts, insertText(line))
-		}
+// typeMore types s into the box that typeText typed into last (typeJS).
+func typeMore(ctx context.Context, s string) error {
+	a, err := json.Marshal(s)
+	if err != nil {
+		return err
 	}
-	return acts
+	countEval(ctx)
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](typeJS+"("+string(a)+")"))
+	if err == nil && !ok {
+		err = errors.New("chromedpdriver: the box being typed into is gone")
+	}
+	return err
+}
+
+// typeText types s at the end of the box of key with the page's editing
+// commands (document.execCommand('insertText')), with Shift+Enter key
+// events between its lines. Like the page's own click events, it leaves
+// the page without the focus, unlike the browser's input
+// (Input.insertText), after which WhatsApp Web would mark the open chat
+// read.
+func typeText(ctx context.Context, sel *compiledSelectors, key, s string) error {
+	ok, err := evalOp[bool](ctx, sel, "type", map[string]string{"key": key, "text": s})
+	if err == nil && !ok {
+		err = fmt.Errorf("chromedpdriver: no %s to type into", key)
+	}
+	return err
 }
 
 // typingPieces splits text into the pieces that the typing simulation
@@ -468,12 +480,13 @@ func (tx *sendTx) typeSlowly(ctx context.Context) (bool, error) {
 	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
 		return false, err
 	}
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return false, err
-	}
 	pieces, pause := typingPieces(tx.want, cfg.typingPerChar, cfg.typingMax)
-	for _, p := range pieces {
-		if err := chromedp.Do(ctx, typeLines(p)...); err != nil {
+	for i, p := range pieces {
+		if i == 0 {
+			if err := typeText(ctx, tx.sel, "compose", p); err != nil {
+				return false, err
+			}
+		} else if err := typeMore(ctx, p); err != nil {
 			return false, err
 		}
 		if !sleepCtx(ctx, pause) {
@@ -516,11 +529,12 @@ func (tx *sendTx) send(ctx context.Context) error {
 	return tx.enter(ctx)
 }
 
+// enter presses Enter in the compose box, as the page's own key down and
+// up events (as some bots do, whatsapp-web.md §2): the browser's input
+// would give the page the focus.
 func (tx *sendTx) enter(ctx context.Context) error {
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return err
-	}
-	return chromedp.Do(ctx, pressEnter(false))
+	_, err := evalOp[bool](ctx, tx.sel, "jskey", map[string]string{"key": "compose"})
+	return err
 }
 
 // confirm waits for the new row that holds the text to show a tick.

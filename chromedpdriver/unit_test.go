@@ -428,6 +428,7 @@ var (
 	_ wasend.ResourceReporter = (*Session)(nil)
 	_ wasend.AckFollower      = (*Session)(nil)
 	_ wasend.NumberChecker    = (*Session)(nil)
+	_ wasend.InboxReader      = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are

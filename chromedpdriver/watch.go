@@ -16,6 +16,7 @@ package chromedpdriver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -131,6 +132,8 @@ type watchState struct {
 	// the time of each chat's last visit.
 	lastAckVisit time.Time
 	visited      map[string]time.Time
+	// inbox is what the session knows of incoming messages (inbox.go).
+	inbox inboxState
 }
 
 // errGiveWay stops a visit for a call that waits for the page.
@@ -149,7 +152,9 @@ func (s *Session) absorb(w *watchRead) {
 	if w.Snap != nil {
 		s.watch.snap, s.watch.ver = w.Snap, w.Ver
 	}
-	s.followTick(time.Now())
+	now := time.Now()
+	s.followTick(now)
+	s.inboxTick(now)
 }
 
 // givingWay reports whether a call waits for the page, or the session
@@ -159,21 +164,25 @@ func (s *Session) givingWay() bool {
 }
 
 // visitTick visits a chat that is not open when one is due and no call
-// waits for the page: a chat whose followed messages the page does not
-// show, at most one every WithAckVisitInterval.
+// waits for the page: first a chat whose unread badge grew (at most one
+// every inboxVisitGap), else a chat whose followed messages the page does
+// not show (at most one every WithAckVisitInterval).
 func (s *Session) visitTick(inc *incarnation, sel *compiledSelectors) {
 	if s.givingWay() || s.watch.snap == nil {
 		return
 	}
 	now := time.Now()
-	if now.Sub(s.watch.lastAckVisit) < s.pool.cfg.ackVisitInterval {
-		return
+	why := "unread"
+	digits := s.inboxVisitTarget(now)
+	if digits == "" && now.Sub(s.watch.lastAckVisit) >= s.pool.cfg.ackVisitInterval {
+		why = "ticks"
+		if digits = s.ackVisitTarget(); digits != "" {
+			s.watch.lastAckVisit = now
+		}
 	}
-	digits := s.ackVisitTarget()
 	if digits == "" {
 		return
 	}
-	s.watch.lastAckVisit = now
 	if s.watch.visited == nil {
 		s.watch.visited = map[string]time.Time{}
 	}
@@ -184,18 +193,24 @@ func (s *Session) visitTick(inc *incarnation, sel *compiledSelectors) {
 	err := s.visit(ctx, inc, sel, digits)
 	switch {
 	case errors.Is(err, errGiveWay):
-		s.log.Debug("chat visit gave way to a call", "chat", wasend.MaskPhone("+"+digits), "for", "ticks")
+		s.log.Debug("chat visit gave way to a call", "chat", wasend.MaskPhone("+"+digits), "for", why)
+		if why == "unread" {
+			in := &s.watch.inbox
+			in.queue = append([]string{digits}, remove(in.queue, digits)...)
+		}
 	case err != nil:
-		s.log.Info("chat visit failed", "chat", wasend.MaskPhone("+"+digits), "for", "ticks", "err", err)
+		s.log.Info("chat visit failed", "chat", wasend.MaskPhone("+"+digits), "for", why, "err", err)
+		if why == "unread" {
+			s.watch.inbox.retry(digits)
+		}
 	default:
-		s.log.Debug("chat visited", "chat", wasend.MaskPhone("+"+digits), "for", "ticks", "ms", time.Since(start).Milliseconds())
+		s.log.Debug("chat visited", "chat", wasend.MaskPhone("+"+digits), "for", why, "ms", time.Since(start).Milliseconds())
 	}
 }
 
 // rowRect is where the "openrow" operation found a chat's list row.
 type rowRect struct {
 	X, Y, W, H float64
-	Hit        bool
 }
 
 // visit opens the chat with digits and reads it: by a click on its row in
@@ -209,23 +224,16 @@ func (s *Session) visit(ctx context.Context, inc *incarnation, sel *compiledSele
 	if s.givingWay() {
 		return errGiveWay
 	}
-	switch {
-	case r == nil:
+	if r == nil {
 		var bar *newChatBar
 		if _, err := s.openChatWith(ctx, inc, sel, digits, openOpts{abort: s.givingWay}); err != nil && !errors.As(err, &bar) {
 			return err
 		}
-	case r.Hit && r.W > 0 && r.H > 0:
-		if err := clickAt(ctx, r.X, r.Y); err != nil {
-			return s.fail(ctx, inc, "visit", err)
-		}
-	default:
+	} else {
 		if _, err := evalOp[*rowRect](ctx, sel, "openrow", map[string]any{"digits": digits, "click": true}); err != nil {
 			return s.fail(ctx, inc, "visit", err)
 		}
-	}
-	if r != nil {
-		if err := s.waitChat(ctx, inc, sel, digits); err != nil {
+		if err := s.waitChat(ctx, inc, sel, digits, s.givingWay); err != nil {
 			return err
 		}
 	}
@@ -243,12 +251,13 @@ func (s *Session) visit(ctx context.Context, inc *incarnation, sel *compiledSele
 }
 
 // waitChat waits for a fresh chat panel whose title is the number digits,
-// after a click on its list row; it gives way to a call that waits.
-func (s *Session) waitChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
-	const step = "visit"
+// after a click on its list row; it stops with errGiveWay when abort (if
+// set) says so.
+func (s *Session) waitChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, abort func() bool) error {
+	const step = "open-row"
 	end := time.Now().Add(chatOpenWait)
 	for {
-		if s.givingWay() {
+		if abort != nil && abort() {
 			return errGiveWay
 		}
 		c, err := evalOp[chatFlags](ctx, sel, "chat", nil)
@@ -259,7 +268,7 @@ func (s *Session) waitChat(ctx context.Context, inc *incarnation, sel *compiledS
 			return nil
 		}
 		if time.Now().After(end) {
-			return errors.New("chromedpdriver: visit: the chat did not open after a click on its row")
+			return fmt.Errorf("%w: %s: the chat did not open after a click on its row", wasend.ErrTimeout, step)
 		}
 		if !sleepCtx(ctx, pollStep) {
 			return s.fail(ctx, inc, step, ctx.Err())
