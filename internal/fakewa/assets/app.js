@@ -735,8 +735,20 @@
   // noteChat records the last message of a chat.
   function noteChat(chat, text, at, status, id, quiet) {
     var cur = app.chats.get(chat);
+    // The answer to a send can come after the socket's ack of the same
+    // message: its status never goes back.
+    if (cur && id && cur.id === id && !laterStatus(cur.status, status)) status = cur.status;
     if (!cur || at >= cur.at) app.chats.set(chat, { text: text, at: at, status: status, id: id, unread: cur ? cur.unread : 0 });
     if (!quiet) renderChatList();
+  }
+
+  var ORDER = ['pending', 'sent', 'delivered', 'read'];
+
+  // laterStatus reports whether status next may follow status cur.
+  function laterStatus(cur, next) {
+    if (cur === next || next === 'failed') return true;
+    if (cur === 'failed') return false;
+    return ORDER.indexOf(next) >= ORDER.indexOf(cur);
   }
 
   // setUnread records the number of unread incoming messages of a chat,
@@ -1364,10 +1376,14 @@
     var btn = h('button', { type: 'button', 'aria-label': 'Attach', title: 'Attach', 'aria-expanded': 'false', 'class': 'round-button' }, icon('plus-rounded'));
     var slot = h('div', { 'class': 'attach-slot' }, btn, media, doc);
     var menu = null;
+    // closeMenu closes the menu and reports whether it was open.
     function closeMenu() {
+      var was = !!menu;
       if (menu) { menu.remove(); menu = null; }
       btn.setAttribute('aria-expanded', 'false');
+      return was;
     }
+    app.els.closeMenu = closeMenu;
     function item(label, name, input) {
       return h('button', { type: 'button', role: 'menuitem', 'aria-label': label, 'class': 'attach-item',
         on: { click: function () { closeMenu(); input.click(); } } }, icon(name), h('span', {}, label));
@@ -1381,9 +1397,7 @@
       slot.appendChild(menu);
       btn.setAttribute('aria-expanded', 'true');
     });
-    document.addEventListener('mousedown', function (e) {
-      if (menu && !slot.contains(e.target)) closeMenu();
-    }, true);
+    app.els.attachSlot = slot;
     return slot;
   }
 
@@ -1657,19 +1671,27 @@
     });
     renderChatList();
     if (!ids.length) return;
-    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).catch(function () {
+    post('/__wa/read', { cid: app.cid, chat: chat, ids: ids }).then(function () {
+      rows.forEach(function (row) { row._fakewa.read = true; row._fakewa.reading = false; });
+    }, function () {
       rows.forEach(function (row) { row._fakewa.reading = false; });
       renderChatList();
     });
   }
 
   window.addEventListener('focus', function () { renderChatList(); markRead(); });
+  // A click outside the attach menu closes it.
+  document.addEventListener('mousedown', function (e) {
+    if (app.els.attachSlot && !app.els.attachSlot.contains(e.target) && app.els.closeMenu) app.els.closeMenu();
+  }, true);
   // Escape closes the open chat when no dialog or menu shows, as in the
   // real app.
   document.addEventListener('keydown', function (e) {
     if (e.key !== 'Escape' || app.state !== 'main' || e.defaultPrevented) return;
     var box = app.els.overlays;
     if (box && box.children.length) return;
+    if (app.els.closeMenu && app.els.closeMenu()) { e.preventDefault(); return; }
+    if (app.els.drawer && app.els.drawer.isConnected) { e.preventDefault(); app.els.drawer.remove(); app.els.drawer = null; return; }
     if (app.chat) { e.preventDefault(); app.startSeq++; closeChat(); }
   });
   document.addEventListener('visibilitychange', function () { renderChatList(); markRead(); });
