@@ -143,6 +143,27 @@
 // SendText, FindSent, RequestPairingCode and the monitor touch the page one
 // at a time, and all honour their ctx.
 //
+// # Media
+//
+// The session is a wasend.MediaSender: SendMedia checks the file (its
+// kind, that it exists, wasend.MaxImageSize and MaxDocumentSize, an image
+// type of wasend.ImageTypes, the caption's length; typed errors before
+// anything is done), opens the chat as SendText does, clicks Attach and
+// the menu item of the kind ("Photos & videos", "Document"), and sets the
+// file on the page's hidden input with DOM.setFileInputFiles, as a file
+// chooser would (the page's own click on the item cannot open a chooser,
+// which needs a user gesture). The page names the file after its path, so
+// a file whose MediaFile.Name is not its path's base name goes through a
+// link of that name in a temporary folder. A file the page refuses (its
+// toast: too large for its own limit, not supported, empty) gives
+// wasend.ErrMediaTooLarge or wasend.ErrInvalidMedia and sends nothing;
+// otherwise the caption goes into the preview's caption box (a paste,
+// typed if the box does not read it back), and, after wasend.BeforeSend
+// and its mark, the preview's Send is the point of no return, as the send
+// button is for SendText: the row's tick confirms it, and failures after
+// it are wrapped with wasend.Unconfirmed. FindSent finds a sent attachment
+// (SentQuery.Media) by its kind, its caption and a document's file name.
+//
 // # Number checks
 //
 // The session is a wasend.NumberChecker: CheckNumber opens the number's

@@ -628,8 +628,15 @@ const pageJS = `(function (op, S, A) {
     }
     case 'media': {
       // What a media send waits for: the preview's caption box, or the
-      // page's refusal of the file (a toast).
-      res = { preview: !!first('media_caption'), error: value('media_error') || '', menu: !!first(A.item) };
+      // page's refusal of the file (a toast that was not there when
+      // A.mark last marked the toasts as old).
+      if (!G.toasts) G.toasts = new WeakSet();
+      var terr = '';
+      all('media_error').forEach(function (el) {
+        if (A.mark) G.toasts.add(el);
+        else if (!terr && !G.toasts.has(el)) terr = norm(el.textContent);
+      });
+      res = { preview: !!first('media_caption'), error: terr, menu: !!first(A.item) };
       break;
     }
     case 'value': {
@@ -646,7 +653,6 @@ const pageJS = `(function (op, S, A) {
   if (res && typeof res === 'object' && !Array.isArray(res) && !(res instanceof Node)) res.bad = bad;
   return res;
 })`
-
 
 // typeJS types its argument into the box that the last "type" operation
 // typed into, as that operation does, without the page code (a piece of

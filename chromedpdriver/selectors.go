@@ -114,8 +114,8 @@ type SelectorSet struct {
 	// Attachments (whatsapp-web.md §5): the compose bar's Attach button,
 	// its menu's items, the hidden file inputs (set by the DevTools
 	// protocol, as a file chooser would), the preview dialog's caption box
-	// and Send button, and the page's refusal of a file (a value: the
-	// toast's text). In a sent row, MediaImage and MediaDocument tell the
+	// and Send button, and the page's refusal of a file (its toast, whose
+	// text tells why). In a sent row, MediaImage and MediaDocument tell the
 	// attachment and MediaName (a value) a document's file name.
 	Attach         []string `json:"attach"`
 	AttachImage    []string `json:"attach_image"`

@@ -68,7 +68,8 @@ const (
 
 // Session is the live WhatsApp Web session of one browser context. It
 // implements wasend.Session, wasend.SentFinder, wasend.Marker,
-// wasend.AckFollower, wasend.NumberChecker and wasend.InboxReader.
+// wasend.AckFollower, wasend.NumberChecker, wasend.InboxReader and
+// wasend.MediaSender.
 // Everything that touches the page (SendText, FindSent, RequestPairingCode
 // and the monitor) runs one at a time.
 type Session struct {

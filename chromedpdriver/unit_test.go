@@ -429,6 +429,7 @@ var (
 	_ wasend.AckFollower      = (*Session)(nil)
 	_ wasend.NumberChecker    = (*Session)(nil)
 	_ wasend.InboxReader      = (*Session)(nil)
+	_ wasend.MediaSender      = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are
