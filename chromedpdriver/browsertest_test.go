@@ -27,7 +27,7 @@ func TestBrowserPoolConformance(t *testing.T) {
 
 	browsertest.Run(t, func(t *testing.T) wasend.BrowserPool {
 		p, _ := testPool(t, base)
-		return p
+		return newIssue14Pool(t, p)
 	}, browsertest.Options{
 		Login: func(t *testing.T, s wasend.Session, qr func() string) {
 			scanUntilLinked(t, f, qr, accounts.of(s.SystemID()))
@@ -103,4 +103,65 @@ func scanUntilLinked(t *testing.T, f *fakewa.Server, qr func() string, phone str
 		case <-time.After(50 * time.Millisecond): // for the next code
 		}
 	}
+}
+
+// issue14Pool checks the session events of issue 14 (EventAccount,
+// EventAck, EventIncoming), which the conformance suite does not know yet
+// and fails as "of unknown type", and hands it the others. Remove it once
+// browsertest checks them itself.
+type issue14Pool struct {
+	wasend.BrowserPool
+	mu   sync.Mutex
+	bad  []string
+	done bool
+}
+
+func newIssue14Pool(t *testing.T, p wasend.BrowserPool) *issue14Pool {
+	ip := &issue14Pool{BrowserPool: p}
+	t.Cleanup(func() {
+		ip.mu.Lock()
+		defer ip.mu.Unlock()
+		ip.done = true
+		for _, b := range ip.bad {
+			t.Error(b)
+		}
+	})
+	return ip
+}
+
+func (p *issue14Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Session, error) {
+	on := req.OnEvent
+	req.OnEvent = func(ev wasend.SessionEvent) {
+		var bad string
+		switch ev.Type {
+		case wasend.EventAccount:
+			if n, err := wasend.NormalizePhone(ev.Account); err != nil || n != ev.Account {
+				bad = fmt.Sprintf("an account event with account %q, not a number in E.164", wasend.MaskPhone(ev.Account))
+			}
+		case wasend.EventAck:
+			if ev.MessageID <= 0 || ev.Ack <= wasend.AckNone || ev.To == "" {
+				bad = fmt.Sprintf("an ack event without its message, number or ack: %d %v", ev.MessageID, ev.Ack)
+			}
+		case wasend.EventIncoming:
+			if ev.Incoming == nil || ev.Incoming.From == "" || ev.Incoming.WAMessageID == "" {
+				bad = "an incoming event without its message, sender or id"
+			}
+		default:
+			if on != nil {
+				on(ev)
+			}
+			return
+		}
+		if ev.SystemID == "" || ev.At.IsZero() {
+			bad = fmt.Sprintf("event %s without its SystemID or time", ev.Type)
+		}
+		if bad != "" {
+			p.mu.Lock()
+			if !p.done {
+				p.bad = append(p.bad, bad)
+			}
+			p.mu.Unlock()
+		}
+	}
+	return p.BrowserPool.Launch(ctx, req)
 }

@@ -80,7 +80,10 @@ func (s *Session) acquire(ctx context.Context, login bool) (*incarnation, error)
 				return nil, fmt.Errorf("chromedpdriver: session not ready (%s): %w", st, ctx.Err())
 			}
 		}
-		if err := s.lock(ctx); err != nil {
+		s.pending.Add(1)
+		err := s.lock(ctx)
+		s.pending.Add(-1)
+		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				return nil, fmt.Errorf("%w: waiting for the page", wasend.ErrTimeout)
 			}
@@ -112,7 +115,8 @@ func (s *Session) fail(ctx context.Context, inc *incarnation, step string, err e
 			cause = c
 		}
 		return fmt.Errorf("%w: %s: %v", wasend.ErrDisconnected, step, cause)
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		return fmt.Errorf("%w: %s", wasend.ErrTimeout, step)
 	case ctx.Err() != nil:
 		return fmt.Errorf("chromedpdriver: %s: %w", step, ctx.Err())

@@ -45,7 +45,13 @@
 //     login page came back), wasend.ErrConflict (WhatsApp Web opened in
 //     another window; with WithTakeoverOnConflict the session clicks "Use here"
 //     instead) or wasend.ErrDisconnected (the browser died);
-//     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors.
+//     ContextError with wasend.ErrUnsupportedBrowser or wasend.ErrSelectors;
+//   - wasend.EventAccount with the number the page is logged in as (E.164),
+//     once the session is available and again when another account logs
+//     in: the page's localStorage "last-wid-md" ("15550001111:3@c.us"), or
+//     "last-wid" (the selector set's account_storage). Session.Account
+//     returns the last one; telling the host that the account changed
+//     (wasend.EventAccountChanged) is the Client's part.
 //
 // Session.State and Session.WaitReady expose the same to tests and
 // quickstarts.
@@ -93,9 +99,10 @@
 // gives wasend.ErrNotOnWhatsApp, a permanent error. The text goes into the
 // compose box as one synthetic paste (line breaks stay line breaks and
 // never send), is read back and compared; if the box disagrees it is
-// cleared and the text typed as IME commits with Shift+Enter between lines;
-// a second disagreement fails the send before anything left. The text is
-// never put in a URL and never logged.
+// cleared and the text typed with the page's editing command
+// (document.execCommand('insertText')), with Shift+Enter key events between
+// lines; a second disagreement fails the send before anything left. The
+// text is never put in a URL and never logged.
 //
 // With WithTyping (off by default) the text is typed instead, a few
 // characters at a time at perChar each and within max in all, so that the
@@ -104,8 +111,8 @@
 // does not read back is pasted after all. It paces one message; the
 // Client's pacing between messages is separate.
 //
-// The click on the send button (Enter, as a key down and up with no
-// character, when there is no button or the click did nothing) is the
+// The click on the send button (Enter, as a key down and up in the
+// compose box, when there is no button or the click did nothing) is the
 // point of no return: every failure after it is wrapped with
 // wasend.Unconfirmed. Just before it, SendText calls wasend.BeforeSend
 // once with a mark, compact JSON that names the outgoing rows already in
@@ -135,6 +142,93 @@
 //
 // SendText, FindSent, RequestPairingCode and the monitor touch the page one
 // at a time, and all honour their ctx.
+//
+// # Media
+//
+// The session is a wasend.MediaSender: SendMedia checks the file (its
+// kind, that it exists, wasend.MaxImageSize and MaxDocumentSize, an image
+// type of wasend.ImageTypes, the caption's length; typed errors before
+// anything is done), opens the chat as SendText does, clicks Attach and
+// the menu item of the kind ("Photos & videos", "Document"), and sets the
+// file on the page's hidden input with DOM.setFileInputFiles, as a file
+// chooser would (the page's own click on the item cannot open a chooser,
+// which needs a user gesture). The page names the file after its path, so
+// a file whose MediaFile.Name is not its path's base name goes through a
+// link of that name in a temporary folder. A file the page refuses (its
+// toast: too large for its own limit, not supported, empty) gives
+// wasend.ErrMediaTooLarge or wasend.ErrInvalidMedia and sends nothing;
+// otherwise the caption goes into the preview's caption box (a paste,
+// typed if the box does not read it back), and, after wasend.BeforeSend
+// and its mark, the preview's Send is the point of no return, as the send
+// button is for SendText: the row's tick confirms it, and failures after
+// it are wrapped with wasend.Unconfirmed. FindSent finds a sent attachment
+// (SentQuery.Media) by its kind, its caption and a document's file name.
+//
+// # Number checks
+//
+// The session is a wasend.NumberChecker: CheckNumber opens the number's
+// chat by a click on a link to /send?phone=, which the app handles in
+// place (whatsapp-web.md §10.7), waits through "Starting chat", and reads
+// the answer: the chat with its compose box (on WhatsApp; when the header
+// shows another number, WhatsApp opened the chat under it, as for
+// Brazil's ninth digit or Mexico's "1", and that number is Canonical), a
+// restriction's compose bar (on WhatsApp), or the "isn't on WhatsApp" or
+// "invalid" dialog (not on WhatsApp; dismissed). Anything else is an
+// error, never a negative answer. It types and sends nothing.
+//
+// # Receipts
+//
+// The session is a wasend.AckFollower: FollowAcks replaces the set of sent
+// messages whose ticks it follows, and the session reports each change as
+// a wasend.EventAck (MessageID, To, WAMessageID, Ack, At) until the
+// message is read. Following costs no chat switch per message. The
+// monitor's probe, one evaluation per poll, also reads the open chat's
+// rows and the chat list, but only when the page changed since its last
+// read: the page code keeps a MutationObserver that counts changes. A tick
+// is read by its aria-label first, then by its icon's name, and the blue
+// of status_blue tells read from delivered when only the icon is known
+// (the 2026 icons and the chat list's). A message is read in the open
+// chat (by its data-id, or by its text when it has none), or on the chat
+// list when it is its chat's last message (the list's preview is its
+// text); any other message waits for a visit of its chat: a click on the
+// chat's row in the chat list (its link when the list does not show it),
+// one chat per WithAckVisitInterval (30 s), the chat visited longest ago
+// first. Visits run in the monitor and give way, between two evaluations,
+// to any call that waits for the page, so following delays a send by one
+// evaluation at most. FollowAcks documents how late a receipt can be.
+//
+// # Incoming messages
+//
+// The same reading notices incoming messages and reports each as a
+// wasend.EventIncoming (From in E.164, Text, At from the row's
+// data-pre-plain-text to the minute, WAMessageID the row's data-id), once
+// per number and data-id. In the open chat, the incoming rows that come
+// after its history settled (inboxSettle, a second after the chat panel
+// appears) are new. On the chat list, an unread badge whose count grows
+// queues a visit of its chat (one per inboxVisitGap, a second, before any
+// visit for ticks, giving way to calls like those); there, as in any open
+// chat, the last incoming rows that the badge counts are new. The sender
+// is the number of a "false_<digits>@c.us_" data-id, else the chat's
+// title; a saved contact's chat whose rows have bare ids names no number,
+// and its messages are not reported. Nothing is marked read (see Focus):
+// the session is a wasend.InboxReader, and MarkRead opens the chat, gives
+// the page the emulated focus until the chat's unread badge goes, and
+// takes it away again.
+//
+// # Focus
+//
+// WhatsApp Web marks the open chat's messages read only while its window
+// is visible and has the focus (document.hasFocus()). The session's page
+// never has it: Emulation.setFocusEmulationEnabled is off, and the driver
+// clicks and types with the page's own events (pointer, mouse and key
+// events, document.execCommand('insertText'), a paste) rather than with
+// the browser's input (Input.dispatchMouseEvent, Input.insertText), which
+// gives a headless page the focus for good. So the chats it opens, to
+// send, to check a number or to visit, stay unread for the contact. One
+// step still uses the browser's input, and leaves the page with the
+// focus: the phone number of a pairing, typed on the login page before
+// any chat. MarkRead gives the page the emulated focus while it reads a
+// chat on purpose.
 //
 // # Selectors
 //

@@ -29,4 +29,8 @@ var (
 	// logged in.
 	// It wraps wasend.ErrLoggedIn.
 	ErrLoggedIn = fmt.Errorf("chromedpdriver: session already logged in (%w)", wasend.ErrLoggedIn)
+	// ErrInvalidTracked means FollowAcks was given a message it cannot
+	// follow: a MessageID that is not positive or is listed twice, or an
+	// unknown ack. (A bad number gives wasend.ErrInvalidPhone.)
+	ErrInvalidTracked = errors.New("chromedpdriver: invalid followed message")
 )

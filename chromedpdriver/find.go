@@ -235,7 +235,12 @@ func (c chatRows) key() string {
 func (s *Session) MarksSends() bool { return true }
 
 // FindSent looks in the chat with q.To for the outgoing message that
-// q describes, and reports whether it is there.
+// q describes, and reports whether it is there. For a media message
+// (q.Media), the row must show an attachment of its kind with q.Text as
+// its caption and, for a document, the file name that SendMedia gave it
+// (q.Media.Name, or the base name of its path) on its card; an image's
+// bubble shows no name, and neither shows a size the page would write
+// the same way in every language, so the size is not compared.
 //
 // With q.Mark (what SendText handed to wasend.BeforeSend before the click)
 // a row is the message only if the mark does not describe it as already
@@ -255,6 +260,9 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	digits, err := phoneDigits(q.To)
 	if err != nil {
 		return wasend.Receipt{}, false, err
+	}
+	if q.Media != nil && q.Media.Kind != wasend.MediaImage && q.Media.Kind != wasend.MediaDocument {
+		return wasend.Receipt{}, false, fmt.Errorf("%w: unknown kind %q", wasend.ErrInvalidMedia, q.Media.Kind)
 	}
 	mark, err := parseMark(q.Mark)
 	if err != nil {
@@ -286,6 +294,9 @@ func (s *Session) FindSent(ctx context.Context, q wasend.SentQuery) (wasend.Rece
 	octx, cancel2 := s.opContext(ctx, inc, s.pool.cfg.actionTimeout)
 	defer cancel2()
 	want := normText(q.Text)
+	if q.Media != nil {
+		want = mediaKey(q.Media.Kind, q.Text, mediaName(*q.Media))
+	}
 	res, err := s.readChat(octx, inc, sel, want)
 	if err != nil {
 		s.noteFailure(err)

@@ -81,14 +81,14 @@ const pageJS = `(function (op, S, A) {
   }
 
   // value reads the first match of a value key: an attribute ("@attr") or
-  // the text.
-  function value(key, root, self) {
+  // the text (as a person reads it, emoji included, when rich is set).
+  function value(key, root, self, rich) {
     var list = S[key] || [];
     for (var i = 0; i < list.length; i++) {
       var p = split(list[i]), els;
       try { els = query(root || document, p[0], self); } catch (e) { note(key, list[i]); continue; }
       for (var k = 0; k < els.length; k++) {
-        var v = p[1] ? els[k].getAttribute(p[1]) : norm(els[k].textContent);
+        var v = p[1] ? els[k].getAttribute(p[1]) : (rich ? norm(textOf(els[k])) : norm(els[k].textContent));
         if (v != null && v !== '') return v;
       }
     }
@@ -181,10 +181,67 @@ const pageJS = `(function (op, S, A) {
     return labels.length || icons.length ? 'unknown' : 'none';
   }
 
+  // isBlue reports whether a tick element e, or the icon it belongs to,
+  // has the blue of a read tick (status_blue): a class or a fill.
+  function isBlue(e) {
+    var n = e;
+    if (n.tagName.toLowerCase() === 'title') n = (n.parentNode && n.parentNode.parentElement) || n;
+    var list = S.status_blue || [];
+    for (var i = 0; i < list.length; i++) {
+      try {
+        if (n.matches(list[i]) || n.querySelector(list[i])) return true;
+      } catch (err) { note('status_blue', list[i]); }
+    }
+    return false;
+  }
+
+  // ackOf reads the tick under r that the selectors of key find, as an ack:
+  // 'pending', 'sent', 'delivered', 'read', 'unknown' (a tick no token
+  // names) or 'none' (no tick). The aria-label decides first; the icon
+  // names (data-icon, svg title) only when no label is known, and then the
+  // blue of status_blue tells read from delivered (the 2026 icons and the
+  // chat list's have no label, and the same icon for both).
+  function ackOf(r, key) {
+    var labels = [], icons = [], blue = false;
+    all(key, r).forEach(function (e) {
+      var v = e.getAttribute('aria-label');
+      if (v) labels.push(v.trim());
+      v = e.getAttribute('data-icon');
+      if (v) icons.push(v);
+      if (e.tagName.toLowerCase() === 'title') icons.push(e.textContent.trim());
+      var t = e.querySelector && e.querySelector('svg title');
+      if (t) icons.push(t.textContent.trim());
+      if (!blue && isBlue(e)) blue = true;
+    });
+    function any(toks, list) { return toks.some(function (t) { return (list || []).indexOf(t) >= 0; }); }
+    function decide(toks, colour) {
+      if (any(toks, S.status_read)) return 'read';
+      if (any(toks, S.status_delivered)) return colour && blue ? 'read' : 'delivered';
+      if (any(toks, S.status_pending)) return 'pending';
+      if (any(toks, S.status_sent)) return 'sent';
+      return '';
+    }
+    var a = decide(labels, false) || decide(icons, true);
+    return a || (labels.length || icons.length ? 'unknown' : 'none');
+  }
+
+  // mediaKey is the text by which the send and the lookup of a media
+  // message know its row: the kind, the caption and, for a document, the
+  // file name its card shows; "" for a row without an attachment.
+  function mediaKey(r, caption) {
+    var kind = '', name = '';
+    if (first('media_document', r, false)) { kind = 'document'; name = value('media_name', r, false) || ''; }
+    else if (first('media_image', r, false)) kind = 'image';
+    if (!kind) return '';
+    return '\u0000media\u0000' + kind + '\u0000' + (caption || '') + '\u0000' + name;
+  }
+
   function rowInfo(r) {
     var t = first('message_text', r, false);
+    var text = t ? textOf(t) : null;
+    var mk = mediaKey(r, text);
     return {
-      text: t ? textOf(t) : null,
+      text: mk || text,
       id: value('message_id', r, true) || '',
       pre: value('message_meta', r, true) || '',
       status: status(r),
@@ -222,12 +279,44 @@ const pageJS = `(function (op, S, A) {
     };
   }
 
-  function rect(el) {
-    el.scrollIntoView({ block: 'center', inline: 'center' });
+  // press clicks el as the page's own events: pointer and mouse down and
+  // up, then click, at its center. Unlike input from the browser, they do
+  // not give the page the focus (document.hasFocus()), which WhatsApp Web
+  // needs to mark a chat read.
+  function press(el) {
     var b = el.getBoundingClientRect();
-    var x = b.left + b.width / 2, y = b.top + b.height / 2;
-    var hit = document.elementFromPoint(x, y);
-    return { x: x, y: y, w: b.width, h: b.height, hit: !!hit && (hit === el || el.contains(hit) || hit.contains(el)) };
+    var o = { bubbles: true, cancelable: true, composed: true, view: window, button: 0,
+      clientX: b.left + b.width / 2, clientY: b.top + b.height / 2 };
+    function with2(extra) { var r = {}; for (var k in o) r[k] = o[k]; for (var k2 in extra) r[k2] = extra[k2]; return r; }
+    var pe = { pointerId: 1, isPrimary: true, pointerType: 'mouse' };
+    if (window.PointerEvent) el.dispatchEvent(new PointerEvent('pointerdown', with2(Object.assign({ buttons: 1 }, pe))));
+    el.dispatchEvent(new MouseEvent('mousedown', with2({ buttons: 1 })));
+    if (window.PointerEvent) el.dispatchEvent(new PointerEvent('pointerup', with2(pe)));
+    el.dispatchEvent(new MouseEvent('mouseup', with2({})));
+    el.click();
+  }
+
+  // key sends a key as the page's own keydown and keyup events on el.
+  function key(el, name, shift) {
+    var kc = { Enter: 13, Escape: 27 }[name] || 0;
+    var o = { key: name, code: name, keyCode: kc, which: kc,
+      shiftKey: !!shift, bubbles: true, cancelable: true, composed: true, view: window };
+    el.dispatchEvent(new KeyboardEvent('keydown', o));
+    el.dispatchEvent(new KeyboardEvent('keyup', o));
+  }
+
+  // caretAtEnd focuses el (without the page getting the focus) and puts
+  // the caret at the end of its text.
+  function caretAtEnd(el) {
+    el.focus();
+    if (el.isContentEditable) {
+      var r = document.createRange();
+      r.selectNodeContents(el);
+      r.collapse(false);
+      var s = window.getSelection();
+      s.removeAllRanges();
+      s.addRange(r);
+    }
   }
 
   function selectContents(el) {
@@ -239,11 +328,117 @@ const pageJS = `(function (op, S, A) {
     s.addRange(r);
   }
 
+  // account reads the logged-in account from the page's storage: the
+  // first of the account_storage keys that is set.
+  function account() {
+    var keys = S.account_storage || [];
+    for (var i = 0; i < keys.length; i++) {
+      var v = null;
+      try { v = window.localStorage.getItem(keys[i]); } catch (err) { return ''; }
+      if (v) return v;
+    }
+    return '';
+  }
+
+  // unread reads the unread badge of a chat list row: its count, -1 for a
+  // badge without one ("Unread"), 0 for none.
+  function unread(r) {
+    var v = value('unread_badge', r, false);
+    if (v == null) return 0;
+    var m = /\d+/.exec(v);
+    return m ? parseInt(m[0], 10) : -1;
+  }
+
+  // inDocOrder sorts elements in document order.
+  function inDocOrder(a, b) {
+    if (a === b) return 0;
+    return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  }
+
+  // snapshot reads what the watch follows: the open chat's rows (the last
+  // A_MAX of them) with their direction, id, text, time and tick, and the
+  // chat list's rows with their title, preview, last tick and unread
+  // badge.
+  function snapshot() {
+    var out = { list: [], tz: (Intl.DateTimeFormat().resolvedOptions().timeZone || ''), offset: -new Date().getTimezoneOffset() };
+    var panel = first('chat_panel');
+    if (panel) {
+      var pid = G.panels.get(panel);
+      if (!pid) { pid = ++G.pn; G.panels.set(panel, pid); }
+      var outs = new Set(outRows()), ins = new Set();
+      all('in_row').forEach(function (el) { ins.add(rowRoot(el)); });
+      var rows = [], got = new Set();
+      (S.row || []).forEach(function (sel) {
+        var els;
+        try { els = panel.querySelectorAll(sel); } catch (err) { note('row', sel); return; }
+        els.forEach(function (r) { if (!got.has(r)) { got.add(r); rows.push(r); } });
+      });
+      rows.sort(inDocOrder);
+      var infos = [];
+      rows.forEach(function (r) {
+        var t = first('message_text', r, false);
+        var id = value('message_id', r, true) || '';
+        var ack = ackOf(r, 'status');
+        var failed = first('send_failed_capped', r, false) ? 'capped' : (first('send_failed', r, false) ? 'failed' : '');
+        if (!t && !id && ack === 'none' && !failed) return; // a divider, not a message
+        // Only outgoing rows have a tick.
+        var dir = outs.has(r) ? 'out' : (ins.has(r) ? 'in' : ((ack !== 'none' && ack !== 'unknown') || failed ? 'out' : '?'));
+        infos.push({ id: id, dir: dir, text: t ? textOf(t) : null, pre: value('message_meta', r, true) || '',
+          ack: dir === 'in' ? 'none' : ack, failed: failed });
+      });
+      out.chat = { pid: pid, title: value('chat_title') || '', rows: infos.slice(-A_MAX) };
+    }
+    all('list_row').slice(0, L_MAX).forEach(function (r) {
+      out.list.push({ title: value('list_title', r, false) || '', preview: value('list_preview', r, false, true) || '',
+        ack: ackOf(r, 'list_status'), unread: unread(r) });
+    });
+    return out;
+  }
+
+  // watch is the cheap read of the monitor: a MutationObserver counts the
+  // page's changes, and the snapshot is taken only when the page changed
+  // since the version W.ver that the driver last read (or W.force).
+  function watch(W) {
+    if (!G.tok) {
+      G.tok = Math.random().toString(36).slice(2);
+      G.ver = 0;
+      G.panels = new WeakMap();
+      G.pn = 0;
+    }
+    if (!G.obs && document.documentElement) {
+      G.obs = new MutationObserver(function () { G.ver++; });
+      G.obs.observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+    }
+    var r = { v: G.tok + ':' + G.ver, wid: account() };
+    if (W.force || W.ver !== r.v) r.snap = snapshot();
+    return r;
+  }
+
+  var A_MAX = 100, L_MAX = 100;
   var res;
   switch (op) {
     case 'probe': {
       res = flags();
       res.chat = value('chat_title') || '';
+      if (A.watch && res.loggedIn) res.watch = watch(A.watch);
+      break;
+    }
+    case 'openrow': {
+      // The chat list's row of the chat with the number A.digits, or null;
+      // with A.click, a click on it (press), and the open panel becomes
+      // stale.
+      var rowEl = null;
+      all('list_row').some(function (r) {
+        var tt = value('list_title', r, false) || '';
+        if (tt.replace(/\D/g, '') === A.digits) { rowEl = r; return true; }
+        return false;
+      });
+      if (!rowEl) { res = null; break; }
+      var op2 = first('chat_panel');
+      if (op2 && A.click) G.stale.add(op2);
+      var rb = rowEl.getBoundingClientRect();
+      res = { x: rb.left + rb.width / 2, y: rb.top + rb.height / 2, w: rb.width, h: rb.height };
+      if (A.click) { rowEl.scrollIntoView({ block: 'nearest' }); press(rowEl); }
       break;
     }
     case 'selftest': {
@@ -281,36 +476,60 @@ const pageJS = `(function (op, S, A) {
       res = true;
       break;
     }
+    case 'navlink': {
+      // A click on a link to the chat, which the app handles in place as
+      // it does the links of its own messages (whatsapp-web.md §10.7).
+      var lp = first('chat_panel');
+      if (lp) G.stale.add(lp);
+      var a = document.createElement('a');
+      a.href = location.origin + A.path;
+      a.rel = 'noopener';
+      a.style.display = 'none';
+      (document.body || document.documentElement).appendChild(a);
+      try { a.click(); } finally { a.remove(); }
+      res = true;
+      break;
+    }
     case 'stale': {
       var sp = first('chat_panel');
       if (sp) G.stale.add(sp);
       res = true;
       break;
     }
-    case 'locate': {
-      var le = first(A.key);
-      res = le ? rect(le) : null;
-      break;
-    }
     case 'jsclick': {
       var ce = first(A.key);
-      if (ce) ce.click();
+      if (ce) press(ce);
       res = !!ce;
+      break;
+    }
+    case 'jskey': {
+      // A key (A.name, Enter by default; A.shift: with Shift) as key
+      // events on the element of A.key (the compose box by default).
+      var ke2 = first(A.key || 'compose');
+      if (ke2) key(ke2, A.name || 'Enter', !!A.shift);
+      res = !!ke2;
+      break;
+    }
+    case 'type': {
+      // The text typed into the box of A.key at its end, as the editing
+      // commands of the page (document.execCommand('insertText')), one
+      // line at a time with Shift+Enter between lines. The box is kept for
+      // typeJS, which types the next pieces.
+      var tb = first(A.key);
+      G.typing = tb;
+      if (tb) {
+        caretAtEnd(tb);
+        String(A.text).split('\n').forEach(function (line, i) {
+          if (i > 0) key(tb, 'Enter', true);
+          if (line) document.execCommand('insertText', false, line);
+        });
+      }
+      res = !!tb;
       break;
     }
     case 'focus': {
       var fe = first(A.key);
-      if (fe) {
-        fe.focus();
-        if (fe.isContentEditable) {
-          var fr = document.createRange();
-          fr.selectNodeContents(fe);
-          fr.collapse(false);
-          var fs = window.getSelection();
-          fs.removeAllRanges();
-          fs.addRange(fr);
-        }
-      }
+      if (fe) caretAtEnd(fe);
       res = !!fe;
       break;
     }
@@ -323,7 +542,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'paste': {
-      var pe = first('compose');
+      var pe = first(A.key || 'compose');
       if (pe) {
         selectContents(pe);
         var dt = new DataTransfer();
@@ -334,7 +553,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'clear': {
-      var ke = first('compose');
+      var ke = first(A.key || 'compose');
       if (ke) {
         selectContents(ke);
         document.execCommand('delete', false);
@@ -343,7 +562,7 @@ const pageJS = `(function (op, S, A) {
       break;
     }
     case 'compose': {
-      var ee = first('compose');
+      var ee = first(A.key || 'compose');
       res = ee ? { found: true, text: composeText(ee) } : { found: false, text: '' };
       break;
     }
@@ -401,6 +620,25 @@ const pageJS = `(function (op, S, A) {
       };
       break;
     }
+    case 'element': {
+      // The first element of A.key itself, for the DevTools protocol
+      // (an input's files), or null.
+      res = first(A.key);
+      break;
+    }
+    case 'media': {
+      // What a media send waits for: the preview's caption box, or the
+      // page's refusal of the file (a toast that was not there when
+      // A.mark last marked the toasts as old).
+      if (!G.toasts) G.toasts = new WeakSet();
+      var terr = '';
+      all('media_error').forEach(function (el) {
+        if (A.mark) G.toasts.add(el);
+        else if (!terr && !G.toasts.has(el)) terr = norm(el.textContent);
+      });
+      res = { preview: !!first('media_caption'), error: terr, menu: !!first(A.item) };
+      break;
+    }
     case 'value': {
       res = value(A.key);
       break;
@@ -412,6 +650,35 @@ const pageJS = `(function (op, S, A) {
     default:
       throw new Error('wasend: unknown op ' + op);
   }
-  if (res && typeof res === 'object' && !Array.isArray(res)) res.bad = bad;
+  if (res && typeof res === 'object' && !Array.isArray(res) && !(res instanceof Node)) res.bad = bad;
   return res;
+})`
+
+// typeJS types its argument into the box that the last "type" operation
+// typed into, as that operation does, without the page code (a piece of
+// the typing simulation, a few characters, must cost little). It returns
+// false when that box is gone.
+const typeJS = `(function (text) {
+  'use strict';
+  var G = window[Symbol.for('wasend.driver')];
+  var el = G && G.typing;
+  if (!el || !el.isConnected) return false;
+  el.focus();
+  var sel = window.getSelection();
+  if (!sel.rangeCount || !el.contains(sel.getRangeAt(0).endContainer)) {
+    var r = document.createRange();
+    r.selectNodeContents(el);
+    r.collapse(false);
+    sel.removeAllRanges();
+    sel.addRange(r);
+  }
+  String(text).split('\n').forEach(function (line, i) {
+    if (i > 0) {
+      var o = { key: 'Enter', code: 'Enter', keyCode: 13, which: 13, shiftKey: true, bubbles: true, cancelable: true, composed: true, view: window };
+      el.dispatchEvent(new KeyboardEvent('keydown', o));
+      el.dispatchEvent(new KeyboardEvent('keyup', o));
+    }
+    if (line) document.execCommand('insertText', false, line);
+  });
+  return true;
 })`

@@ -122,14 +122,24 @@ func (s *Session) tick(inc *incarnation) {
 	ctx, cancel := s.opContext(s.life, inc, probeTimeout)
 	defer cancel()
 	sel := s.selectors()
-	p, err := evalOp[pageFlags](ctx, sel, "probe", nil)
+	p, err := evalOp[probeResult](ctx, sel, "probe", map[string]any{"watch": watchArg{Ver: s.watch.ver}})
 	if err != nil {
 		if !transient(err) && !inc.isDead() && s.life.Err() == nil {
 			s.log.Debug("reading the page", "err", err)
 		}
 		return
 	}
-	s.apply(ctx, inc, sel, p)
+	s.apply(ctx, inc, sel, p.pageFlags)
+	if p.Watch != nil && s.State() == StateReady {
+		s.watched(inc, sel, p.Watch)
+	}
+}
+
+// probeResult is what the monitor's "probe" reads: the page's flags and,
+// once logged in, the watch (watch.go).
+type probeResult struct {
+	pageFlags
+	Watch *watchRead `json:"watch"`
 }
 
 // apply turns one reading of the page into state changes, events and the

@@ -92,6 +92,10 @@ const (
 	// DefaultTypingMax bounds the typing of one message when the
 	// simulation is on.
 	DefaultTypingMax = 8 * time.Second
+	// DefaultAckVisitInterval is how often a session opens a chat that is
+	// not open to read the ticks of messages that neither the open chat
+	// nor the chat list shows: one chat per interval.
+	DefaultAckVisitInterval = 30 * time.Second
 	// DefaultChromeMajor is the Chrome version of the default User-Agent
 	// when the browser's own version cannot be read.
 	DefaultChromeMajor = 156
@@ -124,6 +128,7 @@ type config struct {
 	rejectWatch      time.Duration
 	typingPerChar    time.Duration
 	typingMax        time.Duration
+	ackVisitInterval time.Duration
 	flags            []string
 	logger           *slog.Logger
 }
@@ -150,6 +155,7 @@ func defaultConfig() config {
 		rejectWatch:      DefaultRejectWatch,
 		typingPerChar:    DefaultTypingPerChar,
 		typingMax:        DefaultTypingMax,
+		ackVisitInterval: DefaultAckVisitInterval,
 		logger:           slog.Default(),
 	}
 }
@@ -197,7 +203,7 @@ func (c *config) validate() error {
 		{"navigation timeout", c.navTimeout}, {"action timeout", c.actionTimeout},
 		{"watchdog interval", c.watchdogInterval}, {"watchdog timeout", c.watchdogTimeout},
 		{"relaunch backoff", c.relaunchMin}, {"poll interval", c.pollInterval},
-		{"close timeout", c.closeTimeout},
+		{"close timeout", c.closeTimeout}, {"ack visit interval", c.ackVisitInterval},
 	}
 	for _, d := range durations {
 		if d.d <= 0 {
@@ -359,10 +365,11 @@ func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.close
 func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
 
 // WithTyping turns on the typing simulation: before the click, SendText
-// types the text into the compose box a few characters at a time, as IME
-// commits (line breaks as Shift+Enter), taking perChar per character but
-// no more than max in all (longer texts are typed in bigger pieces). The
-// page sees keystrokes for that long, so the contact sees "typing…"
+// types the text into the compose box a few characters at a time, with
+// the page's editing command (line breaks as Shift+Enter key events),
+// taking perChar per character but no more than max in all (longer texts
+// are typed in bigger pieces). The compose box changes for that long, so
+// the contact sees "typing…"
 // (WhatsApp's "composing" presence) for a time about proportional to the
 // text's length, as with a person. The text is read back and compared as
 // after a paste; if the box disagrees it is cleared and pasted instead.
@@ -372,6 +379,16 @@ func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.reject
 // Default: DefaultTypingPerChar (0, off) and DefaultTypingMax (8 s).
 func WithTyping(perChar, max time.Duration) Option {
 	return func(c *config) { c.typingPerChar, c.typingMax = perChar, max }
+}
+
+// WithAckVisitInterval sets how often a session opens a chat that is not
+// open, to read the ticks of followed messages (wasend.AckFollower) that
+// neither the open chat nor the chat list shows: one chat per interval,
+// the one visited longest ago first, and never while a call waits for the
+// page. The open chat and the chat list are read at every poll without a
+// visit. Default: DefaultAckVisitInterval (30 s).
+func WithAckVisitInterval(d time.Duration) Option {
+	return func(c *config) { c.ackVisitInterval = d }
 }
 
 // WithFlags adds Chrome command-line flags ("--name=value" or "--name"),

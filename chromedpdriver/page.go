@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -29,7 +30,24 @@ func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg a
 	}
 	o, _ := json.Marshal(op)
 	expr := pageJS + "(" + string(o) + "," + sel.json + "," + string(a) + ")"
+	countEval(ctx)
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+}
+
+// evalsKey is the key of the counter of page evaluations that a session
+// puts in its tab's context.
+type evalsKey struct{}
+
+// withEvalCounter returns ctx with n as its counter of evaluations.
+func withEvalCounter(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, evalsKey{}, n)
+}
+
+// countEval counts one evaluation in the counter of ctx, if it has one.
+func countEval(ctx context.Context) {
+	if n, ok := ctx.Value(evalsKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
 }
 
 // lostConnection reports whether err says that the browser or the tab is
@@ -59,56 +77,13 @@ func transient(err error) bool {
 		strings.Contains(msg, "Inspected target navigated or closed")
 }
 
-// click clicks the first element of a selector key: a trusted mouse click
-// at its center when it is on top there, else a JavaScript click. It
-// reports whether an element was found.
+// click clicks the first element of a selector key, and reports whether
+// there was one. The click is made of the page's own events (pointer and
+// mouse down and up, then click), not of input from the browser: the
+// browser's input gives the page the focus, and while it has it WhatsApp
+// Web marks the open chat read (whatsapp-web.md §10.6).
 func click(ctx context.Context, sel *compiledSelectors, key string) (bool, error) {
-	type rect struct {
-		X, Y, W, H float64
-		Hit        bool
-	}
-	loc, err := evalOp[*rect](ctx, sel, "locate", map[string]string{"key": key})
-	if err != nil || loc == nil {
-		return false, err
-	}
-	if loc.Hit && loc.W > 0 && loc.H > 0 {
-		err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			steps := []input.DispatchMouseEventParams{
-				{Type: input.DispatchMouseEventTypeMouseMoved, X: loc.X, Y: loc.Y},
-				{Type: input.DispatchMouseEventTypeMousePressed, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1},
-				{Type: input.DispatchMouseEventTypeMouseReleased, X: loc.X, Y: loc.Y, Button: input.MouseButtonLeft, ClickCount: 1},
-			}
-			for _, p := range steps {
-				if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, p); err != nil {
-					return err
-				}
-			}
-			return nil
-		}))
-		return true, err
-	}
-	ok, err := evalOp[bool](ctx, sel, "jsclick", map[string]string{"key": key})
-	return ok, err
-}
-
-// pressEnter sends Enter (or Shift+Enter) as a rawKeyDown and a keyUp with
-// no text: a "char" event would be one more key press for the editor.
-func pressEnter(shift bool) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		var mods int64
-		if shift {
-			mods = 8
-		}
-		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
-			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
-				Type: typ, Key: "Enter", Code: "Enter", Modifiers: mods,
-				WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return evalOp[bool](ctx, sel, "jsclick", map[string]string{"key": key})
 }
 
 // insertText types s as an IME commit (Input.insertText).

@@ -27,11 +27,13 @@ import (
 //     MessageMeta) may end with "@attr" to read the attribute attr of the
 //     element instead of its text.
 //
-// StatusPending and StatusSent are not selectors but the tokens (data-icon,
-// trimmed aria-label, svg title) that mark a status icon as pending or sent.
-// A tick's aria-label decides first; its icon names (data-icon, svg title)
-// only when no aria-label is known, since the 2026 builds title a single
-// tick "wds-ic-delivered".
+// StatusPending, StatusSent, StatusDelivered and StatusRead are not
+// selectors but the tokens (data-icon, trimmed aria-label, svg title) that
+// mark a status icon as pending, sent (or later), delivered or read; and
+// AccountStorage holds localStorage keys. A tick's aria-label decides
+// first; its icon names (data-icon, svg title) only when no aria-label is
+// known, since the 2026 builds title a single tick "wds-ic-delivered", and
+// then the blue of StatusBlue tells read from delivered.
 //
 // OutRow and InRow tell the direction of a row. Classes are obfuscated and
 // change between builds, so the default set relies on structure: a data-id
@@ -88,6 +90,49 @@ type SelectorSet struct {
 	StatusPending []string `json:"status_pending"`
 	StatusSent    []string `json:"status_sent"`
 
+	// Receipts (whatsapp-web.md §3, §10.5). StatusDelivered and StatusRead
+	// are tokens, as StatusSent is, that tell the ack of a tick (sent is
+	// what none of them names); StatusBlue are selectors matched at a tick
+	// icon or inside it: the blue of a read tick, which tells read from
+	// delivered when only the icon is known (the 2026 icons and the chat
+	// list's have no aria-label, and one icon for both).
+	StatusDelivered []string `json:"status_delivered"`
+	StatusRead      []string `json:"status_read"`
+	StatusBlue      []string `json:"status_blue"`
+
+	// The chat list (whatsapp-web.md §10.6): its rows, and in each row the
+	// chat's title (a value: a number, or a saved contact's name), the
+	// preview of its last message (a value), that message's tick when it
+	// is ours, and the unread badge (a value whose first number is the
+	// count: "3 unread messages").
+	ListRow     []string `json:"list_row"`
+	ListTitle   []string `json:"list_title"`
+	ListPreview []string `json:"list_preview"`
+	ListStatus  []string `json:"list_status"`
+	UnreadBadge []string `json:"unread_badge"`
+
+	// Attachments (whatsapp-web.md §5): the compose bar's Attach button,
+	// its menu's items, the hidden file inputs (set by the DevTools
+	// protocol, as a file chooser would), the preview dialog's caption box
+	// and Send button, and the page's refusal of a file (its toast, whose
+	// text tells why). In a sent row, MediaImage and MediaDocument tell the
+	// attachment and MediaName (a value) a document's file name.
+	Attach         []string `json:"attach"`
+	AttachImage    []string `json:"attach_image"`
+	AttachDocument []string `json:"attach_document"`
+	FileImage      []string `json:"file_image"`
+	FileDocument   []string `json:"file_document"`
+	MediaCaption   []string `json:"media_caption"`
+	MediaSend      []string `json:"media_send"`
+	MediaError     []string `json:"media_error"`
+	MediaImage     []string `json:"media_image"`
+	MediaDocument  []string `json:"media_document"`
+	MediaName      []string `json:"media_name"`
+
+	// AccountStorage are the localStorage keys that hold the logged-in
+	// account (whatsapp-web.md §6), tried in order: tokens, not selectors.
+	AccountStorage []string `json:"account_storage"`
+
 	// Restrictions (whatsapp-web.md §10). TempBan, LoggedOutBanner,
 	// NewChatBlock, NewChatCapped, RestrictionCountdown and
 	// RestrictionModal are value selectors: the driver reads their text.
@@ -115,7 +160,7 @@ var (
 	// stateKeys are the keys that recognize a page state.
 	stateKeys = []string{"logged_in", "loading", "qr_canvas", "qr_code", "unsupported", "conflict", "phone_input", "pairing_code", "temp_ban", "passkey"}
 	// tokenKeys hold tokens, not selectors.
-	tokenKeys = []string{"status_pending", "status_sent"}
+	tokenKeys = []string{"status_pending", "status_sent", "status_delivered", "status_read", "account_storage"}
 )
 
 // DefaultSelectors returns a copy of the built-in selector set, taken from
@@ -168,6 +213,42 @@ func DefaultSelectors() SelectorSet {
 		Status:        []string{"[aria-label=' Pending ']", "[aria-label=' Sent ']", "[aria-label=' Delivered ']", "[aria-label=' Read ']", "[data-icon^='msg-']", "svg title"},
 		StatusPending: []string{"Pending", "msg-time", "status-time", "wds-ic-status-pending", "ic-schedule"},
 		StatusSent:    []string{"Sent", "Delivered", "Read", "msg-check", "msg-dblcheck", "msg-dblcheck-ack", "status-check", "status-dblcheck", "wds-ic-delivered", "wds-ic-read"},
+		// The 2026 one-tick icon is titled wds-ic-delivered and the
+		// two-tick one wds-ic-read, read or not (§10.5): the blue decides.
+		StatusDelivered: []string{"Delivered", "msg-dblcheck", "status-dblcheck", "wds-ic-read"},
+		StatusRead:      []string{"Read", "msg-dblcheck-ack", "status-dblcheck-ack"},
+		StatusBlue:      []string{".x1rv0e52", "[fill='#53bdeb']", "[fill='#53BDEB']", "[fill='rgb(0,123,252)']", "[fill='rgb(0, 123, 252)']", "[fill='#007bfc']"},
+
+		ListRow:     []string{"#pane-side [role='row']", "[aria-label='Chat list'] [role='row']", "[aria-label='Chat list'] [role='listitem']", "[data-testid='chat-list'] [role='listitem']"},
+		ListTitle:   []string{"[data-testid='cell-frame-title'] span[title]@title", "[role='gridcell'] span[dir='auto'][title]@title", "span[dir='auto'][title]@title"},
+		ListPreview: []string{"[data-testid='last-msg-status'] span[title]@title", "[role='gridcell'] > div:last-child span[dir='auto'][title]@title", "[role='gridcell'] > div:last-child span[dir='auto']"},
+		ListStatus:  []string{"[data-testid='last-msg-status'] [data-icon]", "[data-icon^='status-']", "[data-icon^='msg-']", "svg title"},
+		UnreadBadge: []string{"span[aria-label$='unread messages']@aria-label", "span[aria-label$='unread message']@aria-label", "[data-testid='icon-unread-count']", "span[aria-label='Unread']@aria-label"},
+
+		Attach: []string{"#main footer button[aria-label='Attach']", "#main footer [role='button'][aria-label='Attach']", "#main footer [title='Attach']",
+			"#main footer span[data-icon='plus-rounded']", "#main footer span[data-icon='plus']", "#main footer span[data-icon='clip']",
+			"#main footer [data-icon='attach-menu-plus']", "[data-testid='conversation-clip'] [role='button']"},
+		AttachImage: []string{"[role='menuitem'][aria-label='Photos & videos']", "[role='menuitem'] >> text=Photos & videos",
+			"li[role='button'] >> text=Photos & videos", "[data-testid='mi-attach-media']"},
+		AttachDocument: []string{"[role='menuitem'][aria-label='Document']", "[role='menuitem'] >> text=Document",
+			"li[role='button'] >> text=Document", "[data-testid='mi-attach-document']"},
+		FileImage: []string{"#main footer input[type='file'][accept*='image']", "#main input[type='file'][accept*='image']",
+			"[data-testid='mi-attach-media'] input[type='file']", "input[type='file'][accept*='image']"},
+		FileDocument: []string{"#main footer input[type='file'][accept='*']", "#main footer input[type='file']:not([accept*='image'])",
+			"[data-testid='mi-attach-document'] input[type='file']", "#main input[type='file']:not([accept*='image'])", "input[type='file']:not([accept*='image'])"},
+		MediaCaption: []string{"div[role='dialog'] div[aria-label='Add a caption'][contenteditable='true']", "div[aria-label='Add a caption'][contenteditable='true']",
+			"[data-testid='media-caption-input-container'] [contenteditable='true']"},
+		MediaSend: []string{"div[role='dialog'] div[role='button'][aria-label='Send']", "div[role='dialog'] button[aria-label='Send']",
+			"div[role='dialog'] span[data-icon='wds-ic-send-filled']", "div[role='dialog'] span[data-icon='send']", "[data-testid='send']"},
+		// WAWebMediaValidation's toasts: "1 image you tried adding is
+		// larger than the 16 MB limit.", "… is not supported.", "… has no
+		// content.".
+		MediaError:    []string{"[role='alert'] >> text=/you tried adding (is|has)/", "text=/you tried adding (is larger than|is not supported|has no content)/"},
+		MediaImage:    []string{"[data-testid='image-thumb']", "[aria-label='Open picture']", "[data-testid='media-url-provider'] img"},
+		MediaDocument: []string{"[data-testid='document-thumb']", "[title^='Download \"']"},
+		MediaName:     []string{"[data-testid='document-thumb'] span[dir='auto'][title]@title", "[data-testid='document-thumb'] span[title]@title"},
+
+		AccountStorage: []string{"last-wid-md", "last-wid"},
 
 		// WAWebTempBanScreen, a ConfirmPopup: the body holds the reason
 		// and "You'll be able to use WhatsApp again in {duration}".

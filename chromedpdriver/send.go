@@ -2,6 +2,7 @@ package chromedpdriver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,6 +33,9 @@ const (
 	// invalidGrace is how long the invalid-number dialog may resist its OK
 	// button.
 	invalidGrace = 2 * time.Second
+	// chatOpenWait is how long a chat may take to open after a click on
+	// its row in the chat list.
+	chatOpenWait = 10 * time.Second
 )
 
 // chatFlags is what the "chat" operation reads.
@@ -96,6 +100,36 @@ func titleMatches(title, digits string) bool {
 // invalid-number dialog, or a *newChatBar when a restriction's compose bar
 // replaces the compose box (the chat is open, but cannot be started).
 func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string) error {
+	_, err := s.openChatWith(ctx, inc, sel, digits, openOpts{})
+	return err
+}
+
+// openOpts are the options of openChatWith.
+type openOpts struct {
+	// abort, when set, is asked between two readings of the page; when it
+	// returns true, the opening stops with errGiveWay.
+	abort func() bool
+	// link opens the chat by a click on a link to /send?phone=, which
+	// the app handles in place (whatsapp-web.md §10.7), instead of
+	// history.pushState and popstate.
+	link bool
+	// anyNumber takes the chat that opens whatever number its header
+	// shows: WhatsApp opens some numbers under another one (Brazil's
+	// ninth digit, Mexico's "1").
+	anyNumber bool
+}
+
+// openChatWith is openChat with options. It returns the last reading of
+// the page, whose Chat is the open chat's title.
+func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts) (chatFlags, error) {
+	var last chatFlags
+	err := s.openChatRead(ctx, inc, sel, digits, o, &last)
+	return last, err
+}
+
+// openChatRead does the work of openChatWith; it keeps each reading of the
+// page in last.
+func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts, last *chatFlags) error {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
@@ -109,6 +143,7 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 	if err != nil {
 		return s.fail(octx, inc, step, err)
 	}
+	*last = c
 	if err := s.blocker(octx, sel, c.pageFlags); err != nil {
 		return err
 	}
@@ -124,7 +159,11 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 	}
 	inApp := c.LoggedIn
 	if inApp {
-		if _, err := evalOp[bool](octx, sel, "nav", map[string]string{"path": path}); err != nil {
+		op := "nav"
+		if o.link {
+			op = "navlink"
+		}
+		if _, err := evalOp[bool](octx, sel, op, map[string]string{"path": path}); err != nil {
 			return s.fail(octx, inc, step, err)
 		}
 	} else {
@@ -140,6 +179,9 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 		if !sleepCtx(octx, pollStep) {
 			return s.fail(octx, inc, step, octx.Err())
 		}
+		if o.abort != nil && o.abort() {
+			return errGiveWay
+		}
 		c, err := evalOp[chatFlags](octx, sel, "chat", nil)
 		if err != nil {
 			if transient(err) {
@@ -147,6 +189,7 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 			}
 			return s.fail(octx, inc, step, err)
 		}
+		*last = c
 		if err := s.blocker(octx, sel, c.pageFlags); err != nil {
 			return err
 		}
@@ -183,7 +226,10 @@ func (s *Session) openChat(ctx context.Context, inc *incarnation, sel *compiledS
 			}
 			continue
 		}
-		if c.Starting || !c.Panel || !c.Fresh || !titleMatches(c.Chat, digits) {
+		if c.Starting || !c.Panel || !c.Fresh {
+			continue
+		}
+		if !titleMatches(c.Chat, digits) && (!o.anyNumber || strings.TrimSpace(c.Chat) == "") {
 			continue
 		}
 		if c.Compose {
@@ -329,8 +375,8 @@ func (tx *sendTx) waitCompose(ctx context.Context, want string, d time.Duration)
 }
 
 // fill puts the text in the compose box and checks it: a paste first; if
-// the box does not read back the text, it is cleared and the text typed as
-// IME commits with Shift+Enter between lines; then it gives up.
+// the box does not read back the text, it is cleared and the text typed
+// (typeText); then it gives up.
 func (tx *sendTx) fill(ctx context.Context) error {
 	s := tx.s
 	if s.pool.cfg.typingPerChar > 0 {
@@ -362,10 +408,7 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return s.fail(ctx, tx.inc, tx.step, err)
-	}
-	if err := chromedp.Do(ctx, typeLines(tx.want)...); err != nil {
+	if err := typeText(ctx, tx.sel, "compose", tx.want); err != nil {
 		return s.fail(ctx, tx.inc, tx.step, err)
 	}
 	ok, err := tx.waitCompose(ctx, tx.want, time.Second)
@@ -379,18 +422,32 @@ func (tx *sendTx) fill(ctx context.Context) error {
 	return errors.New("chromedpdriver: the compose box does not read back the message text")
 }
 
-// typeLines types s as IME commits, with Shift+Enter between its lines.
-func typeLines(s string) []chromedp.Action[chromedp.Void] {
-	var acts []chromedp.Action[chromedp.Void]
-	for i, line := range strings.Split(s, "\n") {
-		if i > 0 {
-			acts = append(acts, pressEnter(true))
-		}
-		if line != "" {
-			acts = append(acts, insertText(line))
-		}
+// typeMore types s into the box that typeText typed into last (typeJS).
+func typeMore(ctx context.Context, s string) error {
+	a, err := json.Marshal(s)
+	if err != nil {
+		return err
 	}
-	return acts
+	countEval(ctx)
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](typeJS+"("+string(a)+")"))
+	if err == nil && !ok {
+		err = errors.New("chromedpdriver: the box being typed into is gone")
+	}
+	return err
+}
+
+// typeText types s at the end of the box of key with the page's editing
+// commands (document.execCommand('insertText')), with Shift+Enter key
+// events between its lines. Like the page's own click events, it leaves
+// the page without the focus, unlike the browser's input
+// (Input.insertText), after which WhatsApp Web would mark the open chat
+// read.
+func typeText(ctx context.Context, sel *compiledSelectors, key, s string) error {
+	ok, err := evalOp[bool](ctx, sel, "type", map[string]string{"key": key, "text": s})
+	if err == nil && !ok {
+		err = fmt.Errorf("chromedpdriver: no %s to type into", key)
+	}
+	return err
 }
 
 // typingPieces splits text into the pieces that the typing simulation
@@ -423,12 +480,13 @@ func (tx *sendTx) typeSlowly(ctx context.Context) (bool, error) {
 	if _, err := tx.waitCompose(ctx, "", 500*time.Millisecond); err != nil {
 		return false, err
 	}
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return false, err
-	}
 	pieces, pause := typingPieces(tx.want, cfg.typingPerChar, cfg.typingMax)
-	for _, p := range pieces {
-		if err := chromedp.Do(ctx, typeLines(p)...); err != nil {
+	for i, p := range pieces {
+		if i == 0 {
+			if err := typeText(ctx, tx.sel, "compose", p); err != nil {
+				return false, err
+			}
+		} else if err := typeMore(ctx, p); err != nil {
 			return false, err
 		}
 		if !sleepCtx(ctx, pause) {
@@ -471,11 +529,12 @@ func (tx *sendTx) send(ctx context.Context) error {
 	return tx.enter(ctx)
 }
 
+// enter presses Enter in the compose box, as the page's own key down and
+// up events (as some bots do, whatsapp-web.md §2): the browser's input
+// would give the page the focus.
 func (tx *sendTx) enter(ctx context.Context) error {
-	if _, err := evalOp[bool](ctx, tx.sel, "focus", map[string]string{"key": "compose"}); err != nil {
-		return err
-	}
-	return chromedp.Do(ctx, pressEnter(false))
+	_, err := evalOp[bool](ctx, tx.sel, "jskey", map[string]string{"key": "compose"})
+	return err
 }
 
 // confirm waits for the new row that holds the text to show a tick.

@@ -67,7 +67,9 @@ const (
 )
 
 // Session is the live WhatsApp Web session of one browser context. It
-// implements wasend.Session, wasend.SentFinder and wasend.Marker.
+// implements wasend.Session, wasend.SentFinder, wasend.Marker,
+// wasend.AckFollower, wasend.NumberChecker, wasend.InboxReader and
+// wasend.MediaSender.
 // Everything that touches the page (SendText, FindSent, RequestPairingCode
 // and the monitor) runs one at a time.
 type Session struct {
@@ -97,6 +99,7 @@ type Session struct {
 	closed    bool
 	brokenGen uint64
 	brokenErr error
+	account   string // the logged-in account (E.164), or "" (account.go)
 
 	// Monitor state, touched under the page lock only.
 	lastQR       string
@@ -113,6 +116,18 @@ type Session struct {
 
 	emitMu    sync.Mutex
 	lastEvent string
+
+	// pending counts the calls that wait for the page lock (acquire):
+	// the watch's chat visits give way to them.
+	pending atomic.Int32
+	// evals counts the page evaluations (the page code's operations and
+	// the watchdog's), for the benchmarks.
+	evals atomic.Int64
+	// follow is the set of messages whose ticks the session follows
+	// (FollowAcks); watch is the monitor's state of the page watch,
+	// touched under the page lock only.
+	follow followSet
+	watch  watchState
 }
 
 func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {
@@ -428,6 +443,7 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		}
 		inc.ctx, inc.closeTab, inc.pid, inc.lost = tctx, tcancel, shared.pid, shared.lost
 	}
+	inc.ctx = withEvalCounter(inc.ctx, &s.evals)
 	inc.wg.Go(func() { s.watchDeath(inc) })
 
 	if err := s.px.proxyAuth(inc.ctx, &inc.wg, s.log); err != nil {
@@ -441,7 +457,11 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if _, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, override); err != nil {
 			return err
 		}
-		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		// The page does not have the focus (document.hasFocus() is
+		// false, as in a window in the background), so that WhatsApp Web
+		// marks nothing read by itself; MarkRead turns the emulated focus
+		// on while it reads a chat on purpose.
+		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: false}); err != nil {
 			return err
 		}
 		res, err := cdp.Call(ctx, t, page.Navigate, page.NavigateParams{URL: cfg.url + "/"})
@@ -603,6 +623,7 @@ func (s *Session) watchdog(inc *incarnation) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(inc.ctx, cfg.watchdogTimeout)
+		countEval(ctx)
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
 		cancel()
 		if err == nil || inc.isDead() || s.life.Err() != nil {
@@ -624,9 +645,13 @@ func (s *Session) opContext(ctx context.Context, inc *incarnation, def time.Dura
 		d = time.Now().Add(def)
 	}
 	c, cancel := context.WithDeadline(inc.ctx, d)
-	stop := context.AfterFunc(ctx, cancel)
+	// The end of ctx ends c with ctx's cause, so that a deadline of ctx
+	// reads as one (fail).
+	c, cancelCause := context.WithCancelCause(c)
+	stop := context.AfterFunc(ctx, func() { cancelCause(context.Cause(ctx)) })
 	return c, func() {
 		stop()
+		cancelCause(nil)
 		cancel()
 	}
 }

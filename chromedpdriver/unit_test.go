@@ -130,6 +130,7 @@ func TestOptionsValidation(t *testing.T) {
 		{"backoff", WithRelaunchBackoff(time.Second, time.Millisecond)},
 		{"poll", WithPollInterval(0)},
 		{"close timeout", WithCloseTimeout(0)},
+		{"ack visit interval", WithAckVisitInterval(0)},
 		{"QR reload limit", WithQRReloadLimit(-1)},
 		{"selectors", WithSelectors(SelectorSet{})},
 		{"logger", WithLogger(nil)},
@@ -425,6 +426,10 @@ var (
 	_ wasend.Marker           = (*Session)(nil)
 	_ wasend.PhonePairer      = (*Session)(nil)
 	_ wasend.ResourceReporter = (*Session)(nil)
+	_ wasend.AckFollower      = (*Session)(nil)
+	_ wasend.NumberChecker    = (*Session)(nil)
+	_ wasend.InboxReader      = (*Session)(nil)
+	_ wasend.MediaSender      = (*Session)(nil)
 )
 
 // Debug dumps hold whole pages, other people's chats included: they are
