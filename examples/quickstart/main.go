@@ -255,6 +255,9 @@ func run(ctx context.Context, verbose, drawQR bool) error {
 		return err
 	}
 	printJobs(camp.Jobs)
+	if err := receiptsAndOptOut(ctx, client, fake, contexts); err != nil {
+		return err
+	}
 	stats, err := client.Stats(ctx)
 	if err != nil {
 		return err
@@ -433,7 +436,7 @@ func printStats(st wasend.Stats) {
 	w.Flush()
 	fmt.Println()
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "CONTEXT\tSTATUS\tLIVE\tMEMORY\tMSGS SENT\tMSGS FAILED\tLEFT THIS HOUR\tTODAY\tNEW CONTACTS")
+	fmt.Fprintln(w, "CONTEXT\tSTATUS\tLIVE\tMEMORY\tMSGS SENT\tDELIVERED\tREAD\tMSGS FAILED\tLEFT THIS HOUR\tTODAY\tNEW CONTACTS")
 	for _, c := range st.Contexts {
 		mem := "-"
 		if c.MemoryPSS >= 0 {
@@ -443,8 +446,8 @@ func printStats(st wasend.Stats) {
 		if p := c.Pacing; p != nil {
 			hour, day, fresh = p.HourLeft, p.DayLeft, p.NewContactsLeft
 		}
-		fmt.Fprintf(w, "%d\t%s\t%v\t%s\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Status, c.Live, mem,
-			c.Messages[wasend.MessageSent], c.Messages[wasend.MessageFailed], hour, day, fresh)
+		fmt.Fprintf(w, "%d\t%s\t%v\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Status, c.Live, mem,
+			c.Messages[wasend.MessageSent], c.Delivered, c.Read, c.Messages[wasend.MessageFailed], hour, day, fresh)
 	}
 	w.Flush()
 	fmt.Printf("\nqueue: waiting %d, delayed %d, in flight %d, processed %d, retried %d, failed %d\n",

@@ -12,7 +12,7 @@ import (
 // which means every message arrived exactly once, intact.
 func TestQuickstart(t *testing.T) {
 	testenv.Chromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	if err := run(ctx, false, false); err != nil {
 		t.Fatal(err)
