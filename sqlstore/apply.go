@@ -101,10 +101,19 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		}
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
-	case s.d.name == Postgres && !(st.Message != nil && movesMessages(st.Job)) && !(st.Receipt != nil && (st.Message != nil || movesMessages(st.Job))):
+	case s.d.name == Postgres && !readsOwnChanges(st):
 		return s.applyOne(ctx, ups, ins, evs)
 	}
 	return s.applyTx(ctx, ups, ins, evs)
+}
+
+// readsOwnChanges reports whether a later UPDATE of a step must see what
+// an earlier one changed, which PostgreSQL's one statement does not
+// allow: a move of the job's messages after its Message, or a Receipt
+// after either.
+func readsOwnChanges(st wasend.Step) bool {
+	moves := movesMessages(st.Job)
+	return st.Message != nil && moves || st.Receipt != nil && (st.Message != nil || moves)
 }
 
 // movesMessages reports whether a job transition moves its job's messages

@@ -390,9 +390,7 @@ func (s *Store) messageValues(q *query, jobID, contextID, ts func() string, c []
 		}
 		q.w("(", jobID(), ", ", contextID(), ", ").a(int64(m.Position)).w(", ").a(m.To).w(", ").a(m.Text)
 		q.w(", 'pending', 0, ", ts(), ", ", ts(), ", ").a(nullID(m.MovedFrom))
-		for _, v := range mediaArgs(m.Media) {
-			q.w(", ").a(v)
-		}
+		s.mediaValues(q, m.Media)
 		q.w(")")
 	}
 }
@@ -481,9 +479,7 @@ func (s *Store) insertJobPostgres(ctx context.Context, db execer, nj *newJob) er
 		}
 		q.w("(").a(int64(m.Position)).w("::integer, ").a(m.To).w("::varchar, ").a(m.Text).w("::text, ", ts(), "::timestamptz, ")
 		q.a(nullID(m.MovedFrom)).w("::bigint")
-		for i, v := range mediaArgs(m.Media) {
-			q.w(", ").a(v).w("::", mediaTypes[i])
-		}
+		s.mediaValues(q, m.Media)
 		q.w(")")
 	}
 	q.w(") AS v (position, to_phone, body, ts, moved_from, media_kind, media_path, media_name, media_type, media_size, media_sha256)",

@@ -75,17 +75,29 @@ func cloneMedia(m *wasend.Media) *wasend.Media {
 	return &c
 }
 
-// mediaArgs are the values of a message's media columns, in the order of
-// messageInsertColumns: all NULL for a text message.
-func mediaArgs(m *wasend.Media) [6]any {
-	if m == nil {
-		return [6]any{}
-	}
-	return [6]any{string(m.Kind), m.Path, nullString(m.Name), nullString(m.Type), m.Size, nullString(m.SHA256)}
-}
-
-// mediaTypes are the PostgreSQL types of mediaArgs.
+// mediaTypes are the PostgreSQL types of the media columns, in the order
+// of messageInsertColumns.
 var mediaTypes = [6]string{"varchar", "text", "text", "varchar", "bigint", "varchar"}
+
+// mediaValues writes the values of a message's media columns, each after
+// a comma, in the order of messageInsertColumns (with PostgreSQL's casts):
+// NULLs, with no argument, for a text message.
+func (s *Store) mediaValues(q *query, m *wasend.Media) {
+	var args [6]any
+	if m != nil {
+		args = [6]any{string(m.Kind), m.Path, nullString(m.Name), nullString(m.Type), m.Size, nullString(m.SHA256)}
+	}
+	for i, v := range args {
+		if m == nil {
+			q.w(", NULL")
+		} else {
+			q.w(", ").a(v)
+		}
+		if s.d.name == Postgres {
+			q.w("::", mediaTypes[i])
+		}
+	}
+}
 
 // mediaRow is a message's media columns as scanned.
 type mediaRow struct {

@@ -48,8 +48,9 @@
 // and Clean's deletion of campaigns left with no job. Likewise, the group
 // Outbox runs for a wasend.OutboxStore.
 //
-// The groups of issue 14's optional interfaces run for the stores that
-// implement them, and only those:
+// The groups of the optional interfaces of receipts, the inbox,
+// suppressions and number checks run for the stores that implement them,
+// and only those:
 //
 //   - Receipts, for a wasend.ReceiptStore: Step.Receipt's conditions (a
 //     sent message only, each ack recorded once at its first report, read

@@ -433,8 +433,9 @@ func wantFailIn(t *testing.T, test, env, value string, subtests []string) {
 	}
 }
 
-// buggyBreadthStore breaks one rule of the optional interfaces of issue
-// 14, by changing sqlstore's rows around its calls, or its answers.
+// buggyBreadthStore breaks one rule of ReceiptStore, InboxStore,
+// SuppressionStore or NumberStore, by changing sqlstore's rows around its
+// calls, or its answers.
 type buggyBreadthStore struct {
 	*sqlstore.Store
 	db  *sql.DB
