@@ -163,9 +163,8 @@ func TestEndToEnd(t *testing.T) {
 	// Its events reached the endpoint, each signed, in order (by the
 	// outbox's id; duplicates dropped by webhook-id).
 	evs := rc.jobEvents(t, first.ID, "job.completed")
-	var topics []string
+	topics := topicsOf(evs)
 	for _, e := range evs {
-		topics = append(topics, e.Type)
 		assert.Equal(t, float64(17), e.Data.Metadata["order"])
 	}
 	assert.Equal(t, []string{"job.created", "job.running", "message.sent", "job.completed"}, topics)
