@@ -291,7 +291,7 @@ func (s *Session) openForRead(ctx context.Context, inc *incarnation, sel *compil
 	if err != nil {
 		return s.fail(ctx, inc, "mark-read", err)
 	}
-	if c.Panel && !c.Starting && !c.Invalid && onlyDigits(c.Chat) == digits {
+	if !s.watch.unsettled && c.Panel && !c.Starting && !c.Invalid && onlyDigits(c.Chat) == digits {
 		return nil // open already
 	}
 	r, err := evalOp[*rowRect](ctx, sel, "openrow", map[string]any{"digits": digits})
@@ -308,7 +308,11 @@ func (s *Session) openForRead(ctx context.Context, inc *incarnation, sel *compil
 	if _, err := evalOp[*rowRect](ctx, sel, "openrow", map[string]any{"digits": digits, "click": true}); err != nil {
 		return s.fail(ctx, inc, "mark-read", err)
 	}
-	return s.waitChat(ctx, inc, sel, digits, nil)
+	if err := s.waitChat(ctx, inc, sel, digits, nil); err != nil {
+		return err
+	}
+	s.watch.unsettled = false
+	return nil
 }
 
 // setFocus turns the page's emulated focus on or off: with it,
