@@ -8,8 +8,10 @@
 //	client, err := wasend.New(pool, queue, store, wasend.WithEventHandler(onEvent))
 //
 // New validates its options and starts nothing; Launch starts a session's
-// browser and returns a *Session (a wasend.Session and a wasend.SentFinder)
-// as soon as WhatsApp Web is loading. chromedp ties a browser's life to the
+// browser and returns a *Session (a wasend.Session, and the optional
+// SentFinder, Marker, PhonePairer, ResourceReporter, AckFollower,
+// InboxReader, NumberChecker and MediaSender) as soon as WhatsApp Web is
+// loading. chromedp ties a browser's life to the
 // context of its first action; the driver hides that behind explicit calls:
 // Launch creates, Session.Close closes gracefully, Pool.Close closes all.
 //

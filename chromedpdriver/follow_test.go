@@ -27,7 +27,7 @@ func TestReadAcks(t *testing.T) {
 			SentAt: t0.Add(at), Ack: wasend.AckSent}, digits: d, reported: wasend.AckSent}
 	}
 	snap := &pageSnap{
-		Chat: &chatSnap{Panel: 1, Title: "+1 555-000-0001", Rows: []snapRow{
+		Chat: &chatSnap{Panel: "p:1", Title: "+1 555-000-0001", Rows: []snapRow{
 			{ID: "true_15550000001@c.us_A1", Dir: "out", Text: str("hello"), Ack: "read"},
 			{ID: "false_15550000001@c.us_B1", Dir: "in", Text: str("hi"), Ack: "none"},
 			{ID: "", Dir: "out", Text: str("same"), Ack: "delivered"},

@@ -43,7 +43,7 @@ const (
 type inboxState struct {
 	// panel is the open chat panel last seen, since when, and the ids of
 	// the rows it showed until it settled (its history).
-	panel int
+	panel string
 	since time.Time
 	base  map[string]bool
 	// unread is the unread count that the chat list last showed for each
@@ -104,7 +104,7 @@ func (in *inboxState) newIncoming(snap *pageSnap, now time.Time) []snapRow {
 	}
 	c := snap.Chat
 	if c == nil {
-		in.panel = 0
+		in.panel = ""
 		return nil
 	}
 	in.queue = remove(in.queue, open)

@@ -368,7 +368,7 @@ const pageJS = `(function (op, S, A) {
     var panel = first('chat_panel');
     if (panel) {
       var pid = G.panels.get(panel);
-      if (!pid) { pid = ++G.pn; G.panels.set(panel, pid); }
+      if (!pid) { pid = G.tok + ':' + (++G.pn); G.panels.set(panel, pid); }
       var outs = new Set(outRows()), ins = new Set();
       all('in_row').forEach(function (el) { ins.add(rowRoot(el)); });
       var rows = [], got = new Set();

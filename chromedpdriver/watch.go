@@ -50,10 +50,11 @@ type pageSnap struct {
 	Offset int       `json:"offset"`
 }
 
-// chatSnap is the open chat: its panel (a number that changes when another
-// chat panel replaces it), its title, and its last rows, in order.
+// chatSnap is the open chat: its panel (a name that changes when another
+// chat panel replaces it, or the page loads again), its title, and its
+// last rows, in order.
 type chatSnap struct {
-	Panel int       `json:"pid"`
+	Panel string    `json:"pid"`
 	Title string    `json:"title"`
 	Rows  []snapRow `json:"rows"`
 }
