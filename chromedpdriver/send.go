@@ -182,7 +182,7 @@ func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compi
 	}
 	navAt := time.Now()
 	moved := false // the app reacted to the navigation
-	var panelSince, invalidSince, lastOK time.Time
+	var panelSince, invalidSince, lastOK, otherSince time.Time
 	for {
 		if !sleepCtx(octx, pollStep) {
 			return s.fail(octx, inc, step, octx.Err())
@@ -238,6 +238,18 @@ func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compi
 			continue
 		}
 		if !titleMatches(c.Chat, digits) && (!o.anyNumber || strings.TrimSpace(c.Chat) == "") {
+			// WhatsApp opens some numbers under another one (Brazil's
+			// ninth digit, Mexico's "1"): a chat of another number that
+			// stays is not this number's.
+			if d := onlyDigits(c.Chat); moved && len(d) >= 6 {
+				if otherSince.IsZero() {
+					otherSince = now
+				}
+				if now.Sub(otherSince) > chatGrace {
+					return fmt.Errorf("%w: WhatsApp opened the chat of another number, %s (CheckNumber gives it as Canonical)",
+						wasend.ErrInvalidPhone, wasend.MaskPhone("+"+d))
+				}
+			}
 			continue
 		}
 		if c.Compose {
