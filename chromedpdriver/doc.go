@@ -8,8 +8,10 @@
 //	client, err := wasend.New(pool, queue, store, wasend.WithEventHandler(onEvent))
 //
 // New validates its options and starts nothing; Launch starts a session's
-// browser and returns a *Session (a wasend.Session and a wasend.SentFinder)
-// as soon as WhatsApp Web is loading. chromedp ties a browser's life to the
+// browser and returns a *Session (a wasend.Session, and the optional
+// SentFinder, Marker, PhonePairer, ResourceReporter, AckFollower,
+// InboxReader, NumberChecker and MediaSender) as soon as WhatsApp Web is
+// loading. chromedp ties a browser's life to the
 // context of its first action; the driver hides that behind explicit calls:
 // Launch creates, Session.Close closes gracefully, Pool.Close closes all.
 //
@@ -96,7 +98,11 @@
 // popstate event; a full load of /send?phone=<digits> only when the app is
 // not loaded), waits through "Starting chat", and checks that the chat's
 // header shows the number. An invalid number's dialog is dismissed and
-// gives wasend.ErrNotOnWhatsApp, a permanent error. The text goes into the
+// gives wasend.ErrNotOnWhatsApp, a permanent error. A number that WhatsApp
+// opens under another one (Brazil's ninth digit, Mexico's "1"; see Number
+// checks) gives wasend.ErrInvalidPhone once the other number's chat has
+// stayed for two seconds: the message goes to the number CheckNumber
+// gives as Canonical, never to another chat than asked. The text goes into the
 // compose box as one synthetic paste (line breaks stay line breaks and
 // never send), is read back and compared; if the box disagrees it is
 // cleared and the text typed with the page's editing command

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,7 +27,7 @@ func TestReadAcks(t *testing.T) {
 			SentAt: t0.Add(at), Ack: wasend.AckSent}, digits: d, reported: wasend.AckSent}
 	}
 	snap := &pageSnap{
-		Chat: &chatSnap{Panel: 1, Title: "+1 555-000-0001", Rows: []snapRow{
+		Chat: &chatSnap{Panel: "p:1", Title: "+1 555-000-0001", Rows: []snapRow{
 			{ID: "true_15550000001@c.us_A1", Dir: "out", Text: str("hello"), Ack: "read"},
 			{ID: "false_15550000001@c.us_B1", Dir: "in", Text: str("hi"), Ack: "none"},
 			{ID: "", Dir: "out", Text: str("same"), Ack: "delivered"},
@@ -299,4 +300,50 @@ func TestAckFollowing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendChecksTheChatBeforeTheClick: another chat that opens between the
+// opening of the recipient's chat and the click (a visit that gave way
+// after its click, or the page itself) does not get the message: the send
+// fails before its click, retryably, and sends nothing.
+func TestSendChecksTheChatBeforeTheClick(t *testing.T) {
+	t.Parallel()
+	f, base := startFake(t)
+	p, _ := testPool(t, base)
+	s, rec := launch(t, p, "")
+	const me, a, b = "15550003201", "15553201001", "15553201002"
+	login(t, f, s, rec, 0, me)
+	_, err := s.SendText(quickCtx(t, 20*time.Second), "+"+b, "b is on the chat list")
+	require.NoError(t, err)
+	_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+a, "a is open")
+	require.NoError(t, err)
+	// The next paste into a compose box opens b's chat from the chat list.
+	_, err = chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](`(() => {
+		let armed = true;
+		document.addEventListener('paste', () => {
+			if (!armed) return;
+			armed = false;
+			setTimeout(() => {
+				const row = [...document.querySelectorAll("#pane-side [role='row']")]
+					.find(r => r.querySelector("span[title='+`+b+`']"));
+				row.click();
+			}, 0);
+		}, true);
+		return true;
+	})()`))
+	require.NoError(t, err)
+	ctx, mark := traced(quickCtx(t, 20*time.Second), nil)
+	_, err = s.SendText(ctx, "+"+a, "for a only")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, wasend.ErrTimeout)
+	assert.NotErrorIs(t, err, wasend.ErrUnconfirmed, "nothing was clicked")
+	assert.True(t, wasend.Retryable(err))
+	assert.Zero(t, mark.count(), "no mark: the send stopped before")
+	assert.Len(t, f.Received(me, a), 1, "only the first message")
+	assert.Len(t, f.Received(me, b), 1, "only the first message")
+	// The next send goes to a, as asked.
+	_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+a, "for a only")
+	require.NoError(t, err)
+	assert.Len(t, f.Received(me, a), 2)
+	assert.Len(t, f.Received(me, b), 1)
 }

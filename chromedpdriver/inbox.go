@@ -43,7 +43,7 @@ const (
 type inboxState struct {
 	// panel is the open chat panel last seen, since when, and the ids of
 	// the rows it showed until it settled (its history).
-	panel int
+	panel string
 	since time.Time
 	base  map[string]bool
 	// unread is the unread count that the chat list last showed for each
@@ -104,7 +104,7 @@ func (in *inboxState) newIncoming(snap *pageSnap, now time.Time) []snapRow {
 	}
 	c := snap.Chat
 	if c == nil {
-		in.panel = 0
+		in.panel = ""
 		return nil
 	}
 	in.queue = remove(in.queue, open)
@@ -291,7 +291,7 @@ func (s *Session) openForRead(ctx context.Context, inc *incarnation, sel *compil
 	if err != nil {
 		return s.fail(ctx, inc, "mark-read", err)
 	}
-	if c.Panel && !c.Starting && !c.Invalid && onlyDigits(c.Chat) == digits {
+	if !s.watch.unsettled && c.Panel && !c.Starting && !c.Invalid && onlyDigits(c.Chat) == digits {
 		return nil // open already
 	}
 	r, err := evalOp[*rowRect](ctx, sel, "openrow", map[string]any{"digits": digits})
@@ -308,7 +308,11 @@ func (s *Session) openForRead(ctx context.Context, inc *incarnation, sel *compil
 	if _, err := evalOp[*rowRect](ctx, sel, "openrow", map[string]any{"digits": digits, "click": true}); err != nil {
 		return s.fail(ctx, inc, "mark-read", err)
 	}
-	return s.waitChat(ctx, inc, sel, digits, nil)
+	if err := s.waitChat(ctx, inc, sel, digits, nil); err != nil {
+		return err
+	}
+	s.watch.unsettled = false
+	return nil
 }
 
 // setFocus turns the page's emulated focus on or off: with it,

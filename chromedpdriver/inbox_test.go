@@ -26,7 +26,7 @@ func TestNewIncoming(t *testing.T) {
 		}
 		return out
 	}
-	chat := func(pid int, rows ...snapRow) *chatSnap {
+	chat := func(pid string, rows ...snapRow) *chatSnap {
 		return &chatSnap{Panel: pid, Title: "+15550000001", Rows: rows}
 	}
 	old := snapRow{ID: "false_15550000001@c.us_OLD", Dir: "in", Text: str("old")}
@@ -36,14 +36,14 @@ func TestNewIncoming(t *testing.T) {
 
 	// A chat opens with its history: nothing is new, and the badge of
 	// another chat queues it for a visit.
-	snap := &pageSnap{Chat: chat(1, old, mine), List: []listRow{{Title: "+15550000002", Unread: 2}, {Title: "+15550000001"}}}
+	snap := &pageSnap{Chat: chat("p:1", old, mine), List: []listRow{{Title: "+15550000002", Unread: 2}, {Title: "+15550000001"}}}
 	assert.Empty(t, in.newIncoming(snap, t0))
 	assert.Equal(t, []string{"15550000002"}, in.queue)
 	// Rows that load while it settles are history too.
-	snap = &pageSnap{Chat: chat(1, old, mine, new1), List: snap.List}
+	snap = &pageSnap{Chat: chat("p:1", old, mine, new1), List: snap.List}
 	assert.Empty(t, in.newIncoming(snap, t0.Add(inboxSettle/2)))
 	// After that, a new row is new.
-	snap = &pageSnap{Chat: chat(1, old, mine, new1, new2), List: snap.List}
+	snap = &pageSnap{Chat: chat("p:1", old, mine, new1, new2), List: snap.List}
 	assert.Equal(t, []string{new2.ID}, ids(in.newIncoming(snap, t0.Add(2*inboxSettle))))
 	// The same badge again queues nothing more; a greater one does once.
 	snap.List = []listRow{{Title: "+15550000002", Unread: 3}}
@@ -59,14 +59,19 @@ func TestNewIncoming(t *testing.T) {
 	other := func(id string) snapRow {
 		return snapRow{ID: "false_15550000002@c.us_" + id, Dir: "in", Text: str(id)}
 	}
-	snap = &pageSnap{Chat: &chatSnap{Panel: 2, Title: "+15550000002", Rows: []snapRow{other("A"), other("B"), other("C")}},
+	snap = &pageSnap{Chat: &chatSnap{Panel: "p:2", Title: "+15550000002", Rows: []snapRow{other("A"), other("B"), other("C")}},
 		List: []listRow{{Title: "+15550000002", Unread: 2}}}
 	assert.Equal(t, []string{other("B").ID, other("C").ID}, ids(in.newIncoming(snap, t0.Add(4*inboxSettle))))
 	assert.Empty(t, in.queue, "the open chat is not queued")
 
+	// A page loaded again (a relaunch) names its panels anew: its chat's
+	// history is history, though the same number of panel came before.
+	snap = &pageSnap{Chat: chat("q:1", old, mine, new1, new2)}
+	assert.Empty(t, in.newIncoming(snap, t0.Add(10*inboxSettle)))
+
 	// No chat open.
 	assert.Empty(t, in.newIncoming(&pageSnap{}, t0))
-	assert.Zero(t, in.panel)
+	assert.Empty(t, in.panel)
 
 	// The reported ids are bounded.
 	var st inboxState

@@ -1,10 +1,14 @@
 package chromedpdriver
 
-// pageJS is the driver's code in the page. It is evaluated as
-// (pageJS)(op, S, A): op names the operation, S is the selector set (a map
-// from key to list) and A the operation's argument. It keeps no state in the
-// page except a WeakSet pair under a Symbol on window, which marks the rows
-// and chat panels seen before a step.
+// pageJS is the driver's code in the page, a function called as
+// f(op, S, A): op names the operation, S is the selector set (a map from
+// key to list) and A the operation's argument. evalOp keeps the function
+// and the set under Symbol.for('wasend.code') on window, so that an
+// evaluation sends only the operation and its argument. Its state lives
+// under Symbol.for('wasend.driver'): the WeakSets that mark the rows and
+// chat panels seen before a step, the watch's MutationObserver with its
+// count of the page's changes and the numbers of the chat panels, the
+// toasts already seen, and the box being typed into.
 const pageJS = `(function (op, S, A) {
   'use strict';
   var K = Symbol.for('wasend.driver');
@@ -364,7 +368,7 @@ const pageJS = `(function (op, S, A) {
     var panel = first('chat_panel');
     if (panel) {
       var pid = G.panels.get(panel);
-      if (!pid) { pid = ++G.pn; G.panels.set(panel, pid); }
+      if (!pid) { pid = G.tok + ':' + (++G.pn); G.panels.set(panel, pid); }
       var outs = new Set(outRows()), ins = new Set();
       all('in_row').forEach(function (el) { ins.add(rowRoot(el)); });
       var rows = [], got = new Set();

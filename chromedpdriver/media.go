@@ -252,6 +252,19 @@ func (tx *sendTx) runMedia(ctx context.Context, m wasend.MediaFile, path string)
 		tx.closePreview(octx)
 		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
 	}
+	f, err := evalOp[pageFlags](octx, tx.sel, "probe", nil)
+	if err != nil {
+		tx.closePreview(octx)
+		return wasend.Receipt{}, s.fail(octx, tx.inc, tx.step, err)
+	}
+	if err := s.blocker(octx, tx.sel, f); err != nil {
+		tx.closePreview(octx)
+		return wasend.Receipt{}, err
+	}
+	if err := tx.sameChat(f); err != nil {
+		tx.closePreview(octx)
+		return wasend.Receipt{}, err
+	}
 	tx.step = "before-send"
 	if err := wasend.BeforeSend(ctx, makeMark(seen.Rows, tx.want, pageLocation(seen.TZ, seen.Offset))); err != nil {
 		tx.closePreview(octx)

@@ -84,6 +84,14 @@ func TestCheckNumber(t *testing.T) {
 						require.NoError(t, err)
 						assert.True(t, info.OnWhatsApp)
 						assert.Empty(t, info.Canonical)
+						// A send to the typed number is refused at once,
+						// before anything is typed: the host sends to
+						// Canonical.
+						start := time.Now()
+						_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+c.typed, "to the typed number")
+						require.ErrorIs(t, err, wasend.ErrInvalidPhone)
+						assert.NotErrorIs(t, err, wasend.ErrUnconfirmed)
+						assert.Less(t, time.Since(start), 10*time.Second, "not the navigation timeout")
 					})
 				}
 			})

@@ -7,8 +7,12 @@ package chromedpdriver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -17,21 +21,67 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// pageJSVersion names this build's pageJS in the page.
+var pageJSVersion = func() string {
+	h := sha256.Sum256([]byte(pageJS))
+	return hex.EncodeToString(h[:8])
+}()
+
+// opResult is what an evaluation of an operation returns: K is 0 when the
+// page has not got the page code (or the selector set) yet, else R is the
+// operation's result.
+type opResult struct {
+	K int             `json:"k"`
+	R json.RawMessage `json:"r"`
+}
+
 // evalOp runs an operation of pageJS in the tab of ctx and decodes its
-// result into T.
+// result into T. The page keeps the page code, compiled, and the selector
+// set under a Symbol on window: an evaluation sends only the operation and
+// its argument, and the code and the set when the page does not have them
+// yet (after a load, or for a new set), in a second evaluation.
 func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg any) (T, error) {
+	var zero T
 	if arg == nil {
 		arg = struct{}{}
 	}
 	a, err := json.Marshal(arg)
 	if err != nil {
-		var zero T
 		return zero, err
 	}
 	o, _ := json.Marshal(op)
-	expr := pageJS + "(" + string(o) + "," + sel.json + "," + string(a) + ")"
+	gen := strconv.FormatUint(sel.gen, 10)
+	call := `(function (w) {
+  if (!w || w.v !== "` + pageJSVersion + `" || !w.s[` + gen + `]) return { k: 0 };
+  return { k: 1, r: w.f(` + string(o) + `, w.s[` + gen + `], ` + string(a) + `) };
+})(window[Symbol.for('wasend.code')])`
 	countEval(ctx)
-	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[opResult](call))
+	if err == nil && res.K == 0 {
+		install := `(function () {
+  var K = Symbol.for('wasend.code'), w = window[K];
+  if (!w || w.v !== "` + pageJSVersion + `") {
+    w = { v: "` + pageJSVersion + `", s: {}, f: ` + pageJS + ` };
+    Object.defineProperty(window, K, { value: w, configurable: true });
+  }
+  w.s = {};
+  w.s[` + gen + `] = ` + sel.json + `;
+  return { k: 1, r: w.f(` + string(o) + `, w.s[` + gen + `], ` + string(a) + `) };
+})()`
+		countEval(ctx)
+		res, err = chromedp.Run(ctx, chromedp.Evaluate[opResult](install))
+	}
+	if err != nil {
+		return zero, err
+	}
+	if len(res.R) == 0 {
+		return zero, nil // undefined
+	}
+	var v T
+	if err := json.Unmarshal(res.R, &v); err != nil {
+		return zero, fmt.Errorf("chromedpdriver: decoding the result of %s: %w", op, err)
+	}
+	return v, nil
 }
 
 // evalsKey is the key of the counter of page evaluations that a session

@@ -129,7 +129,7 @@ func (s *Session) openChatWith(ctx context.Context, inc *incarnation, sel *compi
 
 // openChatRead does the work of openChatWith; it keeps each reading of the
 // page in last.
-func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts, last *chatFlags) error {
+func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compiledSelectors, digits string, o openOpts, last *chatFlags) (err error) {
 	cfg := &s.pool.cfg
 	const step = "open-chat"
 	octx, cancel := s.opContext(ctx, inc, cfg.navTimeout)
@@ -147,9 +147,17 @@ func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compi
 	if err := s.blocker(octx, sel, c.pageFlags); err != nil {
 		return err
 	}
-	if c.Panel && c.Compose && !c.Starting && !c.Invalid && titleMatches(c.Chat, digits) && onlyDigits(c.Chat) == digits {
+	if !s.watch.unsettled && c.Panel && c.Compose && !c.Starting && !c.Invalid && titleMatches(c.Chat, digits) && onlyDigits(c.Chat) == digits {
 		return nil // the chat is open already
 	}
+	// A visit that gave way may have left a chat opening: the chat shown
+	// now may not stay, so the chat is opened anew, and the navigation
+	// below supersedes the visit's.
+	defer func() {
+		if err == nil {
+			s.watch.unsettled = false
+		}
+	}()
 	path := "/send?phone=" + digits
 	load := func() error {
 		return chromedp.Do(octx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -174,7 +182,7 @@ func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compi
 	}
 	navAt := time.Now()
 	moved := false // the app reacted to the navigation
-	var panelSince, invalidSince, lastOK time.Time
+	var panelSince, invalidSince, lastOK, otherSince time.Time
 	for {
 		if !sleepCtx(octx, pollStep) {
 			return s.fail(octx, inc, step, octx.Err())
@@ -230,6 +238,18 @@ func (s *Session) openChatRead(ctx context.Context, inc *incarnation, sel *compi
 			continue
 		}
 		if !titleMatches(c.Chat, digits) && (!o.anyNumber || strings.TrimSpace(c.Chat) == "") {
+			// WhatsApp opens some numbers under another one (Brazil's
+			// ninth digit, Mexico's "1"): a chat of another number that
+			// stays is not this number's.
+			if d := onlyDigits(c.Chat); moved && len(d) >= 6 {
+				if otherSince.IsZero() {
+					otherSince = now
+				}
+				if now.Sub(otherSince) > chatGrace {
+					return fmt.Errorf("%w: WhatsApp opened the chat of another number, %s (CheckNumber gives it as Canonical)",
+						wasend.ErrInvalidPhone, wasend.MaskPhone("+"+d))
+				}
+			}
 			continue
 		}
 		if c.Compose {
@@ -337,6 +357,9 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 	if err := s.blocker(octx, tx.sel, f); err != nil {
 		return wasend.Receipt{}, err
 	}
+	if err := tx.sameChat(f); err != nil {
+		return wasend.Receipt{}, err
+	}
 	// The host stores the mark before the message may leave; if it
 	// cannot, nothing is sent and its error is returned as it is.
 	tx.step = "before-send"
@@ -350,6 +373,17 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 	}
 	tx.step = "confirm"
 	return tx.confirm(octx)
+}
+
+// sameChat checks, just before the click, that the open chat is still the
+// recipient's: another chat that opened meanwhile (a navigation of the
+// page's own, or one the session started and gave up) must not get the
+// message. Nothing was clicked, so the error is retryable.
+func (tx *sendTx) sameChat(f pageFlags) error {
+	if !titleMatches(f.Chat, tx.digits) {
+		return fmt.Errorf("%w: %s: another chat opened before the click", wasend.ErrTimeout, tx.step)
+	}
+	return nil
 }
 
 // readCompose returns the compose box's text.

@@ -50,10 +50,11 @@ type pageSnap struct {
 	Offset int       `json:"offset"`
 }
 
-// chatSnap is the open chat: its panel (a number that changes when another
-// chat panel replaces it), its title, and its last rows, in order.
+// chatSnap is the open chat: its panel (a name that changes when another
+// chat panel replaces it, or the page loads again), its title, and its
+// last rows, in order.
 type chatSnap struct {
-	Panel int       `json:"pid"`
+	Panel string    `json:"pid"`
 	Title string    `json:"title"`
 	Rows  []snapRow `json:"rows"`
 }
@@ -134,6 +135,9 @@ type watchState struct {
 	visited      map[string]time.Time
 	// inbox is what the session knows of incoming messages (inbox.go).
 	inbox inboxState
+	// unsettled says that a visit started to open a chat and did not see
+	// it open: openChat must not take the chat shown for the open one.
+	unsettled bool
 }
 
 // errGiveWay stops a visit for a call that waits for the page.
@@ -224,6 +228,8 @@ func (s *Session) visit(ctx context.Context, inc *incarnation, sel *compiledSele
 	if s.givingWay() {
 		return errGiveWay
 	}
+	// From the click on, a chat may be opening until the visit sees it.
+	s.watch.unsettled = true
 	if r == nil {
 		var bar *newChatBar
 		if _, err := s.openChatWith(ctx, inc, sel, digits, openOpts{abort: s.givingWay}); err != nil && !errors.As(err, &bar) {
@@ -237,6 +243,7 @@ func (s *Session) visit(ctx context.Context, inc *incarnation, sel *compiledSele
 			return err
 		}
 	}
+	s.watch.unsettled = false
 	if s.givingWay() {
 		return errGiveWay
 	}
