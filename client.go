@@ -208,7 +208,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.sweeper.follower = c.follower
 	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
 		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,
-		now: now, log: c.log, seen: newRecentSet(recentIncoming)}
+		now: now, log: c.log, seen: newRecentSet(recentIncoming), pii: cfg.eventPII, enq: c.enq}
 	c.events.inbound = c.inbound
 	return c, nil
 }
@@ -1147,6 +1147,73 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 	}
 	c.log.Info("browser context closed", "context", id)
 	return nil
+}
+
+// ConfirmAccount confirms the account that logged into a browser context
+// in place of the one it had (EventAccountChanged): the context's hold
+// (RestrictionAccount) ends, the context is available again if its
+// session is up, and its jobs run. When this process holds the context,
+// the new account is stored (context.account); otherwise the stored
+// account is cleared, and the process that holds the context stores the
+// account it knows when it sees the hold gone (at its jobs' next turn),
+// or the context's next login does. It returns ErrContextNotFound, or
+// ErrNoAccountChange when the context is not held for an account change.
+func (c *Client) ConfirmAccount(ctx context.Context, id int64) error {
+	lc := c.contexts.get(id)
+	for n := 1; ; n++ {
+		bc, err := c.store.Context(ctx, id)
+		if err != nil {
+			return err
+		}
+		if bc.Restriction.Kind != RestrictionAccount {
+			return fmt.Errorf("%w: context %d", ErrNoAccountChange, id)
+		}
+		ok, acct, err := c.confirmAccount(ctx, lc, bc)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.log.Info("account confirmed; the context's jobs run", "context", id, "account", MaskPhone(acct))
+			if lc != nil {
+				c.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: id})
+				if bc.Status == ContextRestricted {
+					c.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: id,
+						Status: ContextAvailable})
+				}
+			}
+			c.enq.wakeJobs(ctx, id)
+			return nil
+		}
+		if n == 3 {
+			// The status keeps changing under the step.
+			return fmt.Errorf("%w: context %d changed while its account was confirmed", ErrContextNotAvailable, id)
+		}
+	}
+}
+
+// confirmAccount takes the step of ConfirmAccount for context bc, under
+// lc's pacer lock when this process holds it, and returns the account it
+// stored ("" when it cleared it).
+func (c *Client) confirmAccount(ctx context.Context, lc *liveContext, bc BrowserContext) (bool, string, error) {
+	acct := ""
+	if lc != nil {
+		lc.pacer.mu.Lock()
+		defer lc.pacer.mu.Unlock()
+		acct = lc.pacer.pendingAccount
+	}
+	t := releaseAccount(bc, &acct, c.now())
+	if t == nil {
+		return false, "", fmt.Errorf("%w: context %d", ErrContextClosed, bc.ID)
+	}
+	ok, err := c.store.Apply(ctx, Step{Context: t})
+	if err != nil || !ok {
+		return false, "", err
+	}
+	if lc != nil {
+		lc.pacer.restriction, lc.pacer.pendingAccount = Restriction{}, ""
+		lc.stale.Store(true)
+	}
+	return true, acct, nil
 }
 
 // Context returns a browser context, with its live session when this

@@ -326,6 +326,24 @@
 // and an attachment of its kind with its file name or size. Pacing counts
 // the same file with the same caption as one text (SameTextPerWindow).
 //
+// # The context's account
+//
+// When a session is up, its driver reports the account it is logged in
+// as (EventAccount). The context's first account is stored
+// (BrowserContext.Account, with a context.account event); the same
+// account again changes nothing. A different account holds the context:
+// it is restricted (RestrictionAccount, with no end, its reason the new
+// number masked), its jobs wait without sending (WaitRestricted) and look
+// again every ten minutes, the host hears EventAccountChanged (the
+// number masked unless WithEventPII) and context.account_changed. The new
+// account is not stored until the host confirms it: it stays pending in
+// the memory of the process that holds the context. Client.ConfirmAccount
+// ends the hold (ErrNoAccountChange when there is none), stores the new
+// account when this process holds the context, clears it otherwise (the
+// holder stores its pending account when its next gate reads the hold
+// gone, or the next login records it), and wakes the context's jobs. If
+// the stored account logs back in before that, the hold ends by itself.
+//
 // # The state machine
 //
 // Every change of status the Client makes is one of these named edges
@@ -379,9 +397,14 @@
 //	context  abandon                disconnected -> closed               a new context whose lease could not be taken
 //	context  leave                  available|busy|restricted -> disconnected its process closes, or no process holds it
 //	context  close                  available|busy|disconnected|error|restricted -> closed the host closes it (CloseContext)
-//	context  restrict               available|busy|disconnected|error|restricted -> restricted WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), or the circuit breaker opens
-//	context  lift                   restricted -> available              the restriction's time is over; with the breaker's, the next send probes
+//	context  restrict               available|busy|disconnected|error|restricted -> restricted WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), the circuit breaker opens, or a different account logs in
+//	context  lift                   restricted -> available              the restriction's time is over (with the breaker's, the next send probes), or the host confirms a new account
 //	context  ban                    available|busy|disconnected|error|restricted -> closed a send or the session finds the account banned: it stops for good
+//	context  account-available      available -> available               the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays
+//	context  account-busy           busy -> busy                         the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays
+//	context  account-disconnected   disconnected -> disconnected         the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays
+//	context  account-error          error -> error                       the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays
+//	context  account-restricted     restricted -> restricted             the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays
 //
 // End of the table.
 //

@@ -86,6 +86,9 @@ var (
 	// ErrJobState means the job is not in a status that allows the operation
 	// (for example, resuming a job that is not paused).
 	ErrJobState = errors.New("wasend: job not in a state that allows this")
+	// ErrNoAccountChange means a context is not held for an account change:
+	// ConfirmAccount has nothing to confirm.
+	ErrNoAccountChange = errors.New("wasend: no account change to confirm")
 	// ErrJobExists means a job with the same idempotency key exists
 	// already. Stores return it from CreateJob with that job; the Client's
 	// Send returns the job and a nil error instead.
@@ -203,6 +206,7 @@ const (
 	ErrorKindJobFinished           ErrorKind = "job_finished"
 	ErrorKindJobState              ErrorKind = "job_state"
 	ErrorKindJobExists             ErrorKind = "job_exists"
+	ErrorKindNoAccountChange       ErrorKind = "no_account_change"
 	ErrorKindClosed                ErrorKind = "closed"
 	ErrorKindRunning               ErrorKind = "running"
 	ErrorKindInvalidOption         ErrorKind = "invalid_option"
@@ -286,6 +290,7 @@ var errorClasses = []errorClass{
 	{ErrJobFinished, ErrorKindJobFinished, false, ""},
 	{ErrJobState, ErrorKindJobState, true, ""},
 	{ErrJobExists, ErrorKindJobExists, false, ""},
+	{ErrNoAccountChange, ErrorKindNoAccountChange, false, ""},
 	{ErrClosed, ErrorKindClosed, false, ""},
 	{ErrRunning, ErrorKindRunning, false, ""},
 	{ErrInvalidOption, ErrorKindInvalidOption, false, ""},

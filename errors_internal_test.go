@@ -97,7 +97,7 @@ func sentinelName(err error) string {
 		"ErrInvalidPacing": ErrInvalidPacing, "ErrInvalidNotBefore": ErrInvalidNotBefore,
 		"ErrCampaignNotFound": ErrCampaignNotFound, "ErrCampaignExists": ErrCampaignExists,
 		"ErrInvalidPool": ErrInvalidPool, "ErrInvalidFilter": ErrInvalidFilter,
-		"ErrSuppressed": ErrSuppressed, "ErrInvalidMedia": ErrInvalidMedia,
+		"ErrSuppressed": ErrSuppressed, "ErrInvalidMedia": ErrInvalidMedia, "ErrNoAccountChange": ErrNoAccountChange,
 		"ErrMediaTooLarge": ErrMediaTooLarge, "ErrMediaChanged": ErrMediaChanged,
 	} {
 		if e == err {

@@ -88,13 +88,13 @@ func (p *eventPump) loop() {
 		if ev.Type == EventStatus && !qe.hostOnly {
 			p.applyStatus(ev)
 		}
-		p.toOutbox(ev)
 		if !qe.hostOnly && p.inbound != nil {
 			var tell bool
 			if ev, tell = p.inbound.handle(ev); !tell {
 				continue // a duplicate, or what the host need not see
 			}
 		}
+		p.toOutbox(ev)
 		if p.handler != nil {
 			func() {
 				defer func() {
@@ -183,7 +183,8 @@ func (p *eventPump) applyStatus(ev SessionEvent) {
 
 // toOutbox records, with an outbox, the event that a session event which
 // changes nothing in the store tells of: a QR or pairing code shown, a
-// job that waits. It is not part of a change's transaction, so a store
+// job that waits, a different account in a context (its hold is stored,
+// not the account). It is not part of a change's transaction, so a store
 // that fails loses it (a QR code is shown again within a minute; a wait
 // is told again at the job's next turn).
 func (p *eventPump) toOutbox(ev SessionEvent) {
@@ -216,6 +217,12 @@ func outboxEventOf(ev SessionEvent, secrets bool) (Event, bool) {
 		if secrets {
 			e.Data = map[string]any{"code": ev.Code}
 		}
+	case EventAccountChanged:
+		// The hold is in the store already; the new account is not (it
+		// waits for ConfirmAccount), so the event comes from here. Its
+		// Account is masked already unless WithEventPII.
+		e.Topic, e.Status = TopicContextAccountChanged, string(ContextRestricted)
+		e.Data = map[string]any{"account": ev.Account}
 	case EventWait:
 		e.Topic, e.JobID, e.Status = TopicJobWaiting, ev.JobID, string(ev.Wait)
 		if !ev.Until.IsZero() {

@@ -416,7 +416,8 @@ func (e *executor) whyBlocked(ctx context.Context, job Job, claim string) (block
 }
 
 // awayUntil is how long a job waits for a context that cannot send, and
-// why: a restricted one until its restriction ends, others for wait.
+// why: a restricted one until its restriction ends (one held for an
+// account change, which has no end, for accountRecheck), others for wait.
 func awayUntil(bc BrowserContext, now time.Time, wait time.Duration) (time.Time, WaitReason) {
 	if bc.Status == ContextRestricted {
 		why := WaitRestricted
@@ -425,6 +426,9 @@ func awayUntil(bc BrowserContext, now time.Time, wait time.Duration) (time.Time,
 		}
 		if bc.Restriction.Until.After(now) {
 			return bc.Restriction.Until, why
+		}
+		if bc.Restriction.Kind == RestrictionAccount {
+			return now.Add(accountRecheck), why // until ConfirmAccount wakes it
 		}
 		return now.Add(time.Second), why
 	}

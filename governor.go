@@ -74,11 +74,12 @@ func (g *governor) gate(ctx context.Context, lc *liveContext, m Message) (d deci
 }
 
 // refresh loads the context's record and ledger when lc's pacer has not
-// yet, or reads the record again after pacerRefresh. It runs under the
-// pacer's lock.
+// yet, or reads the record again after pacerRefresh; a context held for
+// an account change is read at each gate, so that a ConfirmAccount of any
+// process is seen at once. It runs under the pacer's lock.
 func (g *governor) refresh(ctx context.Context, lc *liveContext, now time.Time) error {
 	p := &lc.pacer
-	if p.loaded && now.Before(p.refreshAt) {
+	if p.loaded && now.Before(p.refreshAt) && p.restriction.Kind != RestrictionAccount {
 		return nil
 	}
 	bc, err := g.store.Context(ctx, lc.id)
@@ -94,6 +95,9 @@ func (g *governor) refresh(ctx context.Context, lc *liveContext, now time.Time) 
 	switch {
 	case bc.Restriction.Active(now):
 		p.restriction = bc.Restriction
+	case p.restriction.Kind == RestrictionAccount:
+		// The host confirmed the account through another process.
+		g.confirmedElsewhere(ctx, lc, bc, now)
 	case p.restriction.Kind == RestrictionNone && bc.Status == ContextRestricted:
 		// Its restriction ended while no process held it (or the lift
 		// could not be written): lift it now.
@@ -130,6 +134,31 @@ func (g *governor) lift(ctx context.Context, lc *liveContext, r Restriction, now
 		g.events.hostEvent(SessionEvent{Type: EventRestriction, SystemID: lc.systemID, ContextID: lc.id})
 		g.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id, Status: ContextAvailable})
 	}
+}
+
+// confirmedElsewhere clears lc's hold for an account change that a
+// ConfirmAccount lifted in another process (which cleared the stored
+// account, not knowing the new one): the account pending here is stored.
+// It runs under the pacer's lock.
+func (g *governor) confirmedElsewhere(ctx context.Context, lc *liveContext, bc BrowserContext, now time.Time) {
+	p := &lc.pacer
+	p.restriction = Restriction{}
+	acct := p.pendingAccount
+	p.pendingAccount = ""
+	if acct == "" || bc.Account != "" {
+		return
+	}
+	e, ok := accountEdge(bc.Status)
+	if !ok {
+		return
+	}
+	t := e.context(lc.id, now)
+	t.Account = &acct
+	if _, err := g.store.Apply(ctx, Step{Context: t}); err != nil {
+		g.log.Warn("recording a confirmed account", "context", lc.id, "account", MaskPhone(acct), "err", err)
+		return
+	}
+	g.log.Info("account confirmed", "context", lc.id, "account", MaskPhone(acct))
 }
 
 // noted records, in lc's pacer, a ledger entry that the store wrote.

@@ -44,6 +44,12 @@ type inbound struct {
 	// seen holds the incoming messages handled lately, by context and
 	// WhatsApp id.
 	seen *recentSet
+	// pii shows whole numbers to the host in the events of accounts
+	// (WithEventPII).
+	pii bool
+	// enq wakes the jobs of a context whose hold for an account change
+	// ends.
+	enq *enqueuer
 }
 
 // handle handles an event and returns it as the host is to see it, and
@@ -55,6 +61,8 @@ func (in *inbound) handle(ev SessionEvent) (SessionEvent, bool) {
 		return in.incoming(ev)
 	case EventAck:
 		return in.ack(ev)
+	case EventAccount:
+		return in.account(ev)
 	}
 	return ev, true
 }
@@ -171,6 +179,128 @@ func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
 	}
 	ev.Incoming = &m
 	return ev, true
+}
+
+// account handles the account a session reports itself logged in as. The
+// context's first account is stored (context.account), and so is one
+// reported again after ConfirmAccount cleared it; the stored account
+// again changes nothing, except that it ends a hold for a change (the
+// account the host knew came back). A different account holds the
+// context (RestrictionAccount, its masked number as the reason): its jobs
+// wait, the host hears EventAccountChanged and context.account_changed,
+// and the new account stays pending in the holder's memory, not in the
+// store, until ConfirmAccount. The host sees the numbers masked unless
+// WithEventPII.
+func (in *inbound) account(ev SessionEvent) (SessionEvent, bool) {
+	acct, err := CanonicalPhone(ev.Account)
+	if err != nil {
+		in.log.Warn("account event without a phone number; dropped", "context", ev.ContextID,
+			"account", MaskPhone(ev.Account))
+		return ev, false
+	}
+	if ev.At.IsZero() {
+		ev.At = in.now()
+	}
+	ctx, cancel := context.WithTimeout(in.life, 30*time.Second)
+	defer cancel()
+	lc := in.contexts.get(ev.ContextID)
+	for n := 1; ; n++ {
+		tell, done, err := in.accountOnce(ctx, lc, ev.ContextID, acct, ev.At)
+		if err == nil && done {
+			if tell == "" {
+				return ev, false
+			}
+			ev.Type, ev.Account = tell, acct
+			if !in.pii {
+				ev.Account = MaskPhone(acct)
+			}
+			if tell == EventAccountChanged {
+				ev.Restriction = accountHold(acct)
+			}
+			return ev, true
+		}
+		if err != nil {
+			in.log.Warn("recording a context's account", "context", ev.ContextID, "account", MaskPhone(acct), "err", err)
+			if !Retryable(err) {
+				return ev, false
+			}
+		}
+		// A store that failed, or a status changed under the step: read
+		// the context again.
+		if n == recordTries || !sleepCtx(ctx, optOutRetry.after(n), nil) {
+			return ev, false
+		}
+	}
+}
+
+// accountHold is the restriction that holds a context into which acct
+// logged in in place of its stored account.
+func accountHold(acct string) Restriction {
+	return Restriction{Kind: RestrictionAccount, Reason: "a different account logged in: " + MaskPhone(acct)}
+}
+
+// accountOnce reads the context and takes one step for the account acct
+// that its session reports: it returns the event type the host is to see
+// ("" for none), and done false when the step did not apply (the status
+// changed meanwhile).
+func (in *inbound) accountOnce(ctx context.Context, lc *liveContext, id int64, acct string, at time.Time) (EventType, bool, error) {
+	if lc != nil {
+		lc.pacer.mu.Lock()
+		defer lc.pacer.mu.Unlock()
+	}
+	bc, err := in.store.Context(ctx, id)
+	if err != nil || bc.Status == ContextClosed {
+		return "", true, err
+	}
+	held := bc.Restriction.Kind == RestrictionAccount
+	var t *ContextTransition
+	tell := EventType("")
+	switch {
+	case bc.Account == acct && !held:
+		if lc != nil {
+			lc.pacer.pendingAccount = ""
+		}
+		return "", true, nil // the account it had
+	case bc.Account == acct:
+		t = releaseAccount(bc, nil, at) // the account it had is back
+	case bc.Account == "":
+		e, _ := accountEdge(bc.Status)
+		t = e.context(id, at)
+		t.Account = &acct
+		if held {
+			t = releaseAccount(bc, &acct, at) // confirmed with the holder gone
+		}
+		tell = EventAccount
+	case held && lc != nil && lc.pacer.pendingAccount == acct:
+		return "", true, nil // held for it already
+	default:
+		r := accountHold(acct)
+		t = restrictContext(id, r, at)
+		tell = EventAccountChanged
+	}
+	ok, err := in.store.Apply(ctx, Step{Context: t})
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if lc != nil {
+		p := &lc.pacer
+		switch {
+		case tell == EventAccountChanged:
+			p.restriction, p.pendingAccount = *t.Restriction, acct
+			in.log.Warn("a different account logged into the context; its jobs wait for ConfirmAccount",
+				"context", id, "account", MaskPhone(acct), "was", MaskPhone(bc.Account))
+		case t.Restriction != nil:
+			p.restriction, p.pendingAccount = Restriction{}, ""
+			lc.stale.Store(true)
+		}
+	}
+	if t.Restriction != nil && t.Restriction.Kind == RestrictionNone {
+		in.log.Info("account hold over", "context", id, "account", MaskPhone(acct))
+		in.enq.wakeJobs(ctx, id)
+	} else if tell == EventAccount {
+		in.log.Info("context account recorded", "context", id, "account", MaskPhone(acct))
+	}
+	return tell, true, nil
 }
 
 // recordTries bounds the tries to record an incoming message: the event

@@ -7,7 +7,7 @@ import (
 
 // notices builds the outbox's events of what comes back from WhatsApp:
 // receipts, incoming messages, suppressions and accounts. Those that a
-// step tells of (receipts, accounts) come from noticesOf, through the
+// step tells of (receipts, stored accounts) come from noticesOf, through the
 // outbox's Store wrapper; the others are built here and handed to the
 // store's own method (InboxStore.RecordIncoming, SuppressionStore.Suppress)
 // by their component. A zero notices (no outbox) builds none.
@@ -65,9 +65,10 @@ func (n notices) suppressed(s Suppression) []Event {
 // account, as eventsOf derives those of statuses: message.delivered,
 // message.read (a read message was delivered: when the read tick is the
 // first one seen, only message.read is told) or message.undelivered,
-// with the message's id and the ack as Status; context.account, or
-// context.account_changed when the account comes with its restriction,
-// with the account in Data (masked unless pii).
+// with the message's id and the ack as Status; context.account when a
+// step stores a context's account, with the account in Data (masked
+// unless pii). A changed account is not stored with its hold, so its
+// context.account_changed comes from the event pump (outboxEventOf).
 func noticesOf(s Step, at time.Time, pii bool) []Event {
 	var evs []Event
 	if r := s.Receipt; r != nil {
@@ -87,13 +88,10 @@ func noticesOf(s Step, at time.Time, pii bool) []Event {
 			evs = append(evs, ev)
 		}
 	}
-	if t := s.Context; t != nil && t.Account != nil {
+	if t := s.Context; t != nil && t.Account != nil && *t.Account != "" {
 		n := notices{on: true, pii: pii}
 		ev := Event{Topic: TopicContextAccount, At: t.At, ContextID: t.ID, Status: string(t.To),
 			Data: map[string]any{"account": n.phone(*t.Account)}}
-		if r := t.Restriction; r != nil && r.Kind == RestrictionAccount {
-			ev.Topic = TopicContextAccountChanged
-		}
 		if ev.At.IsZero() {
 			ev.At = at
 		}

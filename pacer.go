@@ -24,6 +24,11 @@ type pacer struct {
 	firstLogin time.Time
 	// restriction is the context's restriction, as stored.
 	restriction Restriction
+	// pendingAccount is the account that logged into the context in
+	// place of its stored one (E.164), while RestrictionAccount holds it:
+	// ConfirmAccount, or the refresh that sees it confirmed elsewhere,
+	// stores it. It is kept only here, never in the store.
+	pendingAccount string
 	// sends are the ledger's entries since the start of the retention
 	// (the longest window a limit looks back on), oldest first.
 	sends []SendRecord
@@ -178,6 +183,10 @@ func (p *pacer) decide(now time.Time, newContact bool, text string) decision {
 			d = d.later(decision{WaitRestricted, r.Until})
 		case RestrictionBreaker:
 			d = d.later(decision{WaitBreaker, r.Until})
+		case RestrictionAccount:
+			// No end: the host confirms the account (ConfirmAccount),
+			// which wakes the jobs; meanwhile they look again seldom.
+			d = d.later(decision{WaitRestricted, now.Add(accountRecheck)})
 		case RestrictionNewChats:
 			if newContact {
 				d = d.later(decision{WaitNewChatsLocked, r.Until})
@@ -240,6 +249,11 @@ func (p *pacer) decide(now time.Time, newContact bool, text string) decision {
 	}
 	return d
 }
+
+// accountRecheck is how long a job waits, at most, for its context held
+// for an account change (RestrictionAccount) before it looks again:
+// ConfirmAccount wakes the jobs sooner.
+const accountRecheck = 10 * time.Minute
 
 // slot returns when a job that waits for d should come back: a gap's
 // waiters are spread one MinGap apart, so that they do not all wake at

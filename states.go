@@ -72,9 +72,17 @@ var (
 	ctxAbandon   = edge[ContextStatus]{"abandon", []ContextStatus{ContextDisconnected}, ContextClosed, "a new context whose lease could not be taken"}
 	ctxLeave     = edge[ContextStatus]{"leave", []ContextStatus{ContextAvailable, ContextBusy, ContextRestricted}, ContextDisconnected, "its process closes, or no process holds it"}
 	ctxClose     = edge[ContextStatus]{"close", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextClosed, "the host closes it (CloseContext)"}
-	ctxRestrict  = edge[ContextStatus]{"restrict", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextRestricted, "WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), or the circuit breaker opens"}
-	ctxLift      = edge[ContextStatus]{"lift", []ContextStatus{ContextRestricted}, ContextAvailable, "the restriction's time is over; with the breaker's, the next send probes"}
+	ctxRestrict  = edge[ContextStatus]{"restrict", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextRestricted, "WhatsApp restricts the account for a while (a send or the session finds the temporary-ban screen), the circuit breaker opens, or a different account logs in"}
+	ctxLift      = edge[ContextStatus]{"lift", []ContextStatus{ContextRestricted}, ContextAvailable, "the restriction's time is over (with the breaker's, the next send probes), or the host confirms a new account"}
 	ctxBan       = edge[ContextStatus]{"ban", []ContextStatus{ContextAvailable, ContextBusy, ContextDisconnected, ContextError, ContextRestricted}, ContextClosed, "a send or the session finds the account banned: it stops for good"}
+	// The account edges keep the status: an edge has one target, so
+	// there is one per status a context may have when its account is
+	// recorded or confirmed (accountEdge picks it).
+	ctxAccountAvailable    = accountEdgeOf(ContextAvailable)
+	ctxAccountBusy         = accountEdgeOf(ContextBusy)
+	ctxAccountDisconnected = accountEdgeOf(ContextDisconnected)
+	ctxAccountError        = accountEdgeOf(ContextError)
+	ctxAccountRestricted   = accountEdgeOf(ContextRestricted)
 )
 
 // jobEdges, messageEdges and contextEdges are the tables of the state
@@ -85,7 +93,8 @@ var (
 	messageEdges = []edge[MessageStatus]{msgBegin, msgBeginAgain, msgMark, msgSent, msgRetry, msgPark, msgFail,
 		msgUnconfirmed, msgRescue, msgFound, msgNotFound, msgLookupFail, msgUnknown, msgCancel, msgDrop, msgGiveUp, msgRefuse}
 	contextEdges = []edge[ContextStatus]{ctxBusy, ctxFree, ctxGone, ctxBroken, ctxUp, ctxDown, ctxFault, ctxOpen,
-		ctxLaunchErr, ctxAbandon, ctxLeave, ctxClose, ctxRestrict, ctxLift, ctxBan}
+		ctxLaunchErr, ctxAbandon, ctxLeave, ctxClose, ctxRestrict, ctxLift, ctxBan, ctxAccountAvailable, ctxAccountBusy,
+		ctxAccountDisconnected, ctxAccountError, ctxAccountRestricted}
 )
 
 // job builds the edge's transition of job id at at.
@@ -200,12 +209,47 @@ func restrictContext(id int64, r Restriction, at time.Time) *ContextTransition {
 	switch r.Kind {
 	case RestrictionBanned:
 		t = ctxBan.context(id, at)
-	case RestrictionTemporary, RestrictionBreaker:
+	case RestrictionTemporary, RestrictionBreaker, RestrictionAccount:
 		t = ctxRestrict.context(id, at)
 	default:
 		return nil
 	}
 	t.Restriction = &r
+	return t
+}
+
+// accountEdgeOf is the edge from s to s that records a context's account
+// or ends its hold for an account change, keeping the status.
+func accountEdgeOf(s ContextStatus) edge[ContextStatus] {
+	return edge[ContextStatus]{"account-" + string(s), []ContextStatus{s}, s,
+		"the context's account is recorded, or its hold for a new one ends (ConfirmAccount): the status stays"}
+}
+
+// accountEdge returns the account edge of a context in status s; false
+// for a closed context.
+func accountEdge(s ContextStatus) (edge[ContextStatus], bool) {
+	for _, e := range []edge[ContextStatus]{ctxAccountAvailable, ctxAccountBusy, ctxAccountDisconnected, ctxAccountError,
+		ctxAccountRestricted} {
+		if e.to == s {
+			return e, true
+		}
+	}
+	return edge[ContextStatus]{}, false
+}
+
+// releaseAccount ends the hold of context bc for an account change: a
+// restricted context is available again (lift), another keeps its status,
+// and account, when set, is stored as its account.
+func releaseAccount(bc BrowserContext, account *string, at time.Time) *ContextTransition {
+	var t *ContextTransition
+	if bc.Status == ContextRestricted {
+		t = ctxLift.context(bc.ID, at)
+	} else if e, ok := accountEdge(bc.Status); ok {
+		t = e.context(bc.ID, at)
+	} else {
+		return nil
+	}
+	t.Restriction, t.Account = &Restriction{}, account
 	return t
 }
 
