@@ -1098,9 +1098,11 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		if err != nil {
 			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
 		}
-		switch pc {
+		switch pc.result {
 		case preCheckYield:
 			return yield(e.now(), failure{}, WaitNone)
+		case preCheckGone:
+			return yield(e.now().Add(e.cfg.contextWait), pc.fail, WaitContext)
 		case preCheckBlocked:
 			return e.bulkBlocked(ctx, job, claim, yield)
 		}
@@ -1216,6 +1218,13 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 // preCheckResult is how a bulk job's pre-check ended.
 type preCheckResult int
 
+// preCheckEnd is how a bulk job's pre-check ended, and, when the session
+// was gone, why.
+type preCheckEnd struct {
+	result preCheckResult
+	fail   failure
+}
+
 const (
 	// preCheckDone: every pending recipient has an answer (or could not
 	// get one), and the messages to numbers not on WhatsApp failed.
@@ -1227,6 +1236,9 @@ const (
 	// preCheckBlocked: a refusal did not apply (the job was paused or
 	// cancelled, or its context closed).
 	preCheckBlocked
+	// preCheckGone: a check found the session gone (logged out,
+	// disconnected, unusable) or hung: the job waits for its context.
+	preCheckGone
 )
 
 // preCheck checks the recipients of a running bulk job's pending messages
@@ -1234,7 +1246,7 @@ const (
 // session, and fails without an attempt the messages to numbers not on
 // WhatsApp (ErrorKindNotOnWhatsApp). A check that cannot answer leaves its
 // number to the send; a session that cannot check skips the checks.
-func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, job Job, claim string, sliceEnd time.Time) (preCheckResult, error) {
+func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, job Job, claim string, sliceEnd time.Time) (preCheckEnd, error) {
 	var phones []string
 	seen := map[string]bool{}
 	for _, m := range job.Messages {
@@ -1245,7 +1257,7 @@ func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, 
 	}
 	known, err := e.checker.cached(ctx, phones)
 	if err != nil {
-		return preCheckDone, err
+		return preCheckEnd{}, err
 	}
 	if _, ok := lc.session.(NumberChecker); ok {
 		asked := 0
@@ -1255,10 +1267,14 @@ func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, 
 			}
 			if rs.isStopping() || e.now().After(sliceEnd) || !lc.leaseValid() {
 				e.log.Info("pre-check: numbers left for the next slice", "job", job.ID, "checked", asked)
-				return preCheckYield, nil
+				return preCheckEnd{result: preCheckYield}, nil
 			}
 			info, err := e.checker.ask(ctx, lc, p)
 			asked++
+			if _, gone := SessionStatus(err); gone || errors.Is(err, ErrSessionHung) {
+				e.log.Warn("pre-check: the session is gone; the job waits for it", "job", job.ID, "err", err)
+				return preCheckEnd{result: preCheckGone, fail: failureOf(err)}, nil
+			}
 			if err != nil {
 				e.log.Warn("pre-check: a number check could not answer; the send will tell", "job", job.ID,
 					"to", MaskPhone(p), "err", err)
@@ -1278,14 +1294,14 @@ func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, 
 		now := e.now()
 		ok, err := e.store.Apply(ctx, Step{Job: nextMessage(job.ID, claim, now), Message: refuseMessage(m.ID, f, now)})
 		if err != nil {
-			return preCheckDone, err
+			return preCheckEnd{}, err
 		}
 		if !ok {
-			return preCheckBlocked, nil
+			return preCheckEnd{result: preCheckBlocked}, nil
 		}
 		e.refused(lc, job, m, f)
 	}
-	return preCheckDone, nil
+	return preCheckEnd{result: preCheckDone}, nil
 }
 
 // bulkBlocked works out why a bulk job's next message could not start,

@@ -210,3 +210,26 @@ func TestPreCheckOverSeveralSlices(t *testing.T) {
 	assert.Len(t, sess.Checks(), 6, "each number checked once: %v", sess.Checks())
 	assert.Contains(t, h.logs.String(), "numbers left for the next slice")
 }
+
+// A pre-check that finds the session gone stops, and the job waits for
+// its context, checking nothing more meanwhile; it goes on at the login.
+func TestPreCheckWaitsForAGoneSession(t *testing.T) {
+	h := newHarness(t, harnessOpt{opts: []wasend.Option{wasend.WithPreCheckNumbers(true),
+		wasend.WithContextWait(time.Second)}, noRun: true})
+	bc, sess := h.newContext()
+	sess.ScriptCheck(wasendtest.Check{}, wasendtest.Check{Err: wasend.ErrLoggedOut})
+	job, err := h.client.SendBulk(bg, bc.ID, []wasend.BulkMessage{
+		{To: "+5491100000001", Text: "a"}, {To: "+5491100000002", Text: "b"}, {To: "+5491100000003", Text: "c"}})
+	require.NoError(t, err)
+	h.run()
+	eventually(t, func() bool { return containsLog(h, "pre-check: the session is gone") }, "the pre-check to stop")
+	j, err := h.client.Job(bg, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.JobPending, j.Status)
+	assert.Empty(t, h.pool.Sent(), "nothing sent while the pre-check is not done")
+	done := h.waitJob(job.ID, wasend.JobCompleted)
+	for _, m := range done.Messages {
+		assert.Equal(t, wasend.MessageSent, m.Status)
+	}
+	assert.Len(t, sess.Checks(), 4, "the number whose check found the session gone is asked again: %v", sess.Checks())
+}
