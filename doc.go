@@ -436,7 +436,7 @@
 //     their messages (Inbox, MarkRead) and their numbers (CheckNumber).
 //   - client.go: Client, New and the host API (Send, SendBulk, Job, Jobs,
 //     Cancel, Pause, Resume, Stats, Clean, the contexts, the campaigns,
-//     RequestPairingCode). The
+//     RequestPairingCode, ConfirmAccount). The
 //     Client owns the components and wires them; they never call it.
 //
 // The components that act on jobs and contexts, each a type whose owner

@@ -320,7 +320,9 @@ func WithEventHandler(f func(SessionEvent)) Option { return func(c *config) { c.
 
 // WithOutbox turns the outbox on: every change the host cares about (jobs
 // created, running, completed, failed, paused, resumed and cancelled;
-// messages sent, failed, cancelled and unknown; contexts' statuses) is
+// messages sent, failed, cancelled and unknown; with the stores that keep
+// them, messages delivered, read and undelivered, incoming messages and
+// suppressions; contexts' statuses and accounts) is
 // written as an Event in the same transaction as the change, and a relay
 // that runs with Run hands each event to h at least once, in order per
 // job, retrying a failed delivery with a doubling backoff from

@@ -76,7 +76,8 @@ const EventVersion = 1
 // store's outbox in the same transaction as the change it tells of
 // (OutboxStore), and the relay hands it to the host's handler
 // (WithOutbox) at least once, in order per job.
-// It never holds a phone number or a text.
+// It holds no whole phone number and no text unless the host opts in
+// (WithEventPII).
 type Event struct {
 	// ID is the event's stable id, given by the outbox.
 	ID    int64
@@ -95,7 +96,13 @@ type Event struct {
 	Status    string
 	ErrorKind ErrorKind
 	// Metadata is the host's metadata of the event's job, copied by the
-	// store from the job; nil for a context event.
+	// store from the job; nil for a context status event. The events of
+	// what comes back from WhatsApp carry their own details there instead:
+	// message.incoming its sender ("from", masked unless WithEventPII),
+	// "opt_out" and "text_chars" (and, with WithEventPII, "text" and
+	// "wa_message_id"); suppression.added "phone" (masked likewise) and
+	// "reason"; context.account and context.account_changed "account"
+	// (masked likewise).
 	Metadata map[string]any
 	// Data is what the event tells beyond its ids and status, by topic:
 	// "until" (RFC 3339) for job.waiting, whose Status is the wait

@@ -12,8 +12,9 @@ import (
 // (WithSweep) on a goroutine of its own: it rescues the running jobs whose
 // worker is gone, enqueues again the pending jobs the queue lost, releases
 // a context left busy with no send in flight, fails the jobs left waiting
-// on a closed context, balances the campaigns, and, with a Leaser, marks
-// disconnected the contexts nobody holds and takes some over.
+// on a closed context, balances the campaigns, has the follower mark the
+// messages not delivered in time, and, with a Leaser, marks disconnected
+// the contexts nobody holds and takes some over.
 type sweeper struct {
 	store    Store
 	queue    Queue
