@@ -96,20 +96,19 @@ type Event struct {
 	Status    string
 	ErrorKind ErrorKind
 	// Metadata is the host's metadata of the event's job, copied by the
-	// store from the job; nil for a context status event. The events of
-	// what comes back from WhatsApp carry their own details there instead:
-	// message.incoming its sender ("from", masked unless WithEventPII),
-	// "opt_out" and "text_chars" (and, with WithEventPII, "text" and
-	// "wa_message_id"); suppression.added "phone" (masked likewise) and
-	// "reason"; context.account and context.account_changed "account"
-	// (masked likewise).
+	// store from the job; nil for an event of no job.
 	Metadata map[string]any
 	// Data is what the event tells beyond its ids and status, by topic:
 	// "until" (RFC 3339) for job.waiting, whose Status is the wait
 	// reason; "restriction", and "until" when known, for a context.status
 	// that a restriction changed; "qr" or "code" for context.qr and
-	// context.pairing_code, only with WithEventSecrets. Nil when there is
-	// nothing more. Values are JSON's: strings, numbers, booleans.
+	// context.pairing_code, only with WithEventSecrets; for what comes
+	// back from WhatsApp, message.incoming its sender ("from", masked
+	// unless WithEventPII), "opt_out" and "text_chars" (and, with
+	// WithEventPII, "text" and "wa_message_id"), suppression.added
+	// "phone" (masked likewise) and "reason", context.account and
+	// context.account_changed "account" (masked likewise). Nil when there
+	// is nothing more. Values are JSON's: strings, numbers, booleans.
 	Data map[string]any
 	// Version is EventVersion when the event was written.
 	Version int
