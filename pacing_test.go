@@ -144,7 +144,9 @@ func TestNotBefore(t *testing.T) {
 func TestTemporaryBanHoldsTheContextThenResumes(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, sess := h.newContext()
-	until := time.Now().Add(800 * time.Millisecond)
+	// Long enough that the ban has not ended when the send meets it, even
+	// on a loaded machine (800 ms was not, once).
+	until := time.Now().Add(2 * time.Second)
 	sess.Script(wasendtest.Action{Err: &wasend.RestrictionError{Kind: wasend.RestrictionTemporary, Until: until, Code: 101,
 		Reason: "You're temporarily banned from WhatsApp"}})
 	job, err := h.client.Send(bg, bc.ID, "+5491122334455", "after the ban")
