@@ -229,12 +229,12 @@
 // clicks and types with the page's own events (pointer, mouse and key
 // events, document.execCommand('insertText'), a paste) rather than with
 // the browser's input (Input.dispatchMouseEvent, Input.insertText), which
-// gives a headless page the focus for good. So the chats it opens, to
-// send, to check a number or to visit, stay unread for the contact. One
-// step still uses the browser's input, and leaves the page with the
-// focus: the phone number of a pairing, typed on the login page before
-// any chat. MarkRead gives the page the emulated focus while it reads a
-// chat on purpose.
+// gives a headless page the focus for good. An ephemeral session's tab is
+// opened without the focus (Target.createTarget with focus false), which
+// a new tab of a running browser otherwise gets; a persistent session's
+// first tab has none. So the chats the session opens, to send, to check a
+// number or to visit, stay unread for the contact. MarkRead gives the
+// page the emulated focus while it reads a chat on purpose.
 //
 // # Selectors
 //

@@ -310,7 +310,7 @@ const pageJS = `(function (op, S, A) {
   }
 
   // caretAtEnd focuses el (without the page getting the focus) and puts
-  // the caret at the end of its text.
+  // the caret at the end of its text; in an input, the selection stays.
   function caretAtEnd(el) {
     el.focus();
     if (el.isContentEditable) {

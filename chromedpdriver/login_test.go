@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,6 +123,11 @@ func TestPairingCode(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, n, "one event per code")
+	// The number was typed without the browser's input: the page has no
+	// focus, and WhatsApp Web marks no chat read.
+	focus, err := chromedp.Run(s.current().ctx, chromedp.Evaluate[bool]("document.hasFocus()"))
+	require.NoError(t, err)
+	assert.False(t, focus)
 }
 
 func TestUnsupportedBrowser(t *testing.T) {

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -134,12 +132,4 @@ func transient(err error) bool {
 // Web marks the open chat read (whatsapp-web.md §10.6).
 func click(ctx context.Context, sel *compiledSelectors, key string) (bool, error) {
 	return evalOp[bool](ctx, sel, "jsclick", map[string]string{"key": key})
-}
-
-// insertText types s as an IME commit (Input.insertText).
-func insertText(s string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: s})
-		return err
-	})
 }

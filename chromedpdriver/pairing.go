@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/wasend/wasend"
 )
 
@@ -86,7 +84,10 @@ func (s *Session) pair(ctx context.Context, inc *incarnation, sel *compiledSelec
 	if _, err := evalOp[bool](ctx, sel, "selectall", map[string]string{"key": "phone_input"}); err != nil {
 		return "", s.fail(ctx, inc, step, err)
 	}
-	if err := chromedp.Do(ctx, insertText("+"+digits)); err != nil {
+	// Typed with the page's editing command over the selected text, as
+	// every text the driver types: the browser's input would give the
+	// page the focus for good, and with it WhatsApp Web marks chats read.
+	if err := typeText(ctx, sel, "phone_input", "+"+digits); err != nil {
 		return "", s.fail(ctx, inc, step, err)
 	}
 	ok, err := click(ctx, sel, "phone_next")

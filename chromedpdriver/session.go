@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wasend/wasend"
@@ -423,25 +424,11 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		if err != nil {
 			return nil, err
 		}
-		var bcOpts []chromedp.CreateBrowserContextOption
-		if s.px != nil {
-			bcOpts = append(bcOpts, s.px.contextOption)
-		}
-		tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext(bcOpts...))
-		done := make(chan error, 1)
-		go func() { done <- chromedp.Do(tctx) }()
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			tcancel()
-			<-done
-			err = ctx.Err()
-		}
+		tctx, tclose, err := openTab(ctx, shared, s.px)
 		if err != nil {
-			tcancel()
 			return nil, fmt.Errorf("chromedpdriver: opening a tab: %w", err)
 		}
-		inc.ctx, inc.closeTab, inc.pid, inc.lost = tctx, tcancel, shared.pid, shared.lost
+		inc.ctx, inc.closeTab, inc.pid, inc.lost = tctx, tclose, shared.pid, shared.lost
 	}
 	inc.ctx = withEvalCounter(inc.ctx, &s.evals)
 	inc.wg.Go(func() { s.watchDeath(inc) })
@@ -484,6 +471,61 @@ func (s *Session) start(ctx context.Context) (*incarnation, error) {
 		return nil, fmt.Errorf("chromedpdriver: opening WhatsApp Web: %w", err)
 	}
 	return inc, nil
+}
+
+// openTab opens an ephemeral session's tab in a new in-memory profile
+// (browser context) of the shared browser, with the proxy's settings. The
+// driver creates the profile and the tab itself, rather than through
+// chromedp.WithNewBrowserContext, so that the tab opens without the focus
+// (Target.createTarget with focus false, in a window of its own): a tab
+// that opens with the focus keeps it, and while it has it WhatsApp Web
+// marks the open chat read. The returned close disposes of the profile,
+// and with it of the tab.
+func openTab(ctx context.Context, shared *browserProc, px *proxySetup) (context.Context, context.CancelFunc, error) {
+	cctx, cancel := context.WithCancel(shared.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	params := target.CreateBrowserContextParams{}
+	if px != nil {
+		px.contextOption(&params)
+	}
+	bc, err := chromedp.CallBrowser(cctx, target.CreateBrowserContext, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	dispose := func() {
+		dctx, cancel := context.WithTimeout(shared.ctx, 5*time.Second)
+		defer cancel()
+		_, _ = chromedp.CallBrowser(dctx, target.DisposeBrowserContext, target.DisposeBrowserContextParams{BrowserContextID: bc.BrowserContextID})
+	}
+	newWindow, focus := true, false
+	t, err := chromedp.CallBrowser(cctx, target.CreateTarget, target.CreateTargetParams{
+		URL: "about:blank", BrowserContextID: bc.BrowserContextID, NewWindow: &newWindow, Focus: &focus,
+	})
+	if err != nil {
+		dispose()
+		return nil, nil, err
+	}
+	tctx, tcancel := chromedp.NewContext(shared.ctx, chromedp.WithTargetID(t.TargetID))
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(tctx) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		tcancel()
+		<-done
+		err = ctx.Err()
+	}
+	if err != nil {
+		tcancel()
+		dispose()
+		return nil, nil, err
+	}
+	return tctx, func() {
+		tcancel()
+		dispose()
+	}, nil
 }
 
 // watchDeath marks the incarnation dead when the connection to the browser
