@@ -63,12 +63,16 @@ func checkEvents(evs []wasend.Event) error {
 	return nil
 }
 
-// checkLimit refuses a negative limit.
-func checkLimit(n int) error {
-	if n < 0 {
-		return fmt.Errorf("%w: negative limit %d", wasend.ErrInvalidFilter, n)
+// pageLimit is a filter's limit: DefaultJobsLimit for zero, an error
+// wrapping ErrInvalidFilter for a negative one.
+func pageLimit(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("%w: negative limit %d", wasend.ErrInvalidFilter, n)
+	case n == 0:
+		return wasend.DefaultJobsLimit, nil
 	}
-	return nil
+	return n, nil
 }
 
 // CacheNumbers implements wasend.NumberStore.
@@ -126,12 +130,9 @@ func (s *Store) Unread(ctx context.Context, f wasend.ReceiptFilter) ([]wasend.Me
 	if f.ContextID <= 0 {
 		return nil, fmt.Errorf("%w: Unread needs a context", wasend.ErrInvalidFilter)
 	}
-	if err := checkLimit(f.Limit); err != nil {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
 		return nil, err
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = wasend.DefaultJobsLimit
 	}
 	var out []wasend.Message
 	for _, j := range s.jobs {
@@ -213,12 +214,9 @@ func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([
 	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
-	if err := checkLimit(f.Limit); err != nil {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
 		return nil, err
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = wasend.DefaultJobsLimit
 	}
 	var out []wasend.Suppression
 	for p, sup := range s.suppressions {
@@ -277,12 +275,9 @@ func (s *Store) Incoming(ctx context.Context, f wasend.InboxFilter) ([]wasend.In
 	if err := s.fail(ctx); err != nil {
 		return nil, err
 	}
-	if err := checkLimit(f.Limit); err != nil {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
 		return nil, err
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = wasend.DefaultJobsLimit
 	}
 	list := slices.Clone(s.incoming) // by id
 	if f.Newest {
