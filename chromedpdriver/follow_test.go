@@ -317,28 +317,30 @@ func TestSendChecksTheChatBeforeTheClick(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.SendText(quickCtx(t, 20*time.Second), "+"+a, "a is open")
 	require.NoError(t, err)
-	// The next paste into a compose box opens b's chat from the chat list.
-	_, err = chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](`(() => {
-		let armed = true;
-		document.addEventListener('paste', () => {
-			if (!armed) return;
-			armed = false;
-			setTimeout(() => {
-				const row = [...document.querySelectorAll("#pane-side [role='row']")]
-					.find(r => r.querySelector("span[title='+`+b+`']"));
-				row.click();
-			}, 0);
-		}, true);
-		return true;
-	})()`))
-	require.NoError(t, err)
-	ctx, mark := traced(quickCtx(t, 20*time.Second), nil)
+	// Another chat opens after every check and just before the press: the
+	// host's BeforeSend (the last step before it) clicks b's row in the
+	// chat list and waits for b's chat. The fake opens a chat after a
+	// fetch, so a paste hook could not place the switch deterministically.
+	ctx, mark := traced(quickCtx(t, 20*time.Second), func(string) error {
+		_, err := chromedp.Run(s.current().ctx, chromedp.Evaluate[bool](`(() => {
+			const row = [...document.querySelectorAll("#pane-side [role='row']")]
+				.find(r => r.querySelector("span[title='+`+b+`']"));
+			row.click();
+			return true;
+		})()`))
+		if err != nil {
+			return err
+		}
+		// The driver holds the page lock while it sends.
+		require.Eventually(t, func() bool { return openTitle2(t, s) == b }, 10*time.Second, 20*time.Millisecond)
+		return nil
+	})
 	_, err = s.SendText(ctx, "+"+a, "for a only")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, wasend.ErrTimeout)
 	assert.NotErrorIs(t, err, wasend.ErrUnconfirmed, "nothing was clicked")
 	assert.True(t, wasend.Retryable(err))
-	assert.Zero(t, mark.count(), "no mark: the send stopped before")
+	assert.Equal(t, 1, mark.count(), "the mark was stored; the press was refused after it")
 	assert.Len(t, f.Received(me, a), 1, "only the first message")
 	assert.Len(t, f.Received(me, b), 1, "only the first message")
 	// The next send goes to a, as asked.

@@ -506,6 +506,21 @@ const pageJS = `(function (op, S, A) {
       res = !!ce;
       break;
     }
+    case 'press': {
+      // The send step's press, guarded: the element of A.key is clicked
+      // (or gets Enter, A.enter) only while the open chat's title is still
+      // A.chat, checked in the same turn of the page's event loop, so that
+      // no chat can open between the check and the press.
+      var pt = value('chat_title') || '';
+      res = { chat: pt, found: false };
+      if (pt !== A.chat) break;
+      var pe = first(A.key);
+      if (pe) {
+        if (A.enter) key(pe, 'Enter', false); else press(pe);
+        res.found = true;
+      }
+      break;
+    }
     case 'jskey': {
       // A key (A.name, Enter by default; A.shift: with Shift) as key
       // events on the element of A.key (the compose box by default).

@@ -271,10 +271,16 @@ func (tx *sendTx) runMedia(ctx context.Context, m wasend.MediaFile, path string)
 		return wasend.Receipt{}, err
 	}
 	tx.step = "send"
-	tx.clicked = true
-	ok, err := click(octx, tx.sel, "media_send")
+	ok, err := tx.press(octx, "media_send", false)
 	if err == nil && !ok {
-		_, err = evalOp[bool](octx, tx.sel, "jskey", map[string]string{"key": "media_caption"})
+		ok, err = tx.press(octx, "media_caption", true)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: %s: neither the send button nor the caption box of the preview", wasend.ErrTimeout, tx.step)
+		}
+	}
+	if err != nil && !tx.clicked {
+		tx.closePreview(octx)
+		return wasend.Receipt{}, err
 	}
 	if err != nil {
 		return wasend.Receipt{}, wasend.Unconfirmed(s.fail(octx, tx.inc, tx.step, err))

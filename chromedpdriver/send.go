@@ -275,7 +275,8 @@ type sendTx struct {
 	digits  string
 	want    string
 	step    string
-	clicked bool // the point of no return is passed
+	chat    string // the open chat's title, checked before the press
+	clicked bool   // the point of no return is passed
 }
 
 // SendText sends text to the phone number to (E.164) and returns once the
@@ -367,8 +368,10 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 		return wasend.Receipt{}, err
 	}
 	tx.step = "send"
-	tx.clicked = true
 	if err := tx.send(octx); err != nil {
+		if !tx.clicked {
+			return wasend.Receipt{}, err
+		}
 		return wasend.Receipt{}, wasend.Unconfirmed(s.fail(octx, tx.inc, tx.step, err))
 	}
 	tx.step = "confirm"
@@ -381,9 +384,41 @@ func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
 // message. Nothing was clicked, so the error is retryable.
 func (tx *sendTx) sameChat(f pageFlags) error {
 	if !titleMatches(f.Chat, tx.digits) {
-		return fmt.Errorf("%w: %s: another chat opened before the click", wasend.ErrTimeout, tx.step)
+		return tx.otherChat()
 	}
+	tx.chat = f.Chat
 	return nil
+}
+
+func (tx *sendTx) otherChat() error {
+	return fmt.Errorf("%w: %s: another chat opened before the click", wasend.ErrTimeout, tx.step)
+}
+
+// pressResult is what the "press" operation reads.
+type pressResult struct {
+	Chat  string `json:"chat"`
+	Found bool   `json:"found"`
+}
+
+// press clicks the element of key, or presses Enter on it, only while the
+// open chat is still the one sameChat checked: the check and the press
+// are one evaluation in the page, so a chat that opens in between (the
+// page's own navigation, a click of the user's) cannot get the message.
+// It reports whether the element was there. Before the first press
+// (tx.clicked false), a changed chat is a retryable error, as nothing was
+// sent; after it, the caller makes the error unconfirmed.
+func (tx *sendTx) press(ctx context.Context, key string, enter bool) (bool, error) {
+	r, err := evalOp[pressResult](ctx, tx.sel, "press", map[string]any{"key": key, "enter": enter, "chat": tx.chat})
+	if err != nil {
+		return false, err
+	}
+	if r.Chat != tx.chat {
+		return false, tx.otherChat()
+	}
+	if r.Found {
+		tx.clicked = true
+	}
+	return r.Found, nil
 }
 
 // readCompose returns the compose box's text.
@@ -538,7 +573,7 @@ func (tx *sendTx) typeSlowly(ctx context.Context) (bool, error) {
 // send clicks the send button, or presses Enter when there is none or the
 // click did not take the text out of the box.
 func (tx *sendTx) send(ctx context.Context) error {
-	found, err := click(ctx, tx.sel, "send_btn")
+	found, err := tx.press(ctx, "send_btn", false)
 	if err != nil {
 		return err
 	}
@@ -567,7 +602,10 @@ func (tx *sendTx) send(ctx context.Context) error {
 // up events (as some bots do, whatsapp-web.md §2): the browser's input
 // would give the page the focus.
 func (tx *sendTx) enter(ctx context.Context) error {
-	_, err := evalOp[bool](ctx, tx.sel, "jskey", map[string]string{"key": "compose"})
+	found, err := tx.press(ctx, "compose", true)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: %s: no compose box to press Enter in", wasend.ErrTimeout, tx.step)
+	}
 	return err
 }
 
