@@ -38,21 +38,21 @@ func testImage(w, h int) image.Image {
 }
 
 // writeFile writes b to dir/name and returns the path.
-func writeFile(t *testing.T, dir, name string, b []byte) string {
+func writeFile(t testing.TB, dir, name string, b []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(p, b, 0o600))
 	return p
 }
 
-func encodeJPEG(t *testing.T, img image.Image) []byte {
+func encodeJPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}))
 	return b.Bytes()
 }
 
-func encodePNG(t *testing.T, img image.Image) []byte {
+func encodePNG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, png.Encode(&b, img))
