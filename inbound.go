@@ -155,6 +155,19 @@ func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
 		in.log.Debug("incoming message seen before", "context", m.ContextID, "from", MaskPhone(m.From))
 		return ev, false
 	}
+	// An opt-out is made durable before its message is recorded: a crash
+	// between the two then leaves the message unrecorded, and the next
+	// process, seeing it fresh, suppresses again (a no-op). The other
+	// order would lose the opt-out, as a recorded message is never handled
+	// again. One recorded before (the host may have lifted the
+	// suppression since) suppresses nothing.
+	suppressed := false
+	if m.OptOut && in.inbox != nil {
+		if known, err := in.recordedBefore(m); err == nil && !known {
+			in.suppressOptOut(m)
+			suppressed = true
+		}
+	}
 	if in.inbox != nil {
 		stored, fresh, err := in.record(m)
 		switch {
@@ -171,7 +184,7 @@ func (in *inbound) incoming(ev SessionEvent) (SessionEvent, bool) {
 	}
 	in.log.Info("incoming message", "context", m.ContextID, "from", MaskPhone(m.From), "text", textInfo(m.Text),
 		"opt_out", m.OptOut)
-	if m.OptOut {
+	if m.OptOut && !suppressed {
 		in.suppressOptOut(m)
 	}
 	if in.markRead {
@@ -325,6 +338,33 @@ func (in *inbound) record(m IncomingMessage) (IncomingMessage, bool, error) {
 		}
 	}
 }
+
+// recordedBefore reports whether the inbox holds m already (same context
+// and WhatsApp id), reading the sender's messages in the context newest
+// first: it is asked for opt-outs only, which are few.
+func (in *inbound) recordedBefore(m IncomingMessage) (bool, error) {
+	ctx, cancel := context.WithTimeout(in.life, 30*time.Second)
+	defer cancel()
+	f := InboxFilter{ContextID: m.ContextID, From: m.From, Newest: true, Limit: recordedPage}
+	for {
+		page, err := in.inbox.Incoming(ctx, f)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range page {
+			if p.WAMessageID == m.WAMessageID {
+				return true, nil
+			}
+		}
+		if len(page) < recordedPage {
+			return false, nil
+		}
+		f.BeforeID = page[len(page)-1].ID
+	}
+}
+
+// recordedPage is the page size of recordedBefore.
+const recordedPage = 200
 
 // markReadLater marks an incoming message's chat read through its live
 // session (WithMarkRead), on a goroutine of its own: the event pump does

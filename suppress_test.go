@@ -2,7 +2,9 @@ package wasend_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -299,4 +301,81 @@ func TestSendCampaignFailsSuppressedMessages(t *testing.T) {
 		}
 	}
 	assert.Zero(t, h.pool.Count("+5491100000002", "c"))
+}
+
+// orderStore logs the calls that record an incoming message and that
+// suppress its sender.
+type orderStore struct {
+	*wasendtest.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (s *orderStore) log(c string) {
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.mu.Unlock()
+}
+
+func (s *orderStore) Suppress(ctx context.Context, sup wasend.Suppression, evs []wasend.Event) (bool, error) {
+	s.log("suppress " + sup.Phone)
+	return s.Store.Suppress(ctx, sup, evs)
+}
+
+func (s *orderStore) RecordIncoming(ctx context.Context, m wasend.IncomingMessage, evs []wasend.Event) (wasend.IncomingMessage, bool, error) {
+	s.log("record " + m.WAMessageID)
+	return s.Store.RecordIncoming(ctx, m, evs)
+}
+
+func (s *orderStore) log2() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.calls...)
+}
+
+// An opt-out is durable before its message is recorded: a process that
+// dies between the two leaves the message unrecorded, so the next one
+// suppresses it again, where the other order would lose it. An opt-out
+// recorded before suppresses nothing when seen again after a restart,
+// so a suppression the host lifted stays lifted.
+func TestOptOutIsDurableBeforeItsMessageIsRecorded(t *testing.T) {
+	store := wasendtest.NewStore()
+	ord := &orderStore{Store: store}
+	h1 := newHarness(t, harnessOpt{store: store, wrap: func(wasend.Store) wasend.Store { return ord }})
+	bc, sess := h1.newContext()
+	sess.Receive("+5491100000001", "STOP", "in-1")
+	sess.Receive("+5491100000002", "hello", "in-2")
+	eventually(t, func() bool { return len(incomingEvents(h1)) == 2 }, "the two messages")
+	assert.Equal(t, []string{"suppress +5491100000001", "record in-1", "record in-2"}, ord.log2())
+
+	// The host lifts the suppression; after a restart the session shows
+	// the STOP again: it is recorded, so nothing is suppressed.
+	ok, err := h1.client.Unsuppress(bg, "+5491100000001")
+	require.NoError(t, err)
+	require.True(t, ok)
+	h1.stop()
+	require.NoError(t, h1.client.Close())
+	h2 := newHarness(t, harnessOpt{store: store, sharedPool: h1.pool})
+	_, err = h2.client.OpenContext(bg, bc.ID)
+	require.NoError(t, err)
+	h2.waitContext(bc.ID, wasend.ContextAvailable)
+	again := h2.pool.Session(bc.SystemID)
+	again.Receive("+5491100000001", "STOP", "in-1")
+	again.Receive("+5491100000003", "hi", "in-3")
+	eventually(t, func() bool { return len(incomingEvents(h2)) == 1 }, "the new message")
+	list, err := h2.client.Suppressions(bg, wasend.SuppressionFilter{})
+	require.NoError(t, err)
+	assert.Empty(t, list, "the lifted suppression stays lifted")
+
+	// A process that died after the suppression and before the record:
+	// the message is not in the inbox, the number is suppressed, and the
+	// next sight of the message suppresses again without error.
+	_, err = store.Suppress(bg, wasend.Suppression{Phone: "+5491100000004", Reason: wasend.SuppressOptOut, ContextID: bc.ID, CreatedAt: time.Now()}, nil)
+	require.NoError(t, err)
+	again.Receive("+5491100000004", "baja", "in-4")
+	eventually(t, func() bool { return len(incomingEvents(h2)) == 2 }, "the opt-out seen after the crash")
+	list, err = h2.client.Suppressions(bg, wasend.SuppressionFilter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "+5491100000004", list[0].Phone)
 }
