@@ -249,6 +249,7 @@ const pageJS = `(function (op, S, A) {
       id: value('message_id', r, true) || '',
       pre: value('message_meta', r, true) || '',
       status: status(r),
+      ack: ackOf(r, 'status'),
       failed: first('send_failed_capped', r, false) ? 'capped' : (first('send_failed', r, false) ? 'failed' : '')
     };
   }

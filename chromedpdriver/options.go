@@ -359,8 +359,10 @@ func WithCloseTimeout(d time.Duration) Option { return func(c *config) { c.close
 // WithRejectWatch sets how long SendText keeps watching a message's row
 // after its tick (sent) for the fail icon of a message that WhatsApp
 // rejects a moment later; such a send returns an error wrapping
-// wasend.ErrMessageRejected instead of a receipt. Zero turns the watch
-// off: the fail icon is then seen only while waiting for the tick.
+// wasend.ErrMessageRejected instead of a receipt. The watch ends as soon
+// as the row shows delivered (or read): a rejection comes from the server,
+// before the recipient's phone has the message. Zero turns the watch off:
+// the fail icon is then seen only while waiting for the tick.
 // Default: DefaultRejectWatch (1.5 s).
 func WithRejectWatch(d time.Duration) Option { return func(c *config) { c.rejectWatch = d } }
 

@@ -54,8 +54,14 @@ type rowInfo struct {
 	ID     string  `json:"id"`
 	Pre    string  `json:"pre"`
 	Status string  `json:"status"`
+	Ack    string  `json:"ack"`    // as ackOf reads the tick: "delivered", "read", ...
 	Failed string  `json:"failed"` // "failed" or "capped": the fail icon
 }
+
+// delivered reports whether the row's tick says the recipient's phone has
+// the message: no rejection can come after that (a restriction's refusal
+// comes from the server, before delivery), so the watch for one ends.
+func (r *rowInfo) delivered() bool { return r.Ack == "delivered" || r.Ack == "read" }
 
 type confirmFlags struct {
 	pageFlags
@@ -637,6 +643,9 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 				return wasend.Receipt{}, rejectedError(row.Failed)
 			case row != nil && row.Status == "sent":
 				r := wasend.Receipt{MessageID: row.ID, SentAt: time.Now()}
+				if row.delivered() {
+					return r, nil
+				}
 				if err := tx.watchReject(ctx); err != nil {
 					return wasend.Receipt{}, err
 				}
@@ -693,8 +702,12 @@ func (tx *sendTx) watchReject(ctx context.Context) error {
 		if err != nil {
 			continue // a navigation or a lost tab: the tick was seen
 		}
-		if row := lastRow(c.Rows, tx.want); row != nil && row.Failed != "" {
+		row := lastRow(c.Rows, tx.want)
+		switch {
+		case row != nil && row.Failed != "":
 			return rejectedError(row.Failed)
+		case row != nil && row.delivered():
+			return nil
 		}
 	}
 	return nil

@@ -271,3 +271,39 @@ func TestSendTextFidelityAndFind(t *testing.T) {
 	_, err = s.Memory()
 	assert.ErrorIs(t, err, wasend.ErrDisconnected, "no browser after close")
 }
+
+// TestRejectWatchEndsAtDelivery: the watch for a rejection after the tick
+// ends when the row shows delivered, as no rejection comes after that; a
+// message that stays at one tick is watched to the end of the watch, and
+// the send still succeeds.
+func TestRejectWatchEndsAtDelivery(t *testing.T) {
+	t.Parallel()
+	f, base := startFake(t)
+	p, _ := testPool(t, base, WithRejectWatch(time.Minute))
+	s, rec := launch(t, p, "")
+	const me, to, stuck = "15550004301", "15554301001", "15554301002"
+	login(t, f, s, rec, 0, me)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	r, err := s.SendText(ctx, "+"+to, "delivered soon")
+	require.NoError(t, err)
+	assert.NotEmpty(t, r.MessageID)
+	assert.NoError(t, ctx.Err(), "the send returned at delivery, not at the end of its minute of watch")
+
+	// With a watch of one second: a delivered message ends it early, one
+	// left at one tick is polled for the whole second.
+	const me2 = "15550004302"
+	f.SetNeverDeliver(me2, stuck, true)
+	p2, _ := testPool(t, base, WithRejectWatch(time.Second))
+	s2, rec2 := launch(t, p2, "")
+	login(t, f, s2, rec2, 0, me2)
+	sendCount := func(to, text string) int64 {
+		before := s2.evals.Load()
+		_, err := s2.SendText(quickCtx(t, 20*time.Second), "+"+to, text)
+		require.NoError(t, err)
+		return s2.evals.Load() - before
+	}
+	delivered := sendCount(to, "delivered again")
+	oneTick := sendCount(stuck, "one tick only")
+	assert.Greater(t, oneTick, delivered+10, "page evaluations: a message at one tick is watched, a delivered one not")
+}
