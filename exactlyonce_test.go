@@ -438,3 +438,28 @@ func TestBulkConcurrencyCap(t *testing.T) {
 		h.waitJob(id, wasend.JobCompleted)
 	}
 }
+
+// A job that ends while one of its messages is in an attempt (cancelled
+// here; a ban or a closed context does the same): when the attempt then
+// fails before its click, the message does not go back to pending in the
+// ended job, where nothing would ever take it, but is cancelled with it.
+func TestMessageOfAnEndedJobIsNotLeftPending(t *testing.T) {
+	h := newHarness(t, harnessOpt{})
+	bc, sess := h.newContext()
+	sess.Script(wasendtest.Action{Block: true, Err: wasend.ErrTimeout})
+	j, err := h.client.SendBulk(bg, bc.ID, bulkOf(1))
+	require.NoError(t, err)
+	eventually(t, func() bool { return sess.Active() == 1 }, "the attempt to start")
+	_, err = h.client.Cancel(bg, j.ID)
+	require.NoError(t, err)
+	sess.Release()
+	eventually(t, func() bool {
+		got, err := h.client.Job(bg, j.ID)
+		require.NoError(t, err)
+		return got.Messages[0].Status == wasend.MessageCancelled
+	}, "the message to be cancelled with its job")
+	got, err := h.client.Job(bg, j.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.JobCancelled, got.Status)
+	assert.Empty(t, sess.Sent(), "nothing was sent")
+}

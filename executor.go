@@ -1011,6 +1011,11 @@ func (e *executor) record(ctx context.Context, s Step) (jobDone bool, err error)
 		if _, err := e.mustApply(rctx, Step{Message: s.Message}); err != nil {
 			return false, err
 		}
+		if s.Job != nil {
+			if err := e.endWithJob(rctx, s.Job.ID, s.Message.ID); err != nil {
+				return false, err
+			}
+		}
 	}
 	if s.Context != nil {
 		if _, err := e.mustApply(rctx, Step{Context: s.Context}); err != nil {
@@ -1018,6 +1023,36 @@ func (e *executor) record(ctx context.Context, s Step) (jobDone bool, err error)
 		}
 	}
 	return false, nil
+}
+
+// endWithJob gives a message the end its job gave the others, when the
+// job ended (cancelled, failed by a ban or a closed context) while the
+// message was in an attempt: the job's end moved only the pending and
+// unconfirmed messages, and the attempt's outcome, applied alone, may
+// have put this one back to pending (nothing would take it again) or to
+// unconfirmed (its outcome is then unknown).
+func (e *executor) endWithJob(ctx context.Context, jobID, msgID int64) error {
+	j, err := e.store.Job(ctx, jobID)
+	if err != nil || !j.Status.Final() {
+		return err
+	}
+	for _, m := range j.Messages {
+		if m.ID != msgID {
+			continue
+		}
+		var t *MessageTransition
+		switch m.Status {
+		case MessagePending:
+			t = msgCancel.message(m.ID, e.now())
+		case MessageUnconfirmed:
+			t = msgGiveUp.message(m.ID, e.now())
+		default:
+			return nil
+		}
+		_, err := e.mustApply(ctx, Step{Message: t})
+		return err
+	}
+	return nil
 }
 
 func (e *executor) mustApply(ctx context.Context, s Step) (bool, error) {
