@@ -75,10 +75,9 @@ func (h *clientHarness) newContext(phone string) wasend.BrowserContext {
 // login scans the context's next QR code (an event at index from or later).
 func (h *clientHarness) login(id int64, from int, phone string) {
 	h.t.Helper()
-	ev := h.events.waitFrom(h.t, from, 30*time.Second, "qr", func(ev wasend.SessionEvent) bool {
+	scanQR(quickCtx(h.t, 60*time.Second), h.t, h.f, h.events, from, func(ev wasend.SessionEvent) bool {
 		return ev.ContextID == id && isQR(ev)
-	})
-	require.NoError(h.t, h.f.Scan(quickCtx(h.t, 20*time.Second), ev.QR, phone))
+	}, phone)
 	h.waitContext(id, wasend.ContextAvailable)
 }
 

@@ -190,28 +190,35 @@ func login(t testing.TB, f *fakewa.Server, s *Session, rec *recorder, from int, 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// Scan the newest code shown since from. On a loaded machine it can
-	// rotate between its event and the scan: then scan the next one.
+	scanQR(ctx, t, f, rec, from, isQR, phone)
+	require.NoError(t, s.WaitReady(ctx))
+	rec.waitFrom(t, from, 10*time.Second, "available", isStatus(wasend.ContextAvailable, nil))
+}
+
+// scanQR scans, as phone, the newest QR code that rec took (at index from
+// or later) among the events that match. On a loaded machine the code
+// can rotate between its event and the scan, or the page reload before it
+// stores the login: then it scans the next one.
+func scanQR(ctx context.Context, t testing.TB, f *fakewa.Server, rec *recorder, from int, match func(wasend.SessionEvent) bool, phone string) {
+	t.Helper()
 	next := from
 	for {
-		rec.waitFrom(t, next, 20*time.Second, "qr", isQR)
+		rec.waitFrom(t, next, 20*time.Second, "qr", match)
 		evs := rec.all()
 		var qr string
 		for _, ev := range evs[next:] {
-			if isQR(ev) {
+			if match(ev) {
 				qr = ev.QR
 			}
 		}
 		next = len(evs)
 		err := f.Scan(ctx, qr, phone)
-		if errors.Is(err, fakewa.ErrQRExpired) || errors.Is(err, fakewa.ErrUnknownQR) {
+		if errors.Is(err, fakewa.ErrQRExpired) || errors.Is(err, fakewa.ErrUnknownQR) || errors.Is(err, fakewa.ErrPageGone) {
 			continue
 		}
 		require.NoError(t, err)
-		break
+		return
 	}
-	require.NoError(t, s.WaitReady(ctx))
-	rec.waitFrom(t, from, 10*time.Second, "available", isStatus(wasend.ContextAvailable, nil))
 }
 
 // quickCtx is a context for one call.

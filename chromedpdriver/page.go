@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -31,6 +32,7 @@ var pageJSVersion = func() string {
 type opResult struct {
 	K int             `json:"k"`
 	R json.RawMessage `json:"r"`
+	E string          `json:"e"` // the exception of an operation run after a wait
 }
 
 // evalOp runs an operation of pageJS in the tab of ctx and decodes its
@@ -39,6 +41,16 @@ type opResult struct {
 // its argument, and the code and the set when the page does not have them
 // yet (after a load, or for a new set), in a second evaluation.
 func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg any) (T, error) {
+	return evalOpWait[T](ctx, sel, op, arg, 0)
+}
+
+// evalOpWait is evalOp run once the page has changed: at the first change
+// of the document (a node, an attribute or a text) after the call, but not
+// before minWait, or after wait when nothing changes. A loop that waits
+// for something to show (the tick of a sent message) learns of it when it
+// happens instead of at its next poll, in fewer evaluations. A zero wait
+// runs the operation at once.
+func evalOpWait[T any](ctx context.Context, sel *compiledSelectors, op string, arg any, wait time.Duration) (T, error) {
 	var zero T
 	if arg == nil {
 		arg = struct{}{}
@@ -49,13 +61,34 @@ func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg a
 	}
 	o, _ := json.Marshal(op)
 	gen := strconv.FormatUint(sel.gen, 10)
+	run := "w.f(" + string(o) + ", w.s[" + gen + "], " + string(a) + ")"
+	var opts []chromedp.EvaluateOption
+	body := "return { k: 1, r: " + run + " };"
+	if wait > 0 {
+		opts = append(opts, chromedp.EvalAwaitPromise)
+		body = `return new Promise(function (ok) {
+    var done = false, t0 = Date.now(), mo, t;
+    function fin() {
+      if (done) return;
+      var early = ` + strconv.FormatInt(minWait.Milliseconds(), 10) + ` - (Date.now() - t0);
+      if (early > 0) { clearTimeout(t); t = setTimeout(fin, early); return; }
+      done = true; mo.disconnect(); clearTimeout(t);
+      try { ok({ k: 1, r: ` + run + ` }); } catch (e) { ok({ k: 1, e: String(e && e.message || e) }); }
+    }
+    mo = new MutationObserver(fin);
+    mo.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    t = setTimeout(fin, ` + strconv.FormatInt(wait.Milliseconds(), 10) + `);
+  });`
+	}
 	call := `(function (w) {
   if (!w || w.v !== "` + pageJSVersion + `" || !w.s[` + gen + `]) return { k: 0 };
-  return { k: 1, r: w.f(` + string(o) + `, w.s[` + gen + `], ` + string(a) + `) };
+  ` + body + `
 })(window[Symbol.for('wasend.code')])`
 	countEval(ctx)
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[opResult](call))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[opResult](call, opts...))
 	if err == nil && res.K == 0 {
+		// The page lacks the code: install it and run the operation at
+		// once (a page that was just loaded has changed anyway).
 		install := `(function () {
   var K = Symbol.for('wasend.code'), w = window[K];
   if (!w || w.v !== "` + pageJSVersion + `") {
@@ -64,13 +97,16 @@ func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg a
   }
   w.s = {};
   w.s[` + gen + `] = ` + sel.json + `;
-  return { k: 1, r: w.f(` + string(o) + `, w.s[` + gen + `], ` + string(a) + `) };
+  return { k: 1, r: ` + run + ` };
 })()`
 		countEval(ctx)
 		res, err = chromedp.Run(ctx, chromedp.Evaluate[opResult](install))
 	}
 	if err != nil {
 		return zero, err
+	}
+	if res.E != "" {
+		return zero, fmt.Errorf("chromedpdriver: the page's %s operation threw: %s", op, res.E)
 	}
 	if len(res.R) == 0 {
 		return zero, nil // undefined
@@ -81,6 +117,10 @@ func evalOp[T any](ctx context.Context, sel *compiledSelectors, op string, arg a
 	}
 	return v, nil
 }
+
+// minWait is the least time evalOpWait waits: a page that changes at every
+// frame does not make a loop of evaluations.
+const minWait = 5 * time.Millisecond
 
 // evalsKey is the key of the counter of page evaluations that a session
 // puts in its tab's context.

@@ -18,6 +18,9 @@ import (
 const (
 	// pollStep is how often a send reads the page while it waits.
 	pollStep = 30 * time.Millisecond
+	// confirmWait is the longest a read of the sent message's row waits in
+	// the page for a change (evalOpWait) before it answers anyway.
+	confirmWait = 250 * time.Millisecond
 	// chatGrace is how long an open chat may lack a compose box before the
 	// selector set counts as broken.
 	chatGrace = 2 * time.Second
@@ -413,16 +416,24 @@ type pressResult struct {
 // It reports whether the element was there. Before the first press
 // (tx.clicked false), a changed chat is a retryable error, as nothing was
 // sent; after it, the caller makes the error unconfirmed.
+//
+// The press counts as made (tx.clicked) from the moment it is asked for:
+// an evaluation that fails (a cancelled ctx, a lost tab) may have pressed
+// before its answer was lost, so only the page's own answer that it did
+// not press (another chat, no element) takes that back.
 func (tx *sendTx) press(ctx context.Context, key string, enter bool) (bool, error) {
+	before := tx.clicked
+	tx.clicked = true
 	r, err := evalOp[pressResult](ctx, tx.sel, "press", map[string]any{"key": key, "enter": enter, "chat": tx.chat})
 	if err != nil {
 		return false, err
 	}
 	if r.Chat != tx.chat {
+		tx.clicked = before
 		return false, tx.otherChat()
 	}
-	if r.Found {
-		tx.clicked = true
+	if !r.Found {
+		tx.clicked = before
 	}
 	return r.Found, nil
 }
@@ -626,9 +637,11 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 	}
 	var noRowSince, noStatusSince time.Time
 	offline := false
-	for {
-		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
-		if err != nil && !transient(err) {
+	for wait := time.Duration(0); ; wait = confirmWait {
+		// The first read is at once; the next ones wait in the page for
+		// it to change (the tick), up to confirmWait.
+		c, err := evalOpWait[confirmFlags](ctx, tx.sel, "confirm", nil, wait)
+		if err != nil && !transient(err) && ctx.Err() == nil {
 			return wasend.Receipt{}, wasend.Unconfirmed(s.fail(ctx, tx.inc, tx.step, err))
 		}
 		now := time.Now()
@@ -675,7 +688,10 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 		if now.After(soft) {
 			break
 		}
-		if !sleepCtx(ctx, pollStep) {
+		if err != nil && ctx.Err() == nil {
+			sleepCtx(ctx, pollStep) // a navigation cut the read short
+		}
+		if ctx.Err() != nil {
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return wasend.Receipt{}, wasend.Unconfirmed(s.fail(ctx, tx.inc, tx.step, ctx.Err()))
 			}
@@ -697,9 +713,10 @@ func (tx *sendTx) confirm(ctx context.Context) (wasend.Receipt, error) {
 // a message and show its fail icon a moment later (a 463 or 475 ack).
 func (tx *sendTx) watchReject(ctx context.Context) error {
 	end := time.Now().Add(tx.s.pool.cfg.rejectWatch)
-	for time.Now().Before(end) && sleepCtx(ctx, pollStep) {
-		c, err := evalOp[confirmFlags](ctx, tx.sel, "confirm", nil)
+	for left := time.Until(end); left > 0 && ctx.Err() == nil; left = time.Until(end) {
+		c, err := evalOpWait[confirmFlags](ctx, tx.sel, "confirm", nil, min(left, confirmWait))
 		if err != nil {
+			sleepCtx(ctx, pollStep)
 			continue // a navigation or a lost tab: the tick was seen
 		}
 		row := lastRow(c.Rows, tx.want)

@@ -93,17 +93,17 @@ func benchLogger(b *testing.B) *slog.Logger {
 
 // newPool returns a pool on the fake at base with the driver's default
 // timings (poll 250 ms, watchdog 10 s, action 30 s), closed with b.
-func newPool(b *testing.B, base string, mode chromedpdriver.Mode) *chromedpdriver.Pool {
+func newPool(b *testing.B, base string, mode chromedpdriver.Mode, extra ...chromedpdriver.Option) *chromedpdriver.Pool {
 	b.Helper()
 	exe := testenv.Chromium(b)
-	p, err := chromedpdriver.New(
+	p, err := chromedpdriver.New(append([]chromedpdriver.Option{
 		chromedpdriver.WithExecPath(exe),
 		chromedpdriver.WithMode(mode),
 		chromedpdriver.WithURL(base),
 		chromedpdriver.WithProfileRoot(b.TempDir()),
 		chromedpdriver.WithDebugDir(b.TempDir()),
 		chromedpdriver.WithLogger(benchLogger(b)),
-	)
+	}, extra...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
