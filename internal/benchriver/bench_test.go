@@ -40,6 +40,7 @@ var (
 	riverWide     = flag.Int("river-wide-workers", 1000, "River's MaxWorkers in the second River run, whose fetch debounce cannot be its limit")
 	riverCooldown = flag.Duration("river-cooldown", river.FetchCooldownDefault, "River's FetchCooldown, for both River runs")
 	firstSide     = flag.Int("first", 0, "the side that runs first in the first iteration: 0 wasend, 1 River, 2 River with -river-wide-workers")
+	onlyWasend    = flag.Bool("only-wasend", false, "run wasend's side only, to iterate on it (no ratio then)")
 )
 
 // runs counts the iterations across -count runs, to rotate the order.
@@ -81,14 +82,29 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 		var order []string
 		for k := range sides {
 			i := (first + k) % len(sides)
+			if *onlyWasend && i != 0 {
+				continue
+			}
 			r := sides[i].run()
 			got[i] = append(got[i], r)
 			order = append(order, fmt.Sprintf("%s %.0f/s", sides[i].name, r.rate))
 		}
 		b.Logf("in this order: %s (FetchCooldown %s)", strings.Join(order, ", "), *riverCooldown)
 		for i, s := range sides {
-			b.Logf("%s", got[i][len(got[i])-1].describe(s.name, n))
+			if len(got[i]) > 0 {
+				b.Logf("%s", got[i][len(got[i])-1].describe(s.name, n))
+			}
 		}
+	}
+	if *onlyWasend {
+		w := mean(got[0], n)
+		b.ReportMetric(w.rate, "wasend-msgs/s")
+		b.ReportMetric(w.stmts, "wasend-stmts/msg")
+		b.ReportMetric(w.commits, "wasend-commits/msg")
+		b.ReportMetric(w.dbCPU, "wasend-db-cpu-ms/msg")
+		b.ReportMetric(w.selfCPU, "wasend-go-cpu-ms/msg")
+		b.ReportMetric(0, "ns/op")
+		return
 	}
 	w, r, wide := mean(got[0], n), mean(got[1], n), mean(got[2], n)
 	b.ReportMetric(w.rate, "wasend-msgs/s")
@@ -102,19 +118,24 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 	b.ReportMetric(r.stmts, "river-stmts/msg")
 	b.ReportMetric(r.commits, "river-commits/msg")
 	b.ReportMetric(r.writes, "river-writes/msg")
+	b.ReportMetric(w.dbCPU, "wasend-db-cpu-ms/msg")
+	b.ReportMetric(w.selfCPU, "wasend-go-cpu-ms/msg")
+	b.ReportMetric(r.dbCPU, "river-db-cpu-ms/msg")
+	b.ReportMetric(r.selfCPU, "river-go-cpu-ms/msg")
 	b.ReportMetric(0, "ns/op") // the figures above are the result
 }
 
 // describe tells a run's counts per message, for the log.
 func (r result) describe(name string, n int) string {
 	return fmt.Sprintf("%s, per message: %.2f statements, %.2f commits (%.2f by the client's count), "+
-		"%.2f rows inserted, %.2f updated, %.2f deleted",
+		"%.2f rows inserted, %.2f updated, %.2f deleted; CPU %.3f ms in its PostgreSQL backends, %.3f ms in this process",
 		name, perMsg(r.client.stmts, n), perMsg(r.server.commits, n), perMsg(r.client.commits, n),
-		perMsg(r.server.inserted, n), perMsg(r.server.updated, n), perMsg(r.server.deleted, n))
+		perMsg(r.server.inserted, n), perMsg(r.server.updated, n), perMsg(r.server.deleted, n),
+		msPerMsg(r.cpu.db, n), msPerMsg(r.cpu.self, n))
 }
 
 // figures are one side's reported figures, averaged over its runs.
-type figures struct{ rate, stmts, commits, writes float64 }
+type figures struct{ rate, stmts, commits, writes, dbCPU, selfCPU float64 }
 
 func mean(rs []result, n int) figures {
 	var f figures
@@ -123,9 +144,16 @@ func mean(rs []result, n int) figures {
 		f.stmts += perMsg(r.client.stmts, n)
 		f.commits += perMsg(r.server.commits, n)
 		f.writes += perMsg(r.server.writes(), n)
+		f.dbCPU += msPerMsg(r.cpu.db, n)
+		f.selfCPU += msPerMsg(r.cpu.self, n)
 	}
 	k := float64(len(rs))
-	return figures{f.rate / k, f.stmts / k, f.commits / k, f.writes / k}
+	return figures{f.rate / k, f.stmts / k, f.commits / k, f.writes / k, f.dbCPU / k, f.selfCPU / k}
+}
+
+// msPerMsg returns d in milliseconds per message of n.
+func msPerMsg(d time.Duration, n int) float64 {
+	return float64(d) / float64(time.Millisecond) / float64(n)
 }
 
 // databaseName returns the database a DSN names.

@@ -86,7 +86,18 @@
 //     (so that every backend has sent its statistics), less the
 //     benchmark's own polling transactions;
 //   - writes/msg: rows inserted, updated and deleted, from
-//     pg_stat_database's tup_inserted, tup_updated and tup_deleted.
+//     pg_stat_database's tup_inserted, tup_updated and tup_deleted;
+//   - CPU ms/msg: CPU time of the PostgreSQL backends connected to its
+//     database (/proc/<pid>/stat: the server runs on this machine), and
+//     of this test process (getrusage: the benchmark and the system under
+//     measurement, one side at a time), from the first insert until every
+//     message is done. On a machine that other work keeps busy these are
+//     steadier than the rates, and they say where a side spends its time;
+//     Redis's CPU, which only wasend uses, is not counted.
+//
+// -breakdown logs each side's statements by kind (their first words, the
+// tables they name, and whether they ran in a transaction), per message;
+// -only-wasend runs wasend's side alone, to iterate on it.
 //
 // The log also gives the commits that the tracer saw the client ask for
 // (COMMITs, and statements outside a transaction). The server counts more:
