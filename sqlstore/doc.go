@@ -272,8 +272,8 @@
 //
 // # Group commit
 //
-// Concurrent Apply and CreateJob calls share transactions (WithGroupCommit,
-// on by default with DefaultGroupCommit transactions at once): a call that
+// With WithGroupCommit (off by default: see DefaultGroupCommit),
+// concurrent Apply and CreateJob calls share transactions: a call that
 // finds a transaction free and nobody waiting runs at once, alone, as
 // above; the calls that arrive while every transaction is busy are
 // written together by the next one free, in one transaction, and commit

@@ -129,11 +129,16 @@ func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	return faultTx{tx, c.f}, nil
 }
 
-func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// inject returns the failure to inject into a statement, or nil.
+func (c *faultConn) inject(ctx context.Context, args []driver.NamedValue) error {
 	if c.poisoned(args) {
-		return nil, errInjected
+		return errInjected
 	}
-	if err := c.f.wait(ctx, args); err != nil {
+	return c.f.wait(ctx, args)
+}
+
+func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if err := c.inject(ctx, args); err != nil {
 		return nil, err
 	}
 	if e, ok := c.Conn.(driver.ExecerContext); ok {
@@ -143,10 +148,7 @@ func (c *faultConn) ExecContext(ctx context.Context, query string, args []driver
 }
 
 func (c *faultConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.poisoned(args) {
-		return nil, errInjected
-	}
-	if err := c.f.wait(ctx, args); err != nil {
+	if err := c.inject(ctx, args); err != nil {
 		return nil, err
 	}
 	if q, ok := c.Conn.(driver.QueryerContext); ok {

@@ -11,8 +11,15 @@ import (
 // leader), which then hands the queue to the first caller waiting.
 
 // DefaultGroupCommit is the number of group-commit transactions a Store
-// keeps open at once (WithGroupCommit).
-const DefaultGroupCommit = 2
+// keeps open at once (WithGroupCommit): none, every call alone. On the
+// machine of BENCHMARKS.md ("Group commit against River"), with
+// PostgreSQL on the same host and a fast flush, group commit saved
+// commits and some of PostgreSQL's CPU but made the pipeline slower: a
+// batch's statements run one after another on one connection, and its
+// callers wait for it, where alone they run at once on several. It pays
+// where a commit is slow (a disk that flushes slowly, synchronous
+// replication, a distant server).
+const DefaultGroupCommit = 0
 
 // MaxGroupCommitCalls is the most calls one group-commit transaction
 // writes; more wait for the next.

@@ -3,12 +3,14 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/wasend/wasend"
 	"github.com/wasend/wasend/sqlstore"
@@ -318,5 +320,104 @@ func TestGroupCommitCreateJob(t *testing.T) {
 			require.Equal(t, jobs[i].Messages[len(jobs[i].Messages)-1].Text, j.Messages[len(j.Messages)-1].Text)
 		}
 		require.Equal(t, 3+1, count(t, fx.s, "SELECT COUNT(*) FROM send_messages_jobs"))
+	})
+}
+
+func TestGroupCommitOption(t *testing.T) {
+	t.Parallel()
+	db := openSQLite(t, "")
+	_, err := sqlstore.New(db, sqlstore.WithGroupCommit(-1))
+	require.ErrorIs(t, err, wasend.ErrInvalidOption)
+	for _, n := range []int{0, 1, sqlstore.MaxGroupCommitCalls} {
+		_, err := sqlstore.New(db, sqlstore.WithGroupCommit(n))
+		require.NoError(t, err, "WithGroupCommit(%d)", n)
+	}
+}
+
+func TestGroupCommitClaimsProperty(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		// Any mix of claims (of the same jobs or others, at the current
+		// version or a stale one, some refused by the server) queued
+		// behind a busy transaction: a claim applies if and only if it is
+		// the first to apply of its job at its current version, a refused
+		// one never applies, and each caller learns its own outcome.
+		f := &faults{}
+		s, err := sqlstore.New(openFaulty(t, b, f), sqlstore.WithGroupCommit(1))
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
+		poison := "poison"
+		f.poison.Store(&poison)
+		round := 0
+		rapid.Check(t, func(rt *rapid.T) {
+			round++
+			fx := &groupFixture{s: s, f: f}
+			c, err := s.CreateContext(t.Context(), wasend.BrowserContext{Status: wasend.ContextAvailable})
+			require.NoError(rt, err)
+			jobs := rapid.IntRange(1, 4).Draw(rt, "jobs")
+			for range jobs + 1 {
+				j, err := s.CreateJob(t.Context(), wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle,
+					Messages: []wasend.Message{{To: "+14155550100", Text: "hi"}}})
+				require.NoError(rt, err)
+				fx.jobs = append(fx.jobs, j)
+			}
+			type try struct {
+				job      int
+				stale    bool
+				poisoned bool
+			}
+			tries := rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) try {
+				return try{rapid.IntRange(1, jobs).Draw(rt, "job"), rapid.Bool().Draw(rt, "stale"),
+					rapid.IntRange(0, 5).Draw(rt, "poison") == 0}
+			}), 1, 8).Draw(rt, "claims")
+
+			g := f.gate(fmt.Sprintf("holder-%d", round))
+			held := fx.apply(context.Background(), claimOnly(fx.jobs[0], fmt.Sprintf("holder-%d", round)))
+			<-g.reached
+			var outs []<-chan applied
+			for i, tr := range tries {
+				j := fx.jobs[tr.job]
+				if tr.stale {
+					j.Version++
+				}
+				name := fmt.Sprintf("r%d-c%d", round, i)
+				if tr.poisoned {
+					name = poison
+				}
+				outs = append(outs, fx.apply(t.Context(), claimStep(j, name)))
+				require.Eventually(rt, func() bool { return s.GroupQueued() == i+1 }, time.Minute, time.Millisecond)
+			}
+			close(g.open)
+			require.Equal(rt, applied{ok: true}, <-held)
+			winner := map[int]string{}
+			for i, out := range outs {
+				got := <-out
+				tr := tries[i]
+				switch {
+				case tr.poisoned:
+					require.ErrorIs(rt, got.err, errInjected, "claim %d", i)
+				case tr.stale:
+					require.Equal(rt, applied{}, got, "claim %d of a stale version", i)
+				default:
+					require.NoError(rt, got.err, "claim %d", i)
+					if got.ok {
+						require.NotContains(rt, winner, tr.job, "claim %d: job %d claimed twice", i, tr.job)
+						winner[tr.job] = fmt.Sprintf("r%d-c%d", round, i)
+					}
+				}
+			}
+			for k := 1; k <= jobs; k++ {
+				j, err := s.Job(t.Context(), fx.jobs[k].ID)
+				require.NoError(rt, err)
+				fresh := slices.ContainsFunc(tries, func(tr try) bool { return tr.job == k && !tr.stale && !tr.poisoned })
+				if w, ok := winner[k]; ok {
+					require.Equal(rt, wasend.JobRunning, j.Status)
+					require.Equal(rt, w, j.Claim)
+				} else {
+					require.False(rt, fresh, "job %d: a claim at its version was made, none applied", k)
+					require.Equal(rt, wasend.JobPending, j.Status)
+				}
+			}
+		})
 	})
 }
