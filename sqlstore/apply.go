@@ -90,6 +90,28 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if s.grp == nil {
+		return s.applyAlone(ctx, st, ups, ins, evs)
+	}
+	var ok bool
+	err = s.grp.do(ctx, &groupCall{
+		inTx: func(ctx context.Context, tx *sql.Tx) (retry bool, err error) {
+			ok, retry, err = s.applyIn(ctx, tx, st, ups, ins, evs)
+			return retry, err
+		},
+		alone: func(ctx context.Context) (err error) {
+			ok, err = s.applyAlone(ctx, st, ups, ins, evs)
+			return err
+		},
+	})
+	if err != nil {
+		return false, err
+	}
+	return ok, nil
+}
+
+// applyAlone applies a step in a statement or a transaction of its own.
+func (s *Store) applyAlone(ctx context.Context, st wasend.Step, ups []update, ins []insert, evs []eventRow) (bool, error) {
 	switch {
 	case len(ups) == 1 && !ups[0].any && len(ins) == 0 && len(evs) == 0:
 		n, err := s.exec(ctx, s.db, ups[0].stmt(s.d.query()))
@@ -102,9 +124,41 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		// MySQL reports 0 for a row that matched but kept its values: look
 		// again, in a transaction that locks the row.
 	case s.d.name == Postgres && !readsOwnChanges(st):
-		return s.applyOne(ctx, ups, ins, evs)
+		ok, err := s.applyOne(ctx, s.db, ups, ins, evs)
+		if err != nil {
+			return false, fail(ctx, "apply", err)
+		}
+		return ok, nil
 	}
 	return s.applyTx(ctx, ups, ins, evs)
+}
+
+// applyIn applies a step in a group commit's transaction. A step of one
+// statement runs as it is (it takes effect whole or not at all); one of
+// several runs in a savepoint, rolled back if its UPDATEs do not all
+// match, or if it fails (retry: it then runs alone). An error means tx is
+// unusable.
+func (s *Store) applyIn(ctx context.Context, tx *sql.Tx, st wasend.Step, ups []update, ins []insert, evs []eventRow) (ok, retry bool, err error) {
+	switch {
+	case len(ups) == 1 && !ups[0].any && len(ins) == 0 && len(evs) == 0:
+		n, err := s.exec(ctx, tx, ups[0].stmt(s.d.query()))
+		if err != nil {
+			return false, false, err
+		}
+		if n == 0 && s.d.changedRows {
+			ok, err := s.matches(ctx, tx, ups[0])
+			return ok, false, err
+		}
+		return n == 1, false, nil
+	case s.d.name == Postgres && !readsOwnChanges(st):
+		ok, err := s.applyOne(ctx, tx, ups, ins, evs)
+		return ok, false, err
+	}
+	retry, err = savepoint(ctx, tx, func() (bool, error) {
+		ok, err = s.applySteps(ctx, tx, ups, ins, evs)
+		return ok, err
+	})
+	return ok && !retry, retry, err
 }
 
 // readsOwnChanges reports whether a later UPDATE of a step must see what
@@ -130,10 +184,24 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert, evs []e
 		return false, fail(ctx, "apply", err)
 	}
 	defer rollback(tx)
+	ok, err := s.applySteps(ctx, tx, ups, ins, evs)
+	if err != nil || !ok {
+		return false, fail(ctx, "apply", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fail(ctx, "apply: commit", err)
+	}
+	return true, nil
+}
+
+// applySteps runs a step's UPDATEs in tx, and then, if they all matched,
+// its INSERTs and its events. It stops at the first UPDATE that does not
+// match, and reports false: the caller must then roll back.
+func (s *Store) applySteps(ctx context.Context, tx *sql.Tx, ups []update, ins []insert, evs []eventRow) (bool, error) {
 	for _, u := range ups {
 		n, err := s.exec(ctx, tx, u.stmt(s.d.query()))
 		if err != nil {
-			return false, fail(ctx, "apply", err)
+			return false, err
 		}
 		if u.any || n == 1 {
 			continue
@@ -141,7 +209,7 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert, evs []e
 		if n == 0 && s.d.changedRows {
 			ok, err := s.matches(ctx, tx, u)
 			if err != nil {
-				return false, fail(ctx, "apply", err)
+				return false, err
 			}
 			if ok {
 				continue
@@ -151,14 +219,11 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert, evs []e
 	}
 	for _, in := range ins {
 		if _, err := s.exec(ctx, tx, in.stmt(s.d.query(), "")); err != nil {
-			return false, fail(ctx, "apply", err)
+			return false, err
 		}
 	}
 	if err := s.insertEvents(ctx, tx, evs); err != nil {
-		return false, fail(ctx, "apply: events", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fail(ctx, "apply: commit", err)
+		return false, fmt.Errorf("events: %w", err)
 	}
 	return true, nil
 }
@@ -171,7 +236,7 @@ func (s *Store) applyTx(ctx context.Context, ups []update, ins []insert, evs []e
 // each UPDATE found its row; so are its events, all in one INSERT (the
 // order in which the WITH queries run is not defined, and the events' ids
 // must follow their order).
-func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert, evs []eventRow) (bool, error) {
+func (s *Store) applyOne(ctx context.Context, db rowQuerier, ups []update, ins []insert, evs []eventRow) (bool, error) {
 	// The rows are locked in the order of ups, as in applyTx, so that the
 	// two never deadlock each other: AND evaluates its terms in order, and
 	// stops at the first false one.
@@ -217,18 +282,23 @@ func (s *Store) applyOne(ctx context.Context, ups []update, ins []insert, evs []
 	for i := range counts {
 		dest[1+i] = &counts[i]
 	}
-	if err := s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(dest...); err != nil {
-		return false, fail(ctx, "apply", err)
+	if err := db.QueryRowContext(ctx, q.String(), q.args...).Scan(dest...); err != nil {
+		return false, err
 	}
 	if ok {
 		for i, u := range ups {
 			if !u.any && counts[i] != 1 {
 				// Cannot happen: the rows were locked and checked.
-				return false, fail(ctx, "apply", fmt.Errorf("%s: %d rows updated after the check", u.table, counts[i]))
+				return false, fmt.Errorf("%s: %d rows updated after the check", u.table, counts[i])
 			}
 		}
 	}
 	return ok, nil
+}
+
+// rowQuerier is a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func (s *Store) exec(ctx context.Context, db execer, q *query) (int64, error) {

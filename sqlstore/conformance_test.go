@@ -22,6 +22,11 @@ func TestConformance(t *testing.T) {
 	for _, b := range backends {
 		t.Run(string(b.dialect), conformance(b, "", storetest.Options{Parallel: true}))
 	}
+	// Group commit, off by default, on: every call whose transaction is
+	// busy waits and shares the next.
+	for _, b := range backends {
+		t.Run(string(b.dialect)+"-group", conformance(b, "", storetest.Options{Parallel: true}, sqlstore.WithGroupCommit(1)))
+	}
 	// Connection settings the store must not depend on.
 	t.Run("mysql-parsetime", conformance(backends[1], "parsetime", storetest.Options{Parallel: true}))
 	t.Run("mysql-foundrows", conformance(backends[1], "foundrows", storetest.Options{Parallel: true}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -162,6 +163,15 @@ func sharedPostgres(t testing.TB) (*pgDatabase, *pgx.ConnConfig) {
 // t.Cleanup.
 func openPostgres(t testing.TB, variant string) *sql.DB {
 	t.Helper()
+	db := sql.OpenDB(postgresConnector(t, variant))
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// postgresConnector returns a connector to a new, empty schema, dropped in
+// t.Cleanup.
+func postgresConnector(t testing.TB, variant string) driver.Connector {
+	t.Helper()
 	d, cfg := sharedPostgres(t)
 	schema := "s_" + dbName()
 	_, err := d.conn.Exec("CREATE SCHEMA " + schema)
@@ -176,19 +186,28 @@ func openPostgres(t testing.TB, variant string) *sql.DB {
 	default:
 		t.Fatalf("unknown variant %q", variant)
 	}
-	db := stdlib.OpenDB(*cfg)
 	t.Cleanup(func() {
-		_ = db.Close()
+		// After the cleanups registered later: the store's *sql.DB is
+		// closed by then.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := d.conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	return db
+	return stdlib.GetConnector(*cfg)
 }
 
 func openMySQL(t testing.TB, variant string) *sql.DB {
+	t.Helper()
+	db := sql.OpenDB(mysqlConnector(t, variant))
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// mysqlConnector returns a connector to a new, empty database, dropped in
+// t.Cleanup.
+func mysqlConnector(t testing.TB, variant string) driver.Connector {
 	t.Helper()
 	adminDSN := dsn(t, envMySQL)
 	a := admin(t, "mysql", adminDSN)
@@ -216,17 +235,18 @@ func openMySQL(t testing.TB, variant string) *sql.DB {
 	default:
 		t.Fatalf("unknown variant %q", variant)
 	}
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	c, err := mysql.NewConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		_ = db.Close()
+		// After the cleanups registered later: the store's *sql.DB is
+		// closed by then.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if _, err := a.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	return db
+	return c
 }
 
 func openSQLite(t testing.TB, variant string) *sql.DB {

@@ -270,6 +270,30 @@
 // poll in SQLite's busy handler; other processes wait up to
 // sqlite.BusyTimeout.
 //
+// # Group commit
+//
+// With WithGroupCommit (off by default: see DefaultGroupCommit),
+// concurrent Apply and CreateJob calls share transactions: a call that
+// finds a transaction free and nobody waiting runs at once, alone, as
+// above; the calls that arrive while every transaction is busy are
+// written together by the next one free, in one transaction, and commit
+// once, as PostgreSQL's commit_delay and River's batch completer share a
+// flush of the log. There is no timer: the window is the time the
+// previous transaction took. Each call keeps its own outcome. A step of one
+// statement runs as it is (it takes effect whole or not at all), and a
+// step whose condition fails changes nothing and reports false; a step of
+// several statements, and a job with an idempotency key, run inside a
+// savepoint, so that a condition that fails half-way, or an error, rolls
+// back that call only (on error, it then runs again alone). Any other
+// error rolls the batch back and every call in it runs again alone; if
+// the commit fails, every call in the batch gets the error, and none took
+// effect. A caller whose context ends while its call waits withdraws it
+// and gets the context's error; once a transaction holds its call, it
+// waits for that commit and learns its outcome, so that no claim or
+// outcome is written behind the back of a caller told that it failed.
+// The batches are written by the goroutines of their callers: group commit
+// starts none.
+//
 // # Errors
 //
 // Errors from the database wrap wasend.ErrStore, except those caused by the

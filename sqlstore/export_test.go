@@ -44,3 +44,13 @@ func (s *Store) UnreadSQL(f wasend.ReceiptFilter) (string, []any, error) {
 	}
 	return q.String(), q.args, nil
 }
+
+// GroupQueued returns how many calls wait for a group-commit transaction.
+func (s *Store) GroupQueued() int {
+	if s.grp == nil {
+		return 0
+	}
+	s.grp.mu.Lock()
+	defer s.grp.mu.Unlock()
+	return len(s.grp.queue)
+}

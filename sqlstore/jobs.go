@@ -169,6 +169,53 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 	if err != nil {
 		return wasend.Job{}, err
 	}
+	if s.grp == nil {
+		return s.createJobAlone(ctx, nj)
+	}
+	var (
+		alone      bool
+		noRow      bool
+		created    wasend.Job
+		createdErr error
+	)
+	err = s.grp.do(ctx, &groupCall{
+		inTx: func(ctx context.Context, tx *sql.Tx) (bool, error) {
+			insert := func() (bool, error) {
+				err := s.insertJob(ctx, tx, &nj)
+				if errors.Is(err, errNoRow) {
+					noRow = true
+					return false, nil
+				}
+				return err == nil, err
+			}
+			if s.oneStatement(nj) && nj.j.IdempotencyKey == "" {
+				// One statement takes effect whole or not at all.
+				_, err := insert()
+				return false, err
+			}
+			// A held key fails the INSERT, several statements may fail
+			// half-way: a savepoint keeps the others'.
+			return savepoint(ctx, tx, insert)
+		},
+		alone: func(ctx context.Context) error {
+			alone = true
+			created, createdErr = s.createJobAlone(ctx, nj)
+			return nil
+		},
+	})
+	switch {
+	case err != nil:
+		return wasend.Job{}, err
+	case alone:
+		return created, createdErr
+	case noRow:
+		return s.notCreated(ctx, nj, errNoRow)
+	}
+	return nj.j, nil
+}
+
+// createJobAlone inserts a job in a statement or a transaction of its own.
+func (s *Store) createJobAlone(ctx context.Context, nj newJob) (wasend.Job, error) {
 	if s.oneStatement(nj) {
 		// One statement is atomic: it needs no transaction.
 		if err := s.insertJob(ctx, s.db, &nj); err != nil {

@@ -81,6 +81,9 @@ type Store struct {
 	d   *dialect
 	log *slog.Logger
 	now func() time.Time
+	// grp writes concurrent Apply and CreateJob calls together (nil:
+	// each alone); see groupcommit.go.
+	grp *group
 
 	// skipMu guards skip and skipKnown: whether the MySQL server knows
 	// SKIP LOCKED (ClaimEvents), once asked.
@@ -96,6 +99,7 @@ type config struct {
 	dialect Dialect
 	logger  *slog.Logger
 	now     func() time.Time
+	group   int
 }
 
 // WithDialect sets the SQL dialect. Default: detected from the type of the
@@ -119,6 +123,20 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
 
+// WithGroupCommit sets how many transactions at most write concurrent
+// Apply and CreateJob calls together (group commit): a call that finds
+// one free and nobody waiting is written at once, alone; calls that
+// arrive while all are busy wait, and the next one free writes them all
+// (up to MaxGroupCommitCalls) and commits once. Each call keeps its own
+// outcome: a step whose condition fails changes nothing, one that fails
+// runs again alone, and a caller whose context ends while it waits gets
+// its error and nothing written. 0 writes every call alone (a
+// transaction or a statement each). A negative n gives an error wrapping
+// wasend.ErrInvalidOption. Default: DefaultGroupCommit.
+func WithGroupCommit(n int) Option {
+	return func(c *config) { c.group = n }
+}
+
 var _ wasend.Store = (*Store)(nil)
 
 // New returns a Store on db. It does not touch the database: call Migrate
@@ -127,7 +145,7 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: sqlstore: nil *sql.DB", wasend.ErrInvalidOption)
 	}
-	cfg := config{now: time.Now}
+	cfg := config{now: time.Now, group: DefaultGroupCommit}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -146,10 +164,17 @@ func New(db *sql.DB, opts ...Option) (*Store, error) {
 	if cfg.now == nil {
 		return nil, fmt.Errorf("%w: sqlstore: nil clock (WithClock)", wasend.ErrInvalidOption)
 	}
+	if cfg.group < 0 {
+		return nil, fmt.Errorf("%w: sqlstore: group commit of %d transactions (WithGroupCommit)", wasend.ErrInvalidOption, cfg.group)
+	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store{db: db, d: dialects[cfg.dialect], log: cfg.logger, now: cfg.now}, nil
+	s := &Store{db: db, d: dialects[cfg.dialect], log: cfg.logger, now: cfg.now}
+	if cfg.group > 0 {
+		s.grp = &group{db: db, limit: cfg.group}
+	}
+	return s, nil
 }
 
 // Dialect returns the store's SQL dialect.

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/wasend/wasend/internal/testenv"
+	"github.com/wasend/wasend/sqlstore"
 )
 
 // The shape both sides share.
@@ -39,7 +40,10 @@ var (
 	riverWorkers  = flag.Int("river-workers", 100, "River's MaxWorkers on its one queue (the value of River's README)")
 	riverWide     = flag.Int("river-wide-workers", 1000, "River's MaxWorkers in the second River run, whose fetch debounce cannot be its limit")
 	riverCooldown = flag.Duration("river-cooldown", river.FetchCooldownDefault, "River's FetchCooldown, for both River runs")
-	firstSide     = flag.Int("first", 0, "the side that runs first in the first iteration: 0 wasend, 1 River, 2 River with -river-wide-workers")
+	firstSide     = flag.Int("first", 0, "the side that runs first in the first iteration: 0 wasend, 1 River, 2 River with -river-wide-workers, 3 wasend with sqlstore's default")
+	onlyWasend    = flag.Bool("only-wasend", false, "run wasend's side only, to iterate on it (no ratio then)")
+	groupCommit   = flag.Int("group-commit", 2, "sqlstore's WithGroupCommit for wasend's side")
+	baseline      = flag.Bool("baseline", true, "run wasend a second time with sqlstore's default (DefaultGroupCommit), as the baseline of the same run")
 )
 
 // runs counts the iterations across -count runs, to rotate the order.
@@ -64,7 +68,9 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 	stats := newStatsReader(b, testenv.Lookup(b, testenv.EnvPostgres))
 	n := *messages
 	sides := []side{
-		{"wasend", func() result { return runWasend(b, stats, redisAddr, n) }},
+		{fmt.Sprintf("wasend (group commit %d)", *groupCommit), func() result {
+			return runWasend(b, stats, redisAddr, n, *groupCommit)
+		}},
 		{fmt.Sprintf("River (MaxWorkers %d)", *riverWorkers), func() result {
 			return runRiver(b, stats, n, *riverWorkers, *riverCooldown)
 		}},
@@ -72,8 +78,13 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 			return runRiver(b, stats, n, *riverWide, *riverCooldown)
 		}},
 	}
+	if *baseline {
+		sides = append(sides, side{fmt.Sprintf("wasend (group commit %d)", sqlstore.DefaultGroupCommit), func() result {
+			return runWasend(b, stats, redisAddr, n, sqlstore.DefaultGroupCommit)
+		}})
+	}
 	if *firstSide < 0 || *firstSide >= len(sides) {
-		b.Fatalf("-first %d: want 0, 1 or 2", *firstSide)
+		b.Fatalf("-first %d: want 0 to %d", *firstSide, len(sides)-1)
 	}
 	got := make([][]result, len(sides))
 	for range b.N {
@@ -81,40 +92,50 @@ func BenchmarkPipelineVsRiver(b *testing.B) {
 		var order []string
 		for k := range sides {
 			i := (first + k) % len(sides)
+			if *onlyWasend && i != 0 && i != 3 {
+				continue
+			}
 			r := sides[i].run()
 			got[i] = append(got[i], r)
 			order = append(order, fmt.Sprintf("%s %.0f/s", sides[i].name, r.rate))
 		}
 		b.Logf("in this order: %s (FetchCooldown %s)", strings.Join(order, ", "), *riverCooldown)
 		for i, s := range sides {
-			b.Logf("%s", got[i][len(got[i])-1].describe(s.name, n))
+			if len(got[i]) > 0 {
+				b.Logf("%s", got[i][len(got[i])-1].describe(s.name, n))
+			}
 		}
 	}
+	mean(got[0], n).report(b, "wasend", "msgs")
+	if *baseline {
+		mean(got[3], n).report(b, "baseline", "msgs")
+	}
+	if *onlyWasend {
+		b.ReportMetric(0, "ns/op")
+		return
+	}
 	w, r, wide := mean(got[0], n), mean(got[1], n), mean(got[2], n)
-	b.ReportMetric(w.rate, "wasend-msgs/s")
-	b.ReportMetric(r.rate, "river-jobs/s")
+	r.report(b, "river", "jobs")
 	b.ReportMetric(wide.rate, "river-wide-jobs/s")
 	b.ReportMetric(w.rate/r.rate, "ratio")
 	b.ReportMetric(w.rate/wide.rate, "ratio-wide")
-	b.ReportMetric(w.stmts, "wasend-stmts/msg")
-	b.ReportMetric(w.commits, "wasend-commits/msg")
-	b.ReportMetric(w.writes, "wasend-writes/msg")
-	b.ReportMetric(r.stmts, "river-stmts/msg")
-	b.ReportMetric(r.commits, "river-commits/msg")
-	b.ReportMetric(r.writes, "river-writes/msg")
+	if *baseline {
+		b.ReportMetric(mean(got[3], n).rate/r.rate, "baseline-ratio")
+	}
 	b.ReportMetric(0, "ns/op") // the figures above are the result
 }
 
 // describe tells a run's counts per message, for the log.
 func (r result) describe(name string, n int) string {
 	return fmt.Sprintf("%s, per message: %.2f statements, %.2f commits (%.2f by the client's count), "+
-		"%.2f rows inserted, %.2f updated, %.2f deleted",
+		"%.2f rows inserted, %.2f updated, %.2f deleted; CPU %.3f ms in its PostgreSQL backends, %.3f ms in this process",
 		name, perMsg(r.client.stmts, n), perMsg(r.server.commits, n), perMsg(r.client.commits, n),
-		perMsg(r.server.inserted, n), perMsg(r.server.updated, n), perMsg(r.server.deleted, n))
+		perMsg(r.server.inserted, n), perMsg(r.server.updated, n), perMsg(r.server.deleted, n),
+		msPerMsg(r.cpu.db, n), msPerMsg(r.cpu.self, n))
 }
 
 // figures are one side's reported figures, averaged over its runs.
-type figures struct{ rate, stmts, commits, writes float64 }
+type figures struct{ rate, stmts, commits, writes, dbCPU, selfCPU float64 }
 
 func mean(rs []result, n int) figures {
 	var f figures
@@ -123,9 +144,27 @@ func mean(rs []result, n int) figures {
 		f.stmts += perMsg(r.client.stmts, n)
 		f.commits += perMsg(r.server.commits, n)
 		f.writes += perMsg(r.server.writes(), n)
+		f.dbCPU += msPerMsg(r.cpu.db, n)
+		f.selfCPU += msPerMsg(r.cpu.self, n)
 	}
 	k := float64(len(rs))
-	return figures{f.rate / k, f.stmts / k, f.commits / k, f.writes / k}
+	return figures{f.rate / k, f.stmts / k, f.commits / k, f.writes / k, f.dbCPU / k, f.selfCPU / k}
+}
+
+// report reports f as metrics named after prefix; unit names what the
+// rate counts.
+func (f figures) report(b *testing.B, prefix, unit string) {
+	b.ReportMetric(f.rate, prefix+"-"+unit+"/s")
+	b.ReportMetric(f.stmts, prefix+"-stmts/msg")
+	b.ReportMetric(f.commits, prefix+"-commits/msg")
+	b.ReportMetric(f.writes, prefix+"-writes/msg")
+	b.ReportMetric(f.dbCPU, prefix+"-db-cpu-ms/msg")
+	b.ReportMetric(f.selfCPU, prefix+"-go-cpu-ms/msg")
+}
+
+// msPerMsg returns d in milliseconds per message of n.
+func msPerMsg(d time.Duration, n int) float64 {
+	return float64(d) / float64(time.Millisecond) / float64(n)
 }
 
 // databaseName returns the database a DSN names.

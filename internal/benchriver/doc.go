@@ -8,8 +8,9 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x -count 1
 //
-// With -count 3, the three runs (wasend, and River twice) each go first
-// once; -first picks the side that starts, to alternate between commands.
+// The sides (wasend with group commit, River twice, wasend with sqlstore's
+// default) rotate which goes first between iterations (-count); -first
+// picks the side that starts, to alternate between commands.
 //
 // It needs the services of scripts/test-env.sh: WASEND_TEST_POSTGRES and
 // WASEND_TEST_REDIS (it skips without them, and fails under CI=true).
@@ -30,6 +31,11 @@
 //     InsertMany), a worker that returns nil, a pgxpool of the same 16
 //     connections, River's defaults otherwise. It runs twice: with
 //     MaxWorkers 100, and with MaxWorkers 1000 (below).
+//   - wasend again (-baseline, on by default), with sqlstore's default
+//     (DefaultGroupCommit) where the first wasend run has group commit of
+//     -group-commit transactions (sqlstore.WithGroupCommit, 2 by
+//     default): the before and the after of issue 15's group commit, in
+//     the same run.
 //
 // Each rate runs from the first insert until every message is recorded as
 // done: for wasend, until the transport has been called for every message
@@ -37,7 +43,7 @@
 // run every job and river_job holds every row as completed (River's
 // completer writes completions in batches, after the work returns).
 // Each side then stops, and its run ends when its connections are closed.
-// The order of the three rotates between iterations (and between -count
+// The order of the sides rotates between iterations (and between -count
 // runs, from the side -first names), so that a machine's drift falls on
 // each.
 //
@@ -86,7 +92,18 @@
 //     (so that every backend has sent its statistics), less the
 //     benchmark's own polling transactions;
 //   - writes/msg: rows inserted, updated and deleted, from
-//     pg_stat_database's tup_inserted, tup_updated and tup_deleted.
+//     pg_stat_database's tup_inserted, tup_updated and tup_deleted;
+//   - CPU ms/msg: CPU time of the PostgreSQL backends connected to its
+//     database (/proc/<pid>/stat: the server runs on this machine), and
+//     of this test process (getrusage: the benchmark and the system under
+//     measurement, one side at a time), from the first insert until every
+//     message is done. On a machine that other work keeps busy these are
+//     steadier than the rates, and they say where a side spends its time;
+//     Redis's CPU, which only wasend uses, is not counted.
+//
+// -breakdown logs each side's statements by kind (their first words, the
+// tables they name, and whether they ran in a transaction), per message;
+// -only-wasend runs wasend's side alone, to iterate on it.
 //
 // The log also gives the commits that the tracer saw the client ask for
 // (COMMITs, and statements outside a transaction). The server counts more:

@@ -93,6 +93,7 @@ func runRiver(b *testing.B, stats statsReader, n, workers int, cooldown time.Dur
 	defer obs.Close(ctx)
 
 	client0, obs0 := cnt.snapshot(), obsCnt.snapshot()
+	cpu0 := stats.cpuNow(b, dbname)
 
 	start := time.Now()
 	produce(b, n, func(i int) error {
@@ -114,6 +115,7 @@ func runRiver(b *testing.B, stats statsReader, n, workers int, cooldown time.Dur
 		time.Sleep(pollInterval)
 	}
 	elapsed := time.Since(start)
+	used := stats.cpuNow(b, dbname).sub(cpu0)
 
 	if err := client.Stop(ctx); err != nil {
 		b.Fatal(err)
@@ -121,11 +123,12 @@ func runRiver(b *testing.B, stats statsReader, n, workers int, cooldown time.Dur
 	pool.Close()
 	_ = obs.Close(ctx)
 	server := stats.settled(b, dbname).sub(server0)
-	server.commits -= obsCnt.snapshot().sub(obs0).commits
+	server.commits -= obsCnt.counts().sub(obs0).commits
 	if got := done.Load(); got != int64(n) {
 		b.Fatalf("worked %d jobs, want %d", got, n)
 	}
-	return result{rate: float64(n) / elapsed.Seconds(), client: cnt.snapshot().sub(client0), server: server}
+	cnt.logBreakdown(b, "River", n)
+	return result{rate: float64(n) / elapsed.Seconds(), client: cnt.counts().sub(client0), server: server, cpu: used}
 }
 
 // migrate applies River's migrations to the database at dsn.

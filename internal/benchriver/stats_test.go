@@ -1,10 +1,18 @@
 package benchriver
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,12 +20,18 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
+var breakdown = flag.Bool("breakdown", false, "log each side's statements by kind, per message")
+
 // counter is a pgx QueryTracer that counts what a pool executes: the
 // statements, and the transactions they commit. It is safe for concurrent
 // use.
 type counter struct {
 	stmts   atomic.Int64 // statements, BEGIN, COMMIT and ROLLBACK excluded
 	commits atomic.Int64 // COMMITs, and statements run outside a transaction
+
+	// kinds counts the statements by their start (with -breakdown).
+	mu    sync.Mutex
+	kinds map[string]int64
 }
 
 var _ pgx.QueryTracer = (*counter)(nil)
@@ -36,7 +50,59 @@ func (c *counter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.
 			c.commits.Add(1)
 		}
 	}
+	if *breakdown {
+		c.mu.Lock()
+		if c.kinds == nil {
+			c.kinds = map[string]int64{}
+		}
+		c.kinds[statementKind(data.SQL, conn.PgConn().TxStatus())]++
+		c.mu.Unlock()
+	}
 	return ctx
+}
+
+// statementKind names a statement for the breakdown: its first words, the
+// tables it names, and whether it ran in a transaction.
+func statementKind(sql string, tx byte) string {
+	f := strings.Fields(sql)
+	var tables []string
+	for i, w := range f {
+		lw := strings.ToUpper(w)
+		if (lw == "FROM" || lw == "INTO" || lw == "UPDATE" || lw == "JOIN") && i+1 < len(f) {
+			t := strings.Trim(f[i+1], "(),")
+			if t != "" && !strings.HasPrefix(t, "$") && !slices.Contains(tables, t) {
+				tables = append(tables, t)
+			}
+		}
+	}
+	head := strings.Join(f[:min(2, len(f))], " ")
+	where := "in tx"
+	if tx == 'I' {
+		where = "alone"
+	}
+	return fmt.Sprintf("%s … [%s] (%s)", head, strings.Join(tables, " "), where)
+}
+
+// logBreakdown logs c's statements by kind, most frequent first, per
+// message of n.
+func (c *counter) logBreakdown(tb testing.TB, name string, n int) {
+	if !*breakdown {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range c.kinds {
+		all = append(all, kv{k, v})
+	}
+	slices.SortFunc(all, func(a, b kv) int { return int(b.v - a.v) })
+	for _, e := range all {
+		tb.Logf("%s: %.3f/msg %s", name, perMsg(e.v, n), e.k)
+	}
 }
 
 // TraceQueryEnd does nothing.
@@ -45,7 +111,16 @@ func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 // counts is a snapshot of a counter.
 type counts struct{ stmts, commits int64 }
 
-func (c *counter) snapshot() counts { return counts{c.stmts.Load(), c.commits.Load()} }
+// snapshot returns the counts so far, and starts the breakdown afresh.
+func (c *counter) snapshot() counts {
+	c.mu.Lock()
+	c.kinds = nil
+	c.mu.Unlock()
+	return counts{c.stmts.Load(), c.commits.Load()}
+}
+
+// counts returns the counts so far.
+func (c *counter) counts() counts { return counts{c.stmts.Load(), c.commits.Load()} }
 
 func (a counts) sub(b counts) counts { return counts{a.stmts - b.stmts, a.commits - b.commits} }
 
@@ -134,11 +209,65 @@ func (r statsReader) settled(tb testing.TB, dbname string) dbStats {
 	}
 }
 
+// cpu is CPU time spent: by this process (the benchmark and the system
+// under measurement, since one side runs at a time), and by the
+// PostgreSQL backends connected to one database.
+type cpu struct{ self, db time.Duration }
+
+func (a cpu) sub(b cpu) cpu { return cpu{a.self - b.self, a.db - b.db} }
+
+// clockTick is the unit of /proc/<pid>/stat's times (USER_HZ, 100 on
+// Linux).
+const clockTick = 10 * time.Millisecond
+
+// cpuNow reads this process's CPU time (getrusage) and the CPU time of the
+// backends connected to dbname (/proc/<pid>/stat, utime and stime, of the
+// pids pg_stat_activity gives: the server must run on this machine). A
+// backend that exits takes its time with it: both systems keep their
+// connections open until the end of a run.
+func (r statsReader) cpuNow(tb testing.TB, dbname string) cpu {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	c := cpu{self: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+	rows, err := r.admin.QueryContext(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = $1", dbname)
+	if err != nil {
+		tb.Fatalf("reading pg_stat_activity: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			tb.Fatal(err)
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // gone, or the server is elsewhere
+		}
+		// The fields after the command's closing parenthesis: utime and
+		// stime are the 12th and 13th of them (fields 14 and 15).
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		c.db += time.Duration(ut+st) * clockTick
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
 // result is what one side's run measured.
 type result struct {
 	rate   float64 // messages per second, first insert to last completion
 	client counts  // the system's own pools, from the first insert to their close
 	server dbStats // its database, over the counts' window (doc.go), less the benchmark's polls
+	cpu    cpu     // from the first insert to the last completion
 }
 
 // perMsg returns v per message of n.

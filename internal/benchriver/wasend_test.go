@@ -2,6 +2,7 @@ package benchriver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -46,8 +47,9 @@ func (s *noopSession) SendText(ctx context.Context, to, text string) (wasend.Rec
 func (s *noopSession) Close(ctx context.Context) error { return nil }
 
 // runWasend sends n messages through Client.Send, from producers at once,
-// in a database of its own, and returns what it measured.
-func runWasend(b *testing.B, stats statsReader, redisAddr string, n int) result {
+// in a database of its own, with sqlstore's group commit of group
+// transactions (0: off), and returns what it measured.
+func runWasend(b *testing.B, stats statsReader, redisAddr string, n, group int) result {
 	b.Helper()
 	ctx := context.Background()
 	_, dsn := testenv.PostgresDB(b)
@@ -58,7 +60,7 @@ func runWasend(b *testing.B, stats statsReader, redisAddr string, n int) result 
 	defer db.Close()
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
-	store, err := sqlstore.New(db)
+	store, err := sqlstore.New(db, sqlstore.WithGroupCommit(group))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,20 +110,26 @@ func runWasend(b *testing.B, stats statsReader, redisAddr string, n int) result 
 	// statistics instead.
 	time.Sleep(settleTime)
 	server0, client0, obs0 := stats.read(b, dbname), cnt.snapshot(), obsCnt.snapshot()
+	cpu0 := stats.cpuNow(b, dbname)
 
 	start := time.Now()
 	produce(b, n, func(i int) error {
 		_, err := client.Send(ctx, ids[i%len(ids)], benchPhone(i), benchText(i))
 		return err
 	})
+	produced := time.Since(start)
 	for sent.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
+	allSent := time.Since(start)
 	// Every job is completed once its outcome is recorded.
 	for completed(b, obs) < int64(n) {
 		time.Sleep(pollInterval)
 	}
 	elapsed := time.Since(start)
+	used := stats.cpuNow(b, dbname).sub(cpu0)
+	b.Logf("wasend (group commit %d): every Send returned after %s, every message sent after %s, every job completed after %s",
+		group, produced.Round(time.Millisecond), allSent.Round(time.Millisecond), elapsed.Round(time.Millisecond))
 
 	stop()
 	<-runDone
@@ -132,11 +140,12 @@ func runWasend(b *testing.B, stats statsReader, redisAddr string, n int) result 
 	_ = db.Close()
 	_ = obsDB.Close()
 	server := stats.settled(b, dbname).sub(server0)
-	server.commits -= obsCnt.snapshot().sub(obs0).commits
+	server.commits -= obsCnt.counts().sub(obs0).commits
 	if got := sent.Load(); got != int64(n) {
 		b.Fatalf("sent %d messages, want %d (never twice)", got, n)
 	}
-	return result{rate: float64(n) / elapsed.Seconds(), client: cnt.snapshot().sub(client0), server: server}
+	cnt.logBreakdown(b, fmt.Sprintf("wasend (group commit %d)", group), n)
+	return result{rate: float64(n) / elapsed.Seconds(), client: cnt.counts().sub(client0), server: server, cpu: used}
 }
 
 // completed returns how many jobs the store holds as completed.
