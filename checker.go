@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -135,7 +136,15 @@ func (c *checker) notOnWhatsApp(ctx context.Context, contextID int64, phone stri
 // that has one, else phone. The send's lookup in the chat routes the same
 // way; if the answer expired between them, WhatsApp opens the same chat
 // for either number.
+//
+// Only the numbers of the countries whose numbers WhatsApp corrects
+// (correctedCountries) are looked up: for the others a send costs no read
+// of the cache. Should WhatsApp open another number's chat for one of
+// them all the same, the session refuses to send there.
 func (c *checker) route(ctx context.Context, phone string) string {
+	if !corrected(phone) {
+		return phone
+	}
 	got, err := c.cached(ctx, []string{phone})
 	if err != nil {
 		c.log.Warn("reading the number cache; sending to the number as given", "to", MaskPhone(phone), "err", err)
@@ -145,6 +154,21 @@ func (c *checker) route(ctx context.Context, phone string) string {
 		return info.Canonical
 	}
 	return phone
+}
+
+// correctedCountries are the calling codes of the numbers that WhatsApp
+// may correct to another (NumberInfo.Canonical): Brazil's ninth digit,
+// Mexico's "1", Argentina's "9".
+var correctedCountries = []string{"+55", "+52", "+54"}
+
+// corrected reports whether phone's country is one of correctedCountries.
+func corrected(phone string) bool {
+	for _, cc := range correctedCountries {
+		if strings.HasPrefix(phone, cc) {
+			return true
+		}
+	}
+	return false
 }
 
 // numberMemoSize bounds the answers a process keeps without a NumberStore.

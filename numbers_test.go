@@ -1,8 +1,10 @@
 package wasend_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,4 +234,41 @@ func TestPreCheckWaitsForAGoneSession(t *testing.T) {
 		assert.Equal(t, wasend.MessageSent, m.Status)
 	}
 	assert.Len(t, sess.Checks(), 4, "the number whose check found the session gone is asked again: %v", sess.Checks())
+}
+
+// countingNumbers counts the reads of the number cache.
+type countingNumbers struct {
+	*wasendtest.Store
+	reads atomic.Int64
+}
+
+func (s *countingNumbers) CachedNumbers(ctx context.Context, phones []string, since time.Time) (map[string]wasend.NumberInfo, error) {
+	s.reads.Add(1)
+	return s.Store.CachedNumbers(ctx, phones, since)
+}
+
+// A send reads the number cache only for the countries whose numbers
+// WhatsApp corrects (Brazil, Mexico, Argentina): the others cost the
+// pipeline no read.
+func TestSendReadsTheNumberCacheOnlyWhereWhatsAppCorrects(t *testing.T) {
+	store := wasendtest.NewStore()
+	cn := &countingNumbers{Store: store}
+	h := newHarness(t, harnessOpt{store: store, wrap: func(wasend.Store) wasend.Store { return cn }})
+	bc, _ := h.newContext()
+	for i, tc := range []struct {
+		to    string
+		reads int64
+	}{
+		{"+14155550100", 0},
+		{"+447700900123", 0},
+		{"+5511987654321", 1},
+		{"+5215512345678", 1},
+		{"+5491100000001", 1},
+	} {
+		before := cn.reads.Load()
+		job, err := h.client.Send(bg, bc.ID, tc.to, fmt.Sprintf("hello %d", i))
+		require.NoError(t, err)
+		h.waitJob(job.ID, wasend.JobCompleted)
+		assert.Equal(t, tc.reads, cn.reads.Load()-before, "reads of the cache for %s", wasend.MaskPhone(tc.to))
+	}
 }
