@@ -78,7 +78,9 @@
 // included, by the migration itself: on a large table it rewrites every
 // message once), account on browser_context, and the tables send_incoming,
 // send_suppressions and send_number_checks. Version 7 added an event's
-// data (wasend.Event.Data, JSON): the column data of send_events. Rows of
+// data (wasend.Event.Data, JSON): the column data of send_events. Version
+// 8 added the login snapshots of persistent sessions (Store.Profiles): the
+// tables browser_profiles and browser_profile_parts. Rows of
 // older versions keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
