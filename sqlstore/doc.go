@@ -130,6 +130,12 @@
 //     rather than a join over every job of the context; it leaves out
 //     status, so that the changes of status before a send leave it alone
 //     (on PostgreSQL they stay heap-only updates).
+//   - browser_profiles: system_id (the key; VARBINARY on MySQL),
+//     generation, size, sha256, taken_at, took_ns, parts and saved_at: one
+//     login snapshot per session (Store.Profiles). A row at generation 0
+//     is a first save under way, not a snapshot.
+//   - browser_profile_parts: system_id, part (from 0) and data (at most
+//     1 MiB: LONGBLOB on MySQL), keyed on (system_id, part): the archive.
 //   - send_campaigns: id, contexts (the pool, a JSON array of context
 //     ids in the host's order), allow_moves (wasend.Campaign.Move),
 //     metadata (JSON, NULL when nil), idempotency_key (as the jobs' one,

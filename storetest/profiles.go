@@ -45,7 +45,7 @@ type ProfileOptions struct {
 // snapshots that fail Verify refused with ErrProfileCorrupt and nothing
 // kept; the size limit; stored bytes damaged afterwards detected by
 // LoadProfile (opts.Corrupt); and system ids that differ only in case or
-// hold path separators kept apart.
+// in a trailing space, or hold path separators, kept apart.
 func RunProfiles(t *testing.T, newStore func(t *testing.T, limit int64) wasend.ProfileStore, opts ProfileOptions) {
 	t.Helper()
 	tests := []struct {
@@ -257,7 +257,7 @@ func testProfileDetectsDamage(t *testing.T, s wasend.ProfileStore, o ProfileOpti
 }
 
 func testProfileSystemIDs(t *testing.T, s wasend.ProfileStore, _ ProfileOptions) {
-	ids := []string{"persistent:a", "persistent:A", "persistent:../a", "persistent:a/b", "persistent:a\\b",
+	ids := []string{"persistent:a", "persistent:A", "persistent:a ", "persistent:../a", "persistent:a/b", "persistent:a\\b",
 		"persistent:a.tmp", "persistent:é", "persistent:" + string(bytes.Repeat([]byte("n"), 90))}
 	snaps := map[string]wasend.ProfileSnapshot{}
 	for i, id := range ids {
