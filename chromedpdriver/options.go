@@ -439,7 +439,8 @@ func WithEnv(e wasend.Env) Option {
 // (another profile root) can open them without a QR code. A logged-in
 // session saves a snapshot (the profile's Local Storage and the WhatsApp
 // Web origin's IndexedDB, compressed, with its checksum) every snapshot
-// interval and at Close, after the browser has exited; Launch restores
+// interval and at Close, after the browser has exited (Close waits for
+// that save, up to 30 s past its ctx); Launch restores
 // the latest one before the browser starts when the session's profile
 // folder is missing or empty. A snapshot that is missing, corrupt or
 // cannot be opened is logged (Session.ProfileRestore tells which) and the
