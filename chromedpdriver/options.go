@@ -444,7 +444,8 @@ func WithEnv(e wasend.Env) Option {
 // the latest one before the browser starts when the session's profile
 // folder is missing or empty. A snapshot that is missing, corrupt or
 // cannot be opened is logged (Session.ProfileRestore tells which) and the
-// session shows a QR code. A snapshot is a login: see
+// session shows a QR code; a store that fails otherwise (unreachable)
+// fails Launch, to be tried again. A snapshot is a login: see
 // wasend.ProfileSnapshot, and WithProfileCipher. Default: nil (no
 // snapshots).
 func WithProfileStore(store wasend.ProfileStore) Option {

@@ -376,7 +376,12 @@ func (s *Session) open(ctx context.Context) error {
 		if err := claimProfile(s.dir); err != nil {
 			return err
 		}
-		s.restoreProfile(ctx)
+		if err := s.restoreProfile(ctx); err != nil {
+			releaseProfile(s.dir)
+			s.lifeCancel()
+			close(s.done)
+			return err
+		}
 	}
 	px, err := prepareProxy(ctx, s.proxy, s.pool.cfg.url, s.log)
 	if err != nil {

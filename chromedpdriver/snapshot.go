@@ -209,9 +209,9 @@ func (s *Session) snapshotting() bool {
 // ProfileRestore tells what Launch did with the session's stored snapshot
 // (WithProfileStore): the generation it restored, or the error that made
 // the session fall back to a QR code (wrapping wasend.ErrProfileNotFound,
-// ErrProfileCorrupt or ErrProfileKey), or (0, nil) when it did not look:
-// no ProfileStore, an ephemeral or new session, or a profile folder that
-// was there already.
+// ErrProfileCorrupt or ErrProfileKey; other errors fail Launch), or
+// (0, nil) when it did not look: no ProfileStore, an ephemeral or new
+// session, or a profile folder that was there already.
 func (s *Session) ProfileRestore() (generation int64, err error) {
 	s.snap.mu.Lock()
 	defer s.snap.mu.Unlock()
@@ -220,15 +220,18 @@ func (s *Session) ProfileRestore() (generation int64, err error) {
 
 // restoreProfile fills the session's profile folder from its stored
 // snapshot before the browser starts, when the folder is missing or
-// empty. It never fails the launch: without a usable snapshot the folder
-// stays as it was, and the session shows a QR code. The folder is
-// written whole or not at all (a temporary folder, renamed).
-func (s *Session) restoreProfile(ctx context.Context) {
+// empty. A snapshot that is missing, corrupt or cannot be opened does not
+// fail the launch: the folder stays as it was, and the session shows a QR
+// code. Any other error (the store is unreachable, ctx ended, the disk
+// failed) fails it, so that the launch is tried again later rather than
+// asking for a QR code while a good login waits in the store. The folder
+// is written whole or not at all (a temporary folder, renamed).
+func (s *Session) restoreProfile(ctx context.Context) error {
 	if !s.snapshotting() || !s.resumed {
-		return // a new session has no snapshot
+		return nil // a new session has no snapshot
 	}
 	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
-		return
+		return nil
 	}
 	start := time.Now()
 	gen, files, n, err := s.restoreFrom(ctx)
@@ -243,9 +246,13 @@ func (s *Session) restoreProfile(ctx context.Context) {
 		s.log.Info("profile restored from its snapshot", "generation", gen, "bytes", n, "files", files, "took", time.Since(start))
 	case errors.Is(err, wasend.ErrProfileNotFound):
 		s.log.Info("no profile snapshot to restore; the session starts without a login")
-	default:
+	case errors.Is(err, wasend.ErrProfileCorrupt), errors.Is(err, wasend.ErrProfileKey):
 		s.log.Warn("profile snapshot unusable; the session logs in with a QR code", "kind", wasend.KindOf(err), "err", err)
+	default:
+		s.log.Warn("profile snapshot not restored; the launch fails", "kind", wasend.KindOf(err), "err", err)
+		return fmt.Errorf("chromedpdriver: restoring the profile: %w", err)
 	}
+	return nil
 }
 
 // restoreFrom loads, opens and unpacks the snapshot.

@@ -4,10 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -374,4 +377,49 @@ func TestProfileSnapshotCorrupt(t *testing.T) {
 	for _, e := range entries {
 		require.False(t, strings.HasPrefix(e.Name(), ".restore-"), "a restore folder is left: %s", e.Name())
 	}
+}
+
+// failingStore is a ProfileStore that is unreachable while down is set,
+// and delegates otherwise.
+type failingStore struct {
+	wasend.ProfileStore
+	down atomic.Bool
+}
+
+func (s *failingStore) LoadProfile(ctx context.Context, id string) (wasend.ProfileSnapshot, error) {
+	if s.down.Load() {
+		return wasend.ProfileSnapshot{}, fmt.Errorf("%w: connection refused", wasend.ErrStore)
+	}
+	return s.ProfileStore.LoadProfile(ctx, id)
+}
+
+// TestProfileRestoreStoreDown: an unreachable store fails Launch with its
+// error (retryable), writes nothing and keeps nothing open; once the store
+// is back, the same Launch restores the login.
+func TestProfileRestoreStoreDown(t *testing.T) {
+	f, base := startFake(t)
+	dir, err := profiledir.New(t.TempDir())
+	require.NoError(t, err)
+	store := &failingStore{ProfileStore: dir}
+	pa, _ := testPool(t, base, WithProfileStore(store))
+	id := loggedIn(t, f, pa, "15550002001")
+
+	rootB := t.TempDir()
+	pb, _ := testPool(t, base, WithProfileStore(store), WithProfileRoot(rootB))
+	store.down.Store(true)
+	_, err = pb.Launch(quickCtx(t, 30*time.Second), wasend.LaunchRequest{SystemID: id})
+	require.ErrorIs(t, err, wasend.ErrStore)
+	require.True(t, wasend.Retryable(err))
+	require.Nil(t, pb.Session(id))
+	entries, err := os.ReadDir(rootB)
+	require.NoError(t, err)
+	require.Empty(t, entries, "the failed launch wrote into the profile root")
+
+	store.down.Store(false)
+	sb, recb := launch(t, pb, id)
+	gen, err := sb.ProfileRestore()
+	require.NoError(t, err)
+	require.NotZero(t, gen)
+	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
+	require.False(t, hasQR(recb))
 }
