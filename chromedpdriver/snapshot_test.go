@@ -321,6 +321,16 @@ func TestProfileSnapshotSealed(t *testing.T) {
 	require.NotContains(t, string(snap.Data), "fakewa-login-token")
 	require.NotContains(t, string(snap.Data), me)
 
+	// The same key: restored, no QR code.
+	pb, _ := testPool(t, base, WithProfileStore(store), WithProfileCipher(key))
+	sb, recb := launch(t, pb, id)
+	gen, err := sb.ProfileRestore()
+	require.NoError(t, err)
+	require.Equal(t, snap.Generation, gen)
+	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
+	require.False(t, hasQR(recb))
+	require.NoError(t, sb.Close(quickCtx(t, 30*time.Second)))
+
 	// A wrong key: ErrProfileKey, a QR code, and a login by it.
 	pw, logW := testPool(t, base, WithProfileStore(store), WithProfileCipher(wrong))
 	sw, recw := launch(t, pw, id)
@@ -329,25 +339,6 @@ func TestProfileSnapshotSealed(t *testing.T) {
 	assert.Contains(t, logW.String(), "kind=profile_key")
 	assert.NotContains(t, logW.String(), me)
 	login(t, f, sw, recw, 0, me)
-}
-
-// TestProfileSnapshotRestoredWithKey: the right key restores a sealed
-// login without a QR code.
-func TestProfileSnapshotRestoredWithKey(t *testing.T) {
-	f, base := startFake(t)
-	store, err := profiledir.New(t.TempDir())
-	require.NoError(t, err)
-	key, err := wasend.NewProfileCipher(bytes.Repeat([]byte{3}, 32))
-	require.NoError(t, err)
-	pa, _ := testPool(t, base, WithProfileStore(store), WithProfileCipher(key))
-	id := loggedIn(t, f, pa, "15550001801")
-	pb, _ := testPool(t, base, WithProfileStore(store), WithProfileCipher(key))
-	sb, recb := launch(t, pb, id)
-	gen, err := sb.ProfileRestore()
-	require.NoError(t, err)
-	require.NotZero(t, gen)
-	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
-	require.False(t, hasQR(recb))
 }
 
 // TestProfileSnapshotCorrupt: a damaged snapshot is not restored: the
