@@ -178,6 +178,22 @@ var (
 	// recorded: its checksum no longer matches. The message fails; it is
 	// never sent with other content.
 	ErrMediaChanged = errors.New("wasend: media changed since it was recorded")
+	// ErrProfileNotFound means a ProfileStore holds no snapshot of the
+	// session.
+	ErrProfileNotFound = errors.New("wasend: profile snapshot not found")
+	// ErrProfileCorrupt means a profile snapshot is not whole: its bytes
+	// fail their checksum or size, or its archive cannot be read.
+	ErrProfileCorrupt = errors.New("wasend: profile snapshot corrupt")
+	// ErrProfileTooLarge means a profile snapshot is over the store's
+	// limit (DefaultProfileSnapshotLimit unless the store was told
+	// otherwise).
+	ErrProfileTooLarge = errors.New("wasend: profile snapshot too large")
+	// ErrProfileStale means a ProfileStore holds a snapshot of the same or
+	// a greater generation than the one saved: the newer one is kept.
+	ErrProfileStale = errors.New("wasend: profile snapshot older than the stored one")
+	// ErrProfileKey means a sealed profile snapshot cannot be opened with
+	// the ProfileCipher's key (a wrong key, or another session's snapshot).
+	ErrProfileKey = errors.New("wasend: profile snapshot cannot be opened with this key")
 )
 
 // ErrorKind is the stable, storable name of an error's class. It is what the
@@ -247,6 +263,11 @@ const (
 	ErrorKindInvalidMedia          ErrorKind = "invalid_media"
 	ErrorKindMediaTooLarge         ErrorKind = "media_too_large"
 	ErrorKindMediaChanged          ErrorKind = "media_changed"
+	ErrorKindProfileNotFound       ErrorKind = "profile_not_found"
+	ErrorKindProfileCorrupt        ErrorKind = "profile_corrupt"
+	ErrorKindProfileTooLarge       ErrorKind = "profile_too_large"
+	ErrorKindProfileStale          ErrorKind = "profile_stale"
+	ErrorKindProfileKey            ErrorKind = "profile_key"
 	// ErrorKindMoved marks a message of a campaign that moved to another
 	// context: it is cancelled, and its copy (Message.MovedFrom) goes on.
 	ErrorKindMoved ErrorKind = "moved"
@@ -322,6 +343,11 @@ var errorClasses = []errorClass{
 	{ErrMediaTooLarge, ErrorKindMediaTooLarge, false, ""},
 	{ErrMediaChanged, ErrorKindMediaChanged, false, ""},
 	{ErrInvalidMedia, ErrorKindInvalidMedia, false, ""},
+	{ErrProfileNotFound, ErrorKindProfileNotFound, false, ""},
+	{ErrProfileCorrupt, ErrorKindProfileCorrupt, false, ""},
+	{ErrProfileTooLarge, ErrorKindProfileTooLarge, false, ""},
+	{ErrProfileStale, ErrorKindProfileStale, false, ""},
+	{ErrProfileKey, ErrorKindProfileKey, false, ""},
 	{ErrInvalidStep, ErrorKindInvalidStep, false, ""},
 	{ErrStore, ErrorKindStore, true, ""},
 	{ErrQueue, ErrorKindQueue, true, ""},

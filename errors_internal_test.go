@@ -99,6 +99,8 @@ func sentinelName(err error) string {
 		"ErrInvalidPool": ErrInvalidPool, "ErrInvalidFilter": ErrInvalidFilter,
 		"ErrSuppressed": ErrSuppressed, "ErrInvalidMedia": ErrInvalidMedia, "ErrNoAccountChange": ErrNoAccountChange,
 		"ErrMediaTooLarge": ErrMediaTooLarge, "ErrMediaChanged": ErrMediaChanged,
+		"ErrProfileNotFound": ErrProfileNotFound, "ErrProfileCorrupt": ErrProfileCorrupt,
+		"ErrProfileTooLarge": ErrProfileTooLarge, "ErrProfileStale": ErrProfileStale, "ErrProfileKey": ErrProfileKey,
 	} {
 		if e == err {
 			return name

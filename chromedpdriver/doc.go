@@ -314,6 +314,32 @@
 // --disable-blink-features=AutomationControlled; --no-sandbox is added
 // only when running as root.
 //
+// # Logins that move between machines
+//
+// With WithProfileStore, a persistent session keeps its login in a
+// wasend.ProfileStore too (profiledir for a shared folder, sqlstore's
+// Store.Profiles for SQL), so that another process with another profile
+// root takes it over without a QR code. A snapshot holds only what
+// WhatsApp Web needs to stay logged in, as whatsapp-web.js's RemoteAuth
+// keeps it: the profile's Default/Local Storage and the WhatsApp Web
+// origin's Default/IndexedDB folders (no cookies, history or caches),
+// without LevelDB's LOCK and LOG files, as a tar.gz with its SHA-256. A
+// logged-in session saves one every WithSnapshotInterval (10 min by
+// default; the files are copied while Chrome runs, as RemoteAuth does, so
+// such a copy may catch a write half done) and one at Close after Chrome
+// has exited, whose files are whole. Launch of a session by its system id whose profile
+// folder is missing or empty in this process restores the latest one
+// before Chrome starts, into a temporary folder renamed into place; a
+// missing, corrupt or undecryptable snapshot is logged (no phone number,
+// no content) and reported by Session.ProfileRestore, and the session
+// shows a QR code. Generations follow the clock and never go back, and
+// stores refuse an older generation, so a late save never replaces a newer
+// login.
+//
+// A snapshot is a login: whoever holds it sends as the number. Seal the
+// snapshots with WithProfileCipher (wasend.NewProfileCipher: AES-GCM
+// bound to the system id) so that the store holds ciphertext only.
+//
 // # Debug folder
 //
 // With WithDebugDir (off by default), a step that times out, and a

@@ -96,6 +96,10 @@ const (
 	// not open to read the ticks of messages that neither the open chat
 	// nor the chat list shows: one chat per interval.
 	DefaultAckVisitInterval = 30 * time.Second
+	// DefaultSnapshotInterval is how often a logged-in persistent session
+	// saves a snapshot of its login to the ProfileStore (WithProfileStore),
+	// besides the one at Close.
+	DefaultSnapshotInterval = 10 * time.Minute
 	// DefaultChromeMajor is the Chrome version of the default User-Agent
 	// when the browser's own version cannot be read.
 	DefaultChromeMajor = 156
@@ -131,6 +135,9 @@ type config struct {
 	ackVisitInterval time.Duration
 	flags            []string
 	logger           *slog.Logger
+	profileStore     wasend.ProfileStore
+	profileCipher    wasend.ProfileCipher
+	snapshotInterval time.Duration
 }
 
 func defaultConfig() config {
@@ -157,6 +164,7 @@ func defaultConfig() config {
 		typingMax:        DefaultTypingMax,
 		ackVisitInterval: DefaultAckVisitInterval,
 		logger:           slog.Default(),
+		snapshotInterval: DefaultSnapshotInterval,
 	}
 }
 
@@ -204,6 +212,7 @@ func (c *config) validate() error {
 		{"watchdog interval", c.watchdogInterval}, {"watchdog timeout", c.watchdogTimeout},
 		{"relaunch backoff", c.relaunchMin}, {"poll interval", c.pollInterval},
 		{"close timeout", c.closeTimeout}, {"ack visit interval", c.ackVisitInterval},
+		{"snapshot interval", c.snapshotInterval},
 	}
 	for _, d := range durations {
 		if d.d <= 0 {
@@ -425,4 +434,37 @@ func WithEnv(e wasend.Env) Option {
 			c.navTimeout = e.NavigationTimeout
 		}
 	}
+}
+
+// WithProfileStore makes persistent sessions keep their login in store as
+// well as in their profile folder, so that a process on another machine
+// (another profile root) can open them without a QR code. A logged-in
+// session saves a snapshot (the profile's Local Storage and the WhatsApp
+// Web origin's IndexedDB, compressed, with its checksum) every snapshot
+// interval and at Close, after the browser has exited (Close waits for
+// that save, up to 30 s past its ctx); Launch restores
+// the latest one before the browser starts when the session's profile
+// folder is missing or empty. A snapshot that is missing, corrupt or
+// cannot be opened is logged (Session.ProfileRestore tells which) and the
+// session shows a QR code; a store that fails otherwise (unreachable)
+// fails Launch, to be tried again. A snapshot is a login: see
+// wasend.ProfileSnapshot, and WithProfileCipher. Default: nil (no
+// snapshots).
+func WithProfileStore(store wasend.ProfileStore) Option {
+	return func(c *config) { c.profileStore = store }
+}
+
+// WithProfileCipher seals the snapshots before they reach the ProfileStore
+// and opens them after (wasend.NewProfileCipher), so that the store holds
+// no login in the clear. A snapshot that the cipher cannot open (a wrong
+// key) is not restored. Default: nil (snapshots are stored as they are).
+func WithProfileCipher(c wasend.ProfileCipher) Option {
+	return func(cfg *config) { cfg.profileCipher = c }
+}
+
+// WithSnapshotInterval sets how often a logged-in persistent session saves
+// a snapshot of its login (WithProfileStore). Default:
+// DefaultSnapshotInterval (10 min).
+func WithSnapshotInterval(d time.Duration) Option {
+	return func(c *config) { c.snapshotInterval = d }
 }

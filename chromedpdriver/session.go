@@ -129,6 +129,8 @@ type Session struct {
 	// touched under the page lock only.
 	follow followSet
 	watch  watchState
+	// snap is the session's share of the profile snapshots (snapshot.go).
+	snap snapshots
 }
 
 func newSession(p *Pool, id string, mode Mode, name string, resumed bool, onEvent func(wasend.SessionEvent), sel *compiledSelectors) *Session {
@@ -374,6 +376,12 @@ func (s *Session) open(ctx context.Context) error {
 		if err := claimProfile(s.dir); err != nil {
 			return err
 		}
+		if err := s.restoreProfile(ctx); err != nil {
+			releaseProfile(s.dir)
+			s.lifeCancel()
+			close(s.done)
+			return err
+		}
 	}
 	px, err := prepareProxy(ctx, s.proxy, s.pool.cfg.url, s.log)
 	if err != nil {
@@ -400,6 +408,7 @@ func (s *Session) open(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("session launched", "mode", s.mode, "pid", inc.pid, "resumed", s.resumed)
 	go s.supervise(inc)
+	s.startSnapshots()
 	return nil
 }
 
@@ -714,6 +723,7 @@ func (s *Session) Close(ctx context.Context) error {
 		s.closed = true
 		s.mu.Unlock()
 		s.lifeCancel()
+		finalSnapshot := s.stopSnapshots()
 		select {
 		case <-s.done:
 		case <-ctx.Done():
@@ -721,6 +731,7 @@ func (s *Session) Close(ctx context.Context) error {
 		if inc := s.current(); inc != nil {
 			s.closeInc(ctx, inc)
 		}
+		finalSnapshot(ctx) // the browser has exited: its files are whole
 		if s.dir != "" {
 			releaseProfile(s.dir)
 		}

@@ -78,7 +78,9 @@
 // included, by the migration itself: on a large table it rewrites every
 // message once), account on browser_context, and the tables send_incoming,
 // send_suppressions and send_number_checks. Version 7 added an event's
-// data (wasend.Event.Data, JSON): the column data of send_events. Rows of
+// data (wasend.Event.Data, JSON): the column data of send_events. Version
+// 8 added the login snapshots of persistent sessions (Store.Profiles): the
+// tables browser_profiles and browser_profile_parts. Rows of
 // older versions keep their values; the new columns start empty (0, NULL).
 //
 // # Tables
@@ -128,6 +130,12 @@
 //     rather than a join over every job of the context; it leaves out
 //     status, so that the changes of status before a send leave it alone
 //     (on PostgreSQL they stay heap-only updates).
+//   - browser_profiles: system_id (the key; VARBINARY on MySQL),
+//     generation, size, sha256, taken_at, took_ns, parts and saved_at: one
+//     login snapshot per session (Store.Profiles). A row at generation 0
+//     is a first save under way, not a snapshot.
+//   - browser_profile_parts: system_id, part (from 0) and data (at most
+//     1 MiB: LONGBLOB on MySQL), keyed on (system_id, part): the archive.
 //   - send_campaigns: id, contexts (the pool, a JSON array of context
 //     ids in the host's order), allow_moves (wasend.Campaign.Move),
 //     metadata (JSON, NULL when nil), idempotency_key (as the jobs' one,

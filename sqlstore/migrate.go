@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the version of the newest migration this package holds:
 // what MigrationVersion reports once Migrate has run.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 //go:embed migrations
 var migrationFS embed.FS

@@ -188,6 +188,7 @@ func TestMigrateMySQLInterrupted(t *testing.T) {
 				_, err = s.CreateJob(ctx, wasend.Job{ContextID: c.ID, Kind: wasend.KindSingle, IdempotencyKey: "k",
 					Wait: wasend.WaitNotBefore, Messages: []wasend.Message{{To: "+1", Text: "x"}}})
 				require.NoError(t, err)
+				useV8(t, s)
 				useV7(t, s, c.ID)
 				useV6(t, s, c.ID)
 				useV5(t, s, c.ID)
@@ -572,4 +573,46 @@ func useV7(t *testing.T, s *sqlstore.Store, contextID int64) {
 	require.Len(t, evs, 1)
 	require.Equal(t, map[string]any{"qr": "2@x", "n": 7.0}, evs[0].Data)
 	require.NoError(t, s.SettleEvents(ctx, "v7", []wasend.EventResult{{ID: evs[0].ID, Delivered: true}}))
+}
+
+// TestMigrateFromV7: a database of version 7 that holds a context and jobs
+// migrates to the current version and keeps them; it has no snapshot, and
+// then keeps one.
+func TestMigrateFromV7(t *testing.T) {
+	t.Parallel()
+	forEach(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, at, contextID, jobID := olderStore(t, b, 7)
+		useV7(t, s, contextID)
+
+		require.NoError(t, s.Migrate(ctx))
+		checkSchema(t, s)
+
+		checkV1Job(t, s, at, contextID, jobID)
+		bc, err := s.Context(ctx, contextID)
+		require.NoError(t, err)
+		require.Equal(t, "profile-7", bc.SystemID)
+		require.Zero(t, count(t, s, "SELECT COUNT(*) FROM browser_profiles"))
+		useV8(t, s)
+		useV7(t, s, contextID)
+	})
+}
+
+// useV8 uses what version 8 added: a profile snapshot, saved, replaced,
+// loaded and deleted.
+func useV8(t *testing.T, s *sqlstore.Store) {
+	t.Helper()
+	ctx := t.Context()
+	ps := s.Profiles(0)
+	_, err := ps.LoadProfile(ctx, "persistent:v8")
+	require.ErrorIs(t, err, wasend.ErrProfileNotFound)
+	for gen := int64(1); gen <= 2; gen++ {
+		p := wasend.NewProfileSnapshot("persistent:v8", gen, []byte(fmt.Sprintf("archive %d", gen)), time.Now().UTC().Truncate(time.Millisecond), time.Second)
+		require.NoError(t, ps.SaveProfile(ctx, p))
+		got, err := ps.LoadProfile(ctx, "persistent:v8")
+		require.NoError(t, err)
+		require.Equal(t, p.Data, got.Data)
+		require.Equal(t, gen, got.Generation)
+	}
+	require.NoError(t, ps.DeleteProfile(ctx, "persistent:v8"))
 }

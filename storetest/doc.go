@@ -80,6 +80,19 @@
 // grow in creation order. The store stamps what the caller leaves zero with
 // its clock, which Options.Now gives (default: the wall clock).
 //
+// # Profile stores
+//
+// RunProfiles is the suite of wasend.ProfileStore, the stores of the
+// login snapshots of persistent sessions: newStore takes the size limit
+// to give the store (ProfileLimit), and ProfileOptions.Corrupt damages
+// stored bytes so that the suite checks that LoadProfile detects it.
+// profiledir and sqlstore's Store.Profiles run it; so can a user's store
+// (S3, a key-value store):
+//
+//	storetest.RunProfiles(t, func(t *testing.T, limit int64) wasend.ProfileStore {
+//		return newEmptyStore(t, limit)
+//	}, storetest.ProfileOptions{Parallel: true, Corrupt: flipAByte})
+//
 // # Benchmarks
 //
 // Bench measures the calls on the hot path of a send, for comparing stores.

@@ -1,0 +1,387 @@
+package chromedpdriver
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasend/wasend"
+)
+
+// Bounds of the snapshots.
+const (
+	// maxUnpacked bounds the bytes of a login's files, read into a snapshot
+	// or written out of one: an archive that unpacks to more is refused
+	// (a compression bomb, or a profile that holds far more than a login).
+	maxUnpacked = 1 << 30
+	// snapshotCloseTimeout bounds the snapshot that Close takes after the
+	// browser has exited, whatever is left of Close's ctx.
+	snapshotCloseTimeout = 30 * time.Second
+)
+
+// loginFolders returns the folders of a profile, relative to it and with
+// slashes, that hold WhatsApp Web's login at origin u: Local Storage (one
+// database for every origin) and the origin's IndexedDB, as whatsapp-web.js's
+// RemoteAuth keeps them. Chrome names an origin's IndexedDB folder
+// <scheme>_<host>_<port, 0 for the default>.indexeddb.leveldb (and .blob
+// for its large values).
+func loginFolders(u string) ([]string, error) {
+	pu, err := url.Parse(u)
+	if err != nil || pu.Hostname() == "" {
+		return nil, fmt.Errorf("%w: URL %q", wasend.ErrInvalidOption, u)
+	}
+	port := pu.Port()
+	if port == "" {
+		port = "0"
+	}
+	origin := pu.Scheme + "_" + pu.Hostname() + "_" + port
+	return []string{
+		"Default/Local Storage",
+		"Default/IndexedDB/" + origin + ".indexeddb.leveldb",
+		"Default/IndexedDB/" + origin + ".indexeddb.blob",
+	}, nil
+}
+
+// skipFile says whether a file of a LevelDB folder stays out of a
+// snapshot: its lock and its human-readable logs.
+func skipFile(name string) bool {
+	return name == "LOCK" || name == "LOG" || name == "LOG.old"
+}
+
+// archiveLogin returns the gzip-compressed tar of the login folders of the
+// profile dir, and how many files it holds. Missing folders are left out.
+func archiveLogin(dir string, folders []string) ([]byte, int, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	files, total := 0, int64(0)
+	for _, folder := range folders {
+		root := filepath.Join(dir, filepath.FromSlash(folder))
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipDir
+			}
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			name := filepath.ToSlash(rel)
+			switch {
+			case d.IsDir():
+				return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o700})
+			case !d.Type().IsRegular() || skipFile(d.Name()):
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // Chrome removed it (a compaction) while we walked
+			}
+			if err != nil {
+				return err
+			}
+			if total += int64(len(b)); total > maxUnpacked {
+				return fmt.Errorf("%w: the login's files are over %d bytes", wasend.ErrProfileTooLarge, maxUnpacked)
+			}
+			files++
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(b))}); err != nil {
+				return err
+			}
+			_, err = tw.Write(b)
+			return err
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("chromedpdriver: snapshot of %s: %w", folder, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, 0, err
+	}
+	return buf.Bytes(), files, nil
+}
+
+// extractLogin unpacks an archive of archiveLogin into the empty folder
+// dst. It accepts only folders and regular files under the login folders,
+// with clean relative names, and at most maxUnpacked bytes; anything else
+// is an error wrapping wasend.ErrProfileCorrupt. It returns the number of
+// files.
+func extractLogin(data []byte, dst string, folders []string) (int, error) {
+	corrupt := func(format string, args ...any) (int, error) {
+		return 0, fmt.Errorf("%w: %s", wasend.ErrProfileCorrupt, fmt.Sprintf(format, args...))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return corrupt("not a compressed archive (a sealed snapshot needs WithProfileCipher): %v", err)
+	}
+	tr := tar.NewReader(zr)
+	files, total := 0, int64(0)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return corrupt("%v", err)
+		}
+		name := strings.TrimSuffix(h.Name, "/")
+		if name == "" || path.Clean(name) != name || path.IsAbs(name) || strings.Contains(name, "\\") || !inFolders(name, folders) {
+			return corrupt("an entry %q outside the login's folders", h.Name)
+		}
+		target := filepath.Join(dst, filepath.FromSlash(name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				return 0, err
+			}
+		case tar.TypeReg:
+			if total += h.Size; h.Size < 0 || total > maxUnpacked {
+				return corrupt("over %d bytes unpacked", maxUnpacked)
+			}
+			if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+				return 0, err
+			}
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return corrupt("entry %q: %v", h.Name, err)
+			}
+			_, err = io.Copy(f, tr)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return corrupt("entry %q: %v", h.Name, err)
+			}
+			files++
+		default:
+			return corrupt("an entry %q of type %q", h.Name, h.Typeflag)
+		}
+	}
+	return files, nil
+}
+
+// inFolders says whether the slash path name is one of folders or inside
+// one, or a parent of one ("Default", "Default/IndexedDB").
+func inFolders(name string, folders []string) bool {
+	for _, f := range folders {
+		if name == f || strings.HasPrefix(name, f+"/") || strings.HasPrefix(f, name+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshots is a persistent session's share of the snapshots: its periodic
+// loop, the generation of the last one saved or restored, and what launch
+// did with the stored one.
+type snapshots struct {
+	mu  sync.Mutex // one snapshot at a time; guards gen
+	gen int64
+
+	restoredGen int64
+	restoreErr  error
+
+	stop chan struct{}
+	wg   sync.WaitGroup // the loop
+}
+
+// snapshotting says whether the session takes snapshots.
+func (s *Session) snapshotting() bool {
+	return s.dir != "" && s.pool.cfg.profileStore != nil
+}
+
+// ProfileRestore tells what Launch did with the session's stored snapshot
+// (WithProfileStore): the generation it restored, or the error that made
+// the session fall back to a QR code (wrapping wasend.ErrProfileNotFound,
+// ErrProfileCorrupt or ErrProfileKey; other errors fail Launch), or
+// (0, nil) when it did not look: no ProfileStore, an ephemeral or new
+// session, or a profile folder that was there already.
+func (s *Session) ProfileRestore() (generation int64, err error) {
+	s.snap.mu.Lock()
+	defer s.snap.mu.Unlock()
+	return s.snap.restoredGen, s.snap.restoreErr
+}
+
+// restoreProfile fills the session's profile folder from its stored
+// snapshot before the browser starts, when the folder is missing or
+// empty. A snapshot that is missing, corrupt or cannot be opened does not
+// fail the launch: the folder stays as it was, and the session shows a QR
+// code. Any other error (the store is unreachable, ctx ended, the disk
+// failed) fails it, so that the launch is tried again later rather than
+// asking for a QR code while a good login waits in the store. The folder
+// is written whole or not at all (a temporary folder, renamed).
+func (s *Session) restoreProfile(ctx context.Context) error {
+	if !s.snapshotting() || !s.resumed {
+		return nil // a new session has no snapshot
+	}
+	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
+		return nil
+	}
+	start := time.Now()
+	gen, files, n, err := s.restoreFrom(ctx)
+	s.snap.mu.Lock()
+	s.snap.restoredGen, s.snap.restoreErr = gen, err
+	if gen > s.snap.gen {
+		s.snap.gen = gen
+	}
+	s.snap.mu.Unlock()
+	switch {
+	case err == nil:
+		s.log.Info("profile restored from its snapshot", "generation", gen, "bytes", n, "files", files, "took", time.Since(start))
+	case errors.Is(err, wasend.ErrProfileNotFound):
+		s.log.Info("no profile snapshot to restore; the session starts without a login")
+	case errors.Is(err, wasend.ErrProfileCorrupt), errors.Is(err, wasend.ErrProfileKey):
+		s.log.Warn("profile snapshot unusable; the session logs in with a QR code", "kind", wasend.KindOf(err), "err", err)
+	default:
+		s.log.Warn("profile snapshot not restored; the launch fails", "kind", wasend.KindOf(err), "err", err)
+		return fmt.Errorf("chromedpdriver: restoring the profile: %w", err)
+	}
+	return nil
+}
+
+// restoreFrom loads, opens and unpacks the snapshot.
+func (s *Session) restoreFrom(ctx context.Context) (gen int64, files, size int, err error) {
+	cfg := &s.pool.cfg
+	p, err := cfg.profileStore.LoadProfile(ctx, s.id)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if err := p.Verify(); err != nil {
+		return 0, 0, 0, err
+	}
+	data := p.Data
+	if cfg.profileCipher != nil {
+		if data, err = cfg.profileCipher.Open(s.id, data); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	folders, err := loginFolders(cfg.url)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(s.dir), 0o700); err != nil {
+		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(s.dir), ".restore-"+s.name+"-")
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
+	}
+	defer os.RemoveAll(tmp) // nothing left once renamed
+	if files, err = extractLogin(data, tmp, folders); err != nil {
+		return 0, 0, 0, err
+	}
+	if err := os.Remove(s.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
+	}
+	if err := os.Rename(tmp, s.dir); err != nil {
+		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
+	}
+	return p.Generation, files, len(p.Data), nil
+}
+
+// takeSnapshot archives the login folders, seals the archive and saves it
+// with the next generation. The error wraps the store's.
+func (s *Session) takeSnapshot(ctx context.Context) (wasend.ProfileSnapshot, error) {
+	cfg := &s.pool.cfg
+	s.snap.mu.Lock()
+	defer s.snap.mu.Unlock()
+	start := time.Now()
+	folders, err := loginFolders(cfg.url)
+	if err != nil {
+		return wasend.ProfileSnapshot{}, err
+	}
+	data, files, err := archiveLogin(s.dir, folders)
+	if err != nil {
+		return wasend.ProfileSnapshot{}, err
+	}
+	if files == 0 {
+		return wasend.ProfileSnapshot{}, errors.New("chromedpdriver: the profile holds no login files")
+	}
+	if cfg.profileCipher != nil {
+		if data, err = cfg.profileCipher.Seal(s.id, data); err != nil {
+			return wasend.ProfileSnapshot{}, err
+		}
+	}
+	// Generations follow the clock, so that a process that never saw the
+	// stored one still saves a newer one, and never go back.
+	gen := max(s.snap.gen+1, start.UnixMicro())
+	p := wasend.NewProfileSnapshot(s.id, gen, data, start, time.Since(start))
+	if err := cfg.profileStore.SaveProfile(ctx, p); err != nil {
+		return wasend.ProfileSnapshot{}, err
+	}
+	s.snap.gen = gen
+	return p, nil
+}
+
+// snapshot takes a snapshot and logs how it went.
+func (s *Session) snapshot(ctx context.Context, why string) {
+	p, err := s.takeSnapshot(ctx)
+	if err != nil {
+		s.log.Warn("profile snapshot failed", "why", why, "kind", wasend.KindOf(err), "err", err)
+		return
+	}
+	s.log.Info("profile snapshot saved", "why", why, "generation", p.Generation, "bytes", p.Size, "took", p.Took)
+}
+
+// startSnapshots starts the periodic snapshots of a logged-in session.
+func (s *Session) startSnapshots() {
+	if !s.snapshotting() {
+		return
+	}
+	s.snap.stop = make(chan struct{})
+	s.snap.wg.Go(func() {
+		t := time.NewTicker(s.pool.cfg.snapshotInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.snap.stop:
+				return
+			case <-t.C:
+			}
+			if s.State() != StateReady {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(s.life, snapshotCloseTimeout)
+			s.snapshot(ctx, "periodic")
+			cancel()
+		}
+	})
+}
+
+// stopSnapshots stops the periodic snapshots and returns the snapshot to
+// take once the browser has exited: one when the session is logged in
+// now, nothing otherwise (a profile that holds no login must not replace
+// one that does).
+func (s *Session) stopSnapshots() func(ctx context.Context) {
+	if !s.snapshotting() {
+		return func(context.Context) {}
+	}
+	if s.snap.stop != nil {
+		close(s.snap.stop)
+	}
+	s.snap.wg.Wait()
+	if s.State() != StateReady {
+		return func(context.Context) {}
+	}
+	return func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), snapshotCloseTimeout)
+		defer cancel()
+		s.snapshot(ctx, "close")
+	}
+}
