@@ -390,7 +390,10 @@ func WithLeaseTTL(d time.Duration) Option { return func(c *config) { c.leaseTTL 
 // WithTakeover lets Run open, in this process, up to max browser contexts
 // that no process holds (their holder died, or none opened them yet), once
 // they have been free for a lease TTL. Persistent sessions need their
-// profile folders on a disk the processes share. Zero turns it off.
+// logins where the taking process can read them: profile folders on a
+// disk the processes share, or snapshots in a ProfileStore that the
+// BrowserPool restores from (chromedpdriver.WithProfileStore). Zero turns
+// it off.
 // Default: 0.
 func WithTakeover(max int) Option { return func(c *config) { c.takeover = max } }
 
