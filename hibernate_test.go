@@ -44,6 +44,17 @@ func hibHarness(t *testing.T, clock *fakeClock, idle time.Duration, maxAwake int
 	return newHarness(t, harnessOpt{opts: all})
 }
 
+// sleepingContext runs a hibHarness whose contexts sleep after a minute,
+// with no cap, and returns one of its contexts, asleep.
+func sleepingContext(t *testing.T, opts ...wasend.Option) (*harness, *fakeClock, wasend.BrowserContext) {
+	clock := newFakeClock()
+	h := hibHarness(t, clock, time.Minute, 0, opts...)
+	bc, _ := h.newContext()
+	clock.advance(2 * time.Minute)
+	h.waitAsleep(bc.ID, true)
+	return h, clock, bc
+}
+
 // contextStats returns the Stats entry of context id.
 func (h *harness) contextStats(id int64) wasend.ContextStats {
 	h.t.Helper()
@@ -149,11 +160,7 @@ func TestHibernationCapSleepsTheLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestHibernationCatchUpWakesASleepingContext(t *testing.T) {
-	clock := newFakeClock()
-	h := hibHarness(t, clock, time.Minute, 0, wasend.WithCatchUp(10*time.Minute))
-	bc, _ := h.newContext()
-	clock.advance(2 * time.Minute)
-	h.waitAsleep(bc.ID, true)
+	h, clock, bc := sleepingContext(t, wasend.WithCatchUp(10*time.Minute))
 	launches := h.pool.Launches()
 
 	clock.advance(11 * time.Minute)
@@ -174,11 +181,7 @@ func TestHibernationWakeThatFailsLeavesTheLaunchStatus(t *testing.T) {
 		{"profile in use", fmt.Errorf("profile open elsewhere (%w)", wasend.ErrContextHeld), wasend.ContextDisconnected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := newFakeClock()
-			h := hibHarness(t, clock, time.Minute, 0)
-			bc, _ := h.newContext()
-			clock.advance(2 * time.Minute)
-			h.waitAsleep(bc.ID, true)
+			h, clock, bc := sleepingContext(t)
 
 			h.pool.SetLaunchError(tc.err)
 			job, err := h.client.Send(bg, bc.ID, "+5491122334455", "after a failed wake")
@@ -209,11 +212,7 @@ func TestHibernationWakeThatFailsLeavesTheLaunchStatus(t *testing.T) {
 }
 
 func TestHibernationWakeThatHangsIsAbandoned(t *testing.T) {
-	clock := newFakeClock()
-	h := hibHarness(t, clock, time.Minute, 0, wasend.WithWakeTimeout(300*time.Millisecond))
-	bc, _ := h.newContext()
-	clock.advance(2 * time.Minute)
-	h.waitAsleep(bc.ID, true)
+	h, clock, bc := sleepingContext(t, wasend.WithWakeTimeout(300*time.Millisecond))
 
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
@@ -256,11 +255,7 @@ func TestHibernationWakeThatHangsIsAbandoned(t *testing.T) {
 }
 
 func TestHibernationLoggedOutWhileAsleep(t *testing.T) {
-	clock := newFakeClock()
-	h := hibHarness(t, clock, time.Minute, 0)
-	bc, _ := h.newContext()
-	clock.advance(2 * time.Minute)
-	h.waitAsleep(bc.ID, true)
+	h, _, bc := sleepingContext(t)
 
 	h.pool.SetAutoLogin(false) // the phone unlinked the device meanwhile
 	qrs := h.countEvents(bc.ID, wasend.EventQR)
