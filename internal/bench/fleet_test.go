@@ -17,19 +17,32 @@ import (
 )
 
 // The fleet benchmark of issue 15: many logged-in persistent contexts in
-// one process, at most fleetAwake of them with an open browser
+// one process, at most WASEND_FLEET_AWAKE of them with an open browser
 // (WithHibernation), under a paced workload with short real gaps. Run it
 // with
 //
 //	WASEND_FLEET=50,100,200 go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 90m ./internal/bench/
 //
-// WASEND_FLEET lists the fleet sizes (default 50).
+// WASEND_FLEET lists the fleet sizes (default 50), and WASEND_FLEET_AWAKE
+// the cap on open browsers (default 20).
 const (
-	fleetAwake = 20                     // the cap on open browsers
 	fleetBatch = 20                     // logins at a time
 	fleetIdle  = 3 * time.Second        // a context sleeps after this idle
 	fleetGap   = 150 * time.Millisecond // between two submitted messages
 )
+
+// fleetAwake is the cap on open browsers.
+func fleetAwake(b *testing.B) int {
+	v := os.Getenv("WASEND_FLEET_AWAKE")
+	if v == "" {
+		return 20
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("WASEND_FLEET_AWAKE=%q: want a cap such as 20", v)
+	}
+	return n
+}
 
 func fleetSizes(b *testing.B) []int {
 	v := os.Getenv("WASEND_FLEET")
@@ -49,7 +62,7 @@ func fleetSizes(b *testing.B) []int {
 
 // BenchmarkFleet logs in N contexts, fleetBatch at a time, then sends 2N
 // messages, one every fleetGap to a context drawn at random, with at most
-// fleetAwake browsers open: most sends wake their context. It reports the
+// WASEND_FLEET_AWAKE browsers open: most sends wake their context. It reports the
 // PSS of the open browsers (the largest total seen, and per awake
 // session), the wake latency (launch to the session's first status), the
 // throughput of the workload, and the CPU. Every message must reach the
@@ -135,6 +148,7 @@ func (e *fleetEvents) waitQR(ctx context.Context, id int64) (string, error) {
 
 func runFleet(b *testing.B, n int) {
 	noLeftovers(b)
+	awake := fleetAwake(b)
 	f, base := startFake(b)
 	p := newPool(b, base, chromedpdriver.Persistent)
 	wt := &wakeTimer{BrowserPool: p}
@@ -146,11 +160,13 @@ func runFleet(b *testing.B, n int) {
 		wasend.WithPacing(wasend.NoPacing()),
 		wasend.WithBreaker(wasend.Breaker{}),
 		wasend.WithEventHandler(evs.add),
-		wasend.WithHibernation(fleetIdle, fleetAwake),
+		wasend.WithHibernation(fleetIdle, awake),
+		// A loaded machine starts a Chrome in tens of seconds.
+		wasend.WithWakeTimeout(3*time.Minute),
 		wasend.WithCatchUp(0),
 		wasend.WithSweep(500*time.Millisecond, time.Minute),
 		wasend.WithContextWait(5*time.Second),
-		wasend.WithSingleConcurrency(fleetAwake),
+		wasend.WithSingleConcurrency(awake),
 	)
 	if err != nil {
 		b.Fatal(err)
@@ -209,7 +225,7 @@ func runFleet(b *testing.B, n int) {
 				b.Fatalf("logging in context %d: %v", i, errs[i])
 			}
 		}
-		waitAwakeAtMost(b, c, fleetAwake)
+		waitAwakeAtMost(b, c, awake)
 	}
 	loginTime := time.Since(t0)
 
@@ -255,7 +271,7 @@ func runFleet(b *testing.B, n int) {
 		msgs[k] = m
 		time.Sleep(fleetGap)
 	}
-	deadline := time.Now().Add(20 * time.Minute)
+	deadline := time.Now().Add(time.Duration(n) * time.Minute)
 	for _, m := range msgs {
 		for {
 			j, err := c.Job(context.Background(), m.job)
