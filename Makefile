@@ -3,6 +3,9 @@
 SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 15m
+# FLEET lists the sizes of BenchmarkFleet (logged-in contexts, at most 20
+# browsers open) that make bench runs.
+FLEET ?= 50,100,200
 
 .PHONY: test unit vet bench bench-river demo serve chromium chaos chaos-short
 
@@ -50,7 +53,8 @@ bench:
 	@eval "$$(scripts/test-env.sh)" && \
 	$(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 20000x -count 3 ./internal/bench/ && \
 	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 1x -timeout 20m ./internal/bench/ && \
-	$(GO) test -run '^$$' -bench BenchmarkCampaignSimulated -benchtime 1x .
+	$(GO) test -run '^$$' -bench BenchmarkCampaignSimulated -benchtime 1x . && \
+	WASEND_FLEET=$(FLEET) $(GO) test -run '^$$' -bench BenchmarkFleet -benchtime 1x -timeout 120m ./internal/bench/
 
 # bench-river runs wasend's pipeline against River v0.51.2 on PostgreSQL in
 # one run (internal/benchriver, a module of its own so that no user of

@@ -284,6 +284,13 @@ const (
 	// context (SendCampaign): JobID is the new job, ContextID the context
 	// it sends through, FromJobID the job they left, and Moved how many.
 	EventMoved EventType = "moved"
+	// EventAsleep reports that the Client closed the browser of an idle
+	// context to save memory (WithHibernation): the context stays
+	// available, and wakes when a job is due.
+	EventAsleep EventType = "asleep"
+	// EventAwake reports that a sleeping context's browser is open again;
+	// its session's status follows as usual.
+	EventAwake EventType = "awake"
 )
 
 // SessionEvent is something that happened to a live session.

@@ -77,7 +77,7 @@ func (c *checker) cached(ctx context.Context, phones []string) (map[string]Numbe
 // and one that differs is kept as an answer of its own too. A check that
 // cannot answer gives an error, never a negative answer, and is not kept.
 func (c *checker) ask(ctx context.Context, lc *liveContext, phone string) (NumberInfo, error) {
-	nc, ok := lc.session.(NumberChecker)
+	nc, ok := lc.session().(NumberChecker)
 	if !ok {
 		return NumberInfo{}, fmt.Errorf("%w: the session of context %d cannot check numbers", ErrNotSupported, lc.id)
 	}

@@ -95,6 +95,7 @@ type Client struct {
 	inbound   *inbound
 	follower  *follower
 	checker   *checker
+	hib       *hibernator
 	// calls counts the calls into sessions other than sends (number
 	// checks, reads, acks to follow) that are in flight, and the writes
 	// still retried (opt-outs); endLife ends the latter, at Close.
@@ -205,6 +206,10 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.checker = &checker{nums: nums, mem: newNumberMemo(), ttl: cfg.numberTTL, negTTL: cfg.notOnWATTL,
 		timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, now: now, log: c.log}
 	c.exec.checker = c.checker
+	c.hib = &hibernator{pool: pool, store: store, contexts: c.contexts, events: c.events, idle: cfg.hibIdle,
+		maxAwake: cfg.maxAwake, catchUp: cfg.catchUp, wakeTimeout: cfg.wakeTimeout, retry: cfg.contextWait,
+		closeTimeout: cfg.shutdownTimeout, tick: cfg.sweepInterval, now: now, log: c.log}
+	c.exec.hib = c.hib
 	c.sweeper.follower = c.follower
 	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,
 		markRead: cfg.markRead, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls, life: life,
@@ -894,8 +899,13 @@ type ContextStats struct {
 	Status ContextStatus
 	// Live reports whether this process holds the context's session.
 	Live bool
+	// Asleep reports that this process holds the context but closed its
+	// browser while it is idle (WithHibernation); its status stays
+	// available, and its next due job wakes it.
+	Asleep bool
 	// MemoryPSS is the memory of the session's browser (see
-	// ResourceReporter), in bytes, or -1 when it is not known here.
+	// ResourceReporter), in bytes, 0 while it sleeps, or -1 when it is
+	// not known here.
 	MemoryPSS int64
 	// Jobs counts the context's jobs by status, all kinds together.
 	Jobs map[JobStatus]int64
@@ -939,7 +949,9 @@ func (c *Client) Stats(ctx context.Context) (Stats, error) {
 		sess, live := sessions[bc.ID]
 		st.Contexts[i] = ContextStats{ID: bc.ID, Status: bc.Status, Live: live, MemoryPSS: -1,
 			Jobs: newJobCounts(), Messages: newMessageCounts(), Account: bc.Account}
-		if rr, ok := sess.(ResourceReporter); ok {
+		if lc := c.contexts.get(bc.ID); lc != nil && lc.asleep.Load() {
+			st.Contexts[i].Asleep, st.Contexts[i].MemoryPSS = true, 0
+		} else if rr, ok := sess.(ResourceReporter); ok {
 			if pss, err := rr.MemoryPSS(); err == nil {
 				st.Contexts[i].MemoryPSS = pss
 			}
@@ -1096,7 +1108,7 @@ func (c *Client) UpdateContext(ctx context.Context, id int64, opts ...ContextOpt
 		lc.pacer.mu.Lock()
 		lc.pacer.refreshAt = time.Time{}
 		lc.pacer.mu.Unlock()
-		bc.Session = lc.session
+		bc.Session = lc.session()
 	}
 	c.log.Info("browser context updated", "context", id, "proxy", MaskProxy(bc.Proxy))
 	return bc, nil
@@ -1134,7 +1146,7 @@ func (c *Client) CloseContext(ctx context.Context, id int64) error {
 	}
 	if lc != nil {
 		lc.stopConsumer()
-		closeSession(c.log, c.cfg.shutdownTimeout, lc.session)
+		closeSession(c.log, c.cfg.shutdownTimeout, lc.session())
 		c.leases.release(id)
 	}
 	if p, ok := c.queue.(Purger); ok {
@@ -1224,7 +1236,7 @@ func (c *Client) Context(ctx context.Context, id int64) (BrowserContext, error) 
 		return bc, err
 	}
 	if lc := c.contexts.get(id); lc != nil {
-		bc.Session = lc.session
+		bc.Session = lc.session()
 	}
 	return bc, nil
 }
@@ -1267,7 +1279,7 @@ func (c *Client) RequestPairingCode(ctx context.Context, contextID int64, phone 
 		}
 		return "", fmt.Errorf("%w: context %d is not held by this process", ErrContextNotAvailable, contextID)
 	}
-	p, ok := lc.session.(PhonePairer)
+	p, ok := lc.session().(PhonePairer)
 	if !ok {
 		return "", fmt.Errorf("%w: the session of context %d cannot pair by phone number", ErrNotSupported, contextID)
 	}

@@ -135,7 +135,7 @@ func (r *registry) sessions() map[int64]Session {
 	defer r.mu.Unlock()
 	out := make(map[int64]Session, len(r.byID))
 	for id, lc := range r.byID {
-		out[id] = lc.session
+		out[id] = lc.session()
 	}
 	return out
 }

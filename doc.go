@@ -451,6 +451,10 @@
 //   - executor.go: the executor runs a delivery: claim, deliver, judge,
 //     record. Its worker is the queue handler of one Run, with the run's
 //     signals (runState).
+//   - hibernator.go: the hibernator, on its own goroutine while Run
+//     runs: it closes the browser of contexts idle for a while and beyond
+//     the cap on awake sessions (least recently used first), wakes them
+//     for their due jobs and on a catch-up schedule (WithHibernation).
 //   - relay.go: the relay hands the outbox's events to the host's
 //     handler while Run runs (WithOutbox), and the Store wrapper that adds
 //     to each change the events that tell of it.

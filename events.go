@@ -56,6 +56,9 @@ func (p *eventPump) onEvent(ev SessionEvent) {
 	if lc == nil {
 		return // kept until the session is registered (see replay)
 	}
+	if lc.muted.Load() && (ev.Type == EventStatus || ev.Type == EventQR || ev.Type == EventPairingCode) {
+		return // a browser closing to sleep, or one not woken yet (hibernator)
+	}
 	ev.ContextID = lc.id
 	p.queue.push(queuedEvent{ev: ev})
 }
@@ -223,6 +226,10 @@ func outboxEventOf(ev SessionEvent, secrets bool) (Event, bool) {
 		// Account is masked already unless WithEventPII.
 		e.Topic, e.Status = TopicContextAccountChanged, string(ContextRestricted)
 		e.Data = map[string]any{"account": ev.Account}
+	case EventAsleep:
+		e.Topic, e.Status = TopicContextAsleep, string(ContextAvailable)
+	case EventAwake:
+		e.Topic = TopicContextAwake
 	case EventWait:
 		e.Topic, e.JobID, e.Status = TopicJobWaiting, ev.JobID, string(ev.Wait)
 		if !ev.Until.IsZero() {

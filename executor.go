@@ -50,6 +50,7 @@ type executor struct {
 	// checker routes sends to the number WhatsApp knows, keeps what a
 	// send learns of a number, and pre-checks bulk jobs.
 	checker *checker
+	hib     *hibernator // wakes a sleeping context before its send
 	now     func() time.Time
 	log     *slog.Logger
 
@@ -238,6 +239,11 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 	if !pd.send() {
 		return e.wait(ctx, lc, job, pd)
 	}
+	if ok, err := e.hib.awake(ctx, lc); err != nil {
+		return err
+	} else if !ok {
+		return e.wait(ctx, lc, job, decision{wait: WaitContext, until: e.now().Add(e.cfg.contextWait)})
+	}
 	claim := newClaim()
 	e.claims.add(claim)
 	defer e.claims.drop(claim)
@@ -287,7 +293,7 @@ func mediaRefusal(lc *liveContext, m Message) error {
 	if m.Media == nil {
 		return nil
 	}
-	if _, ok := lc.session.(MediaSender); !ok {
+	if _, ok := lc.session().(MediaSender); !ok {
 		return fmt.Errorf("%w: the context's session cannot send files (MediaSender)", ErrNotSupported)
 	}
 	return verifyMedia(m.Media)
@@ -495,7 +501,7 @@ func (e *executor) turn(ctx context.Context, rs *runState, h *hold, job Job, cla
 func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t turn, again bool) {
 	now := e.now()
 	t = turn{status: MessageUnconfirmed, ctxTo: ContextAvailable}
-	f, ok := h.lc.session.(SentFinder)
+	f, ok := h.lc.session().(SentFinder)
 	if !ok {
 		if e.cfg.unknownOutcome == ResendUnknown && m.Attempts < job.MaxAttempts {
 			return t, true
@@ -504,7 +510,7 @@ func (e *executor) lookup(ctx context.Context, h *hold, job Job, m Message) (t t
 		t.msg, t.status = msgUnknown.message(m.ID, now).withError(t.fail), MessageUnknown
 		return t, false
 	}
-	if mk, ok := h.lc.session.(Marker); ok && mk.MarksSends() && m.GuardMark == "" {
+	if mk, ok := h.lc.session().(Marker); ok && mk.MarksSends() && m.GuardMark == "" {
 		// The session marks every click and this message has no mark:
 		// no attempt of it clicked. Looking for it could only find an
 		// identical message sent since.
@@ -628,7 +634,7 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 	actx, ended := e.cfg.observer.StartAttempt(ctx, Attempt{ContextID: lc.id, JobID: job.ID, MessageID: m.ID,
 		Kind: job.Kind, Number: m.Attempts + 1})
 	hung := e.call(actx, h, func(cctx context.Context) {
-		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session, to, m)
+		res.r, res.err = safeSend(WithSendTrace(cctx, trace), lc.session(), to, m)
 	})
 	if hung {
 		err = Unconfirmed(fmt.Errorf("%w: %s", ErrSessionHung, sendCall(m)))
@@ -647,7 +653,7 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 			ctxTo: ContextAvailable, attempt: true}
 	}
 	var ue *UnconfirmedError
-	if mk, ok := lc.session.(Marker); ok && mk.MarksSends() && !clicked && errors.As(err, &ue) {
+	if mk, ok := lc.session().(Marker); ok && mk.MarksSends() && !clicked && errors.As(err, &ue) {
 		// A session that reports its marks before every click did not
 		// report one: it did not click, whatever its error says, and it
 		// cannot click any more (a late BeforeSend is refused).
@@ -1190,6 +1196,10 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 				return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
 			}
 			if pd.send() {
+				if ok, err := e.hib.awake(ctx, lc); err != nil || !ok {
+					e.unlockContext(ctx, h)
+					return yield(e.now().Add(e.cfg.contextWait), failureOf(err), WaitContext)
+				}
 				rec = r
 				break
 			}
@@ -1294,7 +1304,7 @@ func (e *executor) preCheck(ctx context.Context, rs *runState, lc *liveContext, 
 	if err != nil {
 		return preCheckEnd{}, err
 	}
-	if _, ok := lc.session.(NumberChecker); ok {
+	if _, ok := lc.session().(NumberChecker); ok {
 		asked := 0
 		for _, p := range phones {
 			if _, ok := known[p]; ok {

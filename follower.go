@@ -160,7 +160,7 @@ func (f *follower) dispatch(ctx context.Context) {
 
 // follow gives a session the messages to follow.
 func (f *follower) follow(ctx context.Context, lc *liveContext) {
-	fa, ok := lc.session.(AckFollower)
+	fa, ok := lc.session().(AckFollower)
 	if !ok {
 		return
 	}
@@ -243,7 +243,7 @@ func (f *follower) markUndelivered(ctx context.Context) {
 		return
 	}
 	for _, lc := range f.contexts.all() {
-		if _, ok := lc.session.(AckFollower); !ok {
+		if _, ok := lc.session().(AckFollower); !ok {
 			continue
 		}
 		since := lc.followSince.Load()

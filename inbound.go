@@ -374,7 +374,7 @@ func (in *inbound) markReadLater(m IncomingMessage) {
 	if lc == nil {
 		return
 	}
-	r, ok := lc.session.(InboxReader)
+	r, ok := lc.session().(InboxReader)
 	if !ok {
 		in.log.Warn("WithMarkRead: the session cannot mark chats read (InboxReader)", "context", m.ContextID)
 		return

@@ -65,7 +65,7 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 		return bc, ErrContextClosed
 	}
 	if lc := l.contexts.get(id); lc != nil {
-		bc.Session = lc.session
+		bc.Session = lc.session()
 		return bc, nil
 	}
 	until, err := l.leases.acquire(ctx, id)
@@ -103,6 +103,7 @@ func (l *launcher) open(ctx context.Context, id int64) (BrowserContext, error) {
 // lease and returns ErrClosed.
 func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) (Session, error) {
 	lc := newLiveContext(id, sess, leaseUntil)
+	lc.usedAt.Store(l.now().UnixNano()) // for the hibernator, live is used
 	early, live, ok := l.contexts.add(lc)
 	if !ok {
 		closeSession(l.log, l.closeTimeout, sess)
@@ -113,7 +114,7 @@ func (l *launcher) register(id int64, sess Session, leaseUntil time.Time) (Sessi
 		// Another OpenContext of this id went live first: it keeps the
 		// lease (the same owner's), and this launch's session is closed.
 		closeSession(l.log, l.closeTimeout, sess)
-		return live.session, nil
+		return live.session(), nil
 	}
 	l.events.replay(id, early)
 	l.consumers.offer(lc)

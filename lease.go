@@ -192,6 +192,6 @@ func (k *leaseKeeper) drop(lc *liveContext) {
 	k.closing.Add(1)
 	go func() {
 		defer k.closing.Done()
-		closeSession(k.log, k.closeTimeout, lc.session)
+		closeSession(k.log, k.closeTimeout, lc.session())
 	}()
 }

@@ -17,7 +17,9 @@ import (
 type liveContext struct {
 	id       int64
 	systemID string
-	session  Session
+	// sess holds the session: the one launched, or the last one woken
+	// (see hibernator). While the context is asleep it is closed.
+	sess atomic.Pointer[sessionBox]
 	// leased says that a Leaser grants the context to this process: its
 	// lease must then be valid for the process to use it.
 	leased bool
@@ -62,20 +64,60 @@ type liveContext struct {
 	// (AckFollower) in this process (Unix nanoseconds), or 0.
 	followSince atomic.Int64
 
+	// asleep says that the hibernator closed the context's browser to
+	// save memory: the context is still held and available, and the next
+	// send wakes it. It changes only under the send lock.
+	asleep atomic.Bool
+	// usedAt is when the context last sent, woke or went live (Unix
+	// nanoseconds, on the Client's clock): the least recently used sleeps
+	// first.
+	usedAt atomic.Int64
+	// sleptAt is when the context last fell asleep, and wakeFailedAt when
+	// its last wake failed (Unix nanoseconds, on the Client's clock), or 0.
+	sleptAt      atomic.Int64
+	wakeFailedAt atomic.Int64
+	// muted drops the status events of the context's session: set while
+	// its browser closes to sleep, and until it wakes.
+	muted atomic.Bool
+	// launching says that a wake's launch has not returned yet.
+	launching atomic.Bool
+	// statusSeen is closed and replaced each time the session reports its
+	// status (under statusMu): a wake waits on it.
+	statusSeen chan struct{}
+
 	mu          sync.Mutex
 	stopConsume context.CancelFunc
 }
 
+// sessionBox lets a live context swap its session atomically.
+type sessionBox struct{ s Session }
+
 // newLiveContext makes a launched session live. leaseUntil is when its
 // lease runs out; zero when no Leaser is in use.
 func newLiveContext(id int64, sess Session, leaseUntil time.Time) *liveContext {
-	lc := &liveContext{id: id, systemID: sess.SystemID(), session: sess, lock: make(chan struct{}, 1)}
+	lc := &liveContext{id: id, systemID: sess.SystemID(), lock: make(chan struct{}, 1), statusSeen: make(chan struct{})}
+	lc.sess.Store(&sessionBox{sess})
 	lc.pacer.rand = rand.Float64
 	if !leaseUntil.IsZero() {
 		lc.leased = true
 		lc.leaseUntil.Store(leaseUntil.UnixNano())
 	}
 	return lc
+}
+
+// session returns the context's session: while it is asleep, the closed
+// one that it will replace at its wake.
+func (lc *liveContext) session() Session { return lc.sess.Load().s }
+
+// setSession installs the session a wake launched.
+func (lc *liveContext) setSession(s Session) { lc.sess.Store(&sessionBox{s}) }
+
+// statusWatch returns the session's count of status reports and a channel
+// closed at its next report.
+func (lc *liveContext) statusWatch() (uint64, <-chan struct{}) {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	return lc.statusGen.Load(), lc.statusSeen
 }
 
 // leaseValid reports whether this process may still use the context as far
@@ -190,6 +232,27 @@ func (lc *liveContext) reportStatus(up bool, record func()) {
 	lc.statusGen.Add(1)
 	record()
 	lc.stale.Store(true)
+	close(lc.statusSeen)
+	lc.statusSeen = make(chan struct{})
+}
+
+// reportUnlessSeen is reportStatus unless the session reported its status
+// since seen was taken (statusWatch): it reports whether it recorded.
+func (lc *liveContext) reportUnlessSeen(seen <-chan struct{}, up bool, record func()) bool {
+	lc.statusMu.Lock()
+	defer lc.statusMu.Unlock()
+	select {
+	case <-seen:
+		return false
+	default:
+	}
+	lc.sessionUp.Store(up)
+	lc.statusGen.Add(1)
+	record()
+	lc.stale.Store(true)
+	close(lc.statusSeen)
+	lc.statusSeen = make(chan struct{})
+	return true
 }
 
 // ifUp runs f, which puts back the stored status of a session that is

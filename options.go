@@ -85,6 +85,20 @@ const (
 	// DefaultNotOnWhatsAppTTL is how long the answer "not on WhatsApp" is
 	// taken from the cache: a number may join WhatsApp any day.
 	DefaultNotOnWhatsAppTTL = 24 * time.Hour
+	// DefaultHibernateIdle is how long a context stays idle before its
+	// browser is closed (WithHibernation): 0, never. Hibernation is off by
+	// default because a sleeping context sees its incoming messages and
+	// ticks only at its catch-up wakes, and its next send waits for a wake.
+	DefaultHibernateIdle = 0
+	// DefaultMaxAwake caps the contexts whose browser is open in one
+	// process (WithHibernation): 0, no cap.
+	DefaultMaxAwake = 0
+	// DefaultCatchUp is how long a context sleeps before it is woken to
+	// catch up on its receipts and incoming messages (WithCatchUp).
+	DefaultCatchUp = 30 * time.Minute
+	// DefaultWakeTimeout bounds a wake, from the launch of the browser to
+	// its session's first status (WithWakeTimeout).
+	DefaultWakeTimeout = 60 * time.Second
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -148,6 +162,10 @@ type config struct {
 	numberTTL     time.Duration
 	notOnWATTL    time.Duration
 	preCheck      bool
+	hibIdle       time.Duration
+	maxAwake      int
+	catchUp       time.Duration
+	wakeTimeout   time.Duration
 }
 
 func defaultConfig() config {
@@ -181,6 +199,10 @@ func defaultConfig() config {
 		maxFollowed:       DefaultMaxFollowed,
 		numberTTL:         DefaultNumberTTL,
 		notOnWATTL:        DefaultNotOnWhatsAppTTL,
+		hibIdle:           DefaultHibernateIdle,
+		maxAwake:          DefaultMaxAwake,
+		catchUp:           DefaultCatchUp,
+		wakeTimeout:       DefaultWakeTimeout,
 	}
 }
 
@@ -215,6 +237,9 @@ func (c *config) validate() error {
 		{c.receiptWindow > 0, "receipt window"},
 		{c.followFor > 0 && c.maxFollowed > 0, "ack following"},
 		{c.numberTTL >= 0 && c.notOnWATTL >= 0, "number cache"},
+		{c.hibIdle >= 0 && c.maxAwake >= 0, "hibernation"},
+		{c.catchUp >= 0, "catch-up"},
+		{c.wakeTimeout > 0, "wake timeout"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -470,6 +495,44 @@ func WithNumberCache(positive, negative time.Duration) Option {
 // job's slices (WithBulkSlice), so a long list is checked over several
 // deliveries; a session that cannot check skips them. Default: false.
 func WithPreCheckNumbers(on bool) Option { return func(c *config) { c.preCheck = on } }
+
+// WithHibernation closes the browser of a context this process holds once
+// it has sent nothing for idle (0: never for being idle), and keeps at most
+// maxAwake browsers open (0: no cap; the least recently used context
+// sleeps first). A sleeping context keeps its profile (a persistent login
+// survives), its lease and its queue: it stays available in the store and
+// to the host, ContextStats.Asleep shows it, and the host hears
+// EventAsleep and EventAwake (the outbox's context.asleep and
+// context.awake). Its next due job wakes it first (a job waiting for pacing
+// does not), and a due job may put the least recently used context to
+// sleep to make room under the cap; the wake is bounded by WithWakeTimeout.
+// A context that cannot wake gets the status a launch would give it (see
+// OpenContext: error, or disconnected when its profile is open elsewhere
+// or its session is logged out), and its jobs wait.
+//
+// The trade-off: incoming messages, ticks and the account's state are
+// read by an open page only, so a sleeping context learns them at its
+// wakes (for a job, or for a catch-up, WithCatchUp), later than an awake
+// one; and the first send after a sleep waits for the wake (about a second
+// for a persistent Chromium session). Number checks and MarkRead through a
+// sleeping context fail until it wakes. Default: DefaultHibernateIdle
+// (off) and DefaultMaxAwake (no cap).
+func WithHibernation(idle time.Duration, maxAwake int) Option {
+	return func(c *config) { c.hibIdle, c.maxAwake = idle, maxAwake }
+}
+
+// WithCatchUp wakes a context that has slept for every, so that its page
+// reads the receipts and incoming messages that arrived meanwhile; it
+// sleeps again once idle (WithHibernation). Under the cap these wakes take
+// only the room that no due job waits for. 0 never wakes a context but
+// for a job. Default: DefaultCatchUp (30 minutes).
+func WithCatchUp(every time.Duration) Option { return func(c *config) { c.catchUp = every } }
+
+// WithWakeTimeout bounds the wake of a sleeping context, from the launch of
+// its browser to its session's first status; a launch that hangs longer
+// is abandoned (ErrSessionHung) and its jobs wait. Default:
+// DefaultWakeTimeout (60 seconds).
+func WithWakeTimeout(d time.Duration) Option { return func(c *config) { c.wakeTimeout = d } }
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.

@@ -47,6 +47,11 @@ const (
 	// TopicContextStatus tells a browser context's new status (not the
 	// flips between available and busy of every send).
 	TopicContextStatus Topic = "context.status"
+	// TopicContextAsleep and TopicContextAwake tell that a context's
+	// browser was closed to save memory (it stays available), and opened
+	// again (WithHibernation).
+	TopicContextAsleep Topic = "context.asleep"
+	TopicContextAwake  Topic = "context.awake"
 )
 
 // The relay's defaults (WithOutbox).

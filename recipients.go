@@ -139,7 +139,7 @@ func (c *Client) MarkRead(ctx context.Context, contextID int64, from string) err
 	if err != nil {
 		return err
 	}
-	r, ok := lc.session.(InboxReader)
+	r, ok := lc.session().(InboxReader)
 	if !ok {
 		return fmt.Errorf("%w: the session of context %d cannot mark chats read", ErrNotSupported, contextID)
 	}

@@ -43,6 +43,7 @@ func (c *Client) Run(ctx context.Context) error {
 	rs := newRunState()
 	c.sweeper.start(runCtx)
 	c.follower.start(runCtx)
+	c.hib.start(runCtx)
 	if c.relay != nil {
 		c.relay.start(runCtx)
 	}
@@ -50,6 +51,7 @@ func (c *Client) Run(ctx context.Context) error {
 	<-runCtx.Done()
 	c.sweeper.shutdown()
 	c.follower.shutdown()
+	c.hib.shutdown()
 	if c.relay != nil {
 		c.relay.shutdown()
 	}
@@ -89,7 +91,7 @@ func (c *Client) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			closeSession(c.log, c.cfg.shutdownTimeout, lc.session)
+			closeSession(c.log, c.cfg.shutdownTimeout, lc.session())
 			// The session is gone from this process: its context can no
 			// longer send until a process opens it again.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -100,6 +102,9 @@ func (c *Client) Close() error {
 	}
 	wg.Wait()
 	c.leases.shutdown()
+	if !waitGroup(&c.hib.launches, c.cfg.shutdownTimeout) {
+		c.log.Error("Close: wakes whose launch ignored its deadline are still running; leaving them")
+	}
 	// Calls into sessions that ignored their deadline: wait for them a
 	// while, since each still holds its session.
 	if !c.exec.waitHung(c.cfg.shutdownTimeout) {

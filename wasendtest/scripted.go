@@ -86,6 +86,8 @@ type Pool struct {
 	notOnWA   []string
 	all       *sentLog // every message that reached WhatsApp, from any account
 	launchErr error
+	onLaunch  func(ctx context.Context, req wasend.LaunchRequest) error
+	onClose   func(systemID string)
 	attempts  int
 	launches  int
 }
@@ -140,8 +142,45 @@ func (p *Pool) SetLaunchError(err error) {
 	p.mu.Unlock()
 }
 
+// SetLaunchHook makes later launches call f first, outside the pool's
+// lock: a launch fails with its error, and takes as long as it does (f may
+// block past ctx, as a hung browser start would). nil removes it.
+func (p *Pool) SetLaunchHook(f func(ctx context.Context, req wasend.LaunchRequest) error) {
+	p.mu.Lock()
+	p.onLaunch = f
+	p.mu.Unlock()
+}
+
+// SetCloseHook makes the Close of the sessions launched later call f
+// first, with their system id: a browser that takes its time to close.
+// nil removes it.
+func (p *Pool) SetCloseHook(f func(systemID string)) {
+	p.mu.Lock()
+	p.onClose = f
+	p.mu.Unlock()
+}
+
+// SetAutoLogin changes WithAutoLogin for later launches: false makes them
+// show a QR code and wait, as a profile logged out meanwhile does.
+func (p *Pool) SetAutoLogin(on bool) {
+	p.mu.Lock()
+	p.autoLogin = on
+	p.mu.Unlock()
+}
+
 // Launch implements wasend.BrowserPool.
 func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Session, error) {
+	p.mu.Lock()
+	hook := p.onLaunch
+	p.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx, req); err != nil {
+			p.mu.Lock()
+			p.attempts++
+			p.mu.Unlock()
+			return nil, err
+		}
+	}
 	p.mu.Lock()
 	p.attempts++
 	if p.launchErr != nil {
@@ -160,7 +199,8 @@ func (p *Pool) Launch(ctx context.Context, req wasend.LaunchRequest) (wasend.Ses
 		ch = &chats{all: p.all}
 		p.chats[id] = ch
 	}
-	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch, proxy: req.Proxy}
+	s := &Session{id: id, onEvent: req.OnEvent, release: make(chan struct{}), chats: ch, proxy: req.Proxy,
+		onClose: p.onClose}
 	for _, n := range p.notOnWA {
 		s.setNotOnWhatsApp(n)
 	}
@@ -299,6 +339,7 @@ type Session struct {
 	proxy   string
 	id      string
 	onEvent func(wasend.SessionEvent)
+	onClose func(systemID string) // Pool.SetCloseHook
 	release chan struct{}
 	chats   *chats
 
@@ -713,6 +754,9 @@ func (s *Session) MemoryPSS() (int64, error) { return FakePSS, nil }
 
 // Close implements wasend.Session.
 func (s *Session) Close(ctx context.Context) error {
+	if s.onClose != nil && !s.Closed() {
+		s.onClose(s.id)
+	}
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
