@@ -372,6 +372,9 @@ async function onSend(ev) {
   }
   const btn = $("#send-submit");
   btn.disabled = true;
+  // The last answer goes until this one comes: it is not this send's.
+  out.className = "form-result pending";
+  out.textContent = "Sending…";
   try {
     const headers = { "Idempotency-Key": form.dataset.key };
     const j = tos.length === 1
