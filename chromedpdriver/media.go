@@ -226,14 +226,8 @@ func (s *Session) SendMedia(ctx context.Context, to string, m wasend.MediaFile) 
 // runMedia is SendMedia's work on the page.
 func (tx *sendTx) runMedia(ctx context.Context, m wasend.MediaFile, path string) (wasend.Receipt, error) {
 	s := tx.s
-	tx.step = "open-chat"
-	err := s.openChat(ctx, tx.inc, tx.sel, tx.digits)
-	octx, cancel := s.opContext(ctx, tx.inc, s.pool.cfg.actionTimeout)
+	octx, cancel, err := tx.open(ctx)
 	defer cancel()
-	var bar *newChatBar
-	if errors.As(err, &bar) {
-		return wasend.Receipt{}, s.newChatsError(octx, tx.sel, bar)
-	}
 	if err != nil {
 		return wasend.Receipt{}, err
 	}

@@ -338,16 +338,26 @@ func (s *Session) SendText(ctx context.Context, to, text string) (wasend.Receipt
 	return r, nil
 }
 
-func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
+// open opens the recipient's chat (the step "open-chat") and returns the
+// context of the send's page actions, bounded by WithActionTimeout, with
+// its cancel, which the caller defers even on an error. A restriction's
+// compose bar in the chat gives its *wasend.RestrictionError.
+func (tx *sendTx) open(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	s := tx.s
 	tx.step = "open-chat"
 	err := s.openChat(ctx, tx.inc, tx.sel, tx.digits)
 	octx, cancel := s.opContext(ctx, tx.inc, s.pool.cfg.actionTimeout)
-	defer cancel()
 	var bar *newChatBar
 	if errors.As(err, &bar) {
-		return wasend.Receipt{}, s.newChatsError(octx, tx.sel, bar)
+		return octx, cancel, s.newChatsError(octx, tx.sel, bar)
 	}
+	return octx, cancel, err
+}
+
+func (tx *sendTx) run(ctx context.Context) (wasend.Receipt, error) {
+	s := tx.s
+	octx, cancel, err := tx.open(ctx)
+	defer cancel()
 	if err != nil {
 		return wasend.Receipt{}, err
 	}
