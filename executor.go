@@ -608,7 +608,12 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 	lc := h.lc
 	tr := &attemptTrace{}
 	trace := &SendTrace{BeforeSend: func(mark string) error {
-		return tr.before(func() error { return e.noteMark(ctx, m, mark) })
+		return tr.before(func() error {
+			if err := e.noteMark(ctx, m, mark); err != nil {
+				return err
+			}
+			return pressFence(lc)
+		})
 	}}
 	// The call's results are read only once it has returned: a hung call
 	// may write them after it was abandoned.
@@ -681,6 +686,11 @@ func (e *executor) attempt(ctx context.Context, rs *runState, h *hold, job Job, 
 		t.ctxTo = ContextDisconnected
 	}
 	switch {
+	case errors.Is(err, errFenced):
+		// This process lost the context before its click: the message
+		// goes back as it was, for whoever holds the context now.
+		t.attempt, t.retryIn = false, e.cfg.contextWait
+		t.msg = endAttempt(msgPark, m.ID, f, now)
 	case locked:
 		// WhatsApp locked new chats and nothing was sent: the message
 		// waits for the lock's end, without spending an attempt; pacing
@@ -753,6 +763,30 @@ func (a *attemptTrace) end() bool {
 	a.ended = true
 	return a.called
 }
+
+// pressMargin is how long the lease must still hold, as this process
+// knows it, when a session is about to click.
+const pressMargin = 100 * time.Millisecond
+
+// pressFence is the last check before a session clicks: the lease must
+// still hold. A process frozen (SIGSTOP, a paused VM, a long GC) between
+// its claim and its click may have lost the context to another process,
+// which restores the login in its own browser (a ProfileStore) and may
+// look for, and send again, a message this one has not clicked yet; when
+// it wakes, the clock tells it, and it does not click. The leaser's TTL
+// starts no earlier than the lease this process counts from, so the taker
+// cannot start before this check fails. What is left is the time between
+// this check and the click itself, a page evaluation away.
+func pressFence(lc *liveContext) error {
+	if !lc.leaseValidFor(pressMargin) {
+		return fmt.Errorf("%w: %w: browser context %d", ErrContextHeld, errFenced, lc.id)
+	}
+	return nil
+}
+
+// errFenced is pressFence's refusal: nothing was clicked, and it is not
+// the message's fault.
+var errFenced = errors.New("the lease ran out before the click")
 
 // noteMark records, before the session's click, what the session saw in
 // the chat. The first attempt of an unconfirmed run keeps its mark. If the

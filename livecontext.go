@@ -122,8 +122,12 @@ func (lc *liveContext) statusWatch() (uint64, <-chan struct{}) {
 
 // leaseValid reports whether this process may still use the context as far
 // as its lease goes.
-func (lc *liveContext) leaseValid() bool {
-	return !lc.leased || time.Now().UnixNano() < lc.leaseUntil.Load()
+func (lc *liveContext) leaseValid() bool { return lc.leaseValidFor(0) }
+
+// leaseValidFor reports whether the lease, as far as this process knows,
+// holds for at least d more.
+func (lc *liveContext) leaseValidFor(d time.Duration) bool {
+	return !lc.leased || time.Now().Add(d).UnixNano() < lc.leaseUntil.Load()
 }
 
 // holds reports whether this process still holds the live context: it was

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -318,4 +320,82 @@ func TestHolderPutsBackAStatusChangedElsewhere(t *testing.T) {
 	got, err := c.a.client.Context(bg, bc.ID)
 	require.NoError(t, err)
 	assert.Equal(t, wasend.ContextDisconnected, got.Status, "the session's own report is not overwritten")
+}
+
+// freezeAfterMark is a store whose first Apply of a message's mark (the
+// last write before a click) returns only when released: a process frozen
+// (SIGSTOP, a paused VM) right after that write committed.
+type freezeAfterMark struct {
+	wasend.Store
+	held, hold chan struct{}
+	once       sync.Once
+}
+
+func (s *freezeAfterMark) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	ok, err := s.Store.Apply(ctx, st)
+	if st.Message != nil && st.Message.Mark != "" {
+		s.once.Do(func() {
+			close(s.held)
+			<-s.hold
+		})
+	}
+	return ok, err
+}
+
+// A holder frozen between the mark of its send and its click loses the
+// context: B takes it over, finds nothing in the chat, and sends the
+// message. When A wakes, its lease has run out by its own clock, and it
+// does not click: the message reaches WhatsApp once.
+func TestFrozenHolderDoesNotClickAfterATakeover(t *testing.T) {
+	store, queue, pool, leaser := wasendtest.NewStore(), wasendtest.NewQueue(), wasendtest.NewPool(), wasendtest.NewLeaser()
+	t.Cleanup(func() { _ = queue.Close() })
+	aLeaser := &switchLeaser{Leaser: leaser}
+	frozen := &freezeAfterMark{held: make(chan struct{}), hold: make(chan struct{})}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(frozen.hold)
+		}
+	}
+	a := newHarness(t, harnessOpt{store: store, sharedQueue: queue, sharedPool: pool,
+		wrap: func(s wasend.Store) wasend.Store { frozen.Store = s; return frozen },
+		opts: []wasend.Option{wasend.WithLeaseTTL(testTTL), wasend.WithSendTimeout(time.Minute),
+			wasend.WithLeaser(aLeaser), wasend.WithOwnerID("A")}})
+	// B has a queue of its own: the test queue lets one consumer per
+	// context at a time, and A's is stuck in the frozen send (Redis would
+	// serve both processes).
+	b := newHarness(t, harnessOpt{store: store, sharedPool: pool,
+		opts: []wasend.Option{wasend.WithLeaseTTL(testTTL), wasend.WithSendTimeout(time.Second),
+			wasend.WithLeaser(leaser), wasend.WithOwnerID("B"), wasend.WithTakeover(5)}})
+	t.Cleanup(release) // before the harnesses close: A's Close waits for its send
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("A:\n%s\nB:\n%s", a.logs.String(), b.logs.String())
+		}
+	})
+	bc, sess := a.newContext()
+	const to, text = "+5491122334455", "frozen after its mark"
+	job, err := a.client.Send(bg, bc.ID, to, text)
+	require.NoError(t, err)
+	select {
+	case <-frozen.held:
+	case <-time.After(time.Minute):
+		t.Fatal("A's send did not reach its mark")
+	}
+	// A is frozen: it renews nothing, and B takes the context over.
+	aLeaser.off.Store(true)
+	c := &cluster{leaser: leaser}
+	c.waitHolder(t, bc.ID, "B")
+	j := b.waitJob(job.ID, wasend.JobCompleted)
+	require.Equal(t, wasend.MessageSent, j.Messages[0].Status)
+	require.Equal(t, 1, sess.Count(to, text), "B sent it")
+
+	release() // A wakes up just before its click
+	eventually(t, func() bool { return sess.Active() == 0 }, "A's send to return")
+	assert.Equal(t, 1, sess.Count(to, text), "never twice")
+	assert.True(t, strings.Contains(a.logs.String(), "the lease ran out before the click"), "A says why it did not click")
+	j, err = b.client.Job(bg, job.ID)
+	require.NoError(t, err)
+	assert.Equal(t, wasend.JobCompleted, j.Status, "A's late outcome does not touch B's work")
 }
