@@ -324,12 +324,21 @@
 // keeps it: the profile's Default/Local Storage and the WhatsApp Web
 // origin's Default/IndexedDB folders (no cookies, history or caches),
 // without LevelDB's LOCK and LOG files, as a tar.gz with its SHA-256. A
-// logged-in session saves one every WithSnapshotInterval (10 min by
-// default; the files are copied while Chrome runs, as RemoteAuth does, so
-// such a copy may catch a write half done) and one at Close after Chrome
-// has exited, whose files are whole. Launch of a session by its system id whose profile
-// folder is missing or empty in this process restores the latest one
-// before Chrome starts, into a temporary folder renamed into place; a
+// session saves one 10 s and 1 min after it became ready (Chrome writes
+// Local Storage to disk a few seconds after the page; a snapshot taken at
+// once after a login held no login, measured), so that a process killed
+// soon after a login leaves one, then every WithSnapshotInterval (10 min
+// by default; the files are copied while Chrome runs, as RemoteAuth does,
+// so such a copy may catch a write half done), and one at Close after
+// Chrome has exited, whose files are whole. Launch of a session by its
+// system id whose profile folder is missing or empty in this process
+// restores the latest one before Chrome starts, into a temporary folder
+// renamed into place. So does a folder older than the stored snapshot:
+// the folder's wasend-snapshot-generation file names the generation it
+// was saved as or restored from (a folder without one is compared by the
+// time its login files were written), and a newer one in the store means
+// another process used the login since, which a stale copy must not
+// replay; a folder that a live browser holds is never replaced. A
 // missing, corrupt or undecryptable snapshot is logged (no phone number,
 // no content) and reported by Session.ProfileRestore, and the session
 // shows a QR code. Generations follow the clock and never go back, and

@@ -138,6 +138,9 @@ type config struct {
 	profileStore     wasend.ProfileStore
 	profileCipher    wasend.ProfileCipher
 	snapshotInterval time.Duration
+	// loginSnaps are when a session that became ready saves its login,
+	// counted from then (defaultLoginSnapshots; tests shorten them).
+	loginSnaps []time.Duration
 }
 
 func defaultConfig() config {
@@ -165,6 +168,7 @@ func defaultConfig() config {
 		ackVisitInterval: DefaultAckVisitInterval,
 		logger:           slog.Default(),
 		snapshotInterval: DefaultSnapshotInterval,
+		loginSnaps:       defaultLoginSnapshots,
 	}
 }
 
@@ -440,11 +444,12 @@ func WithEnv(e wasend.Env) Option {
 // well as in their profile folder, so that a process on another machine
 // (another profile root) can open them without a QR code. A logged-in
 // session saves a snapshot (the profile's Local Storage and the WhatsApp
-// Web origin's IndexedDB, compressed, with its checksum) every snapshot
-// interval and at Close, after the browser has exited (Close waits for
-// that save, up to 30 s past its ctx); Launch restores
-// the latest one before the browser starts when the session's profile
-// folder is missing or empty. A snapshot that is missing, corrupt or
+// Web origin's IndexedDB, compressed, with its checksum) 10 s and 1 min
+// after it became ready (a login), every snapshot interval, and at Close,
+// after the browser has exited (Close waits for that save, up to 30 s
+// past its ctx); Launch restores the latest one before the browser starts
+// when the session's profile folder is missing or empty, or older than
+// the stored snapshot (another process used the login since). A snapshot that is missing, corrupt or
 // cannot be opened is logged (Session.ProfileRestore tells which) and the
 // session shows a QR code; a store that fails otherwise (unreachable)
 // fails Launch, to be tried again. A snapshot is a login: see
@@ -467,4 +472,10 @@ func WithProfileCipher(c wasend.ProfileCipher) Option {
 // DefaultSnapshotInterval (10 min).
 func WithSnapshotInterval(d time.Duration) Option {
 	return func(c *config) { c.snapshotInterval = d }
+}
+
+// withLoginSnapshots sets when a session that became ready saves its login
+// (defaultLoginSnapshots), for the tests.
+func withLoginSnapshots(after ...time.Duration) Option {
+	return func(c *config) { c.loginSnaps = after }
 }

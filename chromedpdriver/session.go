@@ -101,6 +101,9 @@ type Session struct {
 	brokenGen uint64
 	brokenErr error
 	account   string // the logged-in account (E.164), or "" (account.go)
+	// readySince is when the session last became ready; zero while it
+	// is not ready. The login snapshots count from it (snapshot.go).
+	readySince time.Time
 
 	// Monitor state, touched under the page lock only.
 	lastQR       string
@@ -290,6 +293,12 @@ func (s *Session) setStateLocked(st State, err error) {
 		return
 	}
 	s.log.Debug("state", "from", s.state, "to", st)
+	switch {
+	case st != StateReady:
+		s.readySince = time.Time{}
+	case s.state != StateReady:
+		s.readySince = time.Now()
+	}
 	s.state, s.stateErr = st, err
 	close(s.changed)
 	s.changed = make(chan struct{})

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -230,10 +231,16 @@ func (s *Session) restoreProfile(ctx context.Context) error {
 	if !s.snapshotting() || !s.resumed {
 		return nil // a new session has no snapshot
 	}
-	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
-		return nil
-	}
 	start := time.Now()
+	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
+		stale, err := s.staleFolder(ctx)
+		if !stale {
+			if err != nil {
+				s.log.Warn("profile snapshot not compared with the local folder; the folder is used", "kind", wasend.KindOf(err), "err", err)
+			}
+			return nil
+		}
+	}
 	gen, files, n, err := s.restoreFrom(ctx)
 	s.snap.mu.Lock()
 	s.snap.restoredGen, s.snap.restoreErr = gen, err
@@ -286,7 +293,10 @@ func (s *Session) restoreFrom(ctx context.Context) (gen int64, files, size int, 
 	if files, err = extractLogin(data, tmp, folders); err != nil {
 		return 0, 0, 0, err
 	}
-	if err := os.Remove(s.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := writeGeneration(tmp, p.Generation); err != nil {
+		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
+	}
+	if err := os.RemoveAll(s.dir); err != nil {
 		return 0, 0, 0, fmt.Errorf("chromedpdriver: restore: %w", err)
 	}
 	if err := os.Rename(tmp, s.dir); err != nil {
@@ -326,7 +336,92 @@ func (s *Session) takeSnapshot(ctx context.Context) (wasend.ProfileSnapshot, err
 		return wasend.ProfileSnapshot{}, err
 	}
 	s.snap.gen = gen
+	if err := writeGeneration(s.dir, gen); err != nil {
+		s.log.Warn("profile snapshot saved, but its generation not written in the folder", "err", err)
+	}
 	return p, nil
+}
+
+// generationFile, in a profile folder, holds the generation of the
+// snapshot the folder was last saved as or restored from. Chrome ignores
+// it.
+const generationFile = "wasend-snapshot-generation"
+
+// writeGeneration records in the profile folder dir the generation of the
+// snapshot that matches it.
+func writeGeneration(dir string, gen int64) error {
+	return os.WriteFile(filepath.Join(dir, generationFile), []byte(strconv.FormatInt(gen, 10)+"\n"), 0o600)
+}
+
+// localGeneration returns the generation written in the profile folder,
+// or 0 when there is none.
+func localGeneration(dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, generationFile))
+	if err != nil {
+		return 0
+	}
+	gen, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || gen < 0 {
+		return 0
+	}
+	return gen
+}
+
+// staleFolder says whether the session's profile folder, which holds
+// files, is older than its stored snapshot: another process used the
+// login since this folder was last saved (a takeover), and a stale copy of
+// a login must not be run, since WhatsApp may have moved on from it. The
+// folder's generation file tells; a folder without one is compared by the
+// time its login's files were last written. A missing snapshot, or one
+// that cannot be read, keeps the folder (with the error to log).
+func (s *Session) staleFolder(ctx context.Context) (bool, error) {
+	if pids := dirProcesses(s.dir); len(pids) > 0 {
+		return false, nil // a live browser holds it: the launch fails with ErrProfileInUse
+	}
+	p, err := s.pool.cfg.profileStore.LoadProfile(ctx, s.id)
+	if errors.Is(err, wasend.ErrProfileNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if local := localGeneration(s.dir); local != 0 {
+		if p.Generation <= local {
+			return false, nil
+		}
+		s.log.Info("the profile folder is older than its stored snapshot; the snapshot replaces it",
+			"folder_generation", local, "stored_generation", p.Generation)
+		return true, nil
+	}
+	folders, err := loginFolders(s.pool.cfg.url)
+	if err != nil {
+		return false, err
+	}
+	newest := lastWritten(s.dir, folders)
+	if newest.IsZero() || p.TakenAt.After(newest) {
+		s.log.Info("the profile folder holds no login newer than its stored snapshot; the snapshot replaces it",
+			"stored_generation", p.Generation)
+		return true, nil
+	}
+	return false, nil
+}
+
+// lastWritten returns when a file of the login folders of the profile dir
+// was last written, or the zero time when they hold none.
+func lastWritten(dir string, folders []string) time.Time {
+	var newest time.Time
+	for _, folder := range folders {
+		_ = filepath.WalkDir(filepath.Join(dir, filepath.FromSlash(folder)), func(_ string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || skipFile(d.Name()) {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.ModTime().After(newest) {
+				newest = fi.ModTime()
+			}
+			return nil
+		})
+	}
+	return newest
 }
 
 // snapshot takes a snapshot and logs how it went.
@@ -339,26 +434,61 @@ func (s *Session) snapshot(ctx context.Context, why string) {
 	s.log.Info("profile snapshot saved", "why", why, "generation", p.Generation, "bytes", p.Size, "took", p.Took)
 }
 
-// startSnapshots starts the periodic snapshots of a logged-in session.
+// defaultLoginSnapshots are when a session that became ready saves its
+// login, counted from then: Chrome writes Local Storage to disk in
+// batches a few seconds after the page changed it, so the first waits for
+// that, and the second catches what a busy machine wrote late. A process
+// killed a minute after a login has left a snapshot another process can
+// restore, not only one that closed or lived a whole interval.
+var defaultLoginSnapshots = []time.Duration{10 * time.Second, time.Minute}
+
+// startSnapshots starts the snapshots of a logged-in session: at
+// loginSnaps after each time it becomes ready, and every
+// snapshotInterval while it is.
 func (s *Session) startSnapshots() {
 	if !s.snapshotting() {
 		return
 	}
+	cfg := &s.pool.cfg
 	s.snap.stop = make(chan struct{})
 	s.snap.wg.Go(func() {
-		t := time.NewTicker(s.pool.cfg.snapshotInterval)
+		t := time.NewTicker(min(time.Second, cfg.snapshotInterval))
 		defer t.Stop()
+		var (
+			period time.Time // the ready period whose login snapshots are counted
+			taken  int       // login snapshots taken in it
+			last   = time.Now()
+		)
 		for {
 			select {
 			case <-s.snap.stop:
 				return
 			case <-t.C:
 			}
-			if s.State() != StateReady {
+			s.mu.Lock()
+			since := s.readySince
+			s.mu.Unlock()
+			if since.IsZero() {
 				continue
 			}
+			if !since.Equal(period) {
+				period, taken = since, 0
+			}
+			now := time.Now()
+			why := ""
+			for taken < len(cfg.loginSnaps) && now.Sub(since) >= cfg.loginSnaps[taken] {
+				taken++
+				why = "login"
+			}
+			if why == "" && now.Sub(last) >= cfg.snapshotInterval {
+				why = "periodic"
+			}
+			if why == "" {
+				continue
+			}
+			last = now
 			ctx, cancel := context.WithTimeout(s.life, snapshotCloseTimeout)
-			s.snapshot(ctx, "periodic")
+			s.snapshot(ctx, why)
 			cancel()
 		}
 	})

@@ -414,3 +414,80 @@ func TestProfileRestoreStoreDown(t *testing.T) {
 	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
 	require.False(t, hasQR(recb))
 }
+
+// TestProfileSnapshotAfterLogin: a session saves its login soon after it
+// logged in, without waiting for its interval or its close, so a process
+// killed then leaves a login that another restores without a QR code.
+func TestProfileSnapshotAfterLogin(t *testing.T) {
+	f, base := startFake(t)
+	store, err := profiledir.New(t.TempDir())
+	require.NoError(t, err)
+	pa, _ := testPool(t, base, WithProfileStore(store), withLoginSnapshots(8*time.Second))
+	sa, reca := launch(t, pa, "")
+	login(t, f, sa, reca, 0, "15550001701")
+	var snap wasend.ProfileSnapshot
+	require.Eventually(t, func() bool {
+		snap, err = store.LoadProfile(t.Context(), sa.SystemID())
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "a snapshot after the login, before any interval or close")
+
+	// What the store held then is all that a killed process leaves.
+	killed, err := profiledir.New(t.TempDir())
+	require.NoError(t, err)
+	require.NoError(t, killed.SaveProfile(t.Context(), snap))
+	id := sa.SystemID()
+	require.NoError(t, sa.Close(quickCtx(t, 30*time.Second)))
+
+	pb, _ := testPool(t, base, WithProfileStore(killed))
+	sb, recb := launch(t, pb, id)
+	gen, err := sb.ProfileRestore()
+	require.NoError(t, err)
+	require.Equal(t, snap.Generation, gen)
+	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
+	require.False(t, hasQR(recb), "the login snapshot was not enough: %s", describeEvents(recb.all()))
+}
+
+// TestProfileStaleFolderIsReplaced: a login used by another process since
+// this one's folder was saved is restored over the folder; a folder as new
+// as the stored snapshot is kept.
+func TestProfileStaleFolderIsReplaced(t *testing.T) {
+	f, base := startFake(t)
+	store, err := profiledir.New(t.TempDir())
+	require.NoError(t, err)
+	const me, to = "15550001801", "15550001802"
+	rootA, rootB := t.TempDir(), t.TempDir()
+
+	pa, _ := testPool(t, base, WithProfileRoot(rootA), WithProfileStore(store))
+	id := loggedIn(t, f, pa, me) // A's folder and the store: generation 1
+
+	pb, _ := testPool(t, base, WithProfileRoot(rootB), WithProfileStore(store))
+	sb, _ := launch(t, pb, id)
+	require.NoError(t, sb.WaitReady(quickCtx(t, 30*time.Second)))
+	_, err = sb.SendText(quickCtx(t, 20*time.Second), "+"+to, "from B")
+	require.NoError(t, err)
+	require.NoError(t, sb.Close(quickCtx(t, 30*time.Second))) // generation 2
+	newer, err := store.LoadProfile(t.Context(), id)
+	require.NoError(t, err)
+
+	// A launches again on its old folder: the store's is newer.
+	pa2, logA := testPool(t, base, WithProfileRoot(rootA), WithProfileStore(store))
+	sa, reca := launch(t, pa2, id)
+	gen, err := sa.ProfileRestore()
+	require.NoError(t, err)
+	require.Equal(t, newer.Generation, gen, "the newer snapshot replaced the old folder")
+	assert.Contains(t, logA.String(), "older than its stored snapshot")
+	require.NoError(t, sa.WaitReady(quickCtx(t, 30*time.Second)))
+	require.False(t, hasQR(reca), "%s", describeEvents(reca.all()))
+	_, err = sa.SendText(quickCtx(t, 20*time.Second), "+"+to, "from A again")
+	require.NoError(t, err)
+	require.NoError(t, sa.Close(quickCtx(t, 30*time.Second)))
+
+	// A's folder is now as new as the store: it is kept.
+	pa3, _ := testPool(t, base, WithProfileRoot(rootA), WithProfileStore(store))
+	sa3, _ := launch(t, pa3, id)
+	gen, err = sa3.ProfileRestore()
+	require.NoError(t, err)
+	assert.Zero(t, gen, "an up-to-date folder is not restored")
+	require.NoError(t, sa3.WaitReady(quickCtx(t, 30*time.Second)))
+	assert.Len(t, f.Received(me, to), 2)
+}
