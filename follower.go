@@ -160,6 +160,9 @@ func (f *follower) dispatch(ctx context.Context) {
 
 // follow gives a session the messages to follow.
 func (f *follower) follow(ctx context.Context, lc *liveContext) {
+	if lc.asleep.Load() {
+		return // its browser is closed; its wake's login kicks it again
+	}
 	fa, ok := lc.session().(AckFollower)
 	if !ok {
 		return
@@ -243,7 +246,9 @@ func (f *follower) markUndelivered(ctx context.Context) {
 		return
 	}
 	for _, lc := range f.contexts.all() {
-		if _, ok := lc.session().(AckFollower); !ok {
+		if _, ok := lc.session().(AckFollower); !ok || lc.asleep.Load() {
+			// A sleeping context sees no ticks: what it did not see
+			// is not said undelivered until it watches again.
 			continue
 		}
 		since := lc.followSince.Load()

@@ -124,9 +124,12 @@ func (c *Client) Inbox(ctx context.Context, f InboxFilter) ([]IncomingMessage, e
 // MarkRead marks read, through the session of a browser context, every
 // incoming message from a contact (from, a phone number): the contact
 // then sees blue ticks. The Client never does it by itself unless
-// WithMarkRead. It fails with ErrContextNotAvailable when this process
-// does not hold the context, and with ErrNotSupported when its session
-// cannot mark chats read (InboxReader).
+// WithMarkRead. A context that sleeps (WithHibernation) is woken for it.
+// A context that sleeps (WithHibernation) is woken for the check.
+//
+// It fails with ErrContextNotAvailable when this process does not hold
+// the context, or it sleeps and cannot wake, and with ErrNotSupported
+// when its session cannot mark chats read (InboxReader).
 func (c *Client) MarkRead(ctx context.Context, contextID int64, from string) error {
 	if err := c.checkOpen(); err != nil {
 		return err
@@ -139,13 +142,38 @@ func (c *Client) MarkRead(ctx context.Context, contextID int64, from string) err
 	if err != nil {
 		return err
 	}
-	r, ok := lc.session().(InboxReader)
-	if !ok {
-		return fmt.Errorf("%w: the session of context %d cannot mark chats read", ErrNotSupported, contextID)
-	}
-	return callSession(ctx, c.cfg.sendTimeout, c.cfg.hangGrace, &c.calls, func(ctx context.Context) error {
-		return r.MarkRead(ctx, p)
+	return c.withAwake(ctx, lc, func() error {
+		r, ok := lc.session().(InboxReader)
+		if !ok {
+			return fmt.Errorf("%w: the session of context %d cannot mark chats read", ErrNotSupported, contextID)
+		}
+		return callSession(ctx, c.cfg.sendTimeout, c.cfg.hangGrace, &c.calls, func(ctx context.Context) error {
+			return r.MarkRead(ctx, p)
+		})
 	})
+}
+
+// withAwake runs f, a host's call into the session of lc, with its browser
+// open: a context that sleeps (WithHibernation) is woken first, under its
+// send lock, as a due job wakes it, and the lock is kept until f returns
+// so that it does not fall asleep meanwhile. A context that cannot wake
+// fails with ErrContextNotAvailable (its status tells why).
+func (c *Client) withAwake(ctx context.Context, lc *liveContext, f func() error) error {
+	if !c.hib.on() {
+		return f()
+	}
+	if !lc.waitLock(ctx, nil) {
+		return ctx.Err()
+	}
+	defer c.exec.unlockContext(ctx, &hold{lc: lc})
+	ok, err := c.hib.awake(ctx, lc)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: context %d sleeps and could not wake", ErrContextNotAvailable, lc.id)
+	}
+	return f()
 }
 
 // live returns the live context id, or an error wrapping
@@ -194,5 +222,10 @@ func (c *Client) CheckNumber(ctx context.Context, contextID int64, phone string)
 	if err != nil {
 		return NumberInfo{}, err
 	}
-	return c.checker.ask(ctx, lc, p)
+	var info NumberInfo
+	err = c.withAwake(ctx, lc, func() (err error) {
+		info, err = c.checker.ask(ctx, lc, p)
+		return err
+	})
+	return info, err
 }
