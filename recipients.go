@@ -125,8 +125,6 @@ func (c *Client) Inbox(ctx context.Context, f InboxFilter) ([]IncomingMessage, e
 // incoming message from a contact (from, a phone number): the contact
 // then sees blue ticks. The Client never does it by itself unless
 // WithMarkRead. A context that sleeps (WithHibernation) is woken for it.
-// A context that sleeps (WithHibernation) is woken for the check.
-//
 // It fails with ErrContextNotAvailable when this process does not hold
 // the context, or it sleeps and cannot wake, and with ErrNotSupported
 // when its session cannot mark chats read (InboxReader).
@@ -198,10 +196,11 @@ func (c *Client) live(ctx context.Context, id int64) (*liveContext, error) {
 // account WhatsApp opened the chat with, when it differs (Brazil's ninth
 // digit, which cannot be settled offline), and the Client sends to it
 // from then on. A check that cannot answer returns its error, never "not
-// on WhatsApp", and is not kept.
+// on WhatsApp", and is not kept. A context that sleeps (WithHibernation)
+// is woken for the check.
 //
 // It fails with ErrContextNotAvailable when this process does not hold
-// the context, and with ErrNotSupported when its session cannot check
+// the context, or it sleeps and cannot wake, and with ErrNotSupported when its session cannot check
 // numbers. A bad number gives a *ValidationError.
 func (c *Client) CheckNumber(ctx context.Context, contextID int64, phone string) (NumberInfo, error) {
 	if err := c.checkOpen(); err != nil {
