@@ -112,6 +112,16 @@ type Session interface {
 	Close(ctx context.Context) error
 }
 
+// Abandoner is implemented by sessions that can close without saving
+// anything of their login (chromedpdriver's, with a ProfileStore). The
+// Client abandons, instead of closing, the session of a context that
+// another process has taken over: that process runs the login now, and a
+// save from here would replace its newer state with a stale copy.
+type Abandoner interface {
+	// Abandon ends the live session as Close does, but saves nothing.
+	Abandon(ctx context.Context) error
+}
+
 // PhonePairer is implemented by sessions that can log in by phone number
 // instead of a QR code. Reach it through Client.RequestPairingCode.
 type PhonePairer interface {

@@ -84,7 +84,10 @@
 // A message moves to sending before its attempt begins, in the same step
 // that claims its job. Just before its click, a session that is a Marker
 // reports what the chat holds (SendTrace), and the Client records that mark
-// before the session may click. An attempt that ends after the click
+// before the session may click; then it checks, by its own clock, that its
+// lease on the context still holds, so that a process frozen between its
+// mark and its click (SIGSTOP, a paused VM) does not click after another
+// process took the context over. An attempt that ends after the click
 // without a confirmation (an Unconfirmed error, a timeout, a panic, a
 // hang, a crash of the worker) leaves the message unconfirmed. Before
 // anything else happens to an unconfirmed message, the Client asks the

@@ -184,7 +184,8 @@ func (k *leaseKeeper) reconcile(ctx context.Context, lc *liveContext) {
 }
 
 // drop removes a live context from this process without changing its
-// stored status: another process holds it, or will. Its session closes on
+// stored status: another process holds it, or will. Its session is
+// abandoned (it saves nothing of its login: the other process runs it) on
 // a goroutine that shutdown waits for.
 func (k *leaseKeeper) drop(lc *liveContext) {
 	k.contexts.remove(lc)
@@ -192,6 +193,6 @@ func (k *leaseKeeper) drop(lc *liveContext) {
 	k.closing.Add(1)
 	go func() {
 		defer k.closing.Done()
-		closeSession(k.log, k.closeTimeout, lc.session())
+		abandonSession(k.log, k.closeTimeout, lc.session())
 	}()
 }

@@ -81,3 +81,31 @@ func TestLeaseKeeperRenew(t *testing.T) {
 		})
 	}
 }
+
+// abandoningSession is a closingSession that can also be abandoned.
+type abandoningSession struct {
+	closingSession
+	abandoned atomic.Int32
+}
+
+func (s *abandoningSession) Abandon(context.Context) error {
+	s.abandoned.Add(1)
+	return nil
+}
+
+// A context lost to another process has its session abandoned, not
+// closed: it must not save its login over the new holder's.
+func TestLeaseLostAbandonsTheSession(t *testing.T) {
+	r := newRegistry()
+	sess := &abandoningSession{closingSession: closingSession{stubSession: stubSession{"s"}}}
+	lc := newLiveContext(1, sess, time.Now().Add(time.Minute))
+	r.add(lc)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	k := &leaseKeeper{leaser: &scriptedLeaser{ok: false}, owner: "A", ttl: time.Minute, contexts: r,
+		consumers: newDispatcher(nil, r, time.Hour, log), closeTimeout: time.Second,
+		now: time.Now, log: log, done: make(chan struct{})}
+	k.renew(lc)
+	k.shutdown()
+	assert.Equal(t, int32(1), sess.abandoned.Load(), "abandoned")
+	assert.Zero(t, sess.closed.Load(), "not closed, which would save the login")
+}

@@ -345,6 +345,22 @@ func closeSession(log *slog.Logger, timeout time.Duration, s Session) {
 	}
 }
 
+// abandonSession ends a session whose context another process took over:
+// it abandons it (Abandoner) when it can, so that it saves nothing of its
+// login, and closes it otherwise.
+func abandonSession(log *slog.Logger, timeout time.Duration, s Session) {
+	a, ok := s.(Abandoner)
+	if !ok {
+		closeSession(log, timeout, s)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := a.Abandon(ctx); err != nil {
+		log.Warn("abandoning session", "err", err)
+	}
+}
+
 // callSession runs f, a call into a session other than a send (a number
 // check, a read, the acks to follow), with a deadline of timeout, and a
 // recovered panic as an error. A call that ignores its deadline is waited

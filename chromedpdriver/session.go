@@ -721,7 +721,16 @@ func (s *Session) opContext(ctx context.Context, inc *incarnation, def time.Dura
 // close timeout, then a kill) or the tab and its in-memory profile
 // (ephemeral). A persistent login survives it. Close is idempotent; after
 // it, SendText returns wasend.ErrDisconnected.
-func (s *Session) Close(ctx context.Context) error {
+func (s *Session) Close(ctx context.Context) error { return s.close(ctx, true) }
+
+// Abandon closes the session without saving its login to the
+// ProfileStore (wasend.Abandoner): another process has taken the context
+// over and runs the login now, so a save from here would replace its
+// newer state with this stale copy. The profile folder is kept; a later
+// launch here finds it older than the stored snapshot and restores that.
+func (s *Session) Abandon(ctx context.Context) error { return s.close(ctx, false) }
+
+func (s *Session) close(ctx context.Context, save bool) error {
 	s.closeOnce.Do(func() {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -733,6 +742,9 @@ func (s *Session) Close(ctx context.Context) error {
 		s.mu.Unlock()
 		s.lifeCancel()
 		finalSnapshot := s.stopSnapshots()
+		if !save {
+			finalSnapshot = func(context.Context) {}
+		}
 		select {
 		case <-s.done:
 		case <-ctx.Done():

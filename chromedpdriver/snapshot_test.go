@@ -491,3 +491,23 @@ func TestProfileStaleFolderIsReplaced(t *testing.T) {
 	require.NoError(t, sa3.WaitReady(quickCtx(t, 30*time.Second)))
 	assert.Len(t, f.Received(me, to), 2)
 }
+
+// TestProfileAbandonSavesNothing: a session abandoned (its context taken
+// over by another process) saves no snapshot, unlike Close.
+func TestProfileAbandonSavesNothing(t *testing.T) {
+	f, base := startFake(t)
+	store, err := profiledir.New(t.TempDir())
+	require.NoError(t, err)
+	p, _ := testPool(t, base, WithProfileStore(store))
+	id := loggedIn(t, f, p, "15550001901")
+	saved, err := store.LoadProfile(t.Context(), id)
+	require.NoError(t, err)
+
+	s, _ := launch(t, p, id)
+	require.NoError(t, s.WaitReady(quickCtx(t, 30*time.Second)))
+	require.NoError(t, s.Abandon(quickCtx(t, 30*time.Second)))
+	after, err := store.LoadProfile(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, saved.Generation, after.Generation, "an abandoned session saved a snapshot")
+	assert.Equal(t, StateClosed, s.State())
+}
