@@ -192,7 +192,11 @@ func (s *suite) killChrome(ctx context.Context) string {
 		if h[id] == "" {
 			continue
 		}
-		dir := filepath.Join(s.profiles, fmt.Sprintf("chaos-%02d", id))
+		root := s.profiles
+		if !s.o.sharedProfiles {
+			root = filepath.Join(root, h[id]) // the holder's own root
+		}
+		dir := filepath.Join(root, fmt.Sprintf("chaos-%02d", id))
 		pid := chromeMain(dir)
 		if pid == 0 {
 			continue

@@ -3,8 +3,12 @@
 // It runs real OS processes against a real Redis, PostgreSQL, Chromium and
 // the project's local WhatsApp Web (internal/fakewa), whose oracle records
 // every message that arrived: 3 worker processes (internal/chaos/worker)
-// share 10 browser contexts, each a persistent Chrome profile under one
-// profile root. The orchestrator (this program) submits at least 2,000
+// share 10 browser contexts, each a persistent Chrome profile. Each worker
+// has a profile root of its own, as on separate machines, and the logins
+// move between them through PostgreSQL (chromedpdriver.WithProfileStore on
+// sqlstore's Profiles): a worker that takes a context over restores its
+// login from the latest snapshot, without a QR code (-shared-profiles puts
+// every profile under one root instead, a shared disk). The orchestrator (this program) submits at least 2,000
 // messages, single and bulk, through its own wasend.Client, and while they
 // are being sent it
 //
@@ -60,10 +64,17 @@
 // the last progress in a stalled run) and the messages delivered per second
 // in it, the late messages, and the stall window:
 //
-//	chaos: requested=2000 delivered_once=2000 delivered_twice=0 lost=0 unfinished=0 stuck_busy=0 elapsed=6m3s end=quiescent send=5m48s msgs_per_s=5.75 late=0 stall_window=5m0s
+//	chaos: requested=2000 delivered_once=2000 delivered_twice=0 lost=0 unfinished=0 stuck_busy=0 elapsed=6m3s end=quiescent send=5m48s msgs_per_s=5.75 late=0 stall_window=5m0s qr_logins=0 restores=7
+//
+// The last two fields say whether logins moved: qr_logins counts the QR
+// codes scanned after every context was first logged in (the local
+// WhatsApp Web counts the devices linked to each account), and restores
+// the logins that workers restored from a snapshot (their logs). With a
+// root per worker, a takeover must not need a person with a phone.
 //
 // It exits 1 unless the run was quiescent and duplicated, lost, late,
-// unfinished and stuck are all 0.
+// unfinished and stuck are all 0, and, with a root per worker, qr_logins
+// is 0 and (when a worker was killed) restores is not.
 //
 // It needs WASEND_TEST_POSTGRES (an admin DSN: it creates and drops its own
 // database), redis-server in PATH (it runs its own, on a free port) and
@@ -125,6 +136,10 @@ type options struct {
 	verbose   bool
 	cutFor    time.Duration
 	faults    string
+	// sharedProfiles puts the workers' Chrome profiles under one root, as
+	// before the profile store; by default each worker has its own root
+	// and the logins move between them through the database.
+	sharedProfiles bool
 }
 
 func main() {
@@ -146,6 +161,8 @@ func main() {
 	flag.DurationVar(&o.cutFor, "db-cut", 4*time.Second, "how long the database connection is cut")
 	flag.StringVar(&o.faults, "faults", "kill-worker,restart-redis,kill-chrome,cut-db,stop-worker",
 		"faults to inject, in schedule order (kill-worker also restarts it later; \"none\" for none)")
+	flag.BoolVar(&o.sharedProfiles, "shared-profiles", false,
+		"one profile root for every worker (a shared disk), instead of a root per worker and the logins in PostgreSQL")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -182,6 +199,10 @@ type suite struct {
 	client  *wasend.Client
 	workers []*worker
 	ctxIDs  []int64
+	// links counts the devices linked to each context's account when
+	// every context was logged in: a QR code scanned after that is a
+	// login that did not move.
+	links map[int64]int
 
 	cleanups []func()
 }
@@ -224,6 +245,9 @@ func run(ctx context.Context, o options) (code int) {
 		s.printLogPaths()
 		return 2
 	}
+	res.qrLogins, res.restores = s.newLinks(), s.restores()
+	res.moved = !o.sharedProfiles
+	res.wantRestore = res.moved && slices.Contains(strings.Split(o.faults, ","), "kill-worker")
 	fmt.Println(res.line(s.elapsed()))
 	if res.ok() {
 		failed = false
@@ -337,7 +361,7 @@ func (s *suite) setup(ctx context.Context) error {
 	// The browser contexts, recorded before any worker runs.
 	for i := 1; i <= o.contexts; i++ {
 		bc, err := s.store.CreateContext(ctx, wasend.BrowserContext{
-			SystemID: fmt.Sprintf("persistent:chaos-%02d", i), Status: wasend.ContextDisconnected})
+			SystemID: systemIDOf(i), Status: wasend.ContextDisconnected})
 		if err != nil {
 			return err
 		}
@@ -360,11 +384,16 @@ func (s *suite) setup(ctx context.Context) error {
 		}
 		name := fmt.Sprintf("w%d", i+1)
 		args := []string{"-name", name, "-redis", s.redis.addr(), "-prefix", queuePrefix, "-pg", proxied,
-			"-wa", s.waURL, "-hook-token", s.fake.HookToken(), "-profiles", s.profiles,
+			"-wa", s.waURL, "-hook-token", s.fake.HookToken(),
 			"-debug", filepath.Join(dir, "debug"), "-open", strings.Join(open, ","),
 			"-takeover", strconv.Itoa(takeover), "-lease-ttl", "3s"}
 		if o.verbose {
 			args = append(args, "-v")
+		}
+		if o.sharedProfiles {
+			args = append(args, "-profiles", s.profiles)
+		} else {
+			args = append(args, "-profiles", filepath.Join(s.profiles, name), "-profile-store", "-snapshot-interval", "30s")
 		}
 		w := &worker{name: name, bin: bin, args: args, logPath: filepath.Join(dir, name+".log")}
 		s.workers = append(s.workers, w)
@@ -408,7 +437,81 @@ func (s *suite) setup(ctx context.Context) error {
 		}
 	}
 	logf("all %d browser contexts logged in after %s", len(s.ctxIDs), time.Since(loginStart).Round(100*time.Millisecond))
+	s.links = map[int64]int{}
+	for _, id := range s.ctxIDs {
+		s.links[id] = s.fake.Links(phoneOf(id))
+	}
+	if !o.sharedProfiles {
+		// The first login snapshots are taken 10 s after a login: wait
+		// for them, so that a worker killed at the first fault leaves
+		// one for every context it held.
+		if err := s.waitSnapshots(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// systemIDOf names the i-th browser context of the run.
+func systemIDOf(i int) string { return fmt.Sprintf("persistent:chaos-%02d", i) }
+
+// phoneOf returns the WhatsApp account of a browser context: the workers
+// (internal/chaos/worker) scan every QR code of a context with it.
+func phoneOf(contextID int64) string { return fmt.Sprintf("1555000%04d", contextID) }
+
+// waitSnapshots waits until the database holds a login snapshot of every
+// browser context.
+func (s *suite) waitSnapshots(ctx context.Context) error {
+	start := time.Now()
+	profiles := s.store.Profiles(0)
+	for {
+		n := 0
+		for _, id := range s.ctxIDs {
+			bc, err := s.store.Context(ctx, id)
+			if err != nil {
+				return err
+			}
+			if _, err := profiles.LoadProfile(ctx, bc.SystemID); err == nil {
+				n++
+			}
+		}
+		if n == len(s.ctxIDs) {
+			logf("a login snapshot of every context is in the database after %s", time.Since(start).Round(100*time.Millisecond))
+			return nil
+		}
+		if time.Since(start) > 2*time.Minute {
+			return fmt.Errorf("only %d of %d browser contexts have a login snapshot after %s", n, len(s.ctxIDs), time.Since(start).Round(time.Second))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// newLinks returns how many devices were linked to the contexts' accounts
+// since every context was logged in: QR codes scanned during the run.
+func (s *suite) newLinks() int {
+	n := 0
+	for id, before := range s.links {
+		n += s.fake.Links(phoneOf(id)) - before
+	}
+	return n
+}
+
+// restores counts the logins the workers restored from a snapshot, from
+// their logs.
+func (s *suite) restores() int {
+	n := 0
+	for _, w := range s.workers {
+		b, err := os.ReadFile(w.logPath)
+		if err != nil {
+			continue
+		}
+		n += strings.Count(string(b), "profile restored from its snapshot")
+	}
+	return n
 }
 
 // share assigns the k-th of n contexts to a worker, in runs: 4, 3, 3 for

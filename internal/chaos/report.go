@@ -30,10 +30,17 @@ type result struct {
 	// late counts the messages not received yet of jobs still running
 	// when a hung run was cut at the cap: not lost, since the run was
 	// still progressing.
-	late     int
-	end      string // endQuiescent, endStalled or endHung
-	sendTime time.Duration
-	stall    time.Duration
+	late int
+	end  string // endQuiescent, endStalled or endHung
+	// qrLogins counts the QR codes scanned after every context was logged
+	// in, and restores the logins workers restored from a snapshot. With
+	// a profile root per worker (moved), a takeover must restore the login
+	// without a QR code: qrLogins must be 0, and when a worker was killed
+	// (wantRestore) some login must have been restored.
+	qrLogins, restores int
+	moved, wantRestore bool
+	sendTime           time.Duration
+	stall              time.Duration
 
 	subErrs  []string
 	problems []string // one line per problem message or job
@@ -43,7 +50,8 @@ type result struct {
 
 func (r *result) ok() bool {
 	return r.end == endQuiescent && r.twice == 0 && r.lost == 0 && r.late == 0 && r.unfinished == 0 &&
-		r.stuck == 0 && r.requested == r.planned && r.unexpected == 0
+		r.stuck == 0 && r.requested == r.planned && r.unexpected == 0 &&
+		(!r.moved || r.qrLogins == 0) && (!r.wantRestore || r.restores > 0)
 }
 
 // line is the run's figures, in one line. The fields up to elapsed are
@@ -54,9 +62,9 @@ func (r *result) ok() bool {
 // the messages delivered in it per second.
 func (r *result) line(elapsed time.Duration) string {
 	return fmt.Sprintf("chaos: requested=%d delivered_once=%d delivered_twice=%d lost=%d unfinished=%d stuck_busy=%d elapsed=%s"+
-		" end=%s send=%s msgs_per_s=%.2f late=%d stall_window=%s",
+		" end=%s send=%s msgs_per_s=%.2f late=%d stall_window=%s qr_logins=%d restores=%d",
 		r.requested, r.once, r.twice, r.lost, r.unfinished, r.stuck, elapsed.Round(time.Second),
-		r.end, r.sendTime.Round(time.Second), perSecond(r.delivered, r.sendTime), r.late, r.stall)
+		r.end, r.sendTime.Round(time.Second), perSecond(r.delivered, r.sendTime), r.late, r.stall, r.qrLogins, r.restores)
 }
 
 func (r *result) details(w io.Writer) {
@@ -74,6 +82,12 @@ func (r *result) details(w io.Writer) {
 	}
 	if r.unexpected > 0 {
 		fmt.Fprintf(w, "chaos: %d messages arrived that were never requested\n", r.unexpected)
+	}
+	if r.moved && r.qrLogins > 0 {
+		fmt.Fprintf(w, "chaos: %d QR codes were scanned during the run: a login did not move through its snapshot\n", r.qrLogins)
+	}
+	if r.wantRestore && r.restores == 0 {
+		fmt.Fprintf(w, "chaos: a worker was killed, but no worker restored a login from a snapshot\n")
 	}
 	if r.pending > 0 {
 		fmt.Fprintf(w, "chaos: %d messages arrived once but are not recorded as final\n", r.pending)

@@ -217,7 +217,9 @@ func loginPage(t *testing.T, s *Server, b *browser, base, phone string) {
 	ref := b.qrRef()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	links := s.Links(phone)
 	require.NoError(t, s.Scan(ctx, ref, phone))
+	require.Equal(t, links+1, s.Links(phone), "a scan links one more device")
 	b.waitFor("#pane-side")
 }
 

@@ -395,6 +395,18 @@ func (s *Server) Scan(ctx context.Context, qrPayload, phone string) error {
 	return s.waitLinked(ctx, c, ack)
 }
 
+// Links returns how many times a page was linked to the account phone (a
+// QR code scanned, or a pairing code confirmed): each is a new linked
+// device on the real service, and asks a person to pick up the phone.
+func (s *Server) Links(phone string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[phone]; a != nil {
+		return a.devices
+	}
+	return 0
+}
+
 // PendingQRs returns the QR codes that connected pages show now, the
 // oldest code first.
 func (s *Server) PendingQRs() []QR {

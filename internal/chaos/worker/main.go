@@ -54,6 +54,11 @@ type config struct {
 	verbose   bool
 	takeover  int
 	leaseTTL  time.Duration
+	// profileStore keeps the logins in the database too (sqlstore's
+	// Profiles), snapshotted every snapshotEvery: with a profile root of
+	// its own, a worker takes a context over from its snapshot.
+	profileStore  bool
+	snapshotEvery time.Duration
 }
 
 func main() {
@@ -65,12 +70,14 @@ func main() {
 	flag.StringVar(&cfg.pgDSN, "pg", "", "PostgreSQL DSN")
 	flag.StringVar(&cfg.waURL, "wa", "", "WhatsApp Web URL (the local imitation)")
 	flag.StringVar(&cfg.hookToken, "hook-token", "", "token of the imitation's hooks")
-	flag.StringVar(&cfg.profiles, "profiles", "", "profile root, shared by the workers")
+	flag.StringVar(&cfg.profiles, "profiles", "", "profile root (shared by the workers, or this worker's own with -profile-store)")
 	flag.StringVar(&cfg.debugDir, "debug", "", "debug folder of the driver")
 	flag.StringVar(&open, "open", "", "comma-separated browser context ids to open at start")
 	flag.BoolVar(&cfg.verbose, "v", false, "debug logs")
 	flag.IntVar(&cfg.takeover, "takeover", 5, "WithTakeover")
 	flag.DurationVar(&cfg.leaseTTL, "lease-ttl", 3*time.Second, "WithLeaseTTL")
+	flag.BoolVar(&cfg.profileStore, "profile-store", false, "keep the logins in the database too (chromedpdriver.WithProfileStore)")
+	flag.DurationVar(&cfg.snapshotEvery, "snapshot-interval", time.Minute, "chromedpdriver.WithSnapshotInterval, with -profile-store")
 	flag.Parse()
 	for _, s := range strings.Split(open, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -123,22 +130,30 @@ func run(cfg config) error {
 	}
 	defer queue.Close()
 
-	pool, err := chromedpdriver.New(
+	var driverOpts []chromedpdriver.Option
+	if cfg.profileStore {
+		// A worker that restores a login another one used may find that
+		// one's browser still open (a frozen worker's): it clicks "Use
+		// here", as a person would, and the lease decides who sends.
+		driverOpts = append(driverOpts, chromedpdriver.WithProfileStore(store.Profiles(0)),
+			chromedpdriver.WithSnapshotInterval(cfg.snapshotEvery), chromedpdriver.WithTakeoverOnConflict(true))
+	}
+	pool, err := chromedpdriver.New(append([]chromedpdriver.Option{
 		chromedpdriver.WithURL(cfg.waURL),
 		chromedpdriver.WithProfileRoot(cfg.profiles),
 		chromedpdriver.WithMode(chromedpdriver.Persistent),
 		chromedpdriver.WithHeadless(true),
 		chromedpdriver.WithDebugDir(cfg.debugDir),
-		chromedpdriver.WithPollInterval(500*time.Millisecond),
+		chromedpdriver.WithPollInterval(500 * time.Millisecond),
 		chromedpdriver.WithWatchdog(5*time.Second, 20*time.Second),
 		chromedpdriver.WithRelaunchBackoff(500*time.Millisecond, 5*time.Second),
-		chromedpdriver.WithNavigationTimeout(45*time.Second),
-		chromedpdriver.WithActionTimeout(30*time.Second),
-		chromedpdriver.WithCloseTimeout(5*time.Second),
+		chromedpdriver.WithNavigationTimeout(45 * time.Second),
+		chromedpdriver.WithActionTimeout(30 * time.Second),
+		chromedpdriver.WithCloseTimeout(5 * time.Second),
 		// The chaos suite injects no rejection after the tick: watching
 		// for one would add 1.5 s to every send and halve its throughput.
 		chromedpdriver.WithRejectWatch(0),
-		chromedpdriver.WithLogger(logger))
+		chromedpdriver.WithLogger(logger)}, driverOpts...)...)
 	if err != nil {
 		return err
 	}
