@@ -28,11 +28,12 @@ import (
 // WASEND_FLEET lists the fleet sizes (default 50), WASEND_FLEET_AWAKE the
 // cap on open browsers (default 20), and WASEND_FLEET_WAKES how many wakes
 // launch at once (WithWakeConcurrency; default
-// wasend.DefaultWakeConcurrency; a large number for no cap).
+// wasend.DefaultWakeConcurrency; a large number for no cap), and
+// WASEND_FLEET_GAP the time between two bursts (default fleetGap).
 const (
 	fleetLogins = 4                      // logins at a time
 	fleetIdle   = 3 * time.Second        // a context sleeps after this idle
-	fleetGap    = time.Second            // between two bursts
+	fleetGap    = 2 * time.Second        // between two bursts (WASEND_FLEET_GAP)
 	fleetBurst  = 3                      // messages in a burst, to one context
 	fleetDrain  = 10 * time.Minute       // for the last messages, after the last burst
 	fleetSample = 1 * time.Second        // between two memory samples
@@ -53,6 +54,19 @@ func fleetEnv(b *testing.B, name string, def int) int {
 	return n
 }
 
+// fleetGapEnv reads WASEND_FLEET_GAP, a duration such as 2s.
+func fleetGapEnv(b *testing.B) time.Duration {
+	v := os.Getenv("WASEND_FLEET_GAP")
+	if v == "" {
+		return fleetGap
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("WASEND_FLEET_GAP=%q: want a duration such as 2s", v)
+	}
+	return d
+}
+
 func fleetSizes(b *testing.B) []int {
 	v := os.Getenv("WASEND_FLEET")
 	if v == "" {
@@ -70,7 +84,7 @@ func fleetSizes(b *testing.B) []int {
 }
 
 // BenchmarkFleet logs in N contexts, fleetLogins at a time, then sends N
-// bursts of fleetBurst messages, one burst every fleetGap, each to the
+// bursts of fleetBurst messages, one burst every WASEND_FLEET_GAP, each to the
 // next context of a shuffled list (every context gets one burst), with at
 // most WASEND_FLEET_AWAKE browsers open: most bursts wake their context.
 // It reports the PSS of the open browsers (the largest total seen, and per
@@ -278,6 +292,7 @@ func runFleet(b *testing.B, n int) {
 	noLeftovers(b)
 	awake := fleetEnv(b, "WASEND_FLEET_AWAKE", 20)
 	turns := fleetEnv(b, "WASEND_FLEET_WAKES", wasend.DefaultWakeConcurrency)
+	gap := fleetGapEnv(b)
 	f, base := startFake(b)
 	p := newPool(b, base, chromedpdriver.Persistent)
 	wt := &wakeTimer{BrowserPool: p}
@@ -363,7 +378,7 @@ func runFleet(b *testing.B, n int) {
 			s.job = j.ID
 			msgs = append(msgs, s)
 		}
-		time.Sleep(fleetGap)
+		time.Sleep(gap)
 	}
 	deadline := time.Now().Add(fleetDrain)
 	var lat []time.Duration
