@@ -28,16 +28,19 @@ import (
 // WASEND_FLEET lists the fleet sizes (default 50), WASEND_FLEET_AWAKE the
 // cap on open browsers (default 20), and WASEND_FLEET_WAKES how many wakes
 // launch at once (WithWakeConcurrency; default
-// wasend.DefaultWakeConcurrency; a large number for no cap), and
-// WASEND_FLEET_GAP the time between two bursts (default fleetGap).
+// wasend.DefaultWakeConcurrency; a large number for no cap); the workload
+// comes in clusters of WASEND_FLEET_CLUSTER bursts at once (default
+// fleetCluster), one burst every WASEND_FLEET_GAP on average (default
+// fleetGap).
 const (
-	fleetLogins = 4                      // logins at a time
-	fleetIdle   = 3 * time.Second        // a context sleeps after this idle
-	fleetGap    = 2 * time.Second        // between two bursts (WASEND_FLEET_GAP)
-	fleetBurst  = 3                      // messages in a burst, to one context
-	fleetDrain  = 10 * time.Minute       // for the last messages, after the last burst
-	fleetSample = 1 * time.Second        // between two memory samples
-	fleetPoll   = 100 * time.Millisecond // between two looks at a job
+	fleetLogins  = 4                      // logins at a time
+	fleetIdle    = 3 * time.Second        // a context sleeps after this idle
+	fleetGap     = 2 * time.Second        // between two bursts, on average (WASEND_FLEET_GAP)
+	fleetBurst   = 3                      // messages in a burst, to one context
+	fleetCluster = 5                      // bursts that come at once (WASEND_FLEET_CLUSTER)
+	fleetDrain   = 10 * time.Minute       // for the last messages, after the last burst
+	fleetSample  = 1 * time.Second        // between two memory samples
+	fleetPoll    = 100 * time.Millisecond // between two looks at a job
 )
 
 // fleetEnv reads the positive integer in the environment variable name,
@@ -84,8 +87,9 @@ func fleetSizes(b *testing.B) []int {
 }
 
 // BenchmarkFleet logs in N contexts, fleetLogins at a time, then sends N
-// bursts of fleetBurst messages, one burst every WASEND_FLEET_GAP, each to the
-// next context of a shuffled list (every context gets one burst), with at
+// bursts of fleetBurst messages, each to the next context of a shuffled
+// list (every context gets one burst), WASEND_FLEET_CLUSTER bursts at once
+// (default fleetCluster), one every WASEND_FLEET_GAP on average, with at
 // most WASEND_FLEET_AWAKE browsers open: most bursts wake their context.
 // It reports the PSS of the open browsers (the largest total seen, and per
 // awake session), and of this process; the wakes (how many, how many
@@ -293,6 +297,7 @@ func runFleet(b *testing.B, n int) {
 	awake := fleetEnv(b, "WASEND_FLEET_AWAKE", 20)
 	turns := fleetEnv(b, "WASEND_FLEET_WAKES", wasend.DefaultWakeConcurrency)
 	gap := fleetGapEnv(b)
+	cluster := fleetEnv(b, "WASEND_FLEET_CLUSTER", fleetCluster)
 	f, base := startFake(b)
 	p := newPool(b, base, chromedpdriver.Persistent)
 	wt := &wakeTimer{BrowserPool: p}
@@ -354,8 +359,9 @@ func runFleet(b *testing.B, n int) {
 	waitAwakeAtMost(b, c, awake)
 	loginTime := time.Since(t0)
 
-	// The workload: n bursts, one every fleetGap, each of fleetBurst
-	// messages to the next context of a shuffled list.
+	// The workload: n bursts of fleetBurst messages, each to the next
+	// context of a shuffled list, cluster at once, one every gap on
+	// average.
 	type sent struct {
 		me, to, text string
 		job          int64
@@ -366,19 +372,23 @@ func runFleet(b *testing.B, n int) {
 	cpu := startCPU()
 	mem := sampleFleet(c)
 	w0 := time.Now()
-	for k, i := range order {
-		evs.submitted(ids[i], time.Now())
-		for m := range fleetBurst {
-			s := sent{me: phones[i], to: fmt.Sprintf("1555%07d", 8000000+k*fleetBurst+m),
-				text: fmt.Sprintf("fleet %d, burst %d, message %d", n, k, m)}
-			j, err := c.Send(context.Background(), ids[i], "+"+s.to, s.text)
-			if err != nil {
-				b.Fatal(err)
+	for lo := 0; lo < n; lo += cluster {
+		hi := min(n, lo+cluster)
+		for k := lo; k < hi; k++ {
+			i := order[k]
+			evs.submitted(ids[i], time.Now())
+			for m := range fleetBurst {
+				s := sent{me: phones[i], to: fmt.Sprintf("1555%07d", 8000000+k*fleetBurst+m),
+					text: fmt.Sprintf("fleet %d, burst %d, message %d", n, k, m)}
+				j, err := c.Send(context.Background(), ids[i], "+"+s.to, s.text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.job = j.ID
+				msgs = append(msgs, s)
 			}
-			s.job = j.ID
-			msgs = append(msgs, s)
 		}
-		time.Sleep(gap)
+		time.Sleep(time.Duration(hi-lo) * gap)
 	}
 	deadline := time.Now().Add(fleetDrain)
 	var lat []time.Duration
