@@ -92,7 +92,8 @@ func fleetSizes(b *testing.B) []int {
 // (default fleetCluster), one every WASEND_FLEET_GAP on average, with at
 // most WASEND_FLEET_AWAKE browsers open: most bursts wake their context.
 // It reports the PSS of the open browsers (the largest total seen, and per
-// awake session), and of this process; the wakes (how many, how many
+// awake session), and of this process, during the logins (login-, when the
+// cap holds the open browsers) and during the workload; the wakes (how many, how many
 // failed, and their latency, from the launch to the session's first
 // status); the wait a due burst sees, from its submission to its context
 // awake (bursts whose context slept), and the latency of a message, from
@@ -276,19 +277,20 @@ func sampleFleet(c *wasend.Client) *fleetSampler {
 	return s
 }
 
-// report stops the sampling and adds its figures to b's metrics.
-func (s *fleetSampler) report(b *testing.B) {
+// report stops the sampling and adds its figures to b's metrics, their
+// names prefixed with phase.
+func (s *fleetSampler) report(b *testing.B, phase string) {
 	s.stop()
 	s.wg.Wait()
-	b.ReportMetric(mib(s.peakPSS), "peak-pss-MiB")
-	b.ReportMetric(mib(s.peakSelf), "self-pss-MiB")
-	b.ReportMetric(float64(s.peakAwake), "peak-awake")
+	b.ReportMetric(mib(s.peakPSS), phase+"peak-pss-MiB")
+	b.ReportMetric(mib(s.peakSelf), phase+"self-pss-MiB")
+	b.ReportMetric(float64(s.peakAwake), phase+"peak-awake")
 	if len(s.perAwake) > 0 {
 		var sum float64
 		for _, v := range s.perAwake {
 			sum += v
 		}
-		b.ReportMetric(sum/float64(len(s.perAwake))/(1<<20), "pss-per-awake-MiB")
+		b.ReportMetric(sum/float64(len(s.perAwake))/(1<<20), phase+"pss-per-awake-MiB")
 	}
 }
 
@@ -337,6 +339,7 @@ func runFleet(b *testing.B, n int) {
 	errs := make([]error, n)
 	next := make(chan int)
 	t0 := time.Now()
+	loginMem := sampleFleet(c)
 	var logins sync.WaitGroup
 	for range fleetLogins {
 		logins.Go(func() {
@@ -358,6 +361,7 @@ func runFleet(b *testing.B, n int) {
 	}
 	waitAwakeAtMost(b, c, awake)
 	loginTime := time.Since(t0)
+	loginMem.report(b, "login-")
 
 	// The workload: n bursts of fleetBurst messages, each to the next
 	// context of a shuffled list, cluster at once, one every gap on
@@ -410,7 +414,7 @@ func runFleet(b *testing.B, n int) {
 	}
 	elapsed := time.Since(w0)
 	cpu.report(b)
-	mem.report(b)
+	mem.report(b, "")
 	for _, m := range msgs {
 		if err := checkOracle(f, m.me, m.to, m.text); err != nil {
 			b.Error(err)
