@@ -544,8 +544,9 @@ func WithWakeTimeout(d time.Duration) Option { return func(c *config) { c.wakeTi
 // (WithHibernation) launch their browser at once in this Client, each from
 // its launch to its session's first status; the others wait their turn,
 // in the order they came, before they make room under the cap. A wake for
-// a due job waits as long as its job's context allows (the job keeps its
-// context's send lock meanwhile, as during the wake itself); a catch-up
+// a due job waits until its turn or until Run stops (the job keeps its
+// browser context's send lock meanwhile, as during the wake itself, and
+// every wake ahead of it ends within the wake timeout); a catch-up
 // wake (WithCatchUp) never waits: it takes a turn that is free and that no
 // due job waits for, or waits for a later round. A wake abandoned at its
 // timeout (WithWakeTimeout) gives its turn back then, even if its browser
@@ -554,11 +555,15 @@ func WithWakeTimeout(d time.Duration) Option { return func(c *config) { c.wakeTi
 // The trade-off: starting a browser is the heaviest thing a context does,
 // about one core for a second, and n starts at once share the cores, so
 // that each takes about n/cores times as long. A small n keeps a single
-// wake near its one-second cost and brings the first woken contexts back
-// first; a burst of wakes then queues, and the last job waits for the
-// wakes ahead of it. A larger n helps only with more cores (or when a start
-// waits on the network rather than the CPU). The default suits two to four
-// cores; raise it with the cores. Default: DefaultWakeConcurrency (2).
+// wake near its one-second cost, keeps the load and the memory of a burst
+// of wakes down, and brings the first woken contexts back first; the last
+// job of a burst waits about as long either way, because the cores start
+// only so many browsers a second (on 2 cores, 20 wakes at once: 2 s a
+// wake and a due job's wait of 19 s at p95 with n = 2, against 11 s a
+// wake, 22 s of wait and twice the load and the memory with no cap; see
+// BENCHMARKS.md). Jobs that wait for a turn hold a worker each
+// (WithSingleConcurrency). Raise n with the cores. Default:
+// DefaultWakeConcurrency (2).
 func WithWakeConcurrency(n int) Option { return func(c *config) { c.wakeConc = n } }
 
 // ContextOption configures a browser context, in CreateContext and
