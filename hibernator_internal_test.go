@@ -28,7 +28,7 @@ func queued(t *testing.T, g *wakeGate, n int) {
 	}
 }
 
-// free returns the turns nobody holds.
+// freeTurns returns the turns nobody holds.
 func (g *wakeGate) freeTurns() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
