@@ -208,7 +208,7 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 	c.exec.checker = c.checker
 	c.hib = &hibernator{pool: pool, store: store, contexts: c.contexts, events: c.events, idle: cfg.hibIdle,
 		maxAwake: cfg.maxAwake, catchUp: cfg.catchUp, wakeTimeout: cfg.wakeTimeout, retry: cfg.contextWait,
-		closeTimeout: cfg.shutdownTimeout, tick: cfg.sweepInterval, now: now, log: c.log}
+		closeTimeout: cfg.shutdownTimeout, tick: cfg.sweepInterval, now: now, log: c.log, turns: newWakeGate(cfg.wakeConc)}
 	c.exec.hib = c.hib
 	c.sweeper.follower = c.follower
 	c.inbound = &inbound{store: c.store, rcpt: rcpt, follower: c.follower, inbox: inbox, supp: c.supp, optOut: optOut, notices: nt, contexts: c.contexts,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -311,8 +313,146 @@ func TestHibernationJobArrivesWhileFallingAsleep(t *testing.T) {
 
 func TestHibernationOptionsAreValidated(t *testing.T) {
 	for _, o := range []wasend.Option{wasend.WithHibernation(-time.Second, 0), wasend.WithHibernation(0, -1),
-		wasend.WithCatchUp(-time.Second), wasend.WithWakeTimeout(0)} {
+		wasend.WithCatchUp(-time.Second), wasend.WithWakeTimeout(0), wasend.WithWakeConcurrency(0)} {
 		_, err := wasend.New(wasendtest.NewPool(), wasendtest.NewQueue(), wasendtest.NewStore(), o)
 		require.ErrorIs(t, err, wasend.ErrInvalidOption)
 	}
+}
+
+// launchGate is a launch hook that holds every launch until the test lets
+// it go, and records the system ids in the order they entered and the most
+// launches seen at once.
+type launchGate struct {
+	mu      sync.Mutex
+	order   []string
+	now     int
+	most    int
+	release chan struct{}
+}
+
+func newLaunchGate() *launchGate { return &launchGate{release: make(chan struct{}, 100)} }
+
+func (g *launchGate) hook(ctx context.Context, req wasend.LaunchRequest) error {
+	g.mu.Lock()
+	g.order = append(g.order, req.SystemID)
+	g.now++
+	g.most = max(g.most, g.now)
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.now--
+		g.mu.Unlock()
+	}()
+	select {
+	case <-g.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// entered returns the system ids of the launches that entered, in order,
+// and the most that ran at once.
+func (g *launchGate) entered() ([]string, int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.order), g.most
+}
+
+// waitEntered waits until n launches have entered.
+func (g *launchGate) waitEntered(t *testing.T, n int) []string {
+	t.Helper()
+	var order []string
+	eventually(t, func() bool { order, _ = g.entered(); return len(order) >= n }, "%d launches (entered: %v)", n, func() any { return order })
+	return order
+}
+
+// waitTurns waits until the log shows that n wakes wait for their turn.
+func (h *harness) waitTurns(n int) {
+	h.t.Helper()
+	eventually(h.t, func() bool { return strings.Count(h.logs.String(), "waits for its turn to wake") >= n },
+		"%d wakes waiting for their turn", n)
+}
+
+// sleepingContexts runs a hibHarness with n contexts, whose wakes take
+// turns at most turns at once, with at most maxAwake awake, and returns
+// them asleep.
+func sleepingContexts(t *testing.T, n, turns, maxAwake int, opts ...wasend.Option) (*harness, *fakeClock, []wasend.BrowserContext) {
+	clock := newFakeClock()
+	h := hibHarness(t, clock, time.Minute, maxAwake, append([]wasend.Option{wasend.WithWakeConcurrency(turns),
+		wasend.WithSingleConcurrency(2 * n), wasend.WithWakeTimeout(time.Minute)}, opts...)...)
+	bcs := make([]wasend.BrowserContext, n)
+	for i := range bcs {
+		bcs[i], _ = h.newContext()
+	}
+	clock.advance(2 * time.Minute)
+	for _, bc := range bcs {
+		h.waitAsleep(bc.ID, true)
+	}
+	return h, clock, bcs
+}
+
+// Five due jobs for five sleeping contexts, two turns, two awake at most:
+// two wakes launch, three wait; each wake that ends lets one more launch;
+// every message goes out once.
+func TestHibernationWakesTakeTurns(t *testing.T) {
+	h, _, bcs := sleepingContexts(t, 5, 2, 2)
+	gate := newLaunchGate()
+	h.pool.SetLaunchHook(gate.hook)
+	jobs := make([]int64, len(bcs))
+	for i, bc := range bcs {
+		job, err := h.client.Send(bg, bc.ID, "+5491122334455", fmt.Sprintf("turn %d", i))
+		require.NoError(t, err)
+		jobs[i] = job.ID
+	}
+	gate.waitEntered(t, 2)
+	h.waitTurns(3)
+	order, most := gate.entered()
+	require.Len(t, order, 2, "launches while three wakes wait for their turn")
+	require.Equal(t, 2, most)
+
+	for n := 3; n <= len(bcs); n++ {
+		gate.release <- struct{}{}
+		gate.waitEntered(t, n)
+	}
+	gate.release <- struct{}{}
+	gate.release <- struct{}{}
+	for i, id := range jobs {
+		h.waitJob(id, wasend.JobCompleted)
+		assert.Equal(t, 1, h.pool.Count("+5491122334455", fmt.Sprintf("turn %d", i)))
+	}
+	order, most = gate.entered()
+	assert.Len(t, order, len(bcs), "one wake each")
+	assert.Equal(t, 2, most, "launches at once")
+}
+
+// A due job that comes while catch-up wakes run gets the next turn: the
+// scheduled wakes of the other sleeping contexts wait for a later round.
+func TestHibernationCatchUpDoesNotStarveDueJobs(t *testing.T) {
+	h, clock, bcs := sleepingContexts(t, 4, 1, 0, wasend.WithCatchUp(10*time.Minute))
+	gate := newLaunchGate()
+	h.pool.SetLaunchHook(gate.hook)
+	clock.advance(11 * time.Minute) // every context is due for a catch-up
+	first := gate.waitEntered(t, 1)[0]
+
+	target := bcs[0]
+	if target.SystemID == first {
+		target = bcs[1]
+	}
+	job, err := h.client.Send(bg, target.ID, "+5491122334455", "before the catch-ups")
+	require.NoError(t, err)
+	h.waitTurns(1)
+	gate.release <- struct{}{}
+	order := gate.waitEntered(t, 2)
+	assert.Equal(t, target.SystemID, order[1], "the due job's wake comes next (launches: %v)", order)
+	gate.release <- struct{}{}
+	h.waitJob(job.ID, wasend.JobCompleted)
+	assert.Equal(t, 1, h.pool.Count("+5491122334455", "before the catch-ups"))
+	h.pool.SetLaunchHook(nil)
+	close(gate.release)
+	for _, bc := range bcs {
+		h.waitAsleep(bc.ID, false)
+	}
+	_, most := gate.entered()
+	assert.Equal(t, 1, most, "launches at once")
 }

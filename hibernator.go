@@ -26,6 +26,14 @@ import (
 // sleep to make room, and a scheduled wake happens only while there is
 // room that no due job waits for.
 //
+// At most so many wakes launch at once (WithWakeConcurrency, turns): a
+// wake for a due job waits for its turn first, then makes room under the
+// cap, then launches. Every turn is given back within the wake timeout
+// (the launch is abandoned then), and waiting for room needs no turn, so
+// a job that waits for its turn, holding its context's send lock, waits
+// for wakes that end on their own. A scheduled wake takes only a turn that
+// is free and that no due job waits for.
+//
 // Its loop runs on a goroutine of its own while Run runs; launches that
 // outlive their wake are counted in launches, which Close waits for.
 type hibernator struct {
@@ -55,6 +63,8 @@ type hibernator struct {
 	mu      sync.Mutex
 	waking  int
 	wanting int
+	// turns lets at most WithWakeConcurrency wakes launch at once.
+	turns *wakeGate
 
 	launches sync.WaitGroup
 	done     chan struct{}
@@ -133,21 +143,24 @@ func (h *hibernator) catchUpRound(ctx context.Context, lives []*liveContext, now
 		return cmp.Compare(max(a.sleptAt.Load(), a.wakeFailedAt.Load()), max(b.sleptAt.Load(), b.wakeFailedAt.Load()))
 	})
 	for _, lc := range due {
-		if ctx.Err() != nil || !h.reserve(lives, false) {
+		if ctx.Err() != nil || !h.turns.tryEnter() {
 			return
 		}
-		if !lc.tryLock() {
-			h.release()
-			continue // a send runs: it wakes the context itself
+		if !h.reserve(lives, false) {
+			h.turns.leave()
+			return
 		}
-		if lc.asleep.Load() {
-			lc.usedAt.Store(h.now().UnixNano())
-			if _, err := h.wake(ctx, lc, "catch-up"); err != nil && ctx.Err() == nil {
-				h.log.Warn("catch-up wake", "context", lc.id, "err", err)
+		if lc.tryLock() {
+			if lc.asleep.Load() {
+				lc.usedAt.Store(h.now().UnixNano())
+				if _, err := h.wake(ctx, lc, "catch-up"); err != nil && ctx.Err() == nil {
+					h.log.Warn("catch-up wake", "context", lc.id, "err", err)
+				}
 			}
-		}
+			lc.unlock()
+		} // else a send runs: it wakes the context itself
 		h.release()
-		lc.unlock()
+		h.turns.leave()
 	}
 }
 
@@ -278,9 +291,10 @@ func (h *hibernator) sleep(lc *liveContext, why string) bool {
 }
 
 // awake makes sure that lc, whose send lock the caller holds, has an open
-// browser before a send: it wakes it if it sleeps. It reports false when
-// the context could not wake: the failure is recorded as at a launch (see
-// wake), and the job waits. An error means the store failed.
+// browser before a send: it wakes it if it sleeps, in its turn (turns). It
+// reports false when the context could not wake, or ctx ended before its
+// turn: a failure is recorded as at a launch (see wake), and the job
+// waits. An error means the store failed.
 func (h *hibernator) awake(ctx context.Context, lc *liveContext) (bool, error) {
 	now := h.now()
 	lc.usedAt.Store(now.UnixNano())
@@ -290,6 +304,13 @@ func (h *hibernator) awake(ctx context.Context, lc *liveContext) (bool, error) {
 	if t := lc.wakeFailedAt.Load(); t != 0 && now.Sub(time.Unix(0, t)) < h.retry {
 		return false, nil
 	}
+	if !h.turns.tryEnter() {
+		h.log.Debug("browser context waits for its turn to wake", "context", lc.id)
+		if h.turns.enter(ctx) != nil {
+			return false, nil
+		}
+	}
+	defer h.turns.leave()
 	if !h.makeRoom(ctx, lc) {
 		return false, nil
 	}
@@ -456,4 +477,72 @@ func (h *hibernator) waits(ctx context.Context, lc *liveContext, seen <-chan str
 	defer h.events.hostEvent(SessionEvent{Type: EventStatus, SystemID: lc.systemID, ContextID: lc.id,
 		Status: ContextDisconnected, Err: fmt.Errorf("%w: the woken session did not report its status", ErrTimeout)})
 	return true
+}
+
+// wakeGate lets at most n wakes run at once (WithWakeConcurrency). Wakes
+// that wait (enter) get their turn in the order they came; tryEnter takes
+// a turn only when one is free and nobody waits, so that it never passes
+// a waiting wake. It is safe for concurrent use.
+type wakeGate struct {
+	mu    sync.Mutex
+	free  int
+	queue []chan struct{} // closed when its wake gets its turn
+}
+
+func newWakeGate(n int) *wakeGate { return &wakeGate{free: n} }
+
+// enter waits for a turn until ctx ends; leave gives it back. A wake that
+// gives up leaves the queue, or passes on the turn it got meanwhile.
+func (g *wakeGate) enter(ctx context.Context) error {
+	g.mu.Lock()
+	if g.free > 0 && len(g.queue) == 0 {
+		g.free--
+		g.mu.Unlock()
+		return nil
+	}
+	turn := make(chan struct{})
+	g.queue = append(g.queue, turn)
+	g.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i := slices.Index(g.queue, turn); i >= 0 {
+		g.queue = slices.Delete(g.queue, i, i+1)
+	} else {
+		g.pass()
+	}
+	return ctx.Err()
+}
+
+// tryEnter takes a turn if one is free and no wake waits for one.
+func (g *wakeGate) tryEnter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.free > 0 && len(g.queue) == 0 {
+		g.free--
+		return true
+	}
+	return false
+}
+
+// leave gives a turn back: to the wake that has waited longest, if any.
+func (g *wakeGate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pass()
+}
+
+// pass gives a turn to the first waiting wake, or frees it. The caller
+// holds g.mu.
+func (g *wakeGate) pass() {
+	if len(g.queue) == 0 {
+		g.free++
+		return
+	}
+	close(g.queue[0])
+	g.queue = g.queue[1:]
 }

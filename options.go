@@ -99,6 +99,9 @@ const (
 	// DefaultWakeTimeout bounds a wake, from the launch of the browser to
 	// its session's first status (WithWakeTimeout).
 	DefaultWakeTimeout = 60 * time.Second
+	// DefaultWakeConcurrency is how many wakes of sleeping contexts
+	// launch their browser at once in one Client (WithWakeConcurrency).
+	DefaultWakeConcurrency = 2
 )
 
 // UnknownOutcomePolicy says what to do with a message whose earlier attempt
@@ -166,6 +169,7 @@ type config struct {
 	maxAwake      int
 	catchUp       time.Duration
 	wakeTimeout   time.Duration
+	wakeConc      int
 }
 
 func defaultConfig() config {
@@ -203,6 +207,7 @@ func defaultConfig() config {
 		maxAwake:          DefaultMaxAwake,
 		catchUp:           DefaultCatchUp,
 		wakeTimeout:       DefaultWakeTimeout,
+		wakeConc:          DefaultWakeConcurrency,
 	}
 }
 
@@ -240,6 +245,7 @@ func (c *config) validate() error {
 		{c.hibIdle >= 0 && c.maxAwake >= 0, "hibernation"},
 		{c.catchUp >= 0, "catch-up"},
 		{c.wakeTimeout > 0, "wake timeout"},
+		{c.wakeConc > 0, "wake concurrency"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {
@@ -533,6 +539,32 @@ func WithCatchUp(every time.Duration) Option { return func(c *config) { c.catchU
 // is abandoned (ErrSessionHung) and its jobs wait. Default:
 // DefaultWakeTimeout (60 seconds).
 func WithWakeTimeout(d time.Duration) Option { return func(c *config) { c.wakeTimeout = d } }
+
+// WithWakeConcurrency lets at most n wakes of sleeping contexts
+// (WithHibernation) launch their browser at once in this Client, each from
+// its launch to its session's first status; the others wait their turn,
+// in the order they came, before they make room under the cap. A wake for
+// a due job waits until its turn or until Run stops (the job keeps its
+// browser context's send lock meanwhile, as during the wake itself, and
+// every wake ahead of it ends within the wake timeout); a catch-up
+// wake (WithCatchUp) never waits: it takes a turn that is free and that no
+// due job waits for, or waits for a later round. A wake abandoned at its
+// timeout (WithWakeTimeout) gives its turn back then, even if its browser
+// goes on starting.
+//
+// The trade-off: starting a browser is the heaviest thing a context does,
+// about one core for a second, and n starts at once share the cores, so
+// that each takes about n/cores times as long. A small n keeps a single
+// wake near its one-second cost, keeps the load and the memory of a burst
+// of wakes down, and brings the first woken contexts back first; the last
+// job of a burst waits about as long either way, because the cores start
+// only so many browsers a second (on 2 cores, 20 wakes at once: 2 s a
+// wake and a due job's wait of 19 s at p95 with n = 2, against 11 s a
+// wake, 22 s of wait and twice the load and the memory with no cap; see
+// BENCHMARKS.md). Jobs that wait for a turn hold a worker each
+// (WithSingleConcurrency). Raise n with the cores. Default:
+// DefaultWakeConcurrency (2).
+func WithWakeConcurrency(n int) Option { return func(c *config) { c.wakeConc = n } }
 
 // ContextOption configures a browser context, in CreateContext and
 // UpdateContext.
