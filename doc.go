@@ -457,7 +457,9 @@
 //   - hibernator.go: the hibernator, on its own goroutine while Run
 //     runs: it closes the browser of contexts idle for a while and beyond
 //     the cap on awake sessions (least recently used first), wakes them
-//     for their due jobs and on a catch-up schedule (WithHibernation).
+//     for their due jobs, for the host's calls into them (CheckNumber,
+//     MarkRead) and on a catch-up schedule (WithHibernation), a few wakes
+//     at a time (WithWakeConcurrency).
 //   - relay.go: the relay hands the outbox's events to the host's
 //     handler while Run runs (WithOutbox), and the Store wrapper that adds
 //     to each change the events that tell of it.
