@@ -65,10 +65,7 @@ func TestLeaseKeeperRenew(t *testing.T) {
 			lc := newLiveContext(1, sess, time.Now().Add(tt.until))
 			lc.leaseLapsed.Store(tt.lapsed)
 			r.add(lc)
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			k := &leaseKeeper{leaser: &scriptedLeaser{ok: tt.ok, err: tt.err}, owner: "A", ttl: ttl, contexts: r,
-				consumers: newDispatcher(nil, r, time.Hour, log), closeTimeout: time.Second,
-				now: time.Now, log: log, done: make(chan struct{})}
+			k := testKeeper(r, &scriptedLeaser{ok: tt.ok, err: tt.err}, ttl)
 			k.renew(lc)
 			k.shutdown() // waits for the session of a dropped context to close
 			assert.Equal(t, tt.dropped, r.get(1) == nil, "dropped from the registry")
@@ -100,12 +97,17 @@ func TestLeaseLostAbandonsTheSession(t *testing.T) {
 	sess := &abandoningSession{closingSession: closingSession{stubSession: stubSession{"s"}}}
 	lc := newLiveContext(1, sess, time.Now().Add(time.Minute))
 	r.add(lc)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	k := &leaseKeeper{leaser: &scriptedLeaser{ok: false}, owner: "A", ttl: time.Minute, contexts: r,
-		consumers: newDispatcher(nil, r, time.Hour, log), closeTimeout: time.Second,
-		now: time.Now, log: log, done: make(chan struct{})}
+	k := testKeeper(r, &scriptedLeaser{ok: false}, time.Minute)
 	k.renew(lc)
 	k.shutdown()
 	assert.Equal(t, int32(1), sess.abandoned.Load(), "abandoned")
 	assert.Zero(t, sess.closed.Load(), "not closed, which would save the login")
+}
+
+// testKeeper is a leaseKeeper of owner A over r's contexts.
+func testKeeper(r *registry, l Leaser, ttl time.Duration) *leaseKeeper {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &leaseKeeper{leaser: l, owner: "A", ttl: ttl, contexts: r,
+		consumers: newDispatcher(nil, r, time.Hour, log), closeTimeout: time.Second,
+		now: time.Now, log: log, done: make(chan struct{})}
 }
