@@ -327,7 +327,9 @@
 // session saves one 10 s and 1 min after it became ready (Chrome writes
 // Local Storage to disk a few seconds after the page; a snapshot taken at
 // once after a login held no login, measured), so that a process killed
-// soon after a login leaves one, then every WithSnapshotInterval (10 min
+// soon after a login leaves one (not when it runs the stored login
+// already: restored from it, or on a folder of that generation, as after
+// a wake from hibernation), then every WithSnapshotInterval (10 min
 // by default; the files are copied while Chrome runs, as RemoteAuth does,
 // so such a copy may catch a write half done), and one at Close after
 // Chrome has exited, whose files are whole. Launch of a session by its

@@ -293,6 +293,9 @@ func (s *Session) setStateLocked(st State, err error) {
 		return
 	}
 	s.log.Debug("state", "from", s.state, "to", st)
+	if st == StateQR || st == StatePairing {
+		s.snap.current.Store(false) // a login to come: its login snapshots are due
+	}
 	switch {
 	case st != StateReady:
 		s.readySince = time.Time{}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasend/wasend"
@@ -198,6 +199,12 @@ type snapshots struct {
 	restoredGen int64
 	restoreErr  error
 
+	// current says that the store holds the login the profile runs: it
+	// was restored from there, or its folder is the stored generation, or
+	// the login snapshots of this session were taken. A login page (QR
+	// code, pairing) clears it: the login snapshots are due again.
+	current atomic.Bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup // the loop
 }
@@ -232,16 +239,20 @@ func (s *Session) restoreProfile(ctx context.Context) error {
 		return nil // a new session has no snapshot
 	}
 	start := time.Now()
+	var stored *wasend.ProfileSnapshot
 	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
-		stale, err := s.staleFolder(ctx)
+		p, stale, err := s.staleFolder(ctx)
 		if !stale {
 			if err != nil {
 				s.log.Warn("profile snapshot not compared with the local folder; the folder is used", "kind", wasend.KindOf(err), "err", err)
 			}
+			s.snap.current.Store(p != nil && localGeneration(s.dir) >= p.Generation)
 			return nil
 		}
+		stored = p
 	}
-	gen, files, n, err := s.restoreFrom(ctx)
+	gen, files, n, err := s.restoreFrom(ctx, stored)
+	s.snap.current.Store(err == nil)
 	s.snap.mu.Lock()
 	s.snap.restoredGen, s.snap.restoreErr = gen, err
 	if gen > s.snap.gen {
@@ -262,13 +273,18 @@ func (s *Session) restoreProfile(ctx context.Context) error {
 	return nil
 }
 
-// restoreFrom loads, opens and unpacks the snapshot.
-func (s *Session) restoreFrom(ctx context.Context) (gen int64, files, size int, err error) {
+// restoreFrom opens and unpacks the snapshot p, or when p is nil the one
+// it loads.
+func (s *Session) restoreFrom(ctx context.Context, stored *wasend.ProfileSnapshot) (gen int64, files, size int, err error) {
 	cfg := &s.pool.cfg
-	p, err := cfg.profileStore.LoadProfile(ctx, s.id)
-	if err != nil {
-		return 0, 0, 0, err
+	if stored == nil {
+		p, err := cfg.profileStore.LoadProfile(ctx, s.id)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		stored = &p
 	}
+	p := *stored
 	if err := p.Verify(); err != nil {
 		return 0, 0, 0, err
 	}
@@ -374,36 +390,36 @@ func localGeneration(dir string) int64 {
 // folder's generation file tells; a folder without one is compared by the
 // time its login's files were last written. A missing snapshot, or one
 // that cannot be read, keeps the folder (with the error to log).
-func (s *Session) staleFolder(ctx context.Context) (bool, error) {
+func (s *Session) staleFolder(ctx context.Context) (*wasend.ProfileSnapshot, bool, error) {
 	if pids := dirProcesses(s.dir); len(pids) > 0 {
-		return false, nil // a live browser holds it: the launch fails with ErrProfileInUse
+		return nil, false, nil // a live browser holds it: the launch fails with ErrProfileInUse
 	}
 	p, err := s.pool.cfg.profileStore.LoadProfile(ctx, s.id)
 	if errors.Is(err, wasend.ErrProfileNotFound) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if local := localGeneration(s.dir); local != 0 {
 		if p.Generation <= local {
-			return false, nil
+			return &p, false, nil
 		}
 		s.log.Info("the profile folder is older than its stored snapshot; the snapshot replaces it",
 			"folder_generation", local, "stored_generation", p.Generation)
-		return true, nil
+		return &p, true, nil
 	}
 	folders, err := loginFolders(s.pool.cfg.url)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	newest := lastWritten(s.dir, folders)
 	if newest.IsZero() || p.TakenAt.After(newest) {
 		s.log.Info("the profile folder holds no login newer than its stored snapshot; the snapshot replaces it",
 			"stored_generation", p.Generation)
-		return true, nil
+		return &p, true, nil
 	}
-	return false, nil
+	return &p, false, nil
 }
 
 // lastWritten returns when a file of the login folders of the profile dir
@@ -424,14 +440,16 @@ func lastWritten(dir string, folders []string) time.Time {
 	return newest
 }
 
-// snapshot takes a snapshot and logs how it went.
-func (s *Session) snapshot(ctx context.Context, why string) {
+// snapshot takes a snapshot, logs how it went, and reports whether it was
+// saved.
+func (s *Session) snapshot(ctx context.Context, why string) bool {
 	p, err := s.takeSnapshot(ctx)
 	if err != nil {
 		s.log.Warn("profile snapshot failed", "why", why, "kind", wasend.KindOf(err), "err", err)
-		return
+		return false
 	}
 	s.log.Info("profile snapshot saved", "why", why, "generation", p.Generation, "bytes", p.Size, "took", p.Took)
+	return true
 }
 
 // defaultLoginSnapshots are when a session that became ready saves its
@@ -476,9 +494,11 @@ func (s *Session) startSnapshots() {
 			}
 			now := time.Now()
 			why := ""
-			for taken < len(cfg.loginSnaps) && now.Sub(since) >= cfg.loginSnaps[taken] {
-				taken++
-				why = "login"
+			if !s.snap.current.Load() {
+				for taken < len(cfg.loginSnaps) && now.Sub(since) >= cfg.loginSnaps[taken] {
+					taken++
+					why = "login"
+				}
 			}
 			if why == "" && now.Sub(last) >= cfg.snapshotInterval {
 				why = "periodic"
@@ -488,8 +508,11 @@ func (s *Session) startSnapshots() {
 			}
 			last = now
 			ctx, cancel := context.WithTimeout(s.life, snapshotCloseTimeout)
-			s.snapshot(ctx, why)
+			saved := s.snapshot(ctx, why)
 			cancel()
+			if saved && why == "login" && taken == len(cfg.loginSnaps) {
+				s.snap.current.Store(true)
+			}
 		}
 	})
 }

@@ -492,19 +492,25 @@ func TestProfileStaleFolderIsReplaced(t *testing.T) {
 	assert.Len(t, f.Received(me, to), 2)
 }
 
-// TestProfileAbandonSavesNothing: a session abandoned (its context taken
-// over by another process) saves no snapshot, unlike Close.
+// TestProfileAbandonSavesNothing: a session relaunched on a folder that is
+// the stored login takes no login snapshots (a wake would write two), and
+// abandoned (its context taken over by another process) it saves no
+// snapshot, unlike Close.
 func TestProfileAbandonSavesNothing(t *testing.T) {
 	f, base := startFake(t)
 	store, err := profiledir.New(t.TempDir())
 	require.NoError(t, err)
-	p, _ := testPool(t, base, WithProfileStore(store))
+	p, _ := testPool(t, base, WithProfileStore(store), withLoginSnapshots(500*time.Millisecond))
 	id := loggedIn(t, f, p, "15550001901")
 	saved, err := store.LoadProfile(t.Context(), id)
 	require.NoError(t, err)
 
 	s, _ := launch(t, p, id)
 	require.NoError(t, s.WaitReady(quickCtx(t, 30*time.Second)))
+	time.Sleep(2 * time.Second) // four times the login snapshot's delay
+	again, err := store.LoadProfile(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, saved.Generation, again.Generation, "a current folder took a login snapshot")
 	require.NoError(t, s.Abandon(quickCtx(t, 30*time.Second)))
 	after, err := store.LoadProfile(t.Context(), id)
 	require.NoError(t, err)
