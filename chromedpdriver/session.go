@@ -677,6 +677,7 @@ func (s *Session) watchdog(inc *incarnation) {
 	cfg := &s.pool.cfg
 	t := time.NewTicker(cfg.watchdogInterval)
 	defer t.Stop()
+	answered := time.Now() // the page's last answer, or the watch's start
 	for {
 		select {
 		case <-inc.dead:
@@ -685,18 +686,52 @@ func (s *Session) watchdog(inc *incarnation) {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(inc.ctx, cfg.watchdogTimeout)
-		countEval(ctx)
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
-		cancel()
+		err := s.watchdogEval(inc)
+		if err == nil {
+			answered = time.Now()
+		}
 		if err == nil || inc.isDead() || s.life.Err() != nil {
 			continue
 		}
+		s.log.Debug("the watchdog's evaluation failed", "err", err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			s.log.Warn("the page is hung", "timeout", cfg.watchdogTimeout)
 			inc.die(fmt.Errorf("the page did not answer for %v", cfg.watchdogTimeout))
 			return
 		}
+		// Errors instead of answers, for as long as a hang may last: the
+		// renderer is gone. Chromium's crash event is the usual sign, but
+		// it came 70 s after a renderer was killed in CI (2026-12-08).
+		if d := time.Since(answered); d >= cfg.watchdogTimeout {
+			s.log.Warn("the page answers only with errors; the renderer crashed or its tab is gone", "for", d, "err", err)
+			inc.die(fmt.Errorf("the page has not answered for %v, only errors (the renderer crashed or its tab is gone): %v",
+				d.Round(time.Millisecond), err))
+			return
+		}
+	}
+}
+
+// watchdogEval asks the page to evaluate 1, within the watchdog's
+// timeout. A call that does not return by then (chromedp waits for the
+// tab's event loop, which a crash may stall) counts as a deadline, so that
+// the watchdog never waits on its own check.
+func (s *Session) watchdogEval(inc *incarnation) error {
+	cfg := &s.pool.cfg
+	ctx, cancel := context.WithTimeout(inc.ctx, cfg.watchdogTimeout)
+	defer cancel()
+	countEval(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
+		done <- err
+	}()
+	t := time.NewTimer(cfg.watchdogTimeout + time.Second)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return context.DeadlineExceeded
 	}
 }
 
