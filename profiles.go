@@ -97,6 +97,18 @@ type ProfileStore interface {
 	DeleteProfile(ctx context.Context, systemID string) error
 }
 
+// ProfileGenerations is implemented by ProfileStores that tell the
+// generation of a session's latest snapshot without reading its bytes
+// (sqlstore's and profiledir's do). chromedpdriver asks at every launch of
+// a session whose profile folder is there (each wake from hibernation) to
+// tell whether the folder is current, and reads the snapshot only when it
+// is not: a real WhatsApp Web profile's snapshot is megabytes.
+type ProfileGenerations interface {
+	// ProfileGeneration returns the generation of the session's latest
+	// snapshot, or an error wrapping ErrProfileNotFound.
+	ProfileGeneration(ctx context.Context, systemID string) (int64, error)
+}
+
 // ProfileCipher seals snapshot bytes before they reach a ProfileStore and
 // opens them after. It is the hook for encryption at rest: use
 // NewProfileCipher, or wrap a key management service. Implementations must

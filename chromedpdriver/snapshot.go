@@ -241,12 +241,12 @@ func (s *Session) restoreProfile(ctx context.Context) error {
 	start := time.Now()
 	var stored *wasend.ProfileSnapshot
 	if entries, err := os.ReadDir(s.dir); err == nil && len(entries) > 0 {
-		p, stale, err := s.staleFolder(ctx)
+		gen, p, stale, err := s.staleFolder(ctx)
 		if !stale {
 			if err != nil {
 				s.log.Warn("profile snapshot not compared with the local folder; the folder is used", "kind", wasend.KindOf(err), "err", err)
 			}
-			s.snap.current.Store(p != nil && localGeneration(s.dir) >= p.Generation)
+			s.snap.current.Store(gen > 0 && localGeneration(s.dir) >= gen)
 			return nil
 		}
 		stored = p
@@ -389,37 +389,55 @@ func localGeneration(dir string) int64 {
 // a login must not be run, since WhatsApp may have moved on from it. The
 // folder's generation file tells; a folder without one is compared by the
 // time its login's files were last written. A missing snapshot, or one
-// that cannot be read, keeps the folder (with the error to log).
-func (s *Session) staleFolder(ctx context.Context) (*wasend.ProfileSnapshot, bool, error) {
+// that cannot be read, keeps the folder (with the error to log). It
+// returns the stored generation (0: none), and the snapshot when it read
+// it: with a store that tells generations (wasend.ProfileGenerations), a
+// folder that is current costs no read of the snapshot.
+func (s *Session) staleFolder(ctx context.Context) (gen int64, stored *wasend.ProfileSnapshot, stale bool, err error) {
 	if pids := dirProcesses(s.dir); len(pids) > 0 {
-		return nil, false, nil // a live browser holds it: the launch fails with ErrProfileInUse
+		return 0, nil, false, nil // a live browser holds it: the launch fails with ErrProfileInUse
 	}
-	p, err := s.pool.cfg.profileStore.LoadProfile(ctx, s.id)
+	store := s.pool.cfg.profileStore
+	local := localGeneration(s.dir)
+	if g, ok := store.(wasend.ProfileGenerations); ok && local != 0 {
+		// The usual case, a wake: the generation alone tells, without
+		// reading the snapshot.
+		gen, err := g.ProfileGeneration(ctx, s.id)
+		switch {
+		case errors.Is(err, wasend.ErrProfileNotFound):
+			return 0, nil, false, nil
+		case err != nil:
+			return 0, nil, false, err
+		case gen <= local:
+			return gen, nil, false, nil
+		}
+	}
+	p, err := store.LoadProfile(ctx, s.id)
 	if errors.Is(err, wasend.ErrProfileNotFound) {
-		return nil, false, nil
+		return 0, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return 0, nil, false, err
 	}
-	if local := localGeneration(s.dir); local != 0 {
+	if local != 0 {
 		if p.Generation <= local {
-			return &p, false, nil
+			return p.Generation, &p, false, nil
 		}
 		s.log.Info("the profile folder is older than its stored snapshot; the snapshot replaces it",
 			"folder_generation", local, "stored_generation", p.Generation)
-		return &p, true, nil
+		return p.Generation, &p, true, nil
 	}
 	folders, err := loginFolders(s.pool.cfg.url)
 	if err != nil {
-		return nil, false, err
+		return 0, nil, false, err
 	}
 	newest := lastWritten(s.dir, folders)
 	if newest.IsZero() || p.TakenAt.After(newest) {
 		s.log.Info("the profile folder holds no login newer than its stored snapshot; the snapshot replaces it",
 			"stored_generation", p.Generation)
-		return &p, true, nil
+		return p.Generation, &p, true, nil
 	}
-	return &p, false, nil
+	return p.Generation, &p, false, nil
 }
 
 // lastWritten returns when a file of the login folders of the profile dir

@@ -498,14 +498,17 @@ func TestProfileStaleFolderIsReplaced(t *testing.T) {
 // snapshot, unlike Close.
 func TestProfileAbandonSavesNothing(t *testing.T) {
 	f, base := startFake(t)
-	store, err := profiledir.New(t.TempDir())
+	dir, err := profiledir.New(t.TempDir())
 	require.NoError(t, err)
+	store := &countingStore{Store: dir}
 	p, _ := testPool(t, base, WithProfileStore(store), withLoginSnapshots(500*time.Millisecond))
 	id := loggedIn(t, f, p, "15550001901")
 	saved, err := store.LoadProfile(t.Context(), id)
 	require.NoError(t, err)
 
+	loads := store.loads.Load()
 	s, _ := launch(t, p, id)
+	assert.Equal(t, loads, store.loads.Load(), "a current folder's launch read the snapshot; its generation was enough")
 	require.NoError(t, s.WaitReady(quickCtx(t, 30*time.Second)))
 	time.Sleep(2 * time.Second) // four times the login snapshot's delay
 	again, err := store.LoadProfile(t.Context(), id)
@@ -516,4 +519,15 @@ func TestProfileAbandonSavesNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, saved.Generation, after.Generation, "an abandoned session saved a snapshot")
 	assert.Equal(t, StateClosed, s.State())
+}
+
+// countingStore is a profiledir store that counts the snapshots read.
+type countingStore struct {
+	*profiledir.Store
+	loads atomic.Int32
+}
+
+func (s *countingStore) LoadProfile(ctx context.Context, id string) (wasend.ProfileSnapshot, error) {
+	s.loads.Add(1)
+	return s.Store.LoadProfile(ctx, id)
 }

@@ -268,6 +268,20 @@ func (s *Store) LoadProfile(ctx context.Context, systemID string) (wasend.Profil
 	return p, nil
 }
 
+// ProfileGeneration returns the generation of the session's snapshot from
+// its file's header, without reading the snapshot
+// (wasend.ProfileGenerations).
+func (s *Store) ProfileGeneration(ctx context.Context, systemID string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("profiledir: %w", err)
+	}
+	h, err := s.readHeader(systemID)
+	if err != nil {
+		return 0, err
+	}
+	return h.Generation, nil
+}
+
 // DeleteProfile removes the session's snapshot (see wasend.ProfileStore).
 func (s *Store) DeleteProfile(ctx context.Context, systemID string) error {
 	unlock, err := s.lock(ctx, systemID)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -159,6 +160,21 @@ func (ps *Profiles) LoadProfile(ctx context.Context, systemID string) (wasend.Pr
 		return wasend.ProfileSnapshot{}, fmt.Errorf("sqlstore: %w", err)
 	}
 	return p, nil
+}
+
+// ProfileGeneration returns the generation of the session's snapshot
+// without reading it (wasend.ProfileGenerations).
+func (ps *Profiles) ProfileGeneration(ctx context.Context, systemID string) (int64, error) {
+	q := ps.s.d.query().w("SELECT generation FROM browser_profiles WHERE system_id = ").a(systemID).w(" AND generation > 0")
+	var gen int64
+	err := ps.s.db.QueryRowContext(ctx, q.String(), q.args...).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%w: sqlstore: %s", wasend.ErrProfileNotFound, systemID)
+	}
+	if err != nil {
+		return 0, fail(ctx, "profile generation", err)
+	}
+	return gen, nil
 }
 
 // DeleteProfile removes the session's snapshot (see wasend.ProfileStore).

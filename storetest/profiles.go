@@ -173,6 +173,15 @@ func testProfileGenerations(t *testing.T, s wasend.ProfileStore, _ ProfileOption
 	v3 := wasend.NewProfileSnapshot(id, 1<<62, profileData(3, 100), profileAt(), 0)
 	mustSaveProfile(t, s, v3)
 	sameProfile(t, mustLoadProfile(t, s, id), v3)
+	// A store that tells generations without a read tells the same.
+	if g, ok := s.(wasend.ProfileGenerations); ok {
+		gen, err := g.ProfileGeneration(t.Context(), id)
+		if err != nil || gen != v3.Generation {
+			t.Fatalf("ProfileGeneration = %d, %v; want %d", gen, err, v3.Generation)
+		}
+		_, err = g.ProfileGeneration(t.Context(), "persistent:none")
+		wantProfileErr(t, err, wasend.ErrProfileNotFound, "the generation of a session without a snapshot")
+	}
 }
 
 func testProfileConcurrentSaves(t *testing.T, s wasend.ProfileStore, _ ProfileOptions) {

@@ -71,6 +71,19 @@ func (s *memProfiles) LoadProfile(ctx context.Context, id string) (wasend.Profil
 	return p, nil
 }
 
+func (s *memProfiles) ProfileGeneration(ctx context.Context, id string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.m[s.key(id)]
+	if !ok {
+		return 0, wasend.ErrProfileNotFound
+	}
+	if s.bug == "first-generation" {
+		return 1, nil // a cached generation, never refreshed
+	}
+	return p.Generation, nil
+}
+
 func (s *memProfiles) DeleteProfile(ctx context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,6 +128,7 @@ func TestProfileSuiteCatchesBugs(t *testing.T) {
 		{"no-load-verify", []string{"DetectsDamage"}},
 		{"fold-case", []string{"SystemIDs"}},
 		{"not-found-nil", []string{"NotFound"}},
+		{"first-generation", []string{"Generations"}},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			t.Parallel()
