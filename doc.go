@@ -522,9 +522,10 @@
 //   - job.go: jobs, messages, deliveries and their statuses.
 //   - outbox.go: outcome events, and OutboxStore, the optional interface
 //     of a Store that keeps an outbox of them.
-//   - profiles.go: ProfileStore, ProfileSnapshot and ProfileCipher: a
-//     persistent session's login, saved off the machine (a snapshot is a
-//     login), and its encryption at rest.
+//   - profiles.go: ProfileStore (and ProfileGenerations, its optional
+//     interface), ProfileSnapshot and ProfileCipher: a persistent
+//     session's login, saved off the machine (a snapshot is a login), and
+//     its encryption at rest.
 //   - errors.go: the sentinels and the one table that classifies errors.
 //   - browser.go: the BrowserPool and Session interfaces, their optional
 //     ones, and their types.
