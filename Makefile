@@ -62,7 +62,7 @@ bench:
 # each side in a fresh database, three rounds that rotate which goes first.
 bench-river:
 	@eval "$$(scripts/test-env.sh)" && cd internal/benchriver && \
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 -timeout 60m
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 3 -timeout 60m -group-commit 0 -baseline=false
 
 # chaos runs the fault-injection suite (internal/chaos): 3 worker processes,
 # 10 Chromes, 2,000 messages, with a worker, Redis, a Chrome and the

@@ -197,7 +197,8 @@ func New(pool BrowserPool, queue Queue, store Store, opts ...Option) (*Client, e
 		c.relay = rl
 		nt = notices{on: true, pii: cfg.eventPII, wake: rl.wake}
 	}
-	c.supp = &suppressor{store: supps, notices: nt, now: now, log: c.log}
+	_, guard := supps.(SuppressionGuard)
+	c.supp = &suppressor{store: supps, guard: guard, notices: nt, now: now, log: c.log}
 	c.exec.supp = c.supp
 	c.follower = newFollower(&follower{rcpt: rcpt, store: c.store, contexts: c.contexts, followFor: cfg.followFor,
 		window: cfg.receiptWindow, max: cfg.maxFollowed, timeout: cfg.sendTimeout, grace: cfg.hangGrace, calls: &c.calls,
@@ -288,10 +289,14 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 	} else if err := checkText(text); err != nil {
 		return Job{}, &ValidationError{Index: -1, Field: "text", Err: err}
 	}
-	if sup, ok, err := c.supp.one(ctx, phone); err != nil {
-		return Job{}, err
-	} else if ok {
-		return Job{}, &ValidationError{Index: -1, Field: "to", Err: suppressedError(phone, sup)}
+	// A store that guards the list checks it in the INSERT itself.
+	unsuppressed := c.supp.guarded(phone)
+	if unsuppressed == nil {
+		if sup, ok, err := c.supp.one(ctx, phone); err != nil {
+			return Job{}, err
+		} else if ok {
+			return Job{}, &ValidationError{Index: -1, Field: "to", Err: suppressedError(phone, sup)}
+		}
 	}
 	return c.createJob(ctx, Job{
 		ContextID:      contextID,
@@ -300,6 +305,7 @@ func (c *Client) Send(ctx context.Context, contextID int64, to, text string, opt
 		IdempotencyKey: o.key,
 		NotBefore:      o.notBefore,
 		Messages:       []Message{{To: phone, Text: text, Media: media}},
+		Unsuppressed:   unsuppressed,
 	}, nil)
 }
 
@@ -420,6 +426,9 @@ func (c *Client) createJob(ctx context.Context, j Job, refuse map[string]Suppres
 	// The store refuses a job for a context that is missing, closed or in
 	// error, in the same statement that records it.
 	job, err := c.store.CreateJob(ctx, j)
+	if len(j.Unsuppressed) > 0 && errors.Is(err, ErrSuppressed) {
+		return Job{}, &ValidationError{Index: -1, Field: "to", Err: c.supp.refusal(ctx, j.Messages[0].To)}
+	}
 	if errors.Is(err, ErrJobExists) {
 		if !sameRequest(job, j) {
 			return job, fmt.Errorf("%w: job %d", ErrIdempotencyConflict, job.ID)
@@ -433,6 +442,7 @@ func (c *Client) createJob(ctx context.Context, j Job, refuse map[string]Suppres
 	job = c.refuseSuppressed(ctx, job, refuse)
 	// A job whose messages were all refused has nothing to send.
 	if job.Status == JobPending {
+		c.exec.fresh.put(job)
 		if err := c.queue.Enqueue(ctx, deliveryOf(job), delay); err != nil {
 			c.log.Warn("job recorded but not enqueued; the sweep will enqueue it",
 				"job", job.ID, "context", job.ContextID, "err", err)

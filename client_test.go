@@ -139,6 +139,19 @@ func (f *flakyJobs) Job(ctx context.Context, id int64) (wasend.Job, error) {
 	}
 }
 
+// Apply fails the claims too until on is closed: the first delivery of a
+// job Send just recorded does not read it (it claims it).
+func (f *flakyJobs) Apply(ctx context.Context, s wasend.Step) (bool, error) {
+	select {
+	case <-f.on:
+	default:
+		if s.Job != nil && s.Job.To == wasend.JobRunning {
+			return false, fmt.Errorf("%w: connection refused", wasend.ErrStore)
+		}
+	}
+	return f.Store.Apply(ctx, s)
+}
+
 func TestJobControlErrors(t *testing.T) {
 	h := newHarness(t, harnessOpt{})
 	bc, _ := h.newContext()

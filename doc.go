@@ -496,6 +496,8 @@
 //   - notices.go: the outbox's events of what comes back from WhatsApp
 //     (receipts, incoming messages, suppressions, accounts).
 //   - enqueue.go: the enqueuer (requeue, wakeJobs).
+//   - fresh.go: the jobs Send has just recorded, kept for their first
+//     delivery, which then starts without reading them back.
 //
 // Phone numbers, texts and files, used from here up: phone.go (E.164,
 // the country quirks, masks for logs, and the checks of texts), attach.go

@@ -58,6 +58,9 @@ type executor struct {
 	bulkSem   chan struct{}
 	// claims are the claims of the jobs running in this process.
 	claims claimSet
+	// fresh holds the jobs this process's Send has just recorded, for
+	// their first delivery.
+	fresh freshJobs
 	// hung counts the calls into sessions that ignored their deadline
 	// and have not returned yet (see watchHung).
 	hung sync.WaitGroup
@@ -125,7 +128,7 @@ func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error 
 		}
 	}()
 
-	job, err := e.store.Job(ctx, d.JobID)
+	job, err := e.job(ctx, d.JobID)
 	if errors.Is(err, ErrJobNotFound) {
 		return nil
 	}
@@ -162,6 +165,15 @@ func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error 
 		return e.runBulk(ctx, rs, lc, job)
 	}
 	return e.runSingle(ctx, rs, lc, job)
+}
+
+// job returns the job of a delivery: the one Send just recorded, the
+// first time (freshJobs), and otherwise as the store has it.
+func (e *executor) job(ctx context.Context, id int64) (Job, error) {
+	if j, ok := e.fresh.take(id); ok {
+		return j, nil
+	}
+	return e.store.Job(ctx, id)
 }
 
 // requeue hands a delivery back to the queue; if that fails, the sweep
@@ -214,7 +226,7 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 		e.settle(ctx, job.ID)
 		return nil
 	}
-	if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+	if f, refused, err := e.refusal(ctx, lc, m, true); err != nil {
 		return err
 	} else if refused {
 		e.refuseSingle(ctx, lc, job, m, f)
@@ -250,12 +262,28 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 	now := e.now()
 	// The claim holds only if nothing changed the job since it was read
 	// (IfVersion): another worker may have run it meanwhile.
+	read := m
 	step, m := e.startStep(claimJob(job.ID, job.Version, claim, now), lc, m, rec, now)
+	if read.Status == MessagePending {
+		// The claim holds only if the recipient is not suppressed (a store
+		// that guards the list; refusal read it otherwise).
+		step.Unsuppressed = e.supp.guarded(read.To)
+	}
 	ok, err := e.store.Apply(ctx, step)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		if len(step.Unsuppressed) > 0 {
+			sup, found, err := e.supp.one(ctx, read.To)
+			if err != nil {
+				return err
+			}
+			if found {
+				e.refuseSingle(ctx, lc, job, read, failureOf(suppressedError(read.To, sup)))
+				return nil
+			}
+		}
 		return e.notClaimed(ctx, job, d)
 	}
 	e.gov.noted(lc, step.Send)
@@ -269,16 +297,21 @@ func (e *executor) runSingle(ctx context.Context, rs *runState, lc *liveContext,
 // any attempt, and why: its recipient is suppressed. An unconfirmed
 // message is never refused: it may have been sent, and its lookup comes
 // first.
-func (e *executor) refusal(ctx context.Context, lc *liveContext, m Message) (failure, bool, error) {
+func (e *executor) refusal(ctx context.Context, lc *liveContext, m Message, claimGuards bool) (failure, bool, error) {
 	if m.Status != MessagePending {
 		return failure{}, false, nil
 	}
-	sup, ok, err := e.supp.one(ctx, m.To)
-	if err != nil {
-		return failure{}, false, err
-	}
-	if ok {
-		return failureOf(suppressedError(m.To, sup)), true, nil
+	// When the step that starts the turn carries the condition (a single
+	// job's claim, claimGuards, in a store that guards the list: its
+	// Step.Unsuppressed), the claim checks the list instead.
+	if !claimGuards || e.supp.guarded(m.To) == nil {
+		sup, ok, err := e.supp.one(ctx, m.To)
+		if err != nil {
+			return failure{}, false, err
+		}
+		if ok {
+			return failureOf(suppressedError(m.To, sup)), true, nil
+		}
 	}
 	if err := mediaRefusal(lc, m); err != nil {
 		return failureOf(err), true, nil
@@ -1190,7 +1223,7 @@ func (e *executor) runBulk(ctx context.Context, rs *runState, lc *liveContext, j
 		if m.Status.Final() {
 			continue
 		}
-		if f, refused, err := e.refusal(ctx, lc, m); err != nil {
+		if f, refused, err := e.refusal(ctx, lc, m, false); err != nil {
 			return yield(e.now().Add(time.Second), failureOf(err), WaitNone)
 		} else if refused {
 			now := e.now()

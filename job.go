@@ -176,6 +176,12 @@ type Job struct {
 	// job by a Store that implements OutboxStore (CreateJob,
 	// CampaignStore.CreateCampaign); reads leave it nil.
 	Events []Event
+	// Unsuppressed, on the way in only, is a condition of CreateJob in a
+	// Store that implements SuppressionGuard (the Client sets it for no
+	// other): when one of these numbers is on the suppression list,
+	// CreateJob records nothing and returns an error wrapping
+	// ErrSuppressed. Reads leave it nil.
+	Unsuppressed []string
 }
 
 // Message is one message of a job.

@@ -15,7 +15,10 @@ import (
 // adds numbers with their event. Without a SuppressionStore it does
 // nothing: every number may be sent to.
 type suppressor struct {
-	store   SuppressionStore // nil: the store keeps no list
+	store SuppressionStore // nil: the store keeps no list
+	// guard: the store checks the list in the statements that record a
+	// job and claim a message (SuppressionGuard).
+	guard   bool
 	notices notices
 	now     func() time.Time
 	log     *slog.Logger
@@ -66,6 +69,27 @@ func (s *suppressor) one(ctx context.Context, phone string) (Suppression, bool, 
 	}
 	sup, ok := got[phone]
 	return sup, ok, nil
+}
+
+// guarded returns the forms of a number for a Job's or a Step's
+// Unsuppressed when the store guards the list; nil otherwise, and the
+// caller reads the list (one).
+func (s *suppressor) guarded(phone string) []string {
+	if s.store == nil || !s.guard {
+		return nil
+	}
+	return phoneVariants(phone)
+}
+
+// refusal explains why a guarded store refused a number: its suppression
+// as the list has it now, or, when it cannot be read or is gone already,
+// ErrSuppressed alone.
+func (s *suppressor) refusal(ctx context.Context, phone string) error {
+	sup, ok, err := s.one(ctx, phone)
+	if err != nil || !ok {
+		return fmt.Errorf("%w: %s", ErrSuppressed, MaskPhone(phone))
+	}
+	return suppressedError(phone, sup)
 }
 
 // add suppresses a number, with its suppression.added event, and reports

@@ -120,6 +120,10 @@ type Step struct {
 	// Events are recorded in the outbox when the step applies, by a Store
 	// that implements OutboxStore (others ignore them). Not a condition.
 	Events []Event
+	// Unsuppressed is a condition of a Store that implements
+	// SuppressionGuard (the Client sets it for no other): the step
+	// applies only if none of these numbers is on the suppression list.
+	Unsuppressed []string
 }
 
 // ContextSettings are the settings of a browser context that the host
@@ -302,6 +306,26 @@ type SuppressionStore interface {
 	// Suppressions lists the suppressions by number.
 	Suppressions(ctx context.Context, f SuppressionFilter) ([]Suppression, error)
 }
+
+// SuppressionGuard is implemented by SuppressionStores that check the
+// list inside the statements that record a job and start a message's
+// turn: CreateJob honours Job.Unsuppressed, and Apply honours
+// Step.Unsuppressed, both atomically with their change. The Client then
+// reads the list for neither (Send and each single message's turn), and
+// reads it only to explain a refusal; with a store without it, it reads
+// the list before each. A Store that implements it must honour both
+// conditions: a store that ignored them would let messages reach
+// suppressed numbers.
+type SuppressionGuard interface {
+	SuppressionStore
+	// GuardsSuppressions does nothing: it says that the Store honours
+	// Job.Unsuppressed and Step.Unsuppressed.
+	GuardsSuppressions()
+}
+
+// MaxUnsuppressed is the most numbers a Job.Unsuppressed or a
+// Step.Unsuppressed may hold (the forms of one recipient are a few).
+const MaxUnsuppressed = 16
 
 // NumberStore is implemented by Stores that cache number checks.
 type NumberStore interface {

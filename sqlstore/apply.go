@@ -375,6 +375,19 @@ func (s *Store) buildStep(st wasend.Step) ([]update, []insert, error) {
 		}
 		ups = append(ups, u)
 	}
+	if phones := st.Unsuppressed; len(phones) > 0 {
+		// The step's first UPDATE carries the condition (each step has one
+		// that must match a row): it matches nothing for a suppressed
+		// number, so the step does not apply.
+		if len(phones) > wasend.MaxUnsuppressed {
+			return nil, nil, badStep("%d numbers in Unsuppressed, more than %d", len(phones), wasend.MaxUnsuppressed)
+		}
+		where := ups[0].where
+		ups[0].where = func(q *query) {
+			where(q)
+			notSuppressed(q, phones)
+		}
+	}
 	var ins []insert
 	if r := st.Send; r != nil {
 		var err error

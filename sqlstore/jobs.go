@@ -46,6 +46,9 @@ type newJob struct {
 	// events are the job's Events, recorded with it (its id filled in by
 	// insertJob).
 	events []eventRow
+	// unsuppressed is the job's Unsuppressed: the INSERT inserts nothing
+	// when one of these numbers is suppressed.
+	unsuppressed []string
 }
 
 func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
@@ -130,6 +133,10 @@ func (s *Store) prepareJob(j wasend.Job) (newJob, error) {
 			Media: cloneMedia(m.Media), UpdatedAt: nj.now}
 	}
 	j.Messages = msgs
+	if len(j.Unsuppressed) > wasend.MaxUnsuppressed {
+		return newJob{}, badStep("%d numbers in Unsuppressed, more than %d", len(j.Unsuppressed), wasend.MaxUnsuppressed)
+	}
+	nj.unsuppressed, j.Unsuppressed = j.Unsuppressed, nil
 	nj.j = j
 	return nj, nil
 }
@@ -306,6 +313,15 @@ func (s *Store) notCreated(ctx context.Context, nj newJob, err error) (wasend.Jo
 			return wasend.Job{}, kerr
 		}
 	}
+	if errors.Is(err, errNoRow) && len(nj.unsuppressed) > 0 {
+		got, serr := s.Suppressed(ctx, nj.unsuppressed)
+		if serr != nil {
+			return wasend.Job{}, serr
+		}
+		if len(got) > 0 {
+			return wasend.Job{}, fmt.Errorf("%w: a recipient is on the suppression list", wasend.ErrSuppressed)
+		}
+	}
 	if errors.Is(err, errNoRow) {
 		return wasend.Job{}, s.refused(ctx, nj.j.ContextID, nj.j.CampaignID)
 	}
@@ -362,6 +378,7 @@ func (s *Store) insertJobQuery(nj newJob) *query {
 		// Whatever the foreign keys, as for the context.
 		q.w(" AND EXISTS (SELECT 1 FROM send_campaigns sc WHERE sc.id = ").a(j.CampaignID).w(")")
 	}
+	notSuppressed(q, nj.unsuppressed)
 	return q
 }
 

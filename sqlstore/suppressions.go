@@ -179,3 +179,26 @@ func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([
 	}
 	return list, nil
 }
+
+// GuardsSuppressions implements wasend.SuppressionGuard: CreateJob's
+// INSERT inserts nothing when a number of Job.Unsuppressed is suppressed
+// (and CreateJob then returns an error wrapping wasend.ErrSuppressed,
+// after an idempotency key held by another job and before a context that
+// takes no jobs), and Apply's first UPDATE matches nothing when a number
+// of Step.Unsuppressed is (the step does not apply). Both check the list
+// in the statement that makes the change: on PostgreSQL a claim stays
+// one statement, and a Send one INSERT.
+func (s *Store) GuardsSuppressions() {}
+
+// notSuppressed writes the condition that none of phones is on the
+// suppression list; nothing for none.
+func notSuppressed(q *query, phones []string) {
+	if len(phones) == 0 {
+		return
+	}
+	vs := make([]any, len(phones))
+	for i, p := range phones {
+		vs[i] = p
+	}
+	q.w(" AND NOT EXISTS (SELECT 1 FROM send_suppressions WHERE ").in("phone", vs).w(")")
+}

@@ -69,6 +69,12 @@
 //     under a race), its events, Unsuppress, Suppressed on 10,000
 //     numbers, Suppressions by number, byte for byte, and that Clean keeps
 //     them.
+//   - SuppressionGuard, for a wasend.SuppressionGuard: a CreateJob or
+//     an Apply whose Unsuppressed holds a suppressed number changes
+//     nothing (no job, no part of the step, no ledger entry) and
+//     CreateJob says ErrSuppressed; a held idempotency key comes first,
+//     a context that takes no jobs after; Unsuppressed is never stored,
+//     and more than wasend.MaxUnsuppressed numbers are refused.
 //   - Numbers, for a wasend.NumberStore: CacheNumbers (a newer answer
 //     replaces an older one, never the reverse) and CachedNumbers' since.
 //

@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) wasend.Store, opts Options) {
 		{"Receipts", receiptTests, implements[wasend.ReceiptStore](probe)},
 		{"Inbox", inboxTests, implements[wasend.InboxStore](probe)},
 		{"Suppressions", suppressionTests, implements[wasend.SuppressionStore](probe)},
+		{"SuppressionGuard", guardTests, implements[wasend.SuppressionGuard](probe)},
 		{"Numbers", numberTests, implements[wasend.NumberStore](probe)},
 	} {
 		if g.has {

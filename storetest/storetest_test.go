@@ -51,6 +51,7 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		{"wait-kept", []string{"Safety/Wait"}},
 		{"contacts-pruned", []string{"Ledger/Prune"}},
 		{"pacing-dropped", []string{"Settings/Create", "Settings/Update"}},
+		{"no-version", []string{"Apply/JobVersion"}},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			t.Parallel()
@@ -110,6 +111,9 @@ func (s *buggyStore) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, e
 		j.IdempotencyKey = ""
 	}
 	got, err := s.Store.CreateJob(s.ctx(ctx), j)
+	if s.bug == "no-version" {
+		got.Version = 0
+	}
 	return s.times(got), err
 }
 
@@ -606,4 +610,60 @@ func (s *buggyBreadthStore) CachedNumbers(ctx context.Context, phones []string, 
 		since = time.Time{}
 	}
 	return s.Store.CachedNumbers(ctx, phones, since)
+}
+
+// envGuardBug names the bug of the guarding store that
+// TestSuiteCatchesGuardBugs runs the suite on, in a child process.
+const envGuardBug = "STORETEST_GUARD_BUG"
+
+// TestSuiteCatchesGuardBugs runs the suite on stores that claim
+// wasend.SuppressionGuard and break it, and checks that the
+// SuppressionGuard group fails.
+func TestSuiteCatchesGuardBugs(t *testing.T) {
+	if bug := os.Getenv(envGuardBug); bug != "" {
+		storetest.Run(t, func(t *testing.T) wasend.Store {
+			return &buggyGuardStore{Store: wasendtest.NewStore(), bug: bug}
+		}, storetest.Options{Parallel: true})
+		return
+	}
+	for _, tc := range []struct {
+		bug  string
+		fail []string
+	}{
+		{"create-ignores", []string{"SuppressionGuard/CreateJob", "SuppressionGuard/Precedence"}},
+		{"apply-ignores", []string{"SuppressionGuard/Apply"}},
+		{"keeps-list", []string{"SuppressionGuard/CreateJob"}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			t.Parallel()
+			suite.WantFail(t, "TestSuiteCatchesGuardBugs", envGuardBug, tc.bug, tc.fail)
+		})
+	}
+}
+
+// buggyGuardStore claims wasend.SuppressionGuard and breaks it: it
+// ignores Job.Unsuppressed or Step.Unsuppressed, or returns the job with
+// its Unsuppressed.
+type buggyGuardStore struct {
+	*wasendtest.Store
+	bug string
+}
+
+func (s *buggyGuardStore) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error) {
+	in := j.Unsuppressed
+	if s.bug == "create-ignores" && len(in) <= wasend.MaxUnsuppressed {
+		j.Unsuppressed = nil
+	}
+	got, err := s.Store.CreateJob(ctx, j)
+	if s.bug == "keeps-list" && err == nil {
+		got.Unsuppressed = in
+	}
+	return got, err
+}
+
+func (s *buggyGuardStore) Apply(ctx context.Context, st wasend.Step) (bool, error) {
+	if s.bug == "apply-ignores" && len(st.Unsuppressed) <= wasend.MaxUnsuppressed {
+		st.Unsuppressed = nil
+	}
+	return s.Store.Apply(ctx, st)
 }

@@ -207,6 +207,25 @@ func (s *Store) Suppressed(ctx context.Context, phones []string) (map[string]was
 	return out, nil
 }
 
+// GuardsSuppressions implements wasend.SuppressionGuard: CreateJob
+// honours Job.Unsuppressed and Apply honours Step.Unsuppressed.
+func (s *Store) GuardsSuppressions() {}
+
+// unsuppressed checks a Job's or a Step's Unsuppressed: an error wrapping
+// ErrInvalidStep when it holds more than MaxUnsuppressed numbers, and
+// whether none of them is suppressed. s.mu is held.
+func (s *Store) unsuppressed(phones []string) (bool, error) {
+	if len(phones) > wasend.MaxUnsuppressed {
+		return false, fmt.Errorf("%w: %d numbers in Unsuppressed, more than %d", wasend.ErrInvalidStep, len(phones), wasend.MaxUnsuppressed)
+	}
+	for _, p := range phones {
+		if _, ok := s.suppressions[p]; ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // Suppressions implements wasend.SuppressionStore.
 func (s *Store) Suppressions(ctx context.Context, f wasend.SuppressionFilter) ([]wasend.Suppression, error) {
 	s.mu.Lock()

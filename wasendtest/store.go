@@ -259,10 +259,16 @@ func (s *Store) CreateJob(ctx context.Context, j wasend.Job) (wasend.Job, error)
 		return cloneJob(s.jobs[id], true), fmt.Errorf("%w: job %d", wasend.ErrJobExists, id)
 	}
 	j.CampaignID = 0
+	if ok, err := s.unsuppressed(j.Unsuppressed); err != nil {
+		return wasend.Job{}, err
+	} else if !ok {
+		return wasend.Job{}, fmt.Errorf("%w: a recipient is on the suppression list", wasend.ErrSuppressed)
+	}
 	job, err := s.checkJob(j)
 	if err != nil {
 		return wasend.Job{}, err
 	}
+	job.Unsuppressed = nil
 	s.insertJob(&job)
 	s.recordEvents(j.Events, job.ID)
 	return cloneJob(&job, true), nil
@@ -449,6 +455,9 @@ func (s *Store) Apply(ctx context.Context, st wasend.Step) (bool, error) {
 		return false, err
 	}
 	if err := validateStep(st); err != nil {
+		return false, err
+	}
+	if ok, err := s.unsuppressed(st.Unsuppressed); !ok || err != nil {
 		return false, err
 	}
 	var (

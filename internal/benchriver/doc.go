@@ -101,6 +101,14 @@
 //     steadier than the rates, and they say where a side spends its time;
 //     Redis's CPU, which only wasend uses, is not counted.
 //
+// make bench-river runs wasend's side once, with sqlstore's default
+// (-group-commit 0 -baseline=false): group commit did not pay on this
+// machine (BENCHMARKS.md). -no-guard hides sqlstore's
+// wasend.SuppressionGuard from the Client, which then reads the
+// suppression list before each Send and each turn, as before the list
+// was checked inside the INSERT and the claim: two statements a message
+// more, for a before and after in one run (with -only-wasend, say).
+//
 // -breakdown logs each side's statements by kind (their first words, the
 // tables they name, and whether they ran in a transaction), per message;
 // -only-wasend runs wasend's side alone, to iterate on it.

@@ -2,6 +2,7 @@ package benchriver
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -20,6 +21,18 @@ import (
 // 20 browser contexts, each consumed by redisqueue's default workers, and
 // the Client's default concurrency.
 const wasendContexts = 20
+
+// noGuard runs wasend's side as it was before sqlstore checked the
+// suppression list inside its INSERT and claim: the Client reads the list
+// before each Send and each turn.
+var noGuard = flag.Bool("no-guard", false, "hide sqlstore's SuppressionGuard, so that the Client reads the suppression list (two statements a message more)")
+
+// unguardedStore is sqlstore without wasend.SuppressionGuard: the field
+// hides the method of the embedded store.
+type unguardedStore struct {
+	*sqlstore.Store
+	GuardsSuppressions struct{}
+}
 
 // noopPool launches sessions that send nothing and return at once.
 type noopPool struct{ sent *atomic.Int64 }
@@ -75,7 +88,11 @@ func runWasend(b *testing.B, stats statsReader, redisAddr string, n, group int) 
 	}
 	defer queue.Close()
 	var sent atomic.Int64
-	client, err := wasend.New(noopPool{&sent}, queue, store, wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()))
+	var st wasend.Store = store
+	if *noGuard {
+		st = &unguardedStore{Store: store}
+	}
+	client, err := wasend.New(noopPool{&sent}, queue, st, wasend.WithLogger(quiet), wasend.WithPacing(wasend.NoPacing()))
 	if err != nil {
 		b.Fatal(err)
 	}
