@@ -151,12 +151,16 @@ func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error 
 	if job.Kind == KindBulk {
 		sem = e.bulkSem
 	}
+	lc.queued.Add(1)
 	select {
 	case sem <- struct{}{}:
+		lc.queued.Add(-1)
 	case <-rs.stopping:
+		lc.queued.Add(-1)
 		e.enq.requeue(ctx, d, 0)
 		return nil
 	case <-ctx.Done():
+		lc.queued.Add(-1)
 		e.enq.requeue(ctx, d, 0)
 		return nil
 	}

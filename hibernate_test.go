@@ -456,3 +456,70 @@ func TestHibernationCatchUpDoesNotStarveDueJobs(t *testing.T) {
 	_, most := gate.entered()
 	assert.Equal(t, 1, most, "launches at once")
 }
+
+// A context whose delivery waits for a free worker does not fall asleep
+// for being idle: it would only wake again for it (in the fleet benchmark,
+// 80 wakes for 49 bursts before this).
+func TestHibernationKeepsAwakeAContextWhoseJobWaitsForAWorker(t *testing.T) {
+	clock := newFakeClock()
+	h := hibHarness(t, clock, time.Minute, 0, wasend.WithSingleConcurrency(1))
+	busy, busySess := h.newContext()
+	waiting, _ := h.newContext()
+	busySess.Script(wasendtest.Action{Block: true})
+	first, err := h.client.Send(bg, busy.ID, "+5491100000001", "holds the only worker")
+	require.NoError(t, err)
+	eventually(t, func() bool { return busySess.Calls() == 1 }, "the first send to start")
+	second, err := h.client.Send(bg, waiting.ID, "+5491100000002", "waits for the worker")
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond) // its delivery reaches the executor, and waits for the worker
+
+	clock.advance(2 * time.Minute) // both idle, by the clock
+	time.Sleep(300 * time.Millisecond) // several rounds of the hibernator's loop (a sweep interval each)
+	assert.False(t, h.contextStats(waiting.ID).Asleep, "a context whose delivery waits for a worker fell asleep")
+	assert.False(t, h.contextStats(busy.ID).Asleep, "a context that sends fell asleep")
+
+	busySess.Release()
+	h.waitJob(first.ID, wasend.JobCompleted)
+	h.waitJob(second.ID, wasend.JobCompleted)
+	assert.Zero(t, h.countEvents(waiting.ID, wasend.EventAwake), "the waiting context was woken again")
+	assert.Equal(t, 2, h.pool.Launches(), "only the two first launches")
+	// Idle with nothing waiting, it sleeps as before.
+	clock.advance(2 * time.Minute)
+	h.waitAsleep(waiting.ID, true)
+}
+
+// Under the cap, a due job's wake puts to sleep the least recently used
+// context among those with no delivery waiting for a worker, before one
+// with a delivery waiting, which would only wake again.
+func TestHibernationCapSparesAContextWhoseJobWaitsForAWorker(t *testing.T) {
+	clock := newFakeClock()
+	h := hibHarness(t, clock, time.Hour, 3, wasend.WithSingleConcurrency(1))
+	sleeper, _ := h.newContext()
+	clock.advance(time.Second)
+	blocker, blockerSess := h.newContext()
+	clock.advance(time.Second)
+	waiting, _ := h.newContext() // least recently used of the awake ones
+	clock.advance(time.Second)
+	idle, _ := h.newContext() // over the cap: the first one sleeps
+	h.waitAsleep(sleeper.ID, true)
+	clock.advance(time.Second)
+
+	blockerSess.Script(wasendtest.Action{Block: true})
+	first, err := h.client.Send(bg, blocker.ID, "+5491100000001", "holds the only worker")
+	require.NoError(t, err)
+	eventually(t, func() bool { return blockerSess.Calls() == 1 }, "the blocking send to start")
+	due, err := h.client.Send(bg, sleeper.ID, "+5491100000002", "wakes the sleeper")
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // its delivery waits for the worker first
+	queued, err := h.client.Send(bg, waiting.ID, "+5491100000003", "waits for the worker")
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+
+	blockerSess.Release()
+	for _, id := range []int64{first.ID, due.ID, queued.ID} {
+		h.waitJob(id, wasend.JobCompleted)
+	}
+	h.waitAsleep(idle.ID, true)
+	assert.Zero(t, h.countEvents(waiting.ID, wasend.EventAsleep), "the context whose delivery waited was put to sleep")
+	assert.Zero(t, h.countEvents(waiting.ID, wasend.EventAwake), "the context whose delivery waited was woken again")
+}

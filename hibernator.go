@@ -114,7 +114,9 @@ func (h *hibernator) round(ctx context.Context) {
 		if lc.usedAt.Load() == 0 {
 			lc.usedAt.CompareAndSwap(0, now.UnixNano())
 		}
-		if h.idle > 0 && !lc.asleep.Load() && now.Sub(time.Unix(0, lc.usedAt.Load())) >= h.idle {
+		// A context whose deliveries wait for a worker is about to send:
+		// put to sleep now, it would wake again for them.
+		if h.idle > 0 && !lc.asleep.Load() && now.Sub(time.Unix(0, lc.usedAt.Load())) >= h.idle && lc.queued.Load() == 0 {
 			h.sleep(lc, "idle")
 		}
 	}
@@ -246,8 +248,10 @@ func (h *hibernator) makeRoom(ctx context.Context, lc *liveContext) bool {
 const roomPoll = 50 * time.Millisecond
 
 // evict puts to sleep the least recently used awake context that can sleep
-// (not but; its session up, no send running or waiting), and reports
-// whether it did.
+// (not but; its session up, no send running or waiting), those with no
+// delivery waiting for a worker first, and reports whether it did. Those
+// with one may still sleep, so that a due job always finds room: every
+// worker may be held by jobs that wait for a wake.
 func (h *hibernator) evict(lives []*liveContext, but *liveContext) bool {
 	cands := make([]*liveContext, 0, len(lives))
 	for _, lc := range lives {
@@ -256,6 +260,9 @@ func (h *hibernator) evict(lives []*liveContext, but *liveContext) bool {
 		}
 	}
 	slices.SortFunc(cands, func(a, b *liveContext) int {
+		if c := cmp.Compare(min(a.queued.Load(), 1), min(b.queued.Load(), 1)); c != 0 {
+			return c
+		}
 		return cmp.Compare(a.usedAt.Load(), b.usedAt.Load())
 	})
 	for _, lc := range cands {

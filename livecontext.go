@@ -30,6 +30,10 @@ type liveContext struct {
 	// workers waiting for it.
 	lock    chan struct{}
 	waiters atomic.Int32
+	// queued counts the deliveries for the context that wait for a free
+	// worker (the executor's concurrency): they will send through it
+	// soon, so an idle context with some does not sleep (hibernator).
+	queued atomic.Int32
 	// storeBusy, read and written only by the holder of lock, says that
 	// the store shows the context busy because of this process. It stays
 	// so from one send to the next while workers wait, which saves two

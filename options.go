@@ -505,7 +505,9 @@ func WithPreCheckNumbers(on bool) Option { return func(c *config) { c.preCheck =
 // WithHibernation closes the browser of a context this process holds once
 // it has sent nothing for idle (0: never for being idle), and keeps at most
 // maxAwake browsers open (0: no cap; the least recently used context
-// sleeps first). A sleeping context keeps its profile (a persistent login
+// sleeps first). A context whose deliveries wait for a free worker
+// (WithSingleConcurrency) is about to send: it does not sleep for being
+// idle, and sleeps last for the cap. A sleeping context keeps its profile (a persistent login
 // survives), its lease and its queue: it stays available in the store and
 // to the host, ContextStats.Asleep shows it, and the host hears
 // EventAsleep and EventAwake (the outbox's context.asleep and
@@ -521,7 +523,7 @@ func WithPreCheckNumbers(on bool) Option { return func(c *config) { c.preCheck =
 // wakes (for a job, or for a catch-up, WithCatchUp), later than an awake
 // one; and the first send after a sleep waits for the wake (about a second
 // for a persistent Chromium session). Number checks and MarkRead through a
-// sleeping context fail until it wakes. Default: DefaultHibernateIdle
+// sleeping context wake it first. Default: DefaultHibernateIdle
 // (off) and DefaultMaxAwake (no cap).
 func WithHibernation(idle time.Duration, maxAwake int) Option {
 	return func(c *config) { c.hibIdle, c.maxAwake = idle, maxAwake }
