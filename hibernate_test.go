@@ -473,7 +473,7 @@ func TestHibernationKeepsAwakeAContextWhoseJobWaitsForAWorker(t *testing.T) {
 	require.NoError(t, err)
 	time.Sleep(200 * time.Millisecond) // its delivery reaches the executor, and waits for the worker
 
-	clock.advance(2 * time.Minute) // both idle, by the clock
+	clock.advance(2 * time.Minute)     // both idle, by the clock
 	time.Sleep(300 * time.Millisecond) // several rounds of the hibernator's loop (a sweep interval each)
 	assert.False(t, h.contextStats(waiting.ID).Asleep, "a context whose delivery waits for a worker fell asleep")
 	assert.False(t, h.contextStats(busy.ID).Asleep, "a context that sends fell asleep")
