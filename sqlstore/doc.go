@@ -241,7 +241,10 @@
 // # Receipts, inbox, suppressions and number checks
 //
 // The Store implements wasend.ReceiptStore, InboxStore, SuppressionStore
-// and NumberStore. A step's Receipt is one more conditional UPDATE of
+// (and SuppressionGuard: the INSERT of CreateJob and the first UPDATE of
+// Apply carry NOT EXISTS on send_suppressions for the numbers of
+// Job.Unsuppressed and Step.Unsuppressed, so the Client reads the list
+// for neither) and NumberStore. A step's Receipt is one more conditional UPDATE of
 // Apply (see Apply). RecordIncoming and Suppress insert with ON CONFLICT
 // DO NOTHING (INSERT IGNORE, INSERT OR IGNORE) on their unique keys, and
 // record their events in the same transaction only when they inserted:
