@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -455,4 +456,44 @@ func TestHibernationCatchUpDoesNotStarveDueJobs(t *testing.T) {
 	}
 	_, most := gate.entered()
 	assert.Equal(t, 1, most, "launches at once")
+}
+
+// A woken context takes its wake's place under the cap: while the wake
+// waits for the session's first status, the hibernator's round does not
+// count it twice (awake, and a wake in flight) and put another context to
+// sleep.
+func TestHibernationWakeCountsOnceUnderTheCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		h := hibHarness(t, clock, 0, 2, wasend.WithWakeTimeout(time.Minute))
+		var bcs []wasend.BrowserContext
+		for range 3 {
+			clock.advance(time.Second)
+			bc, _ := h.newContext()
+			bcs = append(bcs, bc)
+		}
+		a, b, c := bcs[0], bcs[1], bcs[2]
+		h.waitAsleep(a.ID, true) // three open, two allowed
+
+		// a's job wakes it, and b, the least recently used, sleeps to make
+		// room. The woken page is slow to report its status (here: until
+		// its QR code is scanned), and rounds of the hibernator run
+		// meanwhile.
+		h.pool.SetAutoLogin(false)
+		clock.advance(time.Second)
+		job, err := h.client.Send(bg, a.ID, "+5491122334455", "slow page")
+		require.NoError(t, err)
+		h.waitAsleep(b.ID, true)
+		time.Sleep(time.Second) // rounds of the loop, a sweep interval each
+		synctest.Wait()
+		assert.False(t, h.contextStats(c.ID).Asleep, "c slept, with two contexts awake and a cap of 2")
+
+		h.pool.Session(a.SystemID).Login()
+		h.waitJob(job.ID, wasend.JobCompleted)
+		synctest.Wait()
+		for _, bc := range []wasend.BrowserContext{a, c} {
+			assert.False(t, h.contextStats(bc.ID).Asleep, "context %d asleep", bc.ID)
+		}
+		assert.True(t, h.contextStats(b.ID).Asleep)
+	})
 }
