@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -522,4 +523,54 @@ func TestHibernationCapSparesAContextWhoseJobWaitsForAWorker(t *testing.T) {
 	h.waitAsleep(idle.ID, true)
 	assert.Zero(t, h.countEvents(waiting.ID, wasend.EventAsleep), "the context whose delivery waited was put to sleep")
 	assert.Zero(t, h.countEvents(waiting.ID, wasend.EventAwake), "the context whose delivery waited was woken again")
+}
+
+// A woken context takes its wake's place under the cap: while the wake
+// waits for the session's first status, the hibernator's round does not
+// count it twice (awake, and a wake in flight) and put another context to
+// sleep. (Which context sleeps to make room is not asserted: the sweep,
+// which ticks with the round, may hold the least recently used one's lock
+// for a moment.)
+func TestHibernationWakeCountsOnceUnderTheCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		h := hibHarness(t, clock, 0, 2, wasend.WithWakeTimeout(time.Minute))
+		var bcs []wasend.BrowserContext
+		for range 3 {
+			clock.advance(time.Second)
+			bc, _ := h.newContext()
+			bcs = append(bcs, bc)
+		}
+		asleep := func() []int64 {
+			var ids []int64
+			for _, bc := range bcs {
+				if h.contextStats(bc.ID).Asleep {
+					ids = append(ids, bc.ID)
+				}
+			}
+			return ids
+		}
+		eventually(t, func() bool { return len(asleep()) == 1 }, "one of three asleep under a cap of 2")
+		a := asleep()[0]
+
+		// a's job wakes it, and another context sleeps to make room. The
+		// woken page is slow to report its status (here: until its QR code
+		// is scanned), and rounds of the hibernator run meanwhile.
+		h.pool.SetAutoLogin(false)
+		clock.advance(time.Second)
+		job, err := h.client.Send(bg, a, "+5491122334455", "slow page")
+		require.NoError(t, err)
+		h.waitAsleep(a, false)
+		time.Sleep(time.Second) // rounds of the loop, a sweep interval each
+		synctest.Wait()
+		require.Len(t, asleep(), 1, "asleep with a cap of 2 and a awake")
+		require.NotEqual(t, a, asleep()[0])
+
+		i := slices.IndexFunc(bcs, func(bc wasend.BrowserContext) bool { return bc.ID == a })
+		h.pool.Session(bcs[i].SystemID).Login()
+		h.waitJob(job.ID, wasend.JobCompleted)
+		synctest.Wait()
+		assert.Len(t, asleep(), 1)
+		assert.False(t, h.contextStats(a).Asleep)
+	})
 }

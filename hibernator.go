@@ -158,10 +158,13 @@ func (h *hibernator) catchUpRound(ctx context.Context, lives []*liveContext, now
 				if _, err := h.wake(ctx, lc, "catch-up"); err != nil && ctx.Err() == nil {
 					h.log.Warn("catch-up wake", "context", lc.id, "err", err)
 				}
+			} else {
+				h.release()
 			}
 			lc.unlock()
-		} // else a send runs: it wakes the context itself
-		h.release()
+		} else { // a send runs: it wakes the context itself
+			h.release()
+		}
 		h.turns.leave()
 	}
 }
@@ -187,7 +190,8 @@ func (h *hibernator) over(lives []*liveContext) bool {
 
 // reserve takes a place for a wake under the cap. A wake for a due job
 // (forJob) may take the last places; a scheduled one leaves those that
-// due jobs wait for. It reports whether it got one; release gives it back.
+// due jobs wait for. It reports whether it got one; wake takes it over,
+// and release gives back one that no wake took.
 func (h *hibernator) reserve(lives []*liveContext, forJob bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -321,14 +325,16 @@ func (h *hibernator) awake(ctx context.Context, lc *liveContext) (bool, error) {
 	if !h.makeRoom(ctx, lc) {
 		return false, nil
 	}
-	defer h.release()
 	return h.wake(ctx, lc, "job")
 }
 
 // wake launches the session of lc again, on the same system id, and waits
 // for its first status. The caller holds lc's send lock and a place under
-// the cap. A context this process no longer holds (its lease lapsed) is
-// not woken.
+// the cap (reserve), which wake takes over: the woken context holds it
+// from the moment it counts as awake (so that it is not counted twice,
+// as awake and as a wake in flight, while its page loads), and a wake
+// that does not get that far gives it back. A context this process no
+// longer holds (its lease lapsed) is not woken.
 //
 // A wake that fails leaves the context as a launch would: a launch error
 // makes it disconnected, then error (the launch-failed edge), unless the
@@ -339,6 +345,12 @@ func (h *hibernator) awake(ctx context.Context, lc *liveContext) (bool, error) {
 // The context's jobs wait meanwhile, and its next due job or catch-up
 // tries again.
 func (h *hibernator) wake(ctx context.Context, lc *liveContext, why string) (bool, error) {
+	placed := true
+	defer func() {
+		if placed {
+			h.release()
+		}
+	}()
 	if !lc.holds() {
 		return false, nil
 	}
@@ -365,7 +377,11 @@ func (h *hibernator) wake(ctx context.Context, lc *liveContext, why string) (boo
 		closeSession(h.log, h.closeTimeout, sess)
 		return false, nil
 	}
+	h.mu.Lock()
 	lc.asleep.Store(false)
+	h.waking--
+	placed = false
+	h.mu.Unlock()
 	lc.wakeFailedAt.Store(0)
 	select {
 	case <-seen:
