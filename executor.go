@@ -151,16 +151,16 @@ func (e *executor) handle(qctx context.Context, rs *runState, d Delivery) error 
 	if job.Kind == KindBulk {
 		sem = e.bulkSem
 	}
-	lc.queued.Add(1)
+	lc.queued.Add(1) // the hibernator keeps the context awake meanwhile
+	got := false
 	select {
 	case sem <- struct{}{}:
-		lc.queued.Add(-1)
+		got = true
 	case <-rs.stopping:
-		lc.queued.Add(-1)
-		e.enq.requeue(ctx, d, 0)
-		return nil
 	case <-ctx.Done():
-		lc.queued.Add(-1)
+	}
+	lc.queued.Add(-1)
+	if !got {
 		e.enq.requeue(ctx, d, 0)
 		return nil
 	}
